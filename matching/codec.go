@@ -1,0 +1,144 @@
+package matching
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// CommandSize is the length in bytes of a Command's binary form.
+const CommandSize = 6 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8
+
+// EventSize is the length in bytes of an Event's binary form.
+const EventSize = 5 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8 + 8
+
+// ErrShortBuffer is returned when a binary form is shorter than its fixed size.
+var ErrShortBuffer = errors.New("matching: buffer shorter than the fixed record size")
+
+// AppendBinary appends the fixed-size little-endian form of c to b. It does not
+// allocate when b has CommandSize bytes of spare capacity.
+func (c *Command) AppendBinary(b []byte) []byte {
+	b = append(b, byte(c.Kind), byte(c.Side), byte(c.Type), byte(c.TIF), byte(c.STP), boolByte(c.PostOnly))
+	b = binary.LittleEndian.AppendUint64(b, c.Seq)
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.TimeNs))
+	b = binary.LittleEndian.AppendUint32(b, uint32(c.Symbol))
+	b = binary.LittleEndian.AppendUint32(b, uint32(c.Account))
+	b = binary.LittleEndian.AppendUint32(b, c.STPGroup)
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.OrderID))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Price))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Qty))
+	return b
+}
+
+// UnmarshalBinary decodes the first CommandSize bytes of b into c. It checks
+// only the length: the engine itself rejects commands whose values are wrong.
+func (c *Command) UnmarshalBinary(b []byte) error {
+	if len(b) < CommandSize {
+		return ErrShortBuffer
+	}
+	c.Kind = CommandKind(b[0])
+	c.Side = Side(b[1])
+	c.Type = OrderType(b[2])
+	c.TIF = TimeInForce(b[3])
+	c.STP = STPMode(b[4])
+	c.PostOnly = b[5] != 0
+	b = b[6:]
+	c.Seq = binary.LittleEndian.Uint64(b[0:])
+	c.TimeNs = int64(binary.LittleEndian.Uint64(b[8:]))
+	c.Symbol = SymbolID(binary.LittleEndian.Uint32(b[16:]))
+	c.Account = AccountID(binary.LittleEndian.Uint32(b[20:]))
+	c.STPGroup = binary.LittleEndian.Uint32(b[24:])
+	c.OrderID = OrderID(binary.LittleEndian.Uint64(b[28:]))
+	c.Price = int64(binary.LittleEndian.Uint64(b[36:]))
+	c.Qty = int64(binary.LittleEndian.Uint64(b[44:]))
+	return nil
+}
+
+// AppendBinary appends the fixed-size little-endian form of e to b.
+func (e *Event) AppendBinary(b []byte) []byte {
+	b = append(b, byte(e.Kind), byte(e.Cmd), byte(e.Side), byte(e.Reason), boolByte(e.PriorityKept))
+	b = binary.LittleEndian.AppendUint64(b, e.OutSeq)
+	b = binary.LittleEndian.AppendUint64(b, e.InSeq)
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.TimeNs))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.Symbol))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.Account))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.OrderID))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Price))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Qty))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Leaves))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.MakerOrderID))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.MakerAccount))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.MakerLeaves))
+	b = binary.LittleEndian.AppendUint64(b, e.MatchID)
+	return b
+}
+
+// UnmarshalBinary decodes the first EventSize bytes of b into e.
+func (e *Event) UnmarshalBinary(b []byte) error {
+	if len(b) < EventSize {
+		return ErrShortBuffer
+	}
+	e.Kind = EventKind(b[0])
+	e.Cmd = CommandKind(b[1])
+	e.Side = Side(b[2])
+	e.Reason = Reason(b[3])
+	e.PriorityKept = b[4] != 0
+	b = b[5:]
+	e.OutSeq = binary.LittleEndian.Uint64(b[0:])
+	e.InSeq = binary.LittleEndian.Uint64(b[8:])
+	e.TimeNs = int64(binary.LittleEndian.Uint64(b[16:]))
+	e.Symbol = SymbolID(binary.LittleEndian.Uint32(b[24:]))
+	e.Account = AccountID(binary.LittleEndian.Uint32(b[28:]))
+	e.OrderID = OrderID(binary.LittleEndian.Uint64(b[32:]))
+	e.Price = int64(binary.LittleEndian.Uint64(b[40:]))
+	e.Qty = int64(binary.LittleEndian.Uint64(b[48:]))
+	e.Leaves = int64(binary.LittleEndian.Uint64(b[56:]))
+	e.MakerOrderID = OrderID(binary.LittleEndian.Uint64(b[64:]))
+	e.MakerAccount = AccountID(binary.LittleEndian.Uint32(b[72:]))
+	e.MakerLeaves = int64(binary.LittleEndian.Uint64(b[76:]))
+	e.MatchID = binary.LittleEndian.Uint64(b[84:])
+	return nil
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// Hasher is a running FNV-1a 64 hash over events' binary forms. Two runs that
+// produced the same events, in the same order, have the same Sum. It does not
+// allocate.
+type Hasher struct {
+	sum uint64
+	buf [EventSize]byte
+}
+
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// NewHasher returns a Hasher at the FNV-1a offset basis.
+func NewHasher() Hasher { return Hasher{sum: fnvOffset64} }
+
+// Reset returns h to its initial state.
+func (h *Hasher) Reset() { h.sum = fnvOffset64 }
+
+// Add folds e into the hash.
+func (h *Hasher) Add(e *Event) {
+	b := e.AppendBinary(h.buf[:0])
+	s := h.sum
+	for _, c := range b {
+		s ^= uint64(c)
+		s *= fnvPrime64
+	}
+	h.sum = s
+}
+
+// Sum returns the hash of every event added since the last Reset.
+func (h *Hasher) Sum() uint64 { return h.sum }
+
+// SetSum restores a hash saved with Sum, so that a replay that starts from a
+// snapshot can continue the running hash.
+func (h *Hasher) SetSum(s uint64) { h.sum = s }

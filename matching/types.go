@@ -1,0 +1,226 @@
+// Package matching owns the order books, the matching rules, the order types and
+// the engine's events. It is a pure state machine: a Command goes in, Events come
+// out. It does no I/O, reads no clock, starts no goroutines and uses no floats or
+// decimals; prices are int64 ticks and quantities int64 lots. Time arrives on the
+// Command (the sequencer's stamp), so the same Commands always give the same Events.
+package matching
+
+// SymbolID is the small integer a symbol is known by inside the exchange. IDs are
+// dense and start at 1; 0 means "no symbol" (or "every symbol" where a command
+// says so).
+type SymbolID uint32
+
+// AccountID is the small integer an account is known by inside the exchange.
+type AccountID uint32
+
+// OrderID is the exchange's own order identifier. The order manager assigns it
+// (strictly increasing); the engine refuses an ID it already knows.
+type OrderID uint64
+
+// Side of an order.
+type Side uint8
+
+const (
+	Buy  Side = 1
+	Sell Side = 2
+)
+
+// OrderType of a new order.
+type OrderType uint8
+
+const (
+	// Limit orders trade at their price or better and may rest.
+	Limit OrderType = 1
+	// Market orders never rest: what cannot trade at once is cancelled. A market
+	// order's Price, when non-zero, is a protection price beyond which it does not
+	// trade.
+	Market OrderType = 2
+)
+
+// TimeInForce of an order.
+type TimeInForce uint8
+
+const (
+	// GTC rests until cancelled.
+	GTC TimeInForce = 1
+	// Day rests until cancelled or until an Expire command for its symbol.
+	Day TimeInForce = 2
+	// IOC trades what it can at once; the remainder is cancelled.
+	IOC TimeInForce = 3
+	// FOK trades its whole quantity at once or does nothing at all.
+	FOK TimeInForce = 4
+)
+
+// STPMode is the self-trade prevention mode chosen by the incoming (taker) order.
+// Two orders are "self" when they have the same account, or when both carry the
+// same non-zero STPGroup.
+type STPMode uint8
+
+const (
+	// STPNone lets an account trade with itself.
+	STPNone STPMode = 0
+	// STPCancelNewest cancels the incoming order's remainder.
+	STPCancelNewest STPMode = 1
+	// STPCancelOldest cancels the resting order and goes on matching.
+	STPCancelOldest STPMode = 2
+	// STPCancelBoth cancels the resting order and the incoming remainder.
+	STPCancelBoth STPMode = 3
+	// STPDecrementCancel reduces both orders by the smaller remaining quantity;
+	// an order reduced to zero is cancelled.
+	STPDecrementCancel STPMode = 4
+)
+
+// CommandKind says what a Command asks the engine to do.
+type CommandKind uint8
+
+const (
+	// CmdNew enters a new order (OrderID, Account, STPGroup, Symbol, Side, Type,
+	// TIF, STP, PostOnly, Price, Qty).
+	CmdNew CommandKind = 1
+	// CmdCancel cancels the rest of OrderID (Symbol must match the order's).
+	CmdCancel CommandKind = 2
+	// CmdReplace amends OrderID: Price is the new limit price and Qty the new
+	// total order quantity (filled quantity included, as FIX OrderQty is).
+	CmdReplace CommandKind = 3
+	// CmdMassCancel cancels every open order of Account, in Symbol only when
+	// Symbol is non-zero.
+	CmdMassCancel CommandKind = 4
+	// CmdHalt stops trading in Symbol: new orders and replaces are rejected;
+	// cancels still work.
+	CmdHalt CommandKind = 5
+	// CmdResume lifts a halt.
+	CmdResume CommandKind = 6
+	// CmdExpire cancels every Day order in Symbol (every symbol when Symbol is 0)
+	// with reason ReasonExpired.
+	CmdExpire CommandKind = 7
+	// CmdAdmin carries state changes for other stages (for example an account's
+	// kill switch) through the sequencer and journal. The engine produces no
+	// event for it and does not change.
+	CmdAdmin CommandKind = 8
+)
+
+// Command is one input to the engine. It is a fixed-size value so it can travel
+// through ring buffers and the journal without allocation. Fields a kind does not
+// use must be zero.
+type Command struct {
+	Kind CommandKind
+	Side Side
+	Type OrderType
+	TIF  TimeInForce
+	STP  STPMode
+	// PostOnly orders are rejected (ReasonPostOnlyWouldTrade) if they would take
+	// liquidity on arrival.
+	PostOnly bool
+
+	// Seq is the sequencer's gap-free inbound sequence number.
+	Seq uint64
+	// TimeNs is the sequencer's timestamp, Unix nanoseconds. The engine copies it
+	// onto its events and never reads a clock.
+	TimeNs int64
+
+	Symbol   SymbolID
+	Account  AccountID
+	STPGroup uint32
+	OrderID  OrderID
+	// Price is in ticks: the limit price, or a market order's protection price
+	// (0 = none).
+	Price int64
+	// Qty is in lots: the order quantity (new) or new total quantity (replace).
+	Qty int64
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+const (
+	// EvAccepted: a new order passed the engine's checks (Price, Qty = order
+	// quantity, Leaves = Qty). It is not on the book yet: trades may follow, then
+	// EvAdded if a remainder rests or EvCancelled for a remainder that may not.
+	EvAccepted EventKind = 1
+	// EvRejected: the command was refused (Reason, Cmd say which and why); the
+	// engine's state did not change.
+	EvRejected EventKind = 2
+	// EvTrade: OrderID (taker, Side is the taker's side) traded Qty at Price with
+	// MakerOrderID. Leaves and MakerLeaves are what remains open on each; a maker
+	// with MakerLeaves 0 has left the book.
+	EvTrade EventKind = 3
+	// EvAdded: OrderID now rests on the book at Price with Leaves lots, at the back
+	// of that level's queue.
+	EvAdded EventKind = 4
+	// EvCancelled: OrderID lost Qty lots for Reason; Leaves is what remains open
+	// (0: the order is gone; more than 0: it was reduced in place and keeps its
+	// queue position, as with STPDecrementCancel).
+	EvCancelled EventKind = 5
+	// EvReplaced: OrderID was amended to Price and total quantity Qty, with Leaves
+	// lots open. With PriorityKept the order stays in its place on the book with
+	// the smaller Leaves. Without it the order has left the book; trades and then
+	// EvAdded (or EvCancelled) follow as for a new order.
+	EvReplaced EventKind = 6
+	// EvHalted and EvResumed report a symbol's trading state.
+	EvHalted  EventKind = 7
+	EvResumed EventKind = 8
+	// EvMassCancelled closes a mass cancel or an expiry: Qty is the number of
+	// orders cancelled (their EvCancelled events came before it).
+	EvMassCancelled EventKind = 9
+)
+
+// Reason explains a rejection or a cancellation.
+type Reason uint8
+
+const (
+	ReasonNone Reason = 0
+	// Rejections.
+	ReasonUnknownSymbol      Reason = 1
+	ReasonUnknownOrder       Reason = 2
+	ReasonDuplicateOrderID   Reason = 3
+	ReasonInvalidQty         Reason = 4
+	ReasonInvalidPrice       Reason = 5
+	ReasonInvalidSide        Reason = 6
+	ReasonInvalidType        Reason = 7
+	ReasonInvalidTIF         Reason = 8
+	ReasonInvalidSTP         Reason = 9
+	ReasonHalted             Reason = 10
+	ReasonPostOnlyWouldTrade Reason = 11
+	ReasonInvalidCommand     Reason = 12
+	ReasonWrongAccount       Reason = 13
+	ReasonNotReplaceable     Reason = 14
+	// Cancellations.
+	ReasonUser              Reason = 32
+	ReasonIOCRemainder      Reason = 33
+	ReasonFOKUnfilled       Reason = 34
+	ReasonMarketNoLiquidity Reason = 35
+	ReasonSelfTrade         Reason = 36
+	ReasonExpired           Reason = 37
+	ReasonMassCancel        Reason = 38
+	ReasonReplacedToFilled  Reason = 39
+)
+
+// Event is one output of the engine. Like Command it is a fixed-size value;
+// fields a kind does not use are zero.
+type Event struct {
+	Kind   EventKind
+	Cmd    CommandKind // the kind of command that caused the event
+	Side   Side        // the side of OrderID
+	Reason Reason
+	// PriorityKept is set on EvReplaced when the order kept its queue position.
+	PriorityKept bool
+
+	// OutSeq is the engine's gap-free outbound sequence number (the first event
+	// ever is 1). InSeq and TimeNs are copied from the causing command.
+	OutSeq uint64
+	InSeq  uint64
+	TimeNs int64
+
+	Symbol  SymbolID
+	Account AccountID
+	OrderID OrderID
+	Price   int64
+	Qty     int64
+	Leaves  int64
+
+	// Trade fields: the resting side of an EvTrade and the trade's own ID.
+	MakerOrderID OrderID
+	MakerAccount AccountID
+	MakerLeaves  int64
+	MatchID      uint64
+}
