@@ -1,0 +1,75 @@
+package matching
+
+import "github.com/google/btree"
+
+// btreeDegree is the B-tree degree of every book side: nodes hold up to
+// 2*degree-1 levels, which keeps a side of a thousand levels two nodes deep.
+const btreeDegree = 16
+
+// side is one side of a book: its price levels in a B-tree ordered best
+// first (highest bid, lowest ask), so Min is always the best level.
+type bookSide struct {
+	side   Side
+	levels *btree.BTreeG[*level]
+}
+
+// book is one symbol's order book.
+type book struct {
+	symbol SymbolID
+	halted bool
+	bids   bookSide
+	asks   bookSide
+}
+
+func bidLess(a, b *level) bool { return a.price > b.price }
+func askLess(a, b *level) bool { return a.price < b.price }
+
+func newBook(s SymbolID, fl *btree.FreeListG[*level]) book {
+	return book{
+		symbol: s,
+		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl)},
+		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl)},
+	}
+}
+
+// sideOf returns the side that orders of side s rest on.
+func (b *book) sideOf(s Side) *bookSide {
+	if s == Buy {
+		return &b.bids
+	}
+	return &b.asks
+}
+
+// opposite returns the side an order of side s trades against.
+func (b *book) opposite(s Side) *bookSide {
+	if s == Buy {
+		return &b.asks
+	}
+	return &b.bids
+}
+
+// better reports whether price a is strictly better than price b on this side.
+func (bs *bookSide) better(a, b int64) bool {
+	if bs.side == Buy {
+		return a > b
+	}
+	return a < b
+}
+
+// best returns the best level, or nil. O(log levels).
+func (bs *bookSide) best() *level {
+	l, _ := bs.levels.Min()
+	return l
+}
+
+// crosses reports whether a taker with limit price p (0: no limit) may trade
+// with a resting level at price lp on this side.
+func (bs *bookSide) crosses(lp, p int64) bool {
+	if p == 0 {
+		return true
+	}
+	if bs.side == Sell { // taker buys
+		return lp <= p
+	}
+	return lp >= p
+}

@@ -1,0 +1,399 @@
+package matching
+
+import "github.com/google/btree"
+
+// Limits on a command's values. They keep every sum of quantities and every
+// price comparison far from int64 overflow.
+const (
+	QtyMax   int64 = 1 << 40
+	PriceMax int64 = 1 << 50
+	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
+	SymbolsMax = 1 << 20
+)
+
+// Config sizes an Engine.
+type Config struct {
+	// Symbols is the number of symbols; their IDs are 1..Symbols.
+	Symbols int
+	// OrdersHint is the number of open orders to allocate room for up front.
+	OrdersHint int
+}
+
+// Engine is the matching engine: one order book per symbol and an index of
+// every open order. It is not safe for concurrent use; one goroutine owns it.
+type Engine struct {
+	books   []book
+	index   map[OrderID]*order
+	orders  orderPool
+	levels  levelPool
+	nodes   *btree.FreeListG[*level]
+	probe   level
+	outSeq  uint64
+	matchID uint64
+
+	cmd     *Command // the command being applied
+	scratch []*order // orders collected by mass cancel and expiry
+	visit   func(*level) bool
+	fok     fokScan
+	snap    []byte
+}
+
+// New returns an engine with cfg.Symbols empty, trading books. Symbols is
+// clamped to 0..SymbolsMax.
+func New(cfg Config) *Engine {
+	n := min(max(cfg.Symbols, 0), SymbolsMax)
+	hint := max(cfg.OrdersHint, 0)
+	e := &Engine{
+		books: make([]book, n),
+		index: make(map[OrderID]*order, hint),
+		nodes: btree.NewFreeListG[*level](1024),
+	}
+	for i := range e.books {
+		e.books[i] = newBook(SymbolID(i+1), e.nodes)
+	}
+	e.orders.grow(max(hint, 1024))
+	e.levels.grow(max(hint/2, 256))
+	e.visit = e.fok.visit
+	return e
+}
+
+// Symbols returns the number of symbols; their IDs are 1..Symbols.
+func (e *Engine) Symbols() int { return len(e.books) }
+
+// OutSeq returns the OutSeq of the last event emitted (0 before the first).
+func (e *Engine) OutSeq() uint64 { return e.outSeq }
+
+// Halted reports whether symbol s is halted (false for an unknown symbol).
+func (e *Engine) Halted(s SymbolID) bool {
+	b := e.book(s)
+	return b != nil && b.halted
+}
+
+func (e *Engine) book(s SymbolID) *book {
+	if s == 0 || uint64(s) > uint64(len(e.books)) {
+		return nil
+	}
+	return &e.books[s-1]
+}
+
+// Apply runs one command and appends its events to out, returning the
+// extended slice. A command the engine cannot carry out yields exactly one
+// EvRejected and leaves the state unchanged. Apply never panics on a command
+// value and, once pools and out have grown to the working set, does not
+// allocate. Cost: O(log levels) plus O(1) per order traded or cancelled.
+func (e *Engine) Apply(cmd *Command, out []Event) []Event {
+	e.cmd = cmd
+	switch cmd.Kind {
+	case CmdNew:
+		out = e.applyNew(out)
+	case CmdCancel:
+		out = e.applyCancel(out)
+	case CmdReplace:
+		out = e.applyReplace(out)
+	case CmdMassCancel:
+		out = e.applyMassCancel(out)
+	case CmdHalt, CmdResume:
+		out = e.applyHalt(out)
+	case CmdExpire:
+		out = e.applyExpire(out)
+	case CmdAdmin:
+	default:
+		out = e.reject(out, ReasonInvalidCommand)
+	}
+	e.cmd = nil
+	return out
+}
+
+// emit stamps ev with the engine's sequence numbers and the command's and
+// appends it.
+func (e *Engine) emit(out []Event, ev Event) []Event {
+	e.outSeq++
+	ev.OutSeq = e.outSeq
+	ev.InSeq = e.cmd.Seq
+	ev.TimeNs = e.cmd.TimeNs
+	ev.Cmd = e.cmd.Kind
+	return append(out, ev)
+}
+
+// reject emits EvRejected for the current command, echoing its fields.
+func (e *Engine) reject(out []Event, r Reason) []Event {
+	c := e.cmd
+	return e.emit(out, Event{
+		Kind: EvRejected, Side: c.Side, Reason: r, Symbol: c.Symbol, Account: c.Account,
+		OrderID: c.OrderID, Price: c.Price, Qty: c.Qty,
+	})
+}
+
+// orderEvent emits an event of kind k about o.
+func (e *Engine) orderEvent(out []Event, k EventKind, o *order, r Reason, qty, leaves int64) []Event {
+	return e.emit(out, Event{
+		Kind: k, Side: o.side, Reason: r, Symbol: o.symbol, Account: o.account,
+		OrderID: o.id, Price: o.price, Qty: qty, Leaves: leaves,
+	})
+}
+
+// validNew checks a new order's fields; it returns ReasonNone when they are
+// good.
+func (e *Engine) validNew(c *Command) Reason {
+	if c.OrderID == 0 {
+		return ReasonInvalidCommand
+	}
+	if c.Side != Buy && c.Side != Sell {
+		return ReasonInvalidSide
+	}
+	if c.Type != Limit && c.Type != Market {
+		return ReasonInvalidType
+	}
+	if c.TIF < GTC || c.TIF > FOK {
+		return ReasonInvalidTIF
+	}
+	if c.STP > STPDecrementCancel {
+		return ReasonInvalidSTP
+	}
+	if c.Qty <= 0 || c.Qty > QtyMax {
+		return ReasonInvalidQty
+	}
+	if c.Price < 0 || c.Price > PriceMax || (c.Type == Limit && c.Price == 0) {
+		return ReasonInvalidPrice
+	}
+	if c.PostOnly && c.Type == Market {
+		return ReasonInvalidType
+	}
+	if c.PostOnly && (c.TIF == IOC || c.TIF == FOK) {
+		return ReasonInvalidTIF
+	}
+	if _, dup := e.index[c.OrderID]; dup {
+		return ReasonDuplicateOrderID
+	}
+	return ReasonNone
+}
+
+func (e *Engine) applyNew(out []Event) []Event {
+	c := e.cmd
+	b := e.book(c.Symbol)
+	if b == nil {
+		return e.reject(out, ReasonUnknownSymbol)
+	}
+	if r := e.validNew(c); r != ReasonNone {
+		return e.reject(out, r)
+	}
+	if b.halted {
+		return e.reject(out, ReasonHalted)
+	}
+	opp := b.opposite(c.Side)
+	if c.PostOnly {
+		if l := opp.best(); l != nil && opp.crosses(l.price, c.Price) {
+			return e.reject(out, ReasonPostOnlyWouldTrade)
+		}
+	}
+	o := e.orders.get()
+	o.id, o.account, o.stpGroup, o.symbol = c.OrderID, c.Account, c.STPGroup, c.Symbol
+	o.side, o.tif, o.stp, o.postOnly = c.Side, c.TIF, c.STP, c.PostOnly
+	o.price, o.qty, o.leaves = c.Price, c.Qty, c.Qty
+	out = e.orderEvent(out, EvAccepted, o, ReasonNone, o.qty, o.leaves)
+
+	if c.TIF == FOK && !e.fokFillable(opp, o) {
+		out = e.orderEvent(out, EvCancelled, o, ReasonFOKUnfilled, o.leaves, 0)
+		e.orders.put(o)
+		return out
+	}
+	out = e.match(b, opp, o, out)
+	switch {
+	case o.leaves == 0:
+	case c.Type == Market:
+		out = e.orderEvent(out, EvCancelled, o, ReasonMarketNoLiquidity, o.leaves, 0)
+	case c.TIF == IOC || c.TIF == FOK:
+		out = e.orderEvent(out, EvCancelled, o, ReasonIOCRemainder, o.leaves, 0)
+	default:
+		e.rest(b, o)
+		e.index[o.id] = o
+		return e.orderEvent(out, EvAdded, o, ReasonNone, o.qty, o.leaves)
+	}
+	e.orders.put(o)
+	return out
+}
+
+// rest puts o at the back of the queue at its price, creating the level if
+// needed. O(log levels).
+func (e *Engine) rest(b *book, o *order) {
+	bs := b.sideOf(o.side)
+	e.probe.price = o.price
+	l, ok := bs.levels.Get(&e.probe)
+	if !ok {
+		l = e.levels.get(o.price)
+		bs.levels.ReplaceOrInsert(l)
+	}
+	l.pushBack(o)
+}
+
+// unrest takes o off its level, dropping the level when it empties.
+// O(1), plus O(log levels) when the level goes.
+func (e *Engine) unrest(b *book, o *order) {
+	l := o.lvl
+	l.remove(o)
+	if l.count == 0 {
+		b.sideOf(o.side).levels.Delete(l)
+		e.levels.put(l)
+	}
+}
+
+// drop removes a resting order from its book and the index and returns it to
+// the pool.
+func (e *Engine) drop(b *book, o *order) {
+	e.unrest(b, o)
+	delete(e.index, o.id)
+	e.orders.put(o)
+}
+
+// lookup finds the open order a cancel or replace names and checks the
+// command's symbol, side and account against it.
+func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
+	b := e.book(c.Symbol)
+	if b == nil {
+		return nil, nil, ReasonUnknownSymbol
+	}
+	o := e.index[c.OrderID]
+	if o == nil || o.symbol != c.Symbol {
+		return nil, nil, ReasonUnknownOrder
+	}
+	if c.Side != 0 && c.Side != o.side {
+		return nil, nil, ReasonInvalidSide
+	}
+	if c.Account != 0 && c.Account != o.account {
+		return nil, nil, ReasonWrongAccount
+	}
+	return b, o, ReasonNone
+}
+
+func (e *Engine) applyCancel(out []Event) []Event {
+	b, o, r := e.lookup(e.cmd)
+	if r != ReasonNone {
+		return e.reject(out, r)
+	}
+	out = e.orderEvent(out, EvCancelled, o, ReasonUser, o.leaves, 0)
+	e.drop(b, o)
+	return out
+}
+
+func (e *Engine) applyReplace(out []Event) []Event {
+	c := e.cmd
+	b, o, r := e.lookup(c)
+	if r != ReasonNone {
+		return e.reject(out, r)
+	}
+	if c.Qty <= 0 || c.Qty > QtyMax {
+		return e.reject(out, ReasonInvalidQty)
+	}
+	if c.Price <= 0 || c.Price > PriceMax {
+		return e.reject(out, ReasonInvalidPrice)
+	}
+	if b.halted {
+		return e.reject(out, ReasonHalted)
+	}
+	leaves := c.Qty - o.filled
+	if leaves <= 0 {
+		out = e.orderEvent(out, EvCancelled, o, ReasonReplacedToFilled, o.leaves, 0)
+		e.drop(b, o)
+		return out
+	}
+	if c.Price == o.price && c.Qty <= o.qty {
+		// Same price, no more quantity: the order keeps its place.
+		o.lvl.qty -= o.leaves - leaves
+		o.qty, o.leaves = c.Qty, leaves
+		out = e.emit(out, Event{
+			Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol,
+			Account: o.account, OrderID: o.id, Price: o.price, Qty: o.qty, Leaves: o.leaves,
+		})
+		return out
+	}
+	opp := b.opposite(o.side)
+	if o.postOnly {
+		if l := opp.best(); l != nil && opp.crosses(l.price, c.Price) {
+			return e.reject(out, ReasonPostOnlyWouldTrade)
+		}
+	}
+	e.unrest(b, o)
+	o.price, o.qty, o.leaves = c.Price, c.Qty, leaves
+	out = e.orderEvent(out, EvReplaced, o, ReasonNone, o.qty, o.leaves)
+	out = e.match(b, opp, o, out)
+	if o.leaves == 0 {
+		delete(e.index, o.id)
+		e.orders.put(o)
+		return out
+	}
+	e.rest(b, o)
+	return e.orderEvent(out, EvAdded, o, ReasonNone, o.qty, o.leaves)
+}
+
+func (e *Engine) applyHalt(out []Event) []Event {
+	c := e.cmd
+	b := e.book(c.Symbol)
+	if b == nil {
+		return e.reject(out, ReasonUnknownSymbol)
+	}
+	k := EvHalted
+	b.halted = c.Kind == CmdHalt
+	if !b.halted {
+		k = EvResumed
+	}
+	return e.emit(out, Event{Kind: k, Symbol: c.Symbol})
+}
+
+// collect appends to e.scratch every order of b that keep accepts, bids best
+// to worst and then asks, oldest first within a level. It costs
+// O(orders in b).
+func (e *Engine) collect(b *book, keep func(*order) bool) {
+	for _, bs := range [2]*bookSide{&b.bids, &b.asks} {
+		bs.levels.Ascend(func(l *level) bool {
+			for o := l.head; o != nil; o = o.next {
+				if keep(o) {
+					e.scratch = append(e.scratch, o)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// cancelAll cancels every order of the books selected by symbol (0: all) that
+// keep accepts, with reason r, and closes with EvMassCancelled.
+func (e *Engine) cancelAll(out []Event, symbol SymbolID, keep func(*order) bool, r Reason) []Event {
+	c := e.cmd
+	lo, hi := 0, len(e.books)
+	if symbol != 0 {
+		lo, hi = int(symbol-1), int(symbol)
+	}
+	var n int64
+	for i := lo; i < hi; i++ {
+		b := &e.books[i]
+		e.scratch = e.scratch[:0]
+		e.collect(b, keep)
+		for _, o := range e.scratch {
+			out = e.orderEvent(out, EvCancelled, o, r, o.leaves, 0)
+			e.drop(b, o)
+			n++
+		}
+	}
+	e.scratch = e.scratch[:0]
+	return e.emit(out, Event{Kind: EvMassCancelled, Symbol: symbol, Account: c.Account, Qty: n})
+}
+
+func (e *Engine) applyMassCancel(out []Event) []Event {
+	c := e.cmd
+	if c.Symbol != 0 && e.book(c.Symbol) == nil {
+		return e.reject(out, ReasonUnknownSymbol)
+	}
+	if c.Account == 0 {
+		return e.reject(out, ReasonWrongAccount)
+	}
+	acct := c.Account
+	return e.cancelAll(out, c.Symbol, func(o *order) bool { return o.account == acct }, ReasonMassCancel)
+}
+
+func (e *Engine) applyExpire(out []Event) []Event {
+	c := e.cmd
+	if c.Symbol != 0 && e.book(c.Symbol) == nil {
+		return e.reject(out, ReasonUnknownSymbol)
+	}
+	return e.cancelAll(out, c.Symbol, func(o *order) bool { return o.tif == Day }, ReasonExpired)
+}

@@ -1,0 +1,74 @@
+package matching
+
+// level is one price level of one side of a book: the FIFO of the orders
+// resting at that price, oldest first, with their total leaves.
+type level struct {
+	price    int64
+	qty      int64 // sum of the orders' leaves
+	count    int
+	head     *order
+	tail     *order
+	nextFree *level
+}
+
+// pushBack appends o at the back of the queue. O(1).
+func (l *level) pushBack(o *order) {
+	o.lvl = l
+	o.prev = l.tail
+	o.next = nil
+	if l.tail == nil {
+		l.head = o
+	} else {
+		l.tail.next = o
+	}
+	l.tail = o
+	l.qty += o.leaves
+	l.count++
+}
+
+// remove unlinks o, wherever it is in the queue. O(1).
+func (l *level) remove(o *order) {
+	if o.prev == nil {
+		l.head = o.next
+	} else {
+		o.prev.next = o.next
+	}
+	if o.next == nil {
+		l.tail = o.prev
+	} else {
+		o.next.prev = o.prev
+	}
+	l.qty -= o.leaves
+	l.count--
+	o.prev, o.next, o.lvl = nil, nil, nil
+}
+
+// levelPool recycles price levels like orderPool recycles orders.
+type levelPool struct {
+	free      *level
+	allocated int
+}
+
+func (p *levelPool) grow(n int) {
+	slab := make([]level, n)
+	for i := range slab {
+		slab[i].nextFree = p.free
+		p.free = &slab[i]
+	}
+	p.allocated += n
+}
+
+func (p *levelPool) get(price int64) *level {
+	if p.free == nil {
+		p.grow(max(p.allocated, 256))
+	}
+	l := p.free
+	p.free = l.nextFree
+	*l = level{price: price}
+	return l
+}
+
+func (p *levelPool) put(l *level) {
+	*l = level{nextFree: p.free}
+	p.free = l
+}

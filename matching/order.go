@@ -1,0 +1,71 @@
+package matching
+
+// order is one open order. Orders come from the engine's pool and are linked
+// into their price level's FIFO through prev and next; a free order is linked
+// into the pool through next.
+type order struct {
+	id       OrderID
+	account  AccountID
+	stpGroup uint32
+	symbol   SymbolID
+	side     Side
+	tif      TimeInForce
+	stp      STPMode
+	postOnly bool
+
+	price int64
+	// qty is the total quantity; for an open order qty == filled + leaves
+	// always holds (self-trade decrements and replaces reduce qty too).
+	qty    int64
+	filled int64
+	leaves int64
+
+	lvl        *level
+	prev, next *order
+}
+
+// isSelf reports whether a resting order m belongs to the same owner as t:
+// the same account, or the same non-zero STP group.
+func (t *order) isSelf(m *order) bool {
+	return t.account == m.account || (t.stpGroup != 0 && t.stpGroup == m.stpGroup)
+}
+
+func (o *order) info() OrderInfo {
+	return OrderInfo{
+		ID: o.id, Account: o.account, STPGroup: o.stpGroup, Symbol: o.symbol,
+		Side: o.side, TIF: o.tif, STP: o.stp, PostOnly: o.postOnly,
+		Price: o.price, Qty: o.qty, Filled: o.filled, Leaves: o.leaves,
+	}
+}
+
+// orderPool hands out orders from slabs allocated up front, so that steady
+// state takes and returns orders without allocating. A slab is allocated only
+// when every pooled order is in use.
+type orderPool struct {
+	free      *order
+	allocated int
+}
+
+func (p *orderPool) grow(n int) {
+	slab := make([]order, n)
+	for i := range slab {
+		slab[i].next = p.free
+		p.free = &slab[i]
+	}
+	p.allocated += n
+}
+
+func (p *orderPool) get() *order {
+	if p.free == nil {
+		p.grow(max(p.allocated, 1024))
+	}
+	o := p.free
+	p.free = o.next
+	*o = order{}
+	return o
+}
+
+func (p *orderPool) put(o *order) {
+	*o = order{next: p.free}
+	p.free = o
+}
