@@ -1,0 +1,674 @@
+// Package config loads the exchange's one YAML configuration file (or the
+// embedded default), checks it, and resolves it into the small integer IDs and
+// int64 units the stages use: symbols with tick and lot sizes, firms with their
+// FIX sessions and hashed passwords, accounts with balances and risk limits,
+// listeners, journal policy. Decimals appear here and at the other edges only.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gopkg.in/yaml.v3"
+
+	"github.com/exchange-sim/exchange/matching"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration file, as `exchange
+// config` prints it.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// FirmID is the small integer a firm is known by inside the exchange (from 1).
+type FirmID uint16
+
+// SessionID is the small integer a FIX session (one SenderCompID) is known by
+// inside the exchange (from 1). It is stable for a given configuration, so it can
+// be journaled.
+type SessionID uint32
+
+// File is the configuration file as written in YAML.
+type File struct {
+	Listen struct {
+		FIX  string `yaml:"fix"`
+		HTTP string `yaml:"http"`
+	} `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+	Journal struct {
+		Durability      string        `yaml:"durability"`
+		SegmentBytes    int64         `yaml:"segment_bytes"`
+		SnapshotEvery   uint64        `yaml:"snapshot_every"`
+		BatchRecordsMax int           `yaml:"batch_records_max"`
+		BatchDelay      time.Duration `yaml:"batch_delay"`
+	} `yaml:"journal"`
+	Currency struct {
+		Code       string `yaml:"code"`
+		MinorUnits int32  `yaml:"minor_units"`
+	} `yaml:"currency"`
+	Symbols []struct {
+		Name           string `yaml:"name"`
+		TickSize       string `yaml:"tick_size"`
+		LotSize        string `yaml:"lot_size"`
+		ReferencePrice string `yaml:"reference_price"`
+	} `yaml:"symbols"`
+	Fees         FeesFile   `yaml:"fees"`
+	RiskDefaults LimitsFile `yaml:"risk_defaults"`
+	Gateway      struct {
+		TargetCompID       string  `yaml:"target_comp_id"`
+		HeartbeatSeconds   int     `yaml:"heartbeat_seconds"`
+		RatePerSecond      float64 `yaml:"rate_per_second"`
+		Burst              int     `yaml:"burst"`
+		FloodLogoutAfter   int     `yaml:"flood_logout_after"`
+		CancelOnDisconnect bool    `yaml:"cancel_on_disconnect"`
+		QueueDepth         int     `yaml:"queue_depth"`
+		QuickFIXSettings   string  `yaml:"quickfix_settings"`
+	} `yaml:"gateway"`
+	MarketData struct {
+		DepthLevels int `yaml:"depth_levels"`
+		TradesKept  int `yaml:"trades_kept"`
+	} `yaml:"market_data"`
+	Firms []struct {
+		Name     string    `yaml:"name"`
+		Fees     *FeesFile `yaml:"fees"`
+		Sessions []struct {
+			SenderCompID       string   `yaml:"sender_comp_id"`
+			Username           string   `yaml:"username"`
+			PasswordHash       string   `yaml:"password_hash"`
+			Account            string   `yaml:"account"`
+			CancelOnDisconnect *bool    `yaml:"cancel_on_disconnect"`
+			RatePerSecond      *float64 `yaml:"rate_per_second"`
+			Burst              *int     `yaml:"burst"`
+		} `yaml:"sessions"`
+		Accounts []struct {
+			Name     string            `yaml:"name"`
+			Cash     string            `yaml:"cash"`
+			Holdings map[string]string `yaml:"holdings"`
+			Limits   *LimitsFile       `yaml:"limits"`
+		} `yaml:"accounts"`
+	} `yaml:"firms"`
+}
+
+// FeesFile is a fee schedule as written in YAML.
+type FeesFile struct {
+	MakerBps *int64 `yaml:"maker_bps"`
+	TakerBps *int64 `yaml:"taker_bps"`
+}
+
+// LimitsFile is a set of risk limits as written in YAML; a field left out takes
+// the value of risk_defaults.
+type LimitsFile struct {
+	MaxOrderLots            *int64  `yaml:"max_order_lots"`
+	MaxOrderNotional        *string `yaml:"max_order_notional"`
+	PriceBandBps            *int64  `yaml:"price_band_bps"`
+	MaxOpenOrders           *int    `yaml:"max_open_orders"`
+	AllowShort              *bool   `yaml:"allow_short"`
+	ShortLimitLots          *int64  `yaml:"short_limit_lots"`
+	RequireMarketProtection *bool   `yaml:"require_market_protection"`
+}
+
+// Durability is the journal's fsync policy.
+type Durability string
+
+const (
+	DurabilityAlways Durability = "always"
+	DurabilityBatch  Durability = "batch"
+	DurabilityNone   Durability = "none"
+)
+
+// Config is the resolved configuration: every name has its small integer ID and
+// every amount its int64 unit. Slices are indexed by ID-1.
+type Config struct {
+	Source string // file name, or "embedded default"
+
+	ListenFIX  string
+	ListenHTTP string
+	DataDir    string
+
+	Durability      Durability
+	SegmentBytes    int64
+	SnapshotEvery   uint64
+	BatchRecordsMax int
+	BatchDelay      time.Duration
+
+	CurrencyCode string
+	MinorUnits   int32
+
+	Symbols  []Symbol
+	Firms    []Firm
+	Sessions []Session
+	Accounts []Account
+
+	TargetCompID     string
+	HeartbeatSeconds int
+	FloodLogoutAfter int
+	QueueDepth       int
+	QuickFIXSettings string
+
+	DepthLevels int
+	TradesKept  int
+
+	symbolByName  map[string]matching.SymbolID
+	sessionByComp map[string]SessionID
+	accountByName map[string]matching.AccountID
+}
+
+// Symbol is one instrument.
+type Symbol struct {
+	ID       matching.SymbolID
+	Name     string
+	TickSize decimal.Decimal
+	LotSize  decimal.Decimal
+	// RefTicks is the configured reference price in ticks, used for the price
+	// band until the first trade.
+	RefTicks int64
+	// CashPerTickLot is the cash, in minor units, of one tick on one lot: the
+	// notional of an order is Price (ticks) × Qty (lots) × CashPerTickLot.
+	CashPerTickLot int64
+}
+
+// Firm is a member of the exchange.
+type Firm struct {
+	ID       FirmID
+	Name     string
+	Sessions []SessionID
+	Accounts []matching.AccountID
+	MakerBps int64
+	TakerBps int64
+}
+
+// Session is one FIX session a firm may log on with.
+type Session struct {
+	ID                 SessionID
+	Firm               FirmID
+	SenderCompID       string
+	Username           string
+	PasswordHash       string
+	DefaultAccount     matching.AccountID
+	CancelOnDisconnect bool
+	RatePerSecond      float64
+	Burst              int
+}
+
+// Account holds cash and positions and carries risk limits.
+type Account struct {
+	ID       matching.AccountID
+	Name     string
+	Firm     FirmID
+	Cash     int64                       // minor units
+	Holdings map[matching.SymbolID]int64 // lots
+	Limits   Limits
+}
+
+// Limits are one account's risk limits in internal units.
+type Limits struct {
+	MaxOrderLots            int64
+	MaxOrderNotional        int64 // minor units
+	PriceBandBps            int64 // 0 disables the band
+	MaxOpenOrders           int
+	AllowShort              bool
+	ShortLimitLots          int64
+	RequireMarketProtection bool
+}
+
+// Default returns the resolved embedded default configuration.
+func Default() *Config {
+	c, err := Parse(defaultYAML, "embedded default")
+	if err != nil {
+		panic("config: embedded default is invalid: " + err.Error())
+	}
+	return c
+}
+
+// Load reads and resolves the configuration file at path. Errors name the file
+// and the field.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse resolves YAML text; source names it in errors.
+func Parse(b []byte, source string) (*Config, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("config %s: %w", source, err)
+	}
+	c, err := resolve(&f)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", source, err)
+	}
+	c.Source = source
+	return c, nil
+}
+
+// SymbolByName returns the ID of a symbol, or 0.
+func (c *Config) SymbolByName(name string) matching.SymbolID { return c.symbolByName[name] }
+
+// SessionByCompID returns the session whose SenderCompID is comp, or 0.
+func (c *Config) SessionByCompID(comp string) SessionID { return c.sessionByComp[comp] }
+
+// AccountByName returns the ID of an account, or 0.
+func (c *Config) AccountByName(name string) matching.AccountID { return c.accountByName[name] }
+
+// Symbol returns the symbol with ID id; ok is false for an unknown ID.
+func (c *Config) Symbol(id matching.SymbolID) (*Symbol, bool) {
+	if id == 0 || int(id) > len(c.Symbols) {
+		return nil, false
+	}
+	return &c.Symbols[id-1], true
+}
+
+// Account returns the account with ID id; ok is false for an unknown ID.
+func (c *Config) Account(id matching.AccountID) (*Account, bool) {
+	if id == 0 || int(id) > len(c.Accounts) {
+		return nil, false
+	}
+	return &c.Accounts[id-1], true
+}
+
+// Session returns the session with ID id; ok is false for an unknown ID.
+func (c *Config) Session(id SessionID) (*Session, bool) {
+	if id == 0 || int(id) > len(c.Sessions) {
+		return nil, false
+	}
+	return &c.Sessions[id-1], true
+}
+
+// Firm returns the firm with ID id; ok is false for an unknown ID.
+func (c *Config) Firm(id FirmID) (*Firm, bool) {
+	if id == 0 || int(id) > len(c.Firms) {
+		return nil, false
+	}
+	return &c.Firms[id-1], true
+}
+
+// PriceToTicks converts a decimal price to ticks of sym. It refuses a price that
+// is not a whole number of ticks, is not positive, or is out of range.
+func (s *Symbol) PriceToTicks(p decimal.Decimal) (int64, error) {
+	return toUnits(p, s.TickSize, "tick size")
+}
+
+// QtyToLots converts a decimal quantity to lots of sym, refusing one that is not
+// a whole, positive number of lots.
+func (s *Symbol) QtyToLots(q decimal.Decimal) (int64, error) {
+	return toUnits(q, s.LotSize, "lot size")
+}
+
+// TicksToPrice converts ticks back to a decimal price.
+func (s *Symbol) TicksToPrice(t int64) decimal.Decimal {
+	return decimal.NewFromInt(t).Mul(s.TickSize)
+}
+
+// LotsToQty converts lots back to a decimal quantity.
+func (s *Symbol) LotsToQty(l int64) decimal.Decimal {
+	return decimal.NewFromInt(l).Mul(s.LotSize)
+}
+
+// unitsMax bounds converted prices and quantities well inside int64, so that
+// products of a few of them can be checked for overflow cheaply.
+const unitsMax = int64(1) << 50
+
+func toUnits(v, unit decimal.Decimal, unitName string) (int64, error) {
+	if !v.IsPositive() {
+		return 0, fmt.Errorf("%s must be positive", v.String())
+	}
+	q := v.Div(unit)
+	if !v.Equal(q.Truncate(0).Mul(unit)) || !q.Equal(q.Truncate(0)) {
+		return 0, fmt.Errorf("%s is not a whole multiple of the %s %s", v.String(), unitName, unit.String())
+	}
+	if q.GreaterThan(decimal.NewFromInt(unitsMax)) {
+		return 0, fmt.Errorf("%s is too large", v.String())
+	}
+	return q.IntPart(), nil
+}
+
+// MoneyToMinor converts a decimal amount of the quote currency to minor units,
+// refusing fractions of a minor unit.
+func (c *Config) MoneyToMinor(v decimal.Decimal) (int64, error) {
+	m := v.Shift(c.MinorUnits)
+	if !m.Equal(m.Truncate(0)) {
+		return 0, fmt.Errorf("%s has more than %d decimal places", v.String(), c.MinorUnits)
+	}
+	if m.Abs().GreaterThan(decimal.NewFromInt(unitsMax)) {
+		return 0, fmt.Errorf("%s is too large", v.String())
+	}
+	return m.IntPart(), nil
+}
+
+// MinorToMoney converts minor units back to a decimal amount.
+func (c *Config) MinorToMoney(m int64) decimal.Decimal {
+	return decimal.New(m, -c.MinorUnits)
+}
+
+func resolve(f *File) (*Config, error) {
+	c := &Config{
+		ListenFIX:        orString(f.Listen.FIX, "127.0.0.1:9878"),
+		ListenHTTP:       orString(f.Listen.HTTP, "127.0.0.1:8080"),
+		DataDir:          orString(f.DataDir, "./exchange-data"),
+		Durability:       Durability(orString(f.Journal.Durability, "batch")),
+		SegmentBytes:     orInt64(f.Journal.SegmentBytes, 256<<20),
+		SnapshotEvery:    f.Journal.SnapshotEvery,
+		BatchRecordsMax:  orInt(f.Journal.BatchRecordsMax, 8192),
+		BatchDelay:       f.Journal.BatchDelay,
+		CurrencyCode:     orString(f.Currency.Code, "USD"),
+		MinorUnits:       f.Currency.MinorUnits,
+		TargetCompID:     orString(f.Gateway.TargetCompID, "EXCHANGE"),
+		HeartbeatSeconds: orInt(f.Gateway.HeartbeatSeconds, 30),
+		FloodLogoutAfter: orInt(f.Gateway.FloodLogoutAfter, 10000),
+		QueueDepth:       orInt(f.Gateway.QueueDepth, 65536),
+		QuickFIXSettings: f.Gateway.QuickFIXSettings,
+		DepthLevels:      orInt(f.MarketData.DepthLevels, 10),
+		TradesKept:       orInt(f.MarketData.TradesKept, 1000),
+		symbolByName:     map[string]matching.SymbolID{},
+		sessionByComp:    map[string]SessionID{},
+		accountByName:    map[string]matching.AccountID{},
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 1_000_000
+	}
+	if c.BatchDelay == 0 {
+		c.BatchDelay = 2 * time.Millisecond
+	}
+	switch c.Durability {
+	case DurabilityAlways, DurabilityBatch, DurabilityNone:
+	default:
+		return nil, fmt.Errorf("journal.durability: %q is not one of always, batch, none", c.Durability)
+	}
+	if c.SegmentBytes < 4096 {
+		return nil, fmt.Errorf("journal.segment_bytes: %d is below the minimum 4096", c.SegmentBytes)
+	}
+	if c.MinorUnits < 0 || c.MinorUnits > 8 {
+		return nil, fmt.Errorf("currency.minor_units: %d is outside 0..8", c.MinorUnits)
+	}
+	if c.QueueDepth < 16 || c.QueueDepth > 1<<24 {
+		return nil, fmt.Errorf("gateway.queue_depth: %d is outside 16..16777216", c.QueueDepth)
+	}
+	if len(f.Symbols) == 0 {
+		return nil, errors.New("symbols: at least one symbol is required")
+	}
+	for i, s := range f.Symbols {
+		where := fmt.Sprintf("symbols[%d]", i)
+		if s.Name == "" || strings.ContainsAny(s.Name, " \t\x01|") || len(s.Name) > 16 {
+			return nil, fmt.Errorf("%s.name: %q must be 1 to 16 characters without spaces", where, s.Name)
+		}
+		if _, dup := c.symbolByName[s.Name]; dup {
+			return nil, fmt.Errorf("%s.name: %q is defined twice", where, s.Name)
+		}
+		tick, err := positiveDecimal(s.TickSize, where+".tick_size")
+		if err != nil {
+			return nil, err
+		}
+		lot, err := positiveDecimal(s.LotSize, where+".lot_size")
+		if err != nil {
+			return nil, err
+		}
+		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot}
+		per := tick.Mul(lot).Shift(c.MinorUnits)
+		if !per.Equal(per.Truncate(0)) || !per.IsPositive() {
+			return nil, fmt.Errorf("%s: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number (raise currency.minor_units or change the sizes)",
+				where, tick, lot, per, c.CurrencyCode)
+		}
+		sym.CashPerTickLot = per.IntPart()
+		if s.ReferencePrice != "" {
+			ref, err := decimal.NewFromString(s.ReferencePrice)
+			if err != nil {
+				return nil, fmt.Errorf("%s.reference_price: %q is not a decimal number", where, s.ReferencePrice)
+			}
+			if sym.RefTicks, err = sym.PriceToTicks(ref); err != nil {
+				return nil, fmt.Errorf("%s.reference_price: %w", where, err)
+			}
+		}
+		c.symbolByName[s.Name] = sym.ID
+		c.Symbols = append(c.Symbols, sym)
+	}
+	defLimits, err := c.limits(Limits{}, &f.RiskDefaults, "risk_defaults")
+	if err != nil {
+		return nil, err
+	}
+	if defLimits.MaxOrderLots == 0 {
+		defLimits.MaxOrderLots = 1_000_000
+	}
+	if defLimits.MaxOpenOrders == 0 {
+		defLimits.MaxOpenOrders = 10_000
+	}
+	if defLimits.MaxOrderNotional == 0 {
+		defLimits.MaxOrderNotional = unitsMax
+	}
+	makerDef, takerDef := int64(0), int64(0)
+	if f.Fees.MakerBps != nil {
+		makerDef = *f.Fees.MakerBps
+	}
+	if f.Fees.TakerBps != nil {
+		takerDef = *f.Fees.TakerBps
+	}
+	if len(f.Firms) == 0 {
+		return nil, errors.New("firms: at least one firm is required")
+	}
+	if len(f.Firms) > 65535 {
+		return nil, errors.New("firms: more than 65535 firms")
+	}
+	firmNames := map[string]bool{}
+	usernames := map[string]bool{}
+	for i, fm := range f.Firms {
+		where := fmt.Sprintf("firms[%d]", i)
+		if fm.Name == "" {
+			return nil, fmt.Errorf("%s.name: required", where)
+		}
+		if firmNames[fm.Name] {
+			return nil, fmt.Errorf("%s.name: %q is defined twice", where, fm.Name)
+		}
+		firmNames[fm.Name] = true
+		firm := Firm{ID: FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
+		if fm.Fees != nil {
+			if fm.Fees.MakerBps != nil {
+				firm.MakerBps = *fm.Fees.MakerBps
+			}
+			if fm.Fees.TakerBps != nil {
+				firm.TakerBps = *fm.Fees.TakerBps
+			}
+		}
+		if firm.MakerBps < -1000 || firm.MakerBps > 1000 || firm.TakerBps < 0 || firm.TakerBps > 1000 {
+			return nil, fmt.Errorf("%s.fees: maker %d / taker %d bps outside the allowed range (maker -1000..1000, taker 0..1000)", where, firm.MakerBps, firm.TakerBps)
+		}
+		if len(fm.Accounts) == 0 {
+			return nil, fmt.Errorf("%s.accounts: a firm needs at least one account", where)
+		}
+		for j, a := range fm.Accounts {
+			aw := fmt.Sprintf("%s.accounts[%d]", where, j)
+			if a.Name == "" || len(a.Name) > 32 {
+				return nil, fmt.Errorf("%s.name: %q must be 1 to 32 characters", aw, a.Name)
+			}
+			if _, dup := c.accountByName[a.Name]; dup {
+				return nil, fmt.Errorf("%s.name: %q is defined twice", aw, a.Name)
+			}
+			acc := Account{ID: matching.AccountID(len(c.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
+			if a.Cash != "" {
+				v, err := decimal.NewFromString(a.Cash)
+				if err != nil {
+					return nil, fmt.Errorf("%s.cash: %q is not a decimal number", aw, a.Cash)
+				}
+				if v.IsNegative() {
+					return nil, fmt.Errorf("%s.cash: %s is negative", aw, a.Cash)
+				}
+				if acc.Cash, err = c.MoneyToMinor(v); err != nil {
+					return nil, fmt.Errorf("%s.cash: %w", aw, err)
+				}
+			}
+			for name, q := range a.Holdings {
+				sid := c.symbolByName[name]
+				if sid == 0 {
+					return nil, fmt.Errorf("%s.holdings: unknown symbol %q", aw, name)
+				}
+				v, err := decimal.NewFromString(q)
+				if err != nil {
+					return nil, fmt.Errorf("%s.holdings.%s: %q is not a decimal number", aw, name, q)
+				}
+				lots, err := c.Symbols[sid-1].QtyToLots(v)
+				if err != nil {
+					return nil, fmt.Errorf("%s.holdings.%s: %w", aw, name, err)
+				}
+				acc.Holdings[sid] = lots
+			}
+			if acc.Limits, err = c.limits(defLimits, a.Limits, aw+".limits"); err != nil {
+				return nil, err
+			}
+			c.accountByName[a.Name] = acc.ID
+			c.Accounts = append(c.Accounts, acc)
+			firm.Accounts = append(firm.Accounts, acc.ID)
+		}
+		for j, s := range fm.Sessions {
+			sw := fmt.Sprintf("%s.sessions[%d]", where, j)
+			if s.SenderCompID == "" || strings.ContainsAny(s.SenderCompID, " \x01|=") {
+				return nil, fmt.Errorf("%s.sender_comp_id: %q must be non-empty without spaces", sw, s.SenderCompID)
+			}
+			if s.SenderCompID == c.TargetCompID {
+				return nil, fmt.Errorf("%s.sender_comp_id: %q is the exchange's own CompID", sw, s.SenderCompID)
+			}
+			if _, dup := c.sessionByComp[s.SenderCompID]; dup {
+				return nil, fmt.Errorf("%s.sender_comp_id: %q is defined twice", sw, s.SenderCompID)
+			}
+			if s.Username == "" {
+				return nil, fmt.Errorf("%s.username: required", sw)
+			}
+			if usernames[s.Username] {
+				return nil, fmt.Errorf("%s.username: %q is defined twice", sw, s.Username)
+			}
+			usernames[s.Username] = true
+			if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
+				return nil, fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
+			}
+			sess := Session{
+				ID:                 SessionID(len(c.Sessions) + 1),
+				Firm:               firm.ID,
+				SenderCompID:       s.SenderCompID,
+				Username:           s.Username,
+				PasswordHash:       s.PasswordHash,
+				DefaultAccount:     firm.Accounts[0],
+				CancelOnDisconnect: f.Gateway.CancelOnDisconnect,
+				RatePerSecond:      f.Gateway.RatePerSecond,
+				Burst:              f.Gateway.Burst,
+			}
+			if s.Account != "" {
+				id := c.accountByName[s.Account]
+				if id == 0 || c.Accounts[id-1].Firm != firm.ID {
+					return nil, fmt.Errorf("%s.account: %q is not an account of firm %s", sw, s.Account, fm.Name)
+				}
+				sess.DefaultAccount = id
+			}
+			if s.CancelOnDisconnect != nil {
+				sess.CancelOnDisconnect = *s.CancelOnDisconnect
+			}
+			if s.RatePerSecond != nil {
+				sess.RatePerSecond = *s.RatePerSecond
+			}
+			if s.Burst != nil {
+				sess.Burst = *s.Burst
+			}
+			if sess.RatePerSecond <= 0 {
+				sess.RatePerSecond = 50000
+			}
+			if sess.Burst <= 0 {
+				sess.Burst = int(sess.RatePerSecond)
+			}
+			c.sessionByComp[s.SenderCompID] = sess.ID
+			c.Sessions = append(c.Sessions, sess)
+			firm.Sessions = append(firm.Sessions, sess.ID)
+		}
+		if len(firm.Sessions) == 0 {
+			return nil, fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
+		}
+		c.Firms = append(c.Firms, firm)
+	}
+	return c, nil
+}
+
+func (c *Config) limits(base Limits, lf *LimitsFile, where string) (Limits, error) {
+	l := base
+	if lf == nil {
+		return l, nil
+	}
+	if lf.MaxOrderLots != nil {
+		if *lf.MaxOrderLots <= 0 || *lf.MaxOrderLots > unitsMax {
+			return l, fmt.Errorf("%s.max_order_lots: %d must be between 1 and 2^50", where, *lf.MaxOrderLots)
+		}
+		l.MaxOrderLots = *lf.MaxOrderLots
+	}
+	if lf.MaxOrderNotional != nil {
+		v, err := decimal.NewFromString(*lf.MaxOrderNotional)
+		if err != nil || !v.IsPositive() {
+			return l, fmt.Errorf("%s.max_order_notional: %q must be a positive decimal number", where, *lf.MaxOrderNotional)
+		}
+		if l.MaxOrderNotional, err = c.MoneyToMinor(v); err != nil {
+			return l, fmt.Errorf("%s.max_order_notional: %w", where, err)
+		}
+	}
+	if lf.PriceBandBps != nil {
+		if *lf.PriceBandBps < 0 || *lf.PriceBandBps > 1_000_000 {
+			return l, fmt.Errorf("%s.price_band_bps: %d is outside 0..1000000", where, *lf.PriceBandBps)
+		}
+		l.PriceBandBps = *lf.PriceBandBps
+	}
+	if lf.MaxOpenOrders != nil {
+		if *lf.MaxOpenOrders <= 0 || *lf.MaxOpenOrders > 10_000_000 {
+			return l, fmt.Errorf("%s.max_open_orders: %d is outside 1..10000000", where, *lf.MaxOpenOrders)
+		}
+		l.MaxOpenOrders = *lf.MaxOpenOrders
+	}
+	if lf.AllowShort != nil {
+		l.AllowShort = *lf.AllowShort
+	}
+	if lf.ShortLimitLots != nil {
+		if *lf.ShortLimitLots < 0 || *lf.ShortLimitLots > unitsMax {
+			return l, fmt.Errorf("%s.short_limit_lots: %d is outside 0..2^50", where, *lf.ShortLimitLots)
+		}
+		l.ShortLimitLots = *lf.ShortLimitLots
+	}
+	if lf.RequireMarketProtection != nil {
+		l.RequireMarketProtection = *lf.RequireMarketProtection
+	}
+	return l, nil
+}
+
+func positiveDecimal(s, where string) (decimal.Decimal, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return d, fmt.Errorf("%s: %q is not a decimal number", where, s)
+	}
+	if !d.IsPositive() {
+		return d, fmt.Errorf("%s: %s must be positive", where, s)
+	}
+	return d, nil
+}
+
+func orString(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orInt64(v, def int64) int64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
