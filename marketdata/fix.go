@@ -1,0 +1,5 @@
+package marketdata
+
+type fixEntryTypes uint8
+
+type fixSessionKey string

@@ -1,0 +1,337 @@
+package marketdata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/shopspring/decimal"
+)
+
+// SymbolInfo is what the publisher knows of a symbol beyond its events: its
+// name and the sizes of a tick and a lot, used only to print values.
+type SymbolInfo struct {
+	ID       matching.SymbolID
+	Name     string
+	TickSize decimal.Decimal
+	LotSize  decimal.Decimal
+}
+
+// Config sizes a Publisher. Zero fields take the defaults shown.
+type Config struct {
+	Symbols []SymbolInfo
+	// RingEvents is the capacity of the queue between Publish and Run, rounded
+	// up to a power of two (65536).
+	RingEvents int
+	// TradesMax is the length of each symbol's trade tape (1000).
+	TradesMax int
+	// CandlesMax is the number of candles kept per symbol and interval (1440).
+	CandlesMax int
+	// SubscriberQueueMax is each subscriber's buffer, in messages (256).
+	SubscriberQueueMax int
+	// DepthDefault is the L2 depth served when a request names none (10).
+	DepthDefault int
+	// OrdersHint is the number of resting orders to make room for (1024).
+	OrdersHint int
+}
+
+// symState is everything the publisher keeps for one symbol.
+type symState struct {
+	info     SymbolInfo
+	px, qty  scale
+	book     *book
+	tape     tape
+	candles  [intervalCount]series
+	stats    Stats
+	statsSeq uint64
+
+	// Since the last flush: trades printed, first trade time, queued for flush.
+	newTrades   []Trade
+	firstNewNs  int64
+	haltChanged bool
+	queued      bool
+}
+
+// Publisher rebuilds market data from engine events and publishes it. Publish
+// is the engine's side; Run is the publisher's own goroutine; everything else
+// may be called from any goroutine.
+type Publisher struct {
+	// The engine side: a single-producer single-consumer ring of events.
+	ring     []matching.Event
+	mask     uint64
+	_        [64]byte
+	head     atomic.Uint64 // next slot Publish writes; written only by Publish
+	_        [56]byte
+	tail     atomic.Uint64 // next slot Run reads; written only by Run
+	_        [56]byte
+	sleeping atomic.Bool
+	wake     chan struct{}
+
+	published  atomic.Uint64
+	overflows  atomic.Uint64
+	applied    atomic.Uint64
+	gaps       atomic.Uint64
+	resyncs    atomic.Uint64 // slow-subscriber snapshots
+	subscribed atomic.Int64
+	needResync atomic.Bool
+
+	cfg    Config
+	byName map[string]*symState
+	byID   []*symState // index: SymbolID
+	syms   []*symState // in configuration order
+
+	mu        sync.RWMutex // guards everything below and all symState
+	seq       uint64       // OutSeq of the last applied event
+	dirtySyms []*symState
+	subs      []*subscriber
+	levelSeen map[levelKey]struct{}
+
+	fixMu       sync.Mutex
+	fixSessions map[fixSessionKey]*subscriber
+}
+
+// ErrConfig reports an unusable Config.
+var ErrConfig = errors.New("marketdata: bad config")
+
+// New returns a Publisher for cfg.Symbols. It allocates every ring up front.
+func New(cfg Config) (*Publisher, error) {
+	if cfg.RingEvents <= 0 {
+		cfg.RingEvents = 1 << 16
+	}
+	if cfg.TradesMax <= 0 {
+		cfg.TradesMax = 1000
+	}
+	if cfg.CandlesMax <= 0 {
+		cfg.CandlesMax = 1440
+	}
+	if cfg.SubscriberQueueMax <= 0 {
+		cfg.SubscriberQueueMax = 256
+	}
+	if cfg.DepthDefault <= 0 {
+		cfg.DepthDefault = 10
+	}
+	if cfg.OrdersHint <= 0 {
+		cfg.OrdersHint = 1024
+	}
+	ringLen := uint64(1) << bits.Len64(uint64(cfg.RingEvents-1))
+	p := &Publisher{
+		ring:        make([]matching.Event, ringLen),
+		mask:        ringLen - 1,
+		wake:        make(chan struct{}, 1),
+		cfg:         cfg,
+		byName:      make(map[string]*symState, len(cfg.Symbols)),
+		levelSeen:   make(map[levelKey]struct{}),
+		fixSessions: make(map[fixSessionKey]*subscriber),
+	}
+	maxID := matching.SymbolID(0)
+	for _, si := range cfg.Symbols {
+		switch {
+		case si.ID == 0 || si.ID > 1<<20:
+			return nil, fmt.Errorf("%w: symbol %q: id %d out of range 1..%d", ErrConfig, si.Name, si.ID, 1<<20)
+		case si.Name == "":
+			return nil, fmt.Errorf("%w: symbol %d has no name", ErrConfig, si.ID)
+		case si.TickSize.Sign() <= 0 || si.LotSize.Sign() <= 0:
+			return nil, fmt.Errorf("%w: symbol %q: tick and lot size must be positive", ErrConfig, si.Name)
+		case p.byName[si.Name] != nil:
+			return nil, fmt.Errorf("%w: symbol %q listed twice", ErrConfig, si.Name)
+		}
+		s := &symState{
+			info: si,
+			px:   newScale(si.TickSize),
+			qty:  newScale(si.LotSize),
+			book: newBook(cfg.OrdersHint / max(1, len(cfg.Symbols))),
+			tape: newTape(cfg.TradesMax),
+		}
+		for iv := range intervalCount {
+			s.candles[iv] = newSeries(iv.Duration(), cfg.CandlesMax)
+		}
+		p.byName[si.Name] = s
+		p.syms = append(p.syms, s)
+		maxID = max(maxID, si.ID)
+	}
+	p.byID = make([]*symState, maxID+1)
+	for _, s := range p.syms {
+		if p.byID[s.info.ID] != nil {
+			return nil, fmt.Errorf("%w: symbol id %d listed twice", ErrConfig, s.info.ID)
+		}
+		p.byID[s.info.ID] = s
+	}
+	return p, nil
+}
+
+// Publish hands a batch of engine events to the publisher. It is called on the
+// engine goroutine, never blocks and never allocates: it copies the events into
+// the ring. When the ring cannot take the whole batch, the batch is dropped,
+// counted as an overflow, and NeedsResync reports true until Reset.
+// Cost: one copy of the events plus two atomic loads and stores.
+func (p *Publisher) Publish(evs []matching.Event) {
+	n := uint64(len(evs))
+	if n == 0 {
+		return
+	}
+	head := p.head.Load()
+	if head+n-p.tail.Load() > uint64(len(p.ring)) {
+		p.overflows.Add(n)
+		p.needResync.Store(true)
+		return
+	}
+	i := head & p.mask
+	c := copy(p.ring[i:], evs)
+	copy(p.ring, evs[c:])
+	p.head.Store(head + n)
+	p.published.Add(n)
+	if p.sleeping.Load() {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// NeedsResync reports that events were lost (ring overflow or a gap in OutSeq):
+// the books are stale until the owner of the engine calls Reset.
+func (p *Publisher) NeedsResync() bool { return p.needResync.Load() }
+
+// Run applies published events and fans changes out until ctx ends. Exactly
+// one Run may be active.
+func (p *Publisher) Run(ctx context.Context) error {
+	const batchMax = 4096
+	for {
+		tail := p.tail.Load()
+		head := p.head.Load()
+		if head == tail {
+			p.sleeping.Store(true)
+			if p.head.Load() == tail {
+				select {
+				case <-ctx.Done():
+					p.sleeping.Store(false)
+					return ctx.Err()
+				case <-p.wake:
+				}
+			}
+			p.sleeping.Store(false)
+			continue
+		}
+		n := min(head-tail, batchMax)
+		p.mu.Lock()
+		for k := uint64(0); k < n; k++ {
+			p.apply(&p.ring[(tail+k)&p.mask])
+		}
+		p.flush()
+		p.mu.Unlock()
+		p.tail.Store(tail + n)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// Apply applies one event synchronously (for replay, or tests) and forwards
+// the change to subscribers. It must not be mixed with a running Run.
+func (p *Publisher) Apply(ev *matching.Event) {
+	p.mu.Lock()
+	p.apply(ev)
+	p.flush()
+	p.mu.Unlock()
+}
+
+// Reset replaces every book with orders, the engine's open orders as of its
+// outbound sequence number outSeq, given in priority order within each side
+// (as matching.Engine.Orders yields them). Events already queued with an
+// OutSeq at or below outSeq are skipped when they come. The tape, candles and
+// statistics are kept. Every subscriber is sent a fresh snapshot.
+func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.syms {
+		s.book.clear()
+	}
+	for i := range orders {
+		o := &orders[i]
+		if s := p.sym(o.Symbol); s != nil {
+			s.book.add(o.ID, o.Side, o.Price, o.Leaves)
+		}
+	}
+	for _, s := range p.syms {
+		s.book.dirty = s.book.dirty[:0]
+		s.newTrades = s.newTrades[:0]
+		s.queued = false
+	}
+	p.dirtySyms = p.dirtySyms[:0]
+	p.seq = outSeq
+	p.needResync.Store(false)
+	for _, sub := range p.subs {
+		p.markLagging(sub, false)
+	}
+}
+
+func (p *Publisher) sym(id matching.SymbolID) *symState {
+	if int(id) < len(p.byID) {
+		return p.byID[id]
+	}
+	return nil
+}
+
+// apply folds one event into the state. p.mu is held.
+func (p *Publisher) apply(ev *matching.Event) {
+	if ev.OutSeq != 0 {
+		if ev.OutSeq <= p.seq {
+			return // covered by Reset
+		}
+		if p.seq != 0 && ev.OutSeq != p.seq+1 {
+			p.gaps.Add(1)
+			p.needResync.Store(true)
+		}
+		p.seq = ev.OutSeq
+	}
+	p.applied.Add(1)
+	s := p.sym(ev.Symbol)
+	if s == nil {
+		return
+	}
+	b := s.book
+	switch ev.Kind {
+	case matching.EvAdded:
+		b.add(ev.OrderID, ev.Side, ev.Price, ev.Leaves)
+	case matching.EvTrade:
+		b.reduce(ev.MakerOrderID, ev.MakerLeaves)
+		// A taker that was already resting cannot trade, but keep the book honest
+		// if the stream ever says so.
+		b.reduce(ev.OrderID, ev.Leaves)
+		tr := Trade{
+			MatchID: ev.MatchID, OutSeq: ev.OutSeq, TimeNs: ev.TimeNs,
+			Price: ev.Price, Qty: ev.Qty, TakerSide: ev.Side,
+			TakerOrderID: ev.OrderID, MakerOrderID: ev.MakerOrderID,
+		}
+		s.tape.add(tr)
+		for iv := range s.candles {
+			s.candles[iv].add(ev.TimeNs, ev.Price, ev.Qty)
+		}
+		s.stats.add(ev.Price, ev.Qty)
+		if len(s.newTrades) == 0 {
+			s.firstNewNs = ev.TimeNs
+		}
+		s.newTrades = append(s.newTrades, tr)
+	case matching.EvCancelled:
+		b.reduce(ev.OrderID, ev.Leaves)
+	case matching.EvReplaced:
+		if ev.PriorityKept {
+			b.reduce(ev.OrderID, ev.Leaves)
+		} else {
+			b.remove(ev.OrderID)
+		}
+	case matching.EvHalted, matching.EvResumed:
+		s.stats.Halted = ev.Kind == matching.EvHalted
+		s.haltChanged = true
+	default:
+		return // accepted, rejected, mass-cancel summary: nothing to show
+	}
+	if !s.queued {
+		s.queued = true
+		p.dirtySyms = append(p.dirtySyms, s)
+	}
+}

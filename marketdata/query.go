@@ -1,0 +1,140 @@
+package marketdata
+
+import "github.com/exchange-sim/exchange/matching"
+
+const buySide = matching.Buy
+
+// Level is one aggregated price level (L2), in ticks and lots.
+type Level struct {
+	Price  int64
+	Qty    int64
+	Orders int
+}
+
+// Order is one resting order (L3), in ticks and lots.
+type Order struct {
+	ID    matching.OrderID
+	Price int64
+	Qty   int64
+}
+
+// appendLevels appends up to depth levels (all when depth <= 0), best first.
+func appendLevels(dst []Level, s *bookSide, depth int) []Level {
+	for i := len(s.levels) - 1; i >= 0; i-- {
+		if depth > 0 && len(s.levels)-1-i >= depth {
+			break
+		}
+		l := s.levels[i]
+		dst = append(dst, Level{Price: l.price, Qty: l.qty, Orders: l.orders})
+	}
+	return dst
+}
+
+// appendOrders appends every resting order of a side in priority order.
+func appendOrders(dst []Order, s *bookSide, depth int) []Order {
+	for i := len(s.levels) - 1; i >= 0; i-- {
+		if depth > 0 && len(s.levels)-1-i >= depth {
+			break
+		}
+		for o := s.levels[i].head; o != nil; o = o.next {
+			dst = append(dst, Order{ID: o.id, Price: o.price, Qty: o.leaves})
+		}
+	}
+	return dst
+}
+
+// Symbols returns the configured symbols.
+func (p *Publisher) Symbols() []SymbolInfo {
+	out := make([]SymbolInfo, len(p.syms))
+	for i, s := range p.syms {
+		out[i] = s.info
+	}
+	return out
+}
+
+// Lookup finds a symbol by name.
+func (p *Publisher) Lookup(name string) (SymbolInfo, bool) {
+	if s := p.byName[name]; s != nil {
+		return s.info, true
+	}
+	return SymbolInfo{}, false
+}
+
+// Seq returns the OutSeq of the last event applied.
+func (p *Publisher) Seq() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.seq
+}
+
+// BBO returns the best bid and offer (L1); a zero Level means an empty side.
+func (p *Publisher) BBO(sym matching.SymbolID) (bid, ask Level) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	s := p.sym(sym)
+	if s == nil {
+		return
+	}
+	if l := s.book.bids.best(); l != nil {
+		bid = Level{l.price, l.qty, l.orders}
+	}
+	if l := s.book.asks.best(); l != nil {
+		ask = Level{l.price, l.qty, l.orders}
+	}
+	return bid, ask
+}
+
+// Depth appends up to depth levels of one side (all when depth <= 0), best
+// first (L2). O(depth).
+func (p *Publisher) Depth(sym matching.SymbolID, side matching.Side, depth int, dst []Level) []Level {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if s := p.sym(sym); s != nil && (side == matching.Buy || side == matching.Sell) {
+		dst = appendLevels(dst, s.book.side(side), depth)
+	}
+	return dst
+}
+
+// Queue appends every resting order of one side in priority order: best price
+// first, then time (L3). depth > 0 limits it to the best depth levels.
+// O(orders).
+func (p *Publisher) Queue(sym matching.SymbolID, side matching.Side, depth int, dst []Order) []Order {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if s := p.sym(sym); s != nil && (side == matching.Buy || side == matching.Sell) {
+		dst = appendOrders(dst, s.book.side(side), depth)
+	}
+	return dst
+}
+
+// Trades appends the newest limit trades of the tape (all kept when
+// limit <= 0), oldest first.
+func (p *Publisher) Trades(sym matching.SymbolID, limit int, dst []Trade) []Trade {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if s := p.sym(sym); s != nil {
+		dst = s.tape.appendRecent(dst, limit)
+	}
+	return dst
+}
+
+// Candles appends the kept candles of one interval whose start lies in
+// [fromNs, toNs], oldest first. Intervals without trades have no candle.
+func (p *Publisher) Candles(sym matching.SymbolID, iv Interval, fromNs, toNs int64, dst []Candle) []Candle {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if s := p.sym(sym); s != nil && iv < intervalCount {
+		dst = s.candles[iv].appendRange(dst, fromNs, toNs)
+	}
+	return dst
+}
+
+// Stats returns a symbol's session statistics.
+func (p *Publisher) Stats(sym matching.SymbolID) Stats {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if s := p.sym(sym); s != nil {
+		return s.stats
+	}
+	return Stats{}
+}

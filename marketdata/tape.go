@@ -1,0 +1,48 @@
+package marketdata
+
+import "github.com/exchange-sim/exchange/matching"
+
+// Trade is one print on the tape, in ticks and lots.
+type Trade struct {
+	MatchID uint64
+	OutSeq  uint64
+	TimeNs  int64
+	Price   int64
+	Qty     int64
+	// TakerSide is the aggressor's side.
+	TakerSide    matching.Side
+	TakerOrderID matching.OrderID
+	MakerOrderID matching.OrderID
+}
+
+// tape is a bounded ring of the most recent trades, oldest first.
+type tape struct {
+	buf   []Trade
+	start int
+	n     int
+}
+
+func newTape(max int) tape { return tape{buf: make([]Trade, max)} }
+
+// add appends a trade, dropping the oldest when full. O(1), no allocation.
+func (t *tape) add(tr Trade) {
+	if t.n == len(t.buf) {
+		t.buf[t.start] = tr
+		t.start = (t.start + 1) % len(t.buf)
+		return
+	}
+	t.buf[(t.start+t.n)%len(t.buf)] = tr
+	t.n++
+}
+
+// appendRecent appends the newest limit trades (all when limit <= 0), oldest first.
+func (t *tape) appendRecent(dst []Trade, limit int) []Trade {
+	first := 0
+	if limit > 0 && limit < t.n {
+		first = t.n - limit
+	}
+	for i := first; i < t.n; i++ {
+		dst = append(dst, t.buf[(t.start+i)%len(t.buf)])
+	}
+	return dst
+}
