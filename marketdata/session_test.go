@@ -131,3 +131,5 @@ func (s *session) fixSymbol(c *matching.Command) {
 		c.Symbol, c.Account = o.Symbol, o.Account
 	}
 }
+
+func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
