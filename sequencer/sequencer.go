@@ -1,0 +1,490 @@
+package sequencer
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/matching"
+)
+
+// Durability says when a journal write counts as done.
+type Durability uint8
+
+const (
+	// DurabilityBatch is group commit: one fsync covers every record that
+	// arrived while the previous fsync ran (at most BatchRecordsMax). Records are
+	// handed on only once durable.
+	DurabilityBatch Durability = iota
+	// DurabilityAlways fsyncs each record on its own before handing it on.
+	DurabilityAlways
+	// DurabilityNone writes records to the operating system and hands them on at
+	// once, without fsync: a process crash loses nothing, a machine crash may.
+	DurabilityNone
+)
+
+func (d Durability) String() string {
+	switch d {
+	case DurabilityBatch:
+		return "batch"
+	case DurabilityAlways:
+		return "always"
+	case DurabilityNone:
+		return "none"
+	}
+	return fmt.Sprintf("Durability(%d)", uint8(d))
+}
+
+// ParseDurability parses "always", "batch" or "none".
+func ParseDurability(s string) (Durability, error) {
+	switch s {
+	case "batch":
+		return DurabilityBatch, nil
+	case "always":
+		return DurabilityAlways, nil
+	case "none":
+		return DurabilityNone, nil
+	}
+	return 0, fmt.Errorf("journal durability %q: want always, batch or none", s)
+}
+
+// Config configures Open. Zero fields take the defaults given.
+type Config struct {
+	// Dir is the data folder (journal/ and snapshots/ live in it).
+	Dir string
+	// Create makes Dir when it does not exist; otherwise that is an error.
+	Create     bool
+	Durability Durability
+	// SegmentBytesMax rotates to a new segment file once one would grow past
+	// it. Default 256 MiB.
+	SegmentBytesMax int64
+	// RingItems is the number of commands in flight between the producer and
+	// the consumer (submitted, being written, durable but not yet taken). A
+	// power of two; default 16384. TrySubmit refuses when it is full.
+	RingItems int
+	// BatchRecordsMax bounds the commands written per write call and per
+	// fsync. Default 8192 (never more than RingItems).
+	BatchRecordsMax int
+	// BatchLinger, with DurabilityBatch, waits this long before writing a batch
+	// smaller than BatchRecordsMax so that more commands share an fsync. Default
+	// 0: group commit only (records that arrived during the last fsync).
+	BatchLinger time.Duration
+	// VerifyFromSeq limits recovery to the segments holding this command seq
+	// and later (the snapshot's seq + 1); earlier segments get a header check
+	// only. 0 checks every record.
+	VerifyFromSeq uint64
+	// Clock returns Unix nanoseconds; default time.Now. Timestamps never go
+	// backwards: a smaller reading repeats the previous stamp.
+	Clock func() int64
+	// Logger gets one line per recovery and per error; never one per record.
+	Logger zerolog.Logger
+}
+
+const (
+	checkpointRingSize = 256
+	spinMax            = 64
+)
+
+type pad [64]byte
+
+// Sequencer is the stage between the order manager (producer) and the engine
+// (consumer). It owns one preallocated ring of Items with three cursors:
+// submitted (producer), durable (writer goroutine) and taken (consumer). The
+// writer stamps items in place, so an item is copied only into the ring and out
+// of it. One goroutine may call TrySubmit, one other goroutine Next and
+// Checkpoint.
+type Sequencer struct {
+	ring       []Item
+	mask       uint64
+	baseSeq    uint64 // seq of the ring's item 0
+	durability Durability
+	batchMax   uint64
+	linger     time.Duration
+	clock      func() int64
+	log        zerolog.Logger
+	j          *journal
+	cps        [checkpointRingSize]Checkpoint
+
+	_        pad
+	head     atomic.Uint64 // items submitted
+	_        pad
+	durable  atomic.Uint64 // items durable, visible to the consumer
+	_        pad
+	released atomic.Uint64 // items taken by the consumer; their slots are free
+	_        pad
+	cpHead   atomic.Uint64 // checkpoints submitted
+	cpTail   atomic.Uint64 // checkpoints written
+	_        pad
+
+	// Producer goroutine only.
+	prodHead     uint64
+	prodReleased uint64
+	_            pad
+	// Consumer goroutine only.
+	taken      uint64
+	consCpHead uint64
+	_          pad
+	// Writer goroutine only.
+	written    uint64
+	cpWritten  uint64
+	lastTimeNs int64
+
+	writerPark, consumerPark parker
+	closing                  atomic.Bool
+	drained                  atomic.Bool // closing, and every submitted item is durable
+	consumerAttached         atomic.Bool
+	consumerDone             atomic.Bool
+	stopped                  atomic.Bool // the writer goroutine has finished
+	done                     chan struct{}
+	err                      error // set before stopped
+
+	stats struct {
+		records, checkpoints, batches, bytes, segments atomic.Uint64
+		fsyncs, fsyncNsTotal, fsyncNsMax, busy         atomic.Uint64
+	}
+}
+
+// Open recovers the journal of cfg.Dir (see RecoveryInfo: a torn tail is
+// truncated, damage elsewhere is an error naming file, offset and seq) and
+// starts the writer goroutine. The first command submitted gets seq
+// info.LastSeq+1. Records already in the journal are not handed to the
+// consumer: replay them first (Replay, from the snapshot's seq on).
+func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
+	if cfg.SegmentBytesMax <= 0 {
+		cfg.SegmentBytesMax = 256 << 20
+	}
+	if cfg.SegmentBytesMax < segmentHeaderSize+frameMax {
+		cfg.SegmentBytesMax = segmentHeaderSize + frameMax
+	}
+	if cfg.RingItems <= 0 {
+		cfg.RingItems = 1 << 14
+	}
+	if cfg.RingItems&(cfg.RingItems-1) != 0 {
+		return nil, RecoveryInfo{}, fmt.Errorf("sequencer: RingItems %d is not a power of two", cfg.RingItems)
+	}
+	if cfg.BatchRecordsMax <= 0 {
+		cfg.BatchRecordsMax = 8192
+	}
+	cfg.BatchRecordsMax = min(cfg.BatchRecordsMax, cfg.RingItems)
+	if cfg.Durability == DurabilityAlways {
+		cfg.BatchRecordsMax = 1
+	}
+	if cfg.Durability > DurabilityNone {
+		return nil, RecoveryInfo{}, fmt.Errorf("sequencer: unknown durability %d", cfg.Durability)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = func() int64 { return time.Now().UnixNano() }
+	}
+	bufBytes := (cfg.BatchRecordsMax + checkpointRingSize) * frameMax
+	j, info, err := openJournal(cfg.Dir, cfg.Create, cfg.VerifyFromSeq, cfg.SegmentBytesMax, bufBytes,
+		cfg.Durability != DurabilityNone, cfg.Logger)
+	if err != nil {
+		return nil, info, err
+	}
+	s := &Sequencer{
+		ring:       make([]Item, cfg.RingItems),
+		mask:       uint64(cfg.RingItems - 1),
+		baseSeq:    info.LastSeq + 1,
+		durability: cfg.Durability,
+		batchMax:   uint64(cfg.BatchRecordsMax),
+		linger:     cfg.BatchLinger,
+		clock:      cfg.Clock,
+		log:        cfg.Logger,
+		j:          j,
+		done:       make(chan struct{}),
+	}
+	s.writerPark.ch = make(chan struct{}, 1)
+	s.consumerPark.ch = make(chan struct{}, 1)
+	go s.run()
+	return s, info, nil
+}
+
+// TrySubmit copies cmd and meta into the ring for sequencing and returns true,
+// or returns false at once when the ring is full or the stage is closed (the
+// caller rejects the order as busy). cmd.Seq and cmd.TimeNs are overwritten by
+// the writer. It does not allocate. Only one goroutine may call it, and not
+// concurrently with Close. meta longer than MetaMax is a programming error and
+// panics.
+func (s *Sequencer) TrySubmit(cmd *matching.Command, meta []byte) bool {
+	if len(meta) > MetaMax {
+		panic(fmt.Sprintf("sequencer: %d meta bytes, at most %d", len(meta), MetaMax))
+	}
+	h := s.prodHead
+	if h-s.prodReleased >= uint64(len(s.ring)) {
+		s.prodReleased = s.released.Load()
+		if h-s.prodReleased >= uint64(len(s.ring)) {
+			s.stats.busy.Add(1)
+			return false
+		}
+	}
+	if s.closing.Load() || s.stopped.Load() {
+		return false
+	}
+	it := &s.ring[h&s.mask]
+	it.Cmd = *cmd
+	it.MetaLen = uint8(len(meta))
+	copy(it.Meta[:], meta)
+	s.prodHead = h + 1
+	s.head.Store(h + 1)
+	s.writerPark.wake()
+	return true
+}
+
+// Next copies durable commands, in seq order, into dst[:cap(dst)] and returns
+// them. It blocks (spinning briefly, then parked) until there is at least one,
+// and returns an empty slice only once the stage is closed and every command has
+// been taken, or the writer failed (see Err). Only one goroutine may call it;
+// dst must have capacity. It does not allocate.
+func (s *Sequencer) Next(dst []Item) []Item {
+	if cap(dst) == 0 {
+		panic("sequencer: Next needs a dst with capacity")
+	}
+	s.consumerAttached.Store(true)
+	for {
+		if d := s.durable.Load(); d > s.taken {
+			n := min(d-s.taken, uint64(cap(dst)))
+			dst = dst[:n]
+			for i := range dst {
+				dst[i] = s.ring[(s.taken+uint64(i))&s.mask]
+			}
+			s.taken += n
+			s.released.Store(s.taken)
+			return dst
+		}
+		if s.drained.Load() || s.stopped.Load() {
+			if s.durable.Load() > s.taken {
+				continue
+			}
+			s.consumerDone.Store(true)
+			s.writerPark.wake()
+			return dst[:0]
+		}
+		s.consumerPark.wait(s.consumerReady)
+	}
+}
+
+func (s *Sequencer) consumerReady() bool {
+	return s.durable.Load() > s.taken || s.drained.Load() || s.stopped.Load()
+}
+
+// Checkpoint asks the writer to journal the engine stage's state after command
+// inSeq (see Checkpoint). Call it from the consumer goroutine, before the Next
+// call that returns empty. It returns false when too many checkpoints are
+// pending or the stage has stopped; a checkpoint is a proof point, so dropping
+// one loses no data. It does not allocate.
+func (s *Sequencer) Checkpoint(inSeq, outSeq, eventHash uint64) bool {
+	h := s.consCpHead
+	if h-s.cpTail.Load() >= checkpointRingSize || s.stopped.Load() {
+		return false
+	}
+	s.cps[h%checkpointRingSize] = Checkpoint{InSeq: inSeq, OutSeq: outSeq, EventHash: eventHash}
+	s.consCpHead = h + 1
+	s.cpHead.Store(h + 1)
+	s.writerPark.wake()
+	return true
+}
+
+// Close stops the stage: TrySubmit refuses from now on, everything submitted
+// is written and made durable, and, when a consumer has called Next, Close
+// waits until that consumer has taken everything (its Next returned empty) so
+// that its last checkpoints are journaled too. Then the segment is fsynced and
+// closed. Close returns the writer's error, if any. Call it once the producer
+// has stopped; further calls return the same result.
+func (s *Sequencer) Close() error {
+	s.closing.Store(true)
+	s.writerPark.wake()
+	<-s.done
+	return s.err
+}
+
+// Err returns the error that stopped the writer, or nil.
+func (s *Sequencer) Err() error {
+	if !s.stopped.Load() {
+		return nil
+	}
+	return s.err
+}
+
+// DurableSeq is the last seq that is durable (per the policy) and visible to
+// the consumer.
+func (s *Sequencer) DurableSeq() uint64 { return s.baseSeq + s.durable.Load() - 1 }
+
+// Stats are counters since Open, for metrics.
+type Stats struct {
+	Records     uint64 // command records written
+	Checkpoints uint64 // checkpoint records written
+	Batches     uint64 // write calls (each followed by one fsync unless none)
+	Bytes       uint64 // bytes written, headers included
+	Segments    uint64 // segments created
+	Fsyncs      uint64
+	FsyncNs     uint64 // total time in fsync
+	FsyncNsMax  uint64
+	Busy        uint64 // TrySubmit refusals because the ring was full
+	DurableSeq  uint64
+}
+
+// Stats reads the counters; it is safe from any goroutine.
+func (s *Sequencer) Stats() Stats {
+	return Stats{
+		Records:     s.stats.records.Load(),
+		Checkpoints: s.stats.checkpoints.Load(),
+		Batches:     s.stats.batches.Load(),
+		Bytes:       s.stats.bytes.Load(),
+		Segments:    s.stats.segments.Load(),
+		Fsyncs:      s.stats.fsyncs.Load(),
+		FsyncNs:     s.stats.fsyncNsTotal.Load(),
+		FsyncNsMax:  s.stats.fsyncNsMax.Load(),
+		Busy:        s.stats.busy.Load(),
+		DurableSeq:  s.DurableSeq(),
+	}
+}
+
+// run is the writer goroutine.
+func (s *Sequencer) run() {
+	err := s.loop()
+	if cerr := s.j.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.log.Error().Err(err).Uint64("durable_seq", s.DurableSeq()).Msg("sequencer stopped")
+	}
+	s.err = err
+	s.stopped.Store(true)
+	s.consumerPark.wake()
+	close(s.done)
+}
+
+func (s *Sequencer) loop() error {
+	for {
+		h := s.head.Load()
+		if h != s.written || s.cpHead.Load() != s.cpWritten {
+			if err := s.writeBatch(h); err != nil {
+				return err
+			}
+			continue
+		}
+		if s.closing.Load() {
+			if s.head.Load() != h {
+				continue
+			}
+			s.drained.Store(true)
+			s.consumerPark.wake()
+			if !s.consumerAttached.Load() || s.consumerDone.Load() {
+				if s.cpHead.Load() != s.cpWritten {
+					continue
+				}
+				return nil
+			}
+		}
+		s.writerPark.wait(s.writerReady)
+	}
+}
+
+func (s *Sequencer) writerReady() bool {
+	return s.head.Load() != s.written || s.cpHead.Load() != s.cpWritten ||
+		(s.closing.Load() && (!s.drained.Load() || s.consumerDone.Load() || !s.consumerAttached.Load()))
+}
+
+// writeBatch journals up to batchMax submitted items and every pending
+// checkpoint with one write call and (unless none) one fsync, then publishes
+// the items to the consumer.
+func (s *Sequencer) writeBatch(h uint64) error {
+	bytes0, segs0 := s.j.bytes, s.j.segments
+	n := min(h-s.written, s.batchMax)
+	if s.linger > 0 && s.durability == DurabilityBatch && n > 0 && n < s.batchMax {
+		time.Sleep(s.linger)
+		n = min(s.head.Load()-s.written, s.batchMax)
+	}
+	ts := s.clock()
+	if ts < s.lastTimeNs {
+		ts = s.lastTimeNs
+	}
+	s.lastTimeNs = ts
+	seq := s.baseSeq + s.written
+	for i := uint64(0); i < n; i++ {
+		it := &s.ring[(s.written+i)&s.mask]
+		it.Cmd.Seq = seq
+		it.Cmd.TimeNs = ts
+		seq++
+		if err := s.j.appendCommand(it); err != nil {
+			return err
+		}
+	}
+	cpHead := s.cpHead.Load()
+	for t := s.cpWritten; t != cpHead; t++ {
+		if err := s.j.appendCheckpoint(&s.cps[t%checkpointRingSize], seq); err != nil {
+			return err
+		}
+	}
+	ncp := cpHead - s.cpWritten
+	s.cpWritten = cpHead
+	s.cpTail.Store(cpHead)
+	if s.durability == DurabilityNone {
+		if err := s.j.flush(); err != nil {
+			return err
+		}
+	} else {
+		t0 := time.Now()
+		if err := s.j.sync(); err != nil {
+			return err
+		}
+		ns := uint64(time.Since(t0))
+		s.stats.fsyncs.Add(1)
+		s.stats.fsyncNsTotal.Add(ns)
+		if ns > s.stats.fsyncNsMax.Load() {
+			s.stats.fsyncNsMax.Store(ns)
+		}
+	}
+	s.written += n
+	s.durable.Store(s.written)
+	s.consumerPark.wake()
+	s.stats.records.Add(n)
+	s.stats.checkpoints.Add(ncp)
+	s.stats.batches.Add(1)
+	s.stats.bytes.Add(s.j.bytes - bytes0)
+	s.stats.segments.Add(s.j.segments - segs0)
+	return nil
+}
+
+// parker lets a goroutine spin briefly, then sleep until woken. The waker
+// sends only when the sleeper has announced itself, so the fast path costs one
+// atomic load.
+type parker struct {
+	sleeping atomic.Int32
+	ch       chan struct{}
+}
+
+func (p *parker) wake() {
+	if p.sleeping.Load() != 0 {
+		select {
+		case p.ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait returns once ready reports true. ready must be made true only by
+// goroutines that call wake after changing what it reads.
+func (p *parker) wait(ready func() bool) {
+	for i := 0; i < spinMax; i++ {
+		if ready() {
+			return
+		}
+		runtime.Gosched()
+	}
+	for {
+		p.sleeping.Store(1)
+		if ready() {
+			p.sleeping.Store(0)
+			return
+		}
+		<-p.ch
+		p.sleeping.Store(0)
+		if ready() {
+			return
+		}
+	}
+}

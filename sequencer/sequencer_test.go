@@ -1,0 +1,170 @@
+package sequencer
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+func TestSequencerPolicies(t *testing.T) {
+	for _, d := range []Durability{DurabilityBatch, DurabilityAlways, DurabilityNone} {
+		t.Run(d.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			n := uint64(5000)
+			if d == DurabilityAlways {
+				n = 200
+			}
+			cfg := Config{Dir: dir, Durability: d, SegmentBytesMax: 64 << 10, RingItems: 1024}
+			writeTest(t, cfg, n)
+			info := writeTest(t, cfg, n) // reopen and continue
+			if info.LastSeq != n {
+				t.Fatalf("recovered last seq %d, want %d", info.LastSeq, n)
+			}
+			if cmds, _ := readAll(t, dir); cmds != 2*n {
+				t.Fatalf("read %d commands, want %d", cmds, 2*n)
+			}
+		})
+	}
+}
+
+func TestSequencerStampsAndCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	var now atomic.Int64
+	now.Store(1000)
+	clock := func() int64 { return now.Add(-1) } // goes backwards: stamps must not
+	s, _, err := Open(Config{Dir: dir, Create: true, Clock: clock, RingItems: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []uint64, 1)
+	go func() {
+		var seqs []uint64
+		buf := make([]Item, 7)
+		last := int64(0)
+		for {
+			items := s.Next(buf)
+			if len(items) == 0 {
+				break
+			}
+			for _, it := range items {
+				if it.Cmd.TimeNs < last {
+					t.Errorf("time went backwards at seq %d", it.Cmd.Seq)
+				}
+				last = it.Cmd.TimeNs
+				seqs = append(seqs, it.Cmd.Seq)
+			}
+			s.Checkpoint(items[len(items)-1].Cmd.Seq, 42, 7)
+		}
+		got <- seqs
+	}()
+	var mb [MetaMax]byte
+	for seq := uint64(1); seq <= 1000; {
+		c := testCmd(seq)
+		c.Seq, c.TimeNs = 999999, 999999 // overwritten by the stage
+		if s.TrySubmit(&c, testMeta(seq, mb[:0])) {
+			seq++
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seqs := <-got
+	for i, seq := range seqs {
+		if seq != uint64(i+1) {
+			t.Fatalf("consumer got seq %d at %d", seq, i)
+		}
+	}
+	if len(seqs) != 1000 {
+		t.Fatalf("consumer got %d", len(seqs))
+	}
+	cmds, cps := readAll(t, dir)
+	if cmds != 1000 || cps == 0 {
+		t.Fatalf("journal has %d commands, %d checkpoints", cmds, cps)
+	}
+	// The last checkpoint, sent before the final Next, is journaled.
+	var lastCp Checkpoint
+	if _, err := Replay(dir, ReplayOptions{}, func(r *Record) error {
+		if r.Kind == RecordCheckpoint {
+			lastCp = r.Checkpoint
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if lastCp != (Checkpoint{InSeq: 1000, OutSeq: 42, EventHash: 7}) {
+		t.Fatalf("last checkpoint %+v", lastCp)
+	}
+	st := s.Stats()
+	if st.Records != 1000 || st.DurableSeq != 1000 || st.Fsyncs == 0 || st.Bytes == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestSequencerBusyWhenFull(t *testing.T) {
+	s, _, err := Open(Config{Dir: t.TempDir(), Create: true, RingItems: 8, Durability: DurabilityNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCmd(1)
+	for i := 0; i < 8; i++ {
+		if !s.TrySubmit(&c, nil) {
+			t.Fatalf("submit %d refused", i)
+		}
+	}
+	if s.TrySubmit(&c, nil) {
+		t.Fatal("a full ring accepted a command")
+	}
+	buf := make([]Item, 8)
+	n := 0
+	for n < 8 {
+		n += len(s.Next(buf))
+	}
+	if !s.TrySubmit(&c, nil) {
+		t.Fatal("ring still full after the consumer took everything")
+	}
+	if s.Stats().Busy != 1 {
+		t.Fatalf("busy %d", s.Stats().Busy)
+	}
+	go func() {
+		for len(s.Next(buf)) > 0 {
+		}
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.TrySubmit(&c, nil) {
+		t.Fatal("a closed stage accepted a command")
+	}
+}
+
+func TestSequencerSteadyStateAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip()
+	}
+	s, _, err := Open(Config{Dir: t.TempDir(), Create: true, RingItems: 1024, Durability: DurabilityNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]Item, 64)
+	c := testCmd(1)
+	meta := []byte("clordid-1")
+	allocs := testing.AllocsPerRun(200, func() {
+		for i := 0; i < 64; i++ {
+			for !s.TrySubmit(&c, meta) {
+			}
+		}
+		for got := 0; got < 64; {
+			got += len(s.Next(buf))
+		}
+		s.Checkpoint(1, 1, 1)
+	})
+	if allocs > 0 {
+		t.Fatalf("%v allocations per 64 commands", allocs)
+	}
+	go func() {
+		for len(s.Next(buf)) > 0 {
+		}
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
