@@ -106,12 +106,12 @@ func boolByte(v bool) byte {
 	return 0
 }
 
-// Hasher is a running FNV-1a 64 hash over events' binary forms. Two runs that
-// produced the same events, in the same order, have the same Sum. It does not
-// allocate.
+// Hasher is a running hash over events. Two runs that produced the same
+// events, in the same order, have the same Sum. It folds each event's fields as
+// 64-bit words (FNV-1a's structure on words, with a final avalanche per event),
+// which costs a few nanoseconds per event and does not allocate.
 type Hasher struct {
 	sum uint64
-	buf [EventSize]byte
 }
 
 const (
@@ -119,20 +119,39 @@ const (
 	fnvPrime64  = 1099511628211
 )
 
-// NewHasher returns a Hasher at the FNV-1a offset basis.
+// NewHasher returns a Hasher at its initial state.
 func NewHasher() Hasher { return Hasher{sum: fnvOffset64} }
 
 // Reset returns h to its initial state.
 func (h *Hasher) Reset() { h.sum = fnvOffset64 }
 
-// Add folds e into the hash.
+func mixWord(s, w uint64) uint64 {
+	s ^= w
+	s *= fnvPrime64
+	s ^= s >> 32
+	return s
+}
+
+// Add folds e into the hash. Every field of e takes part.
 func (h *Hasher) Add(e *Event) {
-	b := e.AppendBinary(h.buf[:0])
 	s := h.sum
-	for _, c := range b {
-		s ^= uint64(c)
-		s *= fnvPrime64
-	}
+	s = mixWord(s, uint64(e.Kind)|uint64(e.Cmd)<<8|uint64(e.Side)<<16|uint64(e.Reason)<<24|uint64(boolByte(e.PriorityKept))<<32)
+	s = mixWord(s, e.OutSeq)
+	s = mixWord(s, e.InSeq)
+	s = mixWord(s, uint64(e.TimeNs))
+	s = mixWord(s, uint64(e.Symbol)|uint64(e.Account)<<32)
+	s = mixWord(s, uint64(e.OrderID))
+	s = mixWord(s, uint64(e.Price))
+	s = mixWord(s, uint64(e.Qty))
+	s = mixWord(s, uint64(e.Leaves))
+	s = mixWord(s, uint64(e.MakerOrderID))
+	s = mixWord(s, uint64(e.MakerAccount))
+	s = mixWord(s, uint64(e.MakerLeaves))
+	s = mixWord(s, e.MatchID)
+	// Avalanche so that nearby events do not cancel out.
+	s ^= s >> 33
+	s *= 0xff51afd7ed558ccd
+	s ^= s >> 33
 	h.sum = s
 }
 
