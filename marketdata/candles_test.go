@@ -149,3 +149,19 @@ func TestScaleFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestVWAPFormatting(t *testing.T) {
+	for _, c := range []struct {
+		unit             string
+		notional, volume int64
+		want             string
+	}{
+		{"0.01", 10000, 1, "100.00"}, {"0.01", 30020, 3, "100.066667"}, {"1", 10, 4, "2.5"},
+		{"1", 12, 4, "3"}, {"1", 10, 3, "3.3333"}, {"0.5", 3, 1, "1.5"}, {"0.01", 0, 0, ""},
+	} {
+		sc := newScale(mustDec(c.unit))
+		if got := sc.vwap(c.notional, c.volume); got != c.want {
+			t.Errorf("vwap(%s, %d/%d) = %q, want %q", c.unit, c.notional, c.volume, got, c.want)
+		}
+	}
+}

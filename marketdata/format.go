@@ -67,11 +67,21 @@ func (s *scale) decimal(n int64) decimal.Decimal {
 }
 
 // vwap returns notional/volume × unit rounded to four more digits than the
-// tick, as text; "" when volume is 0.
+// tick, printed with at least the tick's digits ("100.00", "100.066667");
+// "" when volume is 0.
 func (s *scale) vwap(notional, volume int64) string {
 	if volume == 0 {
 		return ""
 	}
-	return decimal.NewFromInt(notional).Mul(s.unit).
-		DivRound(decimal.NewFromInt(volume), int32(s.digits+4)).String()
+	v := decimal.NewFromInt(notional).Mul(s.unit).
+		DivRound(decimal.NewFromInt(volume), int32(s.digits+4)).StringFixed(int32(s.digits + 4))
+	// Keep at least the tick's digits, drop trailing zeros beyond them.
+	keep := len(v) - 4
+	if s.digits == 0 {
+		keep-- // and the point
+	}
+	for len(v) > keep && (v[len(v)-1] == '0' || v[len(v)-1] == '.') {
+		v = v[:len(v)-1]
+	}
+	return v
 }

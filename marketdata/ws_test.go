@@ -1,0 +1,325 @@
+package marketdata
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/exchange-sim/exchange/matching"
+)
+
+type wsLevel struct {
+	Price  string `json:"price"`
+	Qty    string `json:"qty"`
+	Orders int    `json:"orders"`
+}
+
+type wsMsg struct {
+	Type     string    `json:"type"`
+	Symbol   string    `json:"symbol"`
+	Seq      uint64    `json:"seq"`
+	Snapshot bool      `json:"snapshot"`
+	Bids     []wsLevel `json:"bids"`
+	Asks     []wsLevel `json:"asks"`
+	Trades   []struct {
+		ID     uint64 `json:"id"`
+		TimeNs int64  `json:"time_ns"`
+		Price  string `json:"price"`
+	} `json:"trades"`
+	Candles []struct {
+		Time   int64  `json:"time"`
+		Close  string `json:"close"`
+		Volume string `json:"volume"`
+	} `json:"candles"`
+	Interval string `json:"interval"`
+	Error    string `json:"error"`
+	Param    string `json:"param"`
+}
+
+// wsBook is the client's copy of one symbol, rebuilt from snapshots and updates.
+type wsBook struct {
+	bids, asks     map[string]wsLevel
+	trades         map[uint64]bool
+	candles        map[int64]string // time → volume
+	snapshots      map[string]int   // per channel
+	lastBookSeq    uint64
+	updatesApplied int
+}
+
+func newWSBook() *wsBook {
+	return &wsBook{bids: map[string]wsLevel{}, asks: map[string]wsLevel{}, trades: map[uint64]bool{},
+		candles: map[int64]string{}, snapshots: map[string]int{}}
+}
+
+func (b *wsBook) apply(t *testing.T, m *wsMsg) {
+	if m.Snapshot {
+		b.snapshots[m.Type]++
+	} else {
+		b.updatesApplied++
+	}
+	switch m.Type {
+	case "book":
+		if m.Seq < b.lastBookSeq {
+			t.Errorf("book seq went back from %d to %d", b.lastBookSeq, m.Seq)
+		}
+		b.lastBookSeq = m.Seq
+		if m.Snapshot {
+			clear(b.bids)
+			clear(b.asks)
+		}
+		for _, side := range []struct {
+			ls []wsLevel
+			m  map[string]wsLevel
+		}{{m.Bids, b.bids}, {m.Asks, b.asks}} {
+			for _, l := range side.ls {
+				if l.Qty == "0" {
+					delete(side.m, l.Price)
+				} else {
+					side.m[l.Price] = l
+				}
+			}
+		}
+	case "trades":
+		for _, tr := range m.Trades {
+			if b.trades[tr.ID] && !m.Snapshot {
+				t.Errorf("trade %d sent twice", tr.ID)
+			}
+			b.trades[tr.ID] = true
+		}
+	case "candles":
+		if m.Snapshot {
+			clear(b.candles)
+		}
+		for _, c := range m.Candles {
+			b.candles[c.Time] = c.Volume
+		}
+	}
+}
+
+// equalBook compares the client's book with the publisher's full L2.
+func (b *wsBook) equalBook(p *Publisher, sym matching.SymbolID) string {
+	s := p.byID[sym]
+	for _, side := range []struct {
+		sd matching.Side
+		m  map[string]wsLevel
+	}{{matching.Buy, b.bids}, {matching.Sell, b.asks}} {
+		want := p.Depth(sym, side.sd, 0, nil)
+		if len(want) != len(side.m) {
+			return "level count differs"
+		}
+		for _, l := range want {
+			got := side.m[s.px.string(l.Price)]
+			if got.Qty != s.qty.string(l.Qty) || got.Orders != l.Orders {
+				return "level " + s.px.string(l.Price) + " differs"
+			}
+		}
+	}
+	return ""
+}
+
+// wsClient reads messages on its own goroutine: coder/websocket closes the
+// connection when a Read's context ends, so reads cannot time out one by one.
+type wsClient struct {
+	c    *websocket.Conn
+	msgs chan *wsMsg
+	errs chan error
+}
+
+func dialWS(t *testing.T, ctx context.Context, srv *httptest.Server) *wsClient {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadLimit(1 << 24)
+	wc := &wsClient{c: c, msgs: make(chan *wsMsg, 1<<16), errs: make(chan error, 1)}
+	go func() {
+		for {
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				wc.errs <- err
+				return
+			}
+			var m wsMsg
+			if err := json.Unmarshal(data, &m); err != nil {
+				wc.errs <- err
+				return
+			}
+			wc.msgs <- &m
+		}
+	}()
+	return wc
+}
+
+func (wc *wsClient) send(ctx context.Context, t *testing.T, msg string) {
+	t.Helper()
+	if err := wc.c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var errIdle = errors.New("idle")
+
+func (wc *wsClient) read(idle time.Duration) (*wsMsg, error) {
+	select {
+	case m := <-wc.msgs:
+		return m, nil
+	case err := <-wc.errs:
+		return nil, err
+	case <-time.After(idle):
+		return nil, errIdle
+	}
+}
+
+// drain reads until the connection has been idle for idle.
+func drain(t *testing.T, wc *wsClient, b *wsBook, idle time.Duration) {
+	t.Helper()
+	for {
+		m, err := wc.read(idle)
+		if err == errIdle {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Symbol != "AAPL" {
+			t.Fatalf("message for %q, subscribed to AAPL only", m.Symbol)
+		}
+		b.apply(t, m)
+	}
+}
+
+func TestWebSocketFeed(t *testing.T) {
+	p := newTestPublisher(t, Config{TradesMax: 100000})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, srv)
+	defer c.c.CloseNow()
+
+	// Bad requests get an error naming the field; the connection stays up.
+	for _, bad := range []struct{ msg, param string }{
+		{`{"op":"subscribe","channels":["book"],"symbols":["NOPE"]}`, "symbols"},
+		{`{"op":"dance"}`, "op"},
+		{`{"op":"subscribe","channels":["book"],"symbols":["AAPL"],"interval":"7m"}`, "interval"},
+		{`not json`, "message"},
+	} {
+		c.send(ctx, t, bad.msg)
+		m, err := c.read(5 * time.Second)
+		if err != nil || m.Type != "error" || m.Param != bad.param {
+			t.Fatalf("%s: got %+v, %v; want an error naming %q", bad.msg, m, err, bad.param)
+		}
+	}
+
+	s := newSession(3, 2)
+	for i := 0; i < 300; i++ { // some state before subscribing
+		for _, ev := range s.next() {
+			p.Apply(&ev)
+		}
+	}
+	sub := `{"op":"subscribe","channels":["book","trades","candles"],"symbols":["AAPL"],"interval":"1s"}`
+	c.send(ctx, t, sub)
+	b := newWSBook()
+	for i := 0; i < 3; i++ { // snapshots come first, one per channel
+		m, err := c.read(5 * time.Second)
+		if err != nil || !m.Snapshot {
+			t.Fatalf("want snapshot %d, got %+v, %v", i, m, err)
+		}
+		b.apply(t, m)
+	}
+	if d := b.equalBook(p, 1); d != "" {
+		t.Fatalf("snapshot: %s", d)
+	}
+	// Trade while the client reads, in small steps so nothing is dropped.
+	for i := 0; i < 1500; i++ {
+		for _, ev := range s.next() {
+			p.Apply(&ev)
+		}
+		if i%100 == 0 {
+			drain(t, c, b, 20*time.Millisecond)
+		}
+	}
+	drain(t, c, b, 300*time.Millisecond)
+	if p.resyncs.Load() != 0 {
+		t.Skipf("the client fell behind %d times on a slow machine; the slow path has its own test", p.resyncs.Load())
+	}
+	if d := b.equalBook(p, 1); d != "" {
+		t.Fatalf("after updates: %s", d)
+	}
+	if b.updatesApplied == 0 {
+		t.Fatal("no updates received")
+	}
+	tape := p.Trades(1, 0, nil)
+	if len(b.trades) != len(tape) {
+		t.Fatalf("client saw %d trades, tape has %d", len(b.trades), len(tape))
+	}
+	cs := p.Candles(1, Interval1s, -1<<63, 1<<63-1, nil)
+	if len(b.candles) != len(cs) || b.candles[cs[len(cs)-1].StartNs/1e9] != p.byID[1].qty.string(cs[len(cs)-1].Volume) {
+		t.Fatalf("client has %d candles, publisher %d", len(b.candles), len(cs))
+	}
+}
+
+// TestWebSocketSlowSubscriber stalls the server's writer so the subscriber's
+// queue overflows: it must be counted, the publisher must not wait, and the
+// client must then get a fresh snapshot that matches the book.
+func TestWebSocketSlowSubscriber(t *testing.T) {
+	var stall sync.RWMutex
+	wsBeforeWrite = func() { stall.RLock(); stall.RUnlock() }
+	defer func() { wsBeforeWrite = nil }()
+
+	p := newTestPublisher(t, Config{SubscriberQueueMax: 4})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, srv)
+	defer c.c.CloseNow()
+	c.send(ctx, t, `{"op":"subscribe","channels":["book","trades"],"symbols":["AAPL"]}`)
+	b := newWSBook()
+	for i := 0; i < 2; i++ {
+		m, err := c.read(5 * time.Second)
+		if err != nil || !m.Snapshot {
+			t.Fatalf("want snapshot, got %+v %v", m, err)
+		}
+		b.apply(t, m)
+	}
+
+	stall.Lock()
+	s := newSession(5, 1)
+	start := time.Now()
+	for i := 0; i < 2000; i++ {
+		for _, ev := range s.next() {
+			p.Apply(&ev)
+		}
+	}
+	applyTime := time.Since(start)
+	if p.resyncs.Load() == 0 {
+		stall.Unlock()
+		t.Fatal("a stalled subscriber was never marked as lagging")
+	}
+	stall.Unlock()
+	drain(t, c, b, 300*time.Millisecond)
+	if b.snapshots["book"] < 2 || b.snapshots["trades"] < 2 {
+		t.Fatalf("no fresh snapshot after lagging: %v", b.snapshots)
+	}
+	if d := b.equalBook(p, 1); d != "" {
+		t.Fatalf("after resync: %s", d)
+	}
+	t.Logf("2000 commands applied in %v with a stalled subscriber; %d resyncs", applyTime, p.resyncs.Load())
+}
+
+func TestCounters(t *testing.T) {
+	p := newTestPublisher(t, Config{RingEvents: 2})
+	p.Publish([]matching.Event{{Kind: matching.EvAdded, Symbol: 1}})
+	p.Publish(make([]matching.Event, 2))
+	if c := p.Counters(); c.EventsPublished != 1 || c.EventsOverflowed != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+}
