@@ -168,3 +168,7 @@ type Report struct {
 	TransactNs int64 // engine time of the change (sequencer stamp)
 	RecvNs     int64 // copied from the request, for latency measurement
 }
+
+// ExecRestated (150=D) reports an order reduced in place by the exchange
+// (self-trade prevention decrement); the order stays open.
+const ExecRestated byte = 'D'

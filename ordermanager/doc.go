@@ -1,0 +1,82 @@
+// Package ordermanager owns accounts, wallets, reservations, risk limits, the
+// order lifecycle and the content of execution reports. It is the pipeline
+// stage between the gateway and the sequencer and the first consumer of the
+// engine's events. It is a pure state machine: one goroutine calls it, it
+// takes no locks, starts no goroutines, does no I/O and parses no FIX.
+//
+// # Flow
+//
+// Submit takes a Request, runs the risk checks and either appends a reject
+// Report or appends the Pending commands (Command plus opaque meta bytes) for
+// the sequencer, after applying their state change (order record,
+// reservation, ClOrdID) with the same function ApplySequenced uses in
+// replay. OnEvent takes the engine's events and settles wallets, advances
+// orders and appends the execution reports. Rejected requests are not
+// journaled and change no replayed state.
+//
+// # Determinism
+//
+// Live, requests are submitted ahead of the events of earlier commands; in
+// replay every command's events follow it at once. The state is the same
+// either way because every change made at Submit is a function of the
+// command and its meta alone (the hold of a replace is computed live and
+// carried in the meta), every change made by an event depends only on state
+// that the events themselves order, and ClOrdIDs are registered in command
+// order and retired in event order. ExecIDs of event reports are derived
+// from OutSeq (taker or order ×2, maker ×2+1); ExecIDs of rejects and
+// status answers come from a separate counter with the top bit set.
+//
+// # Money and rounding
+//
+// Notional = price (ticks) × quantity (lots) × Symbol.CashPerTickLot, in
+// minor units, checked for overflow and bounded by the account's
+// MaxOrderNotional (at most 2^50).
+//
+//   - Fee on a fill = notional × bps / 10000 truncated toward zero: a
+//     charge is rounded down, a maker rebate (negative bps) is rounded toward
+//     zero. The taker pays the firm's TakerBps, the maker its MakerBps. Fees
+//     go to the exchange fee account (FeesCollected), so the cash of all
+//     accounts plus FeesCollected never changes.
+//   - A buy reserves need(leaves, price) = N + ceil(N × R / 10000) with
+//     N = leaves × price × CashPerTickLot and R = max(0, MakerBps,
+//     TakerBps) of its firm; a market buy uses its protection price. After
+//     every event the reservation is exactly need(leaves, price), so a fill
+//     at a better price releases the improvement, and because
+//     ceil(a+b) - ceil(a) >= floor(b) the release of a fill always covers
+//     its cost plus fee: free cash never drops on a fill.
+//   - A sell reserves its leaves in lots. Without AllowShort free holdings
+//     must cover it; with it, holdings minus reservations may go down to
+//     -ShortLimitLots. A sale's fee is taken from its proceeds.
+//   - AvgPx is exact: reports carry CumTicksLots = Σ fill price × fill qty,
+//     and AvgPx = CumTicksLots / CumQty ticks.
+//   - A market order without a protection price gets the band edge
+//     reference × (1 ± PriceBandBps/10000), rounded toward the reference and
+//     at least one tick, written into its Command; with the band disabled
+//     or no reference price it is rejected. The reference is the symbol's
+//     last trade price, else its configured reference price.
+//   - A replace holds, until the engine answers, the most the new
+//     reservation can exceed the old one whatever fills happen in between
+//     (see checkReplace), plus one minor unit for fee rounding; at the
+//     answer the reservation becomes need(new leaves, new price) exactly.
+//
+// # Order lifecycle
+//
+// New (EvAccepted) -> partially filled / filled (EvTrade) -> cancelled
+// (user, IOC/FOK remainder, market without liquidity, self-trade, mass
+// cancel), expired (Day orders at CmdExpire), replaced (EvReplaced; the
+// order keeps its OrderID and takes the replace's ClOrdID), or rejected by
+// the engine (post-only would trade). A self-trade decrement that leaves the
+// order open is reported as ExecRestated. A replace to a quantity at or
+// below the filled quantity closes the order: ExecReplaced, OrdStatus
+// filled. At most one cancel or replace may be in flight per order; another
+// is refused with RejPending (CxlRejReason 3).
+//
+// # Limits
+//
+// ClOrdIDs are unique per session among the accepted requests remembered:
+// those of open orders and requests in flight, plus the last
+// ClOrdIDsRetained retired ones (closed orders, superseded ClOrdIDs,
+// resolved cancels and mass cancels). Older ones are forgotten and may be
+// reused. At most MassCancelsPendingMax client mass cancels per account may
+// be in flight.
+package ordermanager

@@ -1,0 +1,387 @@
+package ordermanager
+
+import (
+	"math/bits"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+)
+
+// MetaMax is the most meta bytes a Pending carries (the sequencer journals
+// them beside the command).
+const MetaMax = 128
+
+// Pending is one command for the sequencer with the order manager's meta
+// bytes. Cmd.Seq and Cmd.TimeNs are left 0: the sequencer stamps them.
+type Pending struct {
+	Cmd     matching.Command
+	Meta    [MetaMax]byte
+	MetaLen uint8
+}
+
+// MetaBytes returns the meta bytes of p (a slice into p).
+func (p *Pending) MetaBytes() []byte { return p.Meta[:p.MetaLen] }
+
+// Limits of the order manager.
+const (
+	// ClOrdIDsRetained is how many ClOrdIDs of finished business (closed
+	// orders, superseded ClOrdIDs of replaced orders, resolved cancels and
+	// mass cancels) stay remembered for duplicate detection and for "too
+	// late" answers. The ClOrdIDs of open orders and pending requests are
+	// always remembered; a ClOrdID retired more than ClOrdIDsRetained
+	// retirements ago is forgotten and may be used again.
+	ClOrdIDsRetained = 1 << 16
+	// MassCancelsPendingMax bounds the client mass cancels in flight per
+	// account.
+	MassCancelsPendingMax = 16
+	// notionalMax bounds every notional the manager computes, far inside
+	// int64 so that a notional times a fee rate in bps cannot overflow.
+	notionalMax = int64(1) << 52
+	bpsDenom    = 10_000
+)
+
+type symState struct {
+	cpt    int64 // cash per tick-lot
+	ref    int64 // configured reference price, ticks
+	last   int64 // last trade price, ticks (0 before the first trade)
+	halted bool
+}
+
+// reference is the price the band is centred on: the last trade, else the
+// configured reference (0: none).
+func (s *symState) reference() int64 {
+	if s.last != 0 {
+		return s.last
+	}
+	return s.ref
+}
+
+type acctState struct {
+	firm     config.FirmID
+	lim      config.Limits
+	makerBps int64
+	takerBps int64
+	resBps   int64 // max(0, maker, taker): the fee rate a buy reserves
+
+	cash     int64
+	cashRes  int64
+	hold     []int64 // per symbol (index SymbolID-1), lots
+	holdRes  []int64
+	open     int32
+	kill     bool
+	massWait []massOp // mass cancels in flight, oldest first
+}
+
+// massOp is a mass cancel in flight, resolved by its EvMassCancelled (or
+// EvRejected).
+type massOp struct {
+	session config.SessionID
+	symbol  matching.SymbolID
+	report  bool // a client asked: answer with RepMassCancel
+	cl      ClOrdID
+	clRef   uint64
+	recvNs  int64
+}
+
+// orderRec is an open order as the order manager sees it.
+type orderRec struct {
+	id      matching.OrderID
+	acct    matching.AccountID
+	sym     matching.SymbolID
+	session config.SessionID
+	side    matching.Side
+	typ     matching.OrderType
+	tif     matching.TimeInForce
+	price   int64 // limit price, or a market order's protection price
+	qty     int64 // filled + leaves
+	filled  int64
+	leaves  int64
+	cumTL   int64 // Σ price×qty of fills, tick-lots
+	cl      ClOrdID
+	orig    ClOrdID
+	clRef   uint64
+	recvNs  int64
+	pending bool // a cancel or replace is in flight
+}
+
+// opRec is a cancel or replace in flight, keyed by the order it targets. It
+// exists from the command's acceptance until the engine's answer.
+type opRec struct {
+	replace bool
+	session config.SessionID
+	acct    matching.AccountID
+	sym     matching.SymbolID
+	side    matching.Side
+	price   int64 // replace: new price
+	qty     int64 // replace: new total quantity
+	// hold is what a replace holds on top of the order's own reservation
+	// (cash for a buy, lots for a sell) until the engine answers.
+	hold   int64
+	cl     ClOrdID
+	orig   ClOrdID
+	clRef  uint64
+	recvNs int64
+}
+
+// Manager is the order manager: accounts and wallets, reservations, risk
+// checks, order lifecycle and execution reports. It is a pure state machine
+// driven by one goroutine; it has no locks and starts no goroutines.
+type Manager struct {
+	cfg   *config.Config
+	syms  []symState
+	accts []acctState
+
+	orders []orderRec // slab; index 0 is never used
+	free   []int32
+	index  map[matching.OrderID]int32
+	ops    map[matching.OrderID]opRec
+
+	cl clBook
+
+	nextOrderID matching.OrderID
+	fees        int64
+	// rejExec numbers the reports that are not caused by engine events
+	// (rejects, status answers). It is outside the replayed state.
+	rejExec uint64
+}
+
+// ordersHint is the number of order records allocated up front.
+const ordersHint = 1 << 14
+
+// New returns a manager with the accounts, balances and limits of cfg and
+// no orders. It allocates its tables up front.
+func New(cfg *config.Config) *Manager {
+	m := &Manager{
+		cfg:         cfg,
+		syms:        make([]symState, len(cfg.Symbols)),
+		accts:       make([]acctState, len(cfg.Accounts)),
+		orders:      make([]orderRec, 1, ordersHint+1),
+		free:        make([]int32, 0, ordersHint),
+		index:       make(map[matching.OrderID]int32, ordersHint),
+		ops:         make(map[matching.OrderID]opRec, 1024),
+		nextOrderID: 1,
+	}
+	m.cl.init(ClOrdIDsRetained, ordersHint)
+	for i := range cfg.Symbols {
+		s := &cfg.Symbols[i]
+		m.syms[i] = symState{cpt: s.CashPerTickLot, ref: s.RefTicks}
+	}
+	n := len(cfg.Symbols)
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		st := &m.accts[i]
+		st.firm = a.Firm
+		st.lim = a.Limits
+		if f, ok := cfg.Firm(a.Firm); ok {
+			st.makerBps, st.takerBps = f.MakerBps, f.TakerBps
+		}
+		st.resBps = max(0, st.makerBps, st.takerBps)
+		st.cash = a.Cash
+		st.hold = make([]int64, n)
+		st.holdRes = make([]int64, n)
+		for sid, lots := range a.Holdings {
+			if sid >= 1 && int(sid) <= n {
+				st.hold[sid-1] = lots
+			}
+		}
+		st.massWait = make([]massOp, 0, 4)
+	}
+	return m
+}
+
+func (m *Manager) sym(id matching.SymbolID) *symState {
+	if id == 0 || uint64(id) > uint64(len(m.syms)) {
+		return nil
+	}
+	return &m.syms[id-1]
+}
+
+func (m *Manager) acct(id matching.AccountID) *acctState {
+	if id == 0 || uint64(id) > uint64(len(m.accts)) {
+		return nil
+	}
+	return &m.accts[id-1]
+}
+
+// order returns the open order id, or nil.
+func (m *Manager) order(id matching.OrderID) *orderRec {
+	i, ok := m.index[id]
+	if !ok {
+		return nil
+	}
+	return &m.orders[i]
+}
+
+// newOrder takes a record from the slab for id. The slab grows (allocates)
+// only past its high-water mark.
+func (m *Manager) newOrder(id matching.OrderID) *orderRec {
+	var i int32
+	if n := len(m.free); n > 0 {
+		i = m.free[n-1]
+		m.free = m.free[:n-1]
+	} else {
+		m.orders = append(m.orders, orderRec{})
+		i = int32(len(m.orders) - 1)
+	}
+	m.index[id] = i
+	r := &m.orders[i]
+	*r = orderRec{id: id}
+	return r
+}
+
+func (m *Manager) dropOrder(id matching.OrderID) {
+	i, ok := m.index[id]
+	if !ok {
+		return
+	}
+	delete(m.index, id)
+	m.orders[i] = orderRec{}
+	m.free = append(m.free, i)
+}
+
+// notional returns price×qty×cashPerTickLot, with ok false when an input is
+// negative or the product exceeds notionalMax.
+func notional(price, qty, cpt int64) (int64, bool) {
+	if price < 0 || qty < 0 || cpt <= 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(price), uint64(qty))
+	if hi != 0 || lo > uint64(notionalMax) {
+		return 0, false
+	}
+	hi, lo = bits.Mul64(lo, uint64(cpt))
+	if hi != 0 || lo > uint64(notionalMax) {
+		return 0, false
+	}
+	return int64(lo), true
+}
+
+// feeOf is the fee on notional n at bps basis points, truncated toward zero:
+// a charge is rounded down and a rebate (negative bps) is rounded toward
+// zero, so the exchange never charges or pays more than the exact amount.
+func feeOf(n, bps int64) int64 { return n * bps / bpsDenom }
+
+// feeCeil is the fee on n at bps (bps >= 0) rounded up: the most a buy can be
+// charged, which its reservation covers.
+func feeCeil(n, bps int64) int64 { return (n*bps + bpsDenom - 1) / bpsDenom }
+
+// needCash is the cash a buy reserves for leaves lots at price: the notional
+// plus the fee at the account's reservation rate, rounded up. Inputs are
+// bounded at acceptance, so it cannot overflow.
+func needCash(a *acctState, s *symState, leaves, price int64) int64 {
+	if leaves <= 0 {
+		return 0
+	}
+	n := leaves * price * s.cpt
+	return n + feeCeil(n, a.resBps)
+}
+
+// reservation is what an order holds: cash for a buy, lots for a sell.
+func (m *Manager) reservation(r *orderRec, leaves, price int64) int64 {
+	if r.side == matching.Sell {
+		return max(leaves, 0)
+	}
+	return needCash(&m.accts[r.acct-1], &m.syms[r.sym-1], leaves, price)
+}
+
+// reserve adds d (negative: releases) to the reservation of account a on
+// side in symbol sym.
+func (m *Manager) reserve(a *acctState, side matching.Side, sym matching.SymbolID, d int64) {
+	if side == matching.Sell {
+		a.holdRes[sym-1] += d
+	} else {
+		a.cashRes += d
+	}
+}
+
+// status is the FIX OrdStatus of an open order.
+func (r *orderRec) status() byte {
+	if r.filled > 0 {
+		return StatusPartiallyFilled
+	}
+	return StatusNew
+}
+
+// Wallet is a read-only copy of an account's balances.
+type Wallet struct {
+	Cash         int64 // minor units
+	CashReserved int64
+	// Holdings and HoldingsReserved are in lots, indexed by SymbolID-1.
+	Holdings         []int64
+	HoldingsReserved []int64
+	OpenOrders       int
+	KillSwitch       bool
+}
+
+// Wallet returns a copy of account acct's balances (it allocates the two
+// slices); ok is false for an unknown account.
+func (m *Manager) Wallet(acct matching.AccountID) (w Wallet, ok bool) {
+	a := m.acct(acct)
+	if a == nil {
+		return w, false
+	}
+	return Wallet{
+		Cash: a.cash, CashReserved: a.cashRes,
+		Holdings: append([]int64(nil), a.hold...), HoldingsReserved: append([]int64(nil), a.holdRes...),
+		OpenOrders: int(a.open), KillSwitch: a.kill,
+	}, true
+}
+
+// Holding returns account acct's lots of sym and how many of them are
+// reserved by open sells (0, 0 when either is unknown). O(1).
+func (m *Manager) Holding(acct matching.AccountID, sym matching.SymbolID) (lots, reserved int64) {
+	a := m.acct(acct)
+	if a == nil || m.sym(sym) == nil {
+		return 0, 0
+	}
+	return a.hold[sym-1], a.holdRes[sym-1]
+}
+
+// OpenOrders returns the number of open orders (accepted and not yet
+// closed by an engine event). O(1).
+func (m *Manager) OpenOrders() int { return len(m.index) }
+
+// FeesCollected returns the net fees (charges minus rebates) the exchange fee
+// account holds, in minor units. Total cash of all accounts plus this is
+// constant. O(1).
+func (m *Manager) FeesCollected() int64 { return m.fees }
+
+// Halted reports whether the manager has seen sym halted.
+func (m *Manager) Halted(sym matching.SymbolID) bool {
+	s := m.sym(sym)
+	return s != nil && s.halted
+}
+
+// LastPrice returns the last trade price of sym in ticks (0 before the first).
+func (m *Manager) LastPrice(sym matching.SymbolID) int64 {
+	s := m.sym(sym)
+	if s == nil {
+		return 0
+	}
+	return s.last
+}
+
+// NextOrderID returns the OrderID the next accepted new order gets.
+func (m *Manager) NextOrderID() matching.OrderID { return m.nextOrderID }
+
+// SeedRejectExecIDs sets the counter behind the ExecIDs of reports that no
+// engine event causes (rejects, status answers); they are base+1, base+2,
+// ... with the top bit set. A restarted process can seed it (for example
+// from the clock) so such ExecIDs are not repeated across restarts.
+func (m *Manager) SeedRejectExecIDs(base uint64) { m.rejExec = base }
+
+func (m *Manager) nextRejExecID() uint64 {
+	m.rejExec++
+	return m.rejExec | 1<<63
+}
+
+// CommandsMax is the most commands one Submit can produce: the caller must
+// have that much room in the sequencer queue before calling Submit (else
+// call RejectBusy).
+func (m *Manager) CommandsMax() int {
+	n := 2
+	for i := range m.cfg.Firms {
+		n = max(n, len(m.cfg.Firms[i].Accounts))
+	}
+	return n
+}
