@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+
+	"github.com/quickfixgo/quickfix"
+	"golang.org/x/crypto/bcrypt"
+)
+
+const (
+	tagUsername quickfix.Tag = 553
+	tagPassword quickfix.Tag = 554
+)
+
+// passwordMax bounds the password bcrypt is asked to check (bcrypt itself
+// refuses more than 72 bytes).
+const passwordMax = 72
+
+func randomKey(b []byte) error {
+	_, err := rand.Read(b)
+	return err
+}
+
+// authenticate checks a Logon: the session must be a configured one (known
+// SenderCompID, our TargetCompID, a supported BeginString), not logged on
+// already under the other BeginString, and Username/Password must match. It
+// returns a reason for the Logout's Text and a metrics label, or "" when the
+// logon may proceed. A password that passed bcrypt is remembered as an HMAC
+// under a per-process random key, so a reconnect storm with the right password
+// costs one bcrypt per session, while a wrong password always pays the full
+// bcrypt price. Passwords are never logged.
+func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (reason, result string) {
+	st := g.bySID[sid]
+	if st == nil {
+		switch {
+		case g.cfg.SessionByCompID(sid.TargetCompID) == 0:
+			return fmt.Sprintf("unknown SenderCompID %q", sid.TargetCompID), "unknown_comp_id"
+		case sid.SenderCompID != g.cfg.TargetCompID:
+			return fmt.Sprintf("TargetCompID %q is wrong: this exchange is %q", sid.SenderCompID, g.cfg.TargetCompID), "bad_target"
+		default:
+			return fmt.Sprintf("BeginString %q is not supported: use FIX.4.4 or FIX.4.2", sid.BeginString), "bad_version"
+		}
+	}
+	if p := st.live.Load(); p != nil && *p != sid {
+		return fmt.Sprintf("SenderCompID %q is already logged on (%s)", sid.TargetCompID, p.BeginString), "already_logged_on"
+	}
+	user, err := msg.Body.GetBytes(tagUsername)
+	if err != nil || len(user) == 0 {
+		return "Username (553) is required", "bad_username"
+	}
+	if string(user) != st.cfg.Username {
+		return fmt.Sprintf("bad username for SenderCompID %q", sid.TargetCompID), "bad_username"
+	}
+	pw, err := msg.Body.GetBytes(tagPassword)
+	if err != nil || len(pw) == 0 {
+		return "Password (554) is required", "bad_password"
+	}
+	if len(pw) > passwordMax {
+		return fmt.Sprintf("bad password for user %q", st.cfg.Username), "bad_password"
+	}
+	mac := hmac.New(sha256.New, g.authKey[:])
+	mac.Write([]byte(st.cfg.PasswordHash))
+	mac.Write([]byte{0})
+	mac.Write(pw)
+	var sum [32]byte
+	mac.Sum(sum[:0])
+	st.mu.Lock()
+	cached := st.authCache
+	st.mu.Unlock()
+	if cached != ([32]byte{}) && subtle.ConstantTimeCompare(cached[:], sum[:]) == 1 {
+		return "", ""
+	}
+	if bcrypt.CompareHashAndPassword([]byte(st.cfg.PasswordHash), pw) != nil {
+		return fmt.Sprintf("bad password for user %q", st.cfg.Username), "bad_password"
+	}
+	st.mu.Lock()
+	st.authCache = sum
+	st.mu.Unlock()
+	return "", ""
+}

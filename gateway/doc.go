@@ -1,0 +1,27 @@
+// Package gateway is the exchange's FIX client gateway: a QuickFIX/Go acceptor
+// for FIX 4.4 (and FIX 4.2) sessions generated from the exchange configuration.
+//
+// It owns the FIX sessions, authentication at Logon (Username 553 / Password 554
+// against a bcrypt hash), the per-session token-bucket rate limit, validation
+// and normalization of inbound orders (FIX text and decimals → an
+// ordermanager.Request with int64 ticks and lots), and the mapping of the order
+// manager's Reports back to FIX (ExecutionReport, OrderCancelReject,
+// OrderMassCancelReport, BusinessMessageReject). It holds no order state of its
+// own: whether an order exists, belongs to the firm or may be replaced is the
+// order manager's business.
+//
+// FIX choices worth knowing:
+//   - Prices (44) must be a whole number of ticks and quantities (38) a whole
+//     number of lots of the symbol; nothing is rounded.
+//   - TimeInForce (59): 0 Day (default), 1 GTC, 3 IOC, 4 FOK.
+//   - ExecInst (18) containing the value 6 (participate, don't initiate) makes
+//     an order post-only.
+//   - Self-trade prevention is chosen per order with the user-defined tag
+//     7928 (TagSTPMode): 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
+//     both, 4 decrement and cancel (matching.STPMode).
+//   - A market order (40=1) may carry a protection price in 44.
+//   - OrderMassCancelRequest (q) supports 530=1 (by symbol) and 530=7 (all).
+//
+// Nothing here logs per message at the default level; QuickFIX/Go's own
+// message logs go to zerolog at trace level, its session events at info.
+package gateway

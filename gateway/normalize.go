@@ -1,0 +1,550 @@
+package gateway
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+)
+
+// FIX tags the gateway reads or writes.
+const (
+	tagAccount                quickfix.Tag = 1
+	tagAvgPx                  quickfix.Tag = 6
+	tagClOrdID                quickfix.Tag = 11
+	tagCumQty                 quickfix.Tag = 14
+	tagExecID                 quickfix.Tag = 17
+	tagExecInst               quickfix.Tag = 18
+	tagExecTransType          quickfix.Tag = 20
+	tagLastPx                 quickfix.Tag = 31
+	tagLastQty                quickfix.Tag = 32
+	tagMsgSeqNum              quickfix.Tag = 34
+	tagMsgType                quickfix.Tag = 35
+	tagOrderID                quickfix.Tag = 37
+	tagOrderQty               quickfix.Tag = 38
+	tagOrdStatus              quickfix.Tag = 39
+	tagOrdType                quickfix.Tag = 40
+	tagOrigClOrdID            quickfix.Tag = 41
+	tagPrice                  quickfix.Tag = 44
+	tagRefSeqNum              quickfix.Tag = 45
+	tagSide                   quickfix.Tag = 54
+	tagSymbol                 quickfix.Tag = 55
+	tagText                   quickfix.Tag = 58
+	tagTimeInForce            quickfix.Tag = 59
+	tagTransactTime           quickfix.Tag = 60
+	tagCxlRejReason           quickfix.Tag = 102
+	tagOrdRejReason           quickfix.Tag = 103
+	tagExecType               quickfix.Tag = 150
+	tagLeavesQty              quickfix.Tag = 151
+	tagRefMsgType             quickfix.Tag = 372
+	tagBusinessRejectRefID    quickfix.Tag = 379
+	tagBusinessRejectReason   quickfix.Tag = 380
+	tagCxlRejResponseTo       quickfix.Tag = 434
+	tagMassCancelRequestType  quickfix.Tag = 530
+	tagMassCancelResponse     quickfix.Tag = 531
+	tagMassCancelRejectReason quickfix.Tag = 532
+	tagTotalAffectedOrders    quickfix.Tag = 533
+
+	// TagSTPMode is the user-defined tag that carries an order's self-trade
+	// prevention mode: 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
+	// both, 4 decrement and cancel (matching.STPMode values).
+	TagSTPMode quickfix.Tag = 7928
+)
+
+// reason is why the gateway itself refused a message. Each message type
+// renders it with its own FIX reason code (see reasonCode).
+type reason uint8
+
+const (
+	rOther reason = iota
+	rUnknownSymbol
+	rUnsupported // a value FIX allows but this exchange does not support
+	rBadQty
+	rBadPrice
+	rUnknownAccount
+	rUnknownOrder
+	rTooLong
+	rRateLimited
+	rBusy
+	rFlood
+	reasonCount
+)
+
+var reasonNames = [reasonCount]string{"other", "unknown_symbol", "unsupported", "bad_qty", "bad_price", "unknown_account", "unknown_order", "too_long", "rate_limited", "busy", "flood"}
+
+// FIX reason codes used by the gateway's own rejects.
+const (
+	ordRejUnknownSymbol  = 1  // OrdRejReason 103
+	ordRejUnknownOrder   = 5  //
+	ordRejUnsupported    = 11 // unsupported order characteristic
+	ordRejIncorrectQty   = 13
+	ordRejUnknownAccount = 15
+	ordRejOther          = 99
+
+	cxlRejUnknownOrder = 1 // CxlRejReason 102
+	cxlRejOther        = 99
+
+	massRejNotSupported   = 0 // MassCancelRejectReason 532
+	massRejUnknownSymbol  = 1
+	massRejOther          = 99
+	massResponseRejected  = "0" // MassCancelResponse 531
+	bizOther              = 0   // BusinessRejectReason 380
+	bizUnknownID          = 1
+	bizUnknownSecurity    = 2
+	bizUnsupportedMsgType = 3
+	bizNotAvailable       = 4
+	bizNotAuthorized      = 6
+)
+
+// reasonCode is the FIX reason code for r in a reject of message type mt:
+// OrdRejReason for D, CxlRejReason for F and G, MassCancelRejectReason for q,
+// BusinessRejectReason for the rest.
+func reasonCode(mt byte, r reason) int {
+	switch mt {
+	case 'D':
+		switch r {
+		case rUnknownSymbol:
+			return ordRejUnknownSymbol
+		case rUnsupported:
+			return ordRejUnsupported
+		case rBadQty:
+			return ordRejIncorrectQty
+		case rUnknownAccount:
+			return ordRejUnknownAccount
+		case rUnknownOrder:
+			return ordRejUnknownOrder
+		}
+		return ordRejOther
+	case 'F', 'G':
+		switch r {
+		case rUnknownOrder:
+			return cxlRejUnknownOrder
+		}
+		return cxlRejOther
+	case 'q':
+		switch r {
+		case rUnknownSymbol:
+			return massRejUnknownSymbol
+		case rUnsupported:
+			return massRejNotSupported
+		}
+		return massRejOther
+	}
+	switch r {
+	case rUnknownSymbol:
+		return bizUnknownSecurity
+	case rUnknownOrder:
+		return bizUnknownID
+	case rBadPrice, rBadQty, rUnsupported, rTooLong:
+		return bizOther
+	case rBusy:
+		return bizNotAvailable
+	case rUnknownAccount:
+		return bizNotAuthorized
+	}
+	return bizOther
+}
+
+// rejection is a business-level refusal of one message: it is answered with
+// the reject message of its type (ExecutionReport, OrderCancelReject,
+// OrderMassCancelReport or BusinessMessageReject) carrying code and text.
+type rejection struct {
+	why  reason
+	text string
+}
+
+func reject(why reason, format string, args ...any) *rejection {
+	return &rejection{why: why, text: fmt.Sprintf(format, args...)}
+}
+
+// normalizer turns one inbound application message of a logged-on session
+// into an ordermanager.Request. It never panics on any input: a message is
+// either a Request, a rejection (business reject with a code and text), or a
+// quickfix.MessageRejectError (session-level Reject: required tag missing,
+// incorrect data format).
+type normalizer struct {
+	cfg  *config.Config
+	sess *config.Session
+}
+
+func (n normalizer) normalize(msg *quickfix.Message, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
+	req.Session = n.sess.ID
+	req.Firm = n.sess.Firm
+	b := &msg.Body
+	switch mt {
+	case 'D':
+		req.Kind = ordermanager.ReqNew
+		return n.order(b, req, true)
+	case 'F':
+		req.Kind = ordermanager.ReqCancel
+		return n.cancel(b, req)
+	case 'G':
+		req.Kind = ordermanager.ReqReplace
+		return n.order(b, req, false)
+	case 'H':
+		req.Kind = ordermanager.ReqStatus
+		return n.status(b, req)
+	case 'q':
+		req.Kind = ordermanager.ReqMassCancel
+		return n.massCancel(b, req)
+	}
+	return req, nil, quickfix.NewBusinessMessageRejectError(fmt.Sprintf("unsupported message type %q", mt), bizUnsupportedMsgType, nil)
+}
+
+// order handles NewOrderSingle (isNew) and OrderCancelReplaceRequest.
+func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	if merr != nil {
+		return req, nil, merr
+	}
+	for _, t := range []struct {
+		tag  quickfix.Tag
+		name string
+	}{{tagSymbol, "Symbol"}, {tagSide, "Side"}, {tagOrderQty, "OrderQty"}, {tagOrdType, "OrdType"}} {
+		if _, merr := required(b, t.tag, t.name); merr != nil {
+			return req, nil, merr
+		}
+	}
+	var ok bool
+	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
+		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	}
+	if !isNew {
+		if rej, merr := n.orderRef(b, &req); rej != nil || merr != nil {
+			return req, rej, merr
+		}
+	}
+	sym, rej := n.symbol(b)
+	if rej != nil {
+		return req, rej, nil
+	}
+	req.Symbol = sym.ID
+	if req.Side, rej = side(b); rej != nil {
+		return req, rej, nil
+	}
+	ordType, _ := b.GetBytes(tagOrdType)
+	switch string(ordType) {
+	case "1":
+		req.Type = matching.Market
+	case "2":
+		req.Type = matching.Limit
+	default:
+		return req, reject(rUnsupported, "OrdType (40) %q is not supported: use 1 (market) or 2 (limit)", clip(ordType)), nil
+	}
+	req.TIF = matching.Day
+	if tif, err := b.GetBytes(tagTimeInForce); err == nil {
+		switch string(tif) {
+		case "0":
+			req.TIF = matching.Day
+		case "1":
+			req.TIF = matching.GTC
+		case "3":
+			req.TIF = matching.IOC
+		case "4":
+			req.TIF = matching.FOK
+		default:
+			return req, reject(rUnsupported, "TimeInForce (59) %q is not supported: use 0 (day), 1 (GTC), 3 (IOC) or 4 (FOK)", clip(tif)), nil
+		}
+	}
+	if inst, err := b.GetBytes(tagExecInst); err == nil {
+		req.PostOnly = hasToken(inst, '6')
+	}
+	if stp, err := b.GetBytes(TagSTPMode); err == nil {
+		if len(stp) != 1 || stp[0] < '0' || stp[0] > '4' {
+			return req, reject(rUnsupported, "SelfTradePrevention (7928) %q is not supported: use 0 (none), 1 (cancel newest), 2 (cancel oldest), 3 (cancel both) or 4 (decrement and cancel)", clip(stp)), nil
+		}
+		req.STP = matching.STPMode(stp[0] - '0')
+	}
+	if req.Account, rej = n.account(b); rej != nil {
+		return req, rej, nil
+	}
+	qty, merr := decimalField(b, tagOrderQty)
+	if merr != nil {
+		return req, nil, merr
+	}
+	var err error
+	if req.Qty, err = sym.QtyToLots(qty); err != nil {
+		return req, reject(rBadQty, "OrderQty (38) %s", err), nil
+	}
+	if b.Has(tagPrice) {
+		px, merr := decimalField(b, tagPrice)
+		if merr != nil {
+			return req, nil, merr
+		}
+		if req.Price, err = sym.PriceToTicks(px); err != nil {
+			return req, reject(rBadPrice, "Price (44) %s", err), nil
+		}
+	} else if req.Type == matching.Limit {
+		return req, reject(rBadPrice, "Price (44) is required for a limit order"), nil
+	}
+	return req, nil, nil
+}
+
+// cancel handles OrderCancelRequest.
+func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	if merr != nil {
+		return req, nil, merr
+	}
+	var ok bool
+	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
+		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	}
+	if rej, merr := n.orderRef(b, &req); rej != nil || merr != nil {
+		return req, rej, merr
+	}
+	if b.Has(tagSymbol) {
+		sym, rej := n.symbol(b)
+		if rej != nil {
+			return req, rej, nil
+		}
+		req.Symbol = sym.ID
+	}
+	if b.Has(tagSide) {
+		var rej *rejection
+		if req.Side, rej = side(b); rej != nil {
+			return req, rej, nil
+		}
+	}
+	var rej *rejection
+	if req.Account, rej = n.account(b); rej != nil {
+		return req, rej, nil
+	}
+	return req, nil, nil
+}
+
+// orderRef reads the order a cancel or replace refers to: OrigClOrdID (41)
+// and/or OrderID (37); at least one is required.
+func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
+	orig, errOrig := b.GetBytes(tagOrigClOrdID)
+	oid, errOID := b.GetBytes(tagOrderID)
+	if (errOrig != nil || len(orig) == 0) && (errOID != nil || len(oid) == 0) {
+		return nil, requiredMissing(tagOrigClOrdID, "OrigClOrdID")
+	}
+	if errOrig == nil && len(orig) > 0 {
+		var ok bool
+		if req.OrigClOrdID, ok = ordermanager.MakeClOrdIDBytes(orig); !ok {
+			return reject(rUnknownOrder, "unknown order: OrigClOrdID (41) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+		}
+	}
+	if errOID == nil && len(oid) > 0 {
+		id, ok := parseOrderID(oid)
+		if !ok {
+			return reject(rUnknownOrder, "unknown order: OrderID (37) %q", clip(oid)), nil
+		}
+		req.OrderID = id
+	}
+	return nil, nil
+}
+
+// status handles OrderStatusRequest: ClOrdID or OrderID identifies the order.
+func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	clOrdID, errCl := b.GetBytes(tagClOrdID)
+	oid, errOID := b.GetBytes(tagOrderID)
+	if (errCl != nil || len(clOrdID) == 0) && (errOID != nil || len(oid) == 0) {
+		return req, nil, requiredMissing(tagClOrdID, "ClOrdID")
+	}
+	if errCl == nil && len(clOrdID) > 0 {
+		var ok bool
+		if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
+			return req, reject(rUnknownOrder, "unknown order: ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+		}
+	}
+	if errOID == nil && len(oid) > 0 {
+		id, ok := parseOrderID(oid)
+		if !ok {
+			return req, reject(rUnknownOrder, "unknown order: OrderID (37) %q", clip(oid)), nil
+		}
+		req.OrderID = id
+	}
+	if b.Has(tagSymbol) {
+		sym, rej := n.symbol(b)
+		if rej != nil {
+			return req, rej, nil
+		}
+		req.Symbol = sym.ID
+	}
+	var rej *rejection
+	if req.Account, rej = n.account(b); rej != nil {
+		return req, rej, nil
+	}
+	return req, nil, nil
+}
+
+// massCancel handles OrderMassCancelRequest: 530=1 cancels the account's
+// orders in Symbol, 530=7 all of them.
+func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	if merr != nil {
+		return req, nil, merr
+	}
+	typ, merr := required(b, tagMassCancelRequestType, "MassCancelRequestType")
+	if merr != nil {
+		return req, nil, merr
+	}
+	var ok bool
+	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
+		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	}
+	switch string(typ) {
+	case "1":
+		if !b.Has(tagSymbol) {
+			return req, reject(rUnknownSymbol, "Symbol (55) is required with MassCancelRequestType (530) 1"), nil
+		}
+		sym, rej := n.symbol(b)
+		if rej != nil {
+			return req, rej, nil
+		}
+		req.Symbol = sym.ID
+	case "7":
+	default:
+		return req, reject(rUnsupported, "MassCancelRequestType (530) %q is not supported: use 1 (by symbol) or 7 (all orders)", clip(typ)), nil
+	}
+	var rej *rejection
+	if req.Account, rej = n.account(b); rej != nil {
+		return req, rej, nil
+	}
+	return req, nil, nil
+}
+
+func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
+	name, _ := b.GetBytes(tagSymbol)
+	sym, ok := n.cfg.Symbol(n.cfg.SymbolByName(string(name)))
+	if !ok {
+		return nil, reject(rUnknownSymbol, "unknown symbol %q", clip(name))
+	}
+	return sym, nil
+}
+
+// account is Account (1) when given, which must be an account of the
+// session's firm, else the session's default account.
+func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
+	name, err := b.GetBytes(tagAccount)
+	if err != nil {
+		return n.sess.DefaultAccount, nil
+	}
+	acc, ok := n.cfg.Account(n.cfg.AccountByName(string(name)))
+	if !ok {
+		return 0, reject(rUnknownAccount, "unknown account %q", clip(name))
+	}
+	if acc.Firm != n.sess.Firm {
+		return 0, reject(rUnknownAccount, "account %q does not belong to this firm", clip(name))
+	}
+	return acc.ID, nil
+}
+
+func side(b *quickfix.Body) (matching.Side, *rejection) {
+	v, _ := b.GetBytes(tagSide)
+	switch string(v) {
+	case "1":
+		return matching.Buy, nil
+	case "2":
+		return matching.Sell, nil
+	}
+	return 0, reject(rUnsupported, "Side (54) %q is not supported: use 1 (buy) or 2 (sell)", clip(v))
+}
+
+func required(b *quickfix.Body, tag quickfix.Tag, name string) ([]byte, quickfix.MessageRejectError) {
+	v, err := b.GetBytes(tag)
+	if err != nil || len(v) == 0 {
+		return nil, requiredMissing(tag, name)
+	}
+	return v, nil
+}
+
+// Session-level reject reasons (373).
+const (
+	sessRejRequiredTagMissing  = 1
+	sessRejValueIncorrect      = 5
+	sessRejIncorrectDataFormat = 6
+)
+
+func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError {
+	return quickfix.NewMessageRejectError(fmt.Sprintf("required tag missing: %s (%d)", name, tag), sessRejRequiredTagMissing, &tag)
+}
+
+// decimalFieldMax bounds the text of a decimal field; a longer one cannot be a
+// price or quantity this exchange accepts and is refused before parsing.
+const decimalFieldMax = 32
+
+// decimalField parses a FIX float field strictly: optional sign, digits, an
+// optional point and digits, nothing else (no exponent, no spaces), so that
+// parsing costs little whatever the input.
+func decimalField(b *quickfix.Body, tag quickfix.Tag) (decimal.Decimal, quickfix.MessageRejectError) {
+	v, err := b.GetBytes(tag)
+	if err != nil {
+		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d is empty", tag), sessRejIncorrectDataFormat, &tag)
+	}
+	if !isFIXFloat(v) {
+		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)), sessRejIncorrectDataFormat, &tag)
+	}
+	d, perr := decimal.NewFromString(string(v))
+	if perr != nil {
+		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)), sessRejIncorrectDataFormat, &tag)
+	}
+	return d, nil
+}
+
+func isFIXFloat(v []byte) bool {
+	if len(v) == 0 || len(v) > decimalFieldMax {
+		return false
+	}
+	i := 0
+	if v[0] == '-' || v[0] == '+' {
+		i++
+	}
+	digits, point := 0, false
+	for ; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func parseOrderID(v []byte) (matching.OrderID, bool) {
+	if len(v) == 0 || len(v) > 20 {
+		return 0, false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil || id == 0 {
+		return 0, false
+	}
+	return matching.OrderID(id), true
+}
+
+// hasToken reports whether the space-separated multiple-value field v holds
+// the one-character value c.
+func hasToken(v []byte, c byte) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == c && (i == 0 || v[i-1] == ' ') && (i == len(v)-1 || v[i+1] == ' ') {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens an echoed input value for a Text so a hostile field cannot
+// blow up a reject message.
+func clip(v []byte) string {
+	const n = 40
+	if len(v) > n {
+		return string(v[:n]) + "..."
+	}
+	return string(v)
+}

@@ -1,0 +1,327 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+)
+
+// Deliver converts each Report to its FIX message and sends it to the FIX
+// session its Session is logged on with. It is called from one goroutine (the
+// pipeline's report stage) and does not block on a slow broker: QuickFIX/Go
+// queues the message for the session's writer. A report for a session that is
+// not logged on is dropped and counted; the broker gets its orders' state back
+// with OrderStatusRequest, and messages already sent are resent from the FIX
+// store on a ResendRequest.
+func (g *Gateway) Deliver(reps []ordermanager.Report) {
+	for i := range reps {
+		rep := &reps[i]
+		st := g.session(rep.Session)
+		if st == nil {
+			g.m.dropped[dropUnknownSession].Add(1)
+			continue
+		}
+		p := st.live.Load()
+		if p == nil {
+			g.m.dropped[dropNotLoggedOn].Add(1)
+			continue
+		}
+		msg, mt := g.reportMessage(rep, p.BeginString)
+		if err := quickfix.SendToTarget(msg, *p); err != nil {
+			g.m.dropped[dropSendFailed].Add(1)
+			continue
+		}
+		g.m.countOut(mt)
+	}
+}
+
+// Reject reasons of the order manager's codes. The methods are looked up on
+// the code's dynamic type so this package depends only on the Report type.
+type (
+	ordRejReasoner interface{ OrdRejReason() int }
+	cxlRejReasoner interface{ CxlRejReason() int }
+)
+
+func ordRejReason(c ordermanager.RejectCode) int {
+	if r, ok := any(c).(ordRejReasoner); ok {
+		return r.OrdRejReason()
+	}
+	return ordRejOther
+}
+
+func cxlRejReason(c ordermanager.RejectCode) int {
+	if r, ok := any(c).(cxlRejReasoner); ok {
+		return r.CxlRejReason()
+	}
+	return cxlRejOther
+}
+
+func rejectText(c ordermanager.RejectCode) string {
+	if s, ok := any(c).(interface{ String() string }); ok {
+		return s.String()
+	}
+	return "rejected (code " + strconv.Itoa(int(c)) + ")"
+}
+
+// reportMessage builds the FIX message for rep; mt is its MsgType.
+func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string) (*quickfix.Message, byte) {
+	out := quickfix.NewMessage()
+	b := &out.Body
+	sym, _ := g.cfg.Symbol(rep.Symbol)
+	fix42 := begin == quickfix.BeginStringFIX42
+	var mt byte
+	switch rep.Kind {
+	case ordermanager.RepCancelReject:
+		mt = '9'
+		b.SetString(tagOrderID, orderIDText(rep.OrderID))
+		g.setClOrdIDs(b, rep, true)
+		b.SetString(tagOrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusRejected)))
+		b.SetString(tagCxlRejResponseTo, string(orDefault(rep.CxlRejResponseTo, '1')))
+		b.SetInt(tagCxlRejReason, fixCode(fix42, '9', cxlRejReason(rep.Reject)))
+		b.SetString(tagText, rejectText(rep.Reject))
+		g.setAccount(b, rep.Account)
+	case ordermanager.RepMassCancel:
+		mt = 'r'
+		g.setClOrdIDs(b, rep, false)
+		if rep.OrderID != 0 {
+			b.SetString(tagOrderID, orderIDText(rep.OrderID))
+		} else if !rep.ClOrdID.IsZero() {
+			b.SetString(tagOrderID, rep.ClOrdID.String())
+		} else {
+			b.SetString(tagOrderID, "NONE")
+		}
+		typ := "7"
+		if sym != nil {
+			typ = "1"
+			b.SetString(tagSymbol, sym.Name)
+		}
+		b.SetString(tagMassCancelRequestType, typ)
+		if rep.Reject != 0 {
+			b.SetString(tagMassCancelResponse, massResponseRejected)
+			code := massRejOther
+			if ordRejReason(rep.Reject) == ordRejUnknownSymbol {
+				code = massRejUnknownSymbol
+			}
+			b.SetInt(tagMassCancelRejectReason, code)
+			b.SetString(tagText, rejectText(rep.Reject))
+		} else {
+			b.SetString(tagMassCancelResponse, typ)
+		}
+		b.SetInt(tagTotalAffectedOrders, int(min(rep.MassCancelled, 1<<31-1)))
+		g.setAccount(b, rep.Account)
+	case ordermanager.RepBusinessReject:
+		mt = 'j'
+		if rep.RefMsgType != 0 {
+			b.SetString(tagRefMsgType, string(rep.RefMsgType))
+		}
+		if !rep.ClOrdID.IsZero() {
+			b.SetString(tagBusinessRejectRefID, rep.ClOrdID.String())
+		}
+		code := bizOther
+		switch ordRejReason(rep.Reject) {
+		case ordRejUnknownSymbol:
+			code = bizUnknownSecurity
+		case ordRejUnknownOrder:
+			code = bizUnknownID
+		case ordRejUnknownAccount:
+			code = bizNotAuthorized
+		}
+		b.SetInt(tagBusinessRejectReason, code)
+		b.SetString(tagText, rejectText(rep.Reject))
+	default: // RepExec
+		mt = '8'
+		g.execReport(b, rep, sym, fix42)
+	}
+	out.Header.SetString(tagMsgType, string(mt))
+	if mt != 'j' {
+		b.SetField(tagTransactTime, transactTime(rep.TransactNs))
+	}
+	return out, mt
+}
+
+func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *config.Symbol, fix42 bool) {
+	b.SetString(tagOrderID, orderIDText(rep.OrderID))
+	g.setClOrdIDs(b, rep, false)
+	if rep.ExecID != 0 {
+		b.SetString(tagExecID, strconv.FormatUint(rep.ExecID, 10))
+	} else {
+		b.SetString(tagExecID, g.nextExecID())
+	}
+	execType := rep.ExecType
+	if fix42 {
+		// FIX 4.2 has no Trade (F) or Order Status (I) ExecType: a fill is a
+		// partial fill (1) or fill (2), a status answer carries the status.
+		transType := "0"
+		switch execType {
+		case ordermanager.ExecTrade:
+			execType = '1'
+			if rep.OrdStatus == ordermanager.StatusFilled {
+				execType = '2'
+			}
+		case ordermanager.ExecOrderStatus:
+			execType = rep.OrdStatus
+			transType = "3"
+		}
+		b.SetString(tagExecTransType, transType)
+	}
+	b.SetString(tagExecType, string(orDefault(execType, ordermanager.ExecNew)))
+	b.SetString(tagOrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusNew)))
+	if sym != nil {
+		b.SetString(tagSymbol, sym.Name)
+	} else {
+		b.SetString(tagSymbol, "NONE")
+	}
+	switch rep.Side {
+	case matching.Buy:
+		b.SetString(tagSide, "1")
+	case matching.Sell:
+		b.SetString(tagSide, "2")
+	}
+	switch rep.Type {
+	case matching.Market:
+		b.SetString(tagOrdType, "1")
+	case matching.Limit:
+		b.SetString(tagOrdType, "2")
+		if rep.Price > 0 {
+			b.SetString(tagPrice, priceText(sym, rep.Price))
+		}
+	}
+	switch rep.TIF {
+	case matching.Day:
+		b.SetString(tagTimeInForce, "0")
+	case matching.GTC:
+		b.SetString(tagTimeInForce, "1")
+	case matching.IOC:
+		b.SetString(tagTimeInForce, "3")
+	case matching.FOK:
+		b.SetString(tagTimeInForce, "4")
+	}
+	if rep.OrderQty > 0 {
+		b.SetString(tagOrderQty, qtyText(sym, rep.OrderQty))
+	}
+	b.SetString(tagCumQty, qtyText(sym, rep.CumQty))
+	b.SetString(tagLeavesQty, qtyText(sym, rep.Leaves))
+	b.SetString(tagAvgPx, avgPx(sym, rep.CumTicksLots, rep.CumQty))
+	if rep.LastQty > 0 {
+		b.SetString(tagLastPx, priceText(sym, rep.LastPx))
+		b.SetString(tagLastQty, qtyText(sym, rep.LastQty))
+		if rep.Fee != 0 {
+			b.SetString(tagCommission, g.cfg.MinorToMoney(rep.Fee).String())
+			b.SetString(tagCommType, "3") // absolute
+		}
+	}
+	if rep.Reject != 0 {
+		if rep.ExecType == ordermanager.ExecRejected {
+			b.SetInt(tagOrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
+		}
+		b.SetString(tagText, rejectText(rep.Reject))
+	}
+	g.setAccount(b, rep.Account)
+}
+
+const (
+	tagCommission quickfix.Tag = 12
+	tagCommType   quickfix.Tag = 13
+)
+
+// setClOrdIDs writes ClOrdID and OrigClOrdID; orig "NONE" stands in for an
+// absent OrigClOrdID where FIX requires one (OrderCancelReject).
+func (g *Gateway) setClOrdIDs(b *quickfix.Body, rep *ordermanager.Report, origRequired bool) {
+	if !rep.ClOrdID.IsZero() {
+		b.SetString(tagClOrdID, rep.ClOrdID.String())
+	} else if origRequired {
+		b.SetString(tagClOrdID, "NONE")
+	}
+	if !rep.OrigClOrdID.IsZero() {
+		b.SetString(tagOrigClOrdID, rep.OrigClOrdID.String())
+	} else if origRequired {
+		b.SetString(tagOrigClOrdID, "NONE")
+	}
+}
+
+func (g *Gateway) setAccount(b *quickfix.Body, id matching.AccountID) {
+	if acc, ok := g.cfg.Account(id); ok {
+		b.SetString(tagAccount, acc.Name)
+	}
+}
+
+// fixCode adapts a FIX 4.4 reject reason to FIX 4.2, whose OrdRejReason
+// stops at 8 and CxlRejReason at 3: anything beyond becomes broker option.
+func fixCode(fix42 bool, mt byte, code int) int {
+	if !fix42 {
+		return code
+	}
+	switch {
+	case mt == '8' && code > 8:
+		return 0
+	case mt == '9' && code > 3:
+		return 2
+	}
+	return code
+}
+
+func orDefault(v, def byte) byte {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orderIDText(id matching.OrderID) string {
+	if id == 0 {
+		return "NONE"
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+func transactTime(ns int64) quickfix.FIXUTCTimestamp {
+	t := time.Now()
+	if ns != 0 {
+		t = time.Unix(0, ns)
+	}
+	return quickfix.FIXUTCTimestamp{Time: t, Precision: quickfix.Micros}
+}
+
+func priceText(sym *config.Symbol, ticks int64) string {
+	if sym == nil {
+		return strconv.FormatInt(ticks, 10)
+	}
+	return sym.TicksToPrice(ticks).String()
+}
+
+func qtyText(sym *config.Symbol, lots int64) string {
+	if sym == nil {
+		return strconv.FormatInt(lots, 10)
+	}
+	return sym.LotsToQty(lots).String()
+}
+
+// avgPxExtraDigits is how many digits beyond the tick's the average price
+// keeps when CumTicksLots/CumQty does not terminate.
+const avgPxExtraDigits = 8
+
+// avgPx is CumTicksLots / CumQty × tick size: exact whenever the quotient
+// terminates within the tick's digits plus avgPxExtraDigits (always so for
+// one fill, or for fills whose average is a whole number of ticks), rounded
+// half-up beyond that; trailing zeros trimmed; "0" before the first fill.
+func avgPx(sym *config.Symbol, cumTicksLots, cumQty int64) string {
+	if cumQty <= 0 || cumTicksLots <= 0 {
+		return "0"
+	}
+	tick := decimal.NewFromInt(1)
+	if sym != nil {
+		tick = sym.TickSize
+	}
+	num := decimal.NewFromInt(cumTicksLots).Mul(tick)
+	prec := avgPxExtraDigits
+	if e := -int(tick.Exponent()); e > 0 {
+		prec += e
+	}
+	return num.DivRound(decimal.NewFromInt(cumQty), int32(prec)).String()
+}
