@@ -1,0 +1,174 @@
+package broker
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Result is what a run measured. Latencies are in nanoseconds.
+type Result struct {
+	Mode    Mode
+	Rate    float64 // open loop with the flow model: target requests/s
+	Window  int     // closed loop: requests in flight
+	Pace    string  // replay: recorded, max or the speed factor
+	Replay  bool
+	Elapsed time.Duration // first send to the last answer (or the end of sending)
+
+	Sent       int64 // requests sent (new, cancel, replace)
+	Acked      int64 // answered by anything but a rejection
+	Filled     int64 // new or replace requests that got at least one fill
+	Rejected   int64 // answered by a rejection of any kind
+	Unanswered int64 // sent and never answered within the drain timeout
+	Skipped    int64 // cancels/replaces not sent because their order was already done
+	Unmatched  int64 // answers naming no request of this run
+
+	// RejectedByReason counts rejections by "<message> <tag>=<code>: <Text>",
+	// at most 64 distinct reasons (the rest under "other reasons").
+	RejectedByReason map[string]int64
+
+	Throughput float64 // answers per second over Elapsed
+	SendRate   float64 // requests sent per second while sending
+
+	Ack  *hdrhistogram.Histogram // first answer, from the scheduled (open) or actual (closed) send time
+	Fill *hdrhistogram.Histogram // first fill, same origin
+}
+
+func (t *tracker) result(o *Options, start, sendEnd time.Time) *Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := &Result{
+		Mode: o.Mode, Rate: o.Rate, Window: o.Window, Replay: o.Source != nil,
+		Sent: t.sent, Acked: t.acked, Filled: t.filled, Rejected: t.rejected,
+		Skipped: t.skipped, Unmatched: t.unmatchedN,
+		RejectedByReason: make(map[string]int64, len(t.reasons)),
+		Ack:              t.ack.Clone(), Fill: t.fill.Clone(),
+	}
+	if r.Replay {
+		r.Pace = o.Pace.String()
+	}
+	r.Unanswered = t.sent - t.acked - t.rejected
+	for k, v := range t.reasons {
+		r.RejectedByReason[k] = v
+	}
+	end := sendEnd
+	if t.lastAnswer.After(end) {
+		end = t.lastAnswer
+	}
+	r.Elapsed = end.Sub(start)
+	if s := r.Elapsed.Seconds(); s > 0 {
+		r.Throughput = float64(r.Acked+r.Rejected) / s
+	}
+	if s := sendEnd.Sub(start).Seconds(); s > 0 {
+		r.SendRate = float64(r.Sent) / s
+	}
+	return r
+}
+
+// reportPercentiles are the rows of the table.
+var reportPercentiles = []struct {
+	name string
+	p    float64
+}{{"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99.9", 99.9}, {"p99.99", 99.99}}
+
+// WriteTable prints the counts, the rejections by reason, the throughput
+// and the latency percentiles as an aligned text table.
+func (r *Result) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	switch {
+	case r.Mode == ModeClosed:
+		fmt.Fprintf(&b, "%-12s closed loop, window %d\n", "mode", r.Window)
+	case r.Replay:
+		fmt.Fprintf(&b, "%-12s open loop, replay at %s pace\n", "mode", r.Pace)
+	default:
+		fmt.Fprintf(&b, "%-12s open loop, %.0f requests/s scheduled (latency from the scheduled time)\n", "mode", r.Rate)
+	}
+	fmt.Fprintf(&b, "%-12s %.3f s\n", "elapsed", r.Elapsed.Seconds())
+	fmt.Fprintf(&b, "%-12s %d\n", "sent", r.Sent)
+	fmt.Fprintf(&b, "%-12s %d\n", "acked", r.Acked)
+	fmt.Fprintf(&b, "%-12s %d\n", "filled", r.Filled)
+	fmt.Fprintf(&b, "%-12s %d\n", "rejected", r.Rejected)
+	reasons := make([]string, 0, len(r.RejectedByReason))
+	for k := range r.RejectedByReason {
+		reasons = append(reasons, k)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		ci, cj := r.RejectedByReason[reasons[i]], r.RejectedByReason[reasons[j]]
+		if ci != cj {
+			return ci > cj
+		}
+		return reasons[i] < reasons[j]
+	})
+	for _, k := range reasons {
+		fmt.Fprintf(&b, "  %8d  %s\n", r.RejectedByReason[k], k)
+	}
+	fmt.Fprintf(&b, "%-12s %d\n", "unanswered", r.Unanswered)
+	if r.Skipped > 0 {
+		fmt.Fprintf(&b, "%-12s %d (cancel/replace of an order already done)\n", "skipped", r.Skipped)
+	}
+	if r.Unmatched > 0 {
+		fmt.Fprintf(&b, "%-12s %d (answers naming no request of this run)\n", "unmatched", r.Unmatched)
+	}
+	fmt.Fprintf(&b, "%-12s %.0f answers/s (sent %.0f requests/s)\n", "throughput", r.Throughput, r.SendRate)
+	fmt.Fprintf(&b, "\n%-12s %12s %12s\n", "latency", "ack", "first fill")
+	row := func(name string, f func(h *hdrhistogram.Histogram) int64) {
+		fmt.Fprintf(&b, "%-12s %12s %12s\n", name, cell(r.Ack, f), cell(r.Fill, f))
+	}
+	for _, p := range reportPercentiles {
+		p := p
+		row(p.name, func(h *hdrhistogram.Histogram) int64 { return h.ValueAtPercentile(p.p) })
+	}
+	row("max", (*hdrhistogram.Histogram).Max)
+	fmt.Fprintf(&b, "%-12s %12d %12d\n", "count", r.Ack.TotalCount(), r.Fill.TotalCount())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func cell(h *hdrhistogram.Histogram, f func(*hdrhistogram.Histogram) int64) string {
+	if h == nil || h.TotalCount() == 0 {
+		return "-"
+	}
+	return formatNs(f(h))
+}
+
+// formatNs prints a latency with three significant digits and a unit.
+func formatNs(ns int64) string {
+	d := float64(ns)
+	switch {
+	case ns < 1_000:
+		return fmt.Sprintf("%d ns", ns)
+	case ns < 1_000_000:
+		return trim3(d/1e3) + " µs"
+	case ns < 1_000_000_000:
+		return trim3(d/1e6) + " ms"
+	}
+	return trim3(d/1e9) + " s"
+}
+
+func trim3(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// WriteHgrm writes the ack-latency distribution in HdrHistogram's
+// percentile-distribution text form (the .hgrm that HdrHistogram's plotter
+// reads), values in milliseconds.
+func (r *Result) WriteHgrm(w io.Writer) error {
+	_, err := r.Ack.PercentilesPrint(w, 5, 1e6)
+	return err
+}
+
+// WriteFillHgrm is WriteHgrm for the time to first fill.
+func (r *Result) WriteFillHgrm(w io.Writer) error {
+	_, err := r.Fill.PercentilesPrint(w, 5, 1e6)
+	return err
+}

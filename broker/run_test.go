@@ -1,0 +1,115 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A short open-loop run of the model against the fake: everything sent is
+// answered, credentials reach the Logon, market orders come back filled.
+func TestRunAnswersEverything(t *testing.T) {
+	f := startFake(t, []string{"ALPHA", "BRAVO"}, func(f *fakeExchange) { f.rejectAt = 7 })
+	o := testOptions(f, "ALPHA", "BRAVO")
+	o.Rate, o.OrdersMax = 2000, 400
+	var prog bytes.Buffer
+	o.Progress = &prog
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tbl bytes.Buffer
+	if err := res.WriteTable(&tbl); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", tbl.String())
+	if res.Sent+res.Skipped != 400 {
+		t.Errorf("sent %d + skipped %d, want 400", res.Sent, res.Skipped)
+	}
+	if res.Unanswered != 0 || res.Acked+res.Rejected != res.Sent {
+		t.Errorf("acked %d rejected %d unanswered %d of %d", res.Acked, res.Rejected, res.Unanswered, res.Sent)
+	}
+	if res.Rejected != 1 || res.RejectedByReason["exec-report 103=99: test rejection"] != 1 {
+		t.Errorf("rejections %v", res.RejectedByReason)
+	}
+	if res.Filled == 0 || res.Fill.TotalCount() != res.Filled {
+		t.Errorf("filled %d, fill histogram %d", res.Filled, res.Fill.TotalCount())
+	}
+	if got := int64(len(f.requests())); got != res.Sent {
+		t.Errorf("fake saw %d requests, broker sent %d", got, res.Sent)
+	}
+	f.mu.Lock()
+	logons := strings.Join(f.logons, ",")
+	f.mu.Unlock()
+	if !strings.Contains(logons, "u-ALPHA/p-ALPHA") || !strings.Contains(logons, "u-BRAVO/p-BRAVO") {
+		t.Errorf("logons %q lack the credentials", logons)
+	}
+	for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max"} {
+		if !strings.Contains(tbl.String(), want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+}
+
+// The open-loop scheduler measures from the scheduled send time, so a
+// 200 ms stall of the exchange shows in the high percentiles; a closed loop
+// over the same stall sees one slow request and hides the rest.
+func TestOpenLoopShowsStall(t *testing.T) {
+	const stall = 200 * time.Millisecond
+	run := func(mode Mode) *Result {
+		f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.stallAt, f.stall = 300, stall })
+		o := testOptions(f, "ALPHA")
+		o.Mode, o.Rate, o.Window, o.OrdersMax = mode, 1000, 1, 1000
+		o.Mix.Cancel, o.Mix.Replace = 0, 0 // every request gets its own answer
+		res, err := Run(context.Background(), o)
+		f.stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tbl bytes.Buffer
+		res.WriteTable(&tbl)
+		t.Logf("%s:\n%s", mode, tbl.String())
+		if res.Unanswered != 0 || res.Sent != 1000 {
+			t.Fatalf("%s: sent %d unanswered %d", mode, res.Sent, res.Unanswered)
+		}
+		return res
+	}
+	open := run(ModeOpen)
+	// ~200 requests were scheduled during the stall, waiting 0..200 ms:
+	// about 10% of the run is above 100 ms, so p99 must be far above it.
+	if p99 := time.Duration(open.Ack.ValueAtPercentile(99)); p99 < 150*time.Millisecond {
+		t.Errorf("open loop p99 = %s, want >= 150ms: the stall was hidden", p99)
+	}
+	if max := time.Duration(open.Ack.Max()); max < stall*9/10 {
+		t.Errorf("open loop max = %s, want about %s", max, stall)
+	}
+	closed := run(ModeClosed)
+	if max := time.Duration(closed.Ack.Max()); max < stall*9/10 {
+		t.Errorf("closed loop max = %s, want about %s", max, stall)
+	}
+	// The closed loop sent nothing while it waited: one request saw the
+	// stall, so its p99 stays far below the open loop's.
+	slow := closed.Ack.TotalCount() - closed.Ack.CumulativeDistribution()[0].Count
+	_ = slow
+	if p99 := time.Duration(closed.Ack.ValueAtPercentile(99)); p99 >= 100*time.Millisecond {
+		t.Errorf("closed loop p99 = %s: expected the stall to be hidden in one sample", p99)
+	}
+}
+
+func TestLogonTimeout(t *testing.T) {
+	o := DefaultOptions()
+	o.Port = freePort(t) // nobody listens
+	o.Sessions = o.Sessions[:1]
+	o.LogonTimeout = 500 * time.Millisecond
+	o.OrdersMax = 1
+	start := time.Now()
+	_, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "not logged on") {
+		t.Fatalf("err = %v, want a logon timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+}

@@ -1,0 +1,282 @@
+package broker
+
+import (
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Latencies are recorded in nanoseconds from 1 µs to 100 s at 3 significant digits.
+const (
+	latencyNsMin       = 1_000
+	latencyNsMax       = 100_000_000_000
+	latencySigDigits   = 3
+	rejectReasonsMax   = 64
+	rejectReasonsOther = "other reasons"
+)
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(latencyNsMin, latencyNsMax, latencySigDigits)
+}
+
+// order is one order chain the simulator created: a Ref and the ClOrdID
+// currently in force (a replace moves it on).
+type order struct {
+	ref      string
+	session  int
+	clOrdID  string
+	symbol   string
+	side     Side
+	typ      OrdType
+	tif      TIF
+	account  string
+	done     bool
+	requests []*request
+}
+
+// request is one message sent: a New, Cancel or Replace with its own ClOrdID.
+type request struct {
+	clOrdID  string
+	kind     Kind
+	order    *order
+	prev     string // Replace: the ClOrdID it replaces, restored if the replace is refused
+	origin   time.Time
+	seq      int
+	answered bool
+	filled   bool
+}
+
+// tracker matches answers to requests and keeps the counts and histograms.
+// One mutex guards it all: the sender and each session's goroutine take it
+// once per message, briefly.
+type tracker struct {
+	mu       sync.Mutex
+	requests map[string]*request // by ClOrdID
+	orders   map[string]*order   // by Ref, live ones only
+	bySeq    []map[int]*request  // per session: MsgSeqNum -> unanswered request
+	tokens   chan struct{}       // closed loop: one per request in flight, nil in open loop
+
+	sent, acked, filled, rejected, unmatchedN, skipped int64
+	reasons                                            map[string]int64
+	ack, fill                                          *hdrhistogram.Histogram
+	lastAnswer                                         time.Time
+}
+
+func newTracker(sessions, window int) *tracker {
+	t := &tracker{
+		requests: map[string]*request{},
+		orders:   map[string]*order{},
+		bySeq:    make([]map[int]*request, sessions),
+		reasons:  map[string]int64{},
+		ack:      newHistogram(),
+		fill:     newHistogram(),
+	}
+	for i := range t.bySeq {
+		t.bySeq[i] = map[int]*request{}
+	}
+	if window > 0 {
+		t.tokens = make(chan struct{}, window)
+	}
+	return t
+}
+
+// register records a request about to be sent. A Cancel or Replace is
+// attached to the live order named ref and gets the ClOrdID it refers to;
+// ok is false (and the request counted as skipped) when that order is done
+// or unknown. A Replace moves the order on to its own ClOrdID at once, so
+// that a later request refers to the newest one.
+func (t *tracker) register(r *request, ref string) (orig string, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r.kind == KindNew {
+		t.orders[r.order.ref] = r.order
+	} else {
+		o := t.orders[ref]
+		if o == nil || o.done {
+			t.skipped++
+			return "", false
+		}
+		r.order = o
+		orig = o.clOrdID
+		if r.kind == KindReplace {
+			r.prev = orig
+			o.clOrdID = r.clOrdID
+		}
+	}
+	t.requests[r.clOrdID] = r
+	r.order.requests = append(r.order.requests, r)
+	t.sent++
+	return orig, true
+}
+
+func (t *tracker) unmatched() {
+	t.mu.Lock()
+	t.unmatchedN++
+	t.mu.Unlock()
+}
+
+func (t *tracker) noteSeq(session, seq int, clOrdID string) {
+	if session < 0 {
+		return
+	}
+	t.mu.Lock()
+	if r := t.requests[clOrdID]; r != nil && !r.answered {
+		if r.seq != 0 {
+			delete(t.bySeq[session], r.seq)
+		}
+		r.seq = seq
+		t.bySeq[session][seq] = r
+	}
+	t.mu.Unlock()
+}
+
+// answerLocked marks r answered at now; it reports whether this was the first answer.
+func (t *tracker) answerLocked(r *request, now time.Time) bool {
+	if r.answered {
+		return false
+	}
+	r.answered = true
+	if r.seq != 0 {
+		delete(t.bySeq[r.order.session], r.seq)
+	}
+	t.ack.RecordValue(clampNs(now.Sub(r.origin)))
+	t.lastAnswer = now
+	if t.tokens != nil {
+		select {
+		case <-t.tokens:
+		default:
+		}
+	}
+	return true
+}
+
+func (t *tracker) rejectLocked(reason, text string) {
+	t.rejected++
+	key := reason
+	if text != "" {
+		key += ": " + text
+	}
+	if _, ok := t.reasons[key]; !ok && len(t.reasons) >= rejectReasonsMax {
+		key = rejectReasonsOther
+	}
+	t.reasons[key]++
+}
+
+func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.requests[clOrdID]
+	if r == nil {
+		t.unmatchedN++
+		return
+	}
+	if t.answerLocked(r, now) {
+		if execType == "8" {
+			t.rejectLocked("exec-report 103="+code, text)
+		} else {
+			t.acked++
+		}
+	}
+	if execType == "F" && !r.filled && r.kind != KindCancel {
+		r.filled = true
+		t.filled++
+		t.fill.RecordValue(clampNs(now.Sub(r.origin)))
+	}
+	switch ordStatus {
+	case "2", "4", "8", "C": // filled, cancelled, rejected, expired
+		if r.kind == KindNew && execType == "8" && r.order.clOrdID != clOrdID {
+			return // a rejected new order while a replace is pending: keep the chain
+		}
+		t.doneLocked(r.order)
+	}
+}
+
+// reject handles an OrderCancelReject or BusinessMessageReject naming clOrdID.
+func (t *tracker) reject(now time.Time, clOrdID, reason, text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.requests[clOrdID]
+	if r == nil {
+		t.unmatchedN++
+		return
+	}
+	t.refusedLocked(r, now, reason, text)
+}
+
+func (t *tracker) sessionReject(now time.Time, session, seq int, code, text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if session < 0 {
+		t.unmatchedN++
+		return
+	}
+	r := t.bySeq[session][seq]
+	if r == nil {
+		t.unmatchedN++
+		return
+	}
+	t.refusedLocked(r, now, "session-reject 373="+code, text)
+}
+
+func (t *tracker) refusedLocked(r *request, now time.Time, reason, text string) {
+	if t.answerLocked(r, now) {
+		t.rejectLocked(reason, text)
+	}
+	switch r.kind {
+	case KindNew:
+		t.doneLocked(r.order)
+	case KindReplace:
+		if r.order.clOrdID == r.clOrdID {
+			r.order.clOrdID = r.prev
+		}
+		t.forgetLocked(r)
+	case KindCancel:
+		t.forgetLocked(r)
+	}
+}
+
+// doneLocked retires an order: later cancels and replaces of it are skipped,
+// and its answered requests are forgotten.
+func (t *tracker) doneLocked(o *order) {
+	if o.done {
+		return
+	}
+	o.done = true
+	if t.orders[o.ref] == o {
+		delete(t.orders, o.ref)
+	}
+	kept := o.requests[:0]
+	for _, r := range o.requests {
+		if r.answered {
+			delete(t.requests, r.clOrdID)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	o.requests = kept
+}
+
+func (t *tracker) forgetLocked(r *request) {
+	if r.answered {
+		delete(t.requests, r.clOrdID)
+	}
+}
+
+// outstanding is the number of requests sent and not yet answered.
+func (t *tracker) outstanding() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sent - t.acked - t.rejected
+}
+
+func clampNs(d time.Duration) int64 {
+	ns := int64(d)
+	if ns < latencyNsMin {
+		return latencyNsMin
+	}
+	if ns > latencyNsMax {
+		return latencyNsMax
+	}
+	return ns
+}
