@@ -1,0 +1,440 @@
+package ordermanager
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+)
+
+// Snapshot layout, little-endian, version 1:
+//
+//	magic "OMSN" | version u32 | symbols u32 | accounts u32
+//	nextOrderID u64 | nextClRef u64 | fees i64 | rejExec u64
+//	per symbol:  last i64 | halted u8
+//	per account: cash i64 | cashRes i64 | kill u8 | open u32 |
+//	             per symbol: hold i64 | holdRes i64 |
+//	             mass cancels u32 | each: session u32 | symbol u32 | report u8 | clRef u64 | cl
+//	orders u32 | each, by OrderID: id u64 | acct u32 | sym u32 | session u32 |
+//	             side u8 | type u8 | tif u8 | pending u8 | price | qty | filled | leaves | cumTL i64 |
+//	             clRef u64 | cl | orig
+//	ops u32    | each, by OrderID: id u64 | replace u8 | session u32 | acct u32 | sym u32 | side u8 |
+//	             price | qty | hold i64 | clRef u64 | cl | orig
+//	clordids u32 | each, by registration: session u32 | id | order u64 | ref u64 | status u8
+//	retired u32  | each, oldest first: session u32 | id | ref u64
+//
+// where a ClOrdID (cl, orig, id) is a length byte and that many bytes.
+// Everything is written in ID or registration order, so equal states give
+// equal bytes. Receive times (latency only) are not kept.
+const (
+	snapMagic   = "OMSN"
+	snapVersion = 1
+)
+
+// ErrSnapshot wraps every reason Restore refuses its input.
+var ErrSnapshot = errors.New("ordermanager: bad snapshot")
+
+// AppendSnapshot appends the manager's whole state to b in the versioned
+// binary form Restore reads. O(state); it allocates (sorting), so it is not
+// for the hot path.
+func (m *Manager) AppendSnapshot(b []byte) []byte { return m.appendState(b, true) }
+
+// StateHash returns an FNV-1a 64 hash over the replayed state: wallets,
+// reservations, kill switches, halts, last prices, open orders, requests in
+// flight, remembered ClOrdIDs and the next IDs (not the reject ExecID
+// counter). Equal states give equal hashes. O(state).
+func (m *Manager) StateHash() uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range m.appendState(nil, false) {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+func appendCl(b []byte, id *ClOrdID) []byte {
+	b = append(b, id.n)
+	return append(b, id.b[:id.n]...)
+}
+
+func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
+	le := binary.LittleEndian
+	b = append(b, snapMagic...)
+	b = le.AppendUint32(b, snapVersion)
+	b = le.AppendUint32(b, uint32(len(m.syms)))
+	b = le.AppendUint32(b, uint32(len(m.accts)))
+	b = le.AppendUint64(b, uint64(m.nextOrderID))
+	b = le.AppendUint64(b, m.cl.nextRef)
+	b = le.AppendUint64(b, uint64(m.fees))
+	rej := uint64(0)
+	if withRejExec {
+		rej = m.rejExec
+	}
+	b = le.AppendUint64(b, rej)
+	for i := range m.syms {
+		b = le.AppendUint64(b, uint64(m.syms[i].last))
+		b = append(b, boolByte(m.syms[i].halted))
+	}
+	for i := range m.accts {
+		a := &m.accts[i]
+		b = le.AppendUint64(b, uint64(a.cash))
+		b = le.AppendUint64(b, uint64(a.cashRes))
+		b = append(b, boolByte(a.kill))
+		b = le.AppendUint32(b, uint32(a.open))
+		for s := range m.syms {
+			b = le.AppendUint64(b, uint64(a.hold[s]))
+			b = le.AppendUint64(b, uint64(a.holdRes[s]))
+		}
+		b = le.AppendUint32(b, uint32(len(a.massWait)))
+		for j := range a.massWait {
+			op := &a.massWait[j]
+			b = le.AppendUint32(b, uint32(op.session))
+			b = le.AppendUint32(b, uint32(op.symbol))
+			b = append(b, boolByte(op.report))
+			b = le.AppendUint64(b, op.clRef)
+			b = appendCl(b, &op.cl)
+		}
+	}
+	ids := make([]matching.OrderID, 0, len(m.index))
+	for id := range m.index {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b = le.AppendUint32(b, uint32(len(ids)))
+	for _, id := range ids {
+		r := m.order(id)
+		b = le.AppendUint64(b, uint64(r.id))
+		b = le.AppendUint32(b, uint32(r.acct))
+		b = le.AppendUint32(b, uint32(r.sym))
+		b = le.AppendUint32(b, uint32(r.session))
+		b = append(b, byte(r.side), byte(r.typ), byte(r.tif), boolByte(r.pending))
+		for _, v := range [...]int64{r.price, r.qty, r.filled, r.leaves, r.cumTL} {
+			b = le.AppendUint64(b, uint64(v))
+		}
+		b = le.AppendUint64(b, r.clRef)
+		b = appendCl(b, &r.cl)
+		b = appendCl(b, &r.orig)
+	}
+	ids = ids[:0]
+	for id := range m.ops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b = le.AppendUint32(b, uint32(len(ids)))
+	for _, id := range ids {
+		op := m.ops[id]
+		b = le.AppendUint64(b, uint64(id))
+		b = append(b, boolByte(op.replace))
+		b = le.AppendUint32(b, uint32(op.session))
+		b = le.AppendUint32(b, uint32(op.acct))
+		b = le.AppendUint32(b, uint32(op.sym))
+		b = append(b, byte(op.side))
+		for _, v := range [...]int64{op.price, op.qty, op.hold} {
+			b = le.AppendUint64(b, uint64(v))
+		}
+		b = le.AppendUint64(b, op.clRef)
+		b = appendCl(b, &op.cl)
+		b = appendCl(b, &op.orig)
+	}
+	type kv struct {
+		k clKey
+		e clEntry
+	}
+	cls := make([]kv, 0, len(m.cl.m))
+	for k, e := range m.cl.m {
+		cls = append(cls, kv{k, e})
+	}
+	slices.SortFunc(cls, func(x, y kv) int {
+		switch {
+		case x.e.ref < y.e.ref:
+			return -1
+		case x.e.ref > y.e.ref:
+			return 1
+		}
+		return 0
+	})
+	b = le.AppendUint32(b, uint32(len(cls)))
+	for i := range cls {
+		c := &cls[i]
+		b = le.AppendUint32(b, uint32(c.k.session))
+		b = appendCl(b, &c.k.id)
+		b = le.AppendUint64(b, uint64(c.e.order))
+		b = le.AppendUint64(b, c.e.ref)
+		b = append(b, c.e.status)
+	}
+	b = le.AppendUint32(b, uint32(m.cl.n))
+	m.cl.each(func(r *clRetired) {
+		b = le.AppendUint32(b, uint32(r.key.session))
+		b = appendCl(b, &r.key.id)
+		b = le.AppendUint64(b, r.ref)
+	})
+	return b
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// reader decodes a snapshot; the first error sticks and later reads return
+// zeros.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", ErrSnapshot, what)
+	}
+	r.b = nil
+}
+
+func (r *reader) take(n int, what string) []byte {
+	if r.err != nil || len(r.b) < n {
+		r.fail("truncated at " + what)
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u8(what string) uint8 {
+	if v := r.take(1, what); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (r *reader) bool(what string) bool {
+	v := r.u8(what)
+	if v > 1 {
+		r.fail(what + ": not a bool")
+	}
+	return v == 1
+}
+
+func (r *reader) u32(what string) uint32 {
+	if v := r.take(4, what); v != nil {
+		return binary.LittleEndian.Uint32(v)
+	}
+	return 0
+}
+
+func (r *reader) u64(what string) uint64 {
+	if v := r.take(8, what); v != nil {
+		return binary.LittleEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (r *reader) i64(what string) int64 { return int64(r.u64(what)) }
+
+func (r *reader) cl(what string) ClOrdID {
+	var id ClOrdID
+	n := int(r.u8(what))
+	if n > ClOrdIDMax {
+		r.fail(what + ": ClOrdID too long")
+		return id
+	}
+	if v := r.take(n, what); v != nil {
+		id.n = uint8(copy(id.b[:], v))
+	}
+	return id
+}
+
+// count reads a count of records at least min bytes each, refusing one the
+// remaining input cannot hold.
+func (r *reader) count(min int, what string) int {
+	n := r.u32(what)
+	if uint64(n)*uint64(min) > uint64(len(r.b)) {
+		r.fail(what + ": count exceeds input")
+		return 0
+	}
+	return int(n)
+}
+
+// Restore rebuilds a manager for cfg from AppendSnapshot's output. It
+// returns an error wrapping ErrSnapshot, and never panics, on input that is
+// truncated, has trailing bytes, does not fit cfg, or describes an
+// inconsistent state (reservations or open counts that do not match the
+// orders, duplicate IDs, values out of range).
+func Restore(cfg *config.Config, b []byte) (*Manager, error) {
+	m := New(cfg)
+	r := &reader{b: b}
+	if string(r.take(4, "magic")) != snapMagic {
+		return nil, fmt.Errorf("%w: missing header", ErrSnapshot)
+	}
+	if v := r.u32("version"); v != snapVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrSnapshot, v, snapVersion)
+	}
+	if ns, na := r.u32("symbols"), r.u32("accounts"); r.err == nil && (int(ns) != len(m.syms) || int(na) != len(m.accts)) {
+		return nil, fmt.Errorf("%w: %d symbols and %d accounts, configuration has %d and %d", ErrSnapshot, ns, na, len(m.syms), len(m.accts))
+	}
+	m.nextOrderID = matching.OrderID(r.u64("next order ID"))
+	m.cl.nextRef = r.u64("next ClOrdID ref")
+	m.fees = r.i64("fees")
+	m.rejExec = r.u64("reject exec ID")
+	for i := range m.syms {
+		m.syms[i].last = r.i64("last price")
+		m.syms[i].halted = r.bool("halted")
+		if m.syms[i].last < 0 || m.syms[i].last > matching.PriceMax {
+			r.fail("last price out of range")
+		}
+	}
+	for i := range m.accts {
+		a := &m.accts[i]
+		a.cash, a.cashRes = r.i64("cash"), r.i64("cash reserved")
+		a.kill = r.bool("kill switch")
+		a.open = int32(r.u32("open orders"))
+		for s := range m.syms {
+			a.hold[s], a.holdRes[s] = r.i64("holding"), r.i64("holding reserved")
+		}
+		n := r.count(18, "mass cancels")
+		for range n {
+			op := massOp{session: config.SessionID(r.u32("mass session")), symbol: matching.SymbolID(r.u32("mass symbol"))}
+			op.report = r.bool("mass report")
+			op.clRef = r.u64("mass ref")
+			op.cl = r.cl("mass ClOrdID")
+			if op.symbol != 0 && m.sym(op.symbol) == nil {
+				r.fail("mass cancel symbol")
+			}
+			a.massWait = append(a.massWait, op)
+		}
+	}
+	n := r.count(63, "orders")
+	var last matching.OrderID
+	for range n {
+		id := matching.OrderID(r.u64("order ID"))
+		if r.err == nil && (id <= last || id >= m.nextOrderID) {
+			r.fail("order IDs out of order or beyond next ID")
+		}
+		last = id
+		o := orderRec{id: id, acct: matching.AccountID(r.u32("order account")), sym: matching.SymbolID(r.u32("order symbol")),
+			session: config.SessionID(r.u32("order session"))}
+		o.side, o.typ, o.tif = matching.Side(r.u8("side")), matching.OrderType(r.u8("type")), matching.TimeInForce(r.u8("tif"))
+		o.pending = r.bool("pending")
+		o.price, o.qty, o.filled, o.leaves, o.cumTL = r.i64("price"), r.i64("qty"), r.i64("filled"), r.i64("leaves"), r.i64("cumTL")
+		o.clRef = r.u64("order ref")
+		o.cl, o.orig = r.cl("order ClOrdID"), r.cl("order OrigClOrdID")
+		if r.err != nil {
+			break
+		}
+		s := m.sym(o.sym)
+		if m.acct(o.acct) == nil || s == nil || validOrderFields(o.side, o.typ, o.tif, 0, false) != RejNone ||
+			o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves || o.qty > matching.QtyMax ||
+			o.price < 0 || o.price > matching.PriceMax || o.cumTL < 0 {
+			r.fail(fmt.Sprintf("order %d: values out of range", id))
+			break
+		}
+		if _, ok := notional(o.price, o.qty, s.cpt); !ok {
+			r.fail(fmt.Sprintf("order %d: notional overflow", id))
+			break
+		}
+		*m.newOrder(id) = o
+	}
+	n = r.count(46, "ops")
+	last = 0
+	for range n {
+		id := matching.OrderID(r.u64("op order ID"))
+		if r.err == nil && (id <= last || id == 0) {
+			r.fail("ops out of order")
+		}
+		last = id
+		op := opRec{replace: r.bool("op replace"), session: config.SessionID(r.u32("op session")),
+			acct: matching.AccountID(r.u32("op account")), sym: matching.SymbolID(r.u32("op symbol")), side: matching.Side(r.u8("op side"))}
+		op.price, op.qty, op.hold = r.i64("op price"), r.i64("op qty"), r.i64("op hold")
+		op.clRef = r.u64("op ref")
+		op.cl, op.orig = r.cl("op ClOrdID"), r.cl("op OrigClOrdID")
+		if r.err != nil {
+			break
+		}
+		if m.acct(op.acct) == nil || m.sym(op.sym) == nil || (op.side != matching.Buy && op.side != matching.Sell) ||
+			op.hold < 0 || op.hold > 2*notionalMax {
+			r.fail(fmt.Sprintf("op on order %d: values out of range", id))
+			break
+		}
+		m.ops[id] = op
+	}
+	n = r.count(22, "ClOrdIDs")
+	for range n {
+		k := clKey{session: config.SessionID(r.u32("ClOrdID session"))}
+		k.id = r.cl("ClOrdID")
+		e := clEntry{order: matching.OrderID(r.u64("ClOrdID order")), ref: r.u64("ClOrdID ref"), status: r.u8("ClOrdID status")}
+		if r.err != nil {
+			break
+		}
+		if _, dup := m.cl.m[k]; dup || k.id.IsZero() || e.ref >= m.cl.nextRef {
+			r.fail("ClOrdID duplicate, empty or beyond next ref")
+			break
+		}
+		m.cl.m[k] = e
+	}
+	n = r.count(13, "retired ClOrdIDs")
+	if n > len(m.cl.ring) {
+		r.fail("more retired ClOrdIDs than kept")
+		n = 0
+	}
+	for i := range n {
+		k := clKey{session: config.SessionID(r.u32("retired session"))}
+		k.id = r.cl("retired ClOrdID")
+		m.cl.ring[i] = clRetired{k, r.u64("retired ref")}
+	}
+	m.cl.n = n
+	if r.err == nil && len(r.b) != 0 {
+		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := m.checkConsistent(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
+	}
+	return m, nil
+}
+
+// checkConsistent verifies that reservations and open counts equal what the
+// orders and ops in flight hold. O(state).
+func (m *Manager) checkConsistent() error {
+	cashRes := make([]int64, len(m.accts))
+	holdRes := make([]int64, len(m.accts)*len(m.syms))
+	open := make([]int32, len(m.accts))
+	ns := len(m.syms)
+	for _, i := range m.index {
+		r := &m.orders[i]
+		if r.side == matching.Buy {
+			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
+		} else {
+			holdRes[int(r.acct-1)*ns+int(r.sym-1)] += r.leaves
+		}
+		open[r.acct-1]++
+		if _, ok := m.ops[r.id]; ok != r.pending {
+			return fmt.Errorf("order %d: pending flag", r.id)
+		}
+	}
+	for _, op := range m.ops {
+		if op.side == matching.Buy {
+			cashRes[op.acct-1] += op.hold
+		} else {
+			holdRes[int(op.acct-1)*ns+int(op.sym-1)] += op.hold
+		}
+	}
+	for i := range m.accts {
+		a := &m.accts[i]
+		if a.cashRes != cashRes[i] || a.open != open[i] {
+			return fmt.Errorf("account %d: reservations or open count do not match its orders", i+1)
+		}
+		for s := range ns {
+			if a.holdRes[s] != holdRes[i*ns+s] {
+				return fmt.Errorf("account %d: holdings reserved do not match its orders", i+1)
+			}
+		}
+	}
+	return nil
+}
