@@ -42,6 +42,7 @@ type session struct {
 	live    []matching.OrderID
 	out     []matching.Event
 	symbols int
+	noHalt  bool // leave out halts (for a lively demo)
 }
 
 func newSession(seed uint64, symbols int) *session {
@@ -112,6 +113,8 @@ func (s *session) next() []matching.Event {
 		if r.IntN(2) == 0 {
 			c.Symbol = 0
 		}
+	case k < 98 && s.noHalt:
+		c.Kind = matching.CmdExpire
 	case k < 98:
 		c.Kind = matching.CmdHalt
 		if r.IntN(2) == 0 {
