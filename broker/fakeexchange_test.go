@@ -26,7 +26,7 @@ type fakeExchange struct {
 	stall    time.Duration
 	n        atomic.Int64
 	mu       sync.Mutex
-	got      []string // "msgType symbol side qty price" per request, in order
+	got      []string // "firm msgType symbol side qty price" per request, in order
 	logons   []string // "user/password" per Logon
 	execID   atomic.Int64
 	rejectAt int64 // if > 0, reject this request with OrdRejReason 99
@@ -136,7 +136,7 @@ func (f *fakeExchange) FromApp(m *quickfix.Message, id quickfix.SessionID) quick
 	mt, _ := m.MsgType()
 	get := func(t quickfix.Tag) string { v, _ := m.Body.GetString(t); return v }
 	f.mu.Lock()
-	f.got = append(f.got, mt+" "+get(tag.Symbol)+" "+get(tag.Side)+" "+get(tag.OrderQty)+" "+get(tag.Price))
+	f.got = append(f.got, id.TargetCompID+" "+mt+" "+get(tag.Symbol)+" "+get(tag.Side)+" "+get(tag.OrderQty)+" "+get(tag.Price))
 	f.mu.Unlock()
 	n := f.n.Add(1)
 	if n == f.stallAt {
