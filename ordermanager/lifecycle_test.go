@@ -344,3 +344,54 @@ func TestArithmetic(t *testing.T) {
 		t.Error("inBand")
 	}
 }
+
+// TestReplaceHoldCoversInFlightChanges: what a replace holds covers its new
+// reservation even when the order fills or is reduced by self-trade
+// prevention between the replace's Submit and its processing, and another
+// order meanwhile spends every free cent. Free cash never goes negative.
+func TestReplaceHoldCoversInFlightChanges(t *testing.T) {
+	run := func(t *testing.T, h *harness, cmds []Pending) {
+		c0, h0 := h.totals()
+		for i := range cmds {
+			h.seq++
+			c := &cmds[i]
+			c.Cmd.Seq = h.seq
+			h.evs = h.e.Apply(&c.Cmd, h.evs[:0])
+			for j := range h.evs {
+				h.m.OnEvent(&h.evs[j], nil)
+				h.checkInvariants(c0, h0)
+			}
+		}
+	}
+	submit := func(h *harness, cmds []Pending, req Request) ([]Pending, []Report) {
+		return h.m.Submit(&req, cmds, nil)
+	}
+	t.Run("fill in flight, lower price, more lots", func(t *testing.T) {
+		h := newHarness(t)
+		h.do(newReq(2, "a", matching.Buy, 10000, 2)) // A2: 100000 cash, 20006 reserved
+		var cmds []Pending
+		cmds, _ = submit(h, cmds, newReq(3, "s", matching.Sell, 10000, 1))
+		cmds, reps := submit(h, cmds, rplReq(2, "r", "a", 9000, 10))
+		if len(reps) != 0 {
+			t.Fatalf("replace refused: %+v", reps)
+		}
+		// Spend what is left: the hold must already cover the worst case.
+		cmds, _ = submit(h, cmds, newReq(2, "b", matching.Buy, 9000, 1))
+		run(t, h, cmds)
+	})
+	t.Run("self-trade reduction in flight", func(t *testing.T) {
+		h := newHarness(t)
+		h.do(newReq(2, "a", matching.Buy, 10000, 2))
+		var cmds []Pending
+		stp := newReq(2, "x", matching.Sell, 10000, 1)
+		stp.STP = matching.STPDecrementCancel
+		cmds, _ = submit(h, cmds, stp)
+		cmds, reps := submit(h, cmds, rplReq(2, "r", "a", 10000, 9))
+		if len(reps) != 0 {
+			t.Fatalf("replace refused: %+v", reps)
+		}
+		run(t, h, cmds[:1]) // the reduction frees 10003 ...
+		cmds, _ = submit(h, cmds[1:], newReq(2, "b", matching.Buy, 9000, 2))
+		run(t, h, cmds) // ... which must stay held for the replace
+	})
+}
