@@ -152,7 +152,7 @@ func (a *app) FromAdmin(m *quickfix.Message, id quickfix.SessionID) quickfix.Mes
 		}
 		code, _ := m.Body.GetString(tag.SessionRejectReason)
 		text, _ := m.Body.GetString(tag.Text)
-		a.tr.sessionReject(time.Now(), a.index(id), ref, code, text)
+		a.tr.seqReject(time.Now(), a.index(id), ref, "session-reject 373="+code, text)
 	case m.IsMsgTypeOf("5"):
 		text, _ := m.Body.GetString(tag.Text)
 		if text == "" {
@@ -194,6 +194,13 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 		code, _ := m.Body.GetString(tag.BusinessRejectReason)
 		if ref == "" {
 			ref = clOrdID
+		}
+		if ref == "" {
+			// No ClOrdID to go by: the rejected message's sequence number.
+			if seq, err := m.Body.GetInt(tag.RefSeqNum); err == nil {
+				a.tr.seqReject(now, a.index(id), seq, "business-reject 380="+code, text)
+				return nil
+			}
 		}
 		a.tr.reject(now, ref, "business-reject 380="+code, text)
 	default:

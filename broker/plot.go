@@ -15,7 +15,7 @@ import (
 func (r *Result) WritePlotSVG(w io.Writer) error {
 	const (
 		width, height         = 800, 480
-		left, right, top, bot = 80, 20, 40, 60
+		left, right, top, bot = 80, 40, 40, 60
 		decades               = 5.0 // up to 99.999 %
 	)
 	type series struct {
@@ -25,29 +25,37 @@ func (r *Result) WritePlotSVG(w io.Writer) error {
 	}
 	all := []series{{"ack", "#1f77b4", r.Ack}, {"first fill", "#d62728", r.Fill}}
 	var ss []series
-	maxNs := int64(1)
+	minNs, maxNs := int64(math.MaxInt64), int64(1)
 	for _, s := range all {
 		if s.h != nil && s.h.TotalCount() > 0 {
 			ss = append(ss, s)
-			if m := s.h.Max(); m > maxNs {
-				maxNs = m
-			}
+			maxNs = max(maxNs, s.h.Max())
+			minNs = min(minNs, s.h.Min())
 		}
 	}
-	unit, scale := unitFor(maxNs)
-	yMax := niceCeil(float64(maxNs) / scale * 1.05)
+	if len(ss) == 0 {
+		minNs = 1000
+	}
+	// Log scale on both axes: one outlier must not flatten the rest.
+	lo := math.Floor(math.Log10(float64(max(minNs, 1))))
+	hi := math.Ceil(math.Log10(float64(maxNs)))
+	if hi <= lo {
+		hi = lo + 1
+	}
 	pw, ph := float64(width-left-right), float64(height-top-bot)
 	x := func(k float64) float64 { return left + pw*k/decades }
-	y := func(v float64) float64 { return top + ph*(1-v/yMax) }
+	y := func(ns int64) float64 {
+		return top + ph*(1-(math.Log10(float64(max(ns, 1)))-lo)/(hi-lo))
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="15">Latency by percentile (%d requests)</text>`+"\n", left, r.Ack.TotalCount())
-	for i := 0; i <= 5; i++ {
-		v := yMax * float64(i) / 5
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(v)+4, trimFloat(v))
+	for e := lo; e <= hi; e++ {
+		ns := int64(math.Pow(10, e))
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(ns), y(ns))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(ns)+4, formatNs(ns))
 	}
 	labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"}
 	for k, l := range labels {
@@ -55,14 +63,14 @@ func (r *Result) WritePlotSVG(w io.Writer) error {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(float64(k)), height-bot+18, l)
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">percentile</text>`+"\n", left+pw/2, height-16)
-	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">latency (%s)</text>`+"\n", top+ph/2, unit)
+	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">latency (log scale)</text>`+"\n", top+ph/2)
 	for i, s := range ss {
 		var pts strings.Builder
 		for k := 0.0; k <= decades+1e-9; k += 0.05 {
 			p := 100 * (1 - math.Pow(10, -k))
-			v := float64(s.h.ValueAtPercentile(p)) / scale
-			fmt.Fprintf(&pts, "%.1f,%.1f ", x(k), y(v))
+			fmt.Fprintf(&pts, "%.1f,%.1f ", x(k), y(s.h.ValueAtPercentile(p)))
 		}
+		fmt.Fprintf(&pts, "%.1f,%.1f", x(decades), y(s.h.Max()))
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", s.color, strings.TrimSpace(pts.String()))
 		ly := top + 16 + 18*i
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/>`, left+12, left+36, ly-4, ly-4, s.color)
@@ -72,34 +80,4 @@ func (r *Result) WritePlotSVG(w io.Writer) error {
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func unitFor(ns int64) (string, float64) {
-	switch {
-	case ns >= 10_000_000_000:
-		return "s", 1e9
-	case ns >= 10_000_000:
-		return "ms", 1e6
-	}
-	return "µs", 1e3
-}
-
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-func trimFloat(v float64) string {
-	s := fmt.Sprintf("%.3f", v)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
 }

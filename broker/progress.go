@@ -43,13 +43,13 @@ func (p *progress) startLoop() {
 			case <-p.done:
 				return
 			case now := <-tick.C:
-				p.print(now)
+				p.print(now, false)
 			}
 		}
 	}()
 }
 
-func (p *progress) print(now time.Time) {
+func (p *progress) print(now time.Time, final bool) {
 	t := p.tr
 	t.mu.Lock()
 	sent, answered := t.sent, t.acked+t.rejected
@@ -59,6 +59,9 @@ func (p *progress) print(now time.Time) {
 	}
 	t.mu.Unlock()
 	rate := float64(sent-p.lastSent) / now.Sub(p.last).Seconds()
+	if final {
+		rate = float64(sent) / now.Sub(p.start).Seconds()
+	}
 	p.lastSent, p.last = sent, now
 	line := fmt.Sprintf("%5.0fs  %8.0f req/s  sent %d  answered %d  p99 %s",
 		now.Sub(p.start).Seconds(), rate, sent, answered, p99)
@@ -69,9 +72,11 @@ func (p *progress) print(now time.Time) {
 	}
 }
 
+// stop ends the loop and prints a last line covering the whole run.
 func (p *progress) stop() {
 	close(p.done)
 	p.wg.Wait()
+	p.print(time.Now(), true)
 	if p.terminal {
 		fmt.Fprintln(p.w)
 	}

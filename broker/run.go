@@ -152,6 +152,12 @@ func (s *sender) loop(ctx context.Context) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var deadlineC <-chan time.Time // closed loop: stop waiting for a free slot at the deadline
+	if !deadline.IsZero() {
+		dt := time.NewTimer(time.Until(deadline))
+		defer dt.Stop()
+		deadlineC = dt.C
+	}
 	for i := 0; o.OrdersMax == 0 || i < o.OrdersMax; i++ {
 		in, err := s.src.Next()
 		if errors.Is(err, io.EOF) {
@@ -189,7 +195,7 @@ func (s *sender) loop(ctx context.Context) error {
 			case s.tr.tokens <- struct{}{}:
 			case <-ctx.Done():
 				return nil
-			case <-afterDeadline(deadline):
+			case <-deadlineC:
 				return nil
 			}
 		}
@@ -198,14 +204,6 @@ func (s *sender) loop(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// afterDeadline is a channel closed at deadline, or nil (never) without one.
-func afterDeadline(deadline time.Time) <-chan time.Time {
-	if deadline.IsZero() {
-		return nil
-	}
-	return time.After(time.Until(deadline))
 }
 
 // send registers and sends one intent. sched is the latency origin in open

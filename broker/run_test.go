@@ -3,6 +3,11 @@ package broker
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +21,8 @@ func TestRunAnswersEverything(t *testing.T) {
 	o.Rate, o.OrdersMax = 2000, 400
 	var prog bytes.Buffer
 	o.Progress = &prog
+	dir := t.TempDir()
+	o.HgrmPath, o.PlotPath = filepath.Join(dir, "ack.hgrm"), filepath.Join(dir, "ack.svg")
 	res, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +53,18 @@ func TestRunAnswersEverything(t *testing.T) {
 	if !strings.Contains(logons, "u-ALPHA/p-ALPHA") || !strings.Contains(logons, "u-BRAVO/p-BRAVO") {
 		t.Errorf("logons %q lack the credentials", logons)
 	}
+	if !strings.Contains(prog.String(), "sent 400") && !strings.Contains(prog.String(), "sent 39") {
+		t.Errorf("progress output %q lacks the final count", prog.String())
+	}
+	hgrm, err := os.ReadFile(o.HgrmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(hgrm), " Value\tPercentile\tTotalCount\t1/(1-Percentile)") ||
+		!strings.Contains(string(hgrm), fmt.Sprintf("Total count    = %12d", res.Ack.TotalCount())) {
+		t.Errorf("hgrm file is not in the percentile-distribution form:\n%s", hgrm)
+	}
+	checkSVG(t, o.PlotPath)
 	for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max"} {
 		if !strings.Contains(tbl.String(), want) {
 			t.Errorf("table lacks %q", want)
@@ -111,5 +130,37 @@ func TestLogonTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+// checkSVG asserts the plot is well-formed XML with an SVG root and at
+// least one line drawn.
+func checkSVG(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	root, lines := "", 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = se.Name.Local
+			}
+			if se.Name.Local == "polyline" {
+				lines++
+			}
+		}
+	}
+	if root != "svg" || lines == 0 {
+		t.Errorf("%s: root %q with %d polylines", path, root, lines)
 	}
 }

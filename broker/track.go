@@ -204,7 +204,10 @@ func (t *tracker) reject(now time.Time, clOrdID, reason, text string) {
 	t.refusedLocked(r, now, reason, text)
 }
 
-func (t *tracker) sessionReject(now time.Time, session, seq int, code, text string) {
+// seqReject handles a rejection that names the rejected message only by
+// its MsgSeqNum (a session-level Reject, or a BusinessMessageReject without
+// BusinessRejectRefID).
+func (t *tracker) seqReject(now time.Time, session, seq int, reason, text string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if session < 0 {
@@ -216,7 +219,7 @@ func (t *tracker) sessionReject(now time.Time, session, seq int, code, text stri
 		t.unmatchedN++
 		return
 	}
-	t.refusedLocked(r, now, "session-reject 373="+code, text)
+	t.refusedLocked(r, now, reason, text)
 }
 
 func (t *tracker) refusedLocked(r *request, now time.Time, reason, text string) {
