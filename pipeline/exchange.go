@@ -1,0 +1,490 @@
+// Package pipeline is the running venue: it wires the order manager, the
+// sequencer and the matching engine into the LMAX-style stages of DESIGN.md,
+// each on its own goroutine with bounded queues between them, recovers their
+// state from the journal on start, and takes snapshots. It holds no trading
+// rules of its own.
+//
+//	gateway ──Submit──► [inbound queue] ──► order-manager goroutine ──TrySubmit──► sequencer (journal, group commit)
+//	                                               ▲                                   │ durable batches
+//	                                               │ event batches                     ▼
+//	gateway ◄──Reports── report goroutine ◄────────┴───────────────── engine goroutine ──► market data
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/sequencer"
+)
+
+// Publisher receives every batch of engine events on the engine goroutine. It
+// must not block (market data copies into its own queue).
+type Publisher interface {
+	Publish(evs []matching.Event)
+}
+
+// Options configures Open.
+type Options struct {
+	Config *config.Config
+	// Dir overrides Config.DataDir.
+	Dir string
+	// Durability overrides Config.Durability when set.
+	Durability string
+	// Clock stamps commands (Unix ns); default time.Now.
+	Clock func() int64
+	Log   zerolog.Logger
+	// Publisher, when set, sees every engine event (market data).
+	Publisher Publisher
+	// Reports receives every batch of reports on the report goroutine, in
+	// order. The slice is reused after the call returns.
+	Reports func(reps []ordermanager.Report)
+	// RingItems is the sequencer's in-flight capacity (power of two).
+	RingItems int
+	// SnapshotEvery overrides Config.SnapshotEvery (commands between snapshots).
+	SnapshotEvery uint64
+	// CheckpointEvery is the number of commands between checkpoint records
+	// (default 4096).
+	CheckpointEvery uint64
+}
+
+// Exchange is the running venue. Submit may be called from any goroutine.
+type Exchange struct {
+	cfg   *config.Config
+	opts  Options
+	dir   string
+	log   zerolog.Logger
+	seq   *sequencer.Sequencer
+	state *State
+
+	in      chan ordermanager.Request
+	evCh    chan *evBatch
+	evFree  chan *evBatch
+	repCh   chan *repBatch
+	repFree chan *repBatch
+	quit    chan struct{}
+	omDone  chan struct{}
+	engDone chan struct{}
+	repDone chan struct{}
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	ringItems       uint64
+	snapshotEvery   uint64
+	checkpointEvery uint64
+
+	// Counters for metrics, readable from any goroutine.
+	stats struct {
+		requests, busy, commands, processed, events, reports, snapshots atomic.Uint64
+		snapshotErrs                                                    atomic.Uint64
+		omNs, engineNs                                                  atomic.Uint64
+	}
+
+	snapWG sync.WaitGroup
+}
+
+type evBatch struct {
+	evs     []matching.Event
+	lastSeq uint64
+	items   int
+}
+
+type repBatch struct {
+	reps []ordermanager.Report
+}
+
+// Recovery says what Open found in the data folder.
+type Recovery struct {
+	Journal sequencer.RecoveryInfo
+	Rebuild RebuildStats
+}
+
+const (
+	evBatches  = 64
+	repBatches = 64
+)
+
+// Open recovers the venue's state from the data folder (newest valid snapshot
+// plus the journal after it; a torn tail is truncated and logged; any other
+// damage is an error naming file, offset and seq) and starts the stages.
+func Open(opts Options) (*Exchange, Recovery, error) {
+	var rec Recovery
+	cfg := opts.Config
+	if cfg == nil {
+		return nil, rec, errors.New("pipeline: no configuration")
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = cfg.DataDir
+	}
+	durName := opts.Durability
+	if durName == "" {
+		durName = string(cfg.Durability)
+	}
+	dur, err := sequencer.ParseDurability(durName)
+	if err != nil {
+		return nil, rec, err
+	}
+	if opts.Clock == nil {
+		opts.Clock = func() int64 { return time.Now().UnixNano() }
+	}
+	if opts.RingItems == 0 {
+		opts.RingItems = 1 << 14
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = cfg.SnapshotEvery
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = 4096
+	}
+	// Open the journal first: it creates the folder, truncates a torn tail and
+	// refuses a damaged journal before anything is rebuilt from it.
+	verifyFrom := uint64(0)
+	if _, statErr := os.Stat(dir); statErr == nil {
+		snap, _, err := sequencer.LatestSnapshot(dir, opts.Log)
+		if err != nil {
+			return nil, rec, err
+		}
+		if snap != nil {
+			verifyFrom = snap.Seq + 1
+		}
+	}
+	seq, jinfo, err := sequencer.Open(sequencer.Config{
+		Dir:             dir,
+		Create:          true,
+		Durability:      dur,
+		SegmentBytesMax: cfg.SegmentBytes,
+		RingItems:       opts.RingItems,
+		BatchRecordsMax: cfg.BatchRecordsMax,
+		VerifyFromSeq:   verifyFrom,
+		Clock:           opts.Clock,
+		Logger:          opts.Log,
+	})
+	rec.Journal = jinfo
+	if err != nil {
+		return nil, rec, err
+	}
+	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log})
+	rec.Rebuild = rst
+	if err != nil {
+		seq.Close()
+		return nil, rec, err
+	}
+	if state.Seq != jinfo.LastSeq {
+		seq.Close()
+		return nil, rec, fmt.Errorf("recovery of %s: state rebuilt to seq %d but the journal ends at seq %d", dir, state.Seq, jinfo.LastSeq)
+	}
+	x := &Exchange{
+		cfg:             cfg,
+		opts:            opts,
+		dir:             dir,
+		log:             opts.Log,
+		seq:             seq,
+		state:           state,
+		in:              make(chan ordermanager.Request, cfg.QueueDepth),
+		evCh:            make(chan *evBatch, evBatches),
+		evFree:          make(chan *evBatch, evBatches),
+		repCh:           make(chan *repBatch, repBatches),
+		repFree:         make(chan *repBatch, repBatches),
+		quit:            make(chan struct{}),
+		omDone:          make(chan struct{}),
+		engDone:         make(chan struct{}),
+		repDone:         make(chan struct{}),
+		ringItems:       uint64(opts.RingItems),
+		snapshotEvery:   opts.SnapshotEvery,
+		checkpointEvery: opts.CheckpointEvery,
+	}
+	if uint64(opts.RingItems) < uint64(state.Manager.CommandsMax())*2 {
+		seq.Close()
+		return nil, rec, fmt.Errorf("pipeline: RingItems %d is too small for %d commands per request", opts.RingItems, state.Manager.CommandsMax())
+	}
+	// ExecIDs of rejects are not journaled state; seed them from the clock so
+	// a restarted venue does not repeat them.
+	state.Manager.SeedRejectExecIDs(uint64(opts.Clock()) >> 1)
+	for range evBatches {
+		x.evFree <- &evBatch{evs: make([]matching.Event, 0, 4096)}
+	}
+	for range repBatches {
+		x.repFree <- &repBatch{reps: make([]ordermanager.Report, 0, 1024)}
+	}
+	go x.engineLoop()
+	go x.omLoop()
+	go x.reportLoop()
+	return x, rec, nil
+}
+
+// State returns the live state. Only safe to read after Close, or before any
+// request was submitted (for example to seed market data at start-up).
+func (x *Exchange) State() *State { return x.state }
+
+// Dir is the data folder.
+func (x *Exchange) Dir() string { return x.dir }
+
+// Submit queues a request for the order manager without blocking. It returns
+// false when the queue is full or the venue is closing: the caller answers
+// "busy".
+func (x *Exchange) Submit(req *ordermanager.Request) bool {
+	if x.closed.Load() {
+		return false
+	}
+	select {
+	case x.in <- *req:
+		return true
+	default:
+		x.stats.busy.Add(1)
+		return false
+	}
+}
+
+// Close stops taking requests, lets every accepted request finish (journaled,
+// matched, reported), writes a snapshot, and closes the journal.
+func (x *Exchange) Close() error {
+	x.closeOnce.Do(func() {
+		x.closed.Store(true)
+		close(x.quit)
+		<-x.omDone
+		err := x.seq.Close()
+		<-x.engDone
+		close(x.repCh)
+		<-x.repDone
+		x.snapWG.Wait()
+		if err == nil {
+			if err = x.writeSnapshot(); err != nil {
+				err = fmt.Errorf("final snapshot: %w", err)
+			}
+		}
+		x.closeErr = err
+	})
+	return x.closeErr
+}
+
+// omLoop is the order manager's goroutine: it owns x.state.Manager while the
+// venue runs.
+func (x *Exchange) omLoop() {
+	defer close(x.omDone)
+	om := x.state.Manager
+	// Keep room in the sequencer for the most commands one request can turn
+	// into, so an accepted request (whose state change is already made)
+	// always fits.
+	cmdsMax := uint64(om.CommandsMax())
+	var (
+		pend      []ordermanager.Pending
+		rb        = <-x.repFree
+		submitted uint64 // commands handed to the sequencer
+		processed uint64 // commands whose events came back
+		lastSnap  = x.state.Seq
+		lastSeq   = x.state.Seq
+	)
+	flush := func() {
+		if len(rb.reps) > 0 {
+			x.repCh <- rb
+			rb = <-x.repFree
+			rb.reps = rb.reps[:0]
+		}
+	}
+	onEvents := func(b *evBatch) {
+		for i := range b.evs {
+			rb.reps = om.OnEvent(&b.evs[i], rb.reps)
+		}
+		processed += uint64(b.items)
+		x.stats.processed.Add(uint64(b.items))
+		if b.lastSeq != 0 {
+			lastSeq = b.lastSeq
+		}
+		b.evs = b.evs[:0]
+		x.evFree <- b
+	}
+	handle := func(req *ordermanager.Request) {
+		x.stats.requests.Add(1)
+		t0 := time.Now()
+		// Keep room for the largest request, so an accepted request (whose
+		// state change the order manager has already made) always fits.
+		for submitted-processed+cmdsMax > x.ringItems {
+			if req.Kind == ordermanager.ReqNew || req.Kind == ordermanager.ReqReplace {
+				rb.reps = om.RejectBusy(req, rb.reps)
+				x.stats.busy.Add(1)
+				return
+			}
+			// Cancels and operator actions wait for room rather than fail.
+			onEvents(<-x.evCh)
+		}
+		pend, rb.reps = om.Submit(req, pend[:0], rb.reps)
+		for i := range pend {
+			p := &pend[i]
+			for !x.seq.TrySubmit(&p.Cmd, p.Meta[:p.MetaLen]) {
+				if err := x.seq.Err(); err != nil {
+					x.log.Error().Err(err).Msg("sequencer failed; the venue stops accepting orders")
+					x.closed.Store(true)
+					return
+				}
+				onEvents(<-x.evCh)
+			}
+			submitted++
+		}
+		x.stats.commands.Add(uint64(len(pend)))
+		x.stats.omNs.Add(uint64(time.Since(t0)))
+	}
+	maybeSnapshot := func() {
+		if x.snapshotEvery == 0 || lastSeq-lastSnap < x.snapshotEvery {
+			return
+		}
+		// Quiesce: the order manager's state equals the replayed state only when
+		// every command it accepted has come back from the engine.
+		for processed < submitted {
+			onEvents(<-x.evCh)
+		}
+		flush()
+		x.state.Seq = lastSeq
+		body := x.state.AppendSnapshot(nil)
+		lastSnap = lastSeq
+		x.snapWG.Add(1)
+		go func(seq uint64, body []byte) {
+			defer x.snapWG.Done()
+			if _, err := sequencer.WriteSnapshot(x.dir, seq, body); err != nil {
+				x.stats.snapshotErrs.Add(1)
+				x.log.Error().Err(err).Uint64("seq", seq).Msg("snapshot failed")
+				return
+			}
+			x.stats.snapshots.Add(1)
+		}(lastSeq, body)
+	}
+	for {
+		select {
+		case req := <-x.in:
+			handle(&req)
+			// Drain what else is queued before sending reports, bounded.
+		drain:
+			for n := 0; n < 256; n++ {
+				select {
+				case req := <-x.in:
+					handle(&req)
+				default:
+					break drain
+				}
+			}
+		case b := <-x.evCh:
+			onEvents(b)
+		case <-x.quit:
+			// Take what was queued before Close, then wait for every accepted
+			// command to come back so nothing accepted goes unreported.
+			for {
+				select {
+				case req := <-x.in:
+					handle(&req)
+					continue
+				default:
+				}
+				break
+			}
+			for processed < submitted {
+				onEvents(<-x.evCh)
+			}
+			flush()
+			x.state.Seq = lastSeq
+			return
+		}
+		flush()
+		maybeSnapshot()
+	}
+}
+
+// engineLoop is the matching engine's goroutine: it owns x.state.Engine and the
+// event hash while the venue runs.
+func (x *Exchange) engineLoop() {
+	defer close(x.engDone)
+	eng := x.state.Engine
+	h := &x.state.Hasher
+	items := make([]sequencer.Item, 0, 1024)
+	var sinceCheckpoint uint64
+	for {
+		items = x.seq.Next(items[:0])
+		if len(items) == 0 {
+			return
+		}
+		t0 := time.Now()
+		b := <-x.evFree
+		for i := range items {
+			start := len(b.evs)
+			b.evs = eng.Apply(&items[i].Cmd, b.evs)
+			for j := start; j < len(b.evs); j++ {
+				h.Add(&b.evs[j])
+			}
+			sinceCheckpoint++
+			if sinceCheckpoint >= x.checkpointEvery {
+				x.seq.Checkpoint(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
+				sinceCheckpoint = 0
+			}
+		}
+		b.items = len(items)
+		b.lastSeq = items[len(items)-1].Cmd.Seq
+		x.stats.events.Add(uint64(len(b.evs)))
+		if x.opts.Publisher != nil && len(b.evs) > 0 {
+			x.opts.Publisher.Publish(b.evs)
+		}
+		x.stats.engineNs.Add(uint64(time.Since(t0)))
+		x.evCh <- b
+	}
+}
+
+// reportLoop hands report batches to the gateway in order.
+func (x *Exchange) reportLoop() {
+	defer close(x.repDone)
+	for rb := range x.repCh {
+		x.stats.reports.Add(uint64(len(rb.reps)))
+		if x.opts.Reports != nil {
+			x.opts.Reports(rb.reps)
+		}
+		rb.reps = rb.reps[:0]
+		x.repFree <- rb
+	}
+}
+
+func (x *Exchange) writeSnapshot() error {
+	body := x.state.AppendSnapshot(nil)
+	_, err := sequencer.WriteSnapshot(x.dir, x.state.Seq, body)
+	if err == nil {
+		x.stats.snapshots.Add(1)
+	}
+	return err
+}
+
+// Stats are counters since Open.
+type Stats struct {
+	Requests, Busy, Commands, Events, Reports, Snapshots, SnapshotErrors uint64
+	// Processed counts commands whose engine events the order manager has
+	// taken; Commands-Processed are in flight.
+	Processed uint64
+	// OrderManagerNs and EngineNs are the total time spent in each stage.
+	OrderManagerNs, EngineNs uint64
+	Sequencer                sequencer.Stats
+}
+
+// Stats reads the counters; safe from any goroutine.
+func (x *Exchange) Stats() Stats {
+	return Stats{
+		Requests:       x.stats.requests.Load(),
+		Busy:           x.stats.busy.Load(),
+		Commands:       x.stats.commands.Load(),
+		Processed:      x.stats.processed.Load(),
+		Events:         x.stats.events.Load(),
+		Reports:        x.stats.reports.Load(),
+		Snapshots:      x.stats.snapshots.Load(),
+		SnapshotErrors: x.stats.snapshotErrs.Load(),
+		OrderManagerNs: x.stats.omNs.Load(),
+		EngineNs:       x.stats.engineNs.Load(),
+		Sequencer:      x.seq.Stats(),
+	}
+}
+
+// QueueDepth is the number of requests waiting for the order manager.
+func (x *Exchange) QueueDepth() int { return len(x.in) }
