@@ -6,11 +6,13 @@ import "github.com/google/btree"
 // 2*degree-1 levels, which keeps a side of a thousand levels two nodes deep.
 const btreeDegree = 16
 
-// side is one side of a book: its price levels in a B-tree ordered best
-// first (highest bid, lowest ask), so Min is always the best level.
+// bookSide is one side of a book: its price levels in a B-tree ordered best
+// first (highest bid, lowest ask), so Min is the best level, and the same
+// levels by price for O(1) lookup. Both may hold empty levels (see level).
 type bookSide struct {
-	side   Side
-	levels *btree.BTreeG[*level]
+	side    Side
+	levels  *btree.BTreeG[*level]
+	byPrice map[int64]*level
 }
 
 // book is one symbol's order book.
@@ -24,11 +26,13 @@ type book struct {
 func bidLess(a, b *level) bool { return a.price > b.price }
 func askLess(a, b *level) bool { return a.price < b.price }
 
-func newBook(s SymbolID, fl *btree.FreeListG[*level]) book {
+// newBook returns an empty book whose price maps have room for levelsHint
+// levels per side.
+func newBook(s SymbolID, fl *btree.FreeListG[*level], levelsHint int) book {
 	return book{
 		symbol: s,
-		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl)},
-		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl)},
+		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: make(map[int64]*level, levelsHint)},
+		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: make(map[int64]*level, levelsHint)},
 	}
 }
 
@@ -56,10 +60,17 @@ func (bs *bookSide) better(a, b int64) bool {
 	return a < b
 }
 
-// best returns the best level, or nil. O(log levels).
-func (bs *bookSide) best() *level {
-	l, _ := bs.levels.Min()
-	return l
+// firstLive returns the best level that holds orders, or nil, without
+// changing anything. O(levels skipped).
+func (bs *bookSide) firstLive() *level {
+	var best *level
+	bs.levels.Ascend(func(l *level) bool {
+		if l.count > 0 {
+			best = l
+		}
+		return best == nil
+	})
+	return best
 }
 
 // crosses reports whether a taker with limit price p (0: no limit) may trade

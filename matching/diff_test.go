@@ -314,18 +314,23 @@ func TestDifferential(t *testing.T) {
 	if testing.Short() {
 		n = 20_000
 	}
-	for _, seed := range []uint64{1, 2, 3, 4} {
+	// Each seed keeps a different number of empty levels around, from
+	// evicting almost at once to the default.
+	for seed, emptyMax := range map[uint64]int{1: 1, 2: 16, 3: 200, 4: 0} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			runDifferential(t, seed, n)
+			runDifferential(t, seed, n, emptyMax)
 		})
 	}
 }
 
-func runDifferential(t *testing.T, seed uint64, n int) {
+func runDifferential(t *testing.T, seed uint64, n, emptyMax int) {
 	ref := newRefModel(3)
 	gen := newCmdGen(seed, ref)
 	e := New(Config{Symbols: 3, OrdersHint: 64})
+	if emptyMax > 0 {
+		e.emptyMax = emptyMax
+	}
 	led := ledger{leaves: map[OrderID]int64{}}
 	var out []Event
 	kinds := map[EventKind]int{}

@@ -22,14 +22,17 @@ type Config struct {
 // Engine is the matching engine: one order book per symbol and an index of
 // every open order. It is not safe for concurrent use; one goroutine owns it.
 type Engine struct {
-	books   []book
-	index   map[OrderID]*order
-	orders  orderPool
-	levels  levelPool
-	nodes   *btree.FreeListG[*level]
-	probe   level
-	outSeq  uint64
-	matchID uint64
+	books  []book
+	index  map[OrderID]*order
+	orders orderPool
+	levels levelPool
+	nodes  *btree.FreeListG[*level]
+	// empty holds the levels that emptied outside matching, oldest first;
+	// beyond emptyMax the oldest leaves its tree.
+	empty    levelList
+	emptyMax int
+	outSeq   uint64
+	matchID  uint64
 
 	cmd     *Command // the command being applied
 	scratch []*order // orders collected by mass cancel and expiry
@@ -44,17 +47,36 @@ func New(cfg Config) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := max(cfg.OrdersHint, 0)
 	e := &Engine{
-		books: make([]book, n),
-		index: make(map[OrderID]*order, hint),
-		nodes: btree.NewFreeListG[*level](1024),
+		books:    make([]book, n),
+		index:    make(map[OrderID]*order, hint),
+		emptyMax: max(hint/2, 1024),
 	}
+	// Levels: about one per two orders, plus the empty ones kept around.
+	levelsHint := hint/2 + e.emptyMax
+	e.nodes = btree.NewFreeListG[*level](levelsHint/btreeDegree + 64)
+	prewarmNodes(e.nodes, levelsHint)
+	perSide := min(levelsHint/max(2*n, 1), 1<<16)
 	for i := range e.books {
-		e.books[i] = newBook(SymbolID(i+1), e.nodes)
+		e.books[i] = newBook(SymbolID(i+1), e.nodes, perSide)
 	}
 	e.orders.grow(max(hint, 1024))
-	e.levels.grow(max(hint/2, 256))
+	e.levels.grow(levelsHint)
 	e.visit = e.fok.visit
 	return e
+}
+
+// prewarmNodes fills the shared B-tree node free list with the nodes (and
+// their item slices at full size) that trees of about levels levels need, by
+// building such a tree and clearing it into the list, so that books growing
+// to that size do not allocate.
+func prewarmNodes(fl *btree.FreeListG[*level], levels int) {
+	tmp := make([]level, levels)
+	t := btree.NewWithFreeListG(btreeDegree, askLess, fl)
+	for i := range tmp {
+		tmp[i].price = int64(i)
+		t.ReplaceOrInsert(&tmp[i])
+	}
+	t.Clear(true)
 }
 
 // Symbols returns the number of symbols; their IDs are 1..Symbols.
@@ -182,7 +204,7 @@ func (e *Engine) applyNew(out []Event) []Event {
 	}
 	opp := b.opposite(c.Side)
 	if c.PostOnly {
-		if l := opp.best(); l != nil && opp.crosses(l.price, c.Price) {
+		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
 			return e.reject(out, ReasonPostOnlyWouldTrade)
 		}
 	}
@@ -213,27 +235,55 @@ func (e *Engine) applyNew(out []Event) []Event {
 	return out
 }
 
-// rest puts o at the back of the queue at its price, creating the level if
-// needed. O(log levels).
+// rest puts o at the back of the queue at its price. O(1) when the level
+// exists (even empty), O(log levels) when it must be created.
 func (e *Engine) rest(b *book, o *order) {
 	bs := b.sideOf(o.side)
-	e.probe.price = o.price
-	l, ok := bs.levels.Get(&e.probe)
-	if !ok {
-		l = e.levels.get(o.price)
+	l := bs.byPrice[o.price]
+	if l == nil {
+		l = e.levels.get(o.price, bs)
 		bs.levels.ReplaceOrInsert(l)
+		bs.byPrice[o.price] = l
+	} else if l.count == 0 {
+		e.empty.remove(l)
 	}
 	l.pushBack(o)
 }
 
-// unrest takes o off its level, dropping the level when it empties.
-// O(1), plus O(log levels) when the level goes.
+// unrest takes o off its level. A level left empty stays where it is, on the
+// empty list; when that list is over its limit its oldest level leaves the
+// tree. O(1), plus O(log levels) for an eviction.
 func (e *Engine) unrest(b *book, o *order) {
 	l := o.lvl
 	l.remove(o)
 	if l.count == 0 {
-		b.sideOf(o.side).levels.Delete(l)
-		e.levels.put(l)
+		e.empty.pushBack(l)
+		if e.empty.n > e.emptyMax {
+			old := e.empty.head
+			e.empty.remove(old)
+			e.dropLevel(old)
+		}
+	}
+}
+
+// dropLevel takes an empty level that is not on the empty list out of its
+// tree and map and recycles it. O(log levels).
+func (e *Engine) dropLevel(l *level) {
+	l.side.levels.Delete(l)
+	delete(l.side.byPrice, l.price)
+	e.levels.put(l)
+}
+
+// best returns the best level of bs that holds orders, or nil, dropping the
+// empty levels in front of it. O(log levels) per level dropped.
+func (e *Engine) best(bs *bookSide) *level {
+	for {
+		l, ok := bs.levels.Min()
+		if !ok || l.count > 0 {
+			return l
+		}
+		e.empty.remove(l)
+		e.dropLevel(l)
 	}
 }
 
@@ -308,7 +358,7 @@ func (e *Engine) applyReplace(out []Event) []Event {
 	}
 	opp := b.opposite(o.side)
 	if o.postOnly {
-		if l := opp.best(); l != nil && opp.crosses(l.price, c.Price) {
+		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
 			return e.reject(out, ReasonPostOnlyWouldTrade)
 		}
 	}

@@ -15,15 +15,40 @@ func checkInvariants(t testing.TB, e *Engine) {
 
 func (e *Engine) checkInvariants() string {
 	resting := 0
+	listed := 0
+	for l := e.empty.head; l != nil; l = l.emptyNext {
+		listed++
+		if listed > e.empty.n || l.count != 0 || l.side.byPrice[l.price] != l {
+			return "empty list too long, or holds a level with orders or not on the book"
+		}
+	}
+	if listed != e.empty.n || e.empty.n > e.emptyMax {
+		return "empty list count wrong or over its limit"
+	}
+	emptySeen := 0
 	for i := range e.books {
 		b := &e.books[i]
 		for _, bs := range [2]*bookSide{&b.bids, &b.asks} {
 			var bad string
 			var prev *level
+			if bs.levels.Len() != len(bs.byPrice) {
+				return "price map and tree disagree in size"
+			}
 			bs.levels.Ascend(func(l *level) bool {
 				if prev != nil && !bs.better(prev.price, l.price) {
 					bad = "levels out of order"
 					return false
+				}
+				if bs.byPrice[l.price] != l || l.side != bs {
+					bad = "price map or side pointer disagrees with tree"
+					return false
+				}
+				if l.count == 0 {
+					emptySeen++
+					if l.qty != 0 || l.head != nil || l.tail != nil {
+						bad = "empty level is not empty"
+					}
+					return bad == ""
 				}
 				prev = l
 				var qty int64
@@ -63,9 +88,12 @@ func (e *Engine) checkInvariants() string {
 				return bad
 			}
 		}
-		if bid, ask := b.bids.best(), b.asks.best(); bid != nil && ask != nil && bid.price >= ask.price {
+		if bid, ask := b.bids.firstLive(), b.asks.firstLive(); bid != nil && ask != nil && bid.price >= ask.price {
 			return "crossed book"
 		}
+	}
+	if emptySeen != e.empty.n {
+		return "empty list holds levels that are not in any tree"
 	}
 	if resting != len(e.index) {
 		return "index holds orders not on the book"

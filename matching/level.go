@@ -1,14 +1,22 @@
 package matching
 
 // level is one price level of one side of a book: the FIFO of the orders
-// resting at that price, oldest first, with their total leaves.
+// resting at that price, oldest first, with their total leaves. A level whose
+// last order left stays in its tree for a while, empty and on the engine's
+// list of empty levels, so that an order arriving at that price soon after
+// (the common case when orders move) finds it without touching the tree.
 type level struct {
-	price    int64
-	qty      int64 // sum of the orders' leaves
-	count    int
-	head     *order
-	tail     *order
-	nextFree *level
+	price int64
+	qty   int64 // sum of the orders' leaves
+	count int
+	head  *order
+	tail  *order
+	side  *bookSide
+
+	// emptyPrev and emptyNext link an empty level into levelList; nextFree
+	// links a pooled level.
+	emptyPrev, emptyNext *level
+	nextFree             *level
 }
 
 // pushBack appends o at the back of the queue. O(1).
@@ -43,6 +51,38 @@ func (l *level) remove(o *order) {
 	o.prev, o.next, o.lvl = nil, nil, nil
 }
 
+// levelList is a FIFO of empty levels, oldest first. O(1) operations.
+type levelList struct {
+	head, tail *level
+	n          int
+}
+
+func (q *levelList) pushBack(l *level) {
+	l.emptyPrev, l.emptyNext = q.tail, nil
+	if q.tail == nil {
+		q.head = l
+	} else {
+		q.tail.emptyNext = l
+	}
+	q.tail = l
+	q.n++
+}
+
+func (q *levelList) remove(l *level) {
+	if l.emptyPrev == nil {
+		q.head = l.emptyNext
+	} else {
+		l.emptyPrev.emptyNext = l.emptyNext
+	}
+	if l.emptyNext == nil {
+		q.tail = l.emptyPrev
+	} else {
+		l.emptyNext.emptyPrev = l.emptyPrev
+	}
+	l.emptyPrev, l.emptyNext = nil, nil
+	q.n--
+}
+
 // levelPool recycles price levels like orderPool recycles orders.
 type levelPool struct {
 	free      *level
@@ -58,13 +98,13 @@ func (p *levelPool) grow(n int) {
 	p.allocated += n
 }
 
-func (p *levelPool) get(price int64) *level {
+func (p *levelPool) get(price int64, side *bookSide) *level {
 	if p.free == nil {
 		p.grow(max(p.allocated, 256))
 	}
 	l := p.free
 	p.free = l.nextFree
-	*l = level{price: price}
+	*l = level{price: price, side: side}
 	return l
 }
 

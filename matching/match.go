@@ -10,8 +10,8 @@ package matching
 // consumed plus O(1) per maker touched.
 func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 	for t.leaves > 0 {
-		l, ok := opp.levels.Min()
-		if !ok || !opp.crosses(l.price, t.price) {
+		l := e.best(opp)
+		if l == nil || !opp.crosses(l.price, t.price) {
 			break
 		}
 		for m := l.head; m != nil && t.leaves > 0; {
@@ -24,8 +24,7 @@ func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 			m = next
 		}
 		if l.count == 0 {
-			opp.levels.DeleteMin()
-			e.levels.put(l)
+			e.dropLevel(l)
 		}
 	}
 	return out
@@ -75,7 +74,7 @@ func (s *fokScan) visit(l *level) bool {
 	if !s.opp.crosses(l.price, s.t.price) {
 		return false
 	}
-	for m := l.head; m != nil; m = m.next {
+	for m := l.head; m != nil; m = m.next { // an empty level has none
 		if s.t.stp != STPNone && s.t.isSelf(m) {
 			if s.t.stp == STPCancelOldest {
 				continue // the maker is cancelled and matching goes on

@@ -38,7 +38,9 @@ func (e *Engine) Levels(s SymbolID, side Side, fn func(price, qty int64, orders 
 	if b == nil || (side != Buy && side != Sell) {
 		return
 	}
-	b.sideOf(side).levels.Ascend(func(l *level) bool { return fn(l.price, l.qty, l.count) })
+	b.sideOf(side).levels.Ascend(func(l *level) bool {
+		return l.count == 0 || fn(l.price, l.qty, l.count)
+	})
 }
 
 // Orders calls fn for each resting order of one side of symbol s in priority

@@ -91,7 +91,7 @@ func Restore(b []byte) (*Engine, error) {
 				return nil, fmt.Errorf("%w: symbol %d side %d: %v", ErrSnapshot, bk.symbol, side, err)
 			}
 		}
-		bid, ask := bk.bids.best(), bk.asks.best()
+		bid, ask := bk.bids.firstLive(), bk.asks.firstLive()
 		if bid != nil && ask != nil && bid.price >= ask.price {
 			return nil, fmt.Errorf("%w: symbol %d: crossed book", ErrSnapshot, bk.symbol)
 		}
