@@ -30,6 +30,7 @@ type fakeExchange struct {
 	logons   []string // "user/password" per Logon
 	execID   atomic.Int64
 	rejectAt int64 // if > 0, reject this request with OrdRejReason 99
+	garbage  bool  // before each answer, send answers that match nothing
 	out      chan outMsg
 	gates    map[quickfix.SessionID]*gate
 	stopOnce sync.Once
@@ -158,6 +159,21 @@ func (f *fakeExchange) FromApp(m *quickfix.Message, id quickfix.SessionID) quick
 	if n == f.rejectAt {
 		execType, status = "8", "8"
 	}
+	if f.garbage {
+		for _, g := range []struct{ mt, k, v string }{
+			{"8", "150", "Z"},               // no ClOrdID, unknown ExecType
+			{"8", "11", "no-such-order"},    // unknown ClOrdID
+			{"9", "11", ""},                 // empty ClOrdID
+			{"j", "379", "x"},               // unknown reference
+			{"B", "148", "a news headline"}, // not an answer at all
+		} {
+			m := quickfix.NewMessage()
+			m.Header.SetString(tag.BeginString, beginString)
+			m.Header.SetString(tag.MsgType, g.mt)
+			m.Body.SetString(quickfix.Tag(mustAtoi(g.k)), g.v)
+			f.out <- outMsg{m, id}
+		}
+	}
 	r := quickfix.NewMessage()
 	r.Header.SetString(tag.BeginString, beginString)
 	r.Header.SetString(tag.MsgType, "8")
@@ -201,4 +217,12 @@ func testOptions(f *fakeExchange, firms ...string) Options {
 	o.DrainTimeout = 3 * time.Second
 	o.LogonTimeout = 5 * time.Second
 	return o
+}
+
+func mustAtoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }

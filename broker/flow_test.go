@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -143,5 +144,26 @@ func TestFlowTargetsOwnLiveOrders(t *testing.T) {
 				delete(live, in.Ref)
 			}
 		}
+	}
+}
+
+func BenchmarkFlowNext(b *testing.B) {
+	f := testFlow(1, DefaultMix(), 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildMessage(b *testing.B) {
+	f := testFlow(1, DefaultMix(), 0)
+	in, _ := f.Next()
+	o := &order{ref: in.Ref, clOrdID: "x-1", symbol: in.Symbol, side: in.Side, typ: in.Type, tif: in.TIF}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		buildMessage(&in, o, "x-2", "", now)
 	}
 }

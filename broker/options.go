@@ -159,6 +159,7 @@ type Options struct {
 	HeartBtInt   int           // seconds, default 30
 	LogonTimeout time.Duration // default 10 s
 	DrainTimeout time.Duration // how long to wait for answers after the last send, default 5 s
+	StallTimeout time.Duration // give up sending when this far behind schedule (open) or without answers (closed), default 10 s
 
 	Logger     *zerolog.Logger // nil: no logs
 	FIXLogging bool            // QuickFIX/Go session events at debug and messages at trace through Logger
@@ -186,7 +187,7 @@ func DefaultOptions() Options {
 		Mix:          DefaultMix(),
 		Pace:         Pace{Speed: 1},
 		ResetOnLogon: true,
-		HeartBtInt:   30, LogonTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second,
+		HeartBtInt:   30, LogonTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second, StallTimeout: 10 * time.Second,
 	}
 }
 
@@ -222,6 +223,9 @@ func (o *Options) check() error {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 5 * time.Second
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = 10 * time.Second
 	}
 	if o.Duration < 0 || o.OrdersMax < 0 {
 		return errors.New("broker: negative Duration or OrdersMax")

@@ -23,7 +23,8 @@ type Result struct {
 	Acked      int64 // answered by anything but a rejection
 	Filled     int64 // new or replace requests that got at least one fill
 	Rejected   int64 // answered by a rejection of any kind
-	Unanswered int64 // sent and never answered within the drain timeout
+	Unanswered int64 // never answered within the drain timeout, Unsent included
+	Unsent     int64 // open loop: scheduled but not sent because the exchange stalled (see Options.StallTimeout)
 	Skipped    int64 // cancels/replaces not sent because their order was already done
 	Unmatched  int64 // answers naming no request of this run
 
@@ -106,7 +107,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, k := range reasons {
 		fmt.Fprintf(&b, "  %8d  %s\n", r.RejectedByReason[k], k)
 	}
-	fmt.Fprintf(&b, "%-12s %d\n", "unanswered", r.Unanswered)
+	if r.Unsent > 0 {
+		fmt.Fprintf(&b, "%-12s %d (%d of them never sent: the exchange stalled)\n", "unanswered", r.Unanswered, r.Unsent)
+	} else {
+		fmt.Fprintf(&b, "%-12s %d\n", "unanswered", r.Unanswered)
+	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(&b, "%-12s %d (cancel/replace of an order already done)\n", "skipped", r.Skipped)
 	}

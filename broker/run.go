@@ -75,7 +75,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	time.Sleep(logonGrace)
 	log.Info().Int("sessions", len(ids)).Str("mode", opts.Mode.String()).Msg("sending")
 
-	s := &sender{opts: &opts, src: src, tr: tr, ids: ids, gates: gates, stop: ctx.Done(), prefix: clOrdIDPrefix()}
+	s := &sender{opts: &opts, src: src, tr: tr, ids: ids, gates: gates, stop: ctx.Done(), prefix: clOrdIDPrefix(), log: log}
 	for i, sess := range opts.Sessions {
 		if s.bySender == nil {
 			s.bySender = map[string]int{}
@@ -102,6 +102,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		prog.stop()
 	}
 	res := tr.result(&opts, start, sendEnd)
+	res.Unsent = s.unsent
+	res.Unanswered += s.unsent
 	log.Info().Int64("sent", res.Sent).Int64("unanswered", res.Unanswered).Msg("done")
 	if sendErr != nil {
 		return res, sendErr
@@ -125,6 +127,8 @@ type sender struct {
 	bySender map[string]int
 	prefix   string
 	next     uint64
+	unsent   int64 // scheduled but not sent because the exchange stalled
+	log      zerolog.Logger
 	start    time.Time
 }
 
@@ -135,15 +139,15 @@ func clOrdIDPrefix() string {
 	return strconv.FormatInt(time.Now().UnixMilli()%(36*36*36*36*36*36), 36)
 }
 
+// loop sends until the flow ends, the deadline or OrdersMax. It gives up
+// when the exchange stops taking requests: in open loop when sending falls
+// StallTimeout behind the schedule (the rest of the schedule is then counted
+// as unsent), in closed loop when no answer frees a slot for StallTimeout.
 func (s *sender) loop(ctx context.Context) error {
 	o := s.opts
 	var deadline time.Time
 	if o.Duration > 0 {
 		deadline = s.start.Add(o.Duration)
-	}
-	var interval time.Duration
-	if o.Mode == ModeOpen && o.Source == nil {
-		interval = time.Duration(float64(time.Second) / o.Rate)
 	}
 	paced := o.Mode == ModeOpen && (o.Source == nil || !o.Pace.Max)
 	speed := o.Pace.Speed
@@ -158,6 +162,7 @@ func (s *sender) loop(ctx context.Context) error {
 		defer dt.Stop()
 		deadlineC = dt.C
 	}
+	stalled := false
 	for i := 0; o.OrdersMax == 0 || i < o.OrdersMax; i++ {
 		in, err := s.src.Next()
 		if errors.Is(err, io.EOF) {
@@ -169,12 +174,16 @@ func (s *sender) loop(ctx context.Context) error {
 		var sched time.Time
 		if paced {
 			if o.Source == nil {
-				sched = s.start.Add(time.Duration(i) * interval)
+				sched = s.start.Add(time.Duration(float64(i) * float64(time.Second) / o.Rate))
 			} else {
 				sched = s.start.Add(time.Duration(float64(in.At) / speed))
 			}
 			if !deadline.IsZero() && !sched.Before(deadline) {
 				return nil
+			}
+			if stalled {
+				s.unsent++
+				continue
 			}
 			if d := time.Until(sched); d > 0 {
 				timer.Reset(d)
@@ -183,6 +192,11 @@ func (s *sender) loop(ctx context.Context) error {
 				case <-ctx.Done():
 					return nil
 				}
+			} else if -d > o.StallTimeout {
+				s.log.Warn().Dur("behind", -d).Msg("exchange not keeping up: sending stopped, the rest of the schedule counts as unanswered")
+				stalled = true
+				s.unsent++
+				continue
 			}
 		} else if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return nil
@@ -193,10 +207,18 @@ func (s *sender) loop(ctx context.Context) error {
 		if s.tr.tokens != nil {
 			select {
 			case s.tr.tokens <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			case <-deadlineC:
-				return nil
+			default:
+				timer.Reset(o.StallTimeout)
+				select {
+				case s.tr.tokens <- struct{}{}:
+				case <-ctx.Done():
+					return nil
+				case <-deadlineC:
+					return nil
+				case <-timer.C:
+					s.log.Warn().Dur("silent", o.StallTimeout).Msg("no answers: sending stopped")
+					return nil
+				}
 			}
 		}
 		if err := s.send(&in, sched); err != nil {

@@ -117,6 +117,24 @@ func TestOpenLoopShowsStall(t *testing.T) {
 	}
 }
 
+// Answers that name no request, lack fields or are not answers at all are
+// counted and otherwise ignored; the real answers still match.
+func TestMalformedAnswers(t *testing.T) {
+	f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.garbage = true })
+	o := testOptions(f, "ALPHA")
+	o.Rate, o.OrdersMax = 1000, 50
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unanswered != 0 || res.Acked != res.Sent {
+		t.Errorf("sent %d acked %d unanswered %d", res.Sent, res.Acked, res.Unanswered)
+	}
+	if want := 4 * res.Sent; res.Unmatched != want {
+		t.Errorf("unmatched %d, want %d", res.Unmatched, want)
+	}
+}
+
 func TestLogonTimeout(t *testing.T) {
 	o := DefaultOptions()
 	o.Port = freePort(t) // nobody listens
