@@ -63,10 +63,13 @@ type Config struct {
 	SegmentBytesMax int64
 	// RingItems is the number of commands in flight between the producer and
 	// the consumer (submitted, being written, durable but not yet taken). A
-	// power of two; default 16384. TrySubmit refuses when it is full.
+	// power of two; default 65536 (an Item is about 210 bytes: 14 MB). One
+	// fsync can cover at most this many commands, so with DurabilityBatch the
+	// stage's throughput is at most RingItems per fsync time. TrySubmit refuses
+	// when it is full.
 	RingItems int
 	// BatchRecordsMax bounds the commands written per write call and per
-	// fsync. Default 8192 (never more than RingItems).
+	// fsync. Default RingItems/2 (never more than RingItems).
 	BatchRecordsMax int
 	// BatchLinger, with DurabilityBatch, waits this long before writing a batch
 	// smaller than BatchRecordsMax so that more commands share an fsync. Default
@@ -160,13 +163,13 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 		cfg.SegmentBytesMax = segmentHeaderSize + frameMax
 	}
 	if cfg.RingItems <= 0 {
-		cfg.RingItems = 1 << 14
+		cfg.RingItems = 1 << 16
 	}
 	if cfg.RingItems&(cfg.RingItems-1) != 0 {
 		return nil, RecoveryInfo{}, fmt.Errorf("sequencer: RingItems %d is not a power of two", cfg.RingItems)
 	}
 	if cfg.BatchRecordsMax <= 0 {
-		cfg.BatchRecordsMax = 8192
+		cfg.BatchRecordsMax = cfg.RingItems / 2
 	}
 	cfg.BatchRecordsMax = min(cfg.BatchRecordsMax, cfg.RingItems)
 	if cfg.Durability == DurabilityAlways {
