@@ -1,5 +1,505 @@
 package marketdata
 
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/quickfixgo/enum"
+	"github.com/quickfixgo/field"
+	"github.com/quickfixgo/fix44/marketdataincrementalrefresh"
+	"github.com/quickfixgo/fix44/marketdatarequestreject"
+	"github.com/quickfixgo/fix44/marketdatasnapshotfullrefresh"
+	"github.com/quickfixgo/quickfix"
+	"github.com/shopspring/decimal"
+)
+
+// fixEntryTypes is the set of MDEntryTypes a request asked for.
 type fixEntryTypes uint8
 
-type fixSessionKey string
+const (
+	fixBid fixEntryTypes = 1 << iota
+	fixOffer
+	fixTrade
+)
+
+// FIX tags read from a MarketDataRequest.
+const (
+	tagSymbol          = 55
+	tagMDReqID         = 262
+	tagSubReqType      = 263
+	tagMarketDepth     = 264
+	tagMDUpdateType    = 265
+	tagAggregatedBook  = 266
+	tagNoMDEntryTypes  = 267
+	tagMDEntryType     = 269
+	tagNoRelatedSym    = 146
+	fixSymbolsMax      = 100
+	fixMDReqIDMax      = 64
+	fixDepthMax        = 1000 // MarketDepth 0 (full book) sends at most this many levels a side
+	fixSubscriptionMax = 256  // subscriptions per session
+)
+
+// mdRequest is a parsed MarketDataRequest.
+type mdRequest struct {
+	reqID      string
+	subType    int
+	depth      int
+	updateType int // -1: absent
+	aggregated string
+	types      fixEntryTypes
+	badType    string
+	symbols    []string
+}
+
+// parseMDRequest reads a MarketDataRequest from its raw tag=value form. The
+// acceptor runs without a data dictionary, so repeating groups arrive
+// flattened: a NumInGroup field followed by its members in order. A message
+// that is not well formed gets a session-level reject; one that asks for
+// something unsupported is parsed fine and answered with a
+// MarketDataRequestReject by the caller.
+func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
+	r := mdRequest{updateType: -1}
+	var have [4]bool // 262, 263, 264, 267|146 seen
+	nTypes, nSyms := -1, -1
+	for len(raw) > 0 {
+		var f []byte
+		if i := bytes.IndexByte(raw, 1); i >= 0 {
+			f, raw = raw[:i], raw[i+1:]
+		} else {
+			f, raw = raw, nil
+		}
+		eq := bytes.IndexByte(f, '=')
+		if eq <= 0 {
+			continue
+		}
+		tag, err := strconv.Atoi(string(f[:eq]))
+		if err != nil {
+			continue
+		}
+		v := f[eq+1:]
+		num := func() (int, quickfix.MessageRejectError) {
+			n, err := strconv.Atoi(string(v))
+			if err != nil || len(v) > 9 {
+				return 0, quickfix.IncorrectDataFormatForValue(quickfix.Tag(tag))
+			}
+			return n, nil
+		}
+		var rej quickfix.MessageRejectError
+		switch tag {
+		case tagMDReqID:
+			r.reqID, have[0] = string(v), true
+		case tagSubReqType:
+			r.subType, rej = num()
+			have[1] = true
+		case tagMarketDepth:
+			r.depth, rej = num()
+			have[2] = true
+		case tagMDUpdateType:
+			r.updateType, rej = num()
+		case tagAggregatedBook:
+			r.aggregated = string(v)
+		case tagNoMDEntryTypes:
+			nTypes, rej = num()
+		case tagMDEntryType:
+			switch string(v) {
+			case "0":
+				r.types |= fixBid
+			case "1":
+				r.types |= fixOffer
+			case "2":
+				r.types |= fixTrade
+			default:
+				if r.badType == "" {
+					r.badType = string(v)
+				}
+			}
+			nTypes--
+			if nTypes < 0 {
+				return r, quickfix.NewMessageRejectError("MDEntryType outside its group", 16, tagPtr(tagNoMDEntryTypes))
+			}
+		case tagNoRelatedSym:
+			nSyms, rej = num()
+			if rej == nil && nSyms > fixSymbolsMax {
+				return r, quickfix.ValueIsIncorrect(quickfix.Tag(tagNoRelatedSym))
+			}
+		case tagSymbol:
+			if nSyms <= 0 {
+				return r, quickfix.NewMessageRejectError("Symbol outside the NoRelatedSym group", 16, tagPtr(tagNoRelatedSym))
+			}
+			r.symbols = append(r.symbols, string(v))
+			nSyms--
+		}
+		if rej != nil {
+			return r, rej
+		}
+	}
+	switch {
+	case !have[0]:
+		return r, quickfix.RequiredTagMissing(tagMDReqID)
+	case !have[1]:
+		return r, quickfix.RequiredTagMissing(tagSubReqType)
+	case r.subType != 2 && !have[2]:
+		return r, quickfix.RequiredTagMissing(tagMarketDepth)
+	case nTypes > 0:
+		return r, quickfix.NewMessageRejectError("Incorrect NumInGroup count for repeating group", 16, tagPtr(tagNoMDEntryTypes))
+	case nSyms > 0:
+		return r, quickfix.NewMessageRejectError("Incorrect NumInGroup count for repeating group", 16, tagPtr(tagNoRelatedSym))
+	}
+	return r, nil
+}
+
+func tagPtr(t quickfix.Tag) *quickfix.Tag { return &t }
+
+// fixSession is one FIX session's market-data subscriber and its sender.
+type fixSession struct {
+	sid  quickfix.SessionID
+	sub  *subscriber
+	done chan struct{}
+}
+
+// OnMarketDataRequest handles a MarketDataRequest (35=V) from a FIX session;
+// the gateway calls it from its FromApp. SubscriptionRequestType 0 answers with
+// one MarketDataSnapshotFullRefresh (W) per symbol; 1 does the same and then
+// streams MarketDataIncrementalRefresh (X) messages; 2 ends the subscription
+// named by MDReqID. MarketDepth 0 is the full book (up to 1000 levels a side);
+// MDEntryTypes 0 (bid), 1 (offer) and 2 (trade) are supported. Unsupported
+// requests, unknown symbols and a duplicate MDReqID are answered with a
+// MarketDataRequestReject (Y) carrying MDReqRejReason and Text. A malformed
+// message returns a MessageRejectError for the session to send.
+//
+// It never waits on the publisher: updates go through the session's bounded
+// queue to its own sender goroutine, and a session that falls behind gets a
+// fresh W instead of the updates it missed.
+func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
+	r, rej := parseMDRequest(msg.Bytes())
+	if rej != nil {
+		return rej
+	}
+	reject := func(reason enum.MDReqRejReason, text string) quickfix.MessageRejectError {
+		y := marketdatarequestreject.New(field.NewMDReqID(r.reqID))
+		if reason != "" {
+			y.SetMDReqRejReason(reason)
+		}
+		y.SetText(text)
+		quickfix.SendToTarget(y, sid)
+		return nil
+	}
+	switch {
+	case r.reqID == "" || len(r.reqID) > fixMDReqIDMax:
+		return quickfix.ValueIsIncorrect(tagMDReqID)
+	case r.subType == 2:
+		if !p.unsubscribeFIX(sid, r.reqID) {
+			return reject("", "no subscription with MDReqID "+r.reqID)
+		}
+		return nil
+	case r.subType != 0 && r.subType != 1:
+		return reject(enum.MDReqRejReason_UNSUPPORTED_SUBSCRIPTIONREQUESTTYPE,
+			"SubscriptionRequestType "+strconv.Itoa(r.subType)+" is not supported (0 snapshot, 1 snapshot+updates, 2 unsubscribe)")
+	case r.depth < 0:
+		return reject(enum.MDReqRejReason_UNSUPPORTED_MARKETDEPTH, "MarketDepth must be 0 (full book) or more")
+	case r.subType == 1 && r.updateType != -1 && r.updateType != 1:
+		return reject(enum.MDReqRejReason_UNSUPPORTED_MDUPDATETYPE, "only MDUpdateType 1 (incremental refresh) is supported")
+	case r.aggregated == "N":
+		return reject(enum.MDReqRejReason_UNSUPPORTED_AGGREGATEDBOOK, "only aggregated books (AggregatedBook Y) are supported over FIX")
+	case r.badType != "" || r.types == 0:
+		return reject(enum.MDReqRejReason_UNSUPPORTED_MDENTRYTYPE, "MDEntryType "+r.badType+" is not supported (0 bid, 1 offer, 2 trade)")
+	case len(r.symbols) == 0:
+		return quickfix.RequiredTagMissing(tagSymbol)
+	}
+	syms := make([]*symState, 0, len(r.symbols))
+	for _, name := range r.symbols {
+		s := p.byName[name]
+		if s == nil {
+			return reject(enum.MDReqRejReason_UNKNOWN_SYMBOL, "unknown symbol "+name)
+		}
+		syms = append(syms, s)
+	}
+	depth := r.depth
+	if depth == 0 || depth > fixDepthMax {
+		depth = fixDepthMax
+	}
+	var chans channel
+	if r.types&(fixBid|fixOffer) != 0 {
+		chans |= chBook
+	}
+	if r.types&fixTrade != 0 {
+		chans |= chTrades
+	}
+	if r.subType == 0 {
+		for _, s := range syms {
+			e := subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types}
+			p.mu.RLock()
+			sn := p.snapshotOf(e, 1)
+			p.mu.RUnlock()
+			quickfix.SendToTarget(buildW(&sn), sid)
+		}
+		return nil
+	}
+	fs := p.fixSessionFor(sid)
+	p.mu.Lock()
+	for _, e := range fs.sub.subs {
+		if e.reqID == r.reqID {
+			p.mu.Unlock()
+			return reject(enum.MDReqRejReason_DUPLICATE_MDREQID, "MDReqID "+r.reqID+" is already subscribed")
+		}
+	}
+	if len(fs.sub.subs)+len(syms) > fixSubscriptionMax {
+		p.mu.Unlock()
+		return reject(enum.MDReqRejReason_INSUFFICIENT_BANDWIDTH, "too many subscriptions on this session")
+	}
+	for _, s := range syms {
+		fs.sub.subs = append(fs.sub.subs, subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types})
+	}
+	p.markLagging(fs.sub, false) // the sender sends W for each subscription, then X
+	p.mu.Unlock()
+	return nil
+}
+
+// OnLogout drops every market-data subscription of a FIX session; the gateway
+// calls it from its OnLogout.
+func (p *Publisher) OnLogout(sid quickfix.SessionID) {
+	p.fixMu.Lock()
+	fs := p.fixSessions[sid]
+	delete(p.fixSessions, sid)
+	p.fixMu.Unlock()
+	if fs != nil {
+		p.removeSubscriber(fs.sub)
+		close(fs.done)
+	}
+}
+
+func (p *Publisher) unsubscribeFIX(sid quickfix.SessionID, reqID string) bool {
+	p.fixMu.Lock()
+	fs := p.fixSessions[sid]
+	p.fixMu.Unlock()
+	if fs == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := fs.sub.subs[:0]
+	for _, e := range fs.sub.subs {
+		if e.reqID != reqID {
+			kept = append(kept, e)
+		}
+	}
+	found := len(kept) < len(fs.sub.subs)
+	clear(fs.sub.subs[len(kept):])
+	fs.sub.subs = kept
+	return found
+}
+
+func (p *Publisher) fixSessionFor(sid quickfix.SessionID) *fixSession {
+	p.fixMu.Lock()
+	defer p.fixMu.Unlock()
+	fs := p.fixSessions[sid]
+	if fs == nil {
+		fs = &fixSession{sid: sid, sub: newSubscriber(p.cfg.SubscriberQueueMax), done: make(chan struct{})}
+		p.fixSessions[sid] = fs
+		p.addSubscriber(fs.sub)
+		go p.runFIXSession(fs)
+	}
+	return fs
+}
+
+// fixEntryKey names what a session was last sent for one request and symbol.
+type fixEntryKey struct {
+	reqID string
+	s     *symState
+}
+
+// fixSent is the book a subscription's client holds: what W and X told it.
+type fixSent struct {
+	bids, asks []Level
+}
+
+// runFIXSession is a session's sender: snapshots when kicked, else one X per
+// subscription per update. Book changes are sent as the difference between
+// what the client was last told and the book now (at the subscription's
+// depth), so a burst of changes is conflated.
+func (p *Publisher) runFIXSession(fs *fixSession) {
+	sent := make(map[fixEntryKey]*fixSent)
+	var entries []subscription
+	for {
+		select {
+		case <-fs.done:
+			return
+		case <-fs.sub.kick:
+			clear(sent)
+			for _, sn := range p.resnapshot(fs.sub, 1) {
+				sent[fixEntryKey{sn.e.reqID, sn.e.s}] = &fixSent{bids: sn.bids, asks: sn.asks}
+				if quickfix.SendToTarget(buildW(&sn), fs.sid) != nil {
+					p.OnLogout(fs.sid)
+					return
+				}
+			}
+		case u := <-fs.sub.q:
+			entries = entries[:0]
+			var bids, asks []Level
+			p.mu.RLock()
+			for _, e := range fs.sub.subs {
+				if e.s == u.s {
+					entries = append(entries, e)
+				}
+			}
+			if u.ch == chBook && len(entries) > 0 {
+				bids = appendLevels(nil, &u.s.book.bids, fixDepthMax)
+				asks = appendLevels(nil, &u.s.book.asks, fixDepthMax)
+			}
+			p.mu.RUnlock()
+			for _, e := range entries {
+				last := sent[fixEntryKey{e.reqID, e.s}]
+				if last == nil {
+					continue // unsubscribed, or subscribed after this update was queued
+				}
+				var x *marketdataincrementalrefresh.MarketDataIncrementalRefresh
+				switch {
+				case u.ch == chBook && e.types&(fixBid|fixOffer) != 0:
+					x = buildBookX(e, last, bids, asks)
+				case u.ch == chTrades && e.types&fixTrade != 0 && len(u.trades) > 0:
+					x = buildTradesX(e, u.trades)
+				}
+				if x != nil && quickfix.SendToTarget(x, fs.sid) != nil {
+					p.OnLogout(fs.sid)
+					return
+				}
+			}
+		}
+	}
+}
+
+// snapshotOf takes one subscription's snapshot; p.mu is held.
+func (p *Publisher) snapshotOf(e subscription, tradesMax int) snapshot {
+	sn := snapshot{e: e, seq: p.seq, stats: e.s.stats}
+	if e.chans&chBook != 0 {
+		sn.bids = appendLevels(nil, &e.s.book.bids, e.depth)
+		sn.asks = appendLevels(nil, &e.s.book.asks, e.depth)
+	}
+	if e.chans&chTrades != 0 {
+		sn.trades = e.s.tape.appendRecent(nil, tradesMax)
+	}
+	if e.chans&chCandles != 0 {
+		sn.candles = e.s.candles[e.interval].appendRange(nil, -1<<63, 1<<63-1)
+	}
+	return sn
+}
+
+func px(s *symState, n int64) (decimal.Decimal, int32)  { return s.px.decimal(n), int32(s.px.digits) }
+func qty(s *symState, n int64) (decimal.Decimal, int32) { return s.qty.decimal(n), int32(s.qty.digits) }
+
+func fixTime(ns int64) string { return time.Unix(0, ns).UTC().Format("15:04:05.000") }
+
+// buildW is a MarketDataSnapshotFullRefresh of one subscription.
+func buildW(sn *snapshot) marketdatasnapshotfullrefresh.MarketDataSnapshotFullRefresh {
+	s := sn.e.s
+	w := marketdatasnapshotfullrefresh.New()
+	w.SetMDReqID(sn.e.reqID)
+	w.SetSymbol(s.info.Name)
+	g := marketdatasnapshotfullrefresh.NewNoMDEntriesRepeatingGroup()
+	add := func(t enum.MDEntryType, ls []Level) {
+		for _, l := range ls {
+			en := g.Add()
+			en.SetMDEntryType(t)
+			en.SetMDEntryPx(px(s, l.Price))
+			en.SetMDEntrySize(qty(s, l.Qty))
+			en.SetNumberOfOrders(l.Orders)
+		}
+	}
+	if sn.e.types&fixBid != 0 {
+		add(enum.MDEntryType_BID, sn.bids)
+	}
+	if sn.e.types&fixOffer != 0 {
+		add(enum.MDEntryType_OFFER, sn.asks)
+	}
+	if sn.e.types&fixTrade != 0 {
+		for _, t := range sn.trades {
+			en := g.Add()
+			en.SetMDEntryType(enum.MDEntryType_TRADE)
+			en.SetMDEntryPx(px(s, t.Price))
+			en.SetMDEntrySize(qty(s, t.Qty))
+			en.SetMDEntryTime(fixTime(t.TimeNs))
+		}
+	}
+	w.SetNoMDEntries(g)
+	return w
+}
+
+// buildBookX turns the difference between what the client holds and the book
+// now (both best first) into an incremental refresh, and records the new
+// state in last. It returns nil when nothing visible changed.
+func buildBookX(e subscription, last *fixSent, bids, asks []Level) *marketdataincrementalrefresh.MarketDataIncrementalRefresh {
+	s := e.s
+	g := marketdataincrementalrefresh.NewNoMDEntriesRepeatingGroup()
+	n := 0
+	diff := func(t enum.MDEntryType, old, now []Level) []Level {
+		if len(now) > e.depth {
+			now = now[:e.depth]
+		}
+		was := make(map[int64]Level, len(old))
+		for _, l := range old {
+			was[l.Price] = l
+		}
+		is := make(map[int64]bool, len(now))
+		for _, l := range now {
+			is[l.Price] = true
+		}
+		entry := func(a enum.MDUpdateAction, l Level) {
+			en := g.Add()
+			en.SetMDUpdateAction(a)
+			en.SetMDEntryType(t)
+			en.SetSymbol(s.info.Name)
+			en.SetMDEntryPx(px(s, l.Price))
+			if a != enum.MDUpdateAction_DELETE {
+				en.SetMDEntrySize(qty(s, l.Qty))
+				en.SetNumberOfOrders(l.Orders)
+			}
+			n++
+		}
+		for _, l := range old {
+			if !is[l.Price] {
+				entry(enum.MDUpdateAction_DELETE, l)
+			}
+		}
+		for _, l := range now {
+			if o, ok := was[l.Price]; !ok {
+				entry(enum.MDUpdateAction_NEW, l)
+			} else if o != l {
+				entry(enum.MDUpdateAction_CHANGE, l)
+			}
+		}
+		return append(old[:0], now...)
+	}
+	if e.types&fixBid != 0 {
+		last.bids = diff(enum.MDEntryType_BID, last.bids, bids)
+	}
+	if e.types&fixOffer != 0 {
+		last.asks = diff(enum.MDEntryType_OFFER, last.asks, asks)
+	}
+	if n == 0 {
+		return nil
+	}
+	x := marketdataincrementalrefresh.New()
+	x.SetMDReqID(e.reqID)
+	x.SetNoMDEntries(g)
+	return &x
+}
+
+func buildTradesX(e subscription, trades []Trade) *marketdataincrementalrefresh.MarketDataIncrementalRefresh {
+	s := e.s
+	g := marketdataincrementalrefresh.NewNoMDEntriesRepeatingGroup()
+	for _, t := range trades {
+		en := g.Add()
+		en.SetMDUpdateAction(enum.MDUpdateAction_NEW)
+		en.SetMDEntryType(enum.MDEntryType_TRADE)
+		en.SetMDEntryID(strconv.FormatUint(t.MatchID, 10))
+		en.SetSymbol(s.info.Name)
+		en.SetMDEntryPx(px(s, t.Price))
+		en.SetMDEntrySize(qty(s, t.Qty))
+		en.SetMDEntryTime(fixTime(t.TimeNs))
+	}
+	x := marketdataincrementalrefresh.New()
+	x.SetMDReqID(e.reqID)
+	x.SetNoMDEntries(g)
+	return &x
+}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/quickfixgo/quickfix"
 	"github.com/shopspring/decimal"
 )
 
@@ -91,7 +92,7 @@ type Publisher struct {
 	levelSeen map[levelKey]struct{}
 
 	fixMu       sync.Mutex
-	fixSessions map[fixSessionKey]*subscriber
+	fixSessions map[quickfix.SessionID]*fixSession
 }
 
 // ErrConfig reports an unusable Config.
@@ -125,7 +126,7 @@ func New(cfg Config) (*Publisher, error) {
 		cfg:         cfg,
 		byName:      make(map[string]*symState, len(cfg.Symbols)),
 		levelSeen:   make(map[levelKey]struct{}),
-		fixSessions: make(map[fixSessionKey]*subscriber),
+		fixSessions: make(map[quickfix.SessionID]*fixSession),
 	}
 	maxID := matching.SymbolID(0)
 	for _, si := range cfg.Symbols {

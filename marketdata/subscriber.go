@@ -231,18 +231,7 @@ func (p *Publisher) resnapshot(sub *subscriber, tradesMax int) []snapshot {
 	}
 	out := make([]snapshot, 0, len(sub.subs))
 	for _, e := range sub.subs {
-		sn := snapshot{e: e, seq: p.seq, stats: e.s.stats}
-		if e.chans&chBook != 0 {
-			sn.bids = appendLevels(nil, &e.s.book.bids, e.depth)
-			sn.asks = appendLevels(nil, &e.s.book.asks, e.depth)
-		}
-		if e.chans&chTrades != 0 {
-			sn.trades = e.s.tape.appendRecent(nil, tradesMax)
-		}
-		if e.chans&chCandles != 0 {
-			sn.candles = e.s.candles[e.interval].appendRange(nil, -1<<63, 1<<63-1)
-		}
-		out = append(out, sn)
+		out = append(out, p.snapshotOf(e, tradesMax))
 	}
 	sub.lagging = false
 	return out
