@@ -53,6 +53,7 @@ type Gateway struct {
 
 	settings *quickfix.Settings
 	acceptor *quickfix.Acceptor
+	guard    *guard
 
 	// sessions is indexed by config.SessionID-1; bySID maps each configured
 	// FIX session (one per CompID and BeginString) to its state. Both are
@@ -123,7 +124,15 @@ func New(opts Options) (*Gateway, error) {
 		}
 		g.sessions = append(g.sessions, st)
 	}
-	settings, keys, err := buildSettings(cfg)
+	if _, _, err := net.SplitHostPort(cfg.ListenFIX); err != nil {
+		return nil, fmt.Errorf("gateway: listen address %q: %w", cfg.ListenFIX, err)
+	}
+	private, err := reservePort()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.guard = &guard{g: g, inner: private, conns: map[net.Conn]struct{}{}, remote: map[string]string{}}
+	settings, keys, err := buildSettings(cfg, private)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +156,16 @@ func (g *Gateway) Start() error {
 	if g.started {
 		return errors.New("gateway: already started")
 	}
-	if err := g.acceptor.Start(); err != nil {
+	l, err := net.Listen("tcp", g.cfg.ListenFIX)
+	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", g.cfg.ListenFIX, err)
 	}
+	if err := g.acceptor.Start(); err != nil {
+		_ = l.Close()
+		return fmt.Errorf("gateway: acceptor on %s: %w", g.guard.inner, err)
+	}
+	g.guard.listener = l
+	go g.guard.serve()
 	g.started = true
 	g.log.Info().Str("addr", g.cfg.ListenFIX).Str("comp_id", g.cfg.TargetCompID).
 		Int("sessions", len(g.sessions)).Msg("FIX acceptor listening")
@@ -164,7 +180,12 @@ func (g *Gateway) Stop() {
 		started := g.started
 		g.startedMu.Unlock()
 		if started {
+			// No new brokers; the acceptor logs the sessions out (the
+			// Logouts still reach the brokers through the guard), then the
+			// guard's last connections are closed.
+			_ = g.guard.listener.Close()
 			g.acceptor.Stop()
+			g.guard.close()
 		} else {
 			// The acceptor registered its sessions in QuickFIX/Go's global
 			// registry at New; release them so a new gateway may be built.
@@ -303,9 +324,19 @@ func (g *Gateway) FromApp(msg *quickfix.Message, sid quickfix.SessionID) quickfi
 
 func (g *Gateway) remote(sid quickfix.SessionID) string {
 	if a, ok := g.acceptor.RemoteAddr(sid); ok {
-		return a.String()
+		return g.guard.brokerAddr(a.String())
 	}
 	return ""
+}
+
+// reservePort finds a free loopback port for the acceptor behind the guard.
+func reservePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
 }
 
 // closeConn closes the connection of sid, ending its session.

@@ -22,6 +22,7 @@ type metrics struct {
 	dropped      [len(dropReasons)]atomic.Uint64
 
 	disconnectLost atomic.Uint64
+	guardClosed    atomic.Uint64 // connections closed for a malformed message
 }
 
 var (
@@ -95,6 +96,7 @@ type Stats struct {
 	Logons         map[string]uint64 // logon attempts, by result
 	ReportsDropped map[string]uint64 // by why
 	DisconnectLost uint64            // disconnects the order manager never heard of
+	Malformed      uint64            // connections closed for a malformed message
 }
 
 // Stats returns a snapshot of the counters.
@@ -104,6 +106,7 @@ func (g *Gateway) Stats() Stats {
 		MessagesIn: map[string]uint64{}, Submitted: map[string]uint64{}, Rejects: map[string]uint64{},
 		MessagesOut: map[string]uint64{}, Logons: map[string]uint64{}, ReportsDropped: map[string]uint64{},
 		RateLimited: m.rateLimited.Load(), FloodLogouts: m.floodLogouts.Load(), DisconnectLost: m.disconnectLost.Load(),
+		Malformed: m.guardClosed.Load(),
 	}
 	for i, t := range inTypes {
 		s.MessagesIn[string(t)] = m.in[i].Load()
@@ -182,5 +185,6 @@ func (g *Gateway) WriteMetrics(w io.Writer) error {
 		p("exchange_gateway_reports_dropped_total{why=%q} %d\n", r, m.dropped[i].Load())
 	}
 	p("# HELP exchange_gateway_disconnect_lost_total Session disconnects the order manager could not be told of (queue full).\n# TYPE exchange_gateway_disconnect_lost_total counter\nexchange_gateway_disconnect_lost_total %d\n", m.disconnectLost.Load())
+	p("# HELP exchange_gateway_malformed_total Connections closed for a malformed FIX message.\n# TYPE exchange_gateway_malformed_total counter\nexchange_gateway_malformed_total %d\n", m.guardClosed.Load())
 	return err
 }

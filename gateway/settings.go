@@ -26,18 +26,16 @@ type sessionKey struct {
 }
 
 // buildSettings turns the exchange configuration into QuickFIX/Go settings:
-// global settings for the acceptor and one [SESSION] per configured
+// global settings for the acceptor (listening on the private address
+// acceptorAddr, behind the guard) and one [SESSION] per configured
 // SenderCompID and BeginString. The optional QuickFIX settings file named by
 // cfg.QuickFIXSettings is applied on top. DynamicSessions is on so that a
 // Logon from an unknown CompID reaches FromAdmin and is answered with a
 // Logout that says why, rather than a silently closed socket.
-func buildSettings(cfg *config.Config) (*quickfix.Settings, map[quickfix.SessionID]sessionKey, error) {
-	host, port, err := net.SplitHostPort(cfg.ListenFIX)
+func buildSettings(cfg *config.Config, acceptorAddr string) (*quickfix.Settings, map[quickfix.SessionID]sessionKey, error) {
+	host, port, err := net.SplitHostPort(acceptorAddr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("gateway: listen address %q: %w", cfg.ListenFIX, err)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return nil, nil, fmt.Errorf("gateway: listen address %q: bad port", cfg.ListenFIX)
+		return nil, nil, fmt.Errorf("gateway: acceptor address %q: %w", acceptorAddr, err)
 	}
 	if cfg.HeartbeatSeconds <= 0 {
 		return nil, nil, fmt.Errorf("gateway: heartbeat_seconds %d must be positive", cfg.HeartbeatSeconds)
@@ -89,6 +87,10 @@ func buildSettings(cfg *config.Config) (*quickfix.Settings, map[quickfix.Session
 // identityKeys name a session; an override file may not change them.
 var identityKeys = map[string]bool{"BeginString": true, "SenderCompID": true, "TargetCompID": true}
 
+// listenKeys place the acceptor behind the guard; the public address is
+// listen.fix in the exchange configuration.
+var listenKeys = map[string]bool{"SocketAcceptHost": true, "SocketAcceptPort": true, "DynamicSessions": true}
+
 // applyOverrides reads a QuickFIX settings file: keys under [DEFAULT] override
 // the generated global settings; a [SESSION] must name a configured firm
 // session by TargetCompID (the broker's CompID), optionally narrowed by
@@ -104,6 +106,11 @@ func applyOverrides(cfg *config.Config, path string, global *quickfix.SessionSet
 		return fmt.Errorf("gateway: quickfix settings %s: %w", path, err)
 	}
 	for _, sec := range sections {
+		for _, kv := range sec.kvs {
+			if listenKeys[kv[0]] {
+				return fmt.Errorf("gateway: quickfix settings %s line %d: %s cannot be overridden; set listen.fix in the exchange configuration", path, sec.line, kv[0])
+			}
+		}
 		if sec.name == "DEFAULT" {
 			for _, kv := range sec.kvs {
 				if identityKeys[kv[0]] {

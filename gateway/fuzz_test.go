@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/quickfixgo/quickfix"
+
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+)
+
+// checkOutcome runs one parsed application message through normalization and
+// asserts the outcome: a well-formed Request, or a reject carrying a code and
+// a Text (a session-level Reject with reason 1, 5 or 6, or the business reject
+// of the message's type, which must build).
+func checkOutcome(t *testing.T, g *Gateway, n normalizer, msg *quickfix.Message) {
+	mtb, err := msg.Header.GetBytes(tagMsgType)
+	if err != nil || len(mtb) != 1 || !strings.ContainsRune("DFGHq", rune(mtb[0])) {
+		return // answered by FromApp with a BusinessMessageReject (unsupported type)
+	}
+	mt := mtb[0]
+	req, rej, merr := n.normalize(msg, mt)
+	switch {
+	case merr != nil:
+		if rej != nil {
+			t.Fatal("both a session reject and a business reject")
+		}
+		if r := merr.RejectReason(); r != sessRejRequiredTagMissing && r != sessRejValueIncorrect && r != sessRejIncorrectDataFormat {
+			t.Fatalf("session reject reason %d", r)
+		}
+		if merr.Error() == "" || merr.RefTagID() == nil {
+			t.Fatalf("session reject without text or tag: %v", merr)
+		}
+	case rej != nil:
+		if rej.text == "" || len(rej.text) > 300 {
+			t.Fatalf("reject text %q", rej.text)
+		}
+		out := g.rejectMessage(msg, quickfix.BeginStringFIX44, mt, rej)
+		code := map[byte]quickfix.Tag{'D': tagOrdRejReason, 'F': tagCxlRejReason, 'G': tagCxlRejReason, 'q': tagMassCancelRejectReason, 'H': tagBusinessRejectReason}[mt]
+		if _, err := out.Body.GetInt(code); err != nil {
+			t.Fatalf("reject of %c without code tag %d: %s", mt, code, out)
+		}
+		if txt, _ := out.Body.GetString(tagText); txt != rej.text {
+			t.Fatalf("reject text %q", txt)
+		}
+		_ = out.String()
+	default:
+		checkRequest(t, n, mt, &req)
+	}
+}
+
+func checkRequest(t *testing.T, n normalizer, mt byte, r *ordermanager.Request) {
+	want := map[byte]ordermanager.RequestKind{'D': ordermanager.ReqNew, 'F': ordermanager.ReqCancel, 'G': ordermanager.ReqReplace, 'H': ordermanager.ReqStatus, 'q': ordermanager.ReqMassCancel}[mt]
+	if r.Kind != want || r.Session != n.sess.ID || r.Firm != n.sess.Firm {
+		t.Fatalf("request %+v for %c", r, mt)
+	}
+	if acc, ok := n.cfg.Account(r.Account); !ok || acc.Firm != n.sess.Firm {
+		t.Fatalf("account %d is not the firm's", r.Account)
+	}
+	if r.Symbol != 0 {
+		if _, ok := n.cfg.Symbol(r.Symbol); !ok {
+			t.Fatalf("symbol %d", r.Symbol)
+		}
+	}
+	if mt == 'D' || mt == 'G' {
+		if r.ClOrdID.IsZero() || r.Symbol == 0 || r.Qty <= 0 || r.Price < 0 ||
+			(r.Side != matching.Buy && r.Side != matching.Sell) ||
+			(r.Type != matching.Limit && r.Type != matching.Market) ||
+			(r.Type == matching.Limit && r.Price == 0) ||
+			r.TIF < matching.GTC || r.TIF > matching.FOK || r.STP > matching.STPDecrementCancel {
+			t.Fatalf("bad order request %+v", r)
+		}
+	}
+	if mt == 'G' || mt == 'F' {
+		if r.OrigClOrdID.IsZero() && r.OrderID == 0 {
+			t.Fatalf("cancel/replace without an order reference %+v", r)
+		}
+	}
+}
+
+func fuzzSetup(t testing.TB) (*Gateway, normalizer) {
+	n, cfg := alphaNormalizer(t)
+	return &Gateway{cfg: cfg, m: newMetrics()}, n
+}
+
+// FuzzParseMessage feeds arbitrary bytes through the gateway's guard, then
+// what it lets through QuickFIX/Go's parser and the gateway's normalization:
+// nothing panics, and every message ends as a Request or a reject with a code
+// and a Text.
+func FuzzParseMessage(f *testing.F) {
+	for _, s := range []string{
+		"8=FIX.4.4\x019=43\x0135=D\x0111=a\x0155=AAPL\x0154=1\x0138=10\x0140=2\x0144=100.01\x0110=000\x01",
+		"8=FIX.4.4\x019=0\x0135=D\x0111=a\x0155=BIG\x0154=2\x0138=150\x0140=2\x0144=1.03\x0159=7\x0118=6\x017928=9\x0110=000\x01",
+		"8=FIX.4.4\x019=0\x0135=G\x0111=b\x0141=a\x0155=AAPL\x0154=1\x0138=1e9\x0140=2\x0144=-0\x0110=000\x01",
+		"8=FIX.4.4\x019=0\x0135=F\x0111=c\x0137=18446744073709551616\x0110=000\x01",
+		"8=FIX.4.4\x019=0\x0135=q\x0111=d\x01530=1\x0155=\x0110=000\x01",
+		"8=FIX.4.4\x019=0\x0135=H\x0137=0\x011=BRAVO-1\x0110=000\x01",
+		"8=FIX.4.4\x019=5\x0135=D\x01\x0110=000\x01",
+		"garbage",
+		"35=D\x0111=a\x0155=AAPL\x0154=1\x0138=10\x0140=2\x0144=100.01\x01",
+		"35=G\x0111=b\x0141=a\x0155=BIG\x0154=2\x0138=200\x0140=1\x0159=3\x017928=4\x01",
+		"35=q\x0111=m\x01530=1\x0155=AAPL\x011=ALPHA-2\x01",
+	} {
+		f.Add([]byte(s))
+	}
+	g, n := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !bytes.HasPrefix(data, []byte("8=")) && len(data) > 0 {
+			// Take the bytes as a body and frame them, so the fuzzer need
+			// not find the BodyLength itself.
+			data = []byte(frame(string(data)))
+		}
+		n0, err := frameMessage(data)
+		if err != nil {
+			return // the guard closes the connection
+		}
+		msg := quickfix.NewMessage()
+		if err := quickfix.ParseMessage(msg, bytes.NewBuffer(bytes.Clone(data[:n0]))); err != nil {
+			return // the session drops what does not parse
+		}
+		checkOutcome(t, g, n, msg)
+	})
+}
+
+// FuzzOrderFields builds structurally valid messages with hostile field
+// values.
+func FuzzOrderFields(f *testing.F) {
+	f.Add(byte('D'), "a1", "AAPL", "1", "100", "2", "100.01", "0", "6", "1", "ALPHA-1", "", "")
+	f.Add(byte('D'), strings.Repeat("x", 41), "BIG", "2", "150", "2", "12.345", "1", "", "", "", "", "")
+	f.Add(byte('G'), "a2", "AAPL", "1", "99999999999999999999999", "1", "0.000000000000000001", "4", "6 6", "4", "BRAVO-1", "a1", "")
+	f.Add(byte('F'), "a3", "", "", "", "", "", "", "", "", "", "", "0042")
+	f.Add(byte('q'), "a4", "AAPL", "", "", "", "", "", "", "", "", "", "")
+	f.Add(byte('H'), "", "NOPE", "", "", "", "", "", "", "", "", "", "-1")
+	g, n := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, mt byte, clOrdID, symbol, side, qty, ordType, price, tif, execInst, stp, account, orig, orderID string) {
+		m := quickfix.NewMessage()
+		m.Header.SetString(tagMsgType, string(mt))
+		for _, fv := range []struct {
+			tag quickfix.Tag
+			v   string
+		}{{tagClOrdID, clOrdID}, {tagSymbol, symbol}, {tagSide, side}, {tagOrderQty, qty}, {tagOrdType, ordType},
+			{tagPrice, price}, {tagTimeInForce, tif}, {tagExecInst, execInst}, {TagSTPMode, stp}, {tagAccount, account},
+			{tagOrigClOrdID, orig}, {tagOrderID, orderID}, {tagMassCancelRequestType, tif}} {
+			if fv.v == "" {
+				continue
+			}
+			if strings.ContainsRune(fv.v, 0x01) {
+				return // cannot arrive in a field: SOH ends it
+			}
+			m.Body.SetString(fv.tag, fv.v)
+		}
+		checkOutcome(t, g, n, m)
+	})
+}
