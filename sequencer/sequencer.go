@@ -79,7 +79,8 @@ type Config struct {
 	// and later (the snapshot's seq + 1); earlier segments get a header check
 	// only. 0 checks every record.
 	VerifyFromSeq uint64
-	// Clock returns Unix nanoseconds; default time.Now. Timestamps never go
+	// Clock returns Unix nanoseconds; default time.Now. It is read once per
+	// batch: the commands of one batch share a stamp. Timestamps never go
 	// backwards: a smaller reading repeats the previous stamp.
 	Clock func() int64
 	// Logger gets one line per recovery and per error; never one per record.

@@ -3,6 +3,7 @@ package sequencer
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestSequencerPolicies(t *testing.T) {
@@ -23,6 +24,15 @@ func TestSequencerPolicies(t *testing.T) {
 				t.Fatalf("read %d commands, want %d", cmds, 2*n)
 			}
 		})
+	}
+}
+
+func TestSequencerLinger(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, Create: true, BatchLinger: 200 * time.Microsecond, RingItems: 256}
+	writeTest(t, cfg, 3000)
+	if cmds, _ := readAll(t, dir); cmds != 3000 {
+		t.Fatalf("%d commands", cmds)
 	}
 }
 
