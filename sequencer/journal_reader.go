@@ -243,10 +243,11 @@ func (r *Reader) readFrame() (isCmd bool, err error) {
 	if remaining < 4 {
 		return false, r.tornTail(true, "segment ends inside a record length")
 	}
-	if _, err := io.ReadFull(r.br, r.buf[:4]); err != nil {
+	lb, err := r.br.Peek(4)
+	if err != nil {
 		return false, fmt.Errorf("journal %s: offset %d: %w", r.path(), r.off, err)
 	}
-	n := binary.LittleEndian.Uint32(r.buf[:4])
+	n := binary.LittleEndian.Uint32(lb)
 	if !validPayloadLen(n) {
 		return false, r.tornTail(false, fmt.Sprintf("impossible record length %d", n))
 	}
@@ -254,10 +255,13 @@ func (r *Reader) readFrame() (isCmd bool, err error) {
 	if frameLen > remaining {
 		return false, r.tornTail(true, fmt.Sprintf("record of %d bytes but only %d left in the segment", frameLen, remaining))
 	}
-	frame := r.buf[:frameLen]
-	if _, err := io.ReadFull(r.br, frame[4:]); err != nil {
+	// The frame is decoded in place in the read buffer (it is never larger
+	// than frameMax, far below the buffer's size), then discarded.
+	frame, err := r.br.Peek(int(frameLen))
+	if err != nil {
 		return false, fmt.Errorf("journal %s: offset %d: %w", r.path(), r.off, err)
 	}
+	defer r.br.Discard(int(frameLen))
 	body := frame[:4+n]
 	stored := binary.LittleEndian.Uint32(frame[4+n:])
 	if got := crc32.Checksum(body, castagnoli); got != stored {
