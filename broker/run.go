@@ -21,6 +21,7 @@ import (
 // failed) or the source failed; answers the exchange never gave are not an
 // error but Result.Unanswered.
 func Run(ctx context.Context, opts Options) (*Result, error) {
+	opts.Sessions = append([]Session(nil), opts.Sessions...) // check fills defaults in place
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
