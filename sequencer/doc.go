@@ -19,4 +19,19 @@
 // and its payload is a kind byte followed by either a command (the fixed binary
 // form of matching.Command, a meta length byte and up to MetaMax meta bytes) or a
 // checkpoint (InSeq, OutSeq, EventHash). All integers are little-endian.
+//
+// Wiring, as the exchange uses it (snap.Seq is 0 without a snapshot):
+//
+//	snap, _, err := sequencer.LatestSnapshot(dir, log)        // nil: start empty
+//	s, info, err := sequencer.Open(sequencer.Config{Dir: dir, Create: true,
+//		VerifyFromSeq: snap.Seq + 1, ...})                   // recovers, truncates a torn tail
+//	sequencer.Replay(dir, sequencer.ReplayOptions{FromSeq: snap.Seq + 1}, apply)
+//	go engineLoop()   // s.Next(buf) → engine.Apply → events; s.Checkpoint(seq, outSeq, hash)
+//	// order manager goroutine: s.TrySubmit(&cmd, meta); false → reject as busy
+//	// shutdown: stop the order manager, s.Close(); engineLoop sees an empty Next,
+//	// then write the final snapshot with sequencer.WriteSnapshot.
+//
+// Records are handed to the consumer only once durable (DurabilityAlways and
+// DurabilityBatch), so an execution report built from engine output always
+// follows the journal write of the order that caused it.
 package sequencer
