@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"golang.org/x/crypto/bcrypt"
@@ -15,6 +16,11 @@ const (
 	tagUsername quickfix.Tag = 553
 	tagPassword quickfix.Tag = 554
 )
+
+// logonRetryMin is the least time between a failed password check and the
+// next bcrypt for the same session: it keeps a storm of wrong passwords from
+// spending the exchange's cores on bcrypt.
+const logonRetryMin = 250 * time.Millisecond
 
 // passwordMax bounds the password bcrypt is asked to check (bcrypt itself
 // refuses more than 72 bytes).
@@ -74,7 +80,12 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 	if cached != ([32]byte{}) && subtle.ConstantTimeCompare(cached[:], sum[:]) == 1 {
 		return "", ""
 	}
+	now := time.Now().UnixNano()
+	if last := st.lastFailNs.Load(); last != 0 && now-last < int64(logonRetryMin) {
+		return fmt.Sprintf("too many failed logons for user %q: wait %s between attempts", st.cfg.Username, logonRetryMin), "throttled"
+	}
 	if bcrypt.CompareHashAndPassword([]byte(st.cfg.PasswordHash), pw) != nil {
+		st.lastFailNs.Store(time.Now().UnixNano())
 		return fmt.Sprintf("bad password for user %q", st.cfg.Username), "bad_password"
 	}
 	st.mu.Lock()

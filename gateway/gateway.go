@@ -83,6 +83,8 @@ type sessionState struct {
 	flood   atomic.Int64                       // rate-limited messages in a row
 	closing atomic.Bool                        // a flood logout is under way
 
+	lastFailNs atomic.Int64 // when a logon last failed bcrypt
+
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none
 	conns     map[quickfix.SessionID]net.Conn
@@ -225,6 +227,11 @@ func (g *Gateway) session(id config.SessionID) *sessionState {
 type connTracker struct{ g *Gateway }
 
 func (c connTracker) Validate(conn net.Conn, sid quickfix.SessionID) error {
+	// The acceptor's port is private to the guard: a connection made to it
+	// directly never reaches a session.
+	if !c.g.guard.dialed(conn.RemoteAddr().String()) {
+		return errors.New("connection did not come through the gateway's guard")
+	}
 	if st := c.g.bySID[sid]; st != nil {
 		st.mu.Lock()
 		st.conns[sid] = conn
@@ -316,7 +323,10 @@ func (g *Gateway) FromAdmin(msg *quickfix.Message, sid quickfix.SessionID) quick
 // limited, validated, normalized and submitted to the order manager.
 func (g *Gateway) FromApp(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
 	st := g.bySID[sid]
-	if st == nil || st.live.Load() == nil {
+	if st == nil {
+		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
+	}
+	if p := st.live.Load(); p == nil || *p != sid {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
 	return g.handle(msg, sid, st)

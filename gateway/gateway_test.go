@@ -43,9 +43,10 @@ func TestLogon(t *testing.T) {
 	b := dial(t, addr, quickfix.BeginStringFIX42, "BRAVO", "EXCHANGE", "bravo", "pw-bravo")
 	a.waitLogon()
 	b.waitLogon()
-	if sid, ok := g.LiveSession(cfg.SessionByCompID("BRAVO")); !ok || sid.BeginString != quickfix.BeginStringFIX42 {
-		t.Fatalf("BRAVO live session %v %v", sid, ok)
+	if sid := waitLive(t, g, cfg.SessionByCompID("BRAVO")); sid.BeginString != quickfix.BeginStringFIX42 {
+		t.Fatalf("BRAVO live session %v", sid)
 	}
+	waitLive(t, g, cfg.SessionByCompID("ALPHA"))
 	// The same CompID cannot log on twice under two versions.
 	if got := rawLogon(t, addr, "FIX.4.2", "ALPHA", "EXCHANGE", "alpha", "pw-alpha"); !strings.Contains(got, `58=SenderCompID "ALPHA" is already logged on (FIX.4.4)`) {
 		t.Errorf("second logon: %q", got)
@@ -278,7 +279,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 		c.send("35=D", "11=s"+itoa64(int64(i)), "55=AAPL", "54=1", "38=1", "40=2", "44=100")
 		om.next(t)
 	}
-	asid, _ := g1.LiveSession(cfg.SessionByCompID("ALPHA"))
+	asid := waitLive(t, g1, cfg.SessionByCompID("ALPHA"))
 	sentBefore, _ := quickfix.GetExpectedSenderNum(asid)
 	recvBefore, _ := quickfix.GetExpectedTargetNum(asid)
 	g1.Stop()
@@ -299,6 +300,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 	}
 	defer g2.Stop()
 	c.waitLogon() // the initiator reconnects by itself
+	waitLive(t, g2, cfg.SessionByCompID("ALPHA"))
 	sentAfter, _ := quickfix.GetExpectedSenderNum(asid)
 	recvAfter, _ := quickfix.GetExpectedTargetNum(asid)
 	if sentAfter <= sentBefore || recvAfter < recvBefore {

@@ -162,6 +162,15 @@ func (p *guard) track(c net.Conn, on bool) {
 	p.mu.Unlock()
 }
 
+// dialed reports whether a is the local address of one of the guard's own
+// connections to the acceptor.
+func (p *guard) dialed(a string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.remote[a]
+	return ok
+}
+
 // brokerAddr returns the broker's address for the acceptor-side address a.
 func (p *guard) brokerAddr(a string) string {
 	p.mu.Lock()

@@ -86,7 +86,21 @@ func TestGuardKeepsExchangeUp(t *testing.T) {
 	}
 	c := dial(t, addr, quickfix.BeginStringFIX44, "BRAVO", "EXCHANGE", "bravo", "pw-bravo")
 	c.waitLogon()
-	if sid, ok := g.LiveSession(cfg.SessionByCompID("BRAVO")); !ok || !strings.Contains(g.remote(sid), "127.0.0.1") {
-		t.Fatalf("BRAVO: %v %v %q", sid, ok, g.remote(sid))
+	if sid := waitLive(t, g, cfg.SessionByCompID("BRAVO")); !strings.Contains(g.remote(sid), "127.0.0.1") {
+		t.Fatalf("BRAVO: %v %q", sid, g.remote(sid))
+	}
+}
+
+// TestAcceptorPortIsPrivate: a Logon sent to the acceptor's own port, not
+// through the guard, is never answered.
+func TestAcceptorPortIsPrivate(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
+	g := startGateway(t, cfg, newFakeOM())
+	if got := rawLogon(t, g.guard.inner, "FIX.4.4", "ALPHA", "EXCHANGE", "alpha", "pw-alpha"); got != "" {
+		t.Fatalf("direct connection answered: %q", got)
+	}
+	if _, ok := g.LiveSession(cfg.SessionByCompID("ALPHA")); ok {
+		t.Fatal("logged on through the private port")
 	}
 }

@@ -368,3 +368,16 @@ func rawLogon(t testing.TB, addr, begin, comp, target, user, pass string) string
 	}
 	return string(out)
 }
+
+// waitLive waits until the gateway has seen the session's logon (the broker
+// may see the Logon answer a moment before the gateway's OnLogon has run).
+func waitLive(t testing.TB, g *Gateway, id config.SessionID) quickfix.SessionID {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if sid, ok := g.LiveSession(id); ok {
+			return sid
+		}
+	}
+	t.Fatalf("session %d not live", id)
+	return quickfix.SessionID{}
+}

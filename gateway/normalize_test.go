@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
@@ -198,5 +201,38 @@ func TestMaskPassword(t *testing.T) {
 	}
 	if string(in) != "8=FIX.4.4\x0135=A\x01553=alpha\x01554=secret\x0110=000\x01" {
 		t.Fatal("input modified")
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
+	g, err := New(Options{Config: cfg, Submitter: newFakeOM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	sid := quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	logon := func(pw string) string {
+		reason, _ := g.authenticate(build(t, "35=A", "553=alpha", "554="+pw), sid)
+		return reason
+	}
+	if r := logon("wrong"); !strings.Contains(r, "bad password") {
+		t.Fatalf("wrong password: %q", r)
+	}
+	if r := logon("pw-alpha"); !strings.Contains(r, "too many failed logons") {
+		t.Fatalf("right after a failure: %q", r)
+	}
+	time.Sleep(logonRetryMin)
+	if r := logon("pw-alpha"); r != "" {
+		t.Fatalf("good password: %q", r)
+	}
+	if r := logon("wrong"); !strings.Contains(r, "bad password") {
+		t.Fatalf("wrong password: %q", r)
+	}
+	if r := logon("pw-alpha"); r != "" { // remembered: no bcrypt, no throttle
+		t.Fatalf("cached password: %q", r)
+	}
+	if r, _ := g.authenticate(build(t, "35=A", "553=alpha", "554=pw-alpha"), quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ZED"}); !strings.Contains(r, "unknown SenderCompID") {
+		t.Fatalf("unknown: %q", r)
 	}
 }
