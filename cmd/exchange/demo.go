@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+func cmdDemo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	var cf commonFlags
+	cf.register(fs, "")
+	duration := fs.Duration("duration", 20*time.Second, "how long the simulated brokers trade (0: until Ctrl-C)")
+	rate := fs.Float64("rate", 1000, "orders per second from the three trading firms together (the market maker adds a third of that)")
+	keep := fs.Bool("keep", false, "keep the demo's data folder (default: a temporary folder, removed at the end)")
+	seed := fs.Int64("seed", 1, "seed of the simulated order flow")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if cf.logLevel == "info" {
+		cf.logLevel = "warn" // the demo prints its own progress; logs only for trouble
+	}
+	cfg, log, err := cf.load()
+	if err != nil {
+		return err
+	}
+	if cf.configPath != "" {
+		return errors.New("--config: the demo's brokers use the embedded default's firms and passwords; run `exchange serve --config` and `exchange broker` for your own")
+	}
+	if cf.dataDir == "" {
+		dir, err := os.MkdirTemp("", "exchange-demo-")
+		if err != nil {
+			return err
+		}
+		cfg.DataDir = dir
+		if !*keep {
+			defer os.RemoveAll(dir)
+		}
+	}
+	// Take the default ports when they are free, any free loopback port when not.
+	if cf.fixAddr == "" {
+		cfg.ListenFIX = freeAddr(cfg.ListenFIX)
+	}
+	if cf.httpAddr == "" {
+		cfg.ListenHTTP = freeAddr(cfg.ListenHTTP)
+	}
+	_, portStr, _ := net.SplitHostPort(cfg.ListenFIX)
+	port, _ := strconv.Atoi(portStr)
+
+	v, err := startVenue(cfg, venueOptions{}, log)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = v.stop()
+		}
+	}()
+	runFor := "until Ctrl-C"
+	if *duration > 0 {
+		runFor = "for " + duration.String()
+	}
+	fmt.Fprintf(stdout, "exchange demo: venue on FIX %s, data in %s\n", cfg.ListenFIX, cfg.DataDir)
+	fmt.Fprintf(stdout, "watch it live:  http://%s/\n", v.httpAddr)
+	fmt.Fprintf(stdout, "three firms and a market maker trade over FIX %s (Ctrl-C stops early)...\n\n", runFor)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			fmt.Fprintln(stderr, "\nstopping the brokers...")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	syms := brokerSymbols(cfg)
+	takers := broker.DefaultOptions()
+	takers.Port, takers.Symbols, takers.Seed, takers.Rate = port, syms, *seed, *rate
+	takers.Duration = *duration
+	if *duration == 0 {
+		takers.Duration = 365 * 24 * time.Hour
+	}
+	takers.Progress = stdout
+	mm := takers
+	mm.Progress = nil
+	mm.Sessions = []broker.Session{{SenderCompID: "MM", TargetCompID: cfg.TargetCompID, Username: "mm", Password: "demo-mm"}}
+	mm.Seed = *seed + 1000
+	mm.Rate = *rate / 3
+	mm.Mix = broker.Mix{Limit: 0.6, Cancel: 0.2, Replace: 0.2, SizeMinLots: 10, SizeMaxLots: 200,
+		Aggressiveness: 0, DepthTicks: 5, PostOnly: 0.5, LiveOrdersMax: 2000}
+	nop := zerolog.Nop()
+	takers.Logger, mm.Logger = &nop, &nop
+
+	var (
+		wg      sync.WaitGroup
+		results [2]*broker.Result
+		errs    [2]error
+	)
+	for i, o := range []broker.Options{mm, takers} {
+		wg.Add(1)
+		go func(i int, o broker.Options) {
+			defer wg.Done()
+			results[i], errs[i] = broker.Run(ctx, o)
+		}(i, o)
+		if i == 0 {
+			time.Sleep(300 * time.Millisecond) // the market maker quotes first
+		}
+	}
+	wg.Wait()
+	cancel()
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			return fmt.Errorf("simulated broker: %w", e)
+		}
+	}
+	printDemoSummary(stdout, cfg, v, results[:])
+	stopped = true
+	if err := v.stop(); err != nil {
+		return err
+	}
+	var unanswered int64
+	for _, r := range results {
+		if r != nil {
+			unanswered += r.Unanswered
+		}
+	}
+	if unanswered > 0 {
+		return exitError{code: 1, err: fmt.Errorf("%d orders went unanswered", unanswered)}
+	}
+	return nil
+}
+
+// freeAddr returns addr if it can be listened on, else a free port on the
+// same host.
+func freeAddr(addr string) string {
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		return addr
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return addr
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func brokerSymbols(cfg *config.Config) []broker.Symbol {
+	out := make([]broker.Symbol, len(cfg.Symbols))
+	for i, s := range cfg.Symbols {
+		ref := s.TicksToPrice(max(s.RefTicks, 1))
+		out[i] = broker.Symbol{Name: s.Name, Tick: s.TickSize, Lot: s.LotSize, Price: ref}
+	}
+	return out
+}
+
+func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*broker.Result) {
+	var sent, acked, filled, rejected, unanswered int64
+	reasons := map[string]int64{}
+	var merged *broker.Result
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		sent += r.Sent
+		acked += r.Acked
+		filled += r.Filled
+		rejected += r.Rejected
+		unanswered += r.Unanswered
+		for k, n := range r.RejectedByReason {
+			reasons[k] += n
+		}
+		if merged == nil {
+			c := *r
+			c.Ack = r.Ack.Clone()
+			merged = &c
+		} else {
+			merged.Ack.Merge(r.Ack)
+		}
+	}
+	fmt.Fprintf(w, "\n== demo summary ==\n")
+	fmt.Fprintf(w, "orders      sent %d, acknowledged %d, filled (at least partly) %d, rejected %d, unanswered %d\n", sent, acked, filled, rejected, unanswered)
+	var trades int64
+	fmt.Fprintf(w, "trades      ")
+	for _, s := range cfg.Symbols {
+		st := v.md.Stats(s.ID)
+		trades += st.Trades
+		last := "-"
+		if st.Trades > 0 {
+			last = s.TicksToPrice(st.Last).String()
+		}
+		fmt.Fprintf(w, "%s %d (last %s, volume %s)  ", s.Name, st.Trades, last, s.LotsToQty(st.Volume))
+	}
+	fmt.Fprintf(w, "\n            %d trades in all\n", trades)
+	if len(reasons) > 0 {
+		fmt.Fprintf(w, "rejects by reason\n")
+		keys := make([]string, 0, len(reasons))
+		for k := range reasons {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %8d  %s\n", reasons[k], k)
+		}
+	}
+	if merged != nil && merged.Ack.TotalCount() > 0 {
+		h := merged.Ack
+		us := func(q float64) string {
+			return decimal.NewFromInt(h.ValueAtQuantile(q)).Div(decimal.NewFromInt(1000)).StringFixed(1) + "µs"
+		}
+		fmt.Fprintf(w, "ack latency over FIX (order sent to first answer, scheduled-time based): p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
+			us(50), us(90), us(99), us(99.9), decimal.NewFromInt(h.Max()).Div(decimal.NewFromInt(1000)).StringFixed(1)+"µs")
+	}
+	st := v.x.Stats()
+	fmt.Fprintf(w, "journal     %d commands in %d group commits, %d fsyncs (durability %s)\n", st.Sequencer.Records, st.Sequencer.Batches, st.Sequencer.Fsyncs, cfg.Durability)
+	fmt.Fprintf(w, "replay it   go run ./cmd/exchange replay --data %s   (with --keep)\n", cfg.DataDir)
+}

@@ -1,0 +1,101 @@
+// Command exchange is the one binary of the exchange: it serves the venue,
+// runs a demo session, simulates brokers, replays journals and benchmarks the
+// critical path. It holds flag parsing and wiring only.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `exchange: a stock exchange matching-engine simulation
+
+Usage:
+  exchange serve   [--config FILE] [--data DIR]     run the venue (FIX, HTTP, market data)
+  exchange demo    [--duration 20s] [--keep]        start the venue and simulated brokers, print a summary
+  exchange broker  [flags]                          send FIX orders like a broker and measure latency
+  exchange replay  --data DIR [--until SEQ]         rebuild state from a journal and verify it
+  exchange bench   [--quick]                        run the benchmark scenarios and print one table
+  exchange config                                   print the default configuration file
+  exchange passwd                                   read a password on stdin, print its bcrypt hash
+
+Run "exchange COMMAND -h" for the flags of one command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// errUsage marks an error already explained to the user by the flag package.
+var errUsage = errors.New("usage")
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(args[1:], stdout, stderr)
+	case "broker":
+		err = cmdBroker(args[1:], stdout, stderr)
+	case "replay":
+		err = cmdReplay(args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(args[1:], stdout, stderr)
+	case "config":
+		err = cmdConfig(args[1:], stdout, stderr)
+	case "passwd":
+		err = cmdPasswd(args[1:], stdin, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "exchange: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		var ex exitError
+		if errors.As(err, &ex) {
+			fmt.Fprintf(stderr, "exchange %s: %v\n", args[0], ex.err)
+			return ex.code
+		}
+		fmt.Fprintf(stderr, "exchange %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("exchange "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
