@@ -17,7 +17,7 @@ type Counters struct {
 // Counters returns the current counters. It takes no lock.
 func (p *Publisher) Counters() Counters {
 	return Counters{
-		EventsPublished:  p.published.Load(),
+		EventsPublished:  p.head.Load(),
 		EventsApplied:    p.applied.Load(),
 		EventsOverflowed: p.overflows.Load(),
 		Gaps:             p.gaps.Load(),

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/quickfixgo/quickfix"
@@ -38,6 +39,9 @@ type Config struct {
 	DepthDefault int
 	// OrdersHint is the number of resting orders to make room for (1024).
 	OrdersHint int
+	// FlushInterval is the longest Run holds changes before sending them to
+	// subscribers (2 ms); negative flushes after every batch of events.
+	FlushInterval time.Duration
 }
 
 // symState is everything the publisher keeps for one symbol.
@@ -66,13 +70,13 @@ type Publisher struct {
 	mask     uint64
 	_        [64]byte
 	head     atomic.Uint64 // next slot Publish writes; written only by Publish
-	_        [56]byte
+	tailSeen uint64        // Publish's last look at tail, to spare the shared line
+	_        [48]byte
 	tail     atomic.Uint64 // next slot Run reads; written only by Run
 	_        [56]byte
 	sleeping atomic.Bool
 	wake     chan struct{}
 
-	published  atomic.Uint64
 	overflows  atomic.Uint64
 	applied    atomic.Uint64
 	gaps       atomic.Uint64
@@ -117,6 +121,9 @@ func New(cfg Config) (*Publisher, error) {
 	}
 	if cfg.OrdersHint <= 0 {
 		cfg.OrdersHint = 1024
+	}
+	if cfg.FlushInterval == 0 {
+		cfg.FlushInterval = 2 * time.Millisecond
 	}
 	ringLen := uint64(1) << bits.Len64(uint64(cfg.RingEvents-1))
 	p := &Publisher{
@@ -168,23 +175,26 @@ func New(cfg Config) (*Publisher, error) {
 // engine goroutine, never blocks and never allocates: it copies the events into
 // the ring. When the ring cannot take the whole batch, the batch is dropped,
 // counted as an overflow, and NeedsResync reports true until Reset.
-// Cost: one copy of the events plus two atomic loads and stores.
+// Cost: one copy of the events, an atomic load and store of its own index, and
+// a look at the consumer's index only when the ring seems full.
 func (p *Publisher) Publish(evs []matching.Event) {
 	n := uint64(len(evs))
 	if n == 0 {
 		return
 	}
 	head := p.head.Load()
-	if head+n-p.tail.Load() > uint64(len(p.ring)) {
-		p.overflows.Add(n)
-		p.needResync.Store(true)
-		return
+	if head+n-p.tailSeen > uint64(len(p.ring)) {
+		p.tailSeen = p.tail.Load()
+		if head+n-p.tailSeen > uint64(len(p.ring)) {
+			p.overflows.Add(n)
+			p.needResync.Store(true)
+			return
+		}
 	}
 	i := head & p.mask
 	c := copy(p.ring[i:], evs)
 	copy(p.ring, evs[c:])
 	p.head.Store(head + n)
-	p.published.Add(n)
 	if p.sleeping.Load() {
 		select {
 		case p.wake <- struct{}{}:
@@ -198,20 +208,54 @@ func (p *Publisher) Publish(evs []matching.Event) {
 func (p *Publisher) NeedsResync() bool { return p.needResync.Load() }
 
 // Run applies published events and fans changes out until ctx ends. Exactly
-// one Run may be active.
+// one Run may be active. Changes are flushed to subscribers at most every
+// Config.FlushInterval, so a busy book costs a subscriber one message per
+// channel per interval (with every trade, and each changed level once) rather
+// than one per event.
 func (p *Publisher) Run(ctx context.Context) error {
 	const batchMax = 4096
+	gap := p.cfg.FlushInterval
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	lastFlush := time.Now()
+	pending := false
+	flush := func(now time.Time) {
+		p.mu.Lock()
+		p.flush()
+		p.mu.Unlock()
+		pending, lastFlush = false, now
+	}
 	for {
 		tail := p.tail.Load()
 		head := p.head.Load()
 		if head == tail {
+			var wait time.Duration
+			if pending {
+				now := time.Now()
+				if wait = gap - now.Sub(lastFlush); wait <= 0 {
+					flush(now)
+					continue
+				}
+			}
 			p.sleeping.Store(true)
 			if p.head.Load() == tail {
+				var tc <-chan time.Time
+				if pending {
+					timer.Reset(wait)
+					tc = timer.C
+				}
 				select {
 				case <-ctx.Done():
 					p.sleeping.Store(false)
 					return ctx.Err()
 				case <-p.wake:
+				case <-tc:
+				}
+				if pending && !timer.Stop() {
+					select {
+					case <-timer.C:
+					default:
+					}
 				}
 			}
 			p.sleeping.Store(false)
@@ -222,9 +266,12 @@ func (p *Publisher) Run(ctx context.Context) error {
 		for k := uint64(0); k < n; k++ {
 			p.apply(&p.ring[(tail+k)&p.mask])
 		}
-		p.flush()
 		p.mu.Unlock()
 		p.tail.Store(tail + n)
+		pending = true
+		if now := time.Now(); now.Sub(lastFlush) >= gap {
+			flush(now)
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

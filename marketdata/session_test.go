@@ -38,7 +38,7 @@ type session struct {
 	nextID  matching.OrderID
 	seq     uint64
 	timeNs  int64
-	mid     [4]int64
+	mid     [8]int64
 	live    []matching.OrderID
 	out     []matching.Event
 	symbols int
