@@ -329,12 +329,18 @@ func (j *journal) rotate(nextSeq uint64) error {
 	return j.create(nextSeq)
 }
 
-// close flushes, syncs and closes the open segment.
+// close flushes, fsyncs (whatever the policy: a clean stop is durable) and
+// closes the open segment.
 func (j *journal) close() error {
 	if j.f == nil {
 		return nil
 	}
-	err := j.sync()
+	err := j.flush()
+	if err == nil {
+		if serr := j.f.Sync(); serr != nil {
+			err = fmt.Errorf("journal %s: fsync: %w", j.path, serr)
+		}
+	}
 	if cerr := j.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("journal %s: %w", j.path, cerr)
 	}

@@ -29,7 +29,8 @@ func (e *CorruptError) Error() string {
 }
 
 // TornTail describes a partial record at the end of the last segment, what a
-// crash in the middle of a write leaves behind.
+// crash in the middle of a write leaves behind: a frame that runs past the end
+// of the file, a last frame whose CRC does not match, or a tail of zero bytes.
 type TornTail struct {
 	File   string
 	Offset int64 // where the partial record starts

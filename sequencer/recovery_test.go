@@ -341,3 +341,25 @@ func TestReaderFromSeq(t *testing.T) {
 		t.Fatalf("torn: %+v %v", st, err)
 	}
 }
+
+func TestReplayEmptyJournal(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(Config{Dir: dir, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	st, err := Replay(dir, ReplayOptions{FromSeq: 1}, func(*Record) error { t.Fatal("record in an empty journal"); return nil })
+	if err != nil || st.Commands != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if _, err := Replay(dir, ReplayOptions{FromSeq: 5}, func(*Record) error { return nil }); err == nil || !strings.Contains(err.Error(), "ends at seq 0") {
+		t.Fatalf("replay past an empty journal: %v", err)
+	}
+	if err := os.RemoveAll(journalDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Replay(dir, ReplayOptions{}, func(*Record) error { return nil }); err == nil || !strings.Contains(err.Error(), journalDir(dir)) {
+		t.Fatalf("replay without a journal folder: %v", err)
+	}
+}

@@ -66,7 +66,10 @@ func Replay(dir string, opts ReplayOptions, fn func(rec *Record) error) (ReplayS
 		}
 	}
 	st.Torn = r.Torn()
-	last := r.NextSeq() - 1
+	last := uint64(0)
+	if r.started {
+		last = r.nextSeq - 1
+	}
 	if opts.FromSeq > 1 && last+1 < opts.FromSeq {
 		return st, fmt.Errorf("journal in %s ends at seq %d, replay from seq %d needs seq %d: the snapshot is newer than the journal", dir, last, opts.FromSeq, opts.FromSeq-1)
 	}
