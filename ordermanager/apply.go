@@ -166,7 +166,7 @@ func (m *Manager) applyNew(cmd *matching.Command, mt *meta, recvNs int64) error 
 	if _, ok := notional(cmd.Price, cmd.Qty, s.cpt); !ok {
 		return fmt.Errorf("%w: new order %d: notional overflow", ErrMeta, cmd.OrderID)
 	}
-	if _, open := m.index[cmd.OrderID]; open {
+	if m.index.has(orderKey(cmd.OrderID)) {
 		return fmt.Errorf("%w: new order %d: already open", ErrMeta, cmd.OrderID)
 	}
 	r := m.newOrder(cmd.OrderID)
@@ -191,7 +191,8 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 	if a == nil || s == nil || cmd.OrderID == 0 || (cmd.Side != matching.Buy && cmd.Side != matching.Sell) {
 		return fmt.Errorf("%w: amend of order %d", ErrMeta, cmd.OrderID)
 	}
-	if _, dup := m.ops[cmd.OrderID]; dup {
+	r := m.order(cmd.OrderID)
+	if (r == nil || r.pending) && m.ops.has(orderKey(cmd.OrderID)) {
 		return fmt.Errorf("%w: order %d already has a cancel or replace in flight", ErrMeta, cmd.OrderID)
 	}
 	op := opRec{
@@ -210,8 +211,8 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 		m.reserve(a, op.side, op.sym, op.hold)
 	}
 	op.clRef = m.cl.register(mt.session, mt.cl, cmd.OrderID)
-	m.ops[cmd.OrderID] = op
-	if r := m.order(cmd.OrderID); r != nil {
+	m.ops.put(orderKey(cmd.OrderID), op)
+	if r != nil {
 		r.pending = true
 	}
 	return nil

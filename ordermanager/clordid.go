@@ -30,22 +30,34 @@ type clRetired struct {
 // Retired IDs stay for the last `retain` retirements in a ring; the oldest is
 // forgotten (deleted only if it was not registered again since).
 type clBook struct {
-	m       map[clKey]clEntry
+	m       table[clKey, clEntry]
 	ring    []clRetired
 	head    int // oldest entry when full
 	n       int
 	nextRef uint64
+	// miss is the last lookup that found nothing, with the slot the key
+	// would take; register uses it while gen is unchanged, saving a probe.
+	miss    clKey
+	missH   uint64
+	missI   uint64
+	missGen uint64
+	gen     uint64 // counts changes to m
 }
 
 func (b *clBook) init(retain, hint int) {
-	b.m = make(map[clKey]clEntry, retain+hint)
+	b.m = newTable[clKey, clEntry](retain + hint)
 	b.ring = make([]clRetired, retain)
 	b.nextRef = 1
 }
 
 func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
-	e, ok := b.m[clKey{s, id}]
-	return e, ok
+	k := clKey{s, id}
+	h, i, ok := b.m.find(k)
+	if ok {
+		return b.m.slots[i].v, true
+	}
+	b.miss, b.missH, b.missI, b.missGen = k, h, i, b.gen
+	return clEntry{}, false
 }
 
 // register records id of session s as naming order and returns its
@@ -56,7 +68,12 @@ func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID
 	if id.IsZero() {
 		return ref
 	}
-	b.m[clKey{s, id}] = clEntry{order: order, ref: ref}
+	k := clKey{s, id}
+	e := clEntry{order: order, ref: ref}
+	if b.missGen != b.gen || b.miss != k || !b.m.insertAt(b.missH, b.missI, k, e) {
+		b.m.put(k, e)
+	}
+	b.gen++
 	return ref
 }
 
@@ -68,9 +85,8 @@ func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte) {
 	}
 	k := clKey{s, id}
 	if st != 0 {
-		if e, ok := b.m[k]; ok && e.ref == ref {
+		if e, ok := b.m.get(k); ok && e.ref == ref {
 			e.status = st
-			b.m[k] = e
 		}
 	}
 	if len(b.ring) == 0 {
@@ -88,8 +104,9 @@ func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte) {
 }
 
 func (b *clBook) forget(r clRetired) {
-	if e, ok := b.m[r.key]; ok && e.ref == r.ref {
-		delete(b.m, r.key)
+	if e, ok := b.m.get(r.key); ok && e.ref == r.ref {
+		b.m.del(r.key)
+		b.gen++
 	}
 }
 

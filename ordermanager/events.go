@@ -55,20 +55,32 @@ func (m *Manager) closeOrder(r *orderRec, st byte) {
 	m.dropOrder(r.id)
 }
 
-// takeOp removes and returns the cancel or replace in flight for id.
-func (m *Manager) takeOp(id matching.OrderID) (opRec, bool) {
-	op, ok := m.ops[id]
+// takeOp removes and returns the cancel or replace in flight for order id
+// (r, nil when the order is closed), releasing what it holds. An open order
+// has an op in flight exactly when r.pending is set, which saves the lookup.
+func (m *Manager) takeOp(id matching.OrderID, r *orderRec) (opRec, bool) {
+	if r != nil && !r.pending {
+		return opRec{}, false
+	}
+	op, ok := m.ops.take(orderKey(id))
 	if !ok {
 		return op, false
 	}
-	delete(m.ops, id)
 	if a := m.acct(op.acct); a != nil && op.hold != 0 {
 		m.reserve(a, op.side, op.sym, -op.hold)
 	}
-	if r := m.order(id); r != nil {
+	if r != nil {
 		r.pending = false
 	}
 	return op, true
+}
+
+// pendingOp returns the op in flight for open order r.
+func (m *Manager) pendingOp(r *orderRec) (*opRec, bool) {
+	if !r.pending {
+		return nil, false
+	}
+	return m.ops.get(orderKey(r.id))
 }
 
 func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
@@ -86,7 +98,7 @@ func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
 		p.Reject = code
 		m.closeOrder(r, StatusRejected)
 	case matching.CmdCancel, matching.CmdReplace:
-		op, ok := m.takeOp(ev.OrderID)
+		op, ok := m.takeOp(ev.OrderID, m.order(ev.OrderID))
 		if !ok {
 			return reps
 		}
@@ -220,11 +232,10 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 		r.qty = r.filled + r.leaves // reduced in place (self-trade decrement)
 	}
 	released := old - m.reservation(r, r.leaves, r.price)
-	if op, ok := m.ops[r.id]; ok && op.replace && ev.Leaves > 0 {
+	if op, ok := m.pendingOp(r); ok && op.replace && ev.Leaves > 0 {
 		// A replace is in flight: keep what the reduction frees held for it,
 		// since the replace restores the quantity (see checkReplace).
 		op.hold += released
-		m.ops[r.id] = op
 	} else {
 		m.reserve(a, r.side, r.sym, -released)
 	}
@@ -233,7 +244,7 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	var haveOp bool
 	switch ev.Reason {
 	case matching.ReasonUser, matching.ReasonReplacedToFilled:
-		op, haveOp = m.takeOp(r.id)
+		op, haveOp = m.takeOp(r.id, r)
 		if ev.Reason == matching.ReasonReplacedToFilled {
 			execType, st = ExecReplaced, StatusFilled
 			r.qty = r.filled
@@ -269,7 +280,7 @@ func (m *Manager) onReplaced(ev *matching.Event, reps []Report) []Report {
 	}
 	a := &m.accts[r.acct-1]
 	old := m.reservation(r, r.leaves, r.price)
-	op, haveOp := m.takeOp(r.id) // releases the hold
+	op, haveOp := m.takeOp(r.id, r) // releases the hold
 	r.price, r.qty, r.leaves = ev.Price, ev.Qty, ev.Leaves
 	m.reserve(a, r.side, r.sym, m.reservation(r, r.leaves, r.price)-old)
 	if haveOp {

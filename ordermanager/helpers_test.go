@@ -148,8 +148,11 @@ func (h *harness) checkInvariants(cash0 int64, hold0 []int64) {
 	for i := range holdRes {
 		holdRes[i] = make([]int64, len(m.syms))
 	}
-	for _, i := range m.index {
+	for i := range m.orders {
 		r := &m.orders[i]
+		if r.id == 0 {
+			continue
+		}
 		if r.side == matching.Buy {
 			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
 		} else {
@@ -157,13 +160,13 @@ func (h *harness) checkInvariants(cash0 int64, hold0 []int64) {
 		}
 		open[r.acct-1]++
 	}
-	for _, op := range m.ops {
+	m.ops.each(func(_ orderKey, op *opRec) {
 		if op.side == matching.Buy {
 			cashRes[op.acct-1] += op.hold
 		} else {
 			holdRes[op.acct-1][op.sym-1] += op.hold
 		}
-	}
+	})
 	var cash int64
 	hold := make([]int64, len(m.syms))
 	for i := range m.accts {

@@ -133,8 +133,8 @@ type Manager struct {
 
 	orders []orderRec // slab; index 0 is never used
 	free   []int32
-	index  map[matching.OrderID]int32
-	ops    map[matching.OrderID]opRec
+	index  table[orderKey, int32]
+	ops    table[orderKey, opRec]
 
 	cl clBook
 
@@ -150,18 +150,22 @@ const ordersHint = 1 << 14
 
 // New returns a manager with the accounts, balances and limits of cfg and
 // no orders. It allocates its tables up front.
-func New(cfg *config.Config) *Manager {
+func New(cfg *config.Config) *Manager { return newManager(cfg, ClOrdIDsRetained) }
+
+// newManager is New with a chosen ClOrdID retention (benchmarks compare
+// working-set sizes with it).
+func newManager(cfg *config.Config, retain int) *Manager {
 	m := &Manager{
 		cfg:         cfg,
 		syms:        make([]symState, len(cfg.Symbols)),
 		accts:       make([]acctState, len(cfg.Accounts)),
 		orders:      make([]orderRec, 1, ordersHint+1),
 		free:        make([]int32, 0, ordersHint),
-		index:       make(map[matching.OrderID]int32, ordersHint),
-		ops:         make(map[matching.OrderID]opRec, 1024),
+		index:       newTable[orderKey, int32](ordersHint),
+		ops:         newTable[orderKey, opRec](1024),
 		nextOrderID: 1,
 	}
-	m.cl.init(ClOrdIDsRetained, ordersHint)
+	m.cl.init(retain, ordersHint)
 	for i := range cfg.Symbols {
 		s := &cfg.Symbols[i]
 		m.syms[i] = symState{cpt: s.CashPerTickLot, ref: s.RefTicks}
@@ -205,11 +209,11 @@ func (m *Manager) acct(id matching.AccountID) *acctState {
 
 // order returns the open order id, or nil.
 func (m *Manager) order(id matching.OrderID) *orderRec {
-	i, ok := m.index[id]
+	i, ok := m.index.get(orderKey(id))
 	if !ok {
 		return nil
 	}
-	return &m.orders[i]
+	return &m.orders[*i]
 }
 
 // newOrder takes a record from the slab for id. The slab grows (allocates)
@@ -223,18 +227,17 @@ func (m *Manager) newOrder(id matching.OrderID) *orderRec {
 		m.orders = append(m.orders, orderRec{})
 		i = int32(len(m.orders) - 1)
 	}
-	m.index[id] = i
+	m.index.put(orderKey(id), i)
 	r := &m.orders[i]
 	*r = orderRec{id: id}
 	return r
 }
 
 func (m *Manager) dropOrder(id matching.OrderID) {
-	i, ok := m.index[id]
+	i, ok := m.index.take(orderKey(id))
 	if !ok {
 		return
 	}
-	delete(m.index, id)
 	m.orders[i] = orderRec{}
 	m.free = append(m.free, i)
 }
@@ -339,7 +342,7 @@ func (m *Manager) Holding(acct matching.AccountID, sym matching.SymbolID) (lots,
 
 // OpenOrders returns the number of open orders (accepted and not yet
 // closed by an engine event). O(1).
-func (m *Manager) OpenOrders() int { return len(m.index) }
+func (m *Manager) OpenOrders() int { return m.index.len() }
 
 // FeesCollected returns the net fees (charges minus rebates) the exchange fee
 // account holds, in minor units. Total cash of all accounts plus this is

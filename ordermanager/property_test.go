@@ -266,8 +266,8 @@ func runLive(t *testing.T, cfg *config.Config, seed uint64, n int, check bool) *
 	for len(p.queue) > 0 {
 		p.step()
 	}
-	if len(p.m.ops) != 0 {
-		t.Fatalf("%d ops in flight at quiescence", len(p.m.ops))
+	if p.m.ops.len() != 0 {
+		t.Fatalf("%d ops in flight at quiescence", p.m.ops.len())
 	}
 	return p
 }

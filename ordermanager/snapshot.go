@@ -98,9 +98,11 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 			b = appendCl(b, &op.cl)
 		}
 	}
-	ids := make([]matching.OrderID, 0, len(m.index))
-	for id := range m.index {
-		ids = append(ids, id)
+	ids := make([]matching.OrderID, 0, m.index.len())
+	for i := range m.orders {
+		if id := m.orders[i].id; id != 0 {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	b = le.AppendUint32(b, uint32(len(ids)))
@@ -119,13 +121,11 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		b = appendCl(b, &r.orig)
 	}
 	ids = ids[:0]
-	for id := range m.ops {
-		ids = append(ids, id)
-	}
+	m.ops.each(func(k orderKey, _ *opRec) { ids = append(ids, matching.OrderID(k)) })
 	slices.Sort(ids)
 	b = le.AppendUint32(b, uint32(len(ids)))
 	for _, id := range ids {
-		op := m.ops[id]
+		op, _ := m.ops.get(orderKey(id))
 		b = le.AppendUint64(b, uint64(id))
 		b = append(b, boolByte(op.replace))
 		b = le.AppendUint32(b, uint32(op.session))
@@ -143,10 +143,8 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		k clKey
 		e clEntry
 	}
-	cls := make([]kv, 0, len(m.cl.m))
-	for k, e := range m.cl.m {
-		cls = append(cls, kv{k, e})
-	}
+	cls := make([]kv, 0, m.cl.m.len())
+	m.cl.m.each(func(k clKey, e *clEntry) { cls = append(cls, kv{k, *e}) })
 	slices.SortFunc(cls, func(x, y kv) int {
 		switch {
 		case x.e.ref < y.e.ref:
@@ -360,7 +358,7 @@ func Restore(cfg *config.Config, b []byte) (*Manager, error) {
 			r.fail(fmt.Sprintf("op on order %d: values out of range", id))
 			break
 		}
-		m.ops[id] = op
+		m.ops.put(orderKey(id), op)
 	}
 	n = r.count(22, "ClOrdIDs")
 	for range n {
@@ -370,11 +368,12 @@ func Restore(cfg *config.Config, b []byte) (*Manager, error) {
 		if r.err != nil {
 			break
 		}
-		if _, dup := m.cl.m[k]; dup || k.id.IsZero() || e.ref >= m.cl.nextRef {
+		if m.cl.m.has(k) || k.id.IsZero() || e.ref >= m.cl.nextRef {
 			r.fail("ClOrdID duplicate, empty or beyond next ref")
 			break
 		}
-		m.cl.m[k] = e
+		m.cl.m.put(k, e)
+		m.cl.gen++
 	}
 	n = r.count(13, "retired ClOrdIDs")
 	if n > len(m.cl.ring) {
@@ -406,25 +405,28 @@ func (m *Manager) checkConsistent() error {
 	holdRes := make([]int64, len(m.accts)*len(m.syms))
 	open := make([]int32, len(m.accts))
 	ns := len(m.syms)
-	for _, i := range m.index {
+	for i := range m.orders {
 		r := &m.orders[i]
+		if r.id == 0 {
+			continue
+		}
 		if r.side == matching.Buy {
 			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
 		} else {
 			holdRes[int(r.acct-1)*ns+int(r.sym-1)] += r.leaves
 		}
 		open[r.acct-1]++
-		if _, ok := m.ops[r.id]; ok != r.pending {
+		if m.ops.has(orderKey(r.id)) != r.pending {
 			return fmt.Errorf("order %d: pending flag", r.id)
 		}
 	}
-	for _, op := range m.ops {
+	m.ops.each(func(_ orderKey, op *opRec) {
 		if op.side == matching.Buy {
 			cashRes[op.acct-1] += op.hold
 		} else {
 			holdRes[int(op.acct-1)*ns+int(op.sym-1)] += op.hold
 		}
-	}
+	})
 	for i := range m.accts {
 		a := &m.accts[i]
 		if a.cashRes != cashRes[i] || a.open != open[i] {
