@@ -151,12 +151,14 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// freeAddr returns addr if it can be listened on, else a free port on the
-// same host.
+// freeAddr returns addr if it can be listened on (and names a port), else a
+// free port on the same host.
 func freeAddr(addr string) string {
 	if ln, err := net.Listen("tcp", addr); err == nil {
 		ln.Close()
-		return addr
+		if _, port, _ := net.SplitHostPort(addr); port != "0" {
+			return addr
+		}
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))

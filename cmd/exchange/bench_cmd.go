@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/bench"
+	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+// benchRow is one line of the table.
+type benchRow struct {
+	name, ops, rate string
+	lat             *hdrhistogram.Histogram
+	note            string
+}
+
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	quick := fs.Bool("quick", false, "smaller runs (seconds instead of a minute or two)")
+	only := fs.String("only", "engine,journal,pipeline,fix", "comma-separated scenarios: engine, journal, pipeline, fix")
+	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		s = strings.TrimSpace(s)
+		switch s {
+		case "engine", "journal", "pipeline", "fix":
+			want[s] = true
+		case "":
+		default:
+			return fmt.Errorf("--only: unknown scenario %q (engine, journal, pipeline, fix)", s)
+		}
+	}
+	if *plots != "" {
+		if err := os.MkdirAll(*plots, 0o755); err != nil {
+			return fmt.Errorf("--plots: %w", err)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "exchange-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	scale := func(full, small int) int {
+		if *quick {
+			return small
+		}
+		return full
+	}
+	fmt.Fprintf(stdout, "exchange bench: %s, %d cores (GOMAXPROCS %d), seeds fixed\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	var rows []benchRow
+	progress := func(name string) { fmt.Fprintf(stderr, "running %s...\n", name) }
+
+	if want["engine"] {
+		for _, k := range []struct {
+			kind string
+			n    int
+		}{{"mix", scale(3_000_000, 500_000)}, {"deep", scale(1_000_000, 200_000)}, {"wide", scale(1_000_000, 200_000)}} {
+			progress("engine " + k.kind)
+			r, err := bench.RunEngine(k.kind, k.n, 1)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, benchRow{name: r.Name, ops: strconv.Itoa(r.Commands), rate: rateStr(r.CmdsPerSec, "cmds/s"),
+				lat: r.Latency, note: fmt.Sprintf("%.2f allocs/cmd; latency per Apply incl. one clock read", r.AllocsPerOp)})
+		}
+	}
+	if want["journal"] {
+		for _, d := range []string{"none", "batch"} {
+			progress("journal " + d)
+			r, err := bench.RunJournal(filepath.Join(tmp, "journal-"+d), d, scale(5_000_000, 1_000_000))
+			if err != nil {
+				return err
+			}
+			rows = append(rows, benchRow{name: "journal append " + d, ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
+				note: fmt.Sprintf("%.0f MB/s, %d fsyncs", r.MBPerSec, r.Fsyncs)})
+		}
+	}
+	if want["pipeline"] {
+		for _, p := range []bench.PipelineOptions{
+			{Durability: "none", Orders: scale(1_000_000, 200_000)},
+			{Durability: "batch", Orders: scale(1_000_000, 200_000)},
+			{Durability: "batch", Orders: scale(1_000_000, 200_000), Rate: 100_000},
+		} {
+			name := "pipeline " + p.Durability
+			if p.Rate > 0 {
+				name += fmt.Sprintf(" @%s/s offered", rateShort(p.Rate))
+			}
+			progress(name)
+			p.Dir = filepath.Join(tmp, strings.ReplaceAll(name, " ", "_"))
+			p.Seed = 1
+			r, err := bench.RunPipeline(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			rows = append(rows, benchRow{name: name, ops: strconv.Itoa(r.Answered), rate: rateStr(r.Throughput, "orders/s"), lat: r.Latency,
+				note: "request in -> first report out, journal on disk"})
+			writePlots(*plots, name, r.Latency, stderr)
+		}
+	}
+	if want["fix"] {
+		fixRows, err := benchFIX(tmp, *quick, *plots, stderr)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, fixRows...)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tops\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\t")
+	for _, r := range rows {
+		cells := []string{"-", "-", "-", "-", "-"}
+		if r.lat != nil && r.lat.TotalCount() > 0 {
+			cells = []string{durStr(r.lat.ValueAtQuantile(50)), durStr(r.lat.ValueAtQuantile(99)), durStr(r.lat.ValueAtQuantile(99.9)),
+				durStr(r.lat.ValueAtQuantile(99.99)), durStr(r.lat.Max())}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.name, r.ops, r.rate, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout)
+	for _, r := range rows {
+		if r.note != "" {
+			fmt.Fprintf(stdout, "  %-34s %s\n", r.name+":", r.note)
+		}
+	}
+	return nil
+}
+
+// benchFIX starts a venue in-process (journal under batch durability on
+// disk) and drives it over FIX on loopback with the broker simulator: closed
+// loop for sustained throughput, then open loop at 10,000 orders/s for
+// latency. Client and server share the machine's cores.
+func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) ([]benchRow, error) {
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(tmp, "fix-venue")
+	cfg.ListenFIX = freeAddr("127.0.0.1:0")
+	cfg.ListenHTTP = "127.0.0.1:0"
+	v, err := startVenue(cfg, venueOptions{}, zerolog.Nop())
+	if err != nil {
+		return nil, err
+	}
+	defer v.stop()
+	_, portStr, _ := net.SplitHostPort(cfg.ListenFIX)
+	port, _ := strconv.Atoi(portStr)
+	dur := 20 * time.Second
+	if quick {
+		dur = 5 * time.Second
+	}
+	var rows []benchRow
+	for _, sc := range []struct {
+		name string
+		mode broker.Mode
+		rate float64
+	}{
+		{"FIX round trip, closed loop", broker.ModeClosed, 0},
+		{"FIX round trip @10k/s offered", broker.ModeOpen, 10_000},
+	} {
+		fmt.Fprintf(stderr, "running %s...\n", sc.name)
+		o := broker.DefaultOptions()
+		o.Port, o.Symbols, o.Seed, o.Duration = port, brokerSymbols(cfg), 1, dur
+		o.Mode, o.Rate, o.Window = sc.mode, sc.rate, 256
+		r, err := broker.Run(context.Background(), o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+		note := fmt.Sprintf("order sent -> first answer over FIX 4.4, 3 sessions; %d rejected, %d unanswered", r.Rejected, r.Unanswered)
+		rows = append(rows, benchRow{name: sc.name, ops: strconv.FormatInt(r.Sent, 10), rate: rateStr(r.Throughput, "orders/s"), lat: r.Ack, note: note})
+		writePlots(plots, sc.name, r.Ack, stderr)
+	}
+	return rows, nil
+}
+
+func writePlots(dir, name string, h *hdrhistogram.Histogram, stderr io.Writer) {
+	if dir == "" || h == nil {
+		return
+	}
+	base := filepath.Join(dir, strings.NewReplacer(" ", "_", "/", "_", "@", "at_", ",", "").Replace(name))
+	r := &broker.Result{Ack: h, Fill: hdrhistogram.New(1, 2, 1)}
+	for ext, fn := range map[string]func(io.Writer) error{".hgrm": r.WriteHgrm, ".svg": r.WritePlotSVG} {
+		f, err := os.Create(base + ext)
+		if err == nil {
+			err = fn(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "plot %s: %v\n", base+ext, err)
+		}
+	}
+}
+
+func rateStr(v float64, unit string) string { return rateShort(v) + " " + unit }
+
+func rateShort(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func durStr(ns int64) string {
+	switch {
+	case ns >= 1e9:
+		return strconv.FormatFloat(float64(ns)/1e9, 'f', 2, 64) + "s"
+	case ns >= 1e6:
+		return strconv.FormatFloat(float64(ns)/1e6, 'f', 2, 64) + "ms"
+	case ns >= 1e3:
+		return strconv.FormatFloat(float64(ns)/1e3, 'f', 1, 64) + "µs"
+	}
+	return strconv.FormatInt(ns, 10) + "ns"
+}
