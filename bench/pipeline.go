@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/pipeline"
+)
+
+// PipelineOptions shapes a run of the in-process critical path: requests
+// enter the order manager's queue (as the gateway would submit them) and are
+// timed until their first execution report leaves the report goroutine (as
+// the gateway would receive it). The journal is on disk.
+type PipelineOptions struct {
+	Dir        string // data folder (a fresh temporary folder)
+	Durability string // always, batch or none
+	Orders     int    // measured requests (after a warmup that builds the book)
+	// Rate offers requests open-loop at this many per second, latency taken
+	// from each request's scheduled time (coordinated omission corrected);
+	// 0 submits as fast as the queue takes them.
+	Rate float64
+	Seed int64
+}
+
+// PipelineResult is what a run measured.
+type PipelineResult struct {
+	Options  PipelineOptions
+	Elapsed  time.Duration // first measured submit to the last first-report
+	Answered int
+	// Throughput is answered requests per second.
+	Throughput float64
+	// Latency is submit (or scheduled time) to first report, in ns.
+	Latency *hdrhistogram.Histogram
+	Stats   pipeline.Stats
+}
+
+// benchAccounts is the number of accounts (one firm and session each) the
+// mix trades from.
+const benchAccounts = 1000
+
+// BenchConfig returns a configuration of one symbol and n funded accounts
+// with limits that do not get in the way of the benchmark mix (no price band:
+// the mix's random walk is its own).
+func BenchConfig(n int) (*config.Config, error) {
+	var b strings.Builder
+	b.WriteString(`currency: {code: USD, minor_units: 2}
+symbols:
+  - {name: BENCH, tick_size: "0.01", lot_size: "1", reference_price: "10000.00"}
+fees: {maker_bps: 1, taker_bps: 2}
+risk_defaults:
+  max_order_lots: 1000000
+  max_order_notional: "1000000000000.00"
+  price_band_bps: 0
+  max_open_orders: 1000000
+gateway: {queue_depth: 65536}
+firms:
+`)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, `  - name: F%d
+    sessions: [{sender_comp_id: S%d, username: u%d, password_hash: "$2a$10$benchbenchbenchbenchbenchbenchbenchbenchbenchbenchbe"}]
+    accounts: [{name: A%d, cash: "100000000000.00", holdings: {BENCH: "1000000000"}}]
+`, i, i, i, i)
+	}
+	return config.Parse([]byte(b.String()), "bench configuration")
+}
+
+// MixRequests turns engine commands of the mix into the requests a gateway
+// would submit: each gets ClOrdID "k<index>", cancels and moves name the
+// order's current ClOrdID. Order IDs line up because the order manager numbers
+// accepted new orders in order, as the generator does.
+func MixRequests(cfg *config.Config, cmds []matching.Command) ([]ordermanager.Request, error) {
+	cur := make(map[matching.OrderID]ordermanager.ClOrdID, 4096)
+	out := make([]ordermanager.Request, len(cmds))
+	for i := range cmds {
+		c := &cmds[i]
+		cl, _ := ordermanager.MakeClOrdID("k" + strconv.Itoa(i))
+		acc, ok := cfg.Account(c.Account)
+		if !ok {
+			return nil, fmt.Errorf("command %d: account %d is not configured", i, c.Account)
+		}
+		firm, _ := cfg.Firm(acc.Firm)
+		r := ordermanager.Request{Session: firm.Sessions[0], Firm: acc.Firm, Account: c.Account, Symbol: c.Symbol,
+			Side: c.Side, Type: c.Type, TIF: c.TIF, STP: c.STP, Price: c.Price, Qty: c.Qty, ClOrdID: cl}
+		switch c.Kind {
+		case matching.CmdNew:
+			r.Kind = ordermanager.ReqNew
+			cur[c.OrderID] = cl
+		case matching.CmdCancel:
+			r.Kind = ordermanager.ReqCancel
+			r.OrigClOrdID = cur[c.OrderID]
+			r.OrderID = c.OrderID
+		case matching.CmdReplace:
+			r.Kind = ordermanager.ReqReplace
+			r.OrigClOrdID = cur[c.OrderID]
+			r.OrderID = c.OrderID
+			if r.Type == 0 {
+				r.Type, r.TIF = matching.Limit, matching.GTC
+			}
+			cur[c.OrderID] = cl
+		default:
+			return nil, fmt.Errorf("command %d: kind %d not in the mix", i, c.Kind)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// RunPipeline runs the exchange-core mix through the in-process pipeline.
+func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
+	if o.Orders <= 0 {
+		return nil, errors.New("bench: Orders must be positive")
+	}
+	cfg, err := BenchConfig(benchAccounts)
+	if err != nil {
+		return nil, err
+	}
+	warm, cmds := GenerateMix(o.Seed, o.Orders, benchAccounts)
+	all := append(warm, cmds...)
+	// The mix's replaces carry the order's side and type from the generator;
+	// fill what the order manager needs from the original new order.
+	orig := make(map[matching.OrderID]matching.Command, len(warm))
+	for i := range all {
+		c := &all[i]
+		switch c.Kind {
+		case matching.CmdNew:
+			orig[c.OrderID] = *c
+		case matching.CmdCancel, matching.CmdReplace:
+			n := orig[c.OrderID]
+			c.Account, c.Side, c.Symbol = n.Account, n.Side, n.Symbol
+			if c.Kind == matching.CmdReplace {
+				c.Type, c.TIF = n.Type, n.TIF
+			}
+		}
+	}
+	reqs, err := MixRequests(cfg, all)
+	if err != nil {
+		return nil, err
+	}
+	nWarm := len(warm)
+	answered := make([]atomic.Bool, len(reqs))
+	var (
+		mu       sync.Mutex
+		hist     = hdrhistogram.New(1, int64(10*time.Second), 3)
+		count    int
+		lastNs   int64
+		doneWarm = make(chan struct{})
+		doneAll  = make(chan struct{})
+		warmLeft = nWarm
+	)
+	onReports := func(reps []ordermanager.Report) {
+		now := time.Now().UnixNano()
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range reps {
+			r := &reps[i]
+			idx := clIndex(r.ClOrdID.Bytes())
+			if idx < 0 || idx >= len(reqs) || answered[idx].Load() {
+				continue
+			}
+			answered[idx].Store(true)
+			if idx < nWarm {
+				warmLeft--
+				if warmLeft == 0 {
+					close(doneWarm)
+				}
+				continue
+			}
+			_ = hist.RecordValue(max(now-r.RecvNs, 1))
+			count++
+			lastNs = now
+			if count == len(reqs)-nWarm {
+				close(doneAll)
+			}
+		}
+	}
+	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
+		Log: zerolog.Nop(), Reports: onReports, SnapshotEvery: 1 << 62})
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	submit := func(r *ordermanager.Request) {
+		for !x.Submit(r) {
+			runtime.Gosched()
+		}
+	}
+	for i := 0; i < nWarm; i++ {
+		submit(&reqs[i])
+	}
+	select {
+	case <-doneWarm:
+	case <-time.After(60 * time.Second):
+		return nil, errors.New("bench: warmup not answered within 60 s")
+	}
+	start := time.Now()
+	if o.Rate <= 0 {
+		for i := nWarm; i < len(reqs); i++ {
+			reqs[i].RecvNs = time.Now().UnixNano()
+			submit(&reqs[i])
+		}
+	} else {
+		// Open loop: request k is due at start + k/Rate. The submitter sleeps
+		// between bursts and stamps each request with its due time, so a
+		// stalled pipeline shows in the latencies instead of hiding in a
+		// slower send rate.
+		interval := float64(time.Second) / o.Rate
+		base := start.UnixNano()
+		for i := nWarm; i < len(reqs); {
+			now := time.Now().UnixNano()
+			for ; i < len(reqs); i++ {
+				due := base + int64(float64(i-nWarm)*interval)
+				if due > now {
+					break
+				}
+				reqs[i].RecvNs = due
+				submit(&reqs[i])
+			}
+			if i < len(reqs) {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+	}
+	timeout := 60*time.Second + time.Duration(float64(len(reqs))/max(o.Rate, 1)*float64(time.Second))
+	select {
+	case <-doneAll:
+	case <-time.After(timeout):
+		mu.Lock()
+		n := count
+		mu.Unlock()
+		return nil, fmt.Errorf("bench: only %d of %d requests answered", n, len(reqs)-nWarm)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Stats: x.Stats()}
+	res.Elapsed = time.Duration(lastNs - start.UnixNano())
+	res.Throughput = float64(count) / res.Elapsed.Seconds()
+	return res, nil
+}
+
+// clIndex parses "k<index>", or returns -1.
+func clIndex(b []byte) int {
+	if len(b) < 2 || b[0] != 'k' {
+		return -1
+	}
+	n := 0
+	for _, c := range b[1:] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
