@@ -311,8 +311,8 @@ func sameState(e *Engine, m *refModel) error {
 // invariants and the event ledger checked after every command.
 func TestDifferential(t *testing.T) {
 	n := 100_000
-	if testing.Short() {
-		n = 20_000
+	if testing.Short() || raceEnabled {
+		n = 25_000
 	}
 	// Each seed keeps a different number of empty levels around, from
 	// evicting almost at once to the default.

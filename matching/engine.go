@@ -9,13 +9,18 @@ const (
 	PriceMax int64 = 1 << 50
 	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
 	SymbolsMax = 1 << 20
+	// ordersHintMax bounds what New allocates up front; pools grow past it
+	// on demand.
+	ordersHintMax = 1 << 24
 )
 
 // Config sizes an Engine.
 type Config struct {
 	// Symbols is the number of symbols; their IDs are 1..Symbols.
 	Symbols int
-	// OrdersHint is the number of open orders to allocate room for up front.
+	// OrdersHint is the number of open orders to allocate room for up front
+	// (orders, levels, index and B-tree nodes), so that a book of that size
+	// runs without allocating. More orders still work; the pools grow.
 	OrdersHint int
 }
 
@@ -45,16 +50,19 @@ type Engine struct {
 // clamped to 0..SymbolsMax.
 func New(cfg Config) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
-	hint := max(cfg.OrdersHint, 0)
+	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
 		books:    make([]book, n),
 		index:    make(map[OrderID]*order, hint),
 		emptyMax: max(hint/2, 1024),
 	}
 	// Levels: about one per two orders, plus the empty ones kept around.
+	// The node free list gets room for trees that hold them all, plus a few
+	// nodes per book side for the small trees of many symbols.
 	levelsHint := hint/2 + e.emptyMax
-	e.nodes = btree.NewFreeListG[*level](levelsHint/btreeDegree + 64)
-	prewarmNodes(e.nodes, levelsHint)
+	nodeLevels := levelsHint + min(64*2*n, 1<<17)
+	e.nodes = btree.NewFreeListG[*level](nodeLevels/8 + 64)
+	prewarmNodes(e.nodes, nodeLevels)
 	perSide := min(levelsHint/max(2*n, 1), 1<<16)
 	for i := range e.books {
 		e.books[i] = newBook(SymbolID(i+1), e.nodes, perSide)
