@@ -303,3 +303,70 @@ func (m Mix) check() error {
 	}
 	return nil
 }
+
+// ParseMix applies a flag-style list of settings to base, e.g.
+// "limit=0.6,market=0.05,ioc=0.1,fok=0.05,cancel=0.1,replace=0.1,size=1-100,aggr=0.2,depth=10,postonly=0.1".
+// Keys not given keep base's value.
+func ParseMix(s string, base Mix) (Mix, error) {
+	m := base
+	if strings.TrimSpace(s) == "" {
+		return m, m.check()
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return base, fmt.Errorf("mix %q: want key=value", kv)
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		if k == "size" {
+			lo, hi, ok := strings.Cut(v, "-")
+			if !ok {
+				hi = lo
+			}
+			a, err1 := strconv.ParseInt(lo, 10, 64)
+			b, err2 := strconv.ParseInt(hi, 10, 64)
+			if err1 != nil || err2 != nil {
+				return base, fmt.Errorf("mix size %q: want lots like 1-100", v)
+			}
+			m.SizeMinLots, m.SizeMaxLots = a, b
+			continue
+		}
+		if k == "depth" {
+			d, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return base, fmt.Errorf("mix depth %q: want ticks", v)
+			}
+			m.DepthTicks = d
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return base, fmt.Errorf("mix %s=%q: not a number", k, v)
+		}
+		switch k {
+		case "limit":
+			m.Limit = f
+		case "market":
+			m.Market = f
+		case "ioc":
+			m.IOC = f
+		case "fok":
+			m.FOK = f
+		case "cancel":
+			m.Cancel = f
+		case "replace":
+			m.Replace = f
+		case "aggr", "aggressiveness":
+			m.Aggressiveness = f
+		case "postonly", "post_only":
+			m.PostOnly = f
+		default:
+			return base, fmt.Errorf("mix: unknown key %q (want limit, market, ioc, fok, cancel, replace, size, aggr, depth, postonly)", k)
+		}
+	}
+	if err := m.check(); err != nil {
+		return base, err
+	}
+	return m, nil
+}
