@@ -110,7 +110,9 @@ func (e *Engine) book(s SymbolID) *book {
 // extended slice. A command the engine cannot carry out yields exactly one
 // EvRejected and leaves the state unchanged. Apply never panics on a command
 // value and, once pools and out have grown to the working set, does not
-// allocate. Cost: O(log levels) plus O(1) per order traded or cancelled.
+// allocate. Cost: O(1) map lookups for the order and its level, O(log levels)
+// when a level is created or leaves its tree, O(1) per order traded or
+// cancelled; mass cancel and expiry walk the books they cover, O(orders).
 func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 	e.cmd = cmd
 	switch cmd.Kind {
