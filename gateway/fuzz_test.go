@@ -82,7 +82,7 @@ func checkRequest(t *testing.T, n normalizer, mt byte, r *ordermanager.Request) 
 
 func fuzzSetup(t testing.TB) (*Gateway, normalizer) {
 	n, cfg := alphaNormalizer(t)
-	return &Gateway{cfg: cfg, m: newMetrics()}, n
+	return &Gateway{cfg: cfg, m: newMetrics(), units: n.units}, n
 }
 
 // FuzzParseMessage feeds arbitrary bytes through the gateway's guard, then

@@ -60,6 +60,8 @@ type Gateway struct {
 	// read-only after New.
 	sessions []*sessionState
 	bySID    map[quickfix.SessionID]*sessionState
+	units    []symUnits // fast decimal conversions, by SymbolID-1
+	scratch  []byte     // number formatting; used by Deliver's goroutine only
 
 	execSeq   atomic.Uint64 // gateway-generated ExecIDs for its own rejects
 	startTag  string        // distinguishes this process's gateway ExecIDs
@@ -109,6 +111,7 @@ func New(opts Options) (*Gateway, error) {
 		bySID:      map[quickfix.SessionID]*sessionState{},
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),
 		m:          newMetrics(),
+		units:      symbolUnits(cfg),
 	}
 	if g.floodGrace <= 0 {
 		g.floodGrace = 2 * time.Second

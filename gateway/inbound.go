@@ -39,7 +39,7 @@ func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sess
 	if mt == 'V' {
 		return g.md.OnMarketDataRequest(msg, sid)
 	}
-	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg}.normalize(msg, mt)
+	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg, units: g.units}.normalize(msg, mt)
 	if merr != nil {
 		g.m.countReject(mt, reasonCount)
 		return merr

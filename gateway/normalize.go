@@ -168,8 +168,9 @@ func reject(why reason, format string, args ...any) *rejection {
 // quickfix.MessageRejectError (session-level Reject: required tag missing,
 // incorrect data format).
 type normalizer struct {
-	cfg  *config.Config
-	sess *config.Session
+	cfg   *config.Config
+	sess  *config.Session
+	units []symUnits // by SymbolID-1; nil means the decimal path only
 }
 
 func (n normalizer) normalize(msg *quickfix.Message, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
@@ -263,20 +264,22 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 	if req.Account, rej = n.account(b); rej != nil {
 		return req, rej, nil
 	}
-	qty, merr := decimalField(b, tagOrderQty)
-	if merr != nil {
-		return req, nil, merr
+	var su symUnits
+	if int(sym.ID) <= len(n.units) {
+		su = n.units[sym.ID-1]
 	}
 	var err error
-	if req.Qty, err = sym.QtyToLots(qty); err != nil {
+	if req.Qty, err = toUnits(b, tagOrderQty, su.lot, sym.QtyToLots); err != nil {
+		if merr, ok := err.(quickfix.MessageRejectError); ok {
+			return req, nil, merr
+		}
 		return req, reject(rBadQty, "OrderQty (38) %s", err), nil
 	}
 	if b.Has(tagPrice) {
-		px, merr := decimalField(b, tagPrice)
-		if merr != nil {
-			return req, nil, merr
-		}
-		if req.Price, err = sym.PriceToTicks(px); err != nil {
+		if req.Price, err = toUnits(b, tagPrice, su.tick, sym.PriceToTicks); err != nil {
+			if merr, ok := err.(quickfix.MessageRejectError); ok {
+				return req, nil, merr
+			}
 			return req, reject(rBadPrice, "Price (44) %s", err), nil
 		}
 	} else if req.Type == matching.Limit {
@@ -466,6 +469,23 @@ const (
 
 func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError {
 	return quickfix.NewMessageRejectError(fmt.Sprintf("required tag missing: %s (%d)", name, tag), sessRejRequiredTagMissing, &tag)
+}
+
+// toUnits converts the decimal field tag to units: the int64 fast path when
+// it can answer, else the decimal path of the symbol (slow), whose error says
+// why the value is refused. A value that is not a decimal number at all gives
+// a quickfix.MessageRejectError (a session-level reject).
+func toUnits(b *quickfix.Body, tag quickfix.Tag, fast unitConv, slow func(decimal.Decimal) (int64, error)) (int64, error) {
+	if v, err := b.GetBytes(tag); err == nil && isFIXFloat(v) {
+		if u, ok := fast.toUnits(v); ok {
+			return u, nil
+		}
+	}
+	d, merr := decimalField(b, tag)
+	if merr != nil {
+		return 0, merr
+	}
+	return slow(d)
 }
 
 // decimalFieldMax bounds the text of a decimal field; a longer one cannot be a

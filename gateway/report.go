@@ -146,10 +146,19 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string) (*quickf
 }
 
 func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *config.Symbol, fix42 bool) {
-	b.SetString(tagOrderID, orderIDText(rep.OrderID))
+	w := numWriter{b: b, buf: g.scratch[:0], sym: sym}
+	if sym != nil && int(sym.ID) <= len(g.units) {
+		w.su = g.units[sym.ID-1]
+	}
+	defer func() { g.scratch = w.buf[:0] }()
+	if rep.OrderID != 0 {
+		w.uint(tagOrderID, uint64(rep.OrderID))
+	} else {
+		b.SetString(tagOrderID, "NONE")
+	}
 	g.setClOrdIDs(b, rep, false)
 	if rep.ExecID != 0 {
-		b.SetString(tagExecID, strconv.FormatUint(rep.ExecID, 10))
+		w.uint(tagExecID, rep.ExecID)
 	} else {
 		b.SetString(tagExecID, g.nextExecID())
 	}
@@ -189,7 +198,7 @@ func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *co
 	case matching.Limit:
 		b.SetString(tagOrdType, "2")
 		if rep.Price > 0 {
-			b.SetString(tagPrice, priceText(sym, rep.Price))
+			w.price(tagPrice, rep.Price)
 		}
 	}
 	switch rep.TIF {
@@ -203,14 +212,14 @@ func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *co
 		b.SetString(tagTimeInForce, "4")
 	}
 	if rep.OrderQty > 0 {
-		b.SetString(tagOrderQty, qtyText(sym, rep.OrderQty))
+		w.qty(tagOrderQty, rep.OrderQty)
 	}
-	b.SetString(tagCumQty, qtyText(sym, rep.CumQty))
-	b.SetString(tagLeavesQty, qtyText(sym, rep.Leaves))
-	b.SetString(tagAvgPx, avgPx(sym, rep.CumTicksLots, rep.CumQty))
+	w.qty(tagCumQty, rep.CumQty)
+	w.qty(tagLeavesQty, rep.Leaves)
+	w.avgPx(tagAvgPx, rep.CumTicksLots, rep.CumQty)
 	if rep.LastQty > 0 {
-		b.SetString(tagLastPx, priceText(sym, rep.LastPx))
-		b.SetString(tagLastQty, qtyText(sym, rep.LastQty))
+		w.price(tagLastPx, rep.LastPx)
+		w.qty(tagLastQty, rep.LastQty)
 		if rep.Fee != 0 {
 			b.SetString(tagCommission, g.cfg.MinorToMoney(rep.Fee).String())
 			b.SetString(tagCommType, "3") // absolute
@@ -300,6 +309,50 @@ func qtyText(sym *config.Symbol, lots int64) string {
 		return strconv.FormatInt(lots, 10)
 	}
 	return sym.LotsToQty(lots).String()
+}
+
+// numWriter sets numeric fields formatted into a reused buffer (QuickFIX/Go
+// copies a field's value when it is set), with the int64 fast path for
+// prices and quantities and the decimal path as fallback.
+type numWriter struct {
+	b   *quickfix.Body
+	buf []byte
+	sym *config.Symbol
+	su  symUnits
+}
+
+func (w *numWriter) set(tag quickfix.Tag) { w.b.SetBytes(tag, w.buf) }
+
+func (w *numWriter) uint(tag quickfix.Tag, v uint64) {
+	w.buf = strconv.AppendUint(w.buf[:0], v, 10)
+	w.set(tag)
+}
+
+func (w *numWriter) price(tag quickfix.Tag, ticks int64) {
+	var ok bool
+	if w.buf, ok = w.su.tick.appendText(w.buf[:0], ticks); !ok {
+		w.buf = append(w.buf[:0], priceText(w.sym, ticks)...)
+	}
+	w.set(tag)
+}
+
+func (w *numWriter) qty(tag quickfix.Tag, lots int64) {
+	var ok bool
+	if w.buf, ok = w.su.lot.appendText(w.buf[:0], lots); !ok {
+		w.buf = append(w.buf[:0], qtyText(w.sym, lots)...)
+	}
+	w.set(tag)
+}
+
+// avgPx is exact in whole ticks on the fast path; a fractional-tick average
+// takes the decimal path.
+func (w *numWriter) avgPx(tag quickfix.Tag, cumTicksLots, cumQty int64) {
+	if cumQty > 0 && cumTicksLots > 0 && cumTicksLots%cumQty == 0 {
+		w.price(tag, cumTicksLots/cumQty)
+		return
+	}
+	w.buf = append(w.buf[:0], avgPx(w.sym, cumTicksLots, cumQty)...)
+	w.set(tag)
 }
 
 // avgPxExtraDigits is how many digits beyond the tick's the average price
