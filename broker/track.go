@@ -171,6 +171,12 @@ func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, 
 		t.unmatchedN++
 		return
 	}
+	if execType == "8" && r.kind != KindNew {
+		// A cancel or replace refused by ExecutionReport rather than
+		// OrderCancelReject: the order itself lives on.
+		t.refusedLocked(r, now, "exec-report 103="+code, text)
+		return
+	}
 	if t.answerLocked(r, now) {
 		if execType == "8" {
 			t.rejectLocked("exec-report 103="+code, text)
@@ -185,9 +191,6 @@ func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, 
 	}
 	switch ordStatus {
 	case "2", "4", "8", "C": // filled, cancelled, rejected, expired
-		if r.kind == KindNew && execType == "8" && r.order.clOrdID != clOrdID {
-			return // a rejected new order while a replace is pending: keep the chain
-		}
 		t.doneLocked(r.order)
 	}
 }

@@ -1,0 +1,62 @@
+package broker
+
+import (
+	"testing"
+	"time"
+)
+
+// The tracker's bookkeeping of order chains, table-driven over answer
+// sequences: who is answered, rejected, filled, and whether the order is
+// still a valid target afterwards.
+func TestTrackerChains(t *testing.T) {
+	type ans struct {
+		kind                                     string // "8", "9", "j"
+		clOrdID, execType, ordStatus, code, text string
+	}
+	cases := []struct {
+		name                    string
+		answers                 []ans
+		acked, rejected, filled int64
+		live                    bool   // order still targetable
+		current                 string // ClOrdID in force
+	}{
+		{"ack", []ans{{"8", "n1", "0", "0", "", ""}}, 1, 0, 0, true, "r1"},
+		{"reject new", []ans{{"8", "n1", "8", "8", "3", "bad"}}, 0, 1, 0, false, "r1"},
+		{"fill then done", []ans{{"8", "n1", "0", "0", "", ""}, {"8", "n1", "F", "2", "", ""}}, 1, 0, 1, false, "r1"},
+		{"replace refused by 9", []ans{{"8", "n1", "0", "0", "", ""}, {"9", "r1", "", "", "0", "too late"}}, 1, 1, 0, true, "n1"},
+		{"replace refused by 8", []ans{{"8", "n1", "0", "0", "", ""}, {"8", "r1", "8", "0", "0", "no"}}, 1, 1, 0, true, "n1"},
+		{"replace acked then fill", []ans{{"8", "n1", "0", "0", "", ""}, {"8", "r1", "5", "0", "", ""}, {"8", "r1", "F", "1", "", ""}}, 2, 0, 1, true, "r1"},
+		{"business reject", []ans{{"j", "n1", "", "", "5", "unsupported"}}, 0, 1, 0, false, "r1"},
+	}
+	for _, c := range cases {
+		tr := newTracker(1, 0)
+		o := &order{ref: "a", clOrdID: "n1", symbol: "AAPL", side: Buy, typ: Limit}
+		now := time.Now()
+		tr.register(&request{clOrdID: "n1", kind: KindNew, order: o, origin: now}, "a")
+		rep := &request{clOrdID: "r1", kind: KindReplace, origin: now}
+		if _, ok := tr.register(rep, "a"); !ok {
+			t.Fatalf("%s: replace of a live order skipped", c.name)
+		}
+		for _, a := range c.answers {
+			switch a.kind {
+			case "8":
+				tr.execReport(now, a.clOrdID, a.execType, a.ordStatus, a.code, a.text)
+			case "9":
+				tr.reject(now, a.clOrdID, "cancel-reject 102="+a.code, a.text)
+			case "j":
+				tr.reject(now, a.clOrdID, "business-reject 380="+a.code, a.text)
+			}
+		}
+		if tr.acked != c.acked || tr.rejected != c.rejected || tr.filled != c.filled {
+			t.Errorf("%s: acked %d rejected %d filled %d, want %d %d %d", c.name, tr.acked, tr.rejected, tr.filled, c.acked, c.rejected, c.filled)
+		}
+		live := tr.orders["a"] != nil && !tr.orders["a"].done
+		if live != c.live || o.clOrdID != c.current {
+			t.Errorf("%s: live %v current %s, want %v %s", c.name, live, o.clOrdID, c.live, c.current)
+		}
+		cancel := &request{clOrdID: "c1", kind: KindCancel, origin: now}
+		if _, ok := tr.register(cancel, "a"); ok != c.live {
+			t.Errorf("%s: cancel registered %v, want %v", c.name, ok, c.live)
+		}
+	}
+}
