@@ -13,10 +13,17 @@
 // Open loop: request i has a scheduled send time fixed before the run starts
 // (i/Rate, or the recorded offset of a replayed order), and latency is
 // measured from that scheduled time, not from the moment the request was
-// actually written. A stalled exchange therefore shows its stall in the
-// percentiles instead of hiding it by slowing the sender (coordinated
-// omission). Closed loop keeps Window requests in flight and measures from the
-// actual send time, the way most naive load generators do.
+// actually written. Whatever holds the sender up (back-pressure from a
+// stalled exchange, a GC pause) is charged to the requests scheduled
+// meanwhile, so a stall shows in the percentiles instead of hiding behind a
+// slowed sender (coordinated omission). Closed loop keeps Window requests in
+// flight and measures from the actual send time, the way most naive load
+// generators do: it sends nothing during a stall and hides it.
+//
+// QuickFIX/Go v0.9.7's SendToTarget only queues a message; the session loop
+// then retries the hand-over to the writer in a busy loop while the writer is
+// busy, which starves a 2-core machine. gate.go keeps at most one order
+// request per session inside QuickFIX/Go to avoid that.
 //
 // Only one Run may be active per set of FIX session IDs in a process:
 // QuickFIX/Go keeps sessions in a process-wide registry.
