@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/broker"
+)
+
+// sessionList is a repeatable --session COMP:USER:PASSWORD[:ACCOUNT] flag.
+type sessionList []broker.Session
+
+func (s *sessionList) String() string { return fmt.Sprint(len(*s), " sessions") }
+
+func (s *sessionList) Set(v string) error {
+	p := strings.Split(v, ":")
+	if len(p) < 3 || len(p) > 4 || p[0] == "" || p[1] == "" {
+		return fmt.Errorf("%q: want SENDERCOMPID:USERNAME:PASSWORD[:ACCOUNT]", v)
+	}
+	ses := broker.Session{SenderCompID: p[0], Username: p[1], Password: p[2]}
+	if len(p) == 4 {
+		ses.Account = p[3]
+	}
+	*s = append(*s, ses)
+	return nil
+}
+
+func cmdBroker(args []string, stdout, stderr io.Writer) error {
+	def := broker.DefaultOptions()
+	fs := newFlagSet("broker", stderr)
+	var sessions sessionList
+	fs.Var(&sessions, "session", "FIX session SENDERCOMPID:USERNAME:PASSWORD[:ACCOUNT]; repeat for several (default: the demo firms ALPHA, BRAVO, CHARLIE)")
+	target := fs.String("target", "EXCHANGE", "TargetCompID of the exchange")
+	fixAddr := fs.String("fix", "127.0.0.1:9878", "exchange FIX address host:port")
+	seed := fs.Int64("seed", def.Seed, "seed of the order-flow model (same seed, same orders)")
+	duration := fs.Duration("duration", def.Duration, "how long to send (0: no limit, then --orders must be set)")
+	orders := fs.Int("orders", 0, "stop after this many requests (0: no limit)")
+	mode := fs.String("mode", "open", "load model: open (fixed schedule at --rate, latency from the scheduled time) or closed (--window in flight)")
+	rate := fs.Float64("rate", def.Rate, "open loop: requests per second")
+	window := fs.Int("window", def.Window, "closed loop: requests in flight")
+	mix := fs.String("mix", "", "order-flow mix, e.g. limit=0.55,market=0.05,ioc=0.1,fok=0.05,cancel=0.15,replace=0.1,size=1-100,aggr=0.2")
+	replay := fs.String("replay", "", "re-send the orders of a CSV/JSON-lines file instead of the model")
+	journal := fs.String("journal", "", "re-send the inbound orders of an exchange data folder's journal instead of the model")
+	configPath := fs.String("config", "", "with --journal: the configuration the journal was written with (default: the embedded default)")
+	pace := fs.String("pace", "recorded", "replay pace: recorded, max, or a factor like 2x")
+	hgrm := fs.String("hgrm", "", "write the ack-latency percentile distribution (.hgrm) to this file")
+	plot := fs.String("plot", "", "write a latency-by-percentile plot (SVG) to this file")
+	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
+	verbose := fs.Bool("v", false, "log session events")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	o := def
+	if len(sessions) > 0 {
+		o.Sessions = sessions
+	}
+	for i := range o.Sessions {
+		o.Sessions[i].TargetCompID = *target
+	}
+	host, portStr, err := net.SplitHostPort(*fixAddr)
+	if err != nil {
+		return fmt.Errorf("--fix %q: %w", *fixAddr, err)
+	}
+	if o.Port, err = strconv.Atoi(portStr); err != nil || o.Port <= 0 || o.Port > 65535 {
+		return fmt.Errorf("--fix %q: bad port", *fixAddr)
+	}
+	o.Host = host
+	o.Seed, o.Duration, o.OrdersMax, o.Rate, o.Window = *seed, *duration, *orders, *rate, *window
+	if o.Mode, err = broker.ParseMode(*mode); err != nil {
+		return fmt.Errorf("--mode: %w", err)
+	}
+	if *mix != "" {
+		if o.Mix, err = broker.ParseMix(*mix, broker.DefaultMix()); err != nil {
+			return fmt.Errorf("--mix: %w", err)
+		}
+	}
+	if o.Pace, err = broker.ParsePace(*pace); err != nil {
+		return fmt.Errorf("--pace: %w", err)
+	}
+	switch {
+	case *replay != "" && *journal != "":
+		return fmt.Errorf("--replay and --journal: choose one")
+	case *replay != "":
+		f, err := broker.OpenOrderFile(*replay)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Source, o.Duration = f, 0
+	case *journal != "":
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		j, err := broker.OpenJournal(*journal, cfg)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		o.Source, o.Duration = j, 0
+		if len(sessions) == 0 {
+			// The journal names firms; the demo passwords are known for the
+			// embedded default's firms.
+			o.Sessions = nil
+			for _, s := range cfg.Sessions {
+				o.Sessions = append(o.Sessions, broker.Session{SenderCompID: s.SenderCompID, TargetCompID: *target,
+					Username: s.Username, Password: "demo-" + s.Username})
+			}
+		}
+	}
+	o.HgrmPath, o.PlotPath, o.StoreDir = *hgrm, *plot, *store
+	o.ResetOnLogon = *store == ""
+	o.Progress = stderr
+	if *verbose {
+		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
+		o.Logger = &l
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res, err := broker.Run(ctx, o)
+	if res != nil {
+		_ = res.WriteTable(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Unanswered > 0 {
+		return exitError{code: 1, err: fmt.Errorf("%d requests went unanswered", res.Unanswered)}
+	}
+	return nil
+}

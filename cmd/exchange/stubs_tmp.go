@@ -1,5 +1,0 @@
-package main
-
-import "io"
-
-func cmdBroker(args []string, stdout, stderr io.Writer) error { return nil }
