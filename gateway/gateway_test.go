@@ -313,3 +313,49 @@ func TestSequenceNumbersPersist(t *testing.T) {
 		}
 	}
 }
+
+type fakeMD struct {
+	reqs    chan quickfix.SessionID
+	logouts chan quickfix.SessionID
+}
+
+func (m *fakeMD) OnMarketDataRequest(_ *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
+	m.reqs <- sid
+	return nil
+}
+
+func (m *fakeMD) OnLogout(sid quickfix.SessionID) { m.logouts <- sid }
+
+// TestMarketDataRouting: MarketDataRequest goes to the market data handler,
+// which also hears of the session's logout.
+func TestMarketDataRouting(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
+	md := &fakeMD{reqs: make(chan quickfix.SessionID, 4), logouts: make(chan quickfix.SessionID, 4)}
+	g, err := New(Options{Config: cfg, Submitter: newFakeOM(), MarketData: md, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopGateway(g) })
+	c := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")
+	c.waitLogon()
+	c.send("35=V", "262=md1", "263=1", "264=1")
+	var sid quickfix.SessionID
+	select {
+	case sid = <-md.reqs:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no market data request")
+	}
+	c.stop()
+	select {
+	case got := <-md.logouts:
+		if got != sid {
+			t.Fatalf("logout of %v, want %v", got, sid)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("market data not told of the logout")
+	}
+}

@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quickfixgo/quickfix"
+)
+
+func TestBuildSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, "127.0.0.1:9999", dir)
+	s, keys, err := buildSettings(cfg, "127.0.0.1:4567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2*len(cfg.Sessions) {
+		t.Fatalf("%d sessions", len(keys))
+	}
+	sid := quickfix.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "BRAVO"}
+	ss := s.SessionSettings()[sid]
+	if ss == nil || keys[sid].cfg != cfg.SessionByCompID("BRAVO") {
+		t.Fatalf("no FIX.4.2 BRAVO session")
+	}
+	for k, want := range map[string]string{"SocketAcceptPort": "4567", "HeartBtInt": "30",
+		"FileStorePath": filepath.Join(dir, "fix-store"), "DynamicSessions": "Y"} {
+		if got, _ := ss.Setting(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+
+	// Overrides from a QuickFIX settings file.
+	file := filepath.Join(dir, "quickfix.cfg")
+	write := func(text string) {
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.QuickFIXSettings = file
+	write("# overrides\n[DEFAULT]\nLogoutTimeout=5\n[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.4\nResetOnLogon=Y\n")
+	if s, _, err = buildSettings(cfg, "127.0.0.1:4567"); err != nil {
+		t.Fatal(err)
+	}
+	alpha44 := s.SessionSettings()[quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
+	alpha42 := s.SessionSettings()[quickfix.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
+	if v, _ := alpha44.Setting("ResetOnLogon"); v != "Y" {
+		t.Errorf("ResetOnLogon not overridden: %q", v)
+	}
+	if v, _ := alpha42.Setting("ResetOnLogon"); v != "N" {
+		t.Errorf("FIX.4.2 session changed: %q", v)
+	}
+	if v, _ := alpha42.Setting("LogoutTimeout"); v != "5" {
+		t.Errorf("DEFAULT override missing: %q", v)
+	}
+	for text, want := range map[string]string{
+		"[SESSION]\nTargetCompID=ZED\n":                        "not a configured firm session",
+		"[DEFAULT]\nSocketAcceptPort=1\n":                      "cannot be overridden",
+		"[DEFAULT]\nSenderCompID=X\n":                          "cannot be set in [DEFAULT]",
+		"HeartBtInt=5\n":                                       "before any",
+		"[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.3\n": "not one of",
+	} {
+		write(text)
+		if _, _, err := buildSettings(cfg, "127.0.0.1:4567"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
+		}
+	}
+}
