@@ -44,13 +44,19 @@ firms:
       - {name: C1, cash: "100000.00", holdings: {AAA: "500", BBB: "100"}, limits: {price_band_bps: 0, max_open_orders: 100}}
 `
 
+var testCfg *config.Config
+
+// testConfig returns the parsed testYAML (parsed once; nothing modifies it).
 func testConfig(t testing.TB) *config.Config {
 	t.Helper()
-	c, err := config.Parse([]byte(testYAML), "test")
-	if err != nil {
-		t.Fatal(err)
+	if testCfg == nil {
+		c, err := config.Parse([]byte(testYAML), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testCfg = c
 	}
-	return c
+	return testCfg
 }
 
 // harness runs a Manager and a real engine as the pipeline would, one
@@ -68,7 +74,9 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	c := testConfig(t)
-	return &harness{t: t, m: New(c), e: matching.New(matching.Config{Symbols: len(c.Symbols), OrdersHint: 1024})}
+	// A small ClOrdID retention keeps the harness cheap to build (tests and
+	// fuzzing build thousands); the property tests use New itself.
+	return &harness{t: t, m: newManager(c, 1024), e: matching.New(matching.Config{Symbols: len(c.Symbols), OrdersHint: 64})}
 }
 
 // do submits req, sequences and matches its commands, and returns every

@@ -155,17 +155,18 @@ func New(cfg *config.Config) *Manager { return newManager(cfg, ClOrdIDsRetained)
 // newManager is New with a chosen ClOrdID retention (benchmarks compare
 // working-set sizes with it).
 func newManager(cfg *config.Config, retain int) *Manager {
+	hint := min(ordersHint, max(retain, 16))
 	m := &Manager{
 		cfg:         cfg,
 		syms:        make([]symState, len(cfg.Symbols)),
 		accts:       make([]acctState, len(cfg.Accounts)),
-		orders:      make([]orderRec, 1, ordersHint+1),
-		free:        make([]int32, 0, ordersHint),
-		index:       newTable[orderKey, int32](ordersHint),
+		orders:      make([]orderRec, 1, hint+1),
+		free:        make([]int32, 0, hint),
+		index:       newTable[orderKey, int32](hint),
 		ops:         newTable[orderKey, opRec](1024),
 		nextOrderID: 1,
 	}
-	m.cl.init(retain, ordersHint)
+	m.cl.init(retain, hint)
 	for i := range cfg.Symbols {
 		s := &cfg.Symbols[i]
 		m.syms[i] = symState{cpt: s.CashPerTickLot, ref: s.RefTicks}

@@ -264,11 +264,15 @@ func (r *reader) count(min int, what string) int {
 // inconsistent state (reservations or open counts that do not match the
 // orders, duplicate IDs, values out of range).
 func Restore(cfg *config.Config, b []byte) (*Manager, error) {
-	m := New(cfg)
-	r := &reader{b: b}
-	if string(r.take(4, "magic")) != snapMagic {
+	return restore(cfg, b, ClOrdIDsRetained)
+}
+
+func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
+	if len(b) < 8 || string(b[:4]) != snapMagic {
 		return nil, fmt.Errorf("%w: missing header", ErrSnapshot)
 	}
+	m := newManager(cfg, retain)
+	r := &reader{b: b[4:]}
 	if v := r.u32("version"); v != snapVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrSnapshot, v, snapVersion)
 	}
