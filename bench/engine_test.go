@@ -36,10 +36,10 @@ var (
 	}}
 )
 
-// fresh returns an engine with s's warmup applied, its pools sized for twice
+// fresh returns an engine with s's warmup applied, its pools sized for four times
 // the warm book so the measured run is steady state.
 func (s *stream) fresh() *matching.Engine {
-	e := matching.New(matching.Config{Symbols: s.symbols, OrdersHint: 2 * len(s.warmup)})
+	e := matching.New(matching.Config{Symbols: s.symbols, OrdersHint: 4 * len(s.warmup)})
 	out := make([]matching.Event, 0, 64)
 	for i := range s.warmup {
 		out = e.Apply(&s.warmup[i], out[:0])

@@ -54,21 +54,22 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		books:    make([]book, n),
 		index:    make(map[OrderID]*order, hint),
-		emptyMax: max(hint/2, 1024),
+		emptyMax: max(hint, 4096),
 	}
-	// Levels: about one per two orders, plus the empty ones kept around.
+	// Levels: about one per two orders, plus as many empty ones kept around.
 	// The node free list gets room for trees that hold them all, plus a few
-	// nodes per book side for the small trees of many symbols.
-	levelsHint := hint/2 + e.emptyMax
-	nodeLevels := levelsHint + min(64*2*n, 1<<17)
-	e.nodes = btree.NewFreeListG[*level](nodeLevels/8 + 64)
+	// nodes per book side for the small trees of many symbols. A small hint
+	// gives a small engine, quick to build.
+	levelsHint := hint/2 + min(e.emptyMax, hint)
+	nodeLevels := levelsHint + min(64*2*n, hint, 1<<17)
+	e.nodes = btree.NewFreeListG[*level](nodeLevels/4 + 64)
 	prewarmNodes(e.nodes, nodeLevels)
 	perSide := min(levelsHint/max(2*n, 1), 1<<16)
 	for i := range e.books {
 		e.books[i] = newBook(SymbolID(i+1), e.nodes, perSide)
 	}
-	e.orders.grow(max(hint, 1024))
-	e.levels.grow(levelsHint)
+	e.orders.grow(max(hint, 64))
+	e.levels.grow(max(levelsHint, 64))
 	e.visit = e.fok.visit
 	return e
 }
@@ -78,10 +79,13 @@ func New(cfg Config) *Engine {
 // building such a tree and clearing it into the list, so that books growing
 // to that size do not allocate.
 func prewarmNodes(fl *btree.FreeListG[*level], levels int) {
+	// Inserting in a scrambled order (a multiplicative permutation, so
+	// deterministic) grows nodes the way real books do: item and child
+	// slices reach full size, which sequential inserts would not give.
 	tmp := make([]level, levels)
 	t := btree.NewWithFreeListG(btreeDegree, askLess, fl)
 	for i := range tmp {
-		tmp[i].price = int64(i)
+		tmp[i].price = int64((uint64(i) * 0x9e3779b97f4a7c15) >> 1)
 		t.ReplaceOrInsert(&tmp[i])
 	}
 	t.Clear(true)
