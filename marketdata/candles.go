@@ -52,16 +52,18 @@ type Candle struct {
 	Trades           int64
 }
 
-// series is a bounded ring of one interval's candles, oldest first.
+// series is a bounded ring of one interval's candles, oldest first, growing
+// up to max as candles come.
 type series struct {
 	widthNs int64
 	buf     []Candle
+	max     int
 	start   int // index of the oldest candle
 	n       int
 }
 
 func newSeries(width time.Duration, max int) series {
-	return series{widthNs: int64(width), buf: make([]Candle, max)}
+	return series{widthNs: int64(width), buf: make([]Candle, 0, min(max, 64)), max: max}
 }
 
 // bucket is the start of the interval holding t (floor, also for t < 0).
@@ -86,16 +88,18 @@ func (s *series) last() *Candle {
 // add folds a trade into its interval's candle and returns that candle. Time
 // that runs backwards (it should not: the sequencer stamps in order) folds into
 // the newest candle rather than rewriting history. The oldest candle is dropped
-// when the ring is full. Cost: O(1), no allocation.
+// when the ring is full. Cost: O(1); it allocates only while the ring grows.
 func (s *series) add(timeNs, price, qty int64) *Candle {
 	start := s.bucket(timeNs)
 	c := s.last()
 	if c == nil || start > c.StartNs {
-		if s.n == len(s.buf) {
+		switch {
+		case len(s.buf) < s.max:
+			s.buf = append(s.buf, Candle{})
+			s.n++
+		default:
 			s.start = (s.start + 1) % len(s.buf)
-			s.n--
 		}
-		s.n++
 		c = s.at(s.n - 1)
 		*c = Candle{StartNs: start, Open: price, High: price, Low: price}
 	}

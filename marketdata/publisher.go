@@ -30,8 +30,10 @@ type Config struct {
 	// up to a power of two (65536).
 	RingEvents int
 	// TradesMax is the length of each symbol's trade tape (1000).
-	TradesMax int
 	// CandlesMax is the number of candles kept per symbol and interval (1440).
+	// Both rings grow as data comes, so a replay can set them high to keep a
+	// whole session for WriteTradesCSV and WriteCandlesCSV.
+	TradesMax  int
 	CandlesMax int
 	// SubscriberQueueMax is each subscriber's buffer, in messages (256).
 	SubscriberQueueMax int
@@ -46,13 +48,12 @@ type Config struct {
 
 // symState is everything the publisher keeps for one symbol.
 type symState struct {
-	info     SymbolInfo
-	px, qty  scale
-	book     *book
-	tape     tape
-	candles  [intervalCount]series
-	stats    Stats
-	statsSeq uint64
+	info    SymbolInfo
+	px, qty scale
+	book    *book
+	tape    tape
+	candles [intervalCount]series
+	stats   Stats
 
 	// Since the last flush: trades printed, first trade time, queued for flush.
 	newTrades   []Trade

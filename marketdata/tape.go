@@ -15,24 +15,28 @@ type Trade struct {
 	MakerOrderID matching.OrderID
 }
 
-// tape is a bounded ring of the most recent trades, oldest first.
+// tape is a bounded ring of the most recent trades, oldest first. It grows
+// as trades come, up to max, so a generous max (for a replay) costs memory
+// only when used.
 type tape struct {
 	buf   []Trade
+	max   int
 	start int
 	n     int
 }
 
-func newTape(max int) tape { return tape{buf: make([]Trade, max)} }
+func newTape(max int) tape { return tape{buf: make([]Trade, 0, min(max, 256)), max: max} }
 
-// add appends a trade, dropping the oldest when full. O(1), no allocation.
+// add appends a trade, dropping the oldest when full. O(1); it allocates only
+// while the ring grows towards max.
 func (t *tape) add(tr Trade) {
-	if t.n == len(t.buf) {
-		t.buf[t.start] = tr
-		t.start = (t.start + 1) % len(t.buf)
+	if len(t.buf) < t.max {
+		t.buf = append(t.buf, tr)
+		t.n++
 		return
 	}
-	t.buf[(t.start+t.n)%len(t.buf)] = tr
-	t.n++
+	t.buf[t.start] = tr
+	t.start = (t.start + 1) % len(t.buf)
 }
 
 // appendRecent appends the newest limit trades (all when limit <= 0), oldest first.
