@@ -121,8 +121,9 @@ const (
 	StatusPendingNew      byte = 'A'
 )
 
-// RejectCode names the check or rule that refused a request. Text(code) gives
-// its fixed text; FIXCode gives the reason code for the report's reject field.
+// RejectCode names the check or rule that refused a request. RejectText(code)
+// (also code.String()) gives its fixed text; code.OrdRejReason() and
+// code.CxlRejReason() give the FIX reason codes (103 and 102).
 type RejectCode uint8
 
 // Report is one message for the gateway to send to a session. It is a

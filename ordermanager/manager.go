@@ -143,6 +143,8 @@ type Manager struct {
 	// rejExec numbers the reports that are not caused by engine events
 	// (rejects, status answers). It is outside the replayed state.
 	rejExec uint64
+
+	marks []bool // scratch, per account
 }
 
 // ordersHint is the number of order records allocated up front.

@@ -465,18 +465,22 @@ func (m *Manager) submitDisconnect(req *Request, cmds []Pending, reps []Report) 
 	if !ok {
 		return cmds, reps
 	}
-	for _, acctID := range firm.Accounts {
-		has := false
-		for i := 1; i < len(m.orders) && !has; i++ {
-			r := &m.orders[i]
-			has = r.id != 0 && r.session == req.Session && r.acct == acctID
+	if len(m.marks) < len(m.accts) {
+		m.marks = make([]bool, len(m.accts))
+	}
+	for i := range m.orders {
+		if r := &m.orders[i]; r.id != 0 && r.session == req.Session {
+			m.marks[r.acct-1] = true
 		}
-		if has {
+	}
+	for _, acctID := range firm.Accounts {
+		if m.marks[acctID-1] {
 			cmd := matching.Command{Kind: matching.CmdMassCancel, Account: acctID}
 			mt := meta{op: opMassCancel, session: req.Session}
 			cmds, _ = m.push(cmds, &cmd, &mt, req.RecvNs)
 		}
 	}
+	clear(m.marks)
 	return cmds, reps
 }
 
