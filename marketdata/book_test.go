@@ -173,3 +173,23 @@ func TestGapFlagsResync(t *testing.T) {
 		t.Fatalf("after reset bid %v ask %v", bid, ask)
 	}
 }
+
+// TestPublishAllocFree: the engine's side allocates nothing, with room in the
+// ring or without.
+func TestPublishAllocFree(t *testing.T) {
+	p := newTestPublisher(t, Config{RingEvents: 1024})
+	evs := make([]matching.Event, 8)
+	if a := testing.AllocsPerRun(1000, func() {
+		p.Publish(evs)
+		p.tail.Store(p.head.Load()) // an instant consumer
+	}); a != 0 {
+		t.Fatalf("Publish allocates %v times with room", a)
+	}
+	if a := testing.AllocsPerRun(1000, func() {
+		for i := 0; i < 200; i++ {
+			p.Publish(evs)
+		}
+	}); a != 0 {
+		t.Fatalf("Publish allocates %v times when full", a)
+	}
+}
