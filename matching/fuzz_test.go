@@ -48,6 +48,9 @@ func FuzzEngine(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := New(Config{Symbols: 3, OrdersHint: 4})
+		if k := len(data) % 4; k > 0 {
+			e.emptyMax = k * k // exercise evicting empty levels, too
+		}
 		ref := newRefModel(3)
 		var out []Event
 		for i := 0; i+fuzzCommandSize <= len(data) && i < 2000*fuzzCommandSize; i += fuzzCommandSize {
