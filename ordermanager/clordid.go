@@ -104,8 +104,8 @@ func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte) {
 }
 
 func (b *clBook) forget(r clRetired) {
-	if e, ok := b.m.get(r.key); ok && e.ref == r.ref {
-		b.m.del(r.key)
+	if _, i, ok := b.m.find(r.key); ok && b.m.slots[i].v.ref == r.ref {
+		b.m.removeAt(i)
 		b.gen++
 	}
 }

@@ -111,6 +111,11 @@ func (t *table[K, V]) take(k K) (V, bool) {
 		var zv V
 		return zv, false
 	}
+	return t.removeAt(i), true
+}
+
+// removeAt empties slot i (occupied) and returns its value.
+func (t *table[K, V]) removeAt(i uint64) V {
 	v := t.slots[i].v
 	for j := (i + 1) & t.mask; t.slots[j].h != 0; j = (j + 1) & t.mask {
 		home := t.slots[j].h & t.mask
@@ -123,7 +128,7 @@ func (t *table[K, V]) take(k K) (V, bool) {
 	}
 	t.slots[i] = slot[K, V]{}
 	t.n--
-	return v, true
+	return v
 }
 
 func (t *table[K, V]) grow() {
