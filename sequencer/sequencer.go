@@ -63,7 +63,7 @@ type Config struct {
 	SegmentBytesMax int64
 	// RingItems is the number of commands in flight between the producer and
 	// the consumer (submitted, being written, durable but not yet taken). A
-	// power of two; default 65536 (an Item is about 210 bytes: 14 MB). One
+	// power of two; default 65536 (an Item is 200 bytes: 13 MB). One
 	// fsync can cover at most this many commands, so with DurabilityBatch the
 	// stage's throughput is at most RingItems per fsync time. TrySubmit refuses
 	// when it is full.
@@ -141,7 +141,8 @@ type Sequencer struct {
 	drained                  atomic.Bool // closing, and every submitted item is durable
 	consumerAttached         atomic.Bool
 	consumerDone             atomic.Bool
-	stopped                  atomic.Bool // the writer goroutine has finished
+	stopped                  atomic.Bool   // the writer goroutine has finished
+	syncedSeq                atomic.Uint64 // last seq written and synced per the policy
 	done                     chan struct{}
 	err                      error // set before stopped
 
@@ -442,6 +443,7 @@ func (s *Sequencer) writeBatch(h uint64) error {
 			s.stats.fsyncNsMax.Store(ns)
 		}
 	}
+	s.syncedSeq.Store(seq - 1)
 	s.written += n
 	s.durable.Store(s.written)
 	s.consumerPark.wake()

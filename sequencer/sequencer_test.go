@@ -178,3 +178,60 @@ func TestSequencerSteadyStateAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsumerSeesOnlyDurable checks that the consumer never receives a
+// command before the fsync (write, with none) that covers it has returned, and
+// that what it receives is already readable from the journal files.
+func TestConsumerSeesOnlyDurable(t *testing.T) {
+	for _, d := range []Durability{DurabilityBatch, DurabilityAlways, DurabilityNone} {
+		t.Run(d.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, err := Open(Config{Dir: dir, Create: true, Durability: d, RingItems: 512})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := uint64(3000)
+			if d == DurabilityAlways {
+				n = 100
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				buf := make([]Item, 64)
+				checks, failed := 0, false
+				for {
+					items := s.Next(buf)
+					if len(items) == 0 {
+						return
+					}
+					if failed {
+						continue // keep draining so that Close returns
+					}
+					last := items[len(items)-1].Cmd.Seq
+					if synced := s.syncedSeq.Load(); synced < last {
+						t.Errorf("consumer got seq %d, synced only to %d", last, synced)
+						failed = true
+					}
+					if checks < 5 && !failed { // the files hold it already
+						checks++
+						if _, err := Replay(dir, ReplayOptions{UntilSeq: last}, func(*Record) error { return nil }); err != nil {
+							t.Errorf("seq %d handed on but not in the journal: %v", last, err)
+							failed = true
+						}
+					}
+				}
+			}()
+			var mb [MetaMax]byte
+			for seq := uint64(1); seq <= n; {
+				c := testCmd(seq)
+				if s.TrySubmit(&c, testMeta(seq, mb[:0])) {
+					seq++
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+		})
+	}
+}
