@@ -2,6 +2,7 @@ package sequencer
 
 import (
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -233,5 +234,32 @@ func TestConsumerSeesOnlyDurable(t *testing.T) {
 			}
 			<-done
 		})
+	}
+}
+
+// TestIdleDoesNotSpin checks that an idle stage (writer and consumer waiting)
+// parks instead of burning CPU.
+func TestIdleDoesNotSpin(t *testing.T) {
+	s, _, err := Open(Config{Dir: t.TempDir(), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := drain(s)
+	c := testCmd(1)
+	for !s.TrySubmit(&c, nil) {
+	}
+	time.Sleep(50 * time.Millisecond) // let both goroutines park
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	before := cpu()
+	time.Sleep(300 * time.Millisecond)
+	used := cpu() - before
+	s.Close()
+	<-done
+	if used > 60*time.Millisecond {
+		t.Fatalf("idle stage used %v of CPU in 300ms", used)
 	}
 }
