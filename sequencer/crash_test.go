@@ -1,3 +1,5 @@
+//go:build linux
+
 package sequencer
 
 import (
@@ -47,7 +49,7 @@ func crashChild(dir string) {
 			i++
 		}
 	}
-	time.Sleep(time.Hour) // wait to be killed
+	time.Sleep(time.Minute) // wait to be killed
 }
 
 // TestCrash kills a writing child with SIGKILL at random moments: after each
@@ -72,6 +74,7 @@ func TestCrash(t *testing.T) {
 	for i := 0; i < 20 && time.Now().Before(budget); i++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
