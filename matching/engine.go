@@ -233,7 +233,7 @@ func (e *Engine) applyNew(out []Event) []Event {
 		e.orders.put(o)
 		return out
 	}
-	out = e.match(b, opp, o, out)
+	out = e.match(opp, o, out)
 	switch {
 	case o.leaves == 0:
 	case c.Type == Market:
@@ -379,7 +379,7 @@ func (e *Engine) applyReplace(out []Event) []Event {
 	e.unrest(b, o)
 	o.price, o.qty, o.leaves = c.Price, c.Qty, leaves
 	out = e.orderEvent(out, EvReplaced, o, ReasonNone, o.qty, o.leaves)
-	out = e.match(b, opp, o, out)
+	out = e.match(opp, o, out)
 	if o.leaves == 0 {
 		delete(e.index, o.id)
 		e.orders.put(o)

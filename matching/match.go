@@ -8,7 +8,7 @@ package matching
 // returns, t.leaves is what t may still rest or must cancel (0 when it filled
 // or self-trade prevention cancelled it). Cost: O(log levels) per level
 // consumed plus O(1) per maker touched.
-func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
+func (e *Engine) match(opp *bookSide, t *order, out []Event) []Event {
 	for t.leaves > 0 {
 		l := e.best(opp)
 		if l == nil || !opp.crosses(l.price, t.price) {
@@ -17,9 +17,9 @@ func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 		for m := l.head; m != nil && t.leaves > 0; {
 			next := m.next
 			if t.stp != STPNone && t.isSelf(m) {
-				out = e.selfTrade(b, t, m, out)
+				out = e.selfTrade(t, m, out)
 			} else {
-				out = e.trade(b, t, m, out)
+				out = e.trade(t, m, out)
 			}
 			m = next
 		}
@@ -33,7 +33,7 @@ func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 // trade fills min(t.leaves, m.leaves) between taker t and maker m at m's
 // price. A filled maker leaves the book but its level stays for match to
 // recycle.
-func (e *Engine) trade(b *book, t, m *order, out []Event) []Event {
+func (e *Engine) trade(t, m *order, out []Event) []Event {
 	q := min(t.leaves, m.leaves)
 	t.filled += q
 	t.leaves -= q

@@ -5,7 +5,7 @@ package matching
 // EvCancelled (ReasonSelfTrade); an order reduced in place keeps its queue
 // position. A maker reduced to zero leaves the book (its level is recycled by
 // match); a taker reduced to zero ends matching (t.leaves == 0).
-func (e *Engine) selfTrade(b *book, t, m *order, out []Event) []Event {
+func (e *Engine) selfTrade(t, m *order, out []Event) []Event {
 	switch t.stp {
 	case STPCancelNewest:
 		out = e.orderEvent(out, EvCancelled, t, ReasonSelfTrade, t.leaves, 0)
