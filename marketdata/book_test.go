@@ -193,3 +193,15 @@ func TestPublishAllocFree(t *testing.T) {
 		t.Fatalf("Publish allocates %v times when full", a)
 	}
 }
+
+func TestSetHalted(t *testing.T) {
+	p := newTestPublisher(t, Config{})
+	p.SetHalted(2, true)
+	if !p.Stats(2).Halted || p.Stats(1).Halted {
+		t.Fatal("halt not recorded")
+	}
+	p.Apply(&matching.Event{Kind: matching.EvResumed, Symbol: 2})
+	if p.Stats(2).Halted {
+		t.Fatal("resume not applied")
+	}
+}

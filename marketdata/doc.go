@@ -11,4 +11,17 @@
 // behind is sent a fresh snapshot instead of the updates it missed.
 //
 // For replay the same state is driven synchronously with Publisher.Apply.
+//
+// Wiring, in exchange serve:
+//
+//	pub, err := marketdata.New(marketdata.Config{Symbols: infos})
+//	pub.Reset(eng.OutSeq(), openOrders) // after recovery, on the engine goroutine
+//	go pub.Run(ctx)
+//	// engine goroutine, after each Apply:  out = eng.Apply(&cmd, out[:0]); pub.Publish(out)
+//	// and when pub.NeedsResync(): pub.Reset(eng.OutSeq(), openOrders) there too
+//	http.Handle("/", pub.Handler())
+//	// gateway FromApp, MsgType V: return pub.OnMarketDataRequest(msg, sid)
+//	// gateway OnLogout:            pub.OnLogout(sid)
+//
+// and in exchange replay: Apply each event, then WriteCandlesCSV / WriteTradesCSV.
 package marketdata

@@ -384,3 +384,19 @@ func (p *Publisher) apply(ev *matching.Event) {
 		p.dirtySyms = append(p.dirtySyms, s)
 	}
 }
+
+// SetHalted records a symbol's trading state, for use after Reset (the open
+// orders do not say which symbols are halted; matching.Engine.Halted does).
+func (p *Publisher) SetHalted(sym matching.SymbolID, halted bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.sym(sym); s != nil && s.stats.Halted != halted {
+		s.stats.Halted = halted
+		s.haltChanged = true
+		if !s.queued {
+			s.queued = true
+			p.dirtySyms = append(p.dirtySyms, s)
+		}
+		p.flush()
+	}
+}
