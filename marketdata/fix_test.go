@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -433,4 +434,52 @@ func FuzzParseMDRequest(f *testing.F) {
 			t.Fatal("too many symbols accepted")
 		}
 	})
+}
+
+// TestFIXSlowSession stalls a session's sender until its queue overflows: the
+// session must then get a fresh W and end up with the right book.
+func TestFIXSlowSession(t *testing.T) {
+	var stall sync.RWMutex
+	fixBeforeSend = func() { stall.RLock(); stall.RUnlock() }
+	defer func() { fixBeforeSend = nil }()
+	p := newTestPublisher(t, Config{SubscriberQueueMax: 2})
+	s := newSession(21, 1)
+	for i := 0; i < 100; i++ {
+		for _, ev := range s.next() {
+			p.Apply(&ev)
+		}
+	}
+	r := newFIXRig(t, p)
+	r.request(t, "slow", enum.SubscriptionRequestType_SNAPSHOT_PLUS_UPDATES, 0,
+		[]enum.MDEntryType{enum.MDEntryType_BID, enum.MDEntryType_OFFER}, "AAPL")
+	b := fixBook{}
+	b.apply(t, mdEntries(r.expect(t, "W")))
+	stall.Lock()
+	for i := 0; i < 300; i++ {
+		for _, ev := range s.next() {
+			p.Apply(&ev)
+		}
+	}
+	stall.Unlock()
+	if p.resyncs.Load() == 0 {
+		t.Fatal("a stalled session was never marked as lagging")
+	}
+	snapshots := 0
+	for m := r.next(500 * time.Millisecond); m != nil; m = r.next(500 * time.Millisecond) {
+		switch fget(m, 35) {
+		case "W":
+			snapshots++
+			b = fixBook{}
+		case "X":
+		default:
+			t.Fatalf("unexpected %v", m)
+		}
+		b.apply(t, mdEntries(m))
+	}
+	if snapshots == 0 {
+		t.Fatal("no fresh W after lagging")
+	}
+	if d := b.equal(p, 1, 0); d != "" {
+		t.Fatalf("after resync: %s", d)
+	}
 }

@@ -128,7 +128,11 @@
   }
 
   function connect() {
-    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    // Relative to the page, so the handler may be mounted under a prefix.
+    const u = new URL('ws', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.search = '';
+    const ws = new WebSocket(u);
     state.ws = ws;
     ws.onopen = () => {
       state.retryMs = 500;
