@@ -32,6 +32,31 @@ type Publisher interface {
 	Publish(evs []matching.Event)
 }
 
+// Resyncer is a Publisher that can drop events when it falls behind; it is then
+// Reset from the engine's books on the engine goroutine.
+type Resyncer interface {
+	NeedsResync() bool
+	Reset(outSeq uint64, orders []matching.OrderInfo)
+}
+
+// appendOrders appends every resting order of eng, book by book, bids then
+// asks, in priority order.
+func appendOrders(eng *matching.Engine, out []matching.OrderInfo) []matching.OrderInfo {
+	for s := 1; s <= eng.Symbols(); s++ {
+		for _, side := range []matching.Side{matching.Buy, matching.Sell} {
+			eng.Orders(matching.SymbolID(s), side, func(o matching.OrderInfo) bool {
+				out = append(out, o)
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// Orders returns every resting order of the state's engine (for seeding market
+// data at start-up).
+func (s *State) Orders() []matching.OrderInfo { return appendOrders(s.Engine, nil) }
+
 // Options configures Open.
 type Options struct {
 	Config *config.Config
@@ -86,7 +111,7 @@ type Exchange struct {
 	// Counters for metrics, readable from any goroutine.
 	stats struct {
 		requests, busy, commands, processed, events, reports, snapshots atomic.Uint64
-		snapshotErrs                                                    atomic.Uint64
+		snapshotErrs, mdResyncs                                         atomic.Uint64
 		omNs, engineNs                                                  atomic.Uint64
 	}
 
@@ -409,6 +434,7 @@ func (x *Exchange) engineLoop() {
 	h := &x.state.Hasher
 	items := make([]sequencer.Item, 0, 1024)
 	var sinceCheckpoint uint64
+	var resync []matching.OrderInfo
 	lastCheckpoint := time.Now()
 	for {
 		items = x.seq.Next(items[:0])
@@ -442,6 +468,14 @@ func (x *Exchange) engineLoop() {
 		x.stats.events.Add(uint64(len(b.evs)))
 		if x.opts.Publisher != nil && len(b.evs) > 0 {
 			x.opts.Publisher.Publish(b.evs)
+			if rs, ok := x.opts.Publisher.(Resyncer); ok && rs.NeedsResync() {
+				// Market data fell behind and dropped events: hand it the
+				// books as they stand. Rare, and cheaper than ever making the
+				// engine wait for a consumer.
+				resync = appendOrders(eng, resync[:0])
+				rs.Reset(eng.OutSeq(), resync)
+				x.stats.mdResyncs.Add(1)
+			}
 		}
 		x.stats.engineNs.Add(uint64(time.Since(t0)))
 		x.evCh <- b
@@ -476,6 +510,9 @@ type Stats struct {
 	// Processed counts commands whose engine events the order manager has
 	// taken; Commands-Processed are in flight.
 	Processed uint64
+	// MarketDataResyncs counts times market data fell behind and was reset
+	// from the books.
+	MarketDataResyncs uint64
 	// OrderManagerNs and EngineNs are the total time spent in each stage.
 	OrderManagerNs, EngineNs uint64
 	Sequencer                sequencer.Stats
@@ -484,17 +521,18 @@ type Stats struct {
 // Stats reads the counters; safe from any goroutine.
 func (x *Exchange) Stats() Stats {
 	return Stats{
-		Requests:       x.stats.requests.Load(),
-		Busy:           x.stats.busy.Load(),
-		Commands:       x.stats.commands.Load(),
-		Processed:      x.stats.processed.Load(),
-		Events:         x.stats.events.Load(),
-		Reports:        x.stats.reports.Load(),
-		Snapshots:      x.stats.snapshots.Load(),
-		SnapshotErrors: x.stats.snapshotErrs.Load(),
-		OrderManagerNs: x.stats.omNs.Load(),
-		EngineNs:       x.stats.engineNs.Load(),
-		Sequencer:      x.seq.Stats(),
+		Requests:          x.stats.requests.Load(),
+		Busy:              x.stats.busy.Load(),
+		Commands:          x.stats.commands.Load(),
+		Processed:         x.stats.processed.Load(),
+		MarketDataResyncs: x.stats.mdResyncs.Load(),
+		Events:            x.stats.events.Load(),
+		Reports:           x.stats.reports.Load(),
+		Snapshots:         x.stats.snapshots.Load(),
+		SnapshotErrors:    x.stats.snapshotErrs.Load(),
+		OrderManagerNs:    x.stats.omNs.Load(),
+		EngineNs:          x.stats.engineNs.Load(),
+		Sequencer:         x.seq.Stats(),
 	}
 }
 

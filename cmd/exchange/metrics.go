@@ -30,6 +30,8 @@ func (v *venue) metricsHandler() http.Handler {
 		counter("exchange_snapshot_errors_total", "Snapshots that failed to write.", float64(st.SnapshotErrors))
 		counter("exchange_stage_ordermanager_seconds_total", "Time the order manager spent on requests.", float64(st.OrderManagerNs)/1e9)
 		counter("exchange_stage_engine_seconds_total", "Time the engine goroutine spent matching and hashing.", float64(st.EngineNs)/1e9)
+		counter("exchange_marketdata_resyncs_total", "Times market data fell behind the engine and was reset from the books.", float64(st.MarketDataResyncs))
+		gauge("exchange_inflight_commands", "Commands accepted by the order manager and not yet back from the engine.", float64(st.Commands-st.Processed))
 		gauge("exchange_inbound_queue_depth", "Requests waiting for the order manager.", float64(v.x.QueueDepth()))
 		sq := st.Sequencer
 		counter("exchange_journal_records_total", "Command records journaled.", float64(sq.Records))

@@ -14,7 +14,6 @@ import (
 	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
-	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
 )
@@ -75,16 +74,8 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}
 	v.x = x
 	// Market data starts from the recovered books.
-	var orders []matching.OrderInfo
 	eng := x.State().Engine
-	for s := 1; s <= eng.Symbols(); s++ {
-		for _, side := range []matching.Side{matching.Buy, matching.Sell} {
-			eng.Orders(matching.SymbolID(s), side, func(o matching.OrderInfo) bool {
-				orders = append(orders, o)
-				return true
-			})
-		}
-	}
+	orders := x.State().Orders()
 	md.Reset(eng.OutSeq(), orders)
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
