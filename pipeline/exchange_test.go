@@ -316,3 +316,47 @@ func TestOpenRefusesBadDataDir(t *testing.T) {
 		t.Fatal("Open accepted a file as data folder")
 	}
 }
+
+// fakeMD drops everything and asks for a resync after the first batch.
+type fakeMD struct {
+	mu     sync.Mutex
+	need   bool
+	resets int
+	seq    uint64
+	orders []matching.OrderInfo
+}
+
+func (f *fakeMD) Publish(evs []matching.Event) { f.mu.Lock(); f.need = f.resets == 0; f.mu.Unlock() }
+func (f *fakeMD) NeedsResync() bool            { f.mu.Lock(); defer f.mu.Unlock(); return f.need }
+func (f *fakeMD) Reset(seq uint64, orders []matching.OrderInfo) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resets++
+	f.need = false
+	f.seq = seq
+	f.orders = append(f.orders[:0], orders...)
+}
+
+func TestMarketDataResyncFromBooks(t *testing.T) {
+	cfg := config.Default()
+	md := &fakeMD{}
+	col := newCollector()
+	x, _, err := Open(Options{Config: cfg, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(), Reports: col.add, Publisher: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newOrder(cfg, "ALPHA", clID(t, "r1"), 2, matching.Sell, 42100, 5)
+	x.Submit(&r)
+	col.waitFor(t, "the ack", func(reps []ordermanager.Report) bool { return len(reps) > 0 })
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	md.mu.Lock()
+	defer md.mu.Unlock()
+	if md.resets != 1 || len(md.orders) != 1 || md.orders[0].Symbol != 2 || md.orders[0].Leaves != 5 || md.seq != x.State().Engine.OutSeq() {
+		t.Fatalf("resets %d, orders %+v, seq %d (engine %d)", md.resets, md.orders, md.seq, x.State().Engine.OutSeq())
+	}
+	if x.Stats().MarketDataResyncs != 1 {
+		t.Fatalf("resync not counted: %+v", x.Stats())
+	}
+}
