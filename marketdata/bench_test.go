@@ -208,6 +208,9 @@ func benchFanout(b *testing.B, clients, eventsPerSec int) {
 				if bytes.Contains(data, []byte(`"snapshot":true`)) {
 					continue
 				}
+				if data[0] == '[' { // several updates in one frame
+					received.Add(int64(bytes.Count(data, []byte(`{"type":`)) - 1))
+				}
 				// The first trade of a message is its oldest: its delay is the
 				// message's worst.
 				if i := bytes.Index(data, key); i >= 0 {

@@ -26,6 +26,7 @@ const (
 	wsReadMax      = 4096
 	wsSymbolsMax   = 256
 	wsWriteTimeout = 10 * time.Second
+	wsBatchBytes   = 64 << 10 // updates coalesced into one frame, at most
 )
 
 // parseWSRequest validates a client message; the error names the field.
@@ -115,7 +116,8 @@ var wsBeforeWrite func()
 // requests and this goroutine writing snapshots and updates. The client gets
 // a snapshot of each subscription first (messages with "snapshot":true), then
 // updates; when it falls behind its queue is dropped and it gets snapshots
-// again.
+// again. Each frame holds one JSON message, or a JSON array of several
+// updates that were waiting together.
 func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
@@ -184,7 +186,28 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		case u := <-sub.q:
-			if !write(u.JSON()) {
+			// Whatever else is already queued goes in the same frame, as a
+			// JSON array: one write instead of several when the client lags
+			// a little.
+			first := u.JSON()
+			buf = append(buf[:0], '[')
+			buf = append(buf, first...)
+			n := 1
+		more:
+			for len(buf) < wsBatchBytes {
+				select {
+				case u := <-sub.q:
+					buf = append(append(buf, ','), u.JSON()...)
+					n++
+				default:
+					break more
+				}
+			}
+			msg := first
+			if n > 1 {
+				msg = append(buf, ']')
+			}
+			if !write(msg) {
 				return
 			}
 		}

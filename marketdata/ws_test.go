@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,9 +127,10 @@ func (b *wsBook) equalBook(p *Publisher, sym matching.SymbolID) string {
 // wsClient reads messages on its own goroutine: coder/websocket closes the
 // connection when a Read's context ends, so reads cannot time out one by one.
 type wsClient struct {
-	c    *websocket.Conn
-	msgs chan *wsMsg
-	errs chan error
+	c      *websocket.Conn
+	msgs   chan *wsMsg
+	errs   chan error
+	arrays atomic.Int64 // frames holding several messages
 }
 
 func dialWS(t *testing.T, ctx context.Context, srv *httptest.Server) *wsClient {
@@ -146,12 +148,22 @@ func dialWS(t *testing.T, ctx context.Context, srv *httptest.Server) *wsClient {
 				wc.errs <- err
 				return
 			}
-			var m wsMsg
-			if err := json.Unmarshal(data, &m); err != nil {
+			var ms []*wsMsg
+			if len(data) > 0 && data[0] == '[' {
+				wc.arrays.Add(1)
+				err = json.Unmarshal(data, &ms)
+			} else {
+				var m wsMsg
+				err = json.Unmarshal(data, &m)
+				ms = append(ms, &m)
+			}
+			if err != nil {
 				wc.errs <- err
 				return
 			}
-			wc.msgs <- &m
+			for _, m := range ms {
+				wc.msgs <- m
+			}
 		}
 	}()
 	return wc
@@ -321,5 +333,40 @@ func TestCounters(t *testing.T) {
 	p.Publish(make([]matching.Event, 2))
 	if c := p.Counters(); c.EventsPublished != 1 || c.EventsOverflowed != 2 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+// TestWebSocketCoalescing: updates queued while the writer is busy go out
+// together in one frame, as a JSON array, in order.
+func TestWebSocketCoalescing(t *testing.T) {
+	var stall sync.RWMutex
+	wsBeforeWrite = func() { stall.RLock(); stall.RUnlock() }
+	defer func() { wsBeforeWrite = nil }()
+	p := newTestPublisher(t, Config{})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, srv)
+	defer c.c.CloseNow()
+	c.send(ctx, t, `{"op":"subscribe","channels":["book"],"symbols":["AAPL"]}`)
+	if m, err := c.read(5 * time.Second); err != nil || !m.Snapshot {
+		t.Fatalf("want snapshot, got %+v %v", m, err)
+	}
+	stall.Lock()
+	for i := 1; i <= 5; i++ {
+		p.Apply(&matching.Event{Kind: matching.EvAdded, OutSeq: uint64(i), Symbol: 1, Side: matching.Buy,
+			OrderID: matching.OrderID(i), Price: int64(100 + i), Leaves: 1})
+		time.Sleep(20 * time.Millisecond) // the writer picks up the first and stalls
+	}
+	stall.Unlock()
+	for i := 1; i <= 5; i++ {
+		m, err := c.read(5 * time.Second)
+		if err != nil || m.Seq != uint64(i) || len(m.Bids) != 1 {
+			t.Fatalf("update %d: %+v %v", i, m, err)
+		}
+	}
+	if c.arrays.Load() == 0 {
+		t.Fatal("queued updates were not coalesced")
 	}
 }

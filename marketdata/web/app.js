@@ -141,13 +141,15 @@
       subscribe('subscribe', state.symbol);
     };
     ws.onmessage = (ev) => {
-      const m = JSON.parse(ev.data);
-      window.__md.messages++;
-      if (m.type === 'error') { console.warn('market data:', m.param, m.error); return; }
-      if (m.symbol !== state.symbol) return;
-      if (m.type === 'book') onBook(m);
-      else if (m.type === 'trades') onTrades(m);
-      else if (m.type === 'candles') onCandles(m);
+      const data = JSON.parse(ev.data); // one message, or an array of them
+      for (const m of Array.isArray(data) ? data : [data]) {
+        window.__md.messages++;
+        if (m.type === 'error') { console.warn('market data:', m.param, m.error); continue; }
+        if (m.symbol !== state.symbol) continue;
+        if (m.type === 'book') onBook(m);
+        else if (m.type === 'trades') onTrades(m);
+        else if (m.type === 'candles') onCandles(m);
+      }
     };
     ws.onclose = () => {
       $('conn').textContent = 'reconnecting'; $('conn').className = 'conn down';
