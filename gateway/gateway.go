@@ -53,6 +53,7 @@ type Gateway struct {
 
 	settings *quickfix.Settings
 	acceptor *quickfix.Acceptor
+	stores   *storeFactory
 	guard    *guard
 
 	// sessions is indexed by config.SessionID-1; bySID maps each configured
@@ -146,7 +147,8 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.settings = settings
 	lf := logFactory{log: g.log}
-	g.acceptor, err = quickfix.NewAcceptor(g, newStoreFactory(settings, keys), settings, lf)
+	g.stores = newStoreFactory(settings, keys)
+	g.acceptor, err = quickfix.NewAcceptor(g, g.stores, settings, lf)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -189,8 +191,10 @@ func (g *Gateway) Stop() {
 			// Logouts still reach the brokers through the guard), then the
 			// guard's last connections are closed.
 			_ = g.guard.listener.Close()
+			g.stores.waitRunning(5 * time.Second)
 			g.acceptor.Stop()
 			g.guard.close()
+			g.stores.closeAll()
 		} else {
 			// The acceptor registered its sessions in QuickFIX/Go's global
 			// registry at New; release them so a new gateway may be built.

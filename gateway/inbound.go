@@ -48,9 +48,10 @@ func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sess
 		g.refuse(msg, sid, mt, rej)
 		return nil
 	}
-	req.RecvNs = msg.ReceiveTime.UnixNano()
 	if msg.ReceiveTime.IsZero() {
 		req.RecvNs = time.Now().UnixNano()
+	} else {
+		req.RecvNs = msg.ReceiveTime.UnixNano()
 	}
 	if !g.submit.Submit(&req) {
 		g.refuse(msg, sid, mt, &rejection{why: rBusy, text: "exchange busy: order queue full, try again"})

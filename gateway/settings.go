@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/quickfix/store/file"
@@ -196,9 +198,18 @@ func parseSettingsFile(r io.Reader) ([]settingsSection, error) {
 // folder, so sequence numbers and sent messages survive a restart, and gives
 // the throwaway dynamic sessions of refused logons a memory store, so an
 // unknown CompID never creates files.
+//
+// It also tells when each configured session's goroutine has started: the
+// goroutine's first act on its store (CreationTime, in its first session-time
+// check) comes after it has reset its stop latch, and QuickFIX/Go v0.9.7
+// crashes ("unlock of unlocked mutex", quickfixgo/quickfix#681) when
+// Acceptor.Stop runs before that. Stop waits for the signal first.
 type storeFactory struct {
 	file  quickfix.MessageStoreFactory
 	known map[quickfix.SessionID]sessionKey
+
+	mu     sync.Mutex
+	stores []*signalStore
 }
 
 func newStoreFactory(s *quickfix.Settings, known map[quickfix.SessionID]sessionKey) *storeFactory {
@@ -206,8 +217,53 @@ func newStoreFactory(s *quickfix.Settings, known map[quickfix.SessionID]sessionK
 }
 
 func (f *storeFactory) Create(sid quickfix.SessionID) (quickfix.MessageStore, error) {
-	if _, ok := f.known[sid]; ok {
-		return f.file.Create(sid)
+	if _, ok := f.known[sid]; !ok {
+		return quickfix.NewMemoryStoreFactory().Create(sid)
 	}
-	return quickfix.NewMemoryStoreFactory().Create(sid)
+	st, err := f.file.Create(sid)
+	if err != nil {
+		return nil, err
+	}
+	ss := &signalStore{MessageStore: st, running: make(chan struct{})}
+	f.mu.Lock()
+	f.stores = append(f.stores, ss)
+	f.mu.Unlock()
+	return ss, nil
+}
+
+// waitRunning waits until every configured session's goroutine has started,
+// or until timeout.
+func (f *storeFactory) waitRunning(timeout time.Duration) {
+	f.mu.Lock()
+	stores := f.stores
+	f.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for _, s := range stores {
+		select {
+		case <-s.running:
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// closeAll closes the file stores once the acceptor has stopped.
+func (f *storeFactory) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.stores {
+		_ = s.Close()
+	}
+}
+
+type signalStore struct {
+	quickfix.MessageStore
+	once    sync.Once
+	running chan struct{}
+}
+
+func (s *signalStore) CreationTime() time.Time {
+	s.once.Do(func() { close(s.running) })
+	return s.MessageStore.CreationTime()
 }
