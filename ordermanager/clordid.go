@@ -1,6 +1,9 @@
 package ordermanager
 
 import (
+	"errors"
+	"math/rand/v2"
+
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -18,8 +21,21 @@ type clEntry struct {
 	status byte   // final OrdStatus once the order closed (0 while open)
 }
 
+// clEnt is one registered ClOrdID in the book's slab: 64 bytes, one cache
+// line.
+type clEnt struct {
+	session config.SessionID
+	id      ClOrdID
+	status  byte
+	live    bool
+	order   matching.OrderID
+	ref     uint64
+}
+
+// clRetired is a retired registration in the ring: its slab entry and
+// registration number.
 type clRetired struct {
-	key clKey
+	ent uint32
 	ref uint64
 }
 
@@ -28,53 +44,154 @@ type clRetired struct {
 // command order) and retired by an engine event (in event order), so both
 // orders, and therefore the whole book, are the same live and in replay.
 // Retired IDs stay for the last `retain` retirements in a ring; the oldest is
-// forgotten (deleted only if it was not registered again since).
+// forgotten (only if it was not registered again since).
+//
+// Layout, for a small working set: an open-addressing index of 8-byte slots
+// (32 bits of hash, 32 bits of slab index; linear probing, backward-shift
+// deletion, no tombstones) over a slab of 64-byte entries. A probe reads the
+// index only; the entry is read on a hash match.
 type clBook struct {
-	m       table[clKey, clEntry]
+	slots []uint64
+	mask  uint64
+	n     int
+	seed  uint64
+	ents  []clEnt // index 0 is never used
+	free  []uint32
+
 	ring    []clRetired
-	head    int // oldest entry when full
-	n       int
+	head    int // oldest entry
+	rn      int
 	nextRef uint64
+
 	// miss is the last lookup that found nothing, with the slot the key
 	// would take; register uses it while gen is unchanged, saving a probe.
 	miss    clKey
-	missH   uint64
+	missH   uint32
 	missI   uint64
 	missGen uint64
-	gen     uint64 // counts changes to m
+	gen     uint64 // counts changes to the index
 }
 
 func (b *clBook) init(retain, hint int) {
-	b.m = newTable[clKey, clEntry](retain + hint)
+	size := 16
+	for size < 2*(retain+hint) {
+		size *= 2
+	}
+	b.slots = make([]uint64, size)
+	b.mask = uint64(size - 1)
+	b.seed = rand.Uint64()
+	b.ents = make([]clEnt, 1, retain+hint+1)
 	b.ring = make([]clRetired, retain)
 	b.nextRef = 1
 }
 
+func (b *clBook) hash32(k *clKey) uint32 { return uint32(k.hash(b.seed) >> 32) }
+
+// find returns k's hash, its slot (or the empty slot it would take) and
+// whether it is there.
+func (b *clBook) find(k *clKey) (uint32, uint64, bool) {
+	h := b.hash32(k)
+	for i := uint64(h) & b.mask; ; i = (i + 1) & b.mask {
+		s := b.slots[i]
+		if s == 0 {
+			return h, i, false
+		}
+		if uint32(s>>32) == h {
+			if e := &b.ents[uint32(s)]; e.session == k.session && e.id == k.id {
+				return h, i, true
+			}
+		}
+	}
+}
+
+func (b *clBook) len() int { return b.n }
+
 func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
 	k := clKey{s, id}
-	h, i, ok := b.m.find(k)
+	h, i, ok := b.find(&k)
 	if ok {
-		return b.m.slots[i].v, true
+		e := &b.ents[uint32(b.slots[i])]
+		return clEntry{order: e.order, ref: e.ref, status: e.status}, true
 	}
 	b.miss, b.missH, b.missI, b.missGen = k, h, i, b.gen
 	return clEntry{}, false
 }
 
 // register records id of session s as naming order and returns its
-// registration number. O(1); no allocation below the map's capacity.
+// registration number. O(1); no allocation below the high-water mark.
 func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID) uint64 {
 	ref := b.nextRef
 	b.nextRef++
 	if id.IsZero() {
 		return ref
 	}
-	k := clKey{s, id}
-	e := clEntry{order: order, ref: ref}
-	if b.missGen != b.gen || b.miss != k || !b.m.insertAt(b.missH, b.missI, k, e) {
-		b.m.put(k, e)
+	b.put(clKey{s, id}, clEntry{order: order, ref: ref})
+	return ref
+}
+
+// put inserts k, or overwrites its entry (replay of a journal that reuses a
+// ClOrdID still remembered).
+func (b *clBook) put(k clKey, e clEntry) {
+	var h uint32
+	var i uint64
+	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && 2*(b.n+1) <= len(b.slots) {
+		h, i = b.missH, b.missI
+	} else {
+		var ok bool
+		h, i, ok = b.find(&k)
+		if ok {
+			x := &b.ents[uint32(b.slots[i])]
+			x.order, x.ref, x.status = e.order, e.ref, e.status
+			return
+		}
+		if 2*(b.n+1) > len(b.slots) {
+			b.grow()
+			h, i, _ = b.find(&k)
+		}
+	}
+	var idx uint32
+	if n := len(b.free); n > 0 {
+		idx = b.free[n-1]
+		b.free = b.free[:n-1]
+	} else {
+		b.ents = append(b.ents, clEnt{})
+		idx = uint32(len(b.ents) - 1)
+	}
+	b.ents[idx] = clEnt{session: k.session, id: k.id, status: e.status, live: true, order: e.order, ref: e.ref}
+	b.slots[i] = uint64(h)<<32 | uint64(idx)
+	b.n++
+	b.gen++
+}
+
+func (b *clBook) grow() {
+	old := b.slots
+	b.slots = make([]uint64, 2*len(old))
+	b.mask = uint64(len(b.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := (s >> 32) & b.mask
+		for b.slots[i] != 0 {
+			i = (i + 1) & b.mask
+		}
+		b.slots[i] = s
 	}
 	b.gen++
-	return ref
+}
+
+// removeSlot empties slot i, shifting later entries of its probe run back.
+func (b *clBook) removeSlot(i uint64) {
+	for j := (i + 1) & b.mask; b.slots[j] != 0; j = (j + 1) & b.mask {
+		home := (b.slots[j] >> 32) & b.mask
+		if (j-home)&b.mask >= (j-i)&b.mask {
+			b.slots[i] = b.slots[j]
+			i = j
+		}
+	}
+	b.slots[i] = 0
+	b.n--
+	b.gen++
 }
 
 // retire marks registration ref of id finished with final status st (0 to
@@ -84,35 +201,89 @@ func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte) {
 		return
 	}
 	k := clKey{s, id}
-	if st != 0 {
-		if e, ok := b.m.get(k); ok && e.ref == ref {
-			e.status = st
-		}
-	}
-	if len(b.ring) == 0 {
-		b.forget(clRetired{k, ref})
+	_, i, ok := b.find(&k)
+	if !ok {
 		return
 	}
-	if b.n < len(b.ring) {
-		b.ring[(b.head+b.n)%len(b.ring)] = clRetired{k, ref}
-		b.n++
+	idx := uint32(b.slots[i])
+	e := &b.ents[idx]
+	if e.ref != ref {
+		return
+	}
+	if st != 0 {
+		e.status = st
+	}
+	b.pushRetired(clRetired{idx, ref})
+}
+
+func (b *clBook) pushRetired(r clRetired) {
+	if len(b.ring) == 0 {
+		b.forget(r)
+		return
+	}
+	if b.rn < len(b.ring) {
+		b.ring[(b.head+b.rn)%len(b.ring)] = r
+		b.rn++
 		return
 	}
 	b.forget(b.ring[b.head])
-	b.ring[b.head] = clRetired{k, ref}
+	b.ring[b.head] = r
 	b.head = (b.head + 1) % len(b.ring)
 }
 
+// forget drops a retired registration unless its ClOrdID was registered
+// again since.
 func (b *clBook) forget(r clRetired) {
-	if _, i, ok := b.m.find(r.key); ok && b.m.slots[i].v.ref == r.ref {
-		b.m.removeAt(i)
-		b.gen++
+	if r.ent == 0 || int(r.ent) >= len(b.ents) {
+		return
+	}
+	e := &b.ents[r.ent]
+	if !e.live || e.ref != r.ref {
+		return
+	}
+	k := clKey{e.session, e.id}
+	_, i, ok := b.find(&k)
+	if !ok || uint32(b.slots[i]) != r.ent {
+		return
+	}
+	b.removeSlot(i)
+	*e = clEnt{}
+	b.free = append(b.free, r.ent)
+}
+
+// entries calls fn for every registered ClOrdID, in slab order.
+func (b *clBook) entries(fn func(k clKey, e clEntry)) {
+	for i := 1; i < len(b.ents); i++ {
+		if e := &b.ents[i]; e.live {
+			fn(clKey{e.session, e.id}, clEntry{order: e.order, ref: e.ref, status: e.status})
+		}
 	}
 }
 
-// each calls fn for the retired entries, oldest first.
-func (b *clBook) each(fn func(r *clRetired)) {
-	for i := 0; i < b.n; i++ {
-		fn(&b.ring[(b.head+i)%len(b.ring)])
+// retired calls fn for the retired registrations, oldest first.
+func (b *clBook) retired(fn func(k clKey, ref uint64)) {
+	for i := 0; i < b.rn; i++ {
+		r := b.ring[(b.head+i)%len(b.ring)]
+		var k clKey
+		if r.ent != 0 && int(r.ent) < len(b.ents) {
+			k = clKey{b.ents[r.ent].session, b.ents[r.ent].id}
+		}
+		fn(k, r.ref)
 	}
+}
+
+var errClRestore = errors.New("ClOrdID book")
+
+// restoreRetired appends a retired registration read from a snapshot.
+func (b *clBook) restoreRetired(k clKey, ref uint64) error {
+	if b.rn >= len(b.ring) {
+		return errClRestore
+	}
+	r := clRetired{ref: ref}
+	if _, i, ok := b.find(&k); ok {
+		r.ent = uint32(b.slots[i])
+	}
+	b.ring[(b.head+b.rn)%len(b.ring)] = r
+	b.rn++
+	return nil
 }

@@ -143,8 +143,8 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		k clKey
 		e clEntry
 	}
-	cls := make([]kv, 0, m.cl.m.len())
-	m.cl.m.each(func(k clKey, e *clEntry) { cls = append(cls, kv{k, *e}) })
+	cls := make([]kv, 0, m.cl.len())
+	m.cl.entries(func(k clKey, e clEntry) { cls = append(cls, kv{k, e}) })
 	slices.SortFunc(cls, func(x, y kv) int {
 		switch {
 		case x.e.ref < y.e.ref:
@@ -163,11 +163,11 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		b = le.AppendUint64(b, c.e.ref)
 		b = append(b, c.e.status)
 	}
-	b = le.AppendUint32(b, uint32(m.cl.n))
-	m.cl.each(func(r *clRetired) {
-		b = le.AppendUint32(b, uint32(r.key.session))
-		b = appendCl(b, &r.key.id)
-		b = le.AppendUint64(b, r.ref)
+	b = le.AppendUint32(b, uint32(m.cl.rn))
+	m.cl.retired(func(k clKey, ref uint64) {
+		b = le.AppendUint32(b, uint32(k.session))
+		b = appendCl(b, &k.id)
+		b = le.AppendUint64(b, ref)
 	})
 	return b
 }
@@ -372,24 +372,25 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 		if r.err != nil {
 			break
 		}
-		if m.cl.m.has(k) || k.id.IsZero() || e.ref >= m.cl.nextRef {
+		if _, dup := m.cl.lookup(k.session, k.id); dup || k.id.IsZero() || e.ref >= m.cl.nextRef {
 			r.fail("ClOrdID duplicate, empty or beyond next ref")
 			break
 		}
-		m.cl.m.put(k, e)
-		m.cl.gen++
+		m.cl.put(k, e)
 	}
 	n = r.count(13, "retired ClOrdIDs")
 	if n > len(m.cl.ring) {
 		r.fail("more retired ClOrdIDs than kept")
 		n = 0
 	}
-	for i := range n {
+	for range n {
 		k := clKey{session: config.SessionID(r.u32("retired session"))}
 		k.id = r.cl("retired ClOrdID")
-		m.cl.ring[i] = clRetired{k, r.u64("retired ref")}
+		ref := r.u64("retired ref")
+		if r.err == nil && m.cl.restoreRetired(k, ref) != nil {
+			r.fail("retired ClOrdIDs")
+		}
 	}
-	m.cl.n = n
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
 	}
