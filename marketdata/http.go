@@ -31,12 +31,23 @@ func (p *Publisher) Handler() http.Handler {
 	mux.HandleFunc("GET /api/trades/{symbol}", p.serveTrades)
 	mux.HandleFunc("GET /api/candles/{symbol}", p.serveCandles)
 	mux.HandleFunc("GET /api/stats/{symbol}", p.serveStats)
-	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, http.StatusMethodNotAllowed, "method", "only GET is served")
+			return
+		}
 		writeError(w, http.StatusNotFound, "path", "no such API endpoint: "+r.URL.Path)
 	})
 	mux.HandleFunc("GET /ws", p.serveWS)
 	web, _ := fs.Sub(webFiles, "web")
-	mux.Handle("GET /", http.FileServerFS(web))
+	files := http.FileServerFS(web)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, http.StatusMethodNotAllowed, "method", "only GET is served")
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	return mux
 }
 

@@ -90,6 +90,13 @@ func TestHTTPAPI(t *testing.T) {
 			t.Errorf("GET %s: invalid JSON %s", c.target, body)
 		}
 	}
+	for _, target := range []string{"/api/book/AAPL", "/api/symbols", "/"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", target, nil))
+		if rec.Code != 405 || !strings.Contains(rec.Body.String(), `"param":"method"`) {
+			t.Errorf("POST %s: %d %s", target, rec.Code, rec.Body.String())
+		}
+	}
 	if status, body := get(t, h, "/"); status != 200 || !strings.Contains(body, "<html") {
 		t.Errorf("GET /: %d %.100s", status, body)
 	}
