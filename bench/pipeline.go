@@ -29,9 +29,11 @@ type PipelineOptions struct {
 	Orders     int    // measured requests (after a warmup that builds the book)
 	// Rate offers requests open-loop at this many per second, latency taken
 	// from each request's scheduled time (coordinated omission corrected);
-	// 0 submits as fast as the queue takes them.
+	// 0 submits as fast as the window allows.
 	Rate float64
-	Seed int64
+	// Window bounds the requests in flight (default 4096).
+	Window int
+	Seed   int64
 }
 
 // PipelineResult is what a run measured.
@@ -149,15 +151,31 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		return nil, err
 	}
 	nWarm := len(warm)
+	// A cancel or replace must not reach the order manager while an earlier
+	// one of the same order is still pending (it would be refused with
+	// CxlRejReason 3, as a real venue does), so the submitter waits for the
+	// earlier one's answer, as a broker would. amendOf[i] is the order a
+	// cancel/replace request targets; pending[order] its outstanding amend.
+	var maxID matching.OrderID
+	for i := range all {
+		maxID = max(maxID, all[i].OrderID)
+	}
+	pending := make([]atomic.Int32, maxID+1)
 	answered := make([]atomic.Bool, len(reqs))
+	window := o.Window
+	if window <= 0 {
+		window = 4096
+	}
 	var (
-		mu       sync.Mutex
-		hist     = hdrhistogram.New(1, int64(10*time.Second), 3)
-		count    int
-		lastNs   int64
-		doneWarm = make(chan struct{})
-		doneAll  = make(chan struct{})
-		warmLeft = nWarm
+		mu        sync.Mutex
+		hist      = hdrhistogram.New(1, int64(10*time.Second), 3)
+		count     int
+		lastNs    int64
+		doneWarm  = make(chan struct{})
+		doneAll   = make(chan struct{})
+		warmLeft  = nWarm
+		outstand  atomic.Int64
+		measuredN = len(reqs) - nWarm
 	)
 	onReports := func(reps []ordermanager.Report) {
 		now := time.Now().UnixNano()
@@ -170,6 +188,10 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 				continue
 			}
 			answered[idx].Store(true)
+			outstand.Add(-1)
+			if k := reqs[idx].Kind; k == ordermanager.ReqCancel || k == ordermanager.ReqReplace {
+				pending[reqs[idx].OrderID].Add(-1)
+			}
 			if idx < nWarm {
 				warmLeft--
 				if warmLeft == 0 {
@@ -180,7 +202,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 			_ = hist.RecordValue(max(now-r.RecvNs, 1))
 			count++
 			lastNs = now
-			if count == len(reqs)-nWarm {
+			if count == measuredN {
 				close(doneAll)
 			}
 		}
@@ -191,13 +213,32 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		return nil, err
 	}
 	defer x.Close()
-	submit := func(r *ordermanager.Request) {
+	deadline := time.Now().Add(10 * time.Minute)
+	submit := func(r *ordermanager.Request, stamp func() int64) error {
+		for outstand.Load() >= int64(window) {
+			runtime.Gosched()
+		}
+		if r.Kind == ordermanager.ReqCancel || r.Kind == ordermanager.ReqReplace {
+			for pending[r.OrderID].Load() > 0 {
+				if time.Now().After(deadline) {
+					return errors.New("bench: an amend was never answered")
+				}
+				runtime.Gosched()
+			}
+			pending[r.OrderID].Add(1)
+		}
+		r.RecvNs = stamp()
+		outstand.Add(1)
 		for !x.Submit(r) {
 			runtime.Gosched()
 		}
+		return nil
 	}
+	now := func() int64 { return time.Now().UnixNano() }
 	for i := 0; i < nWarm; i++ {
-		submit(&reqs[i])
+		if err := submit(&reqs[i], now); err != nil {
+			return nil, err
+		}
 	}
 	select {
 	case <-doneWarm:
@@ -207,25 +248,26 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	start := time.Now()
 	if o.Rate <= 0 {
 		for i := nWarm; i < len(reqs); i++ {
-			reqs[i].RecvNs = time.Now().UnixNano()
-			submit(&reqs[i])
+			if err := submit(&reqs[i], now); err != nil {
+				return nil, err
+			}
 		}
 	} else {
-		// Open loop: request k is due at start + k/Rate. The submitter sleeps
-		// between bursts and stamps each request with its due time, so a
-		// stalled pipeline shows in the latencies instead of hiding in a
-		// slower send rate.
+		// Open loop: request k is due at start + k/Rate and is stamped with
+		// that time, so a stalled pipeline (or a submitter that overslept)
+		// shows in the latencies instead of hiding in a slower send rate.
 		interval := float64(time.Second) / o.Rate
 		base := start.UnixNano()
 		for i := nWarm; i < len(reqs); {
-			now := time.Now().UnixNano()
+			t := time.Now().UnixNano()
 			for ; i < len(reqs); i++ {
 				due := base + int64(float64(i-nWarm)*interval)
-				if due > now {
+				if due > t {
 					break
 				}
-				reqs[i].RecvNs = due
-				submit(&reqs[i])
+				if err := submit(&reqs[i], func() int64 { return due }); err != nil {
+					return nil, err
+				}
 			}
 			if i < len(reqs) {
 				time.Sleep(20 * time.Microsecond)
@@ -239,7 +281,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		mu.Lock()
 		n := count
 		mu.Unlock()
-		return nil, fmt.Errorf("bench: only %d of %d requests answered", n, len(reqs)-nWarm)
+		return nil, fmt.Errorf("bench: only %d of %d requests answered", n, measuredN)
 	}
 	mu.Lock()
 	defer mu.Unlock()
