@@ -22,6 +22,11 @@
 //   - A market order (40=1) may carry a protection price in 44.
 //   - OrderMassCancelRequest (q) supports 530=1 (by symbol) and 530=7 (all).
 //
+// Brokers connect to a guard on the configured address that frames every
+// inbound message strictly (see guard.go) before it reaches the acceptor on a
+// private loopback port: QuickFIX/Go v0.9.7 panics on some malformed input in
+// goroutines that do not recover, which would end the whole exchange.
+//
 // Nothing here logs per message at the default level; QuickFIX/Go's own
 // message logs go to zerolog at trace level, its session events at info.
 package gateway
