@@ -1,0 +1,497 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
+	fixcfg "github.com/quickfixgo/quickfix/config"
+	"github.com/quickfixgo/quickfix/store/file"
+	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+// This file holds the harness of the end-to-end tests: a venue on free
+// loopback ports and a FIX 4.4 test broker (a QuickFIX/Go initiator in this
+// process) that keeps every answer it gets in an inbox the tests wait on.
+
+// waitMax bounds every wait of the end-to-end tests.
+const waitMax = 5 * time.Second
+
+// freePort returns a loopback address with a port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// testConfig is the embedded default configuration with each edit
+// (old, new) applied to its YAML text; an edit that does not apply fails the
+// test, so a changed default cannot silently turn a test into a no-op.
+func testConfig(t *testing.T, edits ...string) *config.Config {
+	t.Helper()
+	if len(edits)%2 != 0 {
+		t.Fatal("testConfig: edits come in pairs")
+	}
+	y := string(config.DefaultYAML())
+	for i := 0; i < len(edits); i += 2 {
+		if !strings.Contains(y, edits[i]) {
+			t.Fatalf("testConfig: %q is not in the default configuration", edits[i])
+		}
+		y = strings.Replace(y, edits[i], edits[i+1], 1)
+	}
+	cfg, err := config.Parse([]byte(y), "e2e test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func testLogger() zerolog.Logger {
+	if os.Getenv("E2E_LOG") != "" {
+		return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	}
+	return zerolog.Nop()
+}
+
+// startTestVenue starts a venue on cfg with its data in dir. fixAddr "" picks
+// a free port. The venue is stopped when the test ends unless stopped before.
+func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr, durability string) *venue {
+	t.Helper()
+	if fixAddr == "" {
+		fixAddr = freePort(t)
+	}
+	cfg.DataDir = dir
+	cfg.ListenFIX = fixAddr
+	cfg.ListenHTTP = "127.0.0.1:0"
+	v, err := startVenue(cfg, venueOptions{dataDir: dir, durability: durability}, testLogger())
+	if err != nil {
+		t.Fatalf("startVenue: %v", err)
+	}
+	var once sync.Once
+	stop := func() error {
+		var err error
+		once.Do(func() { err = v.stop() })
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	testStops.Store(v, stop)
+	return v
+}
+
+// testStops lets a test stop a venue early and still have the cleanup skip it.
+var testStops sync.Map
+
+func stopTestVenue(t *testing.T, v *venue) {
+	t.Helper()
+	f, _ := testStops.LoadAndDelete(v)
+	if err := f.(func() error)(); err != nil {
+		t.Fatalf("venue stop: %v", err)
+	}
+}
+
+// fixMsg is one received FIX message: its raw text and its fields by tag
+// (the last occurrence of a tag wins; the tests use no repeating groups).
+type fixMsg struct {
+	raw string
+	f   map[int]string
+}
+
+func parseFIX(raw string) fixMsg {
+	m := fixMsg{raw: raw, f: map[int]string{}}
+	for _, kv := range strings.Split(raw, "\x01") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if tag, err := strconv.Atoi(k); err == nil {
+			m.f[tag] = v
+		}
+	}
+	return m
+}
+
+func (m fixMsg) get(tag int) string { return m.f[tag] }
+
+func (m fixMsg) has(tag int) bool { _, ok := m.f[tag]; return ok }
+
+func (m fixMsg) String() string { return strings.ReplaceAll(m.raw, "\x01", "|") }
+
+// decimalTags are compared as numbers: "190" and "190.00" are the same
+// price, but "190.007" and "190.0070001" are not.
+var decimalTags = map[int]bool{6: true, 14: true, 31: true, 32: true, 38: true, 44: true, 151: true}
+
+// matches reports whether m has every "tag=value" of want; "tag=" means the
+// tag is absent.
+func (m fixMsg) matches(want []string) bool {
+	for _, w := range want {
+		if m.mismatch(w) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// mismatch describes how m differs from one "tag=value", or "" if it does not.
+func (m fixMsg) mismatch(w string) string {
+	k, v, ok := strings.Cut(w, "=")
+	tag, err := strconv.Atoi(k)
+	if !ok || err != nil {
+		return fmt.Sprintf("bad expectation %q", w)
+	}
+	got, present := m.f[tag]
+	switch {
+	case v == "":
+		if present {
+			return fmt.Sprintf("tag %d = %q, want it absent", tag, got)
+		}
+		return ""
+	case !present:
+		return fmt.Sprintf("tag %d absent, want %q", tag, v)
+	case decimalTags[tag]:
+		gd, err1 := decimal.NewFromString(got)
+		wd, err2 := decimal.NewFromString(v)
+		if err1 != nil || err2 != nil || !gd.Equal(wd) {
+			return fmt.Sprintf("tag %d = %q, want %s", tag, got, v)
+		}
+		return ""
+	case got != v:
+		return fmt.Sprintf("tag %d = %q, want %q", tag, got, v)
+	}
+	return ""
+}
+
+// check fails the test for every "tag=value" m does not have.
+func check(t *testing.T, what string, m fixMsg, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if d := m.mismatch(w); d != "" {
+			t.Errorf("%s: %s\n  in %s", what, d, m)
+		}
+	}
+}
+
+// clientOpts describe a test broker's session.
+type clientOpts struct {
+	comp, user, pass string
+	// storeDir keeps the session's sequence numbers and messages on disk;
+	// "" uses a memory store.
+	storeDir string
+	// noReset logs on with ResetOnLogon=N (continue the sequence numbers).
+	noReset bool
+}
+
+func defaultOpts(comp string) clientOpts {
+	u := strings.ToLower(comp)
+	return clientOpts{comp: comp, user: u, pass: "demo-" + u}
+}
+
+// fixClient is a test broker: one FIX 4.4 session to the venue.
+type fixClient struct {
+	opts clientOpts
+	sid  quickfix.SessionID
+	ini  *quickfix.Initiator
+
+	mu       sync.Mutex
+	inbox    []fixMsg // application messages, session Rejects and Logouts, not yet taken
+	events   []string // the session's last events, for failure messages
+	loggedOn bool
+	logons   int
+	notify   chan struct{}
+	stopOnce sync.Once
+}
+
+func (c *fixClient) signal() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (c *fixClient) push(m fixMsg) {
+	c.mu.Lock()
+	c.inbox = append(c.inbox, m)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// quickfix.Application
+
+func (c *fixClient) OnCreate(quickfix.SessionID) {}
+
+func (c *fixClient) OnLogon(quickfix.SessionID) {
+	c.mu.Lock()
+	c.loggedOn = true
+	c.logons++
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *fixClient) OnLogout(quickfix.SessionID) {
+	c.mu.Lock()
+	c.loggedOn = false
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *fixClient) ToAdmin(m *quickfix.Message, _ quickfix.SessionID) {
+	if m.IsMsgTypeOf("A") {
+		if c.opts.user != "" {
+			m.Body.SetString(553, c.opts.user)
+		}
+		if c.opts.pass != "" {
+			m.Body.SetString(554, c.opts.pass)
+		}
+	}
+}
+
+func (c *fixClient) ToApp(*quickfix.Message, quickfix.SessionID) error { return nil }
+
+func (c *fixClient) FromAdmin(*quickfix.Message, quickfix.SessionID) quickfix.MessageRejectError {
+	return nil
+}
+
+func (c *fixClient) FromApp(m *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
+	c.push(parseFIX(m.String()))
+	return nil
+}
+
+// quickfix.LogFactory and quickfix.Log: session Rejects and Logouts are
+// taken from the incoming log, since QuickFIX/Go does not hand a Logout that
+// answers a Logon to the application.
+
+func (c *fixClient) Create() (quickfix.Log, error) { return c, nil }
+
+func (c *fixClient) CreateSessionLog(quickfix.SessionID) (quickfix.Log, error) { return c, nil }
+
+func (c *fixClient) OnIncoming(b []byte) {
+	m := parseFIX(string(b))
+	if t := m.get(35); t == "3" || t == "5" {
+		c.push(m)
+	}
+}
+
+func (c *fixClient) OnOutgoing([]byte) {}
+
+func (c *fixClient) OnEvent(s string) {
+	c.mu.Lock()
+	c.events = append(c.events, s)
+	if len(c.events) > 30 {
+		c.events = c.events[1:]
+	}
+	c.mu.Unlock()
+}
+
+func (c *fixClient) OnEventf(f string, a ...interface{}) { c.OnEvent(fmt.Sprintf(f, a...)) }
+
+// newClient builds and starts a test broker for v's FIX address; it does not
+// wait for the logon. It is stopped when the test ends.
+func newClient(t *testing.T, fixAddr string, o clientOpts) *fixClient {
+	t.Helper()
+	host, port, err := net.SplitHostPort(fixAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := quickfix.NewSettings()
+	g := st.GlobalSettings()
+	g.Set(fixcfg.SocketConnectHost, host)
+	g.Set(fixcfg.SocketConnectPort, port)
+	g.Set(fixcfg.HeartBtInt, "30")
+	g.Set(fixcfg.ReconnectInterval, "60") // the tests reconnect by hand
+	g.Set(fixcfg.LogonTimeout, "5")
+	g.Set(fixcfg.LogoutTimeout, "2")
+	if o.noReset {
+		g.Set(fixcfg.ResetOnLogon, "N")
+	} else {
+		g.Set(fixcfg.ResetOnLogon, "Y")
+	}
+	if o.storeDir != "" {
+		g.Set(fixcfg.FileStorePath, o.storeDir)
+	}
+	ss := quickfix.NewSessionSettings()
+	ss.Set(fixcfg.BeginString, quickfix.BeginStringFIX44)
+	ss.Set(fixcfg.SenderCompID, o.comp)
+	ss.Set(fixcfg.TargetCompID, "EXCHANGE")
+	sid, err := st.AddSession(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &fixClient{opts: o, sid: sid, notify: make(chan struct{}, 1)}
+	var sf quickfix.MessageStoreFactory = quickfix.NewMemoryStoreFactory()
+	if o.storeDir != "" {
+		sf = file.NewStoreFactory(st)
+	}
+	c.ini, err = quickfix.NewInitiator(c, sf, st, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ini.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stop)
+	return c
+}
+
+// logon starts a test broker and waits until it is logged on.
+func logon(t *testing.T, fixAddr string, o clientOpts) *fixClient {
+	t.Helper()
+	return logonAll(t, fixAddr, o)[0]
+}
+
+// logonAll starts test brokers at once (QuickFIX/Go spends up to a second
+// before a session's first logon) and waits until all are logged on.
+func logonAll(t *testing.T, fixAddr string, opts ...clientOpts) []*fixClient {
+	t.Helper()
+	cs := make([]*fixClient, len(opts))
+	for i, o := range opts {
+		cs[i] = newClient(t, fixAddr, o)
+	}
+	deadline := time.Now().Add(waitMax)
+	for _, c := range cs {
+		c.waitLogon(t, deadline)
+	}
+	return cs
+}
+
+func (c *fixClient) waitLogon(t *testing.T, deadline time.Time) {
+	t.Helper()
+	for {
+		c.mu.Lock()
+		ok := c.loggedOn
+		var logout string
+		for _, m := range c.inbox {
+			if m.get(35) == "5" {
+				logout = m.get(58)
+			}
+		}
+		ev := strings.Join(c.events, "\n    ")
+		c.mu.Unlock()
+		switch {
+		case ok:
+			return
+		case logout != "":
+			t.Fatalf("%s: logon refused: %q", c.opts.comp, logout)
+		case time.Now().After(deadline):
+			t.Fatalf("%s: not logged on after %s; session events:\n    %s", c.opts.comp, waitMax, ev)
+		}
+		c.wait(deadline)
+	}
+}
+
+// wait blocks until something arrives or the deadline passes.
+func (c *fixClient) wait(deadline time.Time) {
+	d := time.Until(deadline)
+	if d <= 0 {
+		return
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-c.notify:
+	case <-tm.C:
+	}
+}
+
+// stop logs the session out (if it is on) and stops the initiator; the
+// CompID may then be used by a new test broker.
+func (c *fixClient) stop() { c.stopOnce.Do(c.ini.Stop) }
+
+// send sends a message of msgType with fields given as "tag=value".
+func (c *fixClient) send(t *testing.T, msgType string, fields ...string) {
+	t.Helper()
+	m := quickfix.NewMessage()
+	m.Header.SetString(35, msgType)
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		tag, err := strconv.Atoi(k)
+		if !ok || err != nil {
+			t.Fatalf("bad field %q", f)
+		}
+		m.Body.SetString(quickfix.Tag(tag), v)
+	}
+	if err := quickfix.SendToTarget(m, c.sid); err != nil {
+		t.Fatalf("%s: send %s: %v", c.opts.comp, msgType, err)
+	}
+}
+
+// limit sends a day limit order.
+func (c *fixClient) limit(t *testing.T, clOrdID, symbol, side, qty, px string, extra ...string) {
+	t.Helper()
+	c.send(t, "D", append([]string{"11=" + clOrdID, "55=" + symbol, "54=" + side, "38=" + qty, "40=2", "44=" + px, "59=0"}, extra...)...)
+}
+
+// expect takes the first message of msgType with all the "tag=value" of
+// where from the inbox, waiting for it at most waitMax.
+func (c *fixClient) expect(t *testing.T, msgType string, where ...string) fixMsg {
+	t.Helper()
+	want := append([]string{"35=" + msgType}, where...)
+	deadline := time.Now().Add(waitMax)
+	for {
+		c.mu.Lock()
+		for i, m := range c.inbox {
+			if m.matches(want) {
+				c.inbox = append(c.inbox[:i:i], c.inbox[i+1:]...)
+				c.mu.Unlock()
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			var b strings.Builder
+			for _, m := range c.inbox {
+				fmt.Fprintf(&b, "\n    %s", m)
+			}
+			c.mu.Unlock()
+			t.Fatalf("%s: no message %v within %s; unclaimed:%s", c.opts.comp, want, waitMax, b.String())
+		}
+		c.mu.Unlock()
+		c.wait(deadline)
+	}
+}
+
+// expectExec waits for the ExecutionReport of clOrdID with ExecType execType.
+func (c *fixClient) expectExec(t *testing.T, clOrdID, execType string, where ...string) fixMsg {
+	t.Helper()
+	return c.expect(t, "8", append([]string{"11=" + clOrdID, "150=" + execType}, where...)...)
+}
+
+// expectLogout waits for a Logout from the venue and returns its Text.
+func (c *fixClient) expectLogout(t *testing.T) string {
+	t.Helper()
+	return c.expect(t, "5").get(58)
+}
+
+// noMore fails if a message of msgType with where arrives within d.
+func (c *fixClient) noMore(t *testing.T, d time.Duration, msgType string, where ...string) {
+	t.Helper()
+	want := append([]string{"35=" + msgType}, where...)
+	deadline := time.Now().Add(d)
+	for {
+		c.mu.Lock()
+		for _, m := range c.inbox {
+			if m.matches(want) {
+				c.mu.Unlock()
+				t.Fatalf("%s: unexpected %s", c.opts.comp, m)
+			}
+		}
+		c.mu.Unlock()
+		if time.Now().After(deadline) {
+			return
+		}
+		c.wait(deadline)
+	}
+}
