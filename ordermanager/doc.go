@@ -77,6 +77,12 @@
 // those of open orders and requests in flight, plus the last
 // ClOrdIDsRetained retired ones (closed orders, superseded ClOrdIDs,
 // resolved cancels and mass cancels). Older ones are forgotten and may be
-// reused. At most MassCancelsPendingMax client mass cancels per account may
-// be in flight.
+// reused; the book costs about 80 bytes per remembered ClOrdID. At most
+// MassCancelsPendingMax client mass cancels per account may be in flight.
+//
+// Cancel-on-disconnect sends one mass cancel per account the session has
+// open orders in, so it also cancels other sessions' orders in a shared
+// account. Orders carry no STP group: self-trade prevention works per
+// account. Reports that no engine event causes (rejects, status answers)
+// carry TransactNs 0.
 package ordermanager
