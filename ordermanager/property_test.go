@@ -280,12 +280,12 @@ func runLive(t *testing.T, cfg *config.Config, seed uint64, n int, check bool) *
 // are conserved.
 func TestPropertyRandomFlow(t *testing.T) {
 	cfg := propConfig(t)
-	n := 4000
+	n := 6000
 	if testing.Short() {
 		n = 1000
 	}
 	trades, rejects := 0, 0
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= 6; seed++ {
 		p := runLive(t, cfg, seed, n, true)
 		for _, r := range p.evReps {
 			if r.ExecType == ExecTrade {
@@ -339,8 +339,8 @@ func compareReports(t *testing.T, what string, a, b []Report) {
 // after it) end in the same state and produce the same event reports.
 func TestReplayEquivalence(t *testing.T) {
 	cfg := propConfig(t)
-	for seed := uint64(10); seed < 14; seed++ {
-		live := runLive(t, cfg, seed, 3000, false)
+	for seed := uint64(10); seed < 16; seed++ {
+		live := runLive(t, cfg, seed, 4000, false)
 		m := New(cfg)
 		e := matching.New(matching.Config{Symbols: len(cfg.Symbols)})
 		reps := replay(t, m, e, live.journal)
