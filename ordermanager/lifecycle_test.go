@@ -63,15 +63,15 @@ func TestLifecycle(t *testing.T) {
 				t.Fatal("open orders left")
 			}
 			expect(t, "cancel filled", h.do(cxlReq(1, "x", "a")),
-				rep{RepCancelReject, 0, StatusRejected, 1, "x", "a", 0, 0, RejTooLate})
+				rep{RepCancelReject, 0, StatusFilled, 1, "x", "a", 0, 0, RejTooLate})
 			st := h.do(Request{Kind: ReqStatus, Firm: 1, Session: 1, OrigClOrdID: cl("a")})
 			expect(t, "status of filled", st, rep{RepExec, ExecOrderStatus, StatusFilled, 1, "", "a", 0, 0, 0})
 		}},
 		{"cancel", func(t *testing.T, h *harness) {
 			h.do(newReq(1, "a", B, 10000, 10))
 			expect(t, "cancel", h.do(cxlReq(1, "c", "a")), rep{RepExec, ExecCanceled, StatusCanceled, 1, "c", "a", 0, 0, 0})
-			expect(t, "again", h.do(cxlReq(1, "d", "a")), rep{RepCancelReject, 0, StatusRejected, 1, "d", "a", 0, 0, RejTooLate})
-			expect(t, "dup", h.do(cxlReq(1, "c", "a")), rep{RepCancelReject, 0, StatusRejected, 1, "c", "a", 0, 0, RejDuplicateClOrdID})
+			expect(t, "again", h.do(cxlReq(1, "d", "a")), rep{RepCancelReject, 0, StatusCanceled, 1, "d", "a", 0, 0, RejTooLate})
+			expect(t, "dup", h.do(cxlReq(1, "c", "a")), rep{RepCancelReject, 0, StatusCanceled, 1, "c", "a", 0, 0, RejDuplicateClOrdID})
 		}},
 		{"cancel in flight: pending, then too late from the engine", func(t *testing.T, h *harness) {
 			h.do(newReq(1, "a", B, 10000, 10))

@@ -61,9 +61,11 @@ func (m *Manager) rejectReq(req *Request, code RejectCode, reps []Report) []Repo
 		if req.Kind == ReqReplace {
 			p.CxlRejResponseTo = '2'
 		}
-		if r, _, _ := m.findOrder(req); r != nil {
+		if r, _, st := m.findOrder(req); r != nil {
 			p.OrdStatus, p.OrderID = r.status(), r.id
 			p.Account, p.Symbol, p.Side = r.acct, r.sym, r.side
+		} else if st != 0 {
+			p.OrdStatus = st // too late: the order's final status
 		}
 	case ReqMassCancel:
 		p.Kind = RepMassCancel
@@ -412,7 +414,7 @@ func (m *Manager) answerStatus(req *Request, reps []Report) []Report {
 	r, code, st := m.findOrder(req)
 	if r == nil {
 		reps = m.rejectReq(req, code, reps)
-		if code == RejTooLate {
+		if code == RejTooLate && st != 0 {
 			p := &reps[len(reps)-1]
 			p.OrdStatus, p.Reject = st, RejNone
 		}
