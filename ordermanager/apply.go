@@ -145,7 +145,7 @@ func (m *Manager) apply(cmd *matching.Command, mt *meta, recvNs int64) error {
 			return fmt.Errorf("%w: mass cancel of account %d symbol %d", ErrMeta, cmd.Account, cmd.Symbol)
 		}
 		op := massOp{session: mt.session, symbol: cmd.Symbol, report: mt.flags&flagReport != 0, cl: mt.cl, recvNs: recvNs}
-		op.clRef = m.cl.register(mt.session, mt.cl, 0)
+		op.clRef, op.clEnt = m.cl.register(mt.session, mt.cl, 0)
 		a.massWait = append(a.massWait, op)
 	case opKillOn, opKillOff:
 		a := m.acct(cmd.Account)
@@ -174,7 +174,7 @@ func (m *Manager) applyNew(cmd *matching.Command, mt *meta, recvNs int64) error 
 	r.side, r.typ, r.tif = cmd.Side, cmd.Type, cmd.TIF
 	r.price, r.qty, r.leaves = cmd.Price, cmd.Qty, cmd.Qty
 	r.cl, r.recvNs = mt.cl, recvNs
-	r.clRef = m.cl.register(mt.session, mt.cl, cmd.OrderID)
+	r.clRef, r.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)
 	m.reserve(a, r.side, r.sym, m.reservation(r, r.leaves, r.price))
 	a.open++
 	if cmd.OrderID >= m.nextOrderID {
@@ -210,7 +210,7 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 		op.price, op.qty, op.hold = cmd.Price, cmd.Qty, mt.hold
 		m.reserve(a, op.side, op.sym, op.hold)
 	}
-	op.clRef = m.cl.register(mt.session, mt.cl, cmd.OrderID)
+	op.clRef, op.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)
 	m.ops.put(orderKey(cmd.OrderID), op)
 	if r != nil {
 		r.pending = true

@@ -118,20 +118,20 @@ func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
 }
 
 // register records id of session s as naming order and returns its
-// registration number. O(1); no allocation below the high-water mark.
-func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID) uint64 {
+// registration number and slab entry (a hint for retire; 0 for none). O(1);
+// no allocation below the high-water mark.
+func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID) (uint64, uint32) {
 	ref := b.nextRef
 	b.nextRef++
 	if id.IsZero() {
-		return ref
+		return ref, 0
 	}
-	b.put(clKey{s, id}, clEntry{order: order, ref: ref})
-	return ref
+	return ref, b.put(clKey{s, id}, clEntry{order: order, ref: ref})
 }
 
 // put inserts k, or overwrites its entry (replay of a journal that reuses a
-// ClOrdID still remembered).
-func (b *clBook) put(k clKey, e clEntry) {
+// ClOrdID still remembered), and returns its slab index.
+func (b *clBook) put(k clKey, e clEntry) uint32 {
 	var h uint32
 	var i uint64
 	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && 2*(b.n+1) <= len(b.slots) {
@@ -140,9 +140,10 @@ func (b *clBook) put(k clKey, e clEntry) {
 		var ok bool
 		h, i, ok = b.find(&k)
 		if ok {
-			x := &b.ents[uint32(b.slots[i])]
+			idx := uint32(b.slots[i])
+			x := &b.ents[idx]
 			x.order, x.ref, x.status = e.order, e.ref, e.status
-			return
+			return idx
 		}
 		if 2*(b.n+1) > len(b.slots) {
 			b.grow()
@@ -161,6 +162,7 @@ func (b *clBook) put(k clKey, e clEntry) {
 	b.slots[i] = uint64(h)<<32 | uint64(idx)
 	b.n++
 	b.gen++
+	return idx
 }
 
 func (b *clBook) grow() {
@@ -195,17 +197,21 @@ func (b *clBook) removeSlot(i uint64) {
 }
 
 // retire marks registration ref of id finished with final status st (0 to
-// leave it) and queues it for forgetting.
-func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte) {
+// leave it) and queues it for forgetting. ent is register's slab index hint;
+// a stale or zero hint costs a lookup.
+func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte, ent uint32) {
 	if id.IsZero() {
 		return
 	}
-	k := clKey{s, id}
-	_, i, ok := b.find(&k)
-	if !ok {
-		return
+	idx := ent
+	if e := b.entAt(idx); e == nil || e.ref != ref || e.session != s || e.id != id {
+		k := clKey{s, id}
+		_, i, ok := b.find(&k)
+		if !ok {
+			return
+		}
+		idx = uint32(b.slots[i])
 	}
-	idx := uint32(b.slots[i])
 	e := &b.ents[idx]
 	if e.ref != ref {
 		return
@@ -229,6 +235,13 @@ func (b *clBook) pushRetired(r clRetired) {
 	b.forget(b.ring[b.head])
 	b.ring[b.head] = r
 	b.head = (b.head + 1) % len(b.ring)
+}
+
+func (b *clBook) entAt(idx uint32) *clEnt {
+	if idx == 0 || int(idx) >= len(b.ents) || !b.ents[idx].live {
+		return nil
+	}
+	return &b.ents[idx]
 }
 
 // forget drops a retired registration unless its ClOrdID was registered

@@ -51,7 +51,7 @@ func (m *Manager) appendExec(reps []Report, r *orderRec, execType, status byte, 
 // until the engine answers it.
 func (m *Manager) closeOrder(r *orderRec, st byte) {
 	m.accts[r.acct-1].open--
-	m.cl.retire(r.session, r.cl, r.clRef, st)
+	m.cl.retire(r.session, r.cl, r.clRef, st, r.clEnt)
 	m.dropOrder(r.id)
 }
 
@@ -102,7 +102,7 @@ func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
 		if !ok {
 			return reps
 		}
-		m.cl.retire(op.session, op.cl, op.clRef, 0)
+		m.cl.retire(op.session, op.cl, op.clRef, 0, op.clEnt)
 		reps = append(reps, Report{})
 		p := &reps[len(reps)-1]
 		p.Kind, p.Session, p.ExecID, p.Reject = RepCancelReject, op.session, ev.OutSeq*2, code
@@ -137,7 +137,7 @@ func (m *Manager) popMass(a *acctState) massOp {
 	op := a.massWait[0]
 	n := copy(a.massWait, a.massWait[1:])
 	a.massWait = a.massWait[:n]
-	m.cl.retire(op.session, op.cl, op.clRef, 0)
+	m.cl.retire(op.session, op.cl, op.clRef, 0, op.clEnt)
 	return op
 }
 
@@ -267,7 +267,7 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	if ev.Leaves == 0 {
 		m.closeOrder(r, st)
 		if haveOp {
-			m.cl.retire(op.session, op.cl, op.clRef, st)
+			m.cl.retire(op.session, op.cl, op.clRef, st, op.clEnt)
 		}
 	}
 	return reps
@@ -284,8 +284,8 @@ func (m *Manager) onReplaced(ev *matching.Event, reps []Report) []Report {
 	r.price, r.qty, r.leaves = ev.Price, ev.Qty, ev.Leaves
 	m.reserve(a, r.side, r.sym, m.reservation(r, r.leaves, r.price)-old)
 	if haveOp {
-		m.cl.retire(r.session, r.cl, r.clRef, 0)
-		r.session, r.orig, r.cl, r.clRef, r.recvNs = op.session, op.orig, op.cl, op.clRef, op.recvNs
+		m.cl.retire(r.session, r.cl, r.clRef, 0, r.clEnt)
+		r.session, r.orig, r.cl, r.clRef, r.clEnt, r.recvNs = op.session, op.orig, op.cl, op.clRef, op.clEnt, op.recvNs
 	}
 	reps, _ = m.appendExec(reps, r, ExecReplaced, r.status(), ev.OutSeq*2, ev.TimeNs)
 	return reps

@@ -80,6 +80,7 @@ type massOp struct {
 	report  bool // a client asked: answer with RepMassCancel
 	cl      ClOrdID
 	clRef   uint64
+	clEnt   uint32 // hint for clBook.retire
 	recvNs  int64
 }
 
@@ -100,6 +101,7 @@ type orderRec struct {
 	cl      ClOrdID
 	orig    ClOrdID
 	clRef   uint64
+	clEnt   uint32 // hint for clBook.retire
 	recvNs  int64
 	pending bool // a cancel or replace is in flight
 }
@@ -120,6 +122,7 @@ type opRec struct {
 	cl     ClOrdID
 	orig   ClOrdID
 	clRef  uint64
+	clEnt  uint32 // hint for clBook.retire
 	recvNs int64
 }
 

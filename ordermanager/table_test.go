@@ -80,6 +80,7 @@ func TestClBookMatchesModel(t *testing.T) {
 	type reg struct {
 		k   clKey
 		ref uint64
+		ent uint32
 	}
 	model := map[clKey]clEntry{} // what must be remembered
 	var open []reg               // registered, not retired
@@ -97,9 +98,9 @@ func TestClBookMatchesModel(t *testing.T) {
 			} else if ok {
 				continue
 			}
-			ref := b.register(k.session, k.id, matching.OrderID(step))
+			ref, ent := b.register(k.session, k.id, matching.OrderID(step))
 			model[k] = clEntry{order: matching.OrderID(step), ref: ref}
-			open = append(open, reg{k, ref})
+			open = append(open, reg{k, ref, ent})
 		case 2: // retire a random open registration
 			if len(open) == 0 {
 				continue
@@ -107,7 +108,11 @@ func TestClBookMatchesModel(t *testing.T) {
 			j := rng.IntN(len(open))
 			r := open[j]
 			open = append(open[:j], open[j+1:]...)
-			b.retire(r.k.session, r.k.id, r.ref, StatusFilled)
+			hint := r.ent
+			if rng.IntN(4) == 0 {
+				hint = uint32(rng.IntN(len(b.ents) + 2)) // a stale or wrong hint must not matter
+			}
+			b.retire(r.k.session, r.k.id, r.ref, StatusFilled, hint)
 			e := model[r.k]
 			e.status = StatusFilled
 			model[r.k] = e
