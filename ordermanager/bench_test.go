@@ -165,3 +165,38 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	reportCPU(b, cpu0, 1)
 }
+
+// TestSteadyStateAllocatesNothing: after warm-up, a new order's Submit, its
+// events, a cancel and its event allocate nothing.
+func TestSteadyStateAllocatesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs warm-up")
+	}
+	m := newManager(testConfig(t), 1024)
+	cmds := make([]Pending, 0, 4)
+	reps := make([]Report, 0, 8)
+	var out, n uint64
+	newR := newReq(4, "x", matching.Buy, 10000, 1)
+	cx := cxlReq(4, "y", "x")
+	life := func() {
+		n++
+		newR.ClOrdID = benchCl('n', n)
+		cmds, reps = m.Submit(&newR, cmds[:0], reps[:0])
+		c := cmds[0].Cmd
+		out++
+		ev := matching.Event{Kind: matching.EvAccepted, Cmd: matching.CmdNew, OutSeq: out, Side: c.Side, Symbol: c.Symbol,
+			Account: c.Account, OrderID: c.OrderID, Price: c.Price, Qty: c.Qty, Leaves: c.Qty}
+		reps = m.OnEvent(&ev, reps)
+		cx.ClOrdID, cx.OrigClOrdID = benchCl('c', n), newR.ClOrdID
+		cmds, reps = m.Submit(&cx, cmds[:0], reps)
+		out++
+		ev.Kind, ev.Cmd, ev.OutSeq, ev.Reason, ev.Leaves = matching.EvCancelled, matching.CmdCancel, out, matching.ReasonUser, 0
+		reps = m.OnEvent(&ev, reps)
+	}
+	for range 5000 { // past the ClOrdID ring's first lap
+		life()
+	}
+	if a := testing.AllocsPerRun(2000, life); a != 0 {
+		t.Fatalf("%.2f allocations per order life", a)
+	}
+}
