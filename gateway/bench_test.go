@@ -1,7 +1,13 @@
 package gateway
 
 import (
+	"bytes"
+	"net"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
 
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
@@ -33,4 +39,107 @@ func BenchmarkReportMessage(b *testing.B) {
 		m, _ := g.reportMessage(&rep, "FIX.4.4")
 		_ = m.Bytes()
 	}
+}
+
+// echoOM acknowledges every new order from one report goroutine, as the
+// pipeline's report stage would.
+type echoOM struct {
+	ch chan ordermanager.Request
+}
+
+func (e *echoOM) Submit(r *ordermanager.Request) bool {
+	select {
+	case e.ch <- *r:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *echoOM) run(g *Gateway) {
+	batch := make([]ordermanager.Report, 0, 256)
+	id := uint64(0)
+	for r := range e.ch { // runs until the test binary exits
+		batch = batch[:0]
+		for {
+			if r.Kind == ordermanager.ReqNew {
+				id++
+				batch = append(batch, ordermanager.Report{Kind: ordermanager.RepExec, Session: r.Session, ExecType: ordermanager.ExecNew,
+					OrdStatus: ordermanager.StatusNew, ExecID: id, OrderID: matching.OrderID(id), ClOrdID: r.ClOrdID, Account: r.Account,
+					Symbol: r.Symbol, Side: r.Side, Type: r.Type, TIF: r.TIF, Price: r.Price, OrderQty: r.Qty, Leaves: r.Qty, TransactNs: r.RecvNs})
+			}
+			if len(batch) == cap(batch) || len(e.ch) == 0 {
+				break
+			}
+			r = <-e.ch
+		}
+		g.Deliver(batch)
+	}
+}
+
+// BenchmarkRoundTripRaw sends NewOrderSingles over loopback through the
+// guard and the acceptor to an order manager stand-in that acknowledges each
+// one, and waits for every ExecutionReport. The client is a plain TCP writer
+// of prepared messages, so only the exchange side runs QuickFIX/Go.
+func BenchmarkRoundTripRaw(b *testing.B) {
+	addr := freeAddr(b)
+	cfg := testConfig(b, addr, b.TempDir())
+	om := &echoOM{ch: make(chan ordermanager.Request, 1<<16)}
+	g := startGateway(b, cfg, om)
+	go om.run(g)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	msg := func(seq int, mt string, fields ...string) []byte {
+		m := build(b, append([]string{"35=" + mt}, fields...)...)
+		m.Header.SetString(8, "FIX.4.4")
+		m.Header.SetString(49, "ALPHA")
+		m.Header.SetString(56, "EXCHANGE")
+		m.Header.SetInt(tagMsgSeqNum, seq)
+		m.Header.SetField(52, quickfix.FIXUTCTimestamp{Time: time.Now()})
+		return m.Bytes()
+	}
+	if _, err := conn.Write(msg(1, "A", "98=0", "108=30", "553=alpha", "554=pw-alpha")); err != nil {
+		b.Fatal(err)
+	}
+	waitLive(b, g, cfg.SessionByCompID("ALPHA"))
+	var orders [][]byte
+	for i := 0; i < b.N; i++ {
+		orders = append(orders, msg(i+2, "D", "11=r"+strconv.Itoa(i), "55=AAPL", "54=1", "38=10", "40=2", "44=100.01"))
+	}
+	acks := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 1<<16)
+		n, tail := 0, []byte{}
+		for n < b.N {
+			k, err := conn.Read(buf)
+			if err != nil {
+				break
+			}
+			data := append(tail, buf[:k]...)
+			n += bytes.Count(data, []byte("\x0135=8\x01"))
+			if len(data) > 6 {
+				tail = append([]byte{}, data[len(data)-6:]...)
+			}
+		}
+		acks <- n
+	}()
+	b.ResetTimer()
+	start := time.Now()
+	for _, o := range orders {
+		if _, err := conn.Write(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case n := <-acks:
+		if n < b.N {
+			b.Fatalf("%d of %d acks", n, b.N)
+		}
+	case <-time.After(60 * time.Second):
+		b.Fatal("acks timed out")
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 }

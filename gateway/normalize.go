@@ -357,6 +357,7 @@ func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (orderman
 		if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
 			return req, reject(rUnknownOrder, "unknown order: ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
 		}
+		req.OrigClOrdID = req.ClOrdID // the order manager finds the order by OrigClOrdID
 	}
 	if errOID == nil && len(oid) > 0 {
 		id, ok := parseOrderID(oid)
