@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,7 +126,7 @@ func New(opts Options) (*Gateway, error) {
 		st := &sessionState{
 			cfg:     cs,
 			limiter: rate.NewLimiter(rate.Limit(cs.RatePerSecond), max(cs.Burst, 1)),
-			rateTxt: fmt.Sprintf("rate limit exceeded: %g msgs/s", cs.RatePerSecond),
+			rateTxt: "rate limit exceeded: " + strconv.FormatFloat(cs.RatePerSecond, 'f', -1, 64) + " msgs/s",
 			conns:   map[quickfix.SessionID]net.Conn{},
 		}
 		g.sessions = append(g.sessions, st)

@@ -73,7 +73,7 @@ func (g *Gateway) rateLimited(msg *quickfix.Message, sid quickfix.SessionID, st 
 		return
 	}
 	g.m.floodLogouts.Add(1)
-	text := fmt.Sprintf("logged out for flooding: %d messages over the rate limit (%g msgs/s) in a row", n, st.cfg.RatePerSecond)
+	text := fmt.Sprintf("logged out for flooding: %d messages over the rate limit (%s msgs/s) in a row", n, strconv.FormatFloat(st.cfg.RatePerSecond, 'f', -1, 64))
 	g.log.Warn().Str("session", sid.String()).Int64("rate_limited", n).Msg("flood logout")
 	logout := quickfix.NewMessage()
 	logout.Header.SetString(tagMsgType, "5")
