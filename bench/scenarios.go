@@ -136,3 +136,60 @@ func RunJournal(dir, durability string, n int) (*JournalResult, error) {
 	return &JournalResult{Durability: durability, Records: n, Elapsed: el, RecsPerSec: float64(n) / el.Seconds(),
 		MBPerSec: float64(st.Bytes) / el.Seconds() / 1e6, Fsyncs: st.Fsyncs}, nil
 }
+
+// ReplayResult is what RunReplay measured.
+type ReplayResult struct {
+	Records    int
+	Elapsed    time.Duration
+	RecsPerSec float64
+}
+
+// RunReplay journals the exchange-core mix (n commands after its warmup)
+// and times reading it back through the journal reader into a fresh engine,
+// folding every event into the running hash: what replay and recovery do
+// per record, order manager aside.
+func RunReplay(dir string, n int, seed int64) (*ReplayResult, error) {
+	warm, cmds := GenerateMix(seed, n, 1000)
+	all := append(warm, cmds...)
+	s, _, err := sequencer.Open(sequencer.Config{Dir: dir, Create: true, Durability: sequencer.DurabilityNone, RingItems: 1 << 16, Logger: zerolog.Nop()})
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		items := make([]sequencer.Item, 0, 4096)
+		for len(s.Next(items[:0])) > 0 {
+		}
+	}()
+	meta := make([]byte, 24)
+	for i := range all {
+		for !s.TrySubmit(&all[i], meta) {
+			runtime.Gosched()
+		}
+	}
+	if err := s.Close(); err != nil {
+		return nil, err
+	}
+	<-done
+	runtime.GC()
+	e := matching.New(matching.Config{Symbols: 1, OrdersHint: 2 * len(warm)})
+	h := matching.NewHasher()
+	out := make([]matching.Event, 0, 256)
+	start := time.Now()
+	st, err := sequencer.Replay(dir, sequencer.ReplayOptions{}, func(rec *sequencer.Record) error {
+		if rec.Kind != sequencer.RecordCommand {
+			return nil
+		}
+		out = e.Apply(&rec.Item.Cmd, out[:0])
+		for i := range out {
+			h.Add(&out[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	el := time.Since(start)
+	return &ReplayResult{Records: int(st.Commands), Elapsed: el, RecsPerSec: float64(st.Commands) / el.Seconds()}, nil
+}

@@ -91,6 +91,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			rows = append(rows, benchRow{name: "journal append " + d, ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
 				note: fmt.Sprintf("%.0f MB/s, %d fsyncs", r.MBPerSec, r.Fsyncs)})
 		}
+		progress("replay")
+		r, err := bench.RunReplay(filepath.Join(tmp, "replay"), scale(3_000_000, 500_000), 1)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, benchRow{name: "replay journal+engine", ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
+			note: "journal read (CRC32C, decode) + engine.Apply + event hash, exchange-core mix"})
 	}
 	if want["pipeline"] {
 		for _, p := range []bench.PipelineOptions{
