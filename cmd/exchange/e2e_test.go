@@ -323,7 +323,7 @@ func TestE2EValidation(t *testing.T) {
 // a reason and, flooding on, is logged out; other sessions are unaffected.
 func TestE2ERateLimit(t *testing.T) {
 	cfg := testConfig(t,
-		"        username: charlie\n", "        username: charlie\n        rate_per_second: 0.5\n        burst: 3\n",
+		"        username: charlie\n", "        username: charlie\n        rate_per_second: 0.1\n        burst: 3\n",
 		"flood_logout_after: 10000", "flood_logout_after: 5")
 	v := startTestVenue(t, cfg, t.TempDir(), "", "none")
 	cs := logonAll(t, v.cfg.ListenFIX, defaultOpts("ALPHA"), defaultOpts("CHARLIE"))
@@ -337,9 +337,9 @@ func TestE2ERateLimit(t *testing.T) {
 		c.expectExec(t, id, "0", "39=0")
 	}
 	for _, id := range ids[3:] {
-		check(t, "rate-limited "+id, c.expectExec(t, id, "8"), "39=8", "103=99", "58=rate limit exceeded: 0.5 msgs/s")
+		check(t, "rate-limited "+id, c.expectExec(t, id, "8"), "39=8", "103=99", "58=rate limit exceeded: 0.1 msgs/s")
 	}
-	if got, want := c.expectLogout(t), "logged out for flooding: 5 messages over the rate limit (0.5 msgs/s) in a row"; got != want {
+	if got, want := c.expectLogout(t), "logged out for flooding: 5 messages over the rate limit (0.1 msgs/s) in a row"; got != want {
 		t.Errorf("flood Logout Text %q, want %q", got, want)
 	}
 	a.limit(t, "OK1", "AAPL", "1", "1", "180.00")

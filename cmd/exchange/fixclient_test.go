@@ -89,9 +89,35 @@ func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr, durability s
 		once.Do(func() { err = v.stop() })
 		return err
 	}
-	t.Cleanup(func() { _ = stop() })
+	t.Cleanup(func() {
+		// The test brokers have logged out by now (their cleanups ran
+		// first); let the gateway hand their disconnects to the order
+		// manager before the pipeline closes, or each costs 5 s (see the
+		// BUG noted in TestE2ERestart).
+		quiesce(v)
+		_ = stop()
+	})
 	testStops.Store(v, stop)
 	return v
+}
+
+// quiesce waits (at most 2 s) until no session of v is logged on, then a
+// little longer for the gateway's disconnect to reach the order manager.
+func quiesce(v *venue) {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		live := false
+		for _, s := range v.cfg.Sessions {
+			if _, ok := v.gw.LiveSession(s.ID); ok {
+				live = true
+			}
+		}
+		if !live {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
 }
 
 // testStops lets a test stop a venue early and still have the cleanup skip it.
