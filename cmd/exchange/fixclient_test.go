@@ -241,8 +241,8 @@ type fixClient struct {
 	// resendAsked counts ResendRequests received, resetsSent the
 	// SequenceResets sent in answer.
 	resendAsked, resetsSent int
-	notify   chan struct{}
-	stopOnce sync.Once
+	notify                  chan struct{}
+	stopOnce                sync.Once
 }
 
 func (c *fixClient) signal() {
