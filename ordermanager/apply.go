@@ -183,17 +183,20 @@ func (m *Manager) applyNew(cmd *matching.Command, mt *meta, recvNs int64) error 
 	return nil
 }
 
-// applyAmend records a cancel or replace in flight. The order itself may
-// already be gone (in replay, its fills arrive before the command); the
-// engine will then reject the command and the op resolves the same way.
+// applyAmend records a cancel or replace in flight: it appends a link to
+// the order's amend chain. The order itself may already be gone (in replay,
+// its fills arrive before the command); the engine will then reject the
+// command and the link resolves the same way. Live, earlier links of the
+// chain may still be in flight; in replay the chain is empty here, since
+// every command's events follow it at once. Either way the new link's state
+// is a function of the command and its meta.
 func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) error {
 	a, s := m.acct(cmd.Account), m.sym(cmd.Symbol)
 	if a == nil || s == nil || cmd.OrderID == 0 || (cmd.Side != matching.Buy && cmd.Side != matching.Sell) {
 		return fmt.Errorf("%w: amend of order %d", ErrMeta, cmd.OrderID)
 	}
-	r := m.order(cmd.OrderID)
-	if (r == nil || r.pending) && m.ops.has(orderKey(cmd.OrderID)) {
-		return fmt.Errorf("%w: order %d already has a cancel or replace in flight", ErrMeta, cmd.OrderID)
+	if _, n := m.tailOp(cmd.OrderID); n >= AmendsInFlightMax {
+		return fmt.Errorf("%w: order %d already has %d cancels or replaces in flight", ErrMeta, cmd.OrderID, n)
 	}
 	op := opRec{
 		replace: mt.op == opReplace, session: mt.session, acct: cmd.Account, sym: cmd.Symbol,
@@ -211,8 +214,8 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 		m.reserve(a, op.side, op.sym, op.hold)
 	}
 	op.clRef, op.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)
-	m.ops.put(orderKey(cmd.OrderID), op)
-	if r != nil {
+	m.pushOp(cmd.OrderID, op)
+	if r := m.order(cmd.OrderID); r != nil {
 		r.pending = true
 	}
 	return nil

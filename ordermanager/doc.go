@@ -55,9 +55,10 @@
 //     or no reference price it is rejected. The reference is the symbol's
 //     last trade price, else its configured reference price.
 //   - A replace holds, until the engine answers, the most the new
-//     reservation can exceed the old one whatever fills happen in between
-//     (see checkReplace), plus one minor unit for fee rounding; at the
-//     answer the reservation becomes need(new leaves, new price) exactly.
+//     reservation can exceed the previous one (the order's, or the previous
+//     replace's in its chain) whatever fills happen in between (see
+//     holdFor), plus one minor unit for fee rounding; at the answer the
+//     reservation becomes need(new leaves, new price) exactly.
 //
 // # Order lifecycle
 //
@@ -68,8 +69,49 @@
 // the engine (post-only would trade). A self-trade decrement that leaves the
 // order open is reported as ExecRestated. A replace to a quantity at or
 // below the filled quantity closes the order: ExecReplaced, OrdStatus
-// filled. At most one cancel or replace may be in flight per order; another
-// is refused with RejPending (CxlRejReason 3).
+// filled.
+//
+// # Chained amends
+//
+// A cancel or replace may be sent while earlier ones of the same order are
+// still in flight (accepted here, not yet answered by the engine): it joins
+// the order's amend chain and is sequenced behind them, and the engine,
+// which handles an order's commands in order, answers them in order. The
+// rules:
+//
+//   - The request may name the order by any ClOrdID it has had that is
+//     still remembered (normally the latest: the ClOrdID of the last
+//     replace in flight), or by OrderID; it always joins the end of the
+//     chain. Its OrigClOrdID, on its reports, is the latest ClOrdID of the
+//     chain (the previous link's), which the order carries when the link
+//     applies, just as a request naming a superseded ClOrdID after its
+//     replace has completed reports the order's current ClOrdID.
+//   - Nothing may follow a cancel: RejCancelPending (CxlRejReason 3).
+//   - At most AmendsInFlightMax links per order; one more is refused with
+//     RejPending (CxlRejReason 3).
+//   - A replace's risk checks and hold are computed against the previous
+//     link (its price and quantity), with the fills so far: it holds what
+//     it needs on top of what the previous link leaves reserved, worst case
+//     over fills in between, checked against free cash (or holdings) net of
+//     the holds of the links before it.
+//   - Each link's hold is released when its own answer arrives (EvReplaced,
+//     EvCancelled with ReasonUser or ReasonReplacedToFilled, EvRejected),
+//     and the reservation is then exactly need(leaves, price). One
+//     exception: a link the engine rejects hands its hold on to the next
+//     link, which now applies to the order as the link before left it (a
+//     replace rejected because the symbol halted in between, say) and needs
+//     up to both holds; the last link releases everything.
+//   - A link the engine rejects gets its own OrderCancelReject; later links
+//     get the engine's answer for themselves: applied to the order as it
+//     is, or rejected as unknown (too late) once it is closed, with the
+//     order's final OrdStatus. A cancel in a chain cancels whatever the
+//     order is when the engine reaches it.
+//
+// Chains change nothing in replay: links are appended in command order and
+// resolved in event order, and each link's state is a function of its
+// command and meta (the hold is carried in the meta). Live, Submit sees the
+// chain; in replay a command's events follow it at once and the chain has
+// at most one link.
 //
 // # Limits
 //

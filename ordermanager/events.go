@@ -47,40 +47,49 @@ func (m *Manager) appendExec(reps []Report, r *orderRec, execType, status byte, 
 }
 
 // closeOrder ends r with final status st: its ClOrdID is retired and its
-// record returned to the slab. A cancel or replace in flight stays in m.ops
-// until the engine answers it.
+// record returned to the slab. Cancels and replaces in flight stay in m.ops
+// until the engine answers them (it rejects them: unknown order).
 func (m *Manager) closeOrder(r *orderRec, st byte) {
 	m.accts[r.acct-1].open--
 	m.cl.retire(r.session, r.cl, r.clRef, st, r.clEnt)
 	m.dropOrder(r.id)
 }
 
-// takeOp removes and returns the cancel or replace in flight for order id
-// (r, nil when the order is closed), releasing what it holds. An open order
-// has an op in flight exactly when r.pending is set, which saves the lookup.
-func (m *Manager) takeOp(id matching.OrderID, r *orderRec) (opRec, bool) {
+// takeOp removes and returns the oldest cancel or replace in flight for
+// order id (r, nil when the order is closed): the one the engine's answer
+// at hand is about, since the engine answers an order's commands in order.
+// What it holds is released, or, with passOn, handed to the next link of
+// the chain if there is one (a rejected link: the next one then applies to
+// the order as it was before, see onRejected). An open order has links in
+// flight exactly when r.pending is set, which saves the lookup.
+func (m *Manager) takeOp(id matching.OrderID, r *orderRec, passOn bool) (opRec, bool) {
 	if r != nil && !r.pending {
 		return opRec{}, false
 	}
-	op, ok := m.ops.take(orderKey(id))
+	op, next, ok := m.popOp(id)
 	if !ok {
 		return op, false
 	}
-	if a := m.acct(op.acct); a != nil && op.hold != 0 {
-		m.reserve(a, op.side, op.sym, -op.hold)
+	if op.hold != 0 {
+		if passOn && next != nil {
+			next.hold += op.hold
+		} else if a := m.acct(op.acct); a != nil {
+			m.reserve(a, op.side, op.sym, -op.hold)
+		}
 	}
-	if r != nil {
+	if r != nil && next == nil {
 		r.pending = false
 	}
 	return op, true
 }
 
-// pendingOp returns the op in flight for open order r.
+// pendingOp returns the oldest link in flight for open order r.
 func (m *Manager) pendingOp(r *orderRec) (*opRec, bool) {
 	if !r.pending {
 		return nil, false
 	}
-	return m.ops.get(orderKey(r.id))
+	op := m.headOp(r.id)
+	return op, op != nil
 }
 
 func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
@@ -98,11 +107,28 @@ func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
 		p.Reject = code
 		m.closeOrder(r, StatusRejected)
 	case matching.CmdCancel, matching.CmdReplace:
-		op, ok := m.takeOp(ev.OrderID, m.order(ev.OrderID))
+		// A rejected link passes its hold on to the next link of the chain:
+		// that one was checked against this link's price and quantity but
+		// now applies to the order as it was before (a replace rejected
+		// because the symbol halted, say), and the two holds together cover
+		// that.
+		r := m.order(ev.OrderID)
+		op, ok := m.takeOp(ev.OrderID, r, true)
 		if !ok {
 			return reps
 		}
-		m.cl.retire(op.session, op.cl, op.clRef, 0, op.clEnt)
+		// For a closed order the final status is the one its ClOrdID before
+		// this link was retired with (the order's, or an earlier link's
+		// rejected after the close); this link's ClOrdID keeps it for the
+		// next link and for "too late" answers.
+		st := byte(0)
+		if r == nil {
+			st = StatusCanceled
+			if e, ok := m.cl.lookup(op.session, op.orig); ok && e.order == ev.OrderID && e.status != 0 {
+				st = e.status
+			}
+		}
+		m.cl.retire(op.session, op.cl, op.clRef, st, op.clEnt)
 		reps = append(reps, Report{})
 		p := &reps[len(reps)-1]
 		p.Kind, p.Session, p.ExecID, p.Reject = RepCancelReject, op.session, ev.OutSeq*2, code
@@ -114,13 +140,10 @@ func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
 			p.Price, p.OrderQty = op.price, op.qty
 		}
 		p.TransactNs, p.RecvNs = ev.TimeNs, op.recvNs
-		if r := m.order(ev.OrderID); r != nil {
+		if r != nil {
 			p.OrdStatus, p.CumQty, p.Leaves, p.CumTicksLots = r.status(), r.filled, r.leaves, r.cumTL
 		} else {
-			p.OrdStatus = StatusCanceled
-			if e, ok := m.cl.lookup(op.session, op.orig); ok && e.order == ev.OrderID && e.status != 0 {
-				p.OrdStatus = e.status
-			}
+			p.OrdStatus = st
 		}
 	case matching.CmdMassCancel:
 		if a := m.acct(ev.Account); a != nil && len(a.massWait) > 0 {
@@ -233,8 +256,8 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	}
 	released := old - m.reservation(r, r.leaves, r.price)
 	if op, ok := m.pendingOp(r); ok && op.replace && ev.Leaves > 0 {
-		// A replace is in flight: keep what the reduction frees held for it,
-		// since the replace restores the quantity (see checkReplace).
+		// A replace is next in the chain: keep what the reduction frees held
+		// for it, since the replace restores the quantity (see holdFor).
 		op.hold += released
 	} else {
 		m.reserve(a, r.side, r.sym, -released)
@@ -244,7 +267,7 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	var haveOp bool
 	switch ev.Reason {
 	case matching.ReasonUser, matching.ReasonReplacedToFilled:
-		op, haveOp = m.takeOp(r.id, r)
+		op, haveOp = m.takeOp(r.id, r, false)
 		if ev.Reason == matching.ReasonReplacedToFilled {
 			execType, st = ExecReplaced, StatusFilled
 			r.qty = r.filled
@@ -280,7 +303,7 @@ func (m *Manager) onReplaced(ev *matching.Event, reps []Report) []Report {
 	}
 	a := &m.accts[r.acct-1]
 	old := m.reservation(r, r.leaves, r.price)
-	op, haveOp := m.takeOp(r.id, r) // releases the hold
+	op, haveOp := m.takeOp(r.id, r, false) // releases its hold
 	r.price, r.qty, r.leaves = ev.Price, ev.Qty, ev.Leaves
 	m.reserve(a, r.side, r.sym, m.reservation(r, r.leaves, r.price)-old)
 	if haveOp {

@@ -168,7 +168,7 @@ func (h *harness) checkInvariants(cash0 int64, hold0 []int64) {
 		}
 		open[r.acct-1]++
 	}
-	m.ops.each(func(_ orderKey, op *opRec) {
+	m.eachOp(func(_ matching.OrderID, op *opRec) {
 		if op.side == matching.Buy {
 			cashRes[op.acct-1] += op.hold
 		} else {

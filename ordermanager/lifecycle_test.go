@@ -84,7 +84,7 @@ func TestLifecycle(t *testing.T) {
 			cmds, _ = h.m.Submit(&fill, cmds, nil)
 			cmds, _ = h.m.Submit(&cx, cmds, nil)
 			cmds, reps = h.m.Submit(&cx2, cmds, nil)
-			expect(t, "second cancel", reps, rep{RepCancelReject, 0, StatusNew, 1, "c2", "a", 0, 0, RejPending})
+			expect(t, "second cancel", reps, rep{RepCancelReject, 0, StatusNew, 1, "c2", "a", 0, 0, RejCancelPending})
 			reps = nil
 			for i := range cmds {
 				reps = h.run(&cmds[i], reps)

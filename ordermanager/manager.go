@@ -34,10 +34,18 @@ const (
 	// MassCancelsPendingMax bounds the client mass cancels in flight per
 	// account.
 	MassCancelsPendingMax = 16
+	// AmendsInFlightMax bounds the cancels and replaces in flight per order
+	// (the links of its amend chain); one more is refused with RejPending
+	// (CxlRejReason 3).
+	AmendsInFlightMax = 16
 	// notionalMax bounds every notional the manager computes, far inside
 	// int64 so that a notional times a fee rate in bps cannot overflow.
 	notionalMax = int64(1) << 52
-	bpsDenom    = 10_000
+	// holdMax bounds what one link of an amend chain can hold: its own hold
+	// (at most 2×notionalMax) plus those handed on by rejected links before
+	// it and a self-trade reduction's release.
+	holdMax  = (AmendsInFlightMax + 1) * 2 * notionalMax
+	bpsDenom = 10_000
 )
 
 type symState struct {
@@ -103,11 +111,12 @@ type orderRec struct {
 	clRef   uint64
 	clEnt   uint32 // hint for clBook.retire
 	recvNs  int64
-	pending bool // a cancel or replace is in flight
+	pending bool // a cancel or replace is in flight (its amend chain is not empty)
 }
 
-// opRec is a cancel or replace in flight, keyed by the order it targets. It
-// exists from the command's acceptance until the engine's answer.
+// opRec is a cancel or replace in flight: one link of the amend chain of
+// the order it targets. It exists from the command's acceptance until the
+// engine's answer.
 type opRec struct {
 	replace bool
 	session config.SessionID
@@ -117,13 +126,24 @@ type opRec struct {
 	price   int64 // replace: new price
 	qty     int64 // replace: new total quantity
 	// hold is what a replace holds on top of the order's own reservation
-	// (cash for a buy, lots for a sell) until the engine answers.
+	// and the holds of the links before it (cash for a buy, lots for a
+	// sell) until the engine answers. A link the engine rejects passes its
+	// hold on to the next link, if any (see onRejected).
 	hold   int64
 	cl     ClOrdID
 	orig   ClOrdID
 	clRef  uint64
 	clEnt  uint32 // hint for clBook.retire
 	recvNs int64
+	next   int32 // next link of the chain in Manager.links (0: none)
+}
+
+// opChain is the amend chain of one order: the cancels and replaces in
+// flight for it, oldest first, as a list through Manager.links. The engine
+// answers them in that order.
+type opChain struct {
+	head, tail int32
+	n          int32
 }
 
 // Manager is the order manager: accounts and wallets, reservations, risk
@@ -137,7 +157,9 @@ type Manager struct {
 	orders []orderRec // slab; index 0 is never used
 	free   []int32
 	index  table[orderKey, int32]
-	ops    table[orderKey, opRec]
+	ops    table[orderKey, opChain] // orders with cancels or replaces in flight
+	links  []opRec                  // slab of chain links; index 0 is never used
+	lfree  []int32
 
 	cl clBook
 
@@ -168,7 +190,9 @@ func newManager(cfg *config.Config, retain int) *Manager {
 		orders:      make([]orderRec, 1, hint+1),
 		free:        make([]int32, 0, hint),
 		index:       newTable[orderKey, int32](hint),
-		ops:         newTable[orderKey, opRec](1024),
+		ops:         newTable[orderKey, opChain](1024),
+		links:       make([]opRec, 1, 1025),
+		lfree:       make([]int32, 0, 1024),
 		nextOrderID: 1,
 	}
 	m.cl.init(retain, hint)

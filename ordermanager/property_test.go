@@ -3,6 +3,7 @@ package ordermanager
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,11 +66,16 @@ type flow struct {
 	kill []bool
 	halt []bool
 	m    *Manager // to aim most cancels and replaces at open orders
+	// lastRpl is the ClOrdID of the last replace each session sent, and
+	// lastSess the session that sent the last one: amends aimed at them
+	// chain behind a replace still in flight.
+	lastRpl  []ClOrdID
+	lastSess config.SessionID
 }
 
 func newFlow(cfg *config.Config, seed uint64) *flow {
 	return &flow{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), cfg: cfg,
-		ids: make([][]ClOrdID, len(cfg.Sessions)+1), kill: make([]bool, len(cfg.Accounts)+1), halt: make([]bool, len(cfg.Symbols)+1)}
+		ids: make([][]ClOrdID, len(cfg.Sessions)+1), lastRpl: make([]ClOrdID, len(cfg.Sessions)+1), kill: make([]bool, len(cfg.Accounts)+1), halt: make([]bool, len(cfg.Symbols)+1)}
 }
 
 func (f *flow) fresh(s config.SessionID) ClOrdID {
@@ -86,7 +92,26 @@ func (f *flow) fresh(s config.SessionID) ClOrdID {
 	return id
 }
 
-func (f *flow) target(s config.SessionID) ClOrdID {
+func (f *flow) target(s config.SessionID, chain bool) ClOrdID {
+	if chain && f.m != nil {
+		// The latest ClOrdID of an order of s with a replace in flight.
+		var tails []ClOrdID
+		for i := range f.m.orders {
+			if o := &f.m.orders[i]; o.id != 0 && o.session == s && o.pending {
+				if tail, _ := f.m.tailOp(o.id); tail != nil && tail.replace {
+					tails = append(tails, tail.cl)
+				}
+			}
+		}
+		if len(tails) > 0 {
+			return tails[f.rng.IntN(len(tails))]
+		}
+	}
+	if l := f.lastRpl[s]; !l.IsZero() && (chain || f.rng.IntN(3) == 0) {
+		if e, ok := f.m.cl.lookup(s, l); ok && e.order != 0 {
+			return l // chain behind the last replace (accepted)
+		}
+	}
 	if f.m != nil && f.rng.IntN(4) != 0 {
 		var open []ClOrdID
 		for i := range f.m.orders {
@@ -110,6 +135,25 @@ func (f *flow) target(s config.SessionID) ClOrdID {
 func (f *flow) next() Request {
 	r := f.rng
 	sess := &f.cfg.Sessions[r.IntN(len(f.cfg.Sessions))]
+	chain := f.lastSess != 0 && r.IntN(3) == 0
+	if chain {
+		// Amend again at once, from the session of an order with a replace
+		// in flight (else the last to send one): chains.
+		sid := f.lastSess
+		if f.m != nil {
+			var with []config.SessionID
+			f.m.ops.each(func(k orderKey, c *opChain) {
+				if o := f.m.order(matching.OrderID(k)); o != nil && f.m.link(c.tail).replace {
+					with = append(with, o.session)
+				}
+			})
+			slices.Sort(with) // table order is random
+			if len(with) > 0 {
+				sid = with[r.IntN(len(with))]
+			}
+		}
+		sess = &f.cfg.Sessions[sid-1]
+	}
 	firm := &f.cfg.Firms[sess.Firm-1]
 	acct := firm.Accounts[r.IntN(len(firm.Accounts))]
 	sym := matching.SymbolID(1 + r.IntN(2))
@@ -136,7 +180,11 @@ func (f *flow) next() Request {
 			return Request{Kind: ReqResume, Symbol: matching.SymbolID(s)}
 		}
 	}
-	switch p := r.IntN(1000); {
+	p := r.IntN(1000)
+	if chain {
+		p = 540 + r.IntN(410) // a cancel or replace
+	}
+	switch {
 	case p < 480:
 		req.Kind = ReqNew
 		req.ClOrdID = f.fresh(sess.ID)
@@ -161,12 +209,15 @@ func (f *flow) next() Request {
 		}
 	case p < 740:
 		req.Kind = ReqCancel
-		req.ClOrdID, req.OrigClOrdID = f.fresh(sess.ID), f.target(sess.ID)
+		req.OrigClOrdID = f.target(sess.ID, chain) // before fresh: not its own ClOrdID
+		req.ClOrdID = f.fresh(sess.ID)
 		req.Account, req.Symbol, req.Side = 0, 0, 0
 	case p < 950:
 		req.Kind = ReqReplace
-		req.ClOrdID, req.OrigClOrdID = f.fresh(sess.ID), f.target(sess.ID)
+		req.OrigClOrdID = f.target(sess.ID, chain) // before fresh: not its own ClOrdID
+		req.ClOrdID = f.fresh(sess.ID)
 		req.Account, req.Symbol, req.Side = 0, 0, 0
+		f.lastRpl[sess.ID], f.lastSess = req.ClOrdID, sess.ID
 	case p < 965:
 		req.Kind = ReqMassCancel
 		req.ClOrdID = f.fresh(sess.ID)
@@ -174,7 +225,7 @@ func (f *flow) next() Request {
 			req.Symbol = 0
 		}
 	case p < 980:
-		req.Kind, req.OrigClOrdID = ReqStatus, f.target(sess.ID)
+		req.Kind, req.OrigClOrdID = ReqStatus, f.target(sess.ID, false)
 	case p < 983:
 		req.Kind, req.Firm, req.Session, req.On = ReqKillSwitch, 0, 0, true
 		f.kill[acct] = true
@@ -203,6 +254,8 @@ type pipeline struct {
 	evReps  []Report // reports caused by events, in order
 	seq     uint64
 	check   func()
+	chained int // amends accepted behind others in flight
+	longest int // longest amend chain seen
 	evs     []matching.Event
 	cmds    []Pending
 	reps    []Report
@@ -214,6 +267,12 @@ func (p *pipeline) submit(req *Request) {
 		p.t.Fatalf("%d commands, CommandsMax %d", len(p.cmds), p.m.CommandsMax())
 	}
 	p.queue = append(p.queue, p.cmds...)
+	if (req.Kind == ReqCancel || req.Kind == ReqReplace) && len(p.cmds) == 1 {
+		if _, n := p.m.tailOp(p.cmds[0].Cmd.OrderID); n > 1 {
+			p.chained++
+			p.longest = max(p.longest, n)
+		}
+	}
 	if p.check != nil {
 		p.check()
 	}
@@ -250,7 +309,7 @@ func runLive(t *testing.T, cfg *config.Config, seed uint64, n int, check bool) *
 		p.check = func() { t.Helper(); h.checkInvariants(c0, h0) }
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
-	lag := 0
+	lag := rng.IntN(30)
 	for i := 0; i < n; {
 		if rng.IntN(100) == 0 {
 			lag = rng.IntN(30) // how far Submit runs ahead of the engine
@@ -266,8 +325,8 @@ func runLive(t *testing.T, cfg *config.Config, seed uint64, n int, check bool) *
 	for len(p.queue) > 0 {
 		p.step()
 	}
-	if p.m.ops.len() != 0 {
-		t.Fatalf("%d ops in flight at quiescence", p.m.ops.len())
+	if n := p.m.amendsInFlight(); n != 0 || p.m.ops.len() != 0 {
+		t.Fatalf("%d amends in flight at quiescence", n)
 	}
 	return p
 }
@@ -284,9 +343,11 @@ func TestPropertyRandomFlow(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	trades, rejects := 0, 0
+	trades, rejects, chained, longest := 0, 0, 0, 0
 	for seed := uint64(1); seed <= 6; seed++ {
 		p := runLive(t, cfg, seed, n, true)
+		chained += p.chained
+		longest = max(longest, p.longest)
 		for _, r := range p.evReps {
 			if r.ExecType == ExecTrade {
 				trades++
@@ -299,7 +360,10 @@ func TestPropertyRandomFlow(t *testing.T) {
 	if trades < 1000 {
 		t.Fatalf("only %d fills: the flow does not exercise settlement", trades)
 	}
-	t.Logf("%d fill reports, %d engine-side rejects", trades, rejects)
+	if chained < n/10 || longest < 3 {
+		t.Fatalf("only %d chained amends, longest chain %d: the flow does not exercise chains", chained, longest)
+	}
+	t.Logf("%d fill reports, %d engine-side rejects, %d chained amends, longest chain %d", trades, rejects, chained, longest)
 }
 
 // replay rebuilds a manager and engine from a journal the way recovery

@@ -41,6 +41,9 @@ const (
 	RejPostOnlyWouldTrade
 	RejEngine
 	RejUnsupported
+	// RejCancelPending: a cancel is the last request in flight for the
+	// order; nothing may be chained behind it.
+	RejCancelPending
 	rejCount
 )
 
@@ -73,13 +76,14 @@ var rejectTexts = [rejCount]string{
 	RejKillSwitch:           "account kill switch is on",
 	RejUnknownOrder:         "unknown order",
 	RejTooLate:              "order already closed (too late)",
-	RejPending:              "order already has a cancel or replace pending",
+	RejPending:              "order already has the maximum number of cancels and replaces pending",
 	RejReplaceMismatch:      "replace may not change symbol, side or order type",
 	RejNotReplaceable:       "order cannot be replaced",
 	RejMassCancelPending:    "too many mass cancels pending for this account",
 	RejPostOnlyWouldTrade:   "post-only order would take liquidity",
 	RejEngine:               "refused by the matching engine",
 	RejUnsupported:          "unsupported request",
+	RejCancelPending:        "order already has a cancel pending",
 }
 
 // RejectText returns the fixed text of c (for FIX Text 58). It does not
@@ -133,7 +137,7 @@ func (c RejectCode) CxlRejReason() int {
 		return 0
 	case RejUnknownOrder:
 		return 1
-	case RejPending:
+	case RejPending, RejCancelPending:
 		return 3
 	case RejDuplicateClOrdID:
 		return 6

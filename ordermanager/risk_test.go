@@ -213,7 +213,7 @@ func TestRejectCodes(t *testing.T) {
 	for c, want := range map[RejectCode][2]int{
 		RejKillSwitch: {0, 99}, RejUnknownSymbol: {1, 99}, RejHalted: {2, 99}, RejMaxOpenOrders: {3, 99},
 		RejInsufficientCash: {3, 99}, RejUnknownOrder: {5, 1}, RejTooLate: {5, 0}, RejDuplicateClOrdID: {6, 6},
-		RejInvalidTIF: {11, 99}, RejInvalidQty: {13, 99}, RejPending: {99, 3}, RejPriceBand: {99, 99}, RejBusy: {99, 99},
+		RejInvalidTIF: {11, 99}, RejInvalidQty: {13, 99}, RejPending: {99, 3}, RejCancelPending: {99, 3}, RejPriceBand: {99, 99}, RejBusy: {99, 99},
 		RejWrongFirm: {15, 99},
 	} {
 		if c.OrdRejReason() != want[0] || c.CxlRejReason() != want[1] {

@@ -21,7 +21,8 @@ import (
 //	orders u32 | each, by OrderID: id u64 | acct u32 | sym u32 | session u32 |
 //	             side u8 | type u8 | tif u8 | pending u8 | price | qty | filled | leaves | cumTL i64 |
 //	             clRef u64 | cl | orig
-//	ops u32    | each, by OrderID: id u64 | replace u8 | session u32 | acct u32 | sym u32 | side u8 |
+//	ops u32    | each, by OrderID and then oldest first within an order's amend chain:
+//	             id u64 | replace u8 | session u32 | acct u32 | sym u32 | side u8 |
 //	             price | qty | hold i64 | clRef u64 | cl | orig
 //	clordids u32 | each, by registration: session u32 | id | order u64 | ref u64 | status u8
 //	retired u32  | each, oldest first: session u32 | id | ref u64
@@ -121,23 +122,26 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		b = appendCl(b, &r.orig)
 	}
 	ids = ids[:0]
-	m.ops.each(func(k orderKey, _ *opRec) { ids = append(ids, matching.OrderID(k)) })
+	m.ops.each(func(k orderKey, _ *opChain) { ids = append(ids, matching.OrderID(k)) })
 	slices.Sort(ids)
-	b = le.AppendUint32(b, uint32(len(ids)))
+	b = le.AppendUint32(b, uint32(m.amendsInFlight()))
 	for _, id := range ids {
-		op, _ := m.ops.get(orderKey(id))
-		b = le.AppendUint64(b, uint64(id))
-		b = append(b, boolByte(op.replace))
-		b = le.AppendUint32(b, uint32(op.session))
-		b = le.AppendUint32(b, uint32(op.acct))
-		b = le.AppendUint32(b, uint32(op.sym))
-		b = append(b, byte(op.side))
-		for _, v := range [...]int64{op.price, op.qty, op.hold} {
-			b = le.AppendUint64(b, uint64(v))
+		c, _ := m.ops.get(orderKey(id))
+		for i := c.head; i != 0; i = m.links[i].next {
+			op := &m.links[i]
+			b = le.AppendUint64(b, uint64(id))
+			b = append(b, boolByte(op.replace))
+			b = le.AppendUint32(b, uint32(op.session))
+			b = le.AppendUint32(b, uint32(op.acct))
+			b = le.AppendUint32(b, uint32(op.sym))
+			b = append(b, byte(op.side))
+			for _, v := range [...]int64{op.price, op.qty, op.hold} {
+				b = le.AppendUint64(b, uint64(v))
+			}
+			b = le.AppendUint64(b, op.clRef)
+			b = appendCl(b, &op.cl)
+			b = appendCl(b, &op.orig)
 		}
-		b = le.AppendUint64(b, op.clRef)
-		b = appendCl(b, &op.cl)
-		b = appendCl(b, &op.orig)
 	}
 	type kv struct {
 		k clKey
@@ -345,7 +349,7 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 	last = 0
 	for range n {
 		id := matching.OrderID(r.u64("op order ID"))
-		if r.err == nil && (id <= last || id == 0) {
+		if r.err == nil && (id < last || id == 0) {
 			r.fail("ops out of order")
 		}
 		last = id
@@ -358,11 +362,14 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 			break
 		}
 		if m.acct(op.acct) == nil || m.sym(op.sym) == nil || (op.side != matching.Buy && op.side != matching.Sell) ||
-			op.hold < 0 || op.hold > 2*notionalMax {
+			op.hold < 0 || op.hold > holdMax {
 			r.fail(fmt.Sprintf("op on order %d: values out of range", id))
 			break
 		}
-		m.ops.put(orderKey(id), op)
+		if !m.pushOp(id, op) {
+			r.fail(fmt.Sprintf("order %d: more than %d cancels and replaces in flight", id, AmendsInFlightMax))
+			break
+		}
 	}
 	n = r.count(22, "ClOrdIDs")
 	for range n {
@@ -425,7 +432,7 @@ func (m *Manager) checkConsistent() error {
 			return fmt.Errorf("order %d: pending flag", r.id)
 		}
 	}
-	m.ops.each(func(_ orderKey, op *opRec) {
+	m.eachOp(func(_ matching.OrderID, op *opRec) {
 		if op.side == matching.Buy {
 			cashRes[op.acct-1] += op.hold
 		} else {

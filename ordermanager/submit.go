@@ -330,14 +330,27 @@ func (m *Manager) submitAmend(req *Request, cmds []Pending, reps []Report) ([]Pe
 	if code != RejNone {
 		return cmds, m.rejectReq(req, code, reps)
 	}
+	// Chained amends: with cancels or replaces in flight the request joins
+	// the end of the order's chain and applies to the order as the last
+	// replace leaves it. Nothing may follow a cancel, and the chain is
+	// bounded.
+	prevQty, prevPrice, orig := r.qty, r.price, r.cl
 	if r.pending {
-		return cmds, m.rejectReq(req, RejPending, reps)
+		tail, n := m.tailOp(r.id)
+		switch {
+		case n >= AmendsInFlightMax:
+			return cmds, m.rejectReq(req, RejPending, reps)
+		case tail != nil && !tail.replace:
+			return cmds, m.rejectReq(req, RejCancelPending, reps)
+		case tail != nil:
+			prevQty, prevPrice, orig = tail.qty, tail.price, tail.cl
+		}
 	}
 	cmd := matching.Command{Kind: matching.CmdCancel, OrderID: r.id, Symbol: r.sym, Account: r.acct, Side: r.side}
-	mt := meta{op: opCancel, session: req.Session, cl: req.ClOrdID, orig: r.cl}
+	mt := meta{op: opCancel, session: req.Session, cl: req.ClOrdID, orig: orig}
 	if req.Kind == ReqReplace {
 		var hold int64
-		if hold, code = m.checkReplace(req, r); code != RejNone {
+		if hold, code = m.checkReplace(req, r, prevQty, prevPrice); code != RejNone {
 			return cmds, m.rejectReq(req, code, reps)
 		}
 		cmd.Kind, cmd.Price, cmd.Qty = matching.CmdReplace, req.Price, req.Qty
@@ -350,18 +363,11 @@ func (m *Manager) submitAmend(req *Request, cmds []Pending, reps []Report) ([]Pe
 	return cmds, reps
 }
 
-// checkReplace runs the risk checks of a replace of r and returns what it
-// must hold until the engine answers.
-//
-// The hold must cover the new reservation however the order changes before
-// the engine applies the replace. Let Lo be the leaves now, Ln = new qty -
-// filled now the leaves after the replace. Fills of d lots before it leave
-// Lo-d and Ln-d, and consume the old reservation as they go; self-trade
-// reductions in the meantime are held by the op (see onCancelled). For a buy
-// the shortfall f(d) = need(Ln-d, p') - need(Lo-d, p) is linear in d up to
-// the fee rounding (±1), so its maximum over d is at d = 0 or d = min(Ln, Lo).
-// For a sell it is Ln-Lo whatever d is.
-func (m *Manager) checkReplace(req *Request, r *orderRec) (int64, RejectCode) {
+// checkReplace runs the risk checks of a replace of r that applies after
+// the previous link of its chain (prevQty total lots at prevPrice: the last
+// replace in flight, or the order itself) and returns what it must hold
+// until the engine answers.
+func (m *Manager) checkReplace(req *Request, r *orderRec, prevQty, prevPrice int64) (int64, RejectCode) {
 	a, s := &m.accts[r.acct-1], &m.syms[r.sym-1]
 	switch {
 	case (req.Symbol != 0 && req.Symbol != r.sym) || (req.Side != 0 && req.Side != r.side) ||
@@ -386,24 +392,48 @@ func (m *Manager) checkReplace(req *Request, r *orderRec) (int64, RejectCode) {
 	if !ok || n > a.lim.MaxOrderNotional {
 		return 0, RejMaxNotional
 	}
-	ln, lo := req.Qty-r.filled, r.leaves
-	if ln <= 0 {
-		return 0, RejNone // the engine will close the order
-	}
-	var hold int64
+	hold := holdFor(a, s, r.side, r.filled, prevQty, prevPrice, req.Qty, req.Price)
 	if r.side == matching.Sell {
-		hold = max(0, ln-lo)
 		return hold, m.checkFunds(a, r.side, r.sym, 0, hold)
 	}
+	return hold, m.checkFunds(a, r.side, r.sym, hold, 0)
+}
+
+// holdFor is what a replace to newQty total lots at newPrice must hold on
+// top of what the previous link leaves reserved (prevQty total lots at
+// prevPrice), with filled lots filled now, whatever fills happen before the
+// engine applies it.
+//
+// Let Lo = prevQty - filled (at least 0) be the leaves the previous link
+// leaves and Ln = newQty - filled the leaves after this one. Fills of d lots
+// before it leave Lo-d and Ln-d, and consume the previous reservation as
+// they go; self-trade reductions in the meantime are held by the first
+// link (see onCancelled). For a buy the shortfall f(d) = need(Ln-d, p') -
+// need(Lo-d, p) is linear in d up to the fee rounding (±1) while both are
+// positive, falls past Ln and grows no more past Lo, so its maximum over d
+// is at d = 0 or d = min(Ln, Lo). For a sell it is Ln-Lo whatever d is. A
+// replace to Ln <= 0 closes the order and holds nothing.
+//
+// Along a chain the shortfalls add up: if a link is rejected by the engine
+// the next applies to the order as the link before left it, and needs at
+// most the sum of both holds, which is why a rejected link hands its hold
+// on (takeOp).
+func holdFor(a *acctState, s *symState, side matching.Side, filled, prevQty, prevPrice, newQty, newPrice int64) int64 {
+	ln, lo := newQty-filled, max(0, prevQty-filled)
+	if ln <= 0 {
+		return 0 // the engine will close the order
+	}
+	if side == matching.Sell {
+		return max(0, ln-lo)
+	}
 	d := min(ln, lo)
-	f0 := needCash(a, s, ln, req.Price) - needCash(a, s, lo, r.price)
-	f1 := needCash(a, s, ln-d, req.Price) - needCash(a, s, lo-d, r.price)
+	f0 := needCash(a, s, ln, newPrice) - needCash(a, s, lo, prevPrice)
+	f1 := needCash(a, s, ln-d, newPrice) - needCash(a, s, lo-d, prevPrice)
 	worst := max(f0, f1)
 	if a.resBps > 0 {
 		worst++
 	}
-	hold = max(0, worst)
-	return hold, m.checkFunds(a, r.side, r.sym, hold, 0)
+	return max(0, worst)
 }
 
 // answerStatus answers an order status request from state (ExecType 'I').
