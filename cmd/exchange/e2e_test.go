@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quickfixgo/quickfix"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -654,6 +655,29 @@ func TestE2EMarketDataHTTP(t *testing.T) {
 		t.Errorf("L2 book of AAPL: %s", body)
 	}
 
+	// A trade reaches the tape and takes the orders off the book.
+	b.limit(t, "B2", "AAPL", "2", "12", "189.50")
+	check(t, "B2 fill", b.expectExec(t, "B2", "F", "39=2"), "14=12", "6=189.5")
+	waitBook(t, v, "AAPL", ids[1], ids[2], ids[3])
+	var tape struct {
+		Trades []struct {
+			Price string `json:"price"`
+			Qty   string `json:"qty"`
+			Side  string `json:"side"`
+		} `json:"trades"`
+	}
+	body = getJSON(t, v, "/api/trades/AAPL", &tape)
+	qtys := map[string]bool{}
+	for _, tr := range tape.Trades {
+		if p, err := decimal.NewFromString(tr.Price); err != nil || !p.Equal(decimal.RequireFromString("189.5")) || tr.Side != "sell" {
+			t.Errorf("trade %+v, want 189.50 with a sell taker", tr)
+		}
+		qtys[tr.Qty] = true
+	}
+	if len(tape.Trades) != 2 || !qtys["10"] || !qtys["2"] {
+		t.Errorf("AAPL tape: %s, want trades of 10 and 2 at 189.50", body)
+	}
+
 	var h struct {
 		Status string `json:"status"`
 	}
@@ -664,8 +688,8 @@ func TestE2EMarketDataHTTP(t *testing.T) {
 
 	metrics := getJSON(t, v, "/metrics", nil)
 	for _, want := range []string{
-		"\nexchange_commands_sequenced_total 4\n",
-		"\nexchange_gateway_messages_in_total{msg_type=\"D\"} 4\n",
+		"\nexchange_commands_sequenced_total 5\n",
+		"\nexchange_gateway_messages_in_total{msg_type=\"D\"} 5\n",
 		"\nexchange_gateway_logons_total{result=\"ok\"} 2\n",
 		"\n# TYPE exchange_journal_fsyncs_total counter\n",
 		"\n# TYPE exchange_inbound_queue_depth gauge\n",
@@ -677,4 +701,32 @@ func TestE2EMarketDataHTTP(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", metrics)
 	}
+}
+
+// TestE2EFIX42: a FIX 4.2 session trades beside FIX 4.4 ones, with 4.2's
+// ExecTransType and ExecType values; a CompID logged on under one version
+// cannot log on under the other at the same time.
+func TestE2EFIX42(t *testing.T) {
+	v := startTestVenue(t, config.Default(), t.TempDir(), "", "none")
+	fix := v.cfg.ListenFIX
+	co := defaultOpts("CHARLIE")
+	co.begin = quickfix.BeginStringFIX42
+	cs := logonAll(t, fix, co, defaultOpts("BRAVO"))
+	c, b := cs[0], cs[1]
+
+	c.limit(t, "C1", "AAPL", "1", "10", "190.00")
+	check(t, "C1 ack", c.expectExec(t, "C1", "0"), "20=0", "39=0", "151=10")
+	b.limit(t, "B1", "AAPL", "2", "4", "190.00")
+	check(t, "C1 partial fill", c.expectExec(t, "C1", "1"), "20=0", "39=1", "32=4", "31=190", "14=4", "151=6")
+	check(t, "B1 fill (4.4)", b.expectExec(t, "B1", "F"), "39=2")
+	c.send(t, "H", "11=C1", "55=AAPL", "54=1")
+	check(t, "C1 status", c.expect(t, "8", "11=C1", "20=3"), "150=1", "39=1", "151=6")
+	c.send(t, "F", "11=C1c", "41=C1", "55=AAPL", "54=1", "38=10")
+	check(t, "C1 cancelled", c.expectExec(t, "C1c", "4"), "20=0", "39=4", "14=4", "151=0")
+
+	dup := newClient(t, fix, defaultOpts("CHARLIE"))
+	if got, want := dup.expectLogout(t), `SenderCompID "CHARLIE" is already logged on (FIX.4.2)`; got != want {
+		t.Errorf("second CHARLIE logon: Logout Text %q, want %q", got, want)
+	}
+	dup.stop()
 }

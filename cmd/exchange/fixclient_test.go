@@ -220,6 +220,8 @@ type clientOpts struct {
 	storeDir string
 	// noReset logs on with ResetOnLogon=N (continue the sequence numbers).
 	noReset bool
+	// begin is the BeginString; "" is FIX.4.4.
+	begin string
 }
 
 func defaultOpts(comp string) clientOpts {
@@ -379,7 +381,11 @@ func newClient(t *testing.T, fixAddr string, o clientOpts) *fixClient {
 		g.Set(fixcfg.FileStorePath, o.storeDir)
 	}
 	ss := quickfix.NewSessionSettings()
-	ss.Set(fixcfg.BeginString, quickfix.BeginStringFIX44)
+	begin := o.begin
+	if begin == "" {
+		begin = quickfix.BeginStringFIX44
+	}
+	ss.Set(fixcfg.BeginString, begin)
 	ss.Set(fixcfg.SenderCompID, o.comp)
 	ss.Set(fixcfg.TargetCompID, "EXCHANGE")
 	sid, err := st.AddSession(ss)
