@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -125,18 +121,8 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 		o.Logger = &l
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := interruptible("")
 	defer cancel()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	res, err := broker.Run(ctx, o)
 	if res != nil {
 		_ = res.WriteTable(stdout)

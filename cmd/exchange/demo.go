@@ -80,19 +80,8 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "watch it live:  http://%s/\n", v.httpAddr)
 	fmt.Fprintf(stdout, "three firms and a market maker trade over FIX %s (Ctrl-C stops early)...\n\n", runFor)
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := interruptible("\nstopping the brokers...")
 	defer cancel()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			fmt.Fprintln(stderr, "\nstopping the brokers...")
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 
 	syms := brokerSymbols(cfg)
 	takers := broker.DefaultOptions()
@@ -149,6 +138,26 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 		return exitError{code: 1, err: fmt.Errorf("%d orders went unanswered", unanswered)}
 	}
 	return nil
+}
+
+// interruptible returns a context cancelled by SIGINT or SIGTERM (printing
+// say to stderr first, when set) or by calling cancel.
+func interruptible(say string) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			if say != "" {
+				fmt.Fprintln(os.Stderr, say)
+			}
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // freeAddr returns addr if it can be listened on (and names a port), else a
