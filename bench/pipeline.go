@@ -151,16 +151,10 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		return nil, err
 	}
 	nWarm := len(warm)
-	// A cancel or replace must not reach the order manager while an earlier
-	// one of the same order is still pending (it would be refused with
-	// CxlRejReason 3, as a real venue does), so the submitter waits for the
-	// earlier one's answer, as a broker would. amendOf[i] is the order a
-	// cancel/replace request targets; pending[order] its outstanding amend.
-	var maxID matching.OrderID
-	for i := range all {
-		maxID = max(maxID, all[i].OrderID)
-	}
-	pending := make([]atomic.Int32, maxID+1)
+	// A cancel or replace may follow an earlier one of the same order that
+	// is still in flight: the order manager chains it behind (up to
+	// ordermanager.AmendsInFlightMax per order), so the submitter does not
+	// wait for answers, only for room in the window.
 	answered := make([]atomic.Bool, len(reqs))
 	window := o.Window
 	if window <= 0 {
@@ -189,9 +183,6 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 			}
 			answered[idx].Store(true)
 			outstand.Add(-1)
-			if k := reqs[idx].Kind; k == ordermanager.ReqCancel || k == ordermanager.ReqReplace {
-				pending[reqs[idx].OrderID].Add(-1)
-			}
 			if idx < nWarm {
 				warmLeft--
 				if warmLeft == 0 {
@@ -213,19 +204,9 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		return nil, err
 	}
 	defer x.Close()
-	deadline := time.Now().Add(10 * time.Minute)
 	submit := func(r *ordermanager.Request, stamp func() int64) error {
 		for outstand.Load() >= int64(window) {
 			runtime.Gosched()
-		}
-		if r.Kind == ordermanager.ReqCancel || r.Kind == ordermanager.ReqReplace {
-			for pending[r.OrderID].Load() > 0 {
-				if time.Now().After(deadline) {
-					return errors.New("bench: an amend was never answered")
-				}
-				runtime.Gosched()
-			}
-			pending[r.OrderID].Add(1)
 		}
 		r.RecvNs = stamp()
 		outstand.Add(1)
