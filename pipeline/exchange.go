@@ -274,6 +274,11 @@ func (x *Exchange) Submit(req *ordermanager.Request) bool {
 	}
 }
 
+// Closed reports whether the venue has stopped taking requests (Close was
+// called, or the journal failed). A caller that retries a refused Submit
+// should give up once it is true.
+func (x *Exchange) Closed() bool { return x.closed.Load() }
+
 // Close stops taking requests, lets every accepted request finish (journaled,
 // matched, reported), writes a snapshot, and closes the journal.
 func (x *Exchange) Close() error {
