@@ -54,7 +54,9 @@ func FuzzApplySequenced(f *testing.F) {
 func FuzzRestore(f *testing.F) {
 	h := seededHarness(f)
 	r := rplReq(1, "r", "a", 10000, 20)
-	h.m.Submit(&r, nil, nil) // leave a replace in flight
+	r2 := rplReq(1, "r2", "r", 9900, 25)
+	h.m.Submit(&r, nil, nil) // leave a chain of two replaces in flight
+	h.m.Submit(&r2, nil, nil)
 	snap := h.m.AppendSnapshot(nil)
 	f.Add(snap)
 	f.Add(snap[:len(snap)/2])
@@ -86,7 +88,9 @@ func decodeRequest(b []byte) Request {
 }
 
 // FuzzSubmit: any sequence of requests, run through the engine, keeps every
-// wallet invariant and never panics.
+// wallet invariant and never panics. A request whose byte 19 is odd is
+// submitted ahead of the engine (its commands wait, with the others before
+// them, for the next request with an even byte 19), so amends chain.
 func FuzzSubmit(f *testing.F) {
 	f.Add([]byte("ab\x00\x00\x01\x01\x01\x01\x00\x00\x01\x01\x01\x01\x10\x03\x05\x00\x00\x00\x00\x00\x00\x00" +
 		"cd\x00\x00\x01\x02\x01\x01\x00\x00\x03\x02\x03\x01\x00\x03\x05\x00\x00\x00\x00\x00\x00\x00" +
@@ -97,11 +101,21 @@ func FuzzSubmit(f *testing.F) {
 		}
 		h := newHarness(t)
 		c0, h0 := h.totals()
+		var queue []Pending
 		for len(b) >= 24 {
 			req := decodeRequest(b)
+			ahead := b[19]&1 != 0
 			b = b[24:]
-			h.do(req)
+			h.cmds, _ = h.m.Submit(&req, h.cmds[:0], nil)
+			queue = append(queue, h.cmds...)
 			h.checkInvariants(c0, h0)
+			if !ahead || len(b) < 24 {
+				h.runChecked(queue, c0, h0)
+				queue = queue[:0]
+			}
+		}
+		if n := h.m.amendsInFlight(); n != 0 {
+			t.Fatalf("%d amends in flight at the end", n)
 		}
 	})
 }
