@@ -96,7 +96,8 @@
 //     the holds of the links before it.
 //   - Each link's hold is released when its own answer arrives (EvReplaced,
 //     EvCancelled with ReasonUser or ReasonReplacedToFilled, EvRejected),
-//     and the reservation is then exactly need(leaves, price). One
+//     and the reservation is then exactly need(leaves, price) plus the
+//     holds of the links still behind it (none once the chain is empty). One
 //     exception: a link the engine rejects hands its hold on to the next
 //     link, which now applies to the order as the link before left it (a
 //     replace rejected because the symbol halted in between, say) and needs
@@ -121,6 +122,13 @@
 // resolved cancels and mass cancels). Older ones are forgotten and may be
 // reused; the book costs about 80 bytes per remembered ClOrdID. At most
 // MassCancelsPendingMax client mass cancels per account may be in flight.
+//
+// A link of an amend chain that the engine rejects because its order has
+// closed reports the final OrdStatus remembered for its OrigClOrdID (the
+// previous link's ClOrdID, which takes it on in turn); when that previous
+// link was itself rejected while the order was still open, nothing
+// remembers the final status under its ClOrdID and the reject says
+// canceled (4), whatever closed the order.
 //
 // Cancel-on-disconnect sends one mass cancel per account the session has
 // open orders in, so it also cancels other sessions' orders in a shared
