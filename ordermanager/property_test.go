@@ -403,8 +403,10 @@ func compareReports(t *testing.T, what string, a, b []Report) {
 // after it) end in the same state and produce the same event reports.
 func TestReplayEquivalence(t *testing.T) {
 	cfg := propConfig(t)
+	chained := 0
 	for seed := uint64(10); seed < 16; seed++ {
 		live := runLive(t, cfg, seed, 4000, false)
+		chained += live.chained
 		m := New(cfg)
 		e := matching.New(matching.Config{Symbols: len(cfg.Symbols)})
 		reps := replay(t, m, e, live.journal)
@@ -416,6 +418,10 @@ func TestReplayEquivalence(t *testing.T) {
 			t.Fatalf("seed %d: replayed state differs", seed)
 		}
 	}
+	if chained < 300 {
+		t.Fatalf("only %d chained amends: the live runs do not exercise chains", chained)
+	}
+	t.Logf("%d chained amends", chained)
 }
 
 // TestSnapshotRoundTrip: a snapshot taken mid-replay restores to the same
