@@ -103,6 +103,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		for _, p := range []bench.PipelineOptions{
 			{Durability: "none", Orders: scale(1_000_000, 200_000)},
 			{Durability: "batch", Orders: scale(1_000_000, 200_000)},
+			{Durability: "none", Orders: scale(1_000_000, 200_000), Rate: 100_000},
 			{Durability: "batch", Orders: scale(1_000_000, 200_000), Rate: 100_000},
 		} {
 			name := "pipeline " + p.Durability
