@@ -27,6 +27,12 @@
 // private loopback port: QuickFIX/Go v0.9.7 panics on some malformed input in
 // goroutines that do not recover, which would end the whole exchange.
 //
+// Reports go out through one outbox per session (outbox.go): Deliver only
+// queues, and each session's goroutine hands its reports to QuickFIX/Go one
+// at a time, when the previous one has been written (the guard counts the
+// bytes), because QuickFIX/Go v0.9.7's session loop busy-spins while a
+// queued message waits for a busy writer.
+//
 // Nothing here logs per message at the default level; QuickFIX/Go's own
 // message logs go to zerolog at trace level, its session events at info.
 package gateway

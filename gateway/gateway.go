@@ -63,7 +63,6 @@ type Gateway struct {
 	sessions []*sessionState
 	bySID    map[quickfix.SessionID]*sessionState
 	units    []symUnits // fast decimal conversions, by SymbolID-1
-	scratch  []byte     // number formatting; used by Deliver's goroutine only
 
 	execSeq   atomic.Uint64 // gateway-generated ExecIDs for its own rejects
 	startTag  string        // distinguishes this process's gateway ExecIDs
@@ -88,6 +87,8 @@ type sessionState struct {
 	closing atomic.Bool                        // a flood logout is under way
 
 	lastFailNs atomic.Int64 // when a logon last failed bcrypt
+
+	out *outbox // reports on their way out
 
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none
@@ -129,6 +130,7 @@ func New(opts Options) (*Gateway, error) {
 			rateTxt: "rate limit exceeded: " + strconv.FormatFloat(cs.RatePerSecond, 'f', -1, 64) + " msgs/s",
 			conns:   map[quickfix.SessionID]net.Conn{},
 		}
+		st.out = newOutbox(g, st)
 		g.sessions = append(g.sessions, st)
 	}
 	if _, _, err := net.SplitHostPort(cfg.ListenFIX); err != nil {
@@ -138,7 +140,7 @@ func New(opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g.guard = &guard{g: g, inner: private, conns: map[net.Conn]struct{}{}, remote: map[string]string{}}
+	g.guard = &guard{g: g, inner: private, conns: map[net.Conn]struct{}{}, remote: map[string]string{}, links: map[string]*guardLink{}}
 	settings, keys, err := buildSettings(cfg, private)
 	if err != nil {
 		return nil, err
@@ -147,7 +149,7 @@ func New(opts Options) (*Gateway, error) {
 		g.bySID[sid] = g.sessions[k.cfg-1]
 	}
 	g.settings = settings
-	lf := logFactory{log: g.log}
+	lf := logFactory{log: g.log, g: g}
 	g.stores = newStoreFactory(settings, keys)
 	g.acceptor, err = quickfix.NewAcceptor(g, g.stores, settings, lf)
 	if err != nil {
@@ -173,6 +175,9 @@ func (g *Gateway) Start() error {
 		return fmt.Errorf("gateway: acceptor on %s: %w", g.guard.inner, err)
 	}
 	g.guard.listener = l
+	for _, st := range g.sessions {
+		go st.out.run()
+	}
 	go g.guard.serve()
 	g.started = true
 	g.log.Info().Str("addr", g.cfg.ListenFIX).Str("comp_id", g.cfg.TargetCompID).
@@ -192,6 +197,10 @@ func (g *Gateway) Stop() {
 			// Logouts still reach the brokers through the guard), then the
 			// guard's last connections are closed.
 			_ = g.guard.listener.Close()
+			// The reports already delivered go out before the Logouts.
+			for _, st := range g.sessions {
+				st.out.drain(5 * time.Second)
+			}
 			g.stores.waitRunning(5 * time.Second)
 			g.acceptor.Stop()
 			g.guard.close()
@@ -244,6 +253,11 @@ func (c connTracker) Validate(conn net.Conn, sid quickfix.SessionID) error {
 		st.mu.Lock()
 		st.conns[sid] = conn
 		st.mu.Unlock()
+		// A connection for a session already logged on will be refused;
+		// the outbox keeps counting on the one in use.
+		if l := c.g.guard.link(conn.RemoteAddr().String()); l != nil && st.live.Load() == nil {
+			st.out.attach(l)
+		}
 	}
 	return nil
 }
@@ -267,6 +281,7 @@ func (g *Gateway) OnLogon(sid quickfix.SessionID) {
 	}
 	st.flood.Store(0)
 	st.closing.Store(false)
+	st.out.release()
 	g.m.countLogon("ok")
 	g.log.Info().Str("session", sid.String()).Str("remote", g.remote(sid)).Msg("logged on")
 }
@@ -284,6 +299,7 @@ func (g *Gateway) OnLogout(sid quickfix.SessionID) {
 		return
 	}
 	g.log.Info().Str("session", sid.String()).Msg("logged out")
+	st.out.release()
 	req := ordermanager.Request{
 		Kind:    ordermanager.ReqDisconnect,
 		Session: st.cfg.ID,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"time"
@@ -134,7 +133,8 @@ type guard struct {
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
-	remote map[string]string // acceptor-side remote address -> broker address
+	remote map[string]string     // acceptor-side remote address -> broker address
+	links  map[string]*guardLink // acceptor-side remote address -> byte count link
 	wg     sync.WaitGroup
 }
 
@@ -171,6 +171,14 @@ func (p *guard) dialed(a string) bool {
 	return ok
 }
 
+// link returns the outbound byte count link of the guard's connection whose
+// local address is a.
+func (p *guard) link(a string) *guardLink {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.links[a]
+}
+
 // brokerAddr returns the broker's address for the acceptor-side address a.
 func (p *guard) brokerAddr(a string) string {
 	p.mu.Lock()
@@ -190,20 +198,23 @@ func (p *guard) proxy(outer net.Conn) {
 	}
 	defer inner.Close()
 	key := inner.LocalAddr().String()
+	link := &guardLink{}
 	p.mu.Lock()
 	p.remote[key] = outer.RemoteAddr().String()
+	p.links[key] = link
 	p.mu.Unlock()
 	p.track(outer, true)
 	defer func() {
 		p.track(outer, false)
 		p.mu.Lock()
 		delete(p.remote, key)
+		delete(p.links, key)
 		p.mu.Unlock()
 	}()
 
 	done := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(outer, inner)
+		p.outbound(outer, inner, link)
 		_ = outer.Close()
 		close(done)
 	}()
@@ -239,6 +250,26 @@ func (p *guard) proxy(outer net.Conn) {
 	}
 	_ = inner.Close()
 	<-done
+}
+
+// outbound copies the acceptor's bytes to the broker, counting them for the
+// session's outbox (outbox.go): once the guard has read a message, the
+// acceptor's writer is done with it.
+func (p *guard) outbound(outer, inner net.Conn, link *guardLink) {
+	defer link.closed()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := inner.Read(buf)
+		if n > 0 {
+			link.wrote(n)
+			if _, werr := outer.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // close stops accepting and closes the broker connections still open.

@@ -13,17 +13,39 @@ import (
 // are written at trace level only (with Password 554 masked), so nothing is
 // written per message at the default level; session events are written at
 // info, except the per-message ones (rejects, failed sends) at debug.
-type logFactory struct{ log zerolog.Logger }
+//
+// A configured session's log also opens the session's outbox gate when an
+// application message reaches the writer (outbox.go).
+type logFactory struct {
+	log zerolog.Logger
+	g   *Gateway
+}
 
 func (f logFactory) Create() (quickfix.Log, error) {
 	return fixLog{log: f.log.With().Str("fix", "global").Logger()}, nil
 }
 
 func (f logFactory) CreateSessionLog(sid quickfix.SessionID) (quickfix.Log, error) {
-	return fixLog{log: f.log.With().Str("fix", sid.String()).Logger()}, nil
+	l := fixLog{log: f.log.With().Str("fix", sid.String()).Logger()}
+	if f.g != nil {
+		if st := f.g.bySID[sid]; st != nil {
+			return gatedLog{fixLog: l, out: st.out}, nil
+		}
+	}
+	return l, nil
 }
 
 type fixLog struct{ log zerolog.Logger }
+
+type gatedLog struct {
+	fixLog
+	out *outbox
+}
+
+func (l gatedLog) OnOutgoing(b []byte) {
+	l.fixLog.OnOutgoing(b)
+	l.out.outgoing(b)
+}
 
 func (l fixLog) OnIncoming(b []byte) {
 	if e := l.log.Trace(); e.Enabled() {

@@ -12,13 +12,13 @@ import (
 	"github.com/exchange-sim/exchange/ordermanager"
 )
 
-// Deliver converts each Report to its FIX message and sends it to the FIX
-// session its Session is logged on with. It is called from one goroutine (the
-// pipeline's report stage) and does not block on a slow broker: QuickFIX/Go
-// queues the message for the session's writer. A report for a session that is
-// not logged on is dropped and counted; the broker gets its orders' state back
-// with OrderStatusRequest, and messages already sent are resent from the FIX
-// store on a ResendRequest.
+// Deliver hands each Report to the outbox of the session it is for, which
+// converts it to its FIX message and sends it to the FIX session the Session
+// is logged on with, in order (outbox.go). It is called from one goroutine
+// (the pipeline's report stage) and never blocks on a slow broker. A report
+// for a session that is not logged on is dropped and counted; the broker gets
+// its orders' state back with OrderStatusRequest, and messages already sent
+// are resent from the FIX store on a ResendRequest.
 func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	for i := range reps {
 		rep := &reps[i]
@@ -27,17 +27,14 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			g.m.dropped[dropUnknownSession].Add(1)
 			continue
 		}
-		p := st.live.Load()
-		if p == nil {
+		if st.live.Load() == nil {
 			g.m.dropped[dropNotLoggedOn].Add(1)
 			continue
 		}
-		msg, mt := g.reportMessage(rep, p.BeginString)
-		if err := quickfix.SendToTarget(msg, *p); err != nil {
-			g.m.dropped[dropSendFailed].Add(1)
-			continue
-		}
-		g.m.countOut(mt)
+		st.out.push(rep)
+	}
+	for _, st := range g.sessions {
+		st.out.flush()
 	}
 }
 
@@ -70,7 +67,8 @@ func rejectText(c ordermanager.RejectCode) string {
 }
 
 // reportMessage builds the FIX message for rep; mt is its MsgType.
-func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string) (*quickfix.Message, byte) {
+// scratch is a number-formatting buffer owned by the caller.
+func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch *[]byte) (*quickfix.Message, byte) {
 	out := quickfix.NewMessage()
 	b := &out.Body
 	sym, _ := g.cfg.Symbol(rep.Symbol)
@@ -136,7 +134,7 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string) (*quickf
 		b.SetString(tagText, rejectText(rep.Reject))
 	default: // RepExec
 		mt = '8'
-		g.execReport(b, rep, sym, fix42)
+		g.execReport(b, rep, sym, fix42, scratch)
 	}
 	out.Header.SetString(tagMsgType, string(mt))
 	if mt != 'j' {
@@ -145,12 +143,12 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string) (*quickf
 	return out, mt
 }
 
-func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *config.Symbol, fix42 bool) {
-	w := numWriter{b: b, buf: g.scratch[:0], sym: sym}
+func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *config.Symbol, fix42 bool, scratch *[]byte) {
+	w := numWriter{b: b, buf: (*scratch)[:0], sym: sym}
 	if sym != nil && int(sym.ID) <= len(g.units) {
 		w.su = g.units[sym.ID-1]
 	}
-	defer func() { g.scratch = w.buf[:0] }()
+	defer func() { *scratch = w.buf[:0] }()
 	if rep.OrderID != 0 {
 		w.uint(tagOrderID, uint64(rep.OrderID))
 	} else {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -33,6 +34,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	quick := fs.Bool("quick", false, "smaller runs (seconds instead of a minute or two)")
 	only := fs.String("only", "engine,journal,pipeline,fix", "comma-separated scenarios: engine, journal, pipeline, fix")
 	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (benchmark and venue) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +53,17 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(*plots, 0o755); err != nil {
 			return fmt.Errorf("--plots: %w", err)
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	tmp, err := os.MkdirTemp("", "exchange-bench-")
 	if err != nil {
@@ -153,12 +166,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 // disk) and drives it over FIX on loopback with the broker simulator: closed
 // loop for sustained throughput, then open loop at 10,000 orders/s for
 // latency. Client and server share the machine's cores.
-func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) ([]benchRow, error) {
+func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) (rows []benchRow, err error) {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(tmp, "fix-venue")
 	cfg.ListenFIX = freeAddr("127.0.0.1:0")
 	cfg.ListenHTTP = "127.0.0.1:0"
-	v, err := startVenue(cfg, venueOptions{}, zerolog.Nop())
+	// The labels tell the venue's goroutines from the broker's in a --cpuprofile.
+	var v *venue
+	pprof.Do(context.Background(), pprof.Labels("side", "venue"), func(context.Context) {
+		v, err = startVenue(cfg, venueOptions{}, zerolog.Nop())
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +186,6 @@ func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) ([]benchRo
 	if quick {
 		dur = 5 * time.Second
 	}
-	var rows []benchRow
 	for _, sc := range []struct {
 		name string
 		mode broker.Mode
@@ -182,7 +198,10 @@ func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) ([]benchRo
 		o := broker.DefaultOptions()
 		o.Port, o.Symbols, o.Seed, o.Duration = port, brokerSymbols(cfg), 1, dur
 		o.Mode, o.Rate, o.Window = sc.mode, sc.rate, 256
-		r, err := broker.Run(context.Background(), o)
+		var r *broker.Result
+		pprof.Do(context.Background(), pprof.Labels("side", "broker"), func(ctx context.Context) {
+			r, err = broker.Run(ctx, o)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.name, err)
 		}
