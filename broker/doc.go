@@ -23,7 +23,9 @@
 // QuickFIX/Go v0.9.7's SendToTarget only queues a message; the session loop
 // then retries the hand-over to the writer in a busy loop while the writer is
 // busy, which starves a 2-core machine. gate.go keeps at most one order
-// request per session inside QuickFIX/Go to avoid that.
+// request per session inside QuickFIX/Go, handed over only when the writer
+// is free: each session connects through a loopback relay of its own
+// (relay.go) that counts the bytes the writer wrote.
 //
 // Only one Run may be active per set of FIX session IDs in a process:
 // QuickFIX/Go keeps sessions in a process-wide registry.

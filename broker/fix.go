@@ -15,8 +15,10 @@ import (
 
 const beginString = "FIX.4.4"
 
-// fixSettings builds the QuickFIX/Go initiator settings for o's sessions.
-func fixSettings(o *Options) (*quickfix.Settings, []quickfix.SessionID, error) {
+// fixSettings builds the QuickFIX/Go initiator settings for o's sessions;
+// relayPorts, when not nil, has the loopback port of each session's relay,
+// which the session connects to instead of the exchange.
+func fixSettings(o *Options, relayPorts []int) (*quickfix.Settings, []quickfix.SessionID, error) {
 	st := quickfix.NewSettings()
 	g := st.GlobalSettings()
 	g.Set(config.SocketConnectHost, o.Host)
@@ -38,6 +40,10 @@ func fixSettings(o *Options) (*quickfix.Settings, []quickfix.SessionID, error) {
 		ss.Set(config.BeginString, beginString)
 		ss.Set(config.SenderCompID, s.SenderCompID)
 		ss.Set(config.TargetCompID, s.TargetCompID)
+		if relayPorts != nil {
+			ss.Set(config.SocketConnectHost, "127.0.0.1")
+			ss.Set(config.SocketConnectPort, strconv.Itoa(relayPorts[i]))
+		}
 		id, err := st.AddSession(ss)
 		if err != nil {
 			return nil, nil, fmt.Errorf("broker: session %s: %w", s.SenderCompID, err)

@@ -38,7 +38,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		src = NewFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
 	}
 
-	st, ids, err := fixSettings(&opts)
+	// Each session connects through a relay of its own, which tells its
+	// gate when the writer is free (gate.go).
+	gates := make([]*gate, len(opts.Sessions))
+	ports := make([]int, len(opts.Sessions))
+	for i := range gates {
+		gates[i] = newGate()
+		r, err := startRelay(opts.Host, opts.Port, gates[i])
+		if err != nil {
+			return nil, fmt.Errorf("broker: relay: %w", err)
+		}
+		defer r.close()
+		ports[i] = r.port()
+	}
+	st, ids, err := fixSettings(&opts, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -52,10 +65,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.FIXLogging {
 		lf = fixLogFactory{log.With().Str("component", "quickfix").Logger()}
 	}
-	gates := make([]*gate, len(ids))
 	gf := gatedLogFactory{inner: lf, gates: map[quickfix.SessionID]*gate{}}
 	for i, id := range ids {
-		gates[i] = newGate()
 		gf.gates[id] = gates[i]
 	}
 	ini, err := quickfix.NewInitiator(a, storeFactory(&opts, st), st, gf)
