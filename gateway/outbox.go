@@ -248,12 +248,21 @@ func (o *outbox) acquire() {
 	}
 	// A broker that does not read keeps the guard from reading too: the
 	// wait lasts until it reads, the connection ends or Stop gives up.
+	o.waitWriter(nil)
+}
+
+// waitWriter waits until the guard has read every byte handed to the
+// writer, the connection ends, Stop gives up, or timeout (nil: none) fires.
+func (o *outbox) waitWriter(timeout <-chan time.Time) {
 	for o.link.Load() != nil && o.written.Load() < o.handed.Load() {
 		o.waiting.Store(true)
 		if o.written.Load() < o.handed.Load() {
 			select {
 			case <-o.kick:
 			case <-o.abort:
+				o.waiting.Store(false)
+				return
+			case <-timeout:
 				o.waiting.Store(false)
 				return
 			}
@@ -281,7 +290,15 @@ func (o *outbox) drain(timeout time.Duration) {
 	case <-t.C:
 		close(o.abort)
 		<-o.done
+		return
 	}
+	// The last report is handed over and written before the Logout.
+	select {
+	case o.slot <- struct{}{}:
+	case <-t.C:
+		return
+	}
+	o.waitWriter(t.C)
 }
 
 // isAppMessage reports whether raw FIX bytes carry an application message
