@@ -309,8 +309,16 @@ func (g *Gateway) OnLogout(sid quickfix.SessionID) {
 	}
 	// The session's goroutine waits here, so a reconnect of the same session
 	// cannot overtake its own disconnect in the order manager's queue.
+	// A venue that is shutting down takes no more requests; its orders stay
+	// as they are (they are in its final snapshot) and the broker finds them
+	// after the restart, so there is nothing to wait for.
+	closed, _ := g.submit.(interface{ Closed() bool })
 	delay := time.Millisecond
 	for start := time.Now(); !g.submit.Submit(&req); delay = min(2*delay, 100*time.Millisecond) {
+		if closed != nil && closed.Closed() {
+			g.log.Info().Str("session", sid.String()).Msg("exchange shutting down: disconnect not applied, orders stay for the restart")
+			break
+		}
 		if time.Since(start) > 5*time.Second {
 			g.m.disconnectLost.Add(1)
 			g.log.Error().Str("session", sid.String()).Msg("order manager queue full: disconnect not delivered, cancel-on-disconnect not applied")

@@ -275,10 +275,23 @@ func (p *guard) outbound(outer, inner net.Conn, link *guardLink) {
 // close stops accepting and closes the broker connections still open.
 func (p *guard) close() {
 	_ = p.listener.Close()
+	// The acceptor has stopped and closed its side: each proxy forwards what
+	// the acceptor wrote last (its Logout) and ends on its own. Only the
+	// connections still open after a grace period are cut.
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-time.After(2 * time.Second):
+	}
 	p.mu.Lock()
 	for c := range p.conns {
 		_ = c.Close()
 	}
 	p.mu.Unlock()
-	p.wg.Wait()
+	<-done
 }

@@ -543,10 +543,10 @@ func TestE2ERestart(t *testing.T) {
 		if err := v.gw.WriteMetrics(&m); err != nil {
 			t.Fatal(err)
 		}
+		// The gateway sees the venue is shutting down and does not retry
+		// the disconnect (its orders stay for the restart).
 		if !strings.Contains(m.String(), "\nexchange_gateway_disconnect_lost_total 0\n") {
-			t.Skip("BUG: venue.stop closes the pipeline before the gateway logs sessions out, so Gateway.OnLogout " +
-				"retries Submit of the disconnect for 5 s per logged-on session, then logs \"order manager queue full\" " +
-				"and counts it in exchange_gateway_disconnect_lost_total")
+			t.Errorf("a clean stop lost a disconnect:\n%s", m.String())
 		}
 	})
 	sent := sessionSeqs(t, ao.storeDir)
