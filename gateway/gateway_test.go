@@ -309,6 +309,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 		t.Fatalf("Logon answer after the restart has MsgSeqNum %d", seq)
 	}
 	waitLive(t, g2, alpha)
+	c.settle()
 	c.send("35=D", "11=s9", "55=AAPL", "54=1", "38=1", "40=2", "44=100")
 	for {
 		if r := om.next(t); r.Kind != ordermanager.ReqDisconnect {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,6 +164,9 @@ type client struct {
 	logon  chan struct{}
 	logout chan struct{}
 	init   *quickfix.Initiator
+	// resendAsked counts ResendRequests received, resetsSent the
+	// SequenceResets sent in answer (see settle).
+	resendAsked, resetsSent atomic.Int32
 }
 
 func (c *client) OnCreate(quickfix.SessionID) {}
@@ -179,6 +183,9 @@ func (c *client) OnLogout(quickfix.SessionID) {
 	}
 }
 func (c *client) ToAdmin(m *quickfix.Message, _ quickfix.SessionID) {
+	if m.IsMsgTypeOf("4") {
+		c.resetsSent.Add(1)
+	}
 	if m.IsMsgTypeOf("A") {
 		if c.user != "" {
 			m.Body.SetString(tagUsername, c.user)
@@ -190,6 +197,9 @@ func (c *client) ToAdmin(m *quickfix.Message, _ quickfix.SessionID) {
 }
 func (c *client) ToApp(*quickfix.Message, quickfix.SessionID) error { return nil }
 func (c *client) FromAdmin(m *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
+	if m.IsMsgTypeOf("2") {
+		c.resendAsked.Add(1)
+	}
 	if m.IsMsgTypeOf("3") || m.IsMsgTypeOf("5") || m.IsMsgTypeOf("A") {
 		c.push(m)
 	}
@@ -242,6 +252,23 @@ func dial(t testing.TB, addr, begin, comp, target, user, pass string) *client {
 }
 
 func (c *client) stop() { c.init.Stop() }
+
+// settle waits (at most 1 s) until a resend the acceptor asked for right after
+// a logon has been answered. QuickFIX/Go v0.9.7's memory store is not safe for
+// a SendToTarget while the session goroutine replays it for a resend, so a
+// test sending at that moment races inside the library.
+func (c *client) settle() {
+	deadline := time.Now().Add(time.Second)
+	quiet := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if c.resendAsked.Load() > c.resetsSent.Load() {
+			quiet = time.Now().Add(50 * time.Millisecond)
+		} else if time.Now().After(quiet) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 func (c *client) waitLogon() {
 	c.t.Helper()
