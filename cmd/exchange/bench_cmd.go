@@ -192,6 +192,7 @@ func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) (rows []be
 		rate float64
 	}{
 		{"FIX round trip, closed loop", broker.ModeClosed, 0},
+		{"FIX round trip @1k/s offered", broker.ModeOpen, 1_000},
 		{"FIX round trip @10k/s offered", broker.ModeOpen, 10_000},
 	} {
 		fmt.Fprintf(stderr, "running %s...\n", sc.name)
