@@ -75,17 +75,32 @@ func (g *Gateway) rateLimited(msg *quickfix.Message, sid quickfix.SessionID, st 
 	g.m.floodLogouts.Add(1)
 	text := fmt.Sprintf("logged out for flooding: %d messages over the rate limit (%s msgs/s) in a row", n, strconv.FormatFloat(st.cfg.RatePerSecond, 'f', -1, 64))
 	g.log.Warn().Str("session", sid.String()).Int64("rate_limited", n).Msg("flood logout")
-	logout := quickfix.NewMessage()
-	logout.Header.SetString(tagMsgType, "5")
-	logout.Body.SetString(tagText, text)
-	_ = quickfix.SendToTarget(logout, sid)
-	st.mu.Lock()
-	conn := st.conns[sid]
-	st.mu.Unlock()
-	if conn != nil {
-		time.AfterFunc(g.floodGrace, func() { _ = conn.Close() })
-	}
+	// The session takes nothing more (closing is set), but the reports of
+	// what it sent before the flood are still on their way through the order
+	// manager and the engine: let them out first (bounded), so an accepted
+	// order is never left without its acknowledgement by the logout.
+	go func() {
+		deadline := time.Now().Add(g.floodGrace / 2)
+		time.Sleep(floodQuiet)
+		for !st.out.quietFor(floodQuiet) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		logout := quickfix.NewMessage()
+		logout.Header.SetString(tagMsgType, "5")
+		logout.Body.SetString(tagText, text)
+		_ = quickfix.SendToTarget(logout, sid)
+		st.mu.Lock()
+		conn := st.conns[sid]
+		st.mu.Unlock()
+		if conn != nil {
+			time.AfterFunc(g.floodGrace, func() { _ = conn.Close() })
+		}
+	}()
 }
+
+// floodQuiet is how long a flooding session's outbox must have been idle
+// before its Logout goes out.
+const floodQuiet = 50 * time.Millisecond
 
 // refuse answers a message the gateway will not pass on with the reject of
 // its type: ExecutionReport (rejected) for D, OrderCancelReject for F and G,

@@ -51,11 +51,12 @@ type outbox struct {
 	// writer of the session's current connection (OnOutgoing), written the
 	// bytes the guard read from that connection; link is the guard's end of
 	// it (nil when the guard does not count for this session).
-	handed  atomic.Int64
-	written atomic.Int64
-	link    atomic.Pointer[guardLink]
-	waiting atomic.Bool   // the outbox goroutine waits for written to catch up
-	kick    chan struct{} // cap 1: written moved, or the link went
+	handed     atomic.Int64
+	written    atomic.Int64
+	lastPushNs atomic.Int64 // when push last queued a report
+	link       atomic.Pointer[guardLink]
+	waiting    atomic.Bool   // the outbox goroutine waits for written to catch up
+	kick       chan struct{} // cap 1: written moved, or the link went
 }
 
 // guardLink ties the guard's connection to the acceptor to the outbox of
@@ -129,7 +130,18 @@ func (o *outbox) push(rep *ordermanager.Report) {
 	}
 	o.q = append(o.q, *rep)
 	o.mu.Unlock()
+	o.lastPushNs.Store(time.Now().UnixNano())
 	o.pending = true
+}
+
+// quietFor reports whether nothing is queued and no report has been pushed
+// for d: the reports of the requests the session sent before are most likely
+// out.
+func (o *outbox) quietFor(d time.Duration) bool {
+	o.mu.Lock()
+	n := len(o.q)
+	o.mu.Unlock()
+	return n == 0 && o.handed.Load() <= o.written.Load() && time.Now().UnixNano()-o.lastPushNs.Load() >= int64(d)
 }
 
 // flush wakes the outbox goroutine if push queued anything.
