@@ -177,9 +177,13 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	}
 	// Open the journal first: it creates the folder, truncates a torn tail and
 	// refuses a damaged journal before anything is rebuilt from it.
-	verifyFrom := uint64(0)
+	var (
+		snap       *sequencer.Snapshot
+		skipped    []error
+		verifyFrom uint64
+	)
 	if _, statErr := os.Stat(dir); statErr == nil {
-		snap, _, err := sequencer.LatestSnapshot(dir, opts.Log)
+		snap, skipped, err = sequencer.LatestSnapshot(dir, opts.Log)
 		if err != nil {
 			return nil, rec, err
 		}
@@ -202,7 +206,8 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log})
+	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log, snapshot: snap, snapshotLoaded: true})
+	rst.SkippedSnaps = skipped
 	rec.Rebuild = rst
 	if err != nil {
 		seq.Close()

@@ -33,6 +33,11 @@ type RebuildOptions struct {
 	Progress      func(seq uint64)
 	ProgressEvery uint64
 	Log           zerolog.Logger
+
+	// snapshot is the newest valid snapshot when the caller (Open) has
+	// already loaded it, so start-up reads and checks it only once.
+	snapshot       *sequencer.Snapshot
+	snapshotLoaded bool
 }
 
 // RebuildStats says what Rebuild found.
@@ -64,10 +69,15 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 	}
 	state := NewState(cfg)
 	if !opts.IgnoreSnapshots {
-		snap, skipped, err := sequencer.LatestSnapshot(opts.Dir, opts.Log)
-		st.SkippedSnaps = skipped
-		if err != nil {
-			return nil, st, err
+		snap := opts.snapshot
+		if !opts.snapshotLoaded {
+			var skipped []error
+			var err error
+			snap, skipped, err = sequencer.LatestSnapshot(opts.Dir, opts.Log)
+			st.SkippedSnaps = skipped
+			if err != nil {
+				return nil, st, err
+			}
 		}
 		if snap != nil && (opts.UntilSeq == 0 || snap.Seq <= opts.UntilSeq) {
 			s, err := RestoreState(cfg, snap.Body)
