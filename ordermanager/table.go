@@ -85,18 +85,6 @@ func (t *table[K, V]) put(k K, v V) {
 	t.slots[i].v = v
 }
 
-// insertAt inserts k (known absent) at slot i with hash h, as find just
-// returned them, if the table has not changed since and needs no growth;
-// it reports whether it did.
-func (t *table[K, V]) insertAt(h, i uint64, k K, v V) bool {
-	if 2*(t.n+1) > len(t.slots) || i >= uint64(len(t.slots)) || t.slots[i].h != 0 {
-		return false
-	}
-	t.slots[i] = slot[K, V]{h: h, k: k, v: v}
-	t.n++
-	return true
-}
-
 // del removes k, shifting later entries of its probe run back so no
 // tombstone is left.
 func (t *table[K, V]) del(k K) bool {
