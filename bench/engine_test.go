@@ -12,11 +12,10 @@ import (
 
 // stream is a pre-generated benchmark input, made once per process.
 type stream struct {
-	once          sync.Once
-	symbols       int
-	warmup, cmds  []matching.Command
-	generate      func() (warmup, cmds []matching.Command)
-	ordersPerBook int
+	once         sync.Once
+	symbols      int
+	warmup, cmds []matching.Command
+	generate     func() (warmup, cmds []matching.Command)
 }
 
 func (s *stream) get() *stream {
