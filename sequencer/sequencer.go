@@ -252,9 +252,8 @@ func (s *Sequencer) Next(dst []Item) []Item {
 		if d := s.durable.Load(); d > s.taken {
 			n := min(d-s.taken, uint64(cap(dst)))
 			dst = dst[:n]
-			for i := range dst {
-				dst[i] = s.ring[(s.taken+uint64(i))&s.mask]
-			}
+			c := copy(dst, s.ring[s.taken&s.mask:])
+			copy(dst[c:], s.ring)
 			s.taken += n
 			s.released.Store(s.taken)
 			return dst
