@@ -343,8 +343,6 @@ func (x *Exchange) omLoop() {
 		x.evFree <- b
 	}
 	handle := func(req *ordermanager.Request) {
-		x.stats.requests.Add(1)
-		t0 := time.Now()
 		// Keep room for the largest request, so an accepted request (whose
 		// state change the order manager has already made) always fits.
 		for submitted-processed+cmdsMax > x.ringItems {
@@ -370,7 +368,6 @@ func (x *Exchange) omLoop() {
 			submitted++
 		}
 		x.stats.commands.Add(uint64(len(pend)))
-		x.stats.omNs.Add(uint64(time.Since(t0)))
 	}
 	maybeSnapshot := func() {
 		if x.snapshotEvery == 0 || lastSeq-lastSnap < x.snapshotEvery {
@@ -399,10 +396,14 @@ func (x *Exchange) omLoop() {
 	for {
 		select {
 		case req := <-x.in:
+			// One clock pair and one counter update per burst, not per
+			// request.
+			t0 := time.Now()
 			handle(&req)
+			n := uint64(1)
 			// Drain what else is queued before sending reports, bounded.
 		drain:
-			for n := 0; n < 256; n++ {
+			for ; n < 257; n++ {
 				select {
 				case req := <-x.in:
 					handle(&req)
@@ -410,6 +411,8 @@ func (x *Exchange) omLoop() {
 					break drain
 				}
 			}
+			x.stats.requests.Add(n)
+			x.stats.omNs.Add(uint64(time.Since(t0)))
 		case b := <-x.evCh:
 			onEvents(b)
 		case <-x.quit:
@@ -418,6 +421,7 @@ func (x *Exchange) omLoop() {
 			for {
 				select {
 				case req := <-x.in:
+					x.stats.requests.Add(1)
 					handle(&req)
 					continue
 				default:
@@ -445,6 +449,7 @@ func (x *Exchange) engineLoop() {
 	items := make([]sequencer.Item, 0, 1024)
 	var sinceCheckpoint uint64
 	var resync []matching.OrderInfo
+	resyncer, _ := x.opts.Publisher.(Resyncer)
 	lastCheckpoint := time.Now()
 	for {
 		items = x.seq.Next(items[:0])
@@ -478,12 +483,12 @@ func (x *Exchange) engineLoop() {
 		x.stats.events.Add(uint64(len(b.evs)))
 		if x.opts.Publisher != nil && len(b.evs) > 0 {
 			x.opts.Publisher.Publish(b.evs)
-			if rs, ok := x.opts.Publisher.(Resyncer); ok && rs.NeedsResync() {
+			if resyncer != nil && resyncer.NeedsResync() {
 				// Market data fell behind and dropped events: hand it the
 				// books as they stand. Rare, and cheaper than ever making the
 				// engine wait for a consumer.
 				resync = appendOrders(eng, resync[:0])
-				rs.Reset(eng.OutSeq(), resync)
+				resyncer.Reset(eng.OutSeq(), resync)
 				x.stats.mdResyncs.Add(1)
 			}
 		}
