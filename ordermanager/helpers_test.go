@@ -150,31 +150,8 @@ func rplReq(acct matching.AccountID, id, orig string, price, qty int64) Request 
 func (h *harness) checkInvariants(cash0 int64, hold0 []int64) {
 	h.t.Helper()
 	m := h.m
-	cashRes := make([]int64, len(m.accts))
-	holdRes := make([][]int64, len(m.accts))
-	open := make([]int32, len(m.accts))
-	for i := range holdRes {
-		holdRes[i] = make([]int64, len(m.syms))
-	}
-	for i := range m.orders {
-		r := &m.orders[i]
-		if r.id == 0 {
-			continue
-		}
-		if r.side == matching.Buy {
-			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
-		} else {
-			holdRes[r.acct-1][r.sym-1] += r.leaves
-		}
-		open[r.acct-1]++
-	}
-	m.eachOp(func(_ matching.OrderID, op *opRec) {
-		if op.side == matching.Buy {
-			cashRes[op.acct-1] += op.hold
-		} else {
-			holdRes[op.acct-1][op.sym-1] += op.hold
-		}
-	})
+	cashRes, holdRes, open := m.wantReserved()
+	ns := len(m.syms)
 	var cash int64
 	hold := make([]int64, len(m.syms))
 	for i := range m.accts {
@@ -191,8 +168,8 @@ func (h *harness) checkInvariants(cash0 int64, hold0 []int64) {
 		}
 		for s := range m.syms {
 			hold[s] += a.hold[s]
-			if a.holdRes[s] != holdRes[i][s] {
-				h.t.Fatalf("account %d symbol %d: holdings reserved %d, open sells need %d", i+1, s+1, a.holdRes[s], holdRes[i][s])
+			if a.holdRes[s] != holdRes[i*ns+s] {
+				h.t.Fatalf("account %d symbol %d: holdings reserved %d, open sells need %d", i+1, s+1, a.holdRes[s], holdRes[i*ns+s])
 			}
 			floor := int64(0)
 			if a.lim.AllowShort {

@@ -413,32 +413,13 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 // checkConsistent verifies that reservations and open counts equal what the
 // orders and ops in flight hold. O(state).
 func (m *Manager) checkConsistent() error {
-	cashRes := make([]int64, len(m.accts))
-	holdRes := make([]int64, len(m.accts)*len(m.syms))
-	open := make([]int32, len(m.accts))
-	ns := len(m.syms)
 	for i := range m.orders {
-		r := &m.orders[i]
-		if r.id == 0 {
-			continue
-		}
-		if r.side == matching.Buy {
-			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
-		} else {
-			holdRes[int(r.acct-1)*ns+int(r.sym-1)] += r.leaves
-		}
-		open[r.acct-1]++
-		if m.ops.has(orderKey(r.id)) != r.pending {
+		if r := &m.orders[i]; r.id != 0 && m.ops.has(orderKey(r.id)) != r.pending {
 			return fmt.Errorf("order %d: pending flag", r.id)
 		}
 	}
-	m.eachOp(func(_ matching.OrderID, op *opRec) {
-		if op.side == matching.Buy {
-			cashRes[op.acct-1] += op.hold
-		} else {
-			holdRes[int(op.acct-1)*ns+int(op.sym-1)] += op.hold
-		}
-	})
+	cashRes, holdRes, open := m.wantReserved()
+	ns := len(m.syms)
 	for i := range m.accts {
 		a := &m.accts[i]
 		if a.cashRes != cashRes[i] || a.open != open[i] {
@@ -451,4 +432,35 @@ func (m *Manager) checkConsistent() error {
 		}
 	}
 	return nil
+}
+
+// wantReserved recomputes from the open orders and the ops in flight what
+// each account should have reserved: cash per account, lots per account and
+// symbol (index acct×symbols + sym, both from 0), and open orders per
+// account. O(state); it allocates.
+func (m *Manager) wantReserved() (cashRes, holdRes []int64, open []int32) {
+	ns := len(m.syms)
+	cashRes = make([]int64, len(m.accts))
+	holdRes = make([]int64, len(m.accts)*ns)
+	open = make([]int32, len(m.accts))
+	for i := range m.orders {
+		r := &m.orders[i]
+		if r.id == 0 {
+			continue
+		}
+		if r.side == matching.Buy {
+			cashRes[r.acct-1] += m.reservation(r, r.leaves, r.price)
+		} else {
+			holdRes[int(r.acct-1)*ns+int(r.sym-1)] += r.leaves
+		}
+		open[r.acct-1]++
+	}
+	m.eachOp(func(_ matching.OrderID, op *opRec) {
+		if op.side == matching.Buy {
+			cashRes[op.acct-1] += op.hold
+		} else {
+			holdRes[int(op.acct-1)*ns+int(op.sym-1)] += op.hold
+		}
+	})
+	return cashRes, holdRes, open
 }
