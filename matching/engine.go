@@ -267,7 +267,7 @@ func (e *Engine) rest(b *book, o *order) {
 // unrest takes o off its level. A level left empty stays where it is, on the
 // empty list; when that list is over its limit its oldest level leaves the
 // tree. O(1), plus O(log levels) for an eviction.
-func (e *Engine) unrest(b *book, o *order) {
+func (e *Engine) unrest(o *order) {
 	l := o.lvl
 	l.remove(o)
 	if l.count == 0 {
@@ -303,8 +303,8 @@ func (e *Engine) best(bs *bookSide) *level {
 
 // drop removes a resting order from its book and the index and returns it to
 // the pool.
-func (e *Engine) drop(b *book, o *order) {
-	e.unrest(b, o)
+func (e *Engine) drop(o *order) {
+	e.unrest(o)
 	delete(e.index, o.id)
 	e.orders.put(o)
 }
@@ -330,12 +330,12 @@ func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
 }
 
 func (e *Engine) applyCancel(out []Event) []Event {
-	b, o, r := e.lookup(e.cmd)
+	_, o, r := e.lookup(e.cmd)
 	if r != ReasonNone {
 		return e.reject(out, r)
 	}
 	out = e.orderEvent(out, EvCancelled, o, ReasonUser, o.leaves, 0)
-	e.drop(b, o)
+	e.drop(o)
 	return out
 }
 
@@ -357,7 +357,7 @@ func (e *Engine) applyReplace(out []Event) []Event {
 	leaves := c.Qty - o.filled
 	if leaves <= 0 {
 		out = e.orderEvent(out, EvCancelled, o, ReasonReplacedToFilled, o.leaves, 0)
-		e.drop(b, o)
+		e.drop(o)
 		return out
 	}
 	if c.Price == o.price && c.Qty <= o.qty {
@@ -376,7 +376,7 @@ func (e *Engine) applyReplace(out []Event) []Event {
 			return e.reject(out, ReasonPostOnlyWouldTrade)
 		}
 	}
-	e.unrest(b, o)
+	e.unrest(o)
 	o.price, o.qty, o.leaves = c.Price, c.Qty, leaves
 	out = e.orderEvent(out, EvReplaced, o, ReasonNone, o.qty, o.leaves)
 	out = e.match(opp, o, out)
@@ -434,7 +434,7 @@ func (e *Engine) cancelAll(out []Event, symbol SymbolID, keep func(*order) bool,
 		e.collect(b, keep)
 		for _, o := range e.scratch {
 			out = e.orderEvent(out, EvCancelled, o, r, o.leaves, 0)
-			e.drop(b, o)
+			e.drop(o)
 			n++
 		}
 	}
