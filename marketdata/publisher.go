@@ -379,6 +379,11 @@ func (p *Publisher) apply(ev *matching.Event) {
 	default:
 		return // accepted, rejected, mass-cancel summary: nothing to show
 	}
+	p.markDirty(s)
+}
+
+// markDirty queues s for the next flush, once. p.mu is held.
+func (p *Publisher) markDirty(s *symState) {
 	if !s.queued {
 		s.queued = true
 		p.dirtySyms = append(p.dirtySyms, s)
@@ -393,10 +398,7 @@ func (p *Publisher) SetHalted(sym matching.SymbolID, halted bool) {
 	if s := p.sym(sym); s != nil && s.stats.Halted != halted {
 		s.stats.Halted = halted
 		s.haltChanged = true
-		if !s.queued {
-			s.queued = true
-			p.dirtySyms = append(p.dirtySyms, s)
-		}
+		p.markDirty(s)
 		p.flush()
 	}
 }
