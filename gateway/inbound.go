@@ -168,7 +168,7 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 			ob.SetBytes(tagRefSeqNum, bytes.Clone(seq))
 		}
 		ob.SetString(tagRefMsgType, string(mt))
-		if v, err := ib.GetBytes(tagClOrdID); err == nil && len(v) > 0 {
+		if v, ok := optional(ib, tagClOrdID); ok && len(v) > 0 {
 			ob.SetBytes(tagBusinessRejectRefID, bytes.Clone(v))
 		}
 		ob.SetInt(tagBusinessRejectReason, code)
@@ -181,8 +181,8 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 func echo(from *quickfix.Body, to *quickfix.Body, tags ...quickfix.Tag) bool {
 	all := true
 	for _, t := range tags {
-		v, err := from.GetBytes(t)
-		if err != nil || len(v) == 0 {
+		v, ok := optional(from, t)
+		if !ok || len(v) == 0 {
 			all = false
 			continue
 		}

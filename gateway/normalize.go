@@ -238,7 +238,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 		return req, reject(rUnsupported, "OrdType (40) %q is not supported: use 1 (market) or 2 (limit)", clip(ordType)), nil
 	}
 	req.TIF = matching.Day
-	if tif, err := b.GetBytes(tagTimeInForce); err == nil {
+	if tif, ok := optional(b, tagTimeInForce); ok {
 		switch string(tif) {
 		case "0":
 			req.TIF = matching.Day
@@ -252,10 +252,10 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 			return req, reject(rUnsupported, "TimeInForce (59) %q is not supported: use 0 (day), 1 (GTC), 3 (IOC) or 4 (FOK)", clip(tif)), nil
 		}
 	}
-	if inst, err := b.GetBytes(tagExecInst); err == nil {
+	if inst, ok := optional(b, tagExecInst); ok {
 		req.PostOnly = hasToken(inst, '6')
 	}
-	if stp, err := b.GetBytes(TagSTPMode); err == nil {
+	if stp, ok := optional(b, TagSTPMode); ok {
 		if len(stp) != 1 || stp[0] < '0' || stp[0] > '4' {
 			return req, reject(rUnsupported, "SelfTradePrevention (7928) %q is not supported: use 0 (none), 1 (cancel newest), 2 (cancel oldest), 3 (cancel both) or 4 (decrement and cancel)", clip(stp)), nil
 		}
@@ -324,18 +324,18 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 // orderRef reads the order a cancel or replace refers to: OrigClOrdID (41)
 // and/or OrderID (37); at least one is required.
 func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
-	orig, errOrig := b.GetBytes(tagOrigClOrdID)
-	oid, errOID := b.GetBytes(tagOrderID)
-	if (errOrig != nil || len(orig) == 0) && (errOID != nil || len(oid) == 0) {
+	orig, _ := optional(b, tagOrigClOrdID)
+	oid, _ := optional(b, tagOrderID)
+	if len(orig) == 0 && len(oid) == 0 {
 		return nil, requiredMissing(tagOrigClOrdID, "OrigClOrdID")
 	}
-	if errOrig == nil && len(orig) > 0 {
+	if len(orig) > 0 {
 		var ok bool
 		if req.OrigClOrdID, ok = ordermanager.MakeClOrdIDBytes(orig); !ok {
 			return reject(rUnknownOrder, "unknown order: OrigClOrdID (41) is longer than %d characters", ordermanager.ClOrdIDMax), nil
 		}
 	}
-	if errOID == nil && len(oid) > 0 {
+	if len(oid) > 0 {
 		id, ok := parseOrderID(oid)
 		if !ok {
 			return reject(rUnknownOrder, "unknown order: OrderID (37) %q", clip(oid)), nil
@@ -347,19 +347,19 @@ func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*reje
 
 // status handles OrderStatusRequest: ClOrdID or OrderID identifies the order.
 func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	clOrdID, errCl := b.GetBytes(tagClOrdID)
-	oid, errOID := b.GetBytes(tagOrderID)
-	if (errCl != nil || len(clOrdID) == 0) && (errOID != nil || len(oid) == 0) {
+	clOrdID, _ := optional(b, tagClOrdID)
+	oid, _ := optional(b, tagOrderID)
+	if len(clOrdID) == 0 && len(oid) == 0 {
 		return req, nil, requiredMissing(tagClOrdID, "ClOrdID")
 	}
-	if errCl == nil && len(clOrdID) > 0 {
+	if len(clOrdID) > 0 {
 		var ok bool
 		if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
 			return req, reject(rUnknownOrder, "unknown order: ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
 		}
 		req.OrigClOrdID = req.ClOrdID // the order manager finds the order by OrigClOrdID
 	}
-	if errOID == nil && len(oid) > 0 {
+	if len(oid) > 0 {
 		id, ok := parseOrderID(oid)
 		if !ok {
 			return req, reject(rUnknownOrder, "unknown order: OrderID (37) %q", clip(oid)), nil
@@ -428,8 +428,8 @@ func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
 // account is Account (1) when given, which must be an account of the
 // session's firm, else the session's default account.
 func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
-	name, err := b.GetBytes(tagAccount)
-	if err != nil {
+	name, ok := optional(b, tagAccount)
+	if !ok {
 		return n.sess.DefaultAccount, nil
 	}
 	acc, ok := n.cfg.Account(n.cfg.AccountByName(string(name)))
@@ -451,6 +451,17 @@ func side(b *quickfix.Body) (matching.Side, *rejection) {
 		return matching.Sell, nil
 	}
 	return 0, reject(rUnsupported, "Side (54) %q is not supported: use 1 (buy) or 2 (sell)", clip(v))
+}
+
+// optional reads a field that may be absent. GetBytes on an absent tag
+// builds an error (several allocations and a Sprintf); Has does not, so
+// optional fields on the hot path are asked for this way.
+func optional(b *quickfix.Body, tag quickfix.Tag) ([]byte, bool) {
+	if !b.Has(tag) {
+		return nil, false
+	}
+	v, err := b.GetBytes(tag)
+	return v, err == nil
 }
 
 func required(b *quickfix.Body, tag quickfix.Tag, name string) ([]byte, quickfix.MessageRejectError) {
