@@ -195,9 +195,6 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 	if a == nil || s == nil || cmd.OrderID == 0 || (cmd.Side != matching.Buy && cmd.Side != matching.Sell) {
 		return fmt.Errorf("%w: amend of order %d", ErrMeta, cmd.OrderID)
 	}
-	if _, n := m.tailOp(cmd.OrderID); n >= AmendsInFlightMax {
-		return fmt.Errorf("%w: order %d already has %d cancels or replaces in flight", ErrMeta, cmd.OrderID, n)
-	}
 	op := opRec{
 		replace: mt.op == opReplace, session: mt.session, acct: cmd.Account, sym: cmd.Symbol,
 		side: cmd.Side, cl: mt.cl, orig: mt.orig, recvNs: recvNs,
@@ -211,10 +208,17 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 			return fmt.Errorf("%w: replace of order %d: notional overflow", ErrMeta, cmd.OrderID)
 		}
 		op.price, op.qty, op.hold = cmd.Price, cmd.Qty, mt.hold
-		m.reserve(a, op.side, op.sym, op.hold)
 	}
-	op.clRef, op.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)
-	m.pushOp(cmd.OrderID, op)
+	// The link goes in first: a full chain is the last refusal, and pushOp's
+	// own bound check saves a second lookup of the chain.
+	l, n := m.pushOp(cmd.OrderID, op)
+	if l == nil {
+		return fmt.Errorf("%w: order %d already has %d cancels or replaces in flight", ErrMeta, cmd.OrderID, n)
+	}
+	if l.replace {
+		m.reserve(a, l.side, l.sym, l.hold)
+	}
+	l.clRef, l.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)
 	if r := m.order(cmd.OrderID); r != nil {
 		r.pending = true
 	}

@@ -43,13 +43,14 @@ func (m *Manager) tailOp(id matching.OrderID) (*opRec, int) {
 	return m.link(c.tail), int(c.n)
 }
 
-// pushOp appends op to the chain of order id; false when the chain already
-// has AmendsInFlightMax links. The slab grows (allocates) only past its
+// pushOp appends op to the chain of order id and returns the new link (valid
+// until the next pushOp), or nil and the chain's length when it already has
+// AmendsInFlightMax links. The slab grows (allocates) only past its
 // high-water mark.
-func (m *Manager) pushOp(id matching.OrderID, op opRec) bool {
+func (m *Manager) pushOp(id matching.OrderID, op opRec) (*opRec, int) {
 	c := m.chainOf(id)
 	if c != nil && c.n >= AmendsInFlightMax {
-		return false
+		return nil, int(c.n)
 	}
 	var i int32
 	if n := len(m.lfree); n > 0 {
@@ -63,12 +64,12 @@ func (m *Manager) pushOp(id matching.OrderID, op opRec) bool {
 	m.links[i] = op
 	if c == nil {
 		m.ops.put(orderKey(id), opChain{head: i, tail: i, n: 1})
-		return true
+		return &m.links[i], 1
 	}
 	m.links[c.tail].next = i
 	c.tail = i
 	c.n++
-	return true
+	return &m.links[i], int(c.n)
 }
 
 // popOp removes the oldest link of order id's chain and returns it with the

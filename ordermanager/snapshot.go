@@ -366,7 +366,7 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 			r.fail(fmt.Sprintf("op on order %d: values out of range", id))
 			break
 		}
-		if !m.pushOp(id, op) {
+		if l, _ := m.pushOp(id, op); l == nil {
 			r.fail(fmt.Sprintf("order %d: more than %d cancels and replaces in flight", id, AmendsInFlightMax))
 			break
 		}
