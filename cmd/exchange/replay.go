@@ -109,10 +109,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--executions %s: %w", *execCSV, err)
 		}
 	}
-	if err := writeFileWith(*tradesCSV, md, func(w io.Writer) error { return md.WriteTradesCSV(w) }); err != nil {
+	if err := writeFileWith(*tradesCSV, func(w io.Writer) error { return md.WriteTradesCSV(w) }); err != nil {
 		return fmt.Errorf("--trades %s: %w", *tradesCSV, err)
 	}
-	if err := writeFileWith(*candlesCSV, md, func(w io.Writer) error { return md.WriteCandlesCSV(w, iv) }); err != nil {
+	if err := writeFileWith(*candlesCSV, func(w io.Writer) error { return md.WriteCandlesCSV(w, iv) }); err != nil {
 		return fmt.Errorf("--candles %s: %w", *candlesCSV, err)
 	}
 	sum.print(stdout, *dataDir, state, st)
@@ -122,8 +122,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func writeFileWith(path string, md *marketdata.Publisher, fn func(io.Writer) error) error {
-	if path == "" || md == nil {
+// writeFileWith writes path with fn; an empty path writes nothing (market
+// data, md above, exists whenever one of its CSV paths is set).
+func writeFileWith(path string, fn func(io.Writer) error) error {
+	if path == "" {
 		return nil
 	}
 	f, err := os.Create(path)
@@ -329,7 +331,11 @@ func estimateRecords(dir string) uint64 {
 
 func (p *progress) update(seq uint64) {
 	now := time.Now()
-	if now.Sub(p.lastOut) < 200*time.Millisecond && p.tty || now.Sub(p.lastOut) < time.Second && !p.tty {
+	every := time.Second // plain lines
+	if p.tty {
+		every = 200 * time.Millisecond // redraws of the bar
+	}
+	if now.Sub(p.lastOut) < every {
 		return
 	}
 	p.lastOut = now
