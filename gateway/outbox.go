@@ -53,7 +53,7 @@ type outbox struct {
 	// it (nil when the guard does not count for this session).
 	handed     atomic.Int64
 	written    atomic.Int64
-	lastPushNs atomic.Int64 // when push last queued a report
+	lastPushNs atomic.Int64 // when flush last woke the goroutine for pushed reports
 	link       atomic.Pointer[guardLink]
 	waiting    atomic.Bool   // the outbox goroutine waits for written to catch up
 	kick       chan struct{} // cap 1: written moved, or the link went
@@ -130,7 +130,6 @@ func (o *outbox) push(rep *ordermanager.Report) {
 	}
 	o.q = append(o.q, *rep)
 	o.mu.Unlock()
-	o.lastPushNs.Store(time.Now().UnixNano())
 	o.pending = true
 }
 
@@ -144,12 +143,14 @@ func (o *outbox) quietFor(d time.Duration) bool {
 	return n == 0 && o.handed.Load() <= o.written.Load() && time.Now().UnixNano()-o.lastPushNs.Load() >= int64(d)
 }
 
-// flush wakes the outbox goroutine if push queued anything.
+// flush wakes the outbox goroutine if push queued anything. It stamps
+// lastPushNs once per Deliver batch rather than push once per report.
 func (o *outbox) flush() {
 	if !o.pending {
 		return
 	}
 	o.pending = false
+	o.lastPushNs.Store(time.Now().UnixNano())
 	select {
 	case o.wake <- struct{}{}:
 	default:
