@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -48,12 +49,9 @@ func (m *Manager) AppendSnapshot(b []byte) []byte { return m.appendState(b, true
 // flight, remembered ClOrdIDs and the next IDs (not the reject ExecID
 // counter). Equal states give equal hashes. O(state).
 func (m *Manager) StateHash() uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range m.appendState(nil, false) {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	h.Write(m.appendState(nil, false))
+	return h.Sum64()
 }
 
 func appendCl(b []byte, id *ClOrdID) []byte {
