@@ -39,7 +39,13 @@ type Engine struct {
 	outSeq   uint64
 	matchID  uint64
 
-	cmd     *Command // the command being applied
+	// The stamp of the command being applied, which emit copies onto every
+	// event. Only these are kept, not the *Command, so that Apply's argument
+	// does not escape to the heap.
+	inSeq   uint64
+	timeNs  int64
+	cmdKind CommandKind
+
 	scratch []*order // orders collected by mass cancel and expiry
 	visit   func(*level) bool
 	fok     fokScan
@@ -118,26 +124,25 @@ func (e *Engine) book(s SymbolID) *book {
 // when a level is created or leaves its tree, O(1) per order traded or
 // cancelled; mass cancel and expiry walk the books they cover, O(orders).
 func (e *Engine) Apply(cmd *Command, out []Event) []Event {
-	e.cmd = cmd
+	e.inSeq, e.timeNs, e.cmdKind = cmd.Seq, cmd.TimeNs, cmd.Kind
 	switch cmd.Kind {
 	case CmdNew:
-		out = e.applyNew(out)
+		return e.applyNew(cmd, out)
 	case CmdCancel:
-		out = e.applyCancel(out)
+		return e.applyCancel(cmd, out)
 	case CmdReplace:
-		out = e.applyReplace(out)
+		return e.applyReplace(cmd, out)
 	case CmdMassCancel:
-		out = e.applyMassCancel(out)
+		return e.applyMassCancel(cmd, out)
 	case CmdHalt, CmdResume:
-		out = e.applyHalt(out)
+		return e.applyHalt(cmd, out)
 	case CmdExpire:
-		out = e.applyExpire(out)
+		return e.applyExpire(cmd, out)
 	case CmdAdmin:
+		return out
 	default:
-		out = e.reject(out, ReasonInvalidCommand)
+		return e.reject(cmd, out, ReasonInvalidCommand)
 	}
-	e.cmd = nil
-	return out
 }
 
 // emit stamps ev with the engine's sequence numbers and the command's and
@@ -145,15 +150,14 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 func (e *Engine) emit(out []Event, ev Event) []Event {
 	e.outSeq++
 	ev.OutSeq = e.outSeq
-	ev.InSeq = e.cmd.Seq
-	ev.TimeNs = e.cmd.TimeNs
-	ev.Cmd = e.cmd.Kind
+	ev.InSeq = e.inSeq
+	ev.TimeNs = e.timeNs
+	ev.Cmd = e.cmdKind
 	return append(out, ev)
 }
 
 // reject emits EvRejected for the current command, echoing its fields.
-func (e *Engine) reject(out []Event, r Reason) []Event {
-	c := e.cmd
+func (e *Engine) reject(c *Command, out []Event, r Reason) []Event {
 	return e.emit(out, Event{
 		Kind: EvRejected, Side: c.Side, Reason: r, Symbol: c.Symbol, Account: c.Account,
 		OrderID: c.OrderID, Price: c.Price, Qty: c.Qty,
@@ -204,22 +208,21 @@ func (e *Engine) validNew(c *Command) Reason {
 	return ReasonNone
 }
 
-func (e *Engine) applyNew(out []Event) []Event {
-	c := e.cmd
+func (e *Engine) applyNew(c *Command, out []Event) []Event {
 	b := e.book(c.Symbol)
 	if b == nil {
-		return e.reject(out, ReasonUnknownSymbol)
+		return e.reject(c, out, ReasonUnknownSymbol)
 	}
 	if r := e.validNew(c); r != ReasonNone {
-		return e.reject(out, r)
+		return e.reject(c, out, r)
 	}
 	if b.halted {
-		return e.reject(out, ReasonHalted)
+		return e.reject(c, out, ReasonHalted)
 	}
 	opp := b.opposite(c.Side)
 	if c.PostOnly {
 		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
-			return e.reject(out, ReasonPostOnlyWouldTrade)
+			return e.reject(c, out, ReasonPostOnlyWouldTrade)
 		}
 	}
 	o := e.orders.get()
@@ -329,30 +332,29 @@ func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
 	return b, o, ReasonNone
 }
 
-func (e *Engine) applyCancel(out []Event) []Event {
-	_, o, r := e.lookup(e.cmd)
+func (e *Engine) applyCancel(c *Command, out []Event) []Event {
+	_, o, r := e.lookup(c)
 	if r != ReasonNone {
-		return e.reject(out, r)
+		return e.reject(c, out, r)
 	}
 	out = e.orderEvent(out, EvCancelled, o, ReasonUser, o.leaves, 0)
 	e.drop(o)
 	return out
 }
 
-func (e *Engine) applyReplace(out []Event) []Event {
-	c := e.cmd
+func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 	b, o, r := e.lookup(c)
 	if r != ReasonNone {
-		return e.reject(out, r)
+		return e.reject(c, out, r)
 	}
 	if c.Qty <= 0 || c.Qty > QtyMax {
-		return e.reject(out, ReasonInvalidQty)
+		return e.reject(c, out, ReasonInvalidQty)
 	}
 	if c.Price <= 0 || c.Price > PriceMax {
-		return e.reject(out, ReasonInvalidPrice)
+		return e.reject(c, out, ReasonInvalidPrice)
 	}
 	if b.halted {
-		return e.reject(out, ReasonHalted)
+		return e.reject(c, out, ReasonHalted)
 	}
 	leaves := c.Qty - o.filled
 	if leaves <= 0 {
@@ -373,7 +375,7 @@ func (e *Engine) applyReplace(out []Event) []Event {
 	opp := b.opposite(o.side)
 	if o.postOnly {
 		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
-			return e.reject(out, ReasonPostOnlyWouldTrade)
+			return e.reject(c, out, ReasonPostOnlyWouldTrade)
 		}
 	}
 	e.unrest(o)
@@ -389,11 +391,10 @@ func (e *Engine) applyReplace(out []Event) []Event {
 	return e.orderEvent(out, EvAdded, o, ReasonNone, o.qty, o.leaves)
 }
 
-func (e *Engine) applyHalt(out []Event) []Event {
-	c := e.cmd
+func (e *Engine) applyHalt(c *Command, out []Event) []Event {
 	b := e.book(c.Symbol)
 	if b == nil {
-		return e.reject(out, ReasonUnknownSymbol)
+		return e.reject(c, out, ReasonUnknownSymbol)
 	}
 	k := EvHalted
 	b.halted = c.Kind == CmdHalt
@@ -419,10 +420,10 @@ func (e *Engine) collect(b *book, keep func(*order) bool) {
 	}
 }
 
-// cancelAll cancels every order of the books selected by symbol (0: all) that
+// cancelAll cancels every order of the books selected by c.Symbol (0: all) that
 // keep accepts, with reason r, and closes with EvMassCancelled.
-func (e *Engine) cancelAll(out []Event, symbol SymbolID, keep func(*order) bool, r Reason) []Event {
-	c := e.cmd
+func (e *Engine) cancelAll(c *Command, out []Event, keep func(*order) bool, r Reason) []Event {
+	symbol := c.Symbol
 	lo, hi := 0, len(e.books)
 	if symbol != 0 {
 		lo, hi = int(symbol-1), int(symbol)
@@ -442,22 +443,20 @@ func (e *Engine) cancelAll(out []Event, symbol SymbolID, keep func(*order) bool,
 	return e.emit(out, Event{Kind: EvMassCancelled, Symbol: symbol, Account: c.Account, Qty: n})
 }
 
-func (e *Engine) applyMassCancel(out []Event) []Event {
-	c := e.cmd
+func (e *Engine) applyMassCancel(c *Command, out []Event) []Event {
 	if c.Symbol != 0 && e.book(c.Symbol) == nil {
-		return e.reject(out, ReasonUnknownSymbol)
+		return e.reject(c, out, ReasonUnknownSymbol)
 	}
 	if c.Account == 0 {
-		return e.reject(out, ReasonWrongAccount)
+		return e.reject(c, out, ReasonWrongAccount)
 	}
 	acct := c.Account
-	return e.cancelAll(out, c.Symbol, func(o *order) bool { return o.account == acct }, ReasonMassCancel)
+	return e.cancelAll(c, out, func(o *order) bool { return o.account == acct }, ReasonMassCancel)
 }
 
-func (e *Engine) applyExpire(out []Event) []Event {
-	c := e.cmd
+func (e *Engine) applyExpire(c *Command, out []Event) []Event {
 	if c.Symbol != 0 && e.book(c.Symbol) == nil {
-		return e.reject(out, ReasonUnknownSymbol)
+		return e.reject(c, out, ReasonUnknownSymbol)
 	}
-	return e.cancelAll(out, c.Symbol, func(o *order) bool { return o.tif == Day }, ReasonExpired)
+	return e.cancelAll(c, out, func(o *order) bool { return o.tif == Day }, ReasonExpired)
 }
