@@ -343,15 +343,17 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 			}
 			entries = entries[:0]
 			var bids, asks []Level
+			depth := 0 // the deepest entry's: buildBookX cuts to each entry's depth
 			p.mu.RLock()
 			for _, e := range fs.sub.subs {
 				if e.s == u.s {
 					entries = append(entries, e)
+					depth = max(depth, e.depth)
 				}
 			}
 			if u.ch == chBook && len(entries) > 0 {
-				bids = appendLevels(nil, &u.s.book.bids, fixDepthMax)
-				asks = appendLevels(nil, &u.s.book.asks, fixDepthMax)
+				bids = appendLevels(nil, &u.s.book.bids, depth)
+				asks = appendLevels(nil, &u.s.book.asks, depth)
 			}
 			p.mu.RUnlock()
 			for _, e := range entries {
