@@ -184,20 +184,21 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 		a.tr.unmatched()
 		return nil
 	}
-	clOrdID, _ := m.Body.GetString(tag.ClOrdID)
-	text, _ := m.Body.GetString(tag.Text)
+	b := &m.Body
+	clOrdID := optString(b, tag.ClOrdID)
+	text := optString(b, tag.Text)
 	switch mt {
 	case "8":
-		execType, _ := m.Body.GetString(tag.ExecType)
-		ordStatus, _ := m.Body.GetString(tag.OrdStatus)
-		code, _ := m.Body.GetString(tag.OrdRejReason)
+		execType := optString(b, tag.ExecType)
+		ordStatus := optString(b, tag.OrdStatus)
+		code := optString(b, tag.OrdRejReason)
 		a.tr.execReport(now, clOrdID, execType, ordStatus, code, text)
 	case "9":
-		code, _ := m.Body.GetString(tag.CxlRejReason)
+		code := optString(b, tag.CxlRejReason)
 		a.tr.reject(now, clOrdID, "cancel-reject 102="+code, text)
 	case "j":
-		ref, _ := m.Body.GetString(tag.BusinessRejectRefID)
-		code, _ := m.Body.GetString(tag.BusinessRejectReason)
+		ref := optString(b, tag.BusinessRejectRefID)
+		code := optString(b, tag.BusinessRejectReason)
 		if ref == "" {
 			ref = clOrdID
 		}
@@ -213,6 +214,17 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 		// Market data and anything else: not an answer to a request.
 	}
 	return nil
+}
+
+// optString is the field's value, or "" when it is absent. GetString on an
+// absent tag builds an error (a Sprintf and several allocations), and most
+// ExecutionReports lack Text and OrdRejReason, so Has is asked first.
+func optString(b *quickfix.Body, t quickfix.Tag) string {
+	if !b.Has(t) {
+		return ""
+	}
+	v, _ := b.GetString(t)
+	return v
 }
 
 // waitLogon blocks until every session is logged on, a Logout with a reason
