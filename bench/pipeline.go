@@ -80,10 +80,17 @@ firms:
 
 // MixRequests turns engine commands of the mix into the requests a gateway
 // would submit: each gets ClOrdID "k<index>", cancels and moves name the
-// order's current ClOrdID. Order IDs line up because the order manager numbers
-// accepted new orders in order, as the generator does.
+// order's current ClOrdID and carry its side, type and time in force (the
+// engine commands leave them out). Order IDs line up because the order
+// manager numbers accepted new orders in order, as the generator does.
 func MixRequests(cfg *config.Config, cmds []matching.Command) ([]ordermanager.Request, error) {
-	cur := make(map[matching.OrderID]ordermanager.ClOrdID, 4096)
+	type live struct {
+		cl   ordermanager.ClOrdID
+		side matching.Side
+		typ  matching.OrderType
+		tif  matching.TimeInForce
+	}
+	cur := make(map[matching.OrderID]live, 4096)
 	out := make([]ordermanager.Request, len(cmds))
 	for i := range cmds {
 		c := &cmds[i]
@@ -98,19 +105,16 @@ func MixRequests(cfg *config.Config, cmds []matching.Command) ([]ordermanager.Re
 		switch c.Kind {
 		case matching.CmdNew:
 			r.Kind = ordermanager.ReqNew
-			cur[c.OrderID] = cl
-		case matching.CmdCancel:
+			cur[c.OrderID] = live{cl, c.Side, c.Type, c.TIF}
+		case matching.CmdCancel, matching.CmdReplace:
+			o := cur[c.OrderID]
 			r.Kind = ordermanager.ReqCancel
-			r.OrigClOrdID = cur[c.OrderID]
-			r.OrderID = c.OrderID
-		case matching.CmdReplace:
-			r.Kind = ordermanager.ReqReplace
-			r.OrigClOrdID = cur[c.OrderID]
-			r.OrderID = c.OrderID
-			if r.Type == 0 {
-				r.Type, r.TIF = matching.Limit, matching.GTC
+			r.OrigClOrdID, r.OrderID, r.Side = o.cl, c.OrderID, o.side
+			if c.Kind == matching.CmdReplace {
+				r.Kind, r.Type, r.TIF = ordermanager.ReqReplace, o.typ, o.tif
+				o.cl = cl
+				cur[c.OrderID] = o
 			}
-			cur[c.OrderID] = cl
 		default:
 			return nil, fmt.Errorf("command %d: kind %d not in the mix", i, c.Kind)
 		}
@@ -130,22 +134,6 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	}
 	warm, cmds := GenerateMix(o.Seed, o.Orders, benchAccounts)
 	all := append(warm, cmds...)
-	// The mix's replaces carry the order's side and type from the generator;
-	// fill what the order manager needs from the original new order.
-	orig := make(map[matching.OrderID]matching.Command, len(warm))
-	for i := range all {
-		c := &all[i]
-		switch c.Kind {
-		case matching.CmdNew:
-			orig[c.OrderID] = *c
-		case matching.CmdCancel, matching.CmdReplace:
-			n := orig[c.OrderID]
-			c.Account, c.Side, c.Symbol = n.Account, n.Side, n.Symbol
-			if c.Kind == matching.CmdReplace {
-				c.Type, c.TIF = n.Type, n.TIF
-			}
-		}
-	}
 	reqs, err := MixRequests(cfg, all)
 	if err != nil {
 		return nil, err
