@@ -255,10 +255,14 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 		r.qty = r.filled + r.leaves // reduced in place (self-trade decrement)
 	}
 	released := old - m.reservation(r, r.leaves, r.price)
-	if op, ok := m.pendingOp(r); ok && op.replace && ev.Leaves > 0 {
+	var next *opRec
+	if ev.Leaves > 0 { // only a reduction in place looks at the chain
+		next, _ = m.pendingOp(r)
+	}
+	if next != nil && next.replace {
 		// A replace is next in the chain: keep what the reduction frees held
 		// for it, since the replace restores the quantity (see holdFor).
-		op.hold += released
+		next.hold += released
 	} else {
 		m.reserve(a, r.side, r.sym, -released)
 	}
