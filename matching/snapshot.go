@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 )
 
 // Snapshot layout, little-endian, version 1:
@@ -162,10 +163,7 @@ func (e *Engine) restoreSide(bk *book, side Side, r []byte) ([]byte, error) {
 // give equal hashes. O(orders); it reuses an internal buffer.
 func (e *Engine) StateHash() uint64 {
 	e.snap = e.AppendSnapshot(e.snap[:0])
-	s := uint64(fnvOffset64)
-	for _, c := range e.snap {
-		s ^= uint64(c)
-		s *= fnvPrime64
-	}
-	return s
+	h := fnv.New64a()
+	h.Write(e.snap)
+	return h.Sum64()
 }
