@@ -247,7 +247,9 @@ func (s *Sequencer) Next(dst []Item) []Item {
 	if cap(dst) == 0 {
 		panic("sequencer: Next needs a dst with capacity")
 	}
-	s.consumerAttached.Store(true)
+	if !s.consumerAttached.Load() { // only this goroutine sets it: store once, not per call
+		s.consumerAttached.Store(true)
+	}
 	for {
 		if d := s.durable.Load(); d > s.taken {
 			n := min(d-s.taken, uint64(cap(dst)))
