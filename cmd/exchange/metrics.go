@@ -46,6 +46,15 @@ func (v *venue) metricsHandler() http.Handler {
 		if v.gw != nil {
 			_ = v.gw.WriteMetrics(bw)
 		}
+		if v.md != nil {
+			mc := v.md.Counters()
+			counter("exchange_marketdata_events_published_total", "Engine events handed to market data.", float64(mc.EventsPublished))
+			counter("exchange_marketdata_events_applied_total", "Events market data has applied to its books, tape and candles.", float64(mc.EventsApplied))
+			counter("exchange_marketdata_events_overflowed_total", "Events dropped because market data's ring was full (a resync follows).", float64(mc.EventsOverflowed))
+			counter("exchange_marketdata_gaps_total", "Out-sequence gaps market data saw.", float64(mc.Gaps))
+			counter("exchange_marketdata_slow_subscriber_snapshots_total", "Subscribers sent a fresh snapshot because they fell behind.", float64(mc.SlowResyncs))
+			gauge("exchange_marketdata_subscribers", "WebSocket clients and FIX sessions with market data subscriptions.", float64(mc.Subscribers))
+		}
 		_ = bw.Flush()
 	})
 }

@@ -54,11 +54,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 	var md *marketdata.Publisher
 	if *tradesCSV != "" || *candlesCSV != "" {
-		syms := make([]marketdata.SymbolInfo, len(cfg.Symbols))
-		for i, s := range cfg.Symbols {
-			syms[i] = marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}
-		}
-		if md, err = marketdata.New(marketdata.Config{Symbols: syms, TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
+		if md, err = marketdata.New(marketdata.Config{Symbols: mdSymbols(cfg), TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
 			return err
 		}
 	}

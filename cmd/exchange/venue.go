@@ -42,12 +42,8 @@ type venueOptions struct {
 // Nothing listens until recovery has finished.
 func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue, error) {
 	v := &venue{cfg: cfg, log: log, mdDone: make(chan struct{})}
-	syms := make([]marketdata.SymbolInfo, len(cfg.Symbols))
-	for i, s := range cfg.Symbols {
-		syms[i] = marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}
-	}
 	md, err := marketdata.New(marketdata.Config{
-		Symbols:      syms,
+		Symbols:      mdSymbols(cfg),
 		RingEvents:   1 << 20,
 		TradesMax:    cfg.TradesKept,
 		DepthDefault: cfg.DepthLevels,
@@ -116,6 +112,15 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		}
 	}()
 	return v, nil
+}
+
+// mdSymbols is the configuration's symbols as market data describes them.
+func mdSymbols(cfg *config.Config) []marketdata.SymbolInfo {
+	syms := make([]marketdata.SymbolInfo, len(cfg.Symbols))
+	for i, s := range cfg.Symbols {
+		syms[i] = marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}
+	}
+	return syms
 }
 
 func (v *venue) deliver(reps []ordermanager.Report) {
