@@ -1,6 +1,7 @@
 package ordermanager
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -147,15 +148,7 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 	}
 	cls := make([]kv, 0, m.cl.len())
 	m.cl.entries(func(k clKey, e clEntry) { cls = append(cls, kv{k, e}) })
-	slices.SortFunc(cls, func(x, y kv) int {
-		switch {
-		case x.e.ref < y.e.ref:
-			return -1
-		case x.e.ref > y.e.ref:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(cls, func(x, y kv) int { return cmp.Compare(x.e.ref, y.e.ref) })
 	b = le.AppendUint32(b, uint32(len(cls)))
 	for i := range cls {
 		c := &cls[i]
