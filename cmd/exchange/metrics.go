@@ -53,6 +53,10 @@ func (v *venue) metricsHandler() http.Handler {
 			counter("exchange_marketdata_events_overflowed_total", "Events dropped because market data's ring was full (a resync follows).", float64(mc.EventsOverflowed))
 			counter("exchange_marketdata_gaps_total", "Out-sequence gaps market data saw.", float64(mc.Gaps))
 			counter("exchange_marketdata_slow_subscriber_snapshots_total", "Subscribers sent a fresh snapshot because they fell behind.", float64(mc.SlowResyncs))
+			fmt.Fprintf(bw, "# HELP exchange_trades_total Trades printed, by symbol (from the market data tape's session statistics).\n# TYPE exchange_trades_total counter\n")
+			for _, sym := range v.cfg.Symbols {
+				fmt.Fprintf(bw, "exchange_trades_total{symbol=%q} %d\n", sym.Name, v.md.Stats(sym.ID).Trades)
+			}
 			gauge("exchange_marketdata_subscribers", "WebSocket clients and FIX sessions with market data subscriptions.", float64(mc.Subscribers))
 		}
 		_ = bw.Flush()
