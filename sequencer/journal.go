@@ -188,15 +188,8 @@ func checkSegmentHeader(seg segmentFile) error {
 		return &CorruptError{File: seg.path, Offset: 0, Seq: seg.firstSeq,
 			Reason: fmt.Sprintf("segment of %d bytes is shorter than its %d-byte header", n, segmentHeaderSize)}
 	}
-	h, err := decodeSegmentHeader(seg.path, b[:])
-	if err != nil {
-		return err
-	}
-	if h.firstSeq != seg.firstSeq {
-		return &CorruptError{File: seg.path, Offset: 0, Seq: h.firstSeq,
-			Reason: fmt.Sprintf("header says first seq %d, file name says %d", h.firstSeq, seg.firstSeq)}
-	}
-	return nil
+	_, err = seg.checkHeader(b[:])
+	return err
 }
 
 func truncateFile(path string, size int64) error {

@@ -42,6 +42,20 @@ type segmentFile struct {
 	firstSeq uint64 // from the file name
 }
 
+// checkHeader decodes the segment header b (magic, version, CRC) and checks
+// that it names the same first seq as the file name.
+func (seg segmentFile) checkHeader(b []byte) (segmentHeader, error) {
+	h, err := decodeSegmentHeader(seg.path, b)
+	if err != nil {
+		return h, err
+	}
+	if h.firstSeq != seg.firstSeq {
+		return h, &CorruptError{File: seg.path, Offset: 0, Seq: h.firstSeq,
+			Reason: fmt.Sprintf("header says first seq %d, file name says %d", h.firstSeq, seg.firstSeq)}
+	}
+	return h, nil
+}
+
 const segmentSuffix = ".seg"
 
 func journalDir(dir string) string { return filepath.Join(dir, "journal") }
@@ -220,13 +234,9 @@ func (r *Reader) openSegment() error {
 	if _, err := io.ReadFull(r.br, hb); err != nil {
 		return fmt.Errorf("journal %s: reading header: %w", seg.path, err)
 	}
-	h, err := decodeSegmentHeader(seg.path, hb)
+	h, err := seg.checkHeader(hb)
 	if err != nil {
 		return err
-	}
-	if h.firstSeq != seg.firstSeq {
-		return &CorruptError{File: seg.path, Offset: 0, Seq: h.firstSeq,
-			Reason: fmt.Sprintf("header says first seq %d, file name says %d", h.firstSeq, seg.firstSeq)}
 	}
 	if !r.started {
 		r.started, r.nextSeq = true, h.firstSeq
