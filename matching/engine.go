@@ -220,10 +220,8 @@ func (e *Engine) applyNew(c *Command, out []Event) []Event {
 		return e.reject(c, out, ReasonHalted)
 	}
 	opp := b.opposite(c.Side)
-	if c.PostOnly {
-		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
-			return e.reject(c, out, ReasonPostOnlyWouldTrade)
-		}
+	if c.PostOnly && e.wouldTrade(opp, c.Price) {
+		return e.reject(c, out, ReasonPostOnlyWouldTrade)
 	}
 	o := e.orders.get()
 	o.id, o.account, o.stpGroup, o.symbol = c.OrderID, c.Account, c.STPGroup, c.Symbol
@@ -304,6 +302,14 @@ func (e *Engine) best(bs *bookSide) *level {
 	}
 }
 
+// wouldTrade reports whether an order with limit price p would trade on
+// arrival against opp, as a post-only order must not. It costs what best
+// does.
+func (e *Engine) wouldTrade(opp *bookSide, p int64) bool {
+	l := e.best(opp)
+	return l != nil && opp.crosses(l.price, p)
+}
+
 // drop removes a resting order from its book and the index and returns it to
 // the pool.
 func (e *Engine) drop(o *order) {
@@ -373,10 +379,8 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 		return out
 	}
 	opp := b.opposite(o.side)
-	if o.postOnly {
-		if l := e.best(opp); l != nil && opp.crosses(l.price, c.Price) {
-			return e.reject(c, out, ReasonPostOnlyWouldTrade)
-		}
+	if o.postOnly && e.wouldTrade(opp, c.Price) {
+		return e.reject(c, out, ReasonPostOnlyWouldTrade)
 	}
 	e.unrest(o)
 	o.price, o.qty, o.leaves = c.Price, c.Qty, leaves
