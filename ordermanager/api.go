@@ -17,16 +17,12 @@ type ClOrdID struct {
 
 // MakeClOrdID copies s into a ClOrdID; ok is false when s is empty or longer
 // than ClOrdIDMax.
-func MakeClOrdID(s string) (id ClOrdID, ok bool) {
-	if len(s) == 0 || len(s) > ClOrdIDMax {
-		return id, false
-	}
-	id.n = uint8(copy(id.b[:], s))
-	return id, true
-}
+func MakeClOrdID(s string) (id ClOrdID, ok bool) { return makeClOrdID(s) }
 
 // MakeClOrdIDBytes is MakeClOrdID for a byte slice; it does not allocate.
-func MakeClOrdIDBytes(s []byte) (id ClOrdID, ok bool) {
+func MakeClOrdIDBytes(s []byte) (id ClOrdID, ok bool) { return makeClOrdID(s) }
+
+func makeClOrdID[T string | []byte](s T) (id ClOrdID, ok bool) {
 	if len(s) == 0 || len(s) > ClOrdIDMax {
 		return id, false
 	}
