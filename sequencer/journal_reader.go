@@ -104,7 +104,7 @@ type Reader struct {
 	nextSeq uint64
 	fromSeq uint64
 	rec     Record
-	buf     [frameMax]byte
+	hdr     [segmentHeaderSize]byte // frames are decoded in place in br
 	torn    TornTail
 	err     error
 }
@@ -230,7 +230,7 @@ func (r *Reader) openSegment() error {
 		return &CorruptError{File: seg.path, Offset: 0, Seq: r.nextSeq,
 			Reason: fmt.Sprintf("segment of %d bytes is shorter than its %d-byte header", r.size, segmentHeaderSize)}
 	}
-	hb := r.buf[:segmentHeaderSize]
+	hb := r.hdr[:]
 	if _, err := io.ReadFull(r.br, hb); err != nil {
 		return fmt.Errorf("journal %s: reading header: %w", seg.path, err)
 	}
