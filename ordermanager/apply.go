@@ -66,10 +66,8 @@ func (mt *meta) encode(p *Pending) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(mt.session))
 	b = append(b, mt.flags)
 	b = binary.LittleEndian.AppendUint64(b, uint64(mt.hold))
-	b = append(b, mt.cl.n)
-	b = append(b, mt.cl.b[:mt.cl.n]...)
-	b = append(b, mt.orig.n)
-	b = append(b, mt.orig.b[:mt.orig.n]...)
+	b = appendCl(b, &mt.cl)
+	b = appendCl(b, &mt.orig)
 	p.MetaLen = uint8(len(b))
 }
 
