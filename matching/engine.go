@@ -156,7 +156,7 @@ func (e *Engine) emit(out []Event, ev Event) []Event {
 	return append(out, ev)
 }
 
-// reject emits EvRejected for the current command, echoing its fields.
+// reject emits EvRejected for c, echoing its fields.
 func (e *Engine) reject(c *Command, out []Event, r Reason) []Event {
 	return e.emit(out, Event{
 		Kind: EvRejected, Side: c.Side, Reason: r, Symbol: c.Symbol, Account: c.Account,
