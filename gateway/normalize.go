@@ -211,9 +211,9 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 			return req, nil, merr
 		}
 	}
-	var ok bool
-	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
-		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	var rej *rejection
+	if req.ClOrdID, rej = newClOrdID(clOrdID); rej != nil {
+		return req, rej, nil
 	}
 	if !isNew {
 		if rej, merr := n.orderRef(b, &req); rej != nil || merr != nil {
@@ -294,9 +294,9 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 	if merr != nil {
 		return req, nil, merr
 	}
-	var ok bool
-	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
-		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	var rej *rejection
+	if req.ClOrdID, rej = newClOrdID(clOrdID); rej != nil {
+		return req, rej, nil
 	}
 	if rej, merr := n.orderRef(b, &req); rej != nil || merr != nil {
 		return req, rej, merr
@@ -309,12 +309,10 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 		req.Symbol = sym.ID
 	}
 	if b.Has(tagSide) {
-		var rej *rejection
 		if req.Side, rej = side(b); rej != nil {
 			return req, rej, nil
 		}
 	}
-	var rej *rejection
 	if req.Account, rej = n.account(b); rej != nil {
 		return req, rej, nil
 	}
@@ -391,9 +389,9 @@ func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (orde
 	if merr != nil {
 		return req, nil, merr
 	}
-	var ok bool
-	if req.ClOrdID, ok = ordermanager.MakeClOrdIDBytes(clOrdID); !ok {
-		return req, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax), nil
+	var rej *rejection
+	if req.ClOrdID, rej = newClOrdID(clOrdID); rej != nil {
+		return req, rej, nil
 	}
 	switch string(typ) {
 	case "1":
@@ -409,11 +407,20 @@ func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (orde
 	default:
 		return req, reject(rUnsupported, "MassCancelRequestType (530) %q is not supported: use 1 (by symbol) or 7 (all orders)", clip(typ)), nil
 	}
-	var rej *rejection
 	if req.Account, rej = n.account(b); rej != nil {
 		return req, rej, nil
 	}
 	return req, nil, nil
+}
+
+// newClOrdID is the ClOrdID (11) of a new, cancel, replace or mass cancel
+// request, refused when it is too long to keep.
+func newClOrdID(v []byte) (ordermanager.ClOrdID, *rejection) {
+	id, ok := ordermanager.MakeClOrdIDBytes(v)
+	if !ok {
+		return id, reject(rTooLong, "ClOrdID (11) is longer than %d characters", ordermanager.ClOrdIDMax)
+	}
+	return id, nil
 }
 
 func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
