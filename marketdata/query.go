@@ -2,8 +2,6 @@ package marketdata
 
 import "github.com/exchange-sim/exchange/matching"
 
-const buySide = matching.Buy
-
 // Level is one aggregated price level (L2), in ticks and lots.
 type Level struct {
 	Price  int64
@@ -18,14 +16,16 @@ type Order struct {
 	Qty   int64
 }
 
+// agg is the level's L2 aggregate.
+func (l *level) agg() Level { return Level{Price: l.price, Qty: l.qty, Orders: l.orders} }
+
 // appendLevels appends up to depth levels (all when depth <= 0), best first.
 func appendLevels(dst []Level, s *bookSide, depth int) []Level {
 	for i := len(s.levels) - 1; i >= 0; i-- {
 		if depth > 0 && len(s.levels)-1-i >= depth {
 			break
 		}
-		l := s.levels[i]
-		dst = append(dst, Level{Price: l.price, Qty: l.qty, Orders: l.orders})
+		dst = append(dst, s.levels[i].agg())
 	}
 	return dst
 }
@@ -76,10 +76,10 @@ func (p *Publisher) BBO(sym matching.SymbolID) (bid, ask Level) {
 		return
 	}
 	if l := s.book.bids.best(); l != nil {
-		bid = Level{l.price, l.qty, l.orders}
+		bid = l.agg()
 	}
 	if l := s.book.asks.best(); l != nil {
-		ask = Level{l.price, l.qty, l.orders}
+		ask = l.agg()
 	}
 	return bid, ask
 }

@@ -3,6 +3,8 @@ package marketdata
 import (
 	"sync"
 	"time"
+
+	"github.com/exchange-sim/exchange/matching"
 )
 
 // channel is a kind of data a subscription wants (bit set).
@@ -193,7 +195,7 @@ func (p *Publisher) bookUpdate(s *symState, now int64) *update {
 		p.levelSeen[k] = struct{}{}
 		qty, n := s.book.levelAt(k.side, k.price)
 		l := Level{Price: k.price, Qty: qty, Orders: n}
-		if k.side == buySide {
+		if k.side == matching.Buy {
 			u.bids = append(u.bids, l)
 		} else {
 			u.asks = append(u.asks, l)
