@@ -83,15 +83,6 @@ func (m *Manager) takeOp(id matching.OrderID, r *orderRec, passOn bool) (opRec, 
 	return op, true
 }
 
-// pendingOp returns the oldest link in flight for open order r.
-func (m *Manager) pendingOp(r *orderRec) (*opRec, bool) {
-	if !r.pending {
-		return nil, false
-	}
-	op := m.headOp(r.id)
-	return op, op != nil
-}
-
 func (m *Manager) onRejected(ev *matching.Event, reps []Report) []Report {
 	code := engineReject(ev.Reason)
 	switch ev.Cmd {
@@ -256,8 +247,8 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	}
 	released := old - m.reservation(r, r.leaves, r.price)
 	var next *opRec
-	if ev.Leaves > 0 { // only a reduction in place looks at the chain
-		next, _ = m.pendingOp(r)
+	if ev.Leaves > 0 && r.pending { // only a reduction in place looks at the chain
+		next = m.headOp(r.id)
 	}
 	if next != nil && next.replace {
 		// A replace is next in the chain: keep what the reduction frees held
