@@ -35,16 +35,8 @@ var (
 	}}
 )
 
-// fresh returns an engine with s's warmup applied, its pools sized for four times
-// the warm book so the measured run is steady state.
-func (s *stream) fresh() *matching.Engine {
-	e := matching.New(matching.Config{Symbols: s.symbols, OrdersHint: 4 * len(s.warmup)})
-	out := make([]matching.Event, 0, 64)
-	for i := range s.warmup {
-		out = e.Apply(&s.warmup[i], out[:0])
-	}
-	return e
-}
+// fresh returns an engine with s's warmup applied (see WarmEngine).
+func (s *stream) fresh() *matching.Engine { return WarmEngine(s.symbols, s.warmup) }
 
 // runThroughput applies the whole stream once per iteration on a fresh,
 // warmed engine and reports commands per second, ns and allocations per
