@@ -263,11 +263,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 			continue
 		}
 		n := min(head-tail, batchMax)
+		applied := uint64(0)
 		p.mu.Lock()
 		for k := uint64(0); k < n; k++ {
-			p.apply(&p.ring[(tail+k)&p.mask])
+			if p.apply(&p.ring[(tail+k)&p.mask]) {
+				applied++
+			}
 		}
 		p.mu.Unlock()
+		p.applied.Add(applied)
 		p.tail.Store(tail + n)
 		pending = true
 		if now := time.Now(); now.Sub(lastFlush) >= gap {
@@ -283,7 +287,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 // the change to subscribers. It must not be mixed with a running Run.
 func (p *Publisher) Apply(ev *matching.Event) {
 	p.mu.Lock()
-	p.apply(ev)
+	if p.apply(ev) {
+		p.applied.Add(1)
+	}
 	p.flush()
 	p.mu.Unlock()
 }
@@ -325,11 +331,13 @@ func (p *Publisher) sym(id matching.SymbolID) *symState {
 	return nil
 }
 
-// apply folds one event into the state. p.mu is held.
-func (p *Publisher) apply(ev *matching.Event) {
+// apply folds one event into the state and reports whether it counts as
+// applied (false: covered by Reset). p.mu is held. The caller counts applied
+// events, once per batch rather than with an atomic add per event.
+func (p *Publisher) apply(ev *matching.Event) bool {
 	if ev.OutSeq != 0 {
 		if ev.OutSeq <= p.seq {
-			return // covered by Reset
+			return false // covered by Reset
 		}
 		if p.seq != 0 && ev.OutSeq != p.seq+1 {
 			p.gaps.Add(1)
@@ -337,10 +345,9 @@ func (p *Publisher) apply(ev *matching.Event) {
 		}
 		p.seq = ev.OutSeq
 	}
-	p.applied.Add(1)
 	s := p.sym(ev.Symbol)
 	if s == nil {
-		return
+		return true
 	}
 	b := s.book
 	switch ev.Kind {
@@ -377,9 +384,10 @@ func (p *Publisher) apply(ev *matching.Event) {
 		s.stats.Halted = ev.Kind == matching.EvHalted
 		s.haltChanged = true
 	default:
-		return // accepted, rejected, mass-cancel summary: nothing to show
+		return true // accepted, rejected, mass-cancel summary: nothing to show
 	}
 	p.markDirty(s)
+	return true
 }
 
 // markDirty queues s for the next flush, once. p.mu is held.
