@@ -309,9 +309,12 @@ func qtyText(sym *config.Symbol, lots int64) string {
 	return sym.LotsToQty(lots).String()
 }
 
-// numWriter sets numeric fields formatted into a reused buffer (QuickFIX/Go
-// copies a field's value when it is set), with the int64 fast path for
-// prices and quantities and the decimal path as fallback.
+// numWriter sets numeric fields formatted into a reused buffer, with the
+// int64 fast path for prices and quantities and the decimal path as
+// fallback. QuickFIX/Go v0.9.7 copies a field into its wire form when it is
+// set, which is all SendToTarget uses (it serializes before returning), but
+// the field's parsed value keeps pointing at buf: GetBytes on a message
+// built here returns whatever buf holds now, not what was set.
 type numWriter struct {
 	b   *quickfix.Body
 	buf []byte
