@@ -19,24 +19,29 @@ type Order struct {
 // agg is the level's L2 aggregate.
 func (l *level) agg() Level { return Level{Price: l.price, Qty: l.qty, Orders: l.orders} }
 
+// top returns the best depth levels (all when depth <= 0), still worst first.
+func (s *bookSide) top(depth int) []*level {
+	if depth > 0 && depth < len(s.levels) {
+		return s.levels[len(s.levels)-depth:]
+	}
+	return s.levels
+}
+
 // appendLevels appends up to depth levels (all when depth <= 0), best first.
 func appendLevels(dst []Level, s *bookSide, depth int) []Level {
-	for i := len(s.levels) - 1; i >= 0; i-- {
-		if depth > 0 && len(s.levels)-1-i >= depth {
-			break
-		}
-		dst = append(dst, s.levels[i].agg())
+	ls := s.top(depth)
+	for i := len(ls) - 1; i >= 0; i-- {
+		dst = append(dst, ls[i].agg())
 	}
 	return dst
 }
 
-// appendOrders appends every resting order of a side in priority order.
+// appendOrders appends the resting orders of the best depth levels (all when
+// depth <= 0) in priority order.
 func appendOrders(dst []Order, s *bookSide, depth int) []Order {
-	for i := len(s.levels) - 1; i >= 0; i-- {
-		if depth > 0 && len(s.levels)-1-i >= depth {
-			break
-		}
-		for o := s.levels[i].head; o != nil; o = o.next {
+	ls := s.top(depth)
+	for i := len(ls) - 1; i >= 0; i-- {
+		for o := ls[i].head; o != nil; o = o.next {
 			dst = append(dst, Order{ID: o.id, Price: o.price, Qty: o.leaves})
 		}
 	}
