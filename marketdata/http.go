@@ -173,7 +173,7 @@ func (p *Publisher) appendBookJSON(b []byte, s *symState, req bookRequest) []byt
 			if side.l == nil {
 				b = append(b, "null"...)
 			} else {
-				b = appendLevelJSON(b, s, Level{side.l.price, side.l.qty, side.l.orders})
+				b = appendLevelJSON(b, s, side.l.agg())
 			}
 		}
 	case 2:
