@@ -444,13 +444,13 @@ func buildBookX(e subscription, last *fixSent, bids, asks []Level) *marketdatain
 		if len(now) > e.depth {
 			now = now[:e.depth]
 		}
-		was := make(map[int64]Level, len(old))
-		for _, l := range old {
-			was[l.Price] = l
-		}
-		is := make(map[int64]bool, len(now))
-		for _, l := range now {
-			is[l.Price] = true
+		// old and now are both best first, one level a price: a merge walk
+		// finds each price's counterpart without building maps.
+		better := func(a, b int64) bool {
+			if t == enum.MDEntryType_BID {
+				return a > b
+			}
+			return a < b
 		}
 		entry := func(a enum.MDUpdateAction, l Level) {
 			en := g.Add()
@@ -464,15 +464,23 @@ func buildBookX(e subscription, last *fixSent, bids, asks []Level) *marketdatain
 			}
 			n++
 		}
+		j := 0
 		for _, l := range old {
-			if !is[l.Price] {
+			for j < len(now) && better(now[j].Price, l.Price) {
+				j++
+			}
+			if j == len(now) || now[j].Price != l.Price {
 				entry(enum.MDUpdateAction_DELETE, l)
 			}
 		}
+		j = 0
 		for _, l := range now {
-			if o, ok := was[l.Price]; !ok {
+			for j < len(old) && better(old[j].Price, l.Price) {
+				j++
+			}
+			if j == len(old) || old[j].Price != l.Price {
 				entry(enum.MDUpdateAction_NEW, l)
-			} else if o != l {
+			} else if old[j] != l {
 				entry(enum.MDUpdateAction_CHANGE, l)
 			}
 		}
