@@ -9,12 +9,8 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 	"golang.org/x/crypto/bcrypt"
-)
-
-const (
-	tagUsername quickfix.Tag = 553
-	tagPassword quickfix.Tag = 554
 )
 
 // logonRetryMin is the least time between a failed password check and the
@@ -54,14 +50,14 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 	if p := st.live.Load(); p != nil && *p != sid {
 		return fmt.Sprintf("SenderCompID %q is already logged on (%s)", sid.TargetCompID, p.BeginString), "already_logged_on"
 	}
-	user, err := msg.Body.GetBytes(tagUsername)
+	user, err := msg.Body.GetBytes(tag.Username)
 	if err != nil || len(user) == 0 {
 		return "Username (553) is required", "bad_username"
 	}
 	if string(user) != st.cfg.Username {
 		return fmt.Sprintf("bad username for SenderCompID %q", sid.TargetCompID), "bad_username"
 	}
-	pw, err := msg.Body.GetBytes(tagPassword)
+	pw, err := msg.Body.GetBytes(tag.Password)
 	if err != nil || len(pw) == 0 {
 		return "Password (554) is required", "bad_password"
 	}

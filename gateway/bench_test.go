@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
@@ -98,7 +99,7 @@ func BenchmarkRoundTripRaw(b *testing.B) {
 		m.Header.SetString(8, "FIX.4.4")
 		m.Header.SetString(49, "ALPHA")
 		m.Header.SetString(56, "EXCHANGE")
-		m.Header.SetInt(tagMsgSeqNum, seq)
+		m.Header.SetInt(tag.MsgSeqNum, seq)
 		m.Header.SetField(52, quickfix.FIXUTCTimestamp{Time: time.Now()})
 		return m.Bytes()
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -18,7 +19,7 @@ import (
 // a Text (a session-level Reject with reason 1, 5 or 6, or the business reject
 // of the message's type, which must build).
 func checkOutcome(t *testing.T, g *Gateway, n normalizer, msg *quickfix.Message) {
-	mtb, err := msg.Header.GetBytes(tagMsgType)
+	mtb, err := msg.Header.GetBytes(tag.MsgType)
 	if err != nil || len(mtb) != 1 || !strings.ContainsRune("DFGHq", rune(mtb[0])) {
 		return // answered by FromApp with a BusinessMessageReject (unsupported type)
 	}
@@ -40,11 +41,11 @@ func checkOutcome(t *testing.T, g *Gateway, n normalizer, msg *quickfix.Message)
 			t.Fatalf("reject text %q", rej.text)
 		}
 		out := g.rejectMessage(msg, quickfix.BeginStringFIX44, mt, rej)
-		code := map[byte]quickfix.Tag{'D': tagOrdRejReason, 'F': tagCxlRejReason, 'G': tagCxlRejReason, 'q': tagMassCancelRejectReason, 'H': tagBusinessRejectReason}[mt]
+		code := map[byte]quickfix.Tag{'D': tag.OrdRejReason, 'F': tag.CxlRejReason, 'G': tag.CxlRejReason, 'q': tag.MassCancelRejectReason, 'H': tag.BusinessRejectReason}[mt]
 		if _, err := out.Body.GetInt(code); err != nil {
 			t.Fatalf("reject of %c without code tag %d: %s", mt, code, out)
 		}
-		if txt, _ := out.Body.GetString(tagText); txt != rej.text {
+		if txt, _ := out.Body.GetString(tag.Text); txt != rej.text {
 			t.Fatalf("reject text %q", txt)
 		}
 		_ = out.String()
@@ -138,13 +139,13 @@ func FuzzOrderFields(f *testing.F) {
 	g, n := fuzzSetup(f)
 	f.Fuzz(func(t *testing.T, mt byte, clOrdID, symbol, side, qty, ordType, price, tif, execInst, stp, account, orig, orderID string) {
 		m := quickfix.NewMessage()
-		m.Header.SetString(tagMsgType, string(mt))
+		m.Header.SetString(tag.MsgType, string(mt))
 		for _, fv := range []struct {
 			tag quickfix.Tag
 			v   string
-		}{{tagClOrdID, clOrdID}, {tagSymbol, symbol}, {tagSide, side}, {tagOrderQty, qty}, {tagOrdType, ordType},
-			{tagPrice, price}, {tagTimeInForce, tif}, {tagExecInst, execInst}, {TagSTPMode, stp}, {tagAccount, account},
-			{tagOrigClOrdID, orig}, {tagOrderID, orderID}, {tagMassCancelRequestType, tif}} {
+		}{{tag.ClOrdID, clOrdID}, {tag.Symbol, symbol}, {tag.Side, side}, {tag.OrderQty, qty}, {tag.OrdType, ordType},
+			{tag.Price, price}, {tag.TimeInForce, tif}, {tag.ExecInst, execInst}, {TagSTPMode, stp}, {tag.Account, account},
+			{tag.OrigClOrdID, orig}, {tag.OrderID, orderID}, {tag.MassCancelRequestType, tif}} {
 			if fv.v == "" {
 				continue
 			}

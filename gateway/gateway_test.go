@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
@@ -237,8 +238,8 @@ func TestRateLimitAndFlood(t *testing.T) {
 			t.Fatalf("no flood logout; %d rate-limit rejects", limited)
 		}
 	}
-	if !strings.Contains(field(logout, tagText), "flooding") || limited < 5 {
-		t.Fatalf("logout %q after %d rejects", field(logout, tagText), limited)
+	if !strings.Contains(field(logout, tag.Text), "flooding") || limited < 5 {
+		t.Fatalf("logout %q after %d rejects", field(logout, tag.Text), limited)
 	}
 	c.waitLogout()
 	if s := g.Stats(); s.FloodLogouts != 1 || s.RateLimited < 5 || s.Submitted["new"] < 1 || s.Submitted["new"] > 3 {
@@ -275,7 +276,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 	}
 	c := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")
 	c.waitLogon()
-	if seq := field(c.recv("A"), tagMsgSeqNum); seq != "1" {
+	if seq := field(c.recv("A"), tag.MsgSeqNum); seq != "1" {
 		t.Fatalf("first Logon answer has MsgSeqNum %s", seq)
 	}
 	for i := 0; i < 3; i++ {
@@ -285,7 +286,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 	alpha := cfg.SessionByCompID("ALPHA")
 	waitLive(t, g1, alpha)
 	g1.Deliver([]ordermanager.Report{{Kind: ordermanager.RepExec, Session: alpha, ExecID: 1, OrderID: 1, Symbol: 1}})
-	if seq := field(c.recv("8"), tagMsgSeqNum); seq != "2" {
+	if seq := field(c.recv("8"), tag.MsgSeqNum); seq != "2" {
 		t.Fatalf("report has MsgSeqNum %s", seq)
 	}
 	g1.Stop() // sends Logout with MsgSeqNum 3
@@ -308,7 +309,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 	c.waitLogon() // the initiator reconnects by itself
 	// The new acceptor goes on from the stored sequence numbers; had it
 	// started again from 1, the broker would have refused its Logon.
-	if seq, _ := strconv.Atoi(field(c.recv("A"), tagMsgSeqNum)); seq < 4 {
+	if seq, _ := strconv.Atoi(field(c.recv("A"), tag.MsgSeqNum)); seq < 4 {
 		t.Fatalf("Logon answer after the restart has MsgSeqNum %d", seq)
 	}
 	waitLive(t, g2, alpha)

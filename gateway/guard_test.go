@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 )
 
 func TestFrameMessage(t *testing.T) {
@@ -62,15 +63,15 @@ func TestGuardKeepsExchangeUp(t *testing.T) {
 	defer conn.Close()
 	logon := quickfix.NewMessage()
 	logon.Header.SetString(8, "FIX.4.4")
-	logon.Header.SetString(tagMsgType, "A")
+	logon.Header.SetString(tag.MsgType, "A")
 	logon.Header.SetString(49, "ALPHA")
 	logon.Header.SetString(56, "EXCHANGE")
-	logon.Header.SetInt(tagMsgSeqNum, 1)
+	logon.Header.SetInt(tag.MsgSeqNum, 1)
 	logon.Header.SetField(52, quickfix.FIXUTCTimestamp{Time: time.Now()})
 	logon.Body.SetString(98, "0")
 	logon.Body.SetString(108, "30")
-	logon.Body.SetString(tagUsername, "alpha")
-	logon.Body.SetString(tagPassword, "pw-alpha")
+	logon.Body.SetString(tag.Username, "alpha")
+	logon.Body.SetString(tag.Password, "pw-alpha")
 	if _, err := conn.Write(append(logon.Bytes(), "8=\x019=119999999999999999999999999999999999999999999999999999999999970\x01"...)); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -188,10 +189,10 @@ func (c *client) ToAdmin(m *quickfix.Message, _ quickfix.SessionID) {
 	}
 	if m.IsMsgTypeOf("A") {
 		if c.user != "" {
-			m.Body.SetString(tagUsername, c.user)
+			m.Body.SetString(tag.Username, c.user)
 		}
 		if c.pass != "" {
-			m.Body.SetString(tagPassword, c.pass)
+			m.Body.SetString(tag.Password, c.pass)
 		}
 	}
 }
@@ -350,18 +351,18 @@ func rawLogon(t testing.TB, addr, begin, comp, target, user, pass string) string
 	t.Helper()
 	m := quickfix.NewMessage()
 	m.Header.SetString(8, begin)
-	m.Header.SetString(tagMsgType, "A")
+	m.Header.SetString(tag.MsgType, "A")
 	m.Header.SetString(49, comp)
 	m.Header.SetString(56, target)
-	m.Header.SetInt(tagMsgSeqNum, 1)
+	m.Header.SetInt(tag.MsgSeqNum, 1)
 	m.Header.SetField(52, quickfix.FIXUTCTimestamp{Time: time.Now()})
 	m.Body.SetString(98, "0")
 	m.Body.SetString(108, "30")
 	if user != "" {
-		m.Body.SetString(tagUsername, user)
+		m.Body.SetString(tag.Username, user)
 	}
 	if pass != "" {
-		m.Body.SetString(tagPassword, pass)
+		m.Body.SetString(tag.Password, pass)
 	}
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {

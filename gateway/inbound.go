@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 )
 
 // handle runs on the session's own goroutine for each application message:
 // rate limit, normalize, submit; every refusal is answered.
 func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sessionState) quickfix.MessageRejectError {
-	mtb, err := msg.Header.GetBytes(tagMsgType)
+	mtb, err := msg.Header.GetBytes(tag.MsgType)
 	if err != nil || len(mtb) != 1 {
 		return quickfix.NewBusinessMessageRejectError("unsupported message type", bizUnsupportedMsgType, nil)
 	}
@@ -86,8 +87,8 @@ func (g *Gateway) rateLimited(msg *quickfix.Message, sid quickfix.SessionID, st 
 			time.Sleep(5 * time.Millisecond)
 		}
 		logout := quickfix.NewMessage()
-		logout.Header.SetString(tagMsgType, "5")
-		logout.Body.SetString(tagText, text)
+		logout.Header.SetString(tag.MsgType, "5")
+		logout.Body.SetString(tag.Text, text)
 		_ = quickfix.SendToTarget(logout, sid)
 		st.mu.Lock()
 		conn := st.conns[sid]
@@ -123,57 +124,57 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 	now := quickfix.FIXUTCTimestamp{Time: time.Now(), Precision: quickfix.Micros}
 	switch mt {
 	case 'D':
-		out.Header.SetString(tagMsgType, "8")
-		ob.SetString(tagOrderID, "NONE")
-		ob.SetString(tagExecID, g.nextExecID())
+		out.Header.SetString(tag.MsgType, "8")
+		ob.SetString(tag.OrderID, "NONE")
+		ob.SetString(tag.ExecID, g.nextExecID())
 		if begin == quickfix.BeginStringFIX42 {
-			ob.SetString(tagExecTransType, "0")
+			ob.SetString(tag.ExecTransType, "0")
 		}
-		ob.SetString(tagExecType, "8")
-		ob.SetString(tagOrdStatus, "8")
-		echo(ib, ob, tagClOrdID, tagAccount, tagSymbol, tagSide, tagOrderQty, tagOrdType, tagPrice, tagTimeInForce)
-		ob.SetString(tagCumQty, "0")
-		ob.SetString(tagLeavesQty, "0")
-		ob.SetString(tagAvgPx, "0")
-		ob.SetInt(tagOrdRejReason, fixCode(begin == quickfix.BeginStringFIX42, '8', code))
-		ob.SetField(tagTransactTime, now)
+		ob.SetString(tag.ExecType, "8")
+		ob.SetString(tag.OrdStatus, "8")
+		echo(ib, ob, tag.ClOrdID, tag.Account, tag.Symbol, tag.Side, tag.OrderQty, tag.OrdType, tag.Price, tag.TimeInForce)
+		ob.SetString(tag.CumQty, "0")
+		ob.SetString(tag.LeavesQty, "0")
+		ob.SetString(tag.AvgPx, "0")
+		ob.SetInt(tag.OrdRejReason, fixCode(begin == quickfix.BeginStringFIX42, '8', code))
+		ob.SetField(tag.TransactTime, now)
 	case 'F', 'G':
-		out.Header.SetString(tagMsgType, "9")
-		if !echo(ib, ob, tagOrderID) {
-			ob.SetString(tagOrderID, "NONE")
+		out.Header.SetString(tag.MsgType, "9")
+		if !echo(ib, ob, tag.OrderID) {
+			ob.SetString(tag.OrderID, "NONE")
 		}
-		echo(ib, ob, tagClOrdID, tagOrigClOrdID, tagAccount)
-		if !ob.Has(tagOrigClOrdID) {
-			ob.SetString(tagOrigClOrdID, "NONE")
+		echo(ib, ob, tag.ClOrdID, tag.OrigClOrdID, tag.Account)
+		if !ob.Has(tag.OrigClOrdID) {
+			ob.SetString(tag.OrigClOrdID, "NONE")
 		}
-		ob.SetString(tagOrdStatus, "8")
+		ob.SetString(tag.OrdStatus, "8")
 		if mt == 'F' {
-			ob.SetString(tagCxlRejResponseTo, "1")
+			ob.SetString(tag.CxlRejResponseTo, "1")
 		} else {
-			ob.SetString(tagCxlRejResponseTo, "2")
+			ob.SetString(tag.CxlRejResponseTo, "2")
 		}
-		ob.SetInt(tagCxlRejReason, fixCode(begin == quickfix.BeginStringFIX42, '9', code))
-		ob.SetField(tagTransactTime, now)
+		ob.SetInt(tag.CxlRejReason, fixCode(begin == quickfix.BeginStringFIX42, '9', code))
+		ob.SetField(tag.TransactTime, now)
 	case 'q':
-		out.Header.SetString(tagMsgType, "r")
-		ob.SetString(tagOrderID, "NONE")
-		echo(ib, ob, tagClOrdID, tagMassCancelRequestType, tagSymbol, tagAccount)
-		ob.SetString(tagMassCancelResponse, massResponseRejected)
-		ob.SetInt(tagMassCancelRejectReason, code)
-		ob.SetInt(tagTotalAffectedOrders, 0)
-		ob.SetField(tagTransactTime, now)
+		out.Header.SetString(tag.MsgType, "r")
+		ob.SetString(tag.OrderID, "NONE")
+		echo(ib, ob, tag.ClOrdID, tag.MassCancelRequestType, tag.Symbol, tag.Account)
+		ob.SetString(tag.MassCancelResponse, massResponseRejected)
+		ob.SetInt(tag.MassCancelRejectReason, code)
+		ob.SetInt(tag.TotalAffectedOrders, 0)
+		ob.SetField(tag.TransactTime, now)
 	default:
-		out.Header.SetString(tagMsgType, "j")
-		if seq, err := in.Header.GetBytes(tagMsgSeqNum); err == nil {
-			ob.SetBytes(tagRefSeqNum, bytes.Clone(seq))
+		out.Header.SetString(tag.MsgType, "j")
+		if seq, err := in.Header.GetBytes(tag.MsgSeqNum); err == nil {
+			ob.SetBytes(tag.RefSeqNum, bytes.Clone(seq))
 		}
-		ob.SetString(tagRefMsgType, string(mt))
-		if v, ok := optional(ib, tagClOrdID); ok && len(v) > 0 {
-			ob.SetBytes(tagBusinessRejectRefID, bytes.Clone(v))
+		ob.SetString(tag.RefMsgType, string(mt))
+		if v, ok := optional(ib, tag.ClOrdID); ok && len(v) > 0 {
+			ob.SetBytes(tag.BusinessRejectRefID, bytes.Clone(v))
 		}
-		ob.SetInt(tagBusinessRejectReason, code)
+		ob.SetInt(tag.BusinessRejectReason, code)
 	}
-	ob.SetString(tagText, rej.text)
+	ob.SetString(tag.Text, rej.text)
 	return out
 }
 

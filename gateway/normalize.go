@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -12,44 +13,9 @@ import (
 	"github.com/exchange-sim/exchange/ordermanager"
 )
 
-// FIX tags the gateway reads or writes.
+// FIX tags come from github.com/quickfixgo/tag; this one is the
+// exchange's own.
 const (
-	tagAccount                quickfix.Tag = 1
-	tagAvgPx                  quickfix.Tag = 6
-	tagClOrdID                quickfix.Tag = 11
-	tagCumQty                 quickfix.Tag = 14
-	tagExecID                 quickfix.Tag = 17
-	tagExecInst               quickfix.Tag = 18
-	tagExecTransType          quickfix.Tag = 20
-	tagLastPx                 quickfix.Tag = 31
-	tagLastQty                quickfix.Tag = 32
-	tagMsgSeqNum              quickfix.Tag = 34
-	tagMsgType                quickfix.Tag = 35
-	tagOrderID                quickfix.Tag = 37
-	tagOrderQty               quickfix.Tag = 38
-	tagOrdStatus              quickfix.Tag = 39
-	tagOrdType                quickfix.Tag = 40
-	tagOrigClOrdID            quickfix.Tag = 41
-	tagPrice                  quickfix.Tag = 44
-	tagRefSeqNum              quickfix.Tag = 45
-	tagSide                   quickfix.Tag = 54
-	tagSymbol                 quickfix.Tag = 55
-	tagText                   quickfix.Tag = 58
-	tagTimeInForce            quickfix.Tag = 59
-	tagTransactTime           quickfix.Tag = 60
-	tagCxlRejReason           quickfix.Tag = 102
-	tagOrdRejReason           quickfix.Tag = 103
-	tagExecType               quickfix.Tag = 150
-	tagLeavesQty              quickfix.Tag = 151
-	tagRefMsgType             quickfix.Tag = 372
-	tagBusinessRejectRefID    quickfix.Tag = 379
-	tagBusinessRejectReason   quickfix.Tag = 380
-	tagCxlRejResponseTo       quickfix.Tag = 434
-	tagMassCancelRequestType  quickfix.Tag = 530
-	tagMassCancelResponse     quickfix.Tag = 531
-	tagMassCancelRejectReason quickfix.Tag = 532
-	tagTotalAffectedOrders    quickfix.Tag = 533
-
 	// TagSTPMode is the user-defined tag that carries an order's self-trade
 	// prevention mode: 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
 	// both, 4 decrement and cancel (matching.STPMode values).
@@ -199,14 +165,14 @@ func (n normalizer) normalize(msg *quickfix.Message, mt byte) (req ordermanager.
 
 // order handles NewOrderSingle (isNew) and OrderCancelReplaceRequest.
 func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
 	}
 	for _, t := range []struct {
 		tag  quickfix.Tag
 		name string
-	}{{tagSymbol, "Symbol"}, {tagSide, "Side"}, {tagOrderQty, "OrderQty"}, {tagOrdType, "OrdType"}} {
+	}{{tag.Symbol, "Symbol"}, {tag.Side, "Side"}, {tag.OrderQty, "OrderQty"}, {tag.OrdType, "OrdType"}} {
 		if _, merr := required(b, t.tag, t.name); merr != nil {
 			return req, nil, merr
 		}
@@ -228,7 +194,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 	if req.Side, rej = side(b); rej != nil {
 		return req, rej, nil
 	}
-	ordType, _ := b.GetBytes(tagOrdType)
+	ordType, _ := b.GetBytes(tag.OrdType)
 	switch string(ordType) {
 	case "1":
 		req.Type = matching.Market
@@ -238,7 +204,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 		return req, reject(rUnsupported, "OrdType (40) %q is not supported: use 1 (market) or 2 (limit)", clip(ordType)), nil
 	}
 	req.TIF = matching.Day
-	if tif, ok := optional(b, tagTimeInForce); ok {
+	if tif, ok := optional(b, tag.TimeInForce); ok {
 		switch string(tif) {
 		case "0":
 			req.TIF = matching.Day
@@ -252,7 +218,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 			return req, reject(rUnsupported, "TimeInForce (59) %q is not supported: use 0 (day), 1 (GTC), 3 (IOC) or 4 (FOK)", clip(tif)), nil
 		}
 	}
-	if inst, ok := optional(b, tagExecInst); ok {
+	if inst, ok := optional(b, tag.ExecInst); ok {
 		req.PostOnly = hasToken(inst, '6')
 	}
 	if stp, ok := optional(b, TagSTPMode); ok {
@@ -269,14 +235,14 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 		su = n.units[sym.ID-1]
 	}
 	var err error
-	if req.Qty, err = toUnits(b, tagOrderQty, su.lot, sym.QtyToLots); err != nil {
+	if req.Qty, err = toUnits(b, tag.OrderQty, su.lot, sym.QtyToLots); err != nil {
 		if merr, ok := err.(quickfix.MessageRejectError); ok {
 			return req, nil, merr
 		}
 		return req, reject(rBadQty, "OrderQty (38) %s", err), nil
 	}
-	if b.Has(tagPrice) {
-		if req.Price, err = toUnits(b, tagPrice, su.tick, sym.PriceToTicks); err != nil {
+	if b.Has(tag.Price) {
+		if req.Price, err = toUnits(b, tag.Price, su.tick, sym.PriceToTicks); err != nil {
 			if merr, ok := err.(quickfix.MessageRejectError); ok {
 				return req, nil, merr
 			}
@@ -290,7 +256,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 
 // cancel handles OrderCancelRequest.
 func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
 	}
@@ -301,14 +267,14 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 	if rej, merr := n.orderRef(b, &req); rej != nil || merr != nil {
 		return req, rej, merr
 	}
-	if b.Has(tagSymbol) {
+	if b.Has(tag.Symbol) {
 		sym, rej := n.symbol(b)
 		if rej != nil {
 			return req, rej, nil
 		}
 		req.Symbol = sym.ID
 	}
-	if b.Has(tagSide) {
+	if b.Has(tag.Side) {
 		if req.Side, rej = side(b); rej != nil {
 			return req, rej, nil
 		}
@@ -322,10 +288,10 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 // orderRef reads the order a cancel or replace refers to: OrigClOrdID (41)
 // and/or OrderID (37); at least one is required.
 func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
-	orig, _ := optional(b, tagOrigClOrdID)
-	oid, _ := optional(b, tagOrderID)
+	orig, _ := optional(b, tag.OrigClOrdID)
+	oid, _ := optional(b, tag.OrderID)
 	if len(orig) == 0 && len(oid) == 0 {
-		return nil, requiredMissing(tagOrigClOrdID, "OrigClOrdID")
+		return nil, requiredMissing(tag.OrigClOrdID, "OrigClOrdID")
 	}
 	if len(orig) > 0 {
 		var ok bool
@@ -345,10 +311,10 @@ func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*reje
 
 // status handles OrderStatusRequest: ClOrdID or OrderID identifies the order.
 func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	clOrdID, _ := optional(b, tagClOrdID)
-	oid, _ := optional(b, tagOrderID)
+	clOrdID, _ := optional(b, tag.ClOrdID)
+	oid, _ := optional(b, tag.OrderID)
 	if len(clOrdID) == 0 && len(oid) == 0 {
-		return req, nil, requiredMissing(tagClOrdID, "ClOrdID")
+		return req, nil, requiredMissing(tag.ClOrdID, "ClOrdID")
 	}
 	if len(clOrdID) > 0 {
 		var ok bool
@@ -364,7 +330,7 @@ func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (orderman
 		}
 		req.OrderID = id
 	}
-	if b.Has(tagSymbol) {
+	if b.Has(tag.Symbol) {
 		sym, rej := n.symbol(b)
 		if rej != nil {
 			return req, rej, nil
@@ -381,11 +347,11 @@ func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (orderman
 // massCancel handles OrderMassCancelRequest: 530=1 cancels the account's
 // orders in Symbol, 530=7 all of them.
 func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	clOrdID, merr := required(b, tagClOrdID, "ClOrdID")
+	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
 	}
-	typ, merr := required(b, tagMassCancelRequestType, "MassCancelRequestType")
+	typ, merr := required(b, tag.MassCancelRequestType, "MassCancelRequestType")
 	if merr != nil {
 		return req, nil, merr
 	}
@@ -395,7 +361,7 @@ func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (orde
 	}
 	switch string(typ) {
 	case "1":
-		if !b.Has(tagSymbol) {
+		if !b.Has(tag.Symbol) {
 			return req, reject(rUnknownSymbol, "Symbol (55) is required with MassCancelRequestType (530) 1"), nil
 		}
 		sym, rej := n.symbol(b)
@@ -424,7 +390,7 @@ func newClOrdID(v []byte) (ordermanager.ClOrdID, *rejection) {
 }
 
 func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
-	name, _ := b.GetBytes(tagSymbol)
+	name, _ := b.GetBytes(tag.Symbol)
 	sym, ok := n.cfg.Symbol(n.cfg.SymbolByName(string(name)))
 	if !ok {
 		return nil, reject(rUnknownSymbol, "unknown symbol %q", clip(name))
@@ -435,7 +401,7 @@ func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
 // account is Account (1) when given, which must be an account of the
 // session's firm, else the session's default account.
 func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
-	name, ok := optional(b, tagAccount)
+	name, ok := optional(b, tag.Account)
 	if !ok {
 		return n.sess.DefaultAccount, nil
 	}
@@ -450,7 +416,7 @@ func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
 }
 
 func side(b *quickfix.Body) (matching.Side, *rejection) {
-	v, _ := b.GetBytes(tagSide)
+	v, _ := b.GetBytes(tag.Side)
 	switch string(v) {
 	case "1":
 		return matching.Buy, nil

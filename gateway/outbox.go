@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -171,8 +172,8 @@ func (o *outbox) overflow() {
 	g.log.Error().Str("session", sid.String()).Int("queued", outboxMax).
 		Msg("broker is not reading its reports: session logged out, further reports dropped")
 	logout := quickfix.NewMessage()
-	logout.Header.SetString(tagMsgType, "5")
-	logout.Body.SetString(tagText, "logged out: "+strconv.Itoa(outboxMax)+
+	logout.Header.SetString(tag.MsgType, "5")
+	logout.Body.SetString(tag.Text, "logged out: "+strconv.Itoa(outboxMax)+
 		" reports waiting to be sent; later reports were not sent, ask for them with OrderStatusRequest")
 	_ = quickfix.SendToTarget(logout, sid)
 	st.mu.Lock()

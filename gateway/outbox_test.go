@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -82,7 +83,7 @@ func TestOutboxOrder(t *testing.T) {
 	}
 	g.Stop()
 	for i := 1; i <= n; i++ {
-		if got := field(c.recv("8"), tagExecID); got != strconv.Itoa(i) {
+		if got := field(c.recv("8"), tag.ExecID); got != strconv.Itoa(i) {
 			t.Fatalf("report %d has ExecID %s", i, got)
 		}
 	}

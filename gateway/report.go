@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -77,49 +78,49 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 	switch rep.Kind {
 	case ordermanager.RepCancelReject:
 		mt = '9'
-		b.SetString(tagOrderID, orderIDText(rep.OrderID))
+		b.SetString(tag.OrderID, orderIDText(rep.OrderID))
 		g.setClOrdIDs(b, rep, true)
-		b.SetString(tagOrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusRejected)))
-		b.SetString(tagCxlRejResponseTo, string(orDefault(rep.CxlRejResponseTo, '1')))
-		b.SetInt(tagCxlRejReason, fixCode(fix42, '9', cxlRejReason(rep.Reject)))
-		b.SetString(tagText, rejectText(rep.Reject))
+		b.SetString(tag.OrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusRejected)))
+		b.SetString(tag.CxlRejResponseTo, string(orDefault(rep.CxlRejResponseTo, '1')))
+		b.SetInt(tag.CxlRejReason, fixCode(fix42, '9', cxlRejReason(rep.Reject)))
+		b.SetString(tag.Text, rejectText(rep.Reject))
 		g.setAccount(b, rep.Account)
 	case ordermanager.RepMassCancel:
 		mt = 'r'
 		g.setClOrdIDs(b, rep, false)
 		if rep.OrderID != 0 {
-			b.SetString(tagOrderID, orderIDText(rep.OrderID))
+			b.SetString(tag.OrderID, orderIDText(rep.OrderID))
 		} else if !rep.ClOrdID.IsZero() {
-			b.SetString(tagOrderID, rep.ClOrdID.String())
+			b.SetString(tag.OrderID, rep.ClOrdID.String())
 		} else {
-			b.SetString(tagOrderID, "NONE")
+			b.SetString(tag.OrderID, "NONE")
 		}
 		typ := "7"
 		if sym != nil {
 			typ = "1"
-			b.SetString(tagSymbol, sym.Name)
+			b.SetString(tag.Symbol, sym.Name)
 		}
-		b.SetString(tagMassCancelRequestType, typ)
+		b.SetString(tag.MassCancelRequestType, typ)
 		if rep.Reject != 0 {
-			b.SetString(tagMassCancelResponse, massResponseRejected)
+			b.SetString(tag.MassCancelResponse, massResponseRejected)
 			code := massRejOther
 			if ordRejReason(rep.Reject) == ordRejUnknownSymbol {
 				code = massRejUnknownSymbol
 			}
-			b.SetInt(tagMassCancelRejectReason, code)
-			b.SetString(tagText, rejectText(rep.Reject))
+			b.SetInt(tag.MassCancelRejectReason, code)
+			b.SetString(tag.Text, rejectText(rep.Reject))
 		} else {
-			b.SetString(tagMassCancelResponse, typ)
+			b.SetString(tag.MassCancelResponse, typ)
 		}
-		b.SetInt(tagTotalAffectedOrders, int(min(rep.MassCancelled, 1<<31-1)))
+		b.SetInt(tag.TotalAffectedOrders, int(min(rep.MassCancelled, 1<<31-1)))
 		g.setAccount(b, rep.Account)
 	case ordermanager.RepBusinessReject:
 		mt = 'j'
 		if rep.RefMsgType != 0 {
-			b.SetString(tagRefMsgType, string(rep.RefMsgType))
+			b.SetString(tag.RefMsgType, string(rep.RefMsgType))
 		}
 		if !rep.ClOrdID.IsZero() {
-			b.SetString(tagBusinessRejectRefID, rep.ClOrdID.String())
+			b.SetString(tag.BusinessRejectRefID, rep.ClOrdID.String())
 		}
 		code := bizOther
 		switch ordRejReason(rep.Reject) {
@@ -130,15 +131,15 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		case ordRejUnknownAccount:
 			code = bizNotAuthorized
 		}
-		b.SetInt(tagBusinessRejectReason, code)
-		b.SetString(tagText, rejectText(rep.Reject))
+		b.SetInt(tag.BusinessRejectReason, code)
+		b.SetString(tag.Text, rejectText(rep.Reject))
 	default: // RepExec
 		mt = '8'
 		g.execReport(b, rep, sym, fix42, scratch)
 	}
-	out.Header.SetString(tagMsgType, string(mt))
+	out.Header.SetString(tag.MsgType, string(mt))
 	if mt != 'j' {
-		b.SetField(tagTransactTime, transactTime(rep.TransactNs))
+		b.SetField(tag.TransactTime, transactTime(rep.TransactNs))
 	}
 	return out, mt
 }
@@ -150,15 +151,15 @@ func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *co
 	}
 	defer func() { *scratch = w.buf[:0] }()
 	if rep.OrderID != 0 {
-		w.uint(tagOrderID, uint64(rep.OrderID))
+		w.uint(tag.OrderID, uint64(rep.OrderID))
 	} else {
-		b.SetString(tagOrderID, "NONE")
+		b.SetString(tag.OrderID, "NONE")
 	}
 	g.setClOrdIDs(b, rep, false)
 	if rep.ExecID != 0 {
-		w.uint(tagExecID, rep.ExecID)
+		w.uint(tag.ExecID, rep.ExecID)
 	} else {
-		b.SetString(tagExecID, g.nextExecID())
+		b.SetString(tag.ExecID, g.nextExecID())
 	}
 	execType := rep.ExecType
 	if fix42 {
@@ -175,86 +176,81 @@ func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *co
 			execType = rep.OrdStatus
 			transType = "3"
 		}
-		b.SetString(tagExecTransType, transType)
+		b.SetString(tag.ExecTransType, transType)
 	}
-	b.SetString(tagExecType, string(orDefault(execType, ordermanager.ExecNew)))
-	b.SetString(tagOrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusNew)))
+	b.SetString(tag.ExecType, string(orDefault(execType, ordermanager.ExecNew)))
+	b.SetString(tag.OrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusNew)))
 	if sym != nil {
-		b.SetString(tagSymbol, sym.Name)
+		b.SetString(tag.Symbol, sym.Name)
 	} else {
-		b.SetString(tagSymbol, "NONE")
+		b.SetString(tag.Symbol, "NONE")
 	}
 	switch rep.Side {
 	case matching.Buy:
-		b.SetString(tagSide, "1")
+		b.SetString(tag.Side, "1")
 	case matching.Sell:
-		b.SetString(tagSide, "2")
+		b.SetString(tag.Side, "2")
 	}
 	switch rep.Type {
 	case matching.Market:
-		b.SetString(tagOrdType, "1")
+		b.SetString(tag.OrdType, "1")
 	case matching.Limit:
-		b.SetString(tagOrdType, "2")
+		b.SetString(tag.OrdType, "2")
 		if rep.Price > 0 {
-			w.price(tagPrice, rep.Price)
+			w.price(tag.Price, rep.Price)
 		}
 	}
 	switch rep.TIF {
 	case matching.Day:
-		b.SetString(tagTimeInForce, "0")
+		b.SetString(tag.TimeInForce, "0")
 	case matching.GTC:
-		b.SetString(tagTimeInForce, "1")
+		b.SetString(tag.TimeInForce, "1")
 	case matching.IOC:
-		b.SetString(tagTimeInForce, "3")
+		b.SetString(tag.TimeInForce, "3")
 	case matching.FOK:
-		b.SetString(tagTimeInForce, "4")
+		b.SetString(tag.TimeInForce, "4")
 	}
 	if rep.OrderQty > 0 {
-		w.qty(tagOrderQty, rep.OrderQty)
+		w.qty(tag.OrderQty, rep.OrderQty)
 	}
-	w.qty(tagCumQty, rep.CumQty)
-	w.qty(tagLeavesQty, rep.Leaves)
-	w.avgPx(tagAvgPx, rep.CumTicksLots, rep.CumQty)
+	w.qty(tag.CumQty, rep.CumQty)
+	w.qty(tag.LeavesQty, rep.Leaves)
+	w.avgPx(tag.AvgPx, rep.CumTicksLots, rep.CumQty)
 	if rep.LastQty > 0 {
-		w.price(tagLastPx, rep.LastPx)
-		w.qty(tagLastQty, rep.LastQty)
+		w.price(tag.LastPx, rep.LastPx)
+		w.qty(tag.LastQty, rep.LastQty)
 		if rep.Fee != 0 {
-			b.SetString(tagCommission, g.cfg.MinorToMoney(rep.Fee).String())
-			b.SetString(tagCommType, "3") // absolute
+			b.SetString(tag.Commission, g.cfg.MinorToMoney(rep.Fee).String())
+			b.SetString(tag.CommType, "3") // absolute
 		}
 	}
 	if rep.Reject != 0 {
 		if rep.ExecType == ordermanager.ExecRejected {
-			b.SetInt(tagOrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
+			b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
 		}
-		b.SetString(tagText, rejectText(rep.Reject))
+		b.SetString(tag.Text, rejectText(rep.Reject))
 	}
 	g.setAccount(b, rep.Account)
 }
-
-const (
-	tagCommission quickfix.Tag = 12
-	tagCommType   quickfix.Tag = 13
-)
 
 // setClOrdIDs writes ClOrdID and OrigClOrdID; orig "NONE" stands in for an
 // absent OrigClOrdID where FIX requires one (OrderCancelReject).
 func (g *Gateway) setClOrdIDs(b *quickfix.Body, rep *ordermanager.Report, origRequired bool) {
 	if !rep.ClOrdID.IsZero() {
-		b.SetString(tagClOrdID, rep.ClOrdID.String())
+		b.SetString(tag.ClOrdID, rep.ClOrdID.String())
 	} else if origRequired {
-		b.SetString(tagClOrdID, "NONE")
+		b.SetString(tag.ClOrdID, "NONE")
 	}
 	if !rep.OrigClOrdID.IsZero() {
-		b.SetString(tagOrigClOrdID, rep.OrigClOrdID.String())
+		b.SetString(tag.OrigClOrdID, rep.OrigClOrdID.String())
 	} else if origRequired {
-		b.SetString(tagOrigClOrdID, "NONE")
+		b.SetString(tag.OrigClOrdID, "NONE")
 	}
 }
 
 func (g *Gateway) setAccount(b *quickfix.Body, id matching.AccountID) {
 	if acc, ok := g.cfg.Account(id); ok {
-		b.SetString(tagAccount, acc.Name)
+		b.SetString(tag.Account, acc.Name)
 	}
 }
 
