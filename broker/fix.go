@@ -109,19 +109,18 @@ func (a *app) OnCreate(quickfix.SessionID) {}
 
 func (a *app) OnLogon(id quickfix.SessionID) {
 	a.log.Info().Str("session", id.String()).Msg("logged on")
-	if i := a.index(id); i >= 0 {
-		a.mu.Lock()
-		a.loggedOn[i] = true
-		a.mu.Unlock()
-		a.signal()
-	}
+	a.setLoggedOn(id, true)
 }
 
 func (a *app) OnLogout(id quickfix.SessionID) {
 	a.log.Info().Str("session", id.String()).Msg("logged out")
+	a.setLoggedOn(id, false)
+}
+
+func (a *app) setLoggedOn(id quickfix.SessionID, on bool) {
 	if i := a.index(id); i >= 0 {
 		a.mu.Lock()
-		a.loggedOn[i] = false
+		a.loggedOn[i] = on
 		a.mu.Unlock()
 		a.signal()
 	}
