@@ -46,6 +46,10 @@ type PipelineResult struct {
 	// Latency is submit (or scheduled time) to first report, in ns.
 	Latency *hdrhistogram.Histogram
 	Stats   pipeline.Stats
+	// SendLate, for an open-loop run, is how late each request was handed
+	// to the venue after its scheduled time, in ns (window waits included).
+	// Its tail bounds how much of Latency's tail the sender itself added.
+	SendLate *hdrhistogram.Histogram
 }
 
 // benchAccounts is the number of accounts (one firm and session each) the
@@ -192,22 +196,27 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		return nil, err
 	}
 	defer x.Close()
-	submit := func(r *ordermanager.Request, stamp func() int64) error {
+	// submit waits for room in the window and hands r to the venue, stamped
+	// with due (its scheduled time), or with the time of the hand-off when
+	// due is 0.
+	late := hdrhistogram.New(1, int64(10*time.Second), 3)
+	submit := func(r *ordermanager.Request, due int64) {
 		for outstand.Load() >= int64(window) {
 			runtime.Gosched()
 		}
-		r.RecvNs = stamp()
+		now := time.Now().UnixNano()
+		r.RecvNs = now
+		if due != 0 {
+			r.RecvNs = due
+			_ = late.RecordValue(max(now-due, 1))
+		}
 		outstand.Add(1)
 		for !x.Submit(r) {
 			runtime.Gosched()
 		}
-		return nil
 	}
-	now := func() int64 { return time.Now().UnixNano() }
 	for i := 0; i < nWarm; i++ {
-		if err := submit(&reqs[i], now); err != nil {
-			return nil, err
-		}
+		submit(&reqs[i], 0)
 	}
 	select {
 	case <-doneWarm:
@@ -217,30 +226,25 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	start := time.Now()
 	if o.Rate <= 0 {
 		for i := nWarm; i < len(reqs); i++ {
-			if err := submit(&reqs[i], now); err != nil {
-				return nil, err
-			}
+			submit(&reqs[i], 0)
 		}
 	} else {
 		// Open loop: request k is due at start + k/Rate and is stamped with
-		// that time, so a stalled pipeline (or a submitter that overslept)
-		// shows in the latencies instead of hiding in a slower send rate.
+		// that time, so a stalled pipeline shows in the latencies instead of
+		// hiding in a slower send rate. The sender waits for each due time
+		// itself: a Go timer shorter than a millisecond can fire a
+		// millisecond late on an idle process (the netpoller waits in whole
+		// milliseconds), which would charge the sender's oversleep to the
+		// pipeline. SendLate shows how well it kept the schedule.
 		interval := float64(time.Second) / o.Rate
 		base := start.UnixNano()
-		for i := nWarm; i < len(reqs); {
-			t := time.Now().UnixNano()
-			for ; i < len(reqs); i++ {
-				due := base + int64(float64(i-nWarm)*interval)
-				if due > t {
-					break
-				}
-				if err := submit(&reqs[i], func() int64 { return due }); err != nil {
-					return nil, err
-				}
-			}
-			if i < len(reqs) {
-				time.Sleep(20 * time.Microsecond)
-			}
+		for i := nWarm; i < len(reqs); i++ {
+			due := base + int64(float64(i-nWarm)*interval)
+			waitUntil(due)
+			submit(&reqs[i], due)
+			// Let the order manager, just woken by Submit, run on this
+			// processor now rather than wait to be stolen by the other.
+			runtime.Gosched()
 		}
 	}
 	timeout := 60*time.Second + time.Duration(float64(len(reqs))/max(o.Rate, 1)*float64(time.Second))
@@ -255,9 +259,32 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Stats: x.Stats()}
+	if o.Rate > 0 {
+		res.SendLate = late
+	}
 	res.Elapsed = time.Duration(lastNs - start.UnixNano())
 	res.Throughput = float64(count) / res.Elapsed.Seconds()
 	return res, nil
+}
+
+// sleepSlackNs is how close to a due time the open-loop sender stops
+// sleeping and polls the clock instead: more than a Go timer can overshoot.
+const sleepSlackNs = int64(2 * time.Millisecond)
+
+// waitUntil returns at Unix time dueNs or just after: it sleeps while the due
+// time is far, then polls the clock. It does not yield while it polls: a
+// goroutine that yields waits in the scheduler's global queue and can come
+// back late by a millisecond or more.
+func waitUntil(dueNs int64) {
+	for {
+		d := dueNs - time.Now().UnixNano()
+		if d <= 0 {
+			return
+		}
+		if d > sleepSlackNs {
+			time.Sleep(time.Duration(d - sleepSlackNs))
+		}
+	}
 }
 
 // clIndex parses "k<index>", or returns -1.
