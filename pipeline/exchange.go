@@ -139,6 +139,8 @@ const (
 	// while commands arrive.
 	checkpointIdle = 100 * time.Millisecond
 	evBatches      = 64
+	// engineItemsMax bounds the commands the engine applies per event batch.
+	engineItemsMax = 1024
 	repBatches     = 64
 )
 
@@ -446,13 +448,14 @@ func (x *Exchange) engineLoop() {
 	defer close(x.engDone)
 	eng := x.state.Engine
 	h := &x.state.Hasher
-	items := make([]sequencer.Item, 0, 1024)
 	var sinceCheckpoint uint64
 	var resync []matching.OrderInfo
 	resyncer, _ := x.opts.Publisher.(Resyncer)
 	lastCheckpoint := time.Now()
 	for {
-		items = x.seq.Next(items[:0])
+		// The engine reads commands in place in the sequencer's ring; they
+		// stay valid until the next Take.
+		items := x.seq.Take(engineItemsMax)
 		if len(items) == 0 {
 			return
 		}

@@ -26,7 +26,7 @@
 //	s, info, err := sequencer.Open(sequencer.Config{Dir: dir, Create: true,
 //		VerifyFromSeq: snap.Seq + 1, ...})                   // recovers, truncates a torn tail
 //	sequencer.Replay(dir, sequencer.ReplayOptions{FromSeq: snap.Seq + 1}, apply)
-//	go engineLoop()   // s.Next(buf) → engine.Apply → events; s.Checkpoint(seq, outSeq, hash)
+//	go engineLoop()   // s.Take(n) (or s.Next(buf)) → engine.Apply → events; s.Checkpoint(seq, outSeq, hash)
 //	// order manager goroutine: s.TrySubmit(&cmd, meta); false → reject as busy
 //	// shutdown: stop the order manager, s.Close(); engineLoop sees an empty Next,
 //	// then write the final snapshot with sequencer.WriteSnapshot.

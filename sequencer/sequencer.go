@@ -129,6 +129,7 @@ type Sequencer struct {
 	_            pad
 	// Consumer goroutine only.
 	taken      uint64
+	held       bool // Take's items are in use: taken is not yet released
 	consCpHead uint64
 	_          pad
 	// Writer goroutine only.
@@ -247,18 +248,35 @@ func (s *Sequencer) Next(dst []Item) []Item {
 	if cap(dst) == 0 {
 		panic("sequencer: Next needs a dst with capacity")
 	}
+	items := s.Take(cap(dst))
+	dst = dst[:len(items)]
+	copy(dst, items)
+	if len(items) > 0 && len(items) < cap(dst) {
+		// The run stopped at the ring's end: take what follows too.
+		more := s.TakeMore(cap(dst) - len(items))
+		dst = append(dst, more...)
+	}
+	s.release()
+	return dst
+}
+
+// Take is Next without the copy: it returns up to itemsMax durable commands,
+// in seq order, in place in the ring (never wrapping past its end, so a call
+// may return fewer than are ready). They stay valid, and their slots stay
+// out of the producer's reach, until the next call to Take, TakeMore or Next.
+// It blocks and ends like Next, and the same goroutine rules hold. It does
+// not allocate.
+func (s *Sequencer) Take(itemsMax int) []Item {
+	if itemsMax <= 0 {
+		panic("sequencer: Take needs itemsMax > 0")
+	}
+	s.release()
 	if !s.consumerAttached.Load() { // only this goroutine sets it: store once, not per call
 		s.consumerAttached.Store(true)
 	}
 	for {
-		if d := s.durable.Load(); d > s.taken {
-			n := min(d-s.taken, uint64(cap(dst)))
-			dst = dst[:n]
-			c := copy(dst, s.ring[s.taken&s.mask:])
-			copy(dst[c:], s.ring)
-			s.taken += n
-			s.released.Store(s.taken)
-			return dst
+		if items := s.TakeMore(itemsMax); len(items) > 0 {
+			return items
 		}
 		if s.drained.Load() || s.stopped.Load() {
 			if s.durable.Load() > s.taken {
@@ -266,9 +284,32 @@ func (s *Sequencer) Next(dst []Item) []Item {
 			}
 			s.consumerDone.Store(true)
 			s.writerPark.wake()
-			return dst[:0]
+			return nil
 		}
 		s.consumerPark.wait(s.consumerReady)
+	}
+}
+
+// TakeMore returns, without blocking, up to itemsMax more durable commands
+// after those the last Take or TakeMore returned, in place; the earlier ones
+// stay valid too. It returns nil when none is ready.
+func (s *Sequencer) TakeMore(itemsMax int) []Item {
+	d := s.durable.Load()
+	if d <= s.taken || itemsMax <= 0 {
+		return nil
+	}
+	i := s.taken & s.mask
+	n := min(d-s.taken, uint64(itemsMax), uint64(len(s.ring))-i)
+	s.taken += n
+	s.held = true
+	return s.ring[i : i+n]
+}
+
+// release hands the slots of the items taken so far back to the producer.
+func (s *Sequencer) release() {
+	if s.held {
+		s.held = false
+		s.released.Store(s.taken)
 	}
 }
 

@@ -1,6 +1,8 @@
 package sequencer
 
 import (
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -261,5 +263,63 @@ func TestIdleDoesNotSpin(t *testing.T) {
 	<-done
 	if used > 60*time.Millisecond {
 		t.Fatalf("idle stage used %v of CPU in 300ms", used)
+	}
+}
+
+// TestTakeInPlace checks that Take hands over every command once, in seq
+// order and intact, across many wraps of a small ring, with the producer
+// refilling slots as Take frees them.
+func TestTakeInPlace(t *testing.T) {
+	s, _, err := Open(Config{Dir: t.TempDir(), Create: true, Durability: DurabilityNone, RingItems: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	errs := make(chan error, 1)
+	go func() {
+		next := uint64(1)
+		var mb [MetaMax]byte
+		for {
+			items := s.Take(7)
+			if len(items) == 0 {
+				break
+			}
+			more := s.TakeMore(3)
+			if len(more) > 0 && &more[0] == &items[0] {
+				errs <- fmt.Errorf("TakeMore returned the items Take did")
+				return
+			}
+			items = append(items[:len(items):len(items)], more...)
+			for i := range items {
+				it := &items[i]
+				want := testCmd(next)
+				want.Seq, want.TimeNs = next, it.Cmd.TimeNs
+				if it.Cmd != want || string(it.MetaBytes()) != string(testMeta(next, mb[:0])) {
+					errs <- fmt.Errorf("item seq %d: got %+v, want %+v", next, it.Cmd, want)
+					return
+				}
+				next++
+			}
+		}
+		if next != n+1 {
+			errs <- fmt.Errorf("took %d commands, want %d", next-1, n)
+			return
+		}
+		errs <- nil
+	}()
+	var mb [MetaMax]byte
+	for seq := uint64(1); seq <= n; {
+		c := testCmd(seq)
+		if s.TrySubmit(&c, testMeta(seq, mb[:0])) {
+			seq++
+		} else {
+			runtime.Gosched()
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
 	}
 }
