@@ -90,7 +90,7 @@ type Exchange struct {
 	seq   *sequencer.Sequencer
 	state *State
 
-	in      chan ordermanager.Request
+	in      *inbound
 	evCh    chan *evBatch
 	evFree  chan *evBatch
 	repCh   chan *repBatch
@@ -139,6 +139,9 @@ const (
 	// while commands arrive.
 	checkpointIdle = 100 * time.Millisecond
 	evBatches      = 64
+	// omBurstMax bounds the requests the order manager handles before it
+	// hands their reports on.
+	omBurstMax = 256
 	// engineItemsMax bounds the commands the engine applies per event batch.
 	engineItemsMax = 1024
 	repBatches     = 64
@@ -226,7 +229,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		log:             opts.Log,
 		seq:             seq,
 		state:           state,
-		in:              make(chan ordermanager.Request, cfg.QueueDepth),
+		in:              newInbound(cfg.QueueDepth),
 		evCh:            make(chan *evBatch, evBatches),
 		evFree:          make(chan *evBatch, evBatches),
 		repCh:           make(chan *repBatch, repBatches),
@@ -272,13 +275,11 @@ func (x *Exchange) Submit(req *ordermanager.Request) bool {
 	if x.closed.Load() {
 		return false
 	}
-	select {
-	case x.in <- *req:
-		return true
-	default:
+	if !x.in.push(req) {
 		x.stats.busy.Add(1)
 		return false
 	}
+	return true
 }
 
 // Closed reports whether the venue has stopped taking requests (Close was
@@ -396,46 +397,60 @@ func (x *Exchange) omLoop() {
 		}(lastSeq, body)
 	}
 	for {
-		select {
-		case req := <-x.in:
+		// Event batches first: they free room in the sequencer and carry the
+		// reports of earlier requests.
+		busy := false
+		for more := true; more; {
+			select {
+			case b := <-x.evCh:
+				onEvents(b)
+				busy = true
+			default:
+				more = false
+			}
+		}
+		if req := x.in.peek(); req != nil {
 			// One clock pair and one counter update per burst, not per
-			// request.
+			// request; requests are handled in place in the queue.
 			t0 := time.Now()
-			handle(&req)
-			n := uint64(1)
-			// Drain what else is queued before sending reports, bounded.
-		drain:
-			for ; n < 257; n++ {
-				select {
-				case req := <-x.in:
-					handle(&req)
-				default:
-					break drain
-				}
+			n := uint64(0)
+			for ; req != nil && n < omBurstMax; req = x.in.peek() {
+				handle(req)
+				x.in.pop()
+				n++
 			}
 			x.stats.requests.Add(n)
 			x.stats.omNs.Add(uint64(time.Since(t0)))
-		case b := <-x.evCh:
-			onEvents(b)
-		case <-x.quit:
-			// Take what was queued before Close, then wait for every accepted
-			// command to come back so nothing accepted goes unreported.
-			for {
-				select {
-				case req := <-x.in:
+			busy = true
+		}
+		if !busy {
+			x.in.sleeping.Store(true)
+			if x.in.peek() != nil {
+				x.in.sleeping.Store(false)
+				continue
+			}
+			select {
+			case <-x.in.wake:
+			case b := <-x.evCh:
+				onEvents(b)
+			case <-x.quit:
+				x.in.sleeping.Store(false)
+				// Take what was queued before Close, then wait for every
+				// accepted command to come back so nothing accepted goes
+				// unreported.
+				for req := x.in.peek(); req != nil; req = x.in.peek() {
 					x.stats.requests.Add(1)
-					handle(&req)
-					continue
-				default:
+					handle(req)
+					x.in.pop()
 				}
-				break
+				for processed < submitted {
+					onEvents(<-x.evCh)
+				}
+				flush()
+				x.state.Seq = lastSeq
+				return
 			}
-			for processed < submitted {
-				onEvents(<-x.evCh)
-			}
-			flush()
-			x.state.Seq = lastSeq
-			return
+			x.in.sleeping.Store(false)
 		}
 		flush()
 		maybeSnapshot()
@@ -555,4 +570,4 @@ func (x *Exchange) Stats() Stats {
 }
 
 // QueueDepth is the number of requests waiting for the order manager.
-func (x *Exchange) QueueDepth() int { return len(x.in) }
+func (x *Exchange) QueueDepth() int { return x.in.len() }
