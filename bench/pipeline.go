@@ -235,21 +235,29 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		}
 	} else {
 		// Open loop: request k is due at start + k/Rate and is stamped with
-		// that time, so a stalled pipeline shows in the latencies instead of
-		// hiding in a slower send rate. The sender waits for each due time
-		// itself: a Go timer shorter than a millisecond can fire a
-		// millisecond late on an idle process (the netpoller waits in whole
-		// milliseconds), which would charge the sender's oversleep to the
-		// pipeline. SendLate shows how well it kept the schedule.
+		// that time, so a stalled pipeline (or a sender that overslept)
+		// shows in the latencies instead of hiding in a slower send rate.
+		// The sender sleeps between bursts of due requests rather than
+		// polling the clock: a polling sender keeps one of the machine's
+		// processors to itself, which the stages (and the journal's fsync
+		// under batch durability) then lack. A Go timer under a millisecond
+		// can fire up to a millisecond late when every processor is idle,
+		// so SendLate records how late each request was handed over: its
+		// tail is the part of Latency's tail the sender itself added.
 		interval := float64(time.Second) / o.Rate
 		base := start.UnixNano()
-		for i := nWarm; i < len(reqs); i++ {
-			due := base + int64(float64(i-nWarm)*interval)
-			waitUntil(due)
-			submit(&reqs[i], due)
-			// Let the order manager, just woken by Submit, run on this
-			// processor now rather than wait to be stolen by the other.
-			runtime.Gosched()
+		for i := nWarm; i < len(reqs); {
+			t := time.Now().UnixNano()
+			for ; i < len(reqs); i++ {
+				due := base + int64(float64(i-nWarm)*interval)
+				if due > t {
+					break
+				}
+				submit(&reqs[i], due)
+			}
+			if i < len(reqs) {
+				time.Sleep(20 * time.Microsecond)
+			}
 		}
 	}
 	timeout := 60*time.Second + time.Duration(float64(len(reqs))/max(o.Rate, 1)*float64(time.Second))
@@ -270,26 +278,6 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	res.Elapsed = time.Duration(lastNs - start.UnixNano())
 	res.Throughput = float64(count) / res.Elapsed.Seconds()
 	return res, nil
-}
-
-// sleepSlackNs is how close to a due time the open-loop sender stops
-// sleeping and polls the clock instead: more than a Go timer can overshoot.
-const sleepSlackNs = int64(2 * time.Millisecond)
-
-// waitUntil returns at Unix time dueNs or just after: it sleeps while the due
-// time is far, then polls the clock. It does not yield while it polls: a
-// goroutine that yields waits in the scheduler's global queue and can come
-// back late by a millisecond or more.
-func waitUntil(dueNs int64) {
-	for {
-		d := dueNs - time.Now().UnixNano()
-		if d <= 0 {
-			return
-		}
-		if d > sleepSlackNs {
-			time.Sleep(time.Duration(d - sleepSlackNs))
-		}
-	}
 }
 
 // clIndex parses "k<index>", or returns -1.
