@@ -1,0 +1,469 @@
+package fixsession
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/rs/zerolog"
+)
+
+func TestAppendMessageIsValidFIX(t *testing.T) {
+	h := Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	now := time.Date(2026, 11, 25, 5, 6, 7, 891234000, time.UTC)
+	for _, body := range [][]byte{nil, []byte("11=A\x0155=AAPL\x01"), bytes.Repeat([]byte("58=xxxxxxxxxx\x01"), 2000)} {
+		raw := AppendMessage(nil, &h, "8", 42, now, nil, body)
+		n, err := Frame(raw)
+		if err != nil || n != len(raw) {
+			t.Fatalf("Frame = %d, %v; len %d: %q", n, err, len(raw), raw[:min(len(raw), 80)])
+		}
+		if !ChecksumOK(raw) {
+			t.Fatalf("checksum wrong: %q", raw)
+		}
+		var m quickfix.Message
+		m.Header.Init()
+		m.Body.Init()
+		m.Trailer.Init()
+		if err := quickfix.ParseMessage(&m, bytes.NewBuffer(bytes.Clone(raw))); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := m.Header.GetString(52); v != "20261125-05:06:07.891234" {
+			t.Fatalf("SendingTime %q", v)
+		}
+		if v, _ := m.Header.GetInt(34); v != 42 {
+			t.Fatalf("MsgSeqNum %d", v)
+		}
+		mt, st, b := bodyOf(raw)
+		if string(mt) != "8" || string(st) != "20261125-05:06:07.891234" || !bytes.Equal(b, body) {
+			t.Fatalf("bodyOf = %q %q %q", mt, st, b)
+		}
+	}
+	raw := AppendMessage(nil, &h, "8", 1, now, nil, []byte("11=A\x01"))
+	raw[len(raw)-2]++
+	if ChecksumOK(raw) {
+		t.Fatal("a changed CheckSum passed")
+	}
+}
+
+func TestFrameRejects(t *testing.T) {
+	for _, in := range []string{
+		"9=5\x01", "8=FIX.4.4\x018=x\x01", "8=FIX.4.4\x019=abc\x01", "8=FIX.4.4\x019=0\x01",
+		"8=FIX.4.4\x019=99999999\x01",
+		"8=FIX.4.4\x019=5\x01x5=D\x0110=000\x01", "8=FIX.4.4\x019=4\x0135=\x0110=000\x01",
+		"8=FIX.4.4\x019=9\x01212=2\x01ab\x0110=000\x01", "8=FIX.4.4\x019=5\x0135=D\x0111=000\x01",
+	} {
+		if _, err := Frame([]byte(in)); err == nil || err == ErrIncomplete {
+			t.Errorf("Frame(%q) = %v, want a framing error", in, err)
+		}
+	}
+	if _, err := Frame([]byte("8=FIX.4.4\x019=5\x0135=D\x01")); err != ErrIncomplete {
+		t.Errorf("partial message: %v", err)
+	}
+}
+
+func FuzzFrame(f *testing.F) {
+	h := Header{BeginString: "FIX.4.4", SenderCompID: "A", TargetCompID: "B"}
+	f.Add(AppendMessage(nil, &h, "D", 1, time.Now(), nil, []byte("11=X\x0138=10\x01")))
+	f.Add([]byte("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := Frame(b)
+		if err != nil {
+			return
+		}
+		if n > len(b) {
+			t.Fatalf("n %d > len %d", n, len(b))
+		}
+		fs := Scan(b[:n], nil)
+		if len(fs) < 3 || fs[0].Tag != 8 || fs[1].Tag != 9 || fs[len(fs)-1].Tag != 10 {
+			t.Fatalf("framed message scans to %v", fs)
+		}
+		ChecksumOK(b[:n])
+	})
+}
+
+// echoApp accepts any logon whose password (554) is "pw" and answers each
+// NewOrderSingle with an ExecutionReport echoing ClOrdID.
+type echoApp struct {
+	mu      sync.Mutex
+	logons  int
+	logouts int
+	got     []string
+}
+
+func (a *echoApp) Logon(sid quickfix.SessionID, s *Session, m *Message) string {
+	if pw, _ := m.Get(554); s != nil && string(pw) != "pw" {
+		return "bad password"
+	}
+	return ""
+}
+func (a *echoApp) OnLogon(*Session)  { a.mu.Lock(); a.logons++; a.mu.Unlock() }
+func (a *echoApp) OnLogout(*Session) { a.mu.Lock(); a.logouts++; a.mu.Unlock() }
+func (a *echoApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
+	id, ok := m.Get(11)
+	if !ok {
+		return quickfix.NewMessageRejectError("Required tag missing", 1, tagPtr(11))
+	}
+	a.mu.Lock()
+	a.got = append(a.got, string(id))
+	a.mu.Unlock()
+	body := AppendField(nil, 11, id)
+	body = AppendString(body, 150, "0")
+	_ = s.SendBody("8", body)
+	return nil
+}
+
+func startAcceptor(t *testing.T, app App, dir string) (*Acceptor, string) {
+	t.Helper()
+	a := NewAcceptor(app, zerolog.Nop())
+	if _, err := a.AddSession(Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"}, StoreDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go a.Serve(ln)
+	return a, ln.Addr().String()
+}
+
+// rawClient speaks FIX by hand, to provoke what a well-behaved engine never
+// sends.
+type rawClient struct {
+	t   *testing.T
+	c   net.Conn
+	buf []byte
+	seq uint64
+	h   Header
+}
+
+func dialRaw(t *testing.T, addr string) *rawClient {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawClient{t: t, c: c, seq: 1, h: Header{BeginString: "FIX.4.4", SenderCompID: "ALPHA", TargetCompID: "EXCH"}}
+}
+
+func (r *rawClient) send(mt string, body string) {
+	r.sendSeq(mt, r.seq, body)
+	r.seq++
+}
+
+func (r *rawClient) sendSeq(mt string, seq uint64, body string) {
+	if _, err := r.c.Write(AppendMessage(nil, &r.h, mt, seq, time.Now(), nil, []byte(body))); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// next returns the next message's fields as tag -> value ("" after EOF).
+func (r *rawClient) next() map[int]string {
+	r.t.Helper()
+	_ = r.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	tmp := make([]byte, 4096)
+	for {
+		if n, err := Frame(r.buf); err == nil {
+			out := map[int]string{}
+			for _, f := range Scan(r.buf[:n], nil) {
+				out[f.Tag] = string(f.Val)
+			}
+			r.buf = r.buf[n:]
+			return out
+		}
+		n, err := r.c.Read(tmp)
+		r.buf = append(r.buf, tmp[:n]...)
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+func (r *rawClient) expect(want ...string) map[int]string {
+	r.t.Helper()
+	m := r.next()
+	if m == nil {
+		r.t.Fatalf("connection ended; wanted %v", want)
+	}
+	for _, w := range want {
+		k, v, _ := strings.Cut(w, "=")
+		var tag int
+		fmt.Sscan(k, &tag)
+		if m[tag] != v {
+			r.t.Fatalf("tag %d = %q, want %q (message %v)", tag, m[tag], v, m)
+		}
+	}
+	return m
+}
+
+func TestLogonRefusedAndAccepted(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, t.TempDir())
+	defer a.Stop("bye", time.Second)
+
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=nope\x01")
+	r.expect("35=5", "58=bad password")
+	if r.next() != nil {
+		t.Fatal("connection still open after a refused logon")
+	}
+
+	r = dialRaw(t, addr)
+	r.h.SenderCompID = "NOBODY"
+	r.send("A", "98=0\x01108=30\x01")
+	r.expect("35=5", "58=unknown session FIX.4.4:EXCH->NOBODY")
+
+	r = dialRaw(t, addr)
+	r.send("D", "11=X\x01")
+	if r.next() != nil {
+		t.Fatal("a first message other than Logon was answered")
+	}
+
+	r = dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A", "108=30", "34=2") // the refused logon used seq 1
+	r.send("D", "11=ORD1\x01")
+	r.expect("35=8", "11=ORD1", "34=3")
+	r.send("D", "38=5\x01")
+	r.expect("35=3", "373=1", "371=11", "45=3", "372=D")
+	// A second connection for a logged-on session is refused.
+	r2 := dialRaw(t, addr)
+	r2.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r2.expect("35=5", "58=session FIX.4.4:EXCH->ALPHA is already logged on")
+	// TestRequest, then Logout.
+	r.send("1", "112=PING\x01")
+	r.expect("35=0", "112=PING")
+	r.send("5", "")
+	r.expect("35=5")
+	if r.next() != nil {
+		t.Fatal("connection open after the Logout exchange")
+	}
+}
+
+func TestGapAndResend(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, t.TempDir())
+	defer a.Stop("bye", time.Second)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A", "34=1")
+	r.send("D", "11=A1\x01")
+	r.expect("35=8", "11=A1", "34=2")
+	// Skip seq 3: the acceptor asks for it and holds seq 4 back.
+	r.sendSeq("D", 4, "11=A3\x01")
+	r.expect("35=2", "7=3", "16=0")
+	r.sendSeq("D", 3, "11=A2\x01")
+	r.expect("35=8", "11=A2")
+	r.expect("35=8", "11=A3")
+	r.seq = 5
+	// Our ResendRequest: the logon is gap-filled, the reports come again.
+	r.send("2", "7=1\x0116=0\x01")
+	r.expect("35=4", "123=Y", "34=1", "36=2", "43=Y")
+	m := r.expect("35=8", "11=A1", "34=2", "43=Y")
+	if m[122] == "" {
+		t.Fatal("resend without OrigSendingTime")
+	}
+	r.expect("35=4", "123=Y", "34=3", "36=4") // the ResendRequest we were sent
+	r.expect("35=8", "11=A2", "34=4", "43=Y")
+	r.expect("35=8", "11=A3", "34=5", "43=Y")
+	// MsgSeqNum too low without PossDupFlag ends the session.
+	r.sendSeq("D", 2, "11=OLD\x01")
+	r.expect("35=5", "58=MsgSeqNum too low, expecting 6 but received 2")
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if strings.Join(app.got, ",") != "A1,A2,A3" {
+		t.Fatalf("app got %v", app.got)
+	}
+}
+
+// quickfixClient is a QuickFIX/Go initiator: the reference engine the
+// session layer must interoperate with.
+type quickfixClient struct {
+	mu     sync.Mutex
+	logged chan struct{}
+	out    chan struct{}
+	execs  chan string
+}
+
+func (c *quickfixClient) OnCreate(quickfix.SessionID) {}
+func (c *quickfixClient) OnLogon(quickfix.SessionID) { c.logged <- struct{}{} }
+func (c *quickfixClient) OnLogout(quickfix.SessionID) {
+	select {
+	case c.out <- struct{}{}:
+	default:
+	}
+}
+func (c *quickfixClient) ToAdmin(m *quickfix.Message, _ quickfix.SessionID) {
+	if m.IsMsgTypeOf("A") {
+		m.Body.SetString(554, "pw")
+	}
+}
+func (c *quickfixClient) ToApp(*quickfix.Message, quickfix.SessionID) error { return nil }
+func (c *quickfixClient) FromAdmin(*quickfix.Message, quickfix.SessionID) quickfix.MessageRejectError {
+	return nil
+}
+func (c *quickfixClient) FromApp(m *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
+	id, _ := m.Body.GetString(11)
+	c.execs <- id
+	return nil
+}
+
+func TestQuickFIXInitiatorInterop(t *testing.T) {
+	app := &echoApp{}
+	dir := t.TempDir()
+	a, addr := startAcceptor(t, app, dir)
+	host, port, _ := net.SplitHostPort(addr)
+	settings := quickfix.NewSettings()
+	g := settings.GlobalSettings()
+	g.Set("SocketConnectHost", host)
+	g.Set("SocketConnectPort", port)
+	g.Set("HeartBtInt", "30")
+	g.Set("ReconnectInterval", "1")
+	ss := quickfix.NewSessionSettings()
+	ss.Set("BeginString", "FIX.4.4")
+	ss.Set("SenderCompID", "ALPHA")
+	ss.Set("TargetCompID", "EXCH")
+	if _, err := settings.AddSession(ss); err != nil {
+		t.Fatal(err)
+	}
+	sid := quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "ALPHA", TargetCompID: "EXCH"}
+	cl := &quickfixClient{logged: make(chan struct{}, 4), out: make(chan struct{}, 4), execs: make(chan string, 100)}
+	ini, err := quickfix.NewInitiator(cl, quickfix.NewMemoryStoreFactory(), settings, quickfix.NewNullLogFactory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ini.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer ini.Stop()
+	wait := func(ch chan struct{}, what string) {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s", what)
+		}
+	}
+	wait(cl.logged, "logon")
+	for i := 0; i < 50; i++ {
+		m := quickfix.NewMessage()
+		m.Header.SetString(35, "D")
+		m.Body.SetString(11, fmt.Sprintf("C%d", i))
+		if err := quickfix.SendToTarget(m, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		select {
+		case id := <-cl.execs:
+			if id != fmt.Sprintf("C%d", i) {
+				t.Fatalf("report %d for %s", i, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("report %d missing", i)
+		}
+	}
+	// The acceptor restarts (same store): the initiator reconnects and the
+	// sequence numbers carry on, so no resend and no refusal.
+	a.Stop("restart", 2*time.Second)
+	wait(cl.out, "logout")
+	a2, addr2 := startAcceptorOn(t, app, dir, addr)
+	defer a2.Stop("bye", time.Second)
+	_ = addr2
+	wait(cl.logged, "logon after the restart")
+	m := quickfix.NewMessage()
+	m.Header.SetString(35, "D")
+	m.Body.SetString(11, "AFTER")
+	if err := quickfix.SendToTarget(m, sid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-cl.execs:
+		if id != "AFTER" {
+			t.Fatalf("report for %s", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no report after the restart")
+	}
+	s := a2.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	out, in := s.NextSeqNums()
+	if out < 53 || in < 53 {
+		t.Fatalf("sequence numbers after restart: out %d in %d", out, in)
+	}
+}
+
+func startAcceptorOn(t *testing.T, app App, dir, addr string) (*Acceptor, string) {
+	t.Helper()
+	a := NewAcceptor(app, zerolog.Nop())
+	if _, err := a.AddSession(Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"}, StoreDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	go a.Serve(ln)
+	return a, addr
+}
+
+func TestInitiatorAgainstAcceptor(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, t.TempDir())
+	defer a.Stop("bye", time.Second)
+	capp := &clientApp{reports: make(chan string, 1000), logged: make(chan struct{}, 2)}
+	in, err := NewInitiator(addr, Settings{
+		Header:      Header{BeginString: "FIX.4.4", SenderCompID: "ALPHA", TargetCompID: "EXCH"},
+		HeartBtInt:  30 * time.Second,
+		LogonFields: []byte("554=pw\x01"),
+	}, capp, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Start()
+	defer in.Stop()
+	select {
+	case <-capp.logged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no logon")
+	}
+	const n = 500
+	for i := 0; i < n; i++ {
+		if err := in.Session.SendBody("D", AppendString(nil, 11, fmt.Sprintf("N%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case id := <-capp.reports:
+			if id != fmt.Sprintf("N%d", i) {
+				t.Fatalf("report %d for %s", i, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("report %d missing", i)
+		}
+	}
+}
+
+type clientApp struct {
+	reports chan string
+	logged  chan struct{}
+}
+
+func (c *clientApp) Logon(quickfix.SessionID, *Session, *Message) string { return "" }
+func (c *clientApp) OnLogon(*Session)                                  { c.logged <- struct{}{} }
+func (c *clientApp) OnLogout(*Session)                                 {}
+func (c *clientApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
+	id, _ := m.Get(11)
+	c.reports <- string(id)
+	return nil
+}

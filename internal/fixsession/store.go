@@ -1,0 +1,266 @@
+package fixsession
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// store keeps a session's sequence numbers and the application messages it
+// sent, for resends after a reconnect or a restart. Two files per session:
+//
+//	<name>.seqnums  16 bytes: next outbound MsgSeqNum, next inbound MsgSeqNum (little endian)
+//	<name>.msgs     records: u32 length of raw, u64 MsgSeqNum, raw message bytes
+//
+// Writes are batched by the connection's writer (one write per file per
+// batch) and go through the page cache without an fsync, like QuickFIX's
+// FileStoreSync=N: the exchange's journal is its source of truth, and a
+// message lost with the machine's page cache is answered with a gap fill.
+// A store with no directory keeps everything in memory.
+type store struct {
+	seqF, msgF *os.File
+	msgSize    int64
+
+	nextOut, nextIn uint64
+	seqDirty        bool
+
+	// index[i] is the offset in msgs (or in mem) of the record of
+	// MsgSeqNum base+i, -1 when that number was not an application message.
+	base  uint64
+	index []int64
+	mem   []byte // the records, when there is no file
+
+	pending []byte // records not yet written to msgF
+	// inflight holds the records the writer is writing (offsets from
+	// inflightOff up to msgSize), so get never reads a half-written record.
+	inflight    []byte
+	inflightOff int64
+}
+
+const recHeader = 12
+
+func storeName(h *Header) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+				return r
+			}
+			return '_'
+		}, s)
+	}
+	return clean(h.BeginString) + "-" + clean(h.SenderCompID) + "-" + clean(h.TargetCompID)
+}
+
+// openStore opens (or creates) the store of h in dir; dir "" keeps it in
+// memory.
+func openStore(dir string, h *Header) (*store, error) {
+	s := &store{nextOut: 1, nextIn: 1, base: 1}
+	if dir == "" {
+		return s, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("fix store: %w", err)
+	}
+	name := filepath.Join(dir, storeName(h))
+	var err error
+	if s.seqF, err = os.OpenFile(name+".seqnums", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		return nil, fmt.Errorf("fix store: %w", err)
+	}
+	var b [16]byte
+	n, err := s.seqF.ReadAt(b[:], 0)
+	switch {
+	case n == 16:
+		s.nextOut = binary.LittleEndian.Uint64(b[0:])
+		s.nextIn = binary.LittleEndian.Uint64(b[8:])
+		if s.nextOut == 0 || s.nextIn == 0 {
+			s.close()
+			return nil, fmt.Errorf("fix store %s.seqnums: sequence number 0", name)
+		}
+	case n == 0 && (err == nil || errors.Is(err, io.EOF)):
+	default:
+		s.close()
+		return nil, fmt.Errorf("fix store %s.seqnums: %d bytes, want 16 (%v)", name, n, err)
+	}
+	if s.msgF, err = os.OpenFile(name+".msgs", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		s.close()
+		return nil, fmt.Errorf("fix store: %w", err)
+	}
+	if err := s.loadIndex(name + ".msgs"); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadIndex reads the record headers of msgs; a torn last record (the
+// process died mid-write) is cut off.
+func (s *store) loadIndex(name string) error {
+	data, err := io.ReadAll(s.msgF)
+	if err != nil {
+		return fmt.Errorf("fix store %s: %w", name, err)
+	}
+	off := 0
+	for off+recHeader <= len(data) {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		seq := binary.LittleEndian.Uint64(data[off+4:])
+		if n > MsgBytesMax*2 || off+recHeader+n > len(data) || seq == 0 {
+			break
+		}
+		s.indexAt(seq, int64(off))
+		off += recHeader + n
+	}
+	if off < len(data) {
+		if err := s.msgF.Truncate(int64(off)); err != nil {
+			return fmt.Errorf("fix store %s: %w", name, err)
+		}
+	}
+	s.msgSize = int64(off)
+	_, err = s.msgF.Seek(int64(off), io.SeekStart)
+	return err
+}
+
+func (s *store) indexAt(seq uint64, off int64) {
+	if len(s.index) == 0 {
+		s.base = seq
+	}
+	if seq < s.base {
+		return
+	}
+	for uint64(len(s.index)) < seq-s.base {
+		s.index = append(s.index, -1)
+	}
+	if uint64(len(s.index)) == seq-s.base {
+		s.index = append(s.index, off)
+	} else {
+		s.index[seq-s.base] = off
+	}
+}
+
+// save records the application message raw sent as seq (not yet written).
+func (s *store) save(seq uint64, raw []byte) {
+	off := s.msgSize + int64(len(s.pending))
+	if s.msgF == nil {
+		off = int64(len(s.mem))
+	}
+	var h [recHeader]byte
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(raw)))
+	binary.LittleEndian.PutUint64(h[4:], seq)
+	if s.msgF == nil {
+		s.mem = append(append(s.mem, h[:]...), raw...)
+	} else {
+		s.pending = append(append(s.pending, h[:]...), raw...)
+	}
+	s.indexAt(seq, off)
+}
+
+// flushBatch is what one flush writes; the writer takes it under the
+// session's lock and writes it outside.
+type flushBatch struct {
+	f       *store
+	seqs    [16]byte
+	seqsSet bool
+	msgs    []byte
+}
+
+// take moves what needs writing into fb (fb.msgs is reused).
+func (s *store) take(fb *flushBatch) {
+	fb.f = s
+	fb.seqsSet = false
+	fb.msgs = fb.msgs[:0]
+	if s.seqF == nil {
+		return
+	}
+	if s.seqDirty {
+		binary.LittleEndian.PutUint64(fb.seqs[0:], s.nextOut)
+		binary.LittleEndian.PutUint64(fb.seqs[8:], s.nextIn)
+		fb.seqsSet = true
+		s.seqDirty = false
+	}
+	if len(s.pending) > 0 {
+		fb.msgs, s.pending = s.pending, fb.msgs[:0]
+		s.inflight, s.inflightOff = fb.msgs, s.msgSize
+		s.msgSize += int64(len(fb.msgs))
+	}
+}
+
+// write writes a taken batch: the messages before the sequence numbers, so a
+// sequence number on disk never runs ahead of the messages it counts.
+func (fb *flushBatch) write() error {
+	if len(fb.msgs) > 0 {
+		if _, err := fb.f.msgF.Write(fb.msgs); err != nil {
+			return fmt.Errorf("fix store: %w", err)
+		}
+	}
+	if fb.seqsSet {
+		if _, err := fb.f.seqF.WriteAt(fb.seqs[:], 0); err != nil {
+			return fmt.Errorf("fix store: %w", err)
+		}
+	}
+	return nil
+}
+
+// get returns the stored raw message seq, if it was an application message
+// still in the store. Only the connection's writer appends to msgF, so a
+// read of a written record is safe; a record still pending is read from
+// pending.
+func (s *store) get(seq uint64) ([]byte, bool) {
+	if seq < s.base || seq-s.base >= uint64(len(s.index)) {
+		return nil, false
+	}
+	off := s.index[seq-s.base]
+	if off < 0 {
+		return nil, false
+	}
+	var rec []byte
+	switch {
+	case s.msgF == nil:
+		rec = s.mem[off:]
+	case off >= s.msgSize:
+		rec = s.pending[off-s.msgSize:]
+	case off >= s.inflightOff && off < s.inflightOff+int64(len(s.inflight)):
+		rec = s.inflight[off-s.inflightOff:]
+	default:
+		var h [recHeader]byte
+		if _, err := s.msgF.ReadAt(h[:], off); err != nil {
+			return nil, false
+		}
+		n := binary.LittleEndian.Uint32(h[:])
+		raw := make([]byte, n)
+		if _, err := s.msgF.ReadAt(raw, off+recHeader); err != nil {
+			return nil, false
+		}
+		return raw, true
+	}
+	n := binary.LittleEndian.Uint32(rec)
+	return rec[recHeader : recHeader+n], true
+}
+
+// reset starts both sequences at 1 and forgets the sent messages.
+func (s *store) reset() error {
+	s.nextOut, s.nextIn, s.seqDirty = 1, 1, true
+	s.index, s.base, s.mem, s.pending = s.index[:0], 1, s.mem[:0], s.pending[:0]
+	s.inflight, s.inflightOff = nil, 0
+	if s.msgF != nil {
+		if err := s.msgF.Truncate(0); err != nil {
+			return fmt.Errorf("fix store: %w", err)
+		}
+		if _, err := s.msgF.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("fix store: %w", err)
+		}
+		s.msgSize = 0
+	}
+	return nil
+}
+
+func (s *store) close() {
+	for _, f := range []*os.File{s.seqF, s.msgF} {
+		if f != nil {
+			_ = f.Sync()
+			_ = f.Close()
+		}
+	}
+}

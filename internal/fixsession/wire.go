@@ -1,0 +1,319 @@
+package fixsession
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// MsgBytesMax bounds one inbound FIX message (header, body and trailer).
+const MsgBytesMax = 64 << 10
+
+// ErrIncomplete is returned by Frame when more bytes are needed.
+var ErrIncomplete = errors.New("incomplete message")
+
+// Frame checks that b starts with one whole, well-formed FIX message and
+// returns its length. It returns ErrIncomplete when more bytes are needed,
+// and another error when the bytes can never become a valid message:
+//
+//	8=<BeginString>␁9=<BodyLength>␁<BodyLength bytes of tag=value␁ fields>10=<3 digits>␁
+//
+// Every field is tag=value␁ with a tag of 1 to 9 digits and a non-empty value
+// without SOH. XmlData (212/213) and other length-prefixed binary fields are
+// refused: nothing this exchange accepts carries them. The checksum's value
+// is not checked here (see ChecksumOK): a garbled message is dropped, not a
+// reason to close the connection.
+func Frame(b []byte) (int, error) {
+	if len(b) < 2 {
+		return 0, ErrIncomplete
+	}
+	if b[0] != '8' || b[1] != '=' {
+		return 0, errors.New("message does not start with 8=")
+	}
+	i := bytes.IndexByte(b, 0x01)
+	if i < 0 {
+		if len(b) > 32 {
+			return 0, errors.New("BeginString too long")
+		}
+		return 0, ErrIncomplete
+	}
+	if i == 2 || i > 32 {
+		return 0, errors.New("bad BeginString")
+	}
+	rest := b[i+1:]
+	if len(rest) < 2 {
+		return 0, ErrIncomplete
+	}
+	if rest[0] != '9' || rest[1] != '=' {
+		return 0, errors.New("BodyLength (9) must be the second field")
+	}
+	bodyLen, j := 0, 2
+	for ; j < len(rest) && rest[j] != 0x01; j++ {
+		c := rest[j]
+		if c < '0' || c > '9' || j > 7 {
+			return 0, errors.New("bad BodyLength")
+		}
+		bodyLen = bodyLen*10 + int(c-'0')
+	}
+	if j == len(rest) {
+		return 0, ErrIncomplete
+	}
+	if j == 2 || bodyLen == 0 || bodyLen > MsgBytesMax {
+		return 0, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, MsgBytesMax)
+	}
+	start := i + 1 + j + 1 // first body byte
+	total := start + bodyLen + len("10=000\x01")
+	if len(b) < total {
+		return 0, ErrIncomplete
+	}
+	if err := checkFields(b[start : start+bodyLen]); err != nil {
+		return 0, err
+	}
+	tr := b[start+bodyLen : total]
+	if tr[0] != '1' || tr[1] != '0' || tr[2] != '=' || tr[6] != 0x01 ||
+		tr[3] < '0' || tr[3] > '9' || tr[4] < '0' || tr[4] > '9' || tr[5] < '0' || tr[5] > '9' {
+		return 0, errors.New("CheckSum (10) does not follow the body")
+	}
+	return total, nil
+}
+
+// checkFields checks that body is a sequence of tag=value␁ fields.
+func checkFields(body []byte) error {
+	if body[len(body)-1] != 0x01 {
+		return errors.New("body does not end with SOH")
+	}
+	for len(body) > 0 {
+		eq := bytes.IndexByte(body, '=')
+		soh := bytes.IndexByte(body, 0x01)
+		if eq <= 0 || eq > 9 || soh < eq {
+			return errors.New("malformed field")
+		}
+		tag := 0
+		for _, c := range body[:eq] {
+			if c < '0' || c > '9' {
+				return errors.New("non-numeric tag")
+			}
+			tag = tag*10 + int(c-'0')
+		}
+		if tag == 0 || body[0] == '0' {
+			return errors.New("bad tag")
+		}
+		if soh == eq+1 {
+			return fmt.Errorf("tag %d has no value", tag)
+		}
+		switch tag {
+		case 212, 213, 8, 9, 10, 89, 90, 91, 93, 95, 96:
+			return fmt.Errorf("tag %d not allowed in the body", tag)
+		}
+		body = body[soh+1:]
+	}
+	return nil
+}
+
+// ChecksumOK reports whether the CheckSum (10) of a framed message matches
+// its bytes.
+func ChecksumOK(msg []byte) bool {
+	n := len(msg) - len("10=000\x01")
+	sum := 0
+	for _, c := range msg[:n] {
+		sum += int(c)
+	}
+	t := msg[n+3:]
+	return int(t[0]-'0')*100+int(t[1]-'0')*10+int(t[2]-'0') == sum%256
+}
+
+// Field is one tag=value of a message; Val points into the message's bytes.
+type Field struct {
+	Tag int
+	Val []byte
+}
+
+// Scan appends the fields of a framed message to dst (BeginString,
+// BodyLength and CheckSum included) and returns it.
+func Scan(msg []byte, dst []Field) []Field {
+	for len(msg) > 0 {
+		eq := bytes.IndexByte(msg, '=')
+		soh := bytes.IndexByte(msg, 0x01)
+		if eq <= 0 || soh < eq {
+			return dst
+		}
+		tag := 0
+		for _, c := range msg[:eq] {
+			tag = tag*10 + int(c-'0')
+		}
+		dst = append(dst, Field{Tag: tag, Val: msg[eq+1 : soh]})
+		msg = msg[soh+1:]
+	}
+	return dst
+}
+
+// Get returns the value of the first field with tag.
+func Get(fs []Field, tag int) ([]byte, bool) {
+	for i := range fs {
+		if fs[i].Tag == tag {
+			return fs[i].Val, true
+		}
+	}
+	return nil, false
+}
+
+// ParseUint parses a sequence number or other non-negative integer field.
+func ParseUint(v []byte) (uint64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+// TimestampLayout is UTCTimestamp with microseconds, as SendingTime (52) and
+// TransactTime (60) are written.
+const TimestampLayout = "20060102-15:04:05.000000"
+
+// AppendTimestamp appends t in UTC as TimestampLayout without allocating.
+func AppendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	us := t.Nanosecond() / 1000
+	dst = appendDigits(dst, y, 4)
+	dst = appendDigits(dst, int(mo), 2)
+	dst = appendDigits(dst, d, 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, h, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, mi, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, s, 2)
+	dst = append(dst, '.')
+	return appendDigits(dst, us, 6)
+}
+
+func appendDigits(dst []byte, v, n int) []byte {
+	var b [10]byte
+	for i := n - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[:n]...)
+}
+
+// ParseTimestamp parses a UTCTimestamp (seconds, millis, micros or nanos).
+func ParseTimestamp(v []byte) (time.Time, bool) {
+	if len(v) < 17 {
+		return time.Time{}, false
+	}
+	layout := "20060102-15:04:05"
+	if len(v) > 17 {
+		layout += ".000000000"[:len(v)-17]
+	}
+	t, err := time.Parse(layout, string(v))
+	return t, err == nil
+}
+
+// Header names the three identity fields of a session's outbound messages.
+type Header struct {
+	BeginString  string
+	SenderCompID string
+	TargetCompID string
+}
+
+// AppendField appends tag=value␁.
+func AppendField(dst []byte, tag int, val []byte) []byte {
+	dst = strconv.AppendInt(dst, int64(tag), 10)
+	dst = append(dst, '=')
+	dst = append(dst, val...)
+	return append(dst, 0x01)
+}
+
+// AppendString appends tag=value␁.
+func AppendString(dst []byte, tag int, val string) []byte {
+	dst = strconv.AppendInt(dst, int64(tag), 10)
+	dst = append(dst, '=')
+	dst = append(dst, val...)
+	return append(dst, 0x01)
+}
+
+// AppendInt appends tag=value␁ for an integer value.
+func AppendInt(dst []byte, tag int, val int64) []byte {
+	dst = strconv.AppendInt(dst, int64(tag), 10)
+	dst = append(dst, '=')
+	dst = strconv.AppendInt(dst, val, 10)
+	return append(dst, 0x01)
+}
+
+// AppendMessage appends one whole message: the standard header (8, 9, 35,
+// 49, 56, 34, 52, and 43/122 when origSendingTime is given, for a resend),
+// body (complete tag=value␁ fields), and the CheckSum.
+func AppendMessage(dst []byte, h *Header, msgType string, seq uint64, sendingTime time.Time, origSendingTime []byte, body []byte) []byte {
+	start := len(dst)
+	dst = append(dst, "8="...)
+	dst = append(dst, h.BeginString...)
+	dst = append(dst, "\x019="...)
+	// BodyLength is written with a fixed width of 7 digits reserved, then
+	// the digits are moved into place once the length is known.
+	lenAt := len(dst)
+	dst = append(dst, "0000000\x01"...)
+	bodyStart := len(dst)
+	dst = AppendString(dst, 35, msgType)
+	dst = AppendString(dst, 49, h.SenderCompID)
+	dst = AppendString(dst, 56, h.TargetCompID)
+	dst = strconv.AppendUint(append(dst, "34="...), seq, 10)
+	dst = append(dst, "\x0152="...)
+	dst = AppendTimestamp(dst, sendingTime)
+	dst = append(dst, 0x01)
+	if origSendingTime != nil {
+		dst = append(dst, "43=Y\x01"...)
+		dst = AppendField(dst, 122, origSendingTime)
+	}
+	dst = append(dst, body...)
+	bodyLen := len(dst) - bodyStart
+	var lb [8]byte
+	digits := strconv.AppendInt(lb[:0], int64(bodyLen), 10)
+	// Close the gap left by the reserved width.
+	shift := 7 - len(digits)
+	copy(dst[lenAt:], digits)
+	copy(dst[lenAt+len(digits):], dst[lenAt+7:])
+	dst = dst[:len(dst)-shift]
+	sum := 0
+	for _, c := range dst[start:] {
+		sum += int(c)
+	}
+	sum %= 256
+	return append(dst, '1', '0', '=', byte('0'+sum/100), byte('0'+sum/10%10), byte('0'+sum%10), 0x01)
+}
+
+// bodyOf returns the fields of a message built by AppendMessage after its
+// standard header, up to the CheckSum.
+func bodyOf(msg []byte) (msgType, sendingTime, body []byte) {
+	rest := msg
+	for len(rest) > 0 {
+		eq := bytes.IndexByte(rest, '=')
+		soh := bytes.IndexByte(rest, 0x01)
+		if eq <= 0 || soh < eq {
+			break
+		}
+		tag, _ := strconv.Atoi(string(rest[:eq]))
+		switch tag {
+		case 8, 9, 49, 56, 34, 43, 122:
+		case 35:
+			msgType = rest[eq+1 : soh]
+		case 52:
+			sendingTime = rest[eq+1 : soh]
+		default:
+			end := len(msg) - len("10=000\x01")
+			off := len(msg) - len(rest)
+			return msgType, sendingTime, msg[off:end]
+		}
+		rest = rest[soh+1:]
+	}
+	return msgType, sendingTime, nil
+}
