@@ -104,6 +104,10 @@ type Settings struct {
 	// ResetSeqNumFlag makes an initiator ask for sequence numbers to be reset
 	// at every logon (141=Y).
 	ResetSeqNumFlag bool
+	// NoResendStore keeps no sent messages: a ResendRequest is answered with
+	// gap fills (for load generators, whose runs would otherwise keep every
+	// message in memory).
+	NoResendStore bool
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -336,10 +340,10 @@ type conn struct {
 
 	lastRecv   atomic.Int64 // unix ns of the last read
 	writerDone chan struct{}
-	fields   []Field
-	msg      Message
-	spare    []byte
-	fb       flushBatch
+	fields     []Field
+	msg        Message
+	spare      []byte
+	fb         flushBatch
 }
 
 func newConn(nc net.Conn) *conn {
@@ -372,7 +376,7 @@ func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) 
 	seq := s.store.nextOut
 	start := len(c.out)
 	c.out = AppendMessage(c.out, &s.cfg.Header, msgType, seq, now, nil, body)
-	if app {
+	if app && !s.cfg.NoResendStore {
 		s.store.save(seq, c.out[start:])
 	}
 	s.store.nextOut++

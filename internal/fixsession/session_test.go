@@ -290,7 +290,7 @@ type quickfixClient struct {
 }
 
 func (c *quickfixClient) OnCreate(quickfix.SessionID) {}
-func (c *quickfixClient) OnLogon(quickfix.SessionID) { c.logged <- struct{}{} }
+func (c *quickfixClient) OnLogon(quickfix.SessionID)  { c.logged <- struct{}{} }
 func (c *quickfixClient) OnLogout(quickfix.SessionID) {
 	select {
 	case c.out <- struct{}{}:
@@ -460,8 +460,8 @@ type clientApp struct {
 }
 
 func (c *clientApp) Logon(quickfix.SessionID, *Session, *Message) string { return "" }
-func (c *clientApp) OnLogon(*Session)                                  { c.logged <- struct{}{} }
-func (c *clientApp) OnLogout(*Session)                                 {}
+func (c *clientApp) OnLogon(*Session)                                    { c.logged <- struct{}{} }
+func (c *clientApp) OnLogout(*Session)                                   {}
 func (c *clientApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
 	id, _ := m.Get(11)
 	c.reports <- string(id)
