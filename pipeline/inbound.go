@@ -16,14 +16,14 @@ import (
 // lap k is free for position p = k*len+i when seq == p, and holds that
 // position's request when seq == p+1.
 type inbound struct {
-	slots []inSlot
-	mask  uint64
-	depth uint64 // requests queued at most (the configured queue depth)
+	slots []inSlot // one per request the queue holds (its depth)
+	mask  uint64   // len(slots)-1 when that is a power of two, else 0
 
 	_    [64]byte
 	tail atomic.Uint64 // positions claimed by producers
 	_    [64]byte
-	head atomic.Uint64 // positions consumed; only the consumer stores it
+	head atomic.Uint64 // positions consumed, for len only
+	next uint64        // consumer only: the next position to consume
 	_    [64]byte
 
 	// sleeping is set by the consumer before it blocks on wake; a producer
@@ -38,26 +38,32 @@ type inSlot struct {
 }
 
 func newInbound(depth int) *inbound {
-	n := 1
-	for n < depth {
-		n *= 2
+	q := &inbound{slots: make([]inSlot, depth), wake: make(chan struct{}, 1)}
+	if depth&(depth-1) == 0 {
+		q.mask = uint64(depth - 1)
 	}
-	q := &inbound{slots: make([]inSlot, n), mask: uint64(n - 1), depth: uint64(depth), wake: make(chan struct{}, 1)}
 	for i := range q.slots {
 		q.slots[i].seq.Store(uint64(i))
 	}
 	return q
 }
 
+// slot is position p's slot: a mask for a power-of-two depth, else a
+// division.
+func (q *inbound) slot(p uint64) *inSlot {
+	if q.mask != 0 {
+		return &q.slots[p&q.mask]
+	}
+	return &q.slots[p%uint64(len(q.slots))]
+}
+
 // push copies r into the queue, or returns false when depth requests are
-// queued. Safe from any number of goroutines. It does not allocate.
+// queued. Safe from any number of goroutines. It reads no line the consumer
+// writes on every request other than the slot's own. It does not allocate.
 func (q *inbound) push(r *ordermanager.Request) bool {
 	for {
 		t := q.tail.Load()
-		if t-q.head.Load() >= q.depth {
-			return false
-		}
-		sl := &q.slots[t&q.mask]
+		sl := q.slot(t)
 		if seq := sl.seq.Load(); seq != t {
 			if seq < t {
 				// The consumer has not yet freed this slot from the
@@ -85,9 +91,8 @@ func (q *inbound) push(r *ordermanager.Request) bool {
 // (a producer that has claimed the next slot but not yet filled it counts as
 // none). Consumer only.
 func (q *inbound) peek() *ordermanager.Request {
-	h := q.head.Load()
-	sl := &q.slots[h&q.mask]
-	if sl.seq.Load() != h+1 {
+	sl := q.slot(q.next)
+	if sl.seq.Load() != q.next+1 {
 		return nil
 	}
 	return &sl.req
@@ -95,8 +100,9 @@ func (q *inbound) peek() *ordermanager.Request {
 
 // pop frees the slot of the request peek returned. Consumer only.
 func (q *inbound) pop() {
-	h := q.head.Load()
-	q.slots[h&q.mask].seq.Store(h + uint64(len(q.slots)))
+	h := q.next
+	q.slot(h).seq.Store(h + uint64(len(q.slots)))
+	q.next = h + 1
 	q.head.Store(h + 1)
 }
 

@@ -58,3 +58,53 @@ func TestInboundManyProducers(t *testing.T) {
 		t.Fatal("push accepted beyond the depth")
 	}
 }
+
+// BenchmarkInbound is one request through the inbound ring: push by one
+// goroutine, peek and pop by another that parks when it is empty, as the
+// order manager does.
+func BenchmarkInbound(b *testing.B) {
+	q := newInbound(4096)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; n < b.N; {
+			if q.peek() == nil {
+				q.sleeping.Store(true)
+				if q.peek() == nil {
+					<-q.wake
+				}
+				q.sleeping.Store(false)
+				continue
+			}
+			q.pop()
+			n++
+		}
+		close(done)
+	}()
+	r := ordermanager.Request{Account: 1}
+	b.ReportAllocs()
+	for range b.N {
+		for !q.push(&r) {
+			runtime.Gosched()
+		}
+	}
+	<-done
+}
+
+// BenchmarkInboundChannel is BenchmarkInbound through a channel of values,
+// as the order manager's queue was before, for comparison.
+func BenchmarkInboundChannel(b *testing.B) {
+	ch := make(chan ordermanager.Request, 4096)
+	done := make(chan struct{})
+	go func() {
+		for range b.N {
+			<-ch
+		}
+		close(done)
+	}()
+	r := ordermanager.Request{Account: 1}
+	b.ReportAllocs()
+	for range b.N {
+		ch <- r
+	}
+	<-done
+}
