@@ -10,6 +10,7 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
 
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -36,10 +37,14 @@ func BenchmarkReportMessage(b *testing.B) {
 		Symbol: 1, Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 19025, OrderQty: 100,
 		CumQty: 40, Leaves: 60, LastPx: 19025, LastQty: 40, CumTicksLots: 19025 * 40, TransactNs: 1}
 	var scratch []byte
+	var body fixBody
+	h := fixsession.Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	var out []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		m, _ := g.reportMessage(&rep, "FIX.4.4", &scratch)
-		_ = m.Bytes()
+		body.reset()
+		mt := g.reportMessage(&rep, "FIX.4.4", &scratch, &body)
+		out = fixsession.AppendMessage(out[:0], &h, string(mt), 1, time.Unix(1, 0), nil, body.b)
 	}
 }
 

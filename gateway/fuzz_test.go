@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -88,7 +89,7 @@ func fuzzSetup(t testing.TB) (*Gateway, normalizer) {
 	return &Gateway{cfg: cfg, m: newMetrics(), units: n.units}, n
 }
 
-// FuzzParseMessage feeds arbitrary bytes through the gateway's guard, then
+// FuzzParseMessage feeds arbitrary bytes through the session layer's framing, then
 // what it lets through QuickFIX/Go's parser and the gateway's normalization:
 // nothing panics, and every message ends as a Request or a reject with a code
 // and a Text.
@@ -115,9 +116,9 @@ func FuzzParseMessage(f *testing.F) {
 			// not find the BodyLength itself.
 			data = []byte(frame(string(data)))
 		}
-		n0, err := frameMessage(data)
+		n0, err := fixsession.Frame(data)
 		if err != nil {
-			return // the guard closes the connection
+			return // the session layer closes the connection
 		}
 		msg := quickfix.NewMessage()
 		if err := quickfix.ParseMessage(msg, bytes.NewBuffer(bytes.Clone(data[:n0]))); err != nil {

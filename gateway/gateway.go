@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
 
@@ -53,9 +54,7 @@ type Gateway struct {
 	floodGrace time.Duration
 
 	settings *quickfix.Settings
-	acceptor *quickfix.Acceptor
-	stores   *storeFactory
-	guard    *guard
+	acc      *fixsession.Acceptor
 
 	// sessions is indexed by config.SessionID-1; bySID maps each configured
 	// FIX session (one per CompID and BeginString) to its state. Both are
@@ -68,34 +67,36 @@ type Gateway struct {
 	startTag  string        // distinguishes this process's gateway ExecIDs
 	authKey   [32]byte      // keys the cache of verified passwords
 	m         *metrics
+	dl        deliverScratch // Deliver's goroutine only
 	stopOnce  sync.Once
 	startedMu sync.Mutex
 	started   bool
+	listener  net.Listener
+	serveDone chan struct{}
 }
 
 // sessionState is what the gateway keeps about one configured session (one
 // SenderCompID): the FIX session currently logged on, its rate limiter, its
-// flood counter, and the connection for a forced logout. It holds no order
-// state.
+// flood counter. It holds no order state.
 type sessionState struct {
 	cfg     *config.Session
 	limiter *rate.Limiter
 	rateTxt string // "rate limit exceeded: N msgs/s"
 
 	live    atomic.Pointer[quickfix.SessionID] // nil when not logged on
+	fs      atomic.Pointer[fixsession.Session] // the logged-on FIX session
 	flood   atomic.Int64                       // rate-limited messages in a row
-	closing atomic.Bool                        // a flood logout is under way
+	closing atomic.Bool                        // a flood or overflow logout is under way
 
-	lastFailNs atomic.Int64 // when a logon last failed bcrypt
-
-	out *outbox // reports on their way out
+	lastFailNs    atomic.Int64 // when a logon last failed bcrypt
+	lastDeliverNs atomic.Int64 // when Deliver last sent to this session
+	dlNs          int64        // Deliver's goroutine only
 
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none
-	conns     map[quickfix.SessionID]net.Conn
 }
 
-// New builds the gateway and its QuickFIX/Go acceptor from the configuration;
+// New builds the gateway and its FIX sessions from the configuration;
 // nothing listens until Start.
 func New(opts Options) (*Gateway, error) {
 	if opts.Config == nil {
@@ -115,6 +116,7 @@ func New(opts Options) (*Gateway, error) {
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),
 		m:          newMetrics(),
 		units:      symbolUnits(cfg),
+		serveDone:  make(chan struct{}),
 	}
 	if g.floodGrace <= 0 {
 		g.floodGrace = 2 * time.Second
@@ -124,42 +126,40 @@ func New(opts Options) (*Gateway, error) {
 	}
 	for i := range cfg.Sessions {
 		cs := &cfg.Sessions[i]
-		st := &sessionState{
+		g.sessions = append(g.sessions, &sessionState{
 			cfg:     cs,
 			limiter: rate.NewLimiter(rate.Limit(cs.RatePerSecond), max(cs.Burst, 1)),
 			rateTxt: "rate limit exceeded: " + strconv.FormatFloat(cs.RatePerSecond, 'f', -1, 64) + " msgs/s",
-			conns:   map[quickfix.SessionID]net.Conn{},
-		}
-		st.out = newOutbox(g, st)
-		g.sessions = append(g.sessions, st)
+		})
 	}
 	if _, _, err := net.SplitHostPort(cfg.ListenFIX); err != nil {
 		return nil, fmt.Errorf("gateway: listen address %q: %w", cfg.ListenFIX, err)
 	}
-	private, err := reservePort()
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	g.guard = &guard{g: g, inner: private, conns: map[net.Conn]struct{}{}, remote: map[string]string{}, links: map[string]*guardLink{}}
-	settings, keys, err := buildSettings(cfg, private)
+	settings, keys, err := buildSettings(cfg, cfg.ListenFIX)
 	if err != nil {
 		return nil, err
 	}
+	g.settings = settings
+	g.acc = fixsession.NewAcceptor(fixApp{g}, g.log)
+	g.acc.Malformed = func(remote string, err error) {
+		g.m.guardClosed.Add(1)
+		g.log.Warn().Str("remote", remote).Str("reason", err.Error()).Msg("malformed FIX message: connection closed")
+	}
+	all := settings.SessionSettings()
 	for sid, k := range keys {
+		fsCfg, err := sessionSettings(sid, all[sid])
+		if err != nil {
+			return nil, err
+		}
+		if _, err := g.acc.AddSession(fsCfg); err != nil {
+			return nil, fmt.Errorf("gateway: session %s: %w", sid, err)
+		}
 		g.bySID[sid] = g.sessions[k.cfg-1]
 	}
-	g.settings = settings
-	lf := logFactory{log: g.log, g: g}
-	g.stores = newStoreFactory(settings, keys)
-	g.acceptor, err = quickfix.NewAcceptor(g, g.stores, settings, lf)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	g.acceptor.SetConnectionValidator(connTracker{g})
 	return g, nil
 }
 
-// Start starts the acceptor listening on the configured address.
+// Start starts listening on the configured address.
 func (g *Gateway) Start() error {
 	g.startedMu.Lock()
 	defer g.startedMu.Unlock()
@@ -170,15 +170,11 @@ func (g *Gateway) Start() error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", g.cfg.ListenFIX, err)
 	}
-	if err := g.acceptor.Start(); err != nil {
-		_ = l.Close()
-		return fmt.Errorf("gateway: acceptor on %s: %w", g.guard.inner, err)
-	}
-	g.guard.listener = l
-	for _, st := range g.sessions {
-		go st.out.run()
-	}
-	go g.guard.serve()
+	g.listener = l
+	go func() {
+		defer close(g.serveDone)
+		g.acc.Serve(l)
+	}()
 	g.started = true
 	g.log.Info().Str("addr", g.cfg.ListenFIX).Str("comp_id", g.cfg.TargetCompID).
 		Int("sessions", len(g.sessions)).Msg("FIX acceptor listening")
@@ -186,31 +182,17 @@ func (g *Gateway) Start() error {
 }
 
 // Stop logs every session out, closes their connections and stops the
-// acceptor. It returns when the sessions have ended.
+// acceptor. It returns when the sessions have ended. Reports delivered
+// before Stop are already in the sessions' buffers and go out before the
+// Logouts.
 func (g *Gateway) Stop() {
 	g.stopOnce.Do(func() {
 		g.startedMu.Lock()
 		started := g.started
 		g.startedMu.Unlock()
+		g.acc.Stop("exchange shutting down", 5*time.Second)
 		if started {
-			// No new brokers; the acceptor logs the sessions out (the
-			// Logouts still reach the brokers through the guard), then the
-			// guard's last connections are closed.
-			_ = g.guard.listener.Close()
-			// The reports already delivered go out before the Logouts.
-			for _, st := range g.sessions {
-				st.out.drain(5 * time.Second)
-			}
-			g.stores.waitRunning(5 * time.Second)
-			g.acceptor.Stop()
-			g.guard.close()
-			g.stores.closeAll()
-		} else {
-			// The acceptor registered its sessions in QuickFIX/Go's global
-			// registry at New; release them so a new gateway may be built.
-			for sid := range g.bySID {
-				_ = quickfix.UnregisterSession(sid)
-			}
+			<-g.serveDone
 		}
 		g.log.Info().Msg("FIX acceptor stopped")
 	})
@@ -239,57 +221,63 @@ func (g *Gateway) session(id config.SessionID) *sessionState {
 	return g.sessions[id-1]
 }
 
-// connTracker remembers each session's connection, so that a flooding session
-// can be disconnected if it does not answer the Logout.
-type connTracker struct{ g *Gateway }
-
-func (c connTracker) Validate(conn net.Conn, sid quickfix.SessionID) error {
-	// The acceptor's port is private to the guard: a connection made to it
-	// directly never reaches a session.
-	if !c.g.guard.dialed(conn.RemoteAddr().String()) {
-		return errors.New("connection did not come through the gateway's guard")
+// Send sends a message built with QuickFIX/Go's type to a logged-on
+// session (market data uses it).
+func (g *Gateway) Send(msg *quickfix.Message, sid quickfix.SessionID) error {
+	s := g.acc.Session(sid)
+	if s == nil {
+		return fmt.Errorf("gateway: unknown session %s", sid)
 	}
-	if st := c.g.bySID[sid]; st != nil {
-		st.mu.Lock()
-		st.conns[sid] = conn
-		st.mu.Unlock()
-		// A connection for a session already logged on will be refused;
-		// the outbox keeps counting on the one in use.
-		if l := c.g.guard.link(conn.RemoteAddr().String()); l != nil && st.live.Load() == nil {
-			st.out.attach(l)
-		}
-	}
-	return nil
+	return s.Send(msg)
 }
 
-// OnCreate implements quickfix.Application.
-func (g *Gateway) OnCreate(quickfix.SessionID) {}
+// fixApp is the gateway as the session layer's App.
+type fixApp struct{ g *Gateway }
 
-// OnLogon implements quickfix.Application.
-func (g *Gateway) OnLogon(sid quickfix.SessionID) {
+// Logon authenticates a Logon.
+func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsession.Message) string {
+	g := a.g
+	msg, err := m.Quickfix()
+	if err != nil {
+		return "Logon could not be parsed: " + err.Error()
+	}
+	if reason, result := g.authenticate(msg, sid); reason != "" {
+		g.m.countLogon(result)
+		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
+		return reason
+	}
+	return ""
+}
+
+// OnLogon marks the session live.
+func (a fixApp) OnLogon(s *fixsession.Session) {
+	g := a.g
+	sid := s.ID()
 	st := g.bySID[sid]
 	if st == nil {
 		return
 	}
 	p := sid
 	if prev := st.live.Swap(&p); prev != nil && *prev != sid {
-		// Two versions logged on at once slipped past the check in FromAdmin;
+		// Two versions logged on at once slipped past the check in Logon;
 		// keep the first and drop this one.
 		st.live.Store(prev)
-		g.closeConn(st, sid)
+		s.Disconnect()
 		return
 	}
+	st.fs.Store(s)
 	st.flood.Store(0)
 	st.closing.Store(false)
-	st.out.release()
 	g.m.countLogon("ok")
-	g.log.Info().Str("session", sid.String()).Str("remote", g.remote(sid)).Msg("logged on")
+	g.log.Info().Str("session", sid.String()).Str("remote", s.RemoteAddr()).Msg("logged on")
 }
 
-// OnLogout implements quickfix.Application: the order manager hears of the
-// disconnect (and applies cancel-on-disconnect) and market data forgets the
-// session's subscriptions.
-func (g *Gateway) OnLogout(sid quickfix.SessionID) {
+// OnLogout tells the order manager of the disconnect (it applies
+// cancel-on-disconnect) and market data forgets the session's
+// subscriptions.
+func (a fixApp) OnLogout(s *fixsession.Session) {
+	g := a.g
+	sid := s.ID()
 	st := g.bySID[sid]
 	if st == nil {
 		return
@@ -298,8 +286,8 @@ func (g *Gateway) OnLogout(sid quickfix.SessionID) {
 	if p == nil || *p != sid || !st.live.CompareAndSwap(p, nil) {
 		return
 	}
+	st.fs.Store(nil)
 	g.log.Info().Str("session", sid.String()).Msg("logged out")
-	st.out.release()
 	req := ordermanager.Request{
 		Kind:    ordermanager.ReqDisconnect,
 		Session: st.cfg.ID,
@@ -331,29 +319,11 @@ func (g *Gateway) OnLogout(sid quickfix.SessionID) {
 	}
 }
 
-// ToAdmin implements quickfix.Application.
-func (g *Gateway) ToAdmin(msg *quickfix.Message, sid quickfix.SessionID) {}
-
-// ToApp implements quickfix.Application.
-func (g *Gateway) ToApp(msg *quickfix.Message, sid quickfix.SessionID) error { return nil }
-
-// FromAdmin implements quickfix.Application: a Logon is authenticated here.
-func (g *Gateway) FromAdmin(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
-	if !msg.IsMsgTypeOf("A") {
-		return nil
-	}
-	if reason, result := g.authenticate(msg, sid); reason != "" {
-		g.m.countLogon(result)
-		g.log.Warn().Str("session", sid.String()).Str("remote", g.remote(sid)).
-			Str("reason", reason).Msg("logon refused")
-		return quickfix.RejectLogon{Text: reason}
-	}
-	return nil
-}
-
-// FromApp implements quickfix.Application: application messages are rate
-// limited, validated, normalized and submitted to the order manager.
-func (g *Gateway) FromApp(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
+// FromApp rate limits, validates, normalizes and submits application
+// messages.
+func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.MessageRejectError {
+	g := a.g
+	sid := s.ID()
 	st := g.bySID[sid]
 	if st == nil {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
@@ -361,32 +331,9 @@ func (g *Gateway) FromApp(msg *quickfix.Message, sid quickfix.SessionID) quickfi
 	if p := st.live.Load(); p == nil || *p != sid {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
-	return g.handle(msg, sid, st)
-}
-
-func (g *Gateway) remote(sid quickfix.SessionID) string {
-	if a, ok := g.acceptor.RemoteAddr(sid); ok {
-		return g.guard.brokerAddr(a.String())
-	}
-	return ""
-}
-
-// reservePort finds a free loopback port for the acceptor behind the guard.
-func reservePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	msg, err := m.Quickfix()
 	if err != nil {
-		return "", err
+		return quickfix.NewMessageRejectError("message could not be parsed: "+err.Error(), sessRejIncorrectDataFormat, nil)
 	}
-	addr := l.Addr().String()
-	return addr, l.Close()
-}
-
-// closeConn closes the connection of sid, ending its session.
-func (g *Gateway) closeConn(st *sessionState, sid quickfix.SessionID) {
-	st.mu.Lock()
-	c := st.conns[sid]
-	st.mu.Unlock()
-	if c != nil {
-		_ = c.Close()
-	}
+	return g.handle(msg, sid, st)
 }

@@ -83,24 +83,20 @@ func (g *Gateway) rateLimited(msg *quickfix.Message, sid quickfix.SessionID, st 
 	go func() {
 		deadline := time.Now().Add(g.floodGrace / 2)
 		time.Sleep(floodQuiet)
-		for !st.out.quietFor(floodQuiet) && time.Now().Before(deadline) {
+		for time.Now().UnixNano()-st.lastDeliverNs.Load() < int64(floodQuiet) && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		logout := quickfix.NewMessage()
-		logout.Header.SetString(tag.MsgType, "5")
-		logout.Body.SetString(tag.Text, text)
-		_ = quickfix.SendToTarget(logout, sid)
-		st.mu.Lock()
-		conn := st.conns[sid]
-		st.mu.Unlock()
-		if conn != nil {
-			time.AfterFunc(g.floodGrace, func() { _ = conn.Close() })
+		fs := st.fs.Load()
+		if fs == nil || fs.ID() != sid {
+			return
 		}
+		_ = fs.Logout(text)
+		time.AfterFunc(g.floodGrace, fs.Disconnect)
 	}()
 }
 
-// floodQuiet is how long a flooding session's outbox must have been idle
-// before its Logout goes out.
+// floodQuiet is how long a flooding session must have had no reports
+// delivered before its Logout goes out.
 const floodQuiet = 50 * time.Millisecond
 
 // refuse answers a message the gateway will not pass on with the reject of
@@ -110,7 +106,7 @@ const floodQuiet = 50 * time.Millisecond
 func (g *Gateway) refuse(in *quickfix.Message, sid quickfix.SessionID, mt byte, rej *rejection) {
 	g.m.countReject(mt, rej.why)
 	out := g.rejectMessage(in, sid.BeginString, mt, rej)
-	if err := quickfix.SendToTarget(out, sid); err != nil {
+	if err := g.Send(out, sid); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }

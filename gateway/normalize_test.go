@@ -194,17 +194,6 @@ func TestAvgPx(t *testing.T) {
 	}
 }
 
-func TestMaskPassword(t *testing.T) {
-	in := []byte("8=FIX.4.4\x0135=A\x01553=alpha\x01554=secret\x0110=000\x01")
-	out := string(maskPassword(in))
-	if strings.Contains(out, "secret") || !strings.Contains(out, "554=******") {
-		t.Fatalf("not masked: %q", out)
-	}
-	if string(in) != "8=FIX.4.4\x0135=A\x01553=alpha\x01554=secret\x0110=000\x01" {
-		t.Fatal("input modified")
-	}
-}
-
 func TestAuthenticate(t *testing.T) {
 	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
 	g, err := New(Options{Config: cfg, Submitter: newFakeOM()})

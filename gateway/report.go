@@ -9,18 +9,23 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
 
-// Deliver hands each Report to the outbox of the session it is for, which
-// converts it to its FIX message and sends it to the FIX session the Session
-// is logged on with, in order (outbox.go). It is called from one goroutine
-// (the pipeline's report stage) and never blocks on a slow broker. A report
-// for a session that is not logged on is dropped and counted; the broker gets
-// its orders' state back with OrderStatusRequest, and messages already sent
-// are resent from the FIX store on a ResendRequest.
+// Deliver converts each Report to its FIX message and sends it to the FIX
+// session its Session is logged on with, in order. It is called from one
+// goroutine (the pipeline's report stage) and never blocks on a slow
+// broker: the session layer only appends to the connection's buffer (a
+// broker that stops reading is disconnected once that buffer is full). A
+// report for a session that is not logged on is dropped and counted; the
+// broker gets its orders' state back with OrderStatusRequest, and messages
+// already sent are resent from the FIX store on a ResendRequest.
 func (g *Gateway) Deliver(reps []ordermanager.Report) {
+	d := &g.dl
+	d.body.reset()
+	d.msgs = d.msgs[:0]
 	for i := range reps {
 		rep := &reps[i]
 		st := g.session(rep.Session)
@@ -28,15 +33,67 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			g.m.dropped[dropUnknownSession].Add(1)
 			continue
 		}
-		if st.live.Load() == nil {
+		fs := st.fs.Load()
+		if fs == nil {
 			g.m.dropped[dropNotLoggedOn].Add(1)
 			continue
 		}
-		st.out.push(rep)
+		start := len(d.body.b)
+		mt := g.reportMessage(rep, fs.ID().BeginString, &d.num, &d.body)
+		d.msgs = append(d.msgs, outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b)})
 	}
-	for _, st := range g.sessions {
-		st.out.flush()
+	if len(d.msgs) == 0 {
+		return
 	}
+	now := time.Now().UnixNano()
+	for i := range d.msgs {
+		st := d.msgs[i].st
+		if st.dlNs == now {
+			continue // this session's messages went out with an earlier one
+		}
+		st.dlNs = now
+		st.lastDeliverNs.Store(now)
+		d.idx = d.idx[:0]
+		for j := i; j < len(d.msgs); j++ {
+			if d.msgs[j].st == st {
+				d.idx = append(d.idx, j)
+			}
+		}
+		fs := d.msgs[i].fs
+		err := fs.SendBodies(len(d.idx), func(k int) (string, []byte) {
+			m := &d.msgs[d.idx[k]]
+			return string(m.mt), d.body.b[m.start:m.end]
+		})
+		switch err {
+		case nil:
+			for _, j := range d.idx {
+				g.m.countOut(d.msgs[j].mt)
+			}
+		case fixsession.ErrTooMuch:
+			g.m.dropped[dropOutboxFull].Add(uint64(len(d.idx)))
+			if st.closing.CompareAndSwap(false, true) {
+				g.log.Error().Str("session", fs.ID().String()).
+					Msg("broker is not reading its reports: session disconnected, further reports dropped")
+			}
+		default:
+			g.m.dropped[dropSendFailed].Add(uint64(len(d.idx)))
+		}
+	}
+}
+
+// deliverScratch is Deliver's reused state (one goroutine).
+type deliverScratch struct {
+	body fixBody
+	num  []byte
+	msgs []outMsg
+	idx  []int
+}
+
+type outMsg struct {
+	st         *sessionState
+	fs         *fixsession.Session
+	mt         byte
+	start, end int
 }
 
 // Reject reasons of the order manager's codes. The methods are looked up on
@@ -69,9 +126,7 @@ func rejectText(c ordermanager.RejectCode) string {
 
 // reportMessage builds the FIX message for rep; mt is its MsgType.
 // scratch is a number-formatting buffer owned by the caller.
-func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch *[]byte) (*quickfix.Message, byte) {
-	out := quickfix.NewMessage()
-	b := &out.Body
+func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch *[]byte, b *fixBody) byte {
 	sym, _ := g.cfg.Symbol(rep.Symbol)
 	fix42 := begin == quickfix.BeginStringFIX42
 	var mt byte
@@ -137,14 +192,13 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		mt = '8'
 		g.execReport(b, rep, sym, fix42, scratch)
 	}
-	out.Header.SetString(tag.MsgType, string(mt))
 	if mt != 'j' {
-		b.SetField(tag.TransactTime, transactTime(rep.TransactNs))
+		b.SetTime(tag.TransactTime, rep.TransactNs)
 	}
-	return out, mt
+	return mt
 }
 
-func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *config.Symbol, fix42 bool, scratch *[]byte) {
+func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.Symbol, fix42 bool, scratch *[]byte) {
 	w := numWriter{b: b, buf: (*scratch)[:0], sym: sym}
 	if sym != nil && int(sym.ID) <= len(g.units) {
 		w.su = g.units[sym.ID-1]
@@ -235,7 +289,7 @@ func (g *Gateway) execReport(b *quickfix.Body, rep *ordermanager.Report, sym *co
 
 // setClOrdIDs writes ClOrdID and OrigClOrdID; orig "NONE" stands in for an
 // absent OrigClOrdID where FIX requires one (OrderCancelReject).
-func (g *Gateway) setClOrdIDs(b *quickfix.Body, rep *ordermanager.Report, origRequired bool) {
+func (g *Gateway) setClOrdIDs(b *fixBody, rep *ordermanager.Report, origRequired bool) {
 	if !rep.ClOrdID.IsZero() {
 		b.SetString(tag.ClOrdID, rep.ClOrdID.String())
 	} else if origRequired {
@@ -248,7 +302,7 @@ func (g *Gateway) setClOrdIDs(b *quickfix.Body, rep *ordermanager.Report, origRe
 	}
 }
 
-func (g *Gateway) setAccount(b *quickfix.Body, id matching.AccountID) {
+func (g *Gateway) setAccount(b *fixBody, id matching.AccountID) {
 	if acc, ok := g.cfg.Account(id); ok {
 		b.SetString(tag.Account, acc.Name)
 	}
@@ -283,12 +337,34 @@ func orderIDText(id matching.OrderID) string {
 	return strconv.FormatUint(uint64(id), 10)
 }
 
-func transactTime(ns int64) quickfix.FIXUTCTimestamp {
-	t := time.Now()
+// fixBody accumulates the body fields of an outbound message in wire form,
+// in the order they are set.
+type fixBody struct{ b []byte }
+
+func (f *fixBody) reset() { f.b = f.b[:0] }
+
+func (f *fixBody) SetString(t quickfix.Tag, v string) {
+	f.b = fixsession.AppendString(f.b, int(t), v)
+}
+
+func (f *fixBody) SetBytes(t quickfix.Tag, v []byte) {
+	f.b = fixsession.AppendField(f.b, int(t), v)
+}
+
+func (f *fixBody) SetInt(t quickfix.Tag, v int) {
+	f.b = fixsession.AppendInt(f.b, int(t), int64(v))
+}
+
+// SetTime writes a UTCTimestamp in microseconds; ns 0 is now.
+func (f *fixBody) SetTime(t quickfix.Tag, ns int64) {
+	tm := time.Now()
 	if ns != 0 {
-		t = time.Unix(0, ns)
+		tm = time.Unix(0, ns)
 	}
-	return quickfix.FIXUTCTimestamp{Time: t, Precision: quickfix.Micros}
+	f.b = strconv.AppendInt(f.b, int64(t), 10)
+	f.b = append(f.b, '=')
+	f.b = fixsession.AppendTimestamp(f.b, tm)
+	f.b = append(f.b, 0x01)
 }
 
 func priceText(sym *config.Symbol, ticks int64) string {
@@ -307,12 +383,9 @@ func qtyText(sym *config.Symbol, lots int64) string {
 
 // numWriter sets numeric fields formatted into a reused buffer, with the
 // int64 fast path for prices and quantities and the decimal path as
-// fallback. QuickFIX/Go v0.9.7 copies a field into its wire form when it is
-// set, which is all SendToTarget uses (it serializes before returning), but
-// the field's parsed value keeps pointing at buf: GetBytes on a message
-// built here returns whatever buf holds now, not what was set.
+// fallback.
 type numWriter struct {
-	b   *quickfix.Body
+	b   *fixBody
 	buf []byte
 	sym *config.Symbol
 	su  symUnits

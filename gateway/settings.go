@@ -7,15 +7,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/quickfix/store/file"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
 // BeginStrings are the FIX versions every configured CompID may log on with.
@@ -28,12 +28,10 @@ type sessionKey struct {
 }
 
 // buildSettings turns the exchange configuration into QuickFIX/Go settings:
-// global settings for the acceptor (listening on the private address
-// acceptorAddr, behind the guard) and one [SESSION] per configured
-// SenderCompID and BeginString. The optional QuickFIX settings file named by
-// cfg.QuickFIXSettings is applied on top. DynamicSessions is on so that a
-// Logon from an unknown CompID reaches FromAdmin and is answered with a
-// Logout that says why, rather than a silently closed socket.
+// global settings (the listen address acceptorAddr) and one [SESSION] per
+// configured SenderCompID and BeginString. The optional QuickFIX settings
+// file named by cfg.QuickFIXSettings is applied on top; sessionSettings then
+// reads the keys the session layer honours.
 func buildSettings(cfg *config.Config, acceptorAddr string) (*quickfix.Settings, map[quickfix.SessionID]sessionKey, error) {
 	host, port, err := net.SplitHostPort(acceptorAddr)
 	if err != nil {
@@ -48,12 +46,12 @@ func buildSettings(cfg *config.Config, acceptorAddr string) (*quickfix.Settings,
 	g.Set("SocketAcceptPort", port)
 	g.Set("SenderCompID", cfg.TargetCompID)
 	g.Set("HeartBtInt", strconv.Itoa(cfg.HeartbeatSeconds))
-	g.Set("FileStorePath", filepath.Join(cfg.DataDir, "fix-store"))
-	// The journal is the exchange's source of truth; the FIX store only keeps
-	// sequence numbers and sent messages for resends, so it is written through
-	// the page cache without an fsync per message.
+	// The session layer's store (its own format, hence not QuickFIX's
+	// fix-store folder). The journal is the exchange's source of truth; the
+	// FIX store only keeps sequence numbers and sent messages for resends, so
+	// it is written through the page cache without an fsync per message.
+	g.Set("FileStorePath", filepath.Join(cfg.DataDir, "fix-sessions"))
 	g.Set("FileStoreSync", "N")
-	g.Set("DynamicSessions", "Y")
 	g.Set("ResetOnLogon", "N")
 	g.Set("ResetOnLogout", "N")
 	g.Set("ResetOnDisconnect", "N")
@@ -111,6 +109,9 @@ func applyOverrides(cfg *config.Config, path string, global *quickfix.SessionSet
 		for _, kv := range sec.kvs {
 			if listenKeys[kv[0]] {
 				return fmt.Errorf("gateway: quickfix settings %s line %d: %s cannot be overridden; set listen.fix in the exchange configuration", path, sec.line, kv[0])
+			}
+			if !sessionKeys[kv[0]] && !identityKeys[kv[0]] {
+				return fmt.Errorf("gateway: quickfix settings %s line %d: %s is not supported by the exchange's FIX session layer (supported: %s)", path, sec.line, kv[0], strings.Join(supportedKeys(), ", "))
 			}
 		}
 		if sec.name == "DEFAULT" {
@@ -194,76 +195,68 @@ func parseSettingsFile(r io.Reader) ([]settingsSection, error) {
 	return out, sc.Err()
 }
 
-// storeFactory keeps configured sessions in the file store under the data
-// folder, so sequence numbers and sent messages survive a restart, and gives
-// the throwaway dynamic sessions of refused logons a memory store, so an
-// unknown CompID never creates files.
-//
-// It also tells when each configured session's goroutine has started: the
-// goroutine's first act on its store (CreationTime, in its first session-time
-// check) comes after it has reset its stop latch, and QuickFIX/Go v0.9.7
-// crashes ("unlock of unlocked mutex", quickfixgo/quickfix#681) when
-// Acceptor.Stop runs before that. Stop waits for the signal first.
-type storeFactory struct {
-	file  quickfix.MessageStoreFactory
-	known map[quickfix.SessionID]sessionKey
-
-	mu     sync.Mutex
-	stores []*signalStore
+// sessionKeys are the QuickFIX settings keys the exchange's FIX session
+// layer honours (the identity and listen keys come from the exchange
+// configuration); an override file naming any other key is refused rather
+// than silently ignored.
+var sessionKeys = map[string]bool{
+	"HeartBtInt": true, "FileStorePath": true, "FileStoreSync": true,
+	"ResetOnLogon": true, "ResetOnLogout": true, "ResetOnDisconnect": true,
+	"CheckLatency": true, "MaxLatency": true,
 }
 
-func newStoreFactory(s *quickfix.Settings, known map[quickfix.SessionID]sessionKey) *storeFactory {
-	return &storeFactory{file: file.NewStoreFactory(s), known: known}
-}
-
-func (f *storeFactory) Create(sid quickfix.SessionID) (quickfix.MessageStore, error) {
-	if _, ok := f.known[sid]; !ok {
-		return quickfix.NewMemoryStoreFactory().Create(sid)
+// sessionSettings turns one generated QuickFIX session's settings into the
+// session layer's.
+func sessionSettings(sid quickfix.SessionID, ss *quickfix.SessionSettings) (fixsession.Settings, error) {
+	out := fixsession.Settings{
+		Header: fixsession.Header{BeginString: sid.BeginString, SenderCompID: sid.SenderCompID, TargetCompID: sid.TargetCompID},
 	}
-	st, err := f.file.Create(sid)
-	if err != nil {
-		return nil, err
+	flag := func(key string, dst *bool) error {
+		if !ss.HasSetting(key) {
+			return nil
+		}
+		v, err := ss.BoolSetting(key)
+		if err != nil {
+			return fmt.Errorf("gateway: session %s: %s: %w", sid, key, err)
+		}
+		*dst = v
+		return nil
 	}
-	ss := &signalStore{MessageStore: st, running: make(chan struct{})}
-	f.mu.Lock()
-	f.stores = append(f.stores, ss)
-	f.mu.Unlock()
-	return ss, nil
-}
-
-// waitRunning waits until every configured session's goroutine has started,
-// or until timeout.
-func (f *storeFactory) waitRunning(timeout time.Duration) {
-	f.mu.Lock()
-	stores := f.stores
-	f.mu.Unlock()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for _, s := range stores {
-		select {
-		case <-s.running:
-		case <-t.C:
-			return
+	for key, dst := range map[string]*bool{"ResetOnLogon": &out.ResetOnLogon, "ResetOnLogout": &out.ResetOnLogout, "ResetOnDisconnect": &out.ResetOnDisconnect} {
+		if err := flag(key, dst); err != nil {
+			return out, err
 		}
 	}
-}
-
-// closeAll closes the file stores once the acceptor has stopped.
-func (f *storeFactory) closeAll() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, s := range f.stores {
-		_ = s.Close()
+	if hb, err := ss.IntSetting("HeartBtInt"); err == nil {
+		out.HeartBtInt = time.Duration(hb) * time.Second
 	}
+	check := true
+	if err := flag("CheckLatency", &check); err != nil {
+		return out, err
+	}
+	if check {
+		out.MaxLatency = 120 * time.Second
+		if ss.HasSetting("MaxLatency") {
+			n, err := ss.IntSetting("MaxLatency")
+			if err != nil || n <= 0 {
+				return out, fmt.Errorf("gateway: session %s: MaxLatency must be a positive number of seconds", sid)
+			}
+			out.MaxLatency = time.Duration(n) * time.Second
+		}
+	}
+	dir, err := ss.Setting("FileStorePath")
+	if err != nil {
+		return out, fmt.Errorf("gateway: session %s: %w", sid, err)
+	}
+	out.StoreDir = dir
+	return out, nil
 }
 
-type signalStore struct {
-	quickfix.MessageStore
-	once    sync.Once
-	running chan struct{}
-}
-
-func (s *signalStore) CreationTime() time.Time {
-	s.once.Do(func() { close(s.running) })
-	return s.MessageStore.CreationTime()
+func supportedKeys() []string {
+	var out []string
+	for k := range sessionKeys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

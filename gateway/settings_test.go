@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 )
@@ -25,7 +26,7 @@ func TestBuildSettings(t *testing.T) {
 		t.Fatalf("no FIX.4.2 BRAVO session")
 	}
 	for k, want := range map[string]string{"SocketAcceptPort": "4567", "HeartBtInt": "30",
-		"FileStorePath": filepath.Join(dir, "fix-store"), "DynamicSessions": "Y"} {
+		"FileStorePath": filepath.Join(dir, "fix-sessions")} {
 		if got, _ := ss.Setting(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
@@ -39,7 +40,7 @@ func TestBuildSettings(t *testing.T) {
 		}
 	}
 	cfg.QuickFIXSettings = file
-	write("# overrides\n[DEFAULT]\nLogoutTimeout=5\n[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.4\nResetOnLogon=Y\n")
+	write("# overrides\n[DEFAULT]\nMaxLatency=30\n[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.4\nResetOnLogon=Y\n")
 	if s, _, err = buildSettings(cfg, "127.0.0.1:4567"); err != nil {
 		t.Fatal(err)
 	}
@@ -51,14 +52,23 @@ func TestBuildSettings(t *testing.T) {
 	if v, _ := alpha42.Setting("ResetOnLogon"); v != "N" {
 		t.Errorf("FIX.4.2 session changed: %q", v)
 	}
-	if v, _ := alpha42.Setting("LogoutTimeout"); v != "5" {
+	if v, _ := alpha42.Setting("MaxLatency"); v != "30" {
 		t.Errorf("DEFAULT override missing: %q", v)
+	}
+	// What the session layer makes of them.
+	fs44, err := sessionSettings(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, alpha44)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fs44.ResetOnLogon || fs44.MaxLatency != 30*time.Second || fs44.StoreDir != filepath.Join(dir, "fix-sessions") {
+		t.Errorf("session layer settings %+v", fs44)
 	}
 	for text, want := range map[string]string{
 		"[SESSION]\nTargetCompID=ZED\n":                        "not a configured firm session",
 		"[DEFAULT]\nSocketAcceptPort=1\n":                      "cannot be overridden",
 		"[DEFAULT]\nSenderCompID=X\n":                          "cannot be set in [DEFAULT]",
 		"HeartBtInt=5\n":                                       "before any",
+		"[DEFAULT]\nSocketReuseAddress=Y\n":                    "is not supported by the exchange's FIX session layer",
 		"[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.3\n": "not one of",
 	} {
 		write(text)

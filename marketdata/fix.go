@@ -182,7 +182,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 			y.SetMDReqRejReason(reason)
 		}
 		y.SetText(text)
-		quickfix.SendToTarget(y, sid)
+		p.sendFIX(y, sid)
 		return nil
 	}
 	switch {
@@ -232,7 +232,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 			p.mu.RLock()
 			sn := p.snapshotOf(e, 1)
 			p.mu.RUnlock()
-			quickfix.SendToTarget(buildW(&sn), sid)
+			p.sendFIX(buildW(&sn), sid)
 		}
 		return nil
 	}
@@ -332,7 +332,7 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 			clear(sent)
 			for _, sn := range p.resnapshot(fs.sub, 1) {
 				sent[fixEntryKey{sn.e.reqID, sn.e.s}] = &fixSent{bids: sn.bids, asks: sn.asks}
-				if quickfix.SendToTarget(buildW(&sn), fs.sid) != nil {
+				if p.sendFIX(buildW(&sn), fs.sid) != nil {
 					p.OnLogout(fs.sid)
 					return
 				}
@@ -368,7 +368,7 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 				case u.ch == chTrades && e.types&fixTrade != 0 && len(u.trades) > 0:
 					x = buildTradesX(e, u.trades)
 				}
-				if x != nil && quickfix.SendToTarget(x, fs.sid) != nil {
+				if x != nil && p.sendFIX(x, fs.sid) != nil {
 					p.OnLogout(fs.sid)
 					return
 				}
@@ -518,4 +518,19 @@ func buildTradesX(e subscription, trades []Trade) *marketdataincrementalrefresh.
 	x.SetMDReqID(e.reqID)
 	x.SetNoMDEntries(g)
 	return &x
+}
+
+// FIXSender sends a message to a FIX session.
+type FIXSender func(msg *quickfix.Message, sid quickfix.SessionID) error
+
+// SetFIXSender routes the publisher's FIX messages (W, X, Y) through send,
+// the gateway's session layer; until it is called they go through
+// QuickFIX/Go's session registry (quickfix.SendToTarget).
+func (p *Publisher) SetFIXSender(send FIXSender) { p.fixSend.Store(&send) }
+
+func (p *Publisher) sendFIX(msg quickfix.Messagable, sid quickfix.SessionID) error {
+	if f := p.fixSend.Load(); f != nil {
+		return (*f)(msg.ToMessage(), sid)
+	}
+	return quickfix.SendToTarget(msg, sid)
 }

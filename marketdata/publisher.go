@@ -66,6 +66,8 @@ type symState struct {
 // is the engine's side; Run is the publisher's own goroutine; everything else
 // may be called from any goroutine.
 type Publisher struct {
+	fixSend atomic.Pointer[FIXSender] // where FIX market data goes (SetFIXSender)
+
 	// The engine side: a single-producer single-consumer ring of events.
 	ring     []matching.Event
 	mask     uint64

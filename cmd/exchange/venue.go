@@ -86,6 +86,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.gw = gw
+	md.SetFIXSender(gw.Send)
 	if err := gw.Start(); err != nil {
 		v.gw = nil
 		v.stop()

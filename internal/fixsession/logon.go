@@ -20,6 +20,9 @@ var LogonTimeout = 10 * time.Second
 type Acceptor struct {
 	app App
 	log zerolog.Logger
+	// Malformed, when set, is called for each connection closed because its
+	// bytes were not well-formed FIX.
+	Malformed func(remote string, err error)
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -129,6 +132,9 @@ func (c *conn) run(app App, log zerolog.Logger) {
 		}
 		return c.process(raw, now)
 	}, log)
+	if errors.Is(err, ErrMalformed) && c.acceptor.Malformed != nil {
+		c.acceptor.Malformed(c.nc.RemoteAddr().String(), err)
+	}
 	c.finish(app, err, log)
 }
 

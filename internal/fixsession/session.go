@@ -119,6 +119,8 @@ func (st *Settings) ID() quickfix.SessionID {
 var (
 	ErrNotLoggedOn = errors.New("fixsession: not logged on")
 	ErrTooMuch     = errors.New("fixsession: outbound buffer full (the counterparty does not read)")
+	// ErrMalformed ends a connection whose bytes are not well-formed FIX.
+	ErrMalformed = errors.New("malformed FIX message")
 )
 
 // outMax bounds the bytes waiting for the writer of one connection; past it
@@ -461,7 +463,7 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 				break
 			}
 			if ferr != nil {
-				return fmt.Errorf("malformed FIX message: %w", ferr)
+				return fmt.Errorf("%w: %w", ErrMalformed, ferr)
 			}
 			raw := buf[off : off+m]
 			off += m
