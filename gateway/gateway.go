@@ -331,9 +331,5 @@ func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.M
 	if p := st.live.Load(); p == nil || *p != sid {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
-	msg, err := m.Quickfix()
-	if err != nil {
-		return quickfix.NewMessageRejectError("message could not be parsed: "+err.Error(), sessRejIncorrectDataFormat, nil)
-	}
-	return g.handle(msg, sid, st)
+	return g.handle(m, sid, st)
 }

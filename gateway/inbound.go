@@ -8,16 +8,19 @@ import (
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
+
+	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
 // handle runs on the session's own goroutine for each application message:
 // rate limit, normalize, submit; every refusal is answered.
-func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sessionState) quickfix.MessageRejectError {
-	mtb, err := msg.Header.GetBytes(tag.MsgType)
-	if err != nil || len(mtb) != 1 {
+func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sessionState) quickfix.MessageRejectError {
+	mtb := m.MsgType
+	if len(mtb) != 1 {
 		return quickfix.NewBusinessMessageRejectError("unsupported message type", bizUnsupportedMsgType, nil)
 	}
 	mt := mtb[0]
+	msg := inbound{f: rawFields{m}, seq: m.SeqNum}
 	switch mt {
 	case 'D', 'F', 'G', 'H', 'q':
 	case 'V':
@@ -38,9 +41,13 @@ func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sess
 	}
 	st.flood.Store(0)
 	if mt == 'V' {
-		return g.md.OnMarketDataRequest(msg, sid)
+		qm, err := m.Quickfix()
+		if err != nil {
+			return quickfix.NewMessageRejectError("message could not be parsed: "+err.Error(), sessRejIncorrectDataFormat, nil)
+		}
+		return g.md.OnMarketDataRequest(qm, sid)
 	}
-	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg, units: g.units}.normalize(msg, mt)
+	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg, units: g.units}.normalizeFields(msg.f, mt)
 	if merr != nil {
 		g.m.countReject(mt, reasonCount)
 		return merr
@@ -49,10 +56,10 @@ func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sess
 		g.refuse(msg, sid, mt, rej)
 		return nil
 	}
-	if msg.ReceiveTime.IsZero() {
+	if m.ReceiveTime.IsZero() {
 		req.RecvNs = time.Now().UnixNano()
 	} else {
-		req.RecvNs = msg.ReceiveTime.UnixNano()
+		req.RecvNs = m.ReceiveTime.UnixNano()
 	}
 	if !g.submit.Submit(&req) {
 		g.refuse(msg, sid, mt, &rejection{why: rBusy, text: "exchange busy: order queue full, try again"})
@@ -66,7 +73,7 @@ func (g *Gateway) handle(msg *quickfix.Message, sid quickfix.SessionID, st *sess
 // FloodLogoutAfter of them in a row, logs the session out: a Logout with a
 // Text goes out at once and the connection is closed if the broker has not
 // answered it within the grace period.
-func (g *Gateway) rateLimited(msg *quickfix.Message, sid quickfix.SessionID, st *sessionState, mt byte) {
+func (g *Gateway) rateLimited(msg inbound, sid quickfix.SessionID, st *sessionState, mt byte) {
 	g.m.rateLimited.Add(1)
 	n := st.flood.Add(1)
 	g.refuse(msg, sid, mt, &rejection{why: rRateLimited, text: st.rateTxt})
@@ -103,19 +110,30 @@ const floodQuiet = 50 * time.Millisecond
 // its type: ExecutionReport (rejected) for D, OrderCancelReject for F and G,
 // OrderMassCancelReport (rejected) for q, BusinessMessageReject otherwise.
 // Identifying fields of the request are echoed.
-func (g *Gateway) refuse(in *quickfix.Message, sid quickfix.SessionID, mt byte, rej *rejection) {
+func (g *Gateway) refuse(in inbound, sid quickfix.SessionID, mt byte, rej *rejection) {
 	g.m.countReject(mt, rej.why)
-	out := g.rejectMessage(in, sid.BeginString, mt, rej)
+	out := g.rejectFields(in, sid.BeginString, mt, rej)
 	if err := g.Send(out, sid); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }
 
+// inbound is what a reject needs of the message it answers.
+type inbound struct {
+	f   fields
+	seq uint64 // MsgSeqNum, 0 when unknown
+}
+
 // rejectMessage builds the reject for refuse (separate so tests and the fuzz
 // target can inspect it without a session).
 func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej *rejection) *quickfix.Message {
+	seq, _ := in.Header.GetInt(tag.MsgSeqNum)
+	return g.rejectFields(inbound{f: &in.Body, seq: uint64(max(seq, 0))}, begin, mt, rej)
+}
+
+func (g *Gateway) rejectFields(in inbound, begin string, mt byte, rej *rejection) *quickfix.Message {
 	out := quickfix.NewMessage()
-	ib, ob := &in.Body, &out.Body
+	ib, ob := in.f, &out.Body
 	code := reasonCode(mt, rej.why)
 	now := quickfix.FIXUTCTimestamp{Time: time.Now(), Precision: quickfix.Micros}
 	switch mt {
@@ -161,8 +179,8 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 		ob.SetField(tag.TransactTime, now)
 	default:
 		out.Header.SetString(tag.MsgType, "j")
-		if seq, err := in.Header.GetBytes(tag.MsgSeqNum); err == nil {
-			ob.SetBytes(tag.RefSeqNum, bytes.Clone(seq))
+		if in.seq != 0 {
+			ob.SetInt(tag.RefSeqNum, int(in.seq))
 		}
 		ob.SetString(tag.RefMsgType, string(mt))
 		if v, ok := optional(ib, tag.ClOrdID); ok && len(v) > 0 {
@@ -175,7 +193,7 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 }
 
 // echo copies the tags present in from to to; it reports whether all were.
-func echo(from *quickfix.Body, to *quickfix.Body, tags ...quickfix.Tag) bool {
+func echo(from fields, to *quickfix.Body, tags ...quickfix.Tag) bool {
 	all := true
 	for _, t := range tags {
 		v, ok := optional(from, t)

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -139,10 +140,39 @@ type normalizer struct {
 	units []symUnits // by SymbolID-1; nil means the decimal path only
 }
 
-func (n normalizer) normalize(msg *quickfix.Message, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
+// fields is read access to a message's fields: *quickfix.Body, or
+// rawFields over the session layer's message (the hot path, no parse into
+// QuickFIX/Go's maps).
+type fields interface {
+	Has(tag quickfix.Tag) bool
+	GetBytes(tag quickfix.Tag) ([]byte, quickfix.MessageRejectError)
+}
+
+// rawFields reads the fields of an inbound message as the session layer
+// framed it. Header fields are there too; none of them is a tag the
+// normalizer asks for.
+type rawFields struct{ m *fixsession.Message }
+
+func (r rawFields) Has(t quickfix.Tag) bool {
+	_, ok := r.m.Get(int(t))
+	return ok
+}
+
+func (r rawFields) GetBytes(t quickfix.Tag) ([]byte, quickfix.MessageRejectError) {
+	if v, ok := r.m.Get(int(t)); ok {
+		return v, nil
+	}
+	return nil, quickfix.ConditionallyRequiredFieldMissing(t)
+}
+
+// normalize is normalizeFields for a message parsed by QuickFIX/Go.
+func (n normalizer) normalize(msg *quickfix.Message, mt byte) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	return n.normalizeFields(&msg.Body, mt)
+}
+
+func (n normalizer) normalizeFields(b fields, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
 	req.Session = n.sess.ID
 	req.Firm = n.sess.Firm
-	b := &msg.Body
 	switch mt {
 	case 'D':
 		req.Kind = ordermanager.ReqNew
@@ -164,7 +194,7 @@ func (n normalizer) normalize(msg *quickfix.Message, mt byte) (req ordermanager.
 }
 
 // order handles NewOrderSingle (isNew) and OrderCancelReplaceRequest.
-func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
@@ -255,7 +285,7 @@ func (n normalizer) order(b *quickfix.Body, req ordermanager.Request, isNew bool
 }
 
 // cancel handles OrderCancelRequest.
-func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) cancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
@@ -287,7 +317,7 @@ func (n normalizer) cancel(b *quickfix.Body, req ordermanager.Request) (orderman
 
 // orderRef reads the order a cancel or replace refers to: OrigClOrdID (41)
 // and/or OrderID (37); at least one is required.
-func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
+func (n normalizer) orderRef(b fields, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
 	orig, _ := optional(b, tag.OrigClOrdID)
 	oid, _ := optional(b, tag.OrderID)
 	if len(orig) == 0 && len(oid) == 0 {
@@ -310,7 +340,7 @@ func (n normalizer) orderRef(b *quickfix.Body, req *ordermanager.Request) (*reje
 }
 
 // status handles OrderStatusRequest: ClOrdID or OrderID identifies the order.
-func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
 	clOrdID, _ := optional(b, tag.ClOrdID)
 	oid, _ := optional(b, tag.OrderID)
 	if len(clOrdID) == 0 && len(oid) == 0 {
@@ -346,7 +376,7 @@ func (n normalizer) status(b *quickfix.Body, req ordermanager.Request) (orderman
 
 // massCancel handles OrderMassCancelRequest: 530=1 cancels the account's
 // orders in Symbol, 530=7 all of them.
-func (n normalizer) massCancel(b *quickfix.Body, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) massCancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
@@ -389,7 +419,7 @@ func newClOrdID(v []byte) (ordermanager.ClOrdID, *rejection) {
 	return id, nil
 }
 
-func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
+func (n normalizer) symbol(b fields) (*config.Symbol, *rejection) {
 	name, _ := b.GetBytes(tag.Symbol)
 	sym, ok := n.cfg.Symbol(n.cfg.SymbolByName(string(name)))
 	if !ok {
@@ -400,7 +430,7 @@ func (n normalizer) symbol(b *quickfix.Body) (*config.Symbol, *rejection) {
 
 // account is Account (1) when given, which must be an account of the
 // session's firm, else the session's default account.
-func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
+func (n normalizer) account(b fields) (matching.AccountID, *rejection) {
 	name, ok := optional(b, tag.Account)
 	if !ok {
 		return n.sess.DefaultAccount, nil
@@ -415,7 +445,7 @@ func (n normalizer) account(b *quickfix.Body) (matching.AccountID, *rejection) {
 	return acc.ID, nil
 }
 
-func side(b *quickfix.Body) (matching.Side, *rejection) {
+func side(b fields) (matching.Side, *rejection) {
 	v, _ := b.GetBytes(tag.Side)
 	switch string(v) {
 	case "1":
@@ -429,7 +459,7 @@ func side(b *quickfix.Body) (matching.Side, *rejection) {
 // optional reads a field that may be absent. GetBytes on an absent tag
 // builds an error (several allocations and a Sprintf); Has does not, so
 // optional fields on the hot path are asked for this way.
-func optional(b *quickfix.Body, tag quickfix.Tag) ([]byte, bool) {
+func optional(b fields, tag quickfix.Tag) ([]byte, bool) {
 	if !b.Has(tag) {
 		return nil, false
 	}
@@ -437,7 +467,7 @@ func optional(b *quickfix.Body, tag quickfix.Tag) ([]byte, bool) {
 	return v, err == nil
 }
 
-func required(b *quickfix.Body, tag quickfix.Tag, name string) ([]byte, quickfix.MessageRejectError) {
+func required(b fields, tag quickfix.Tag, name string) ([]byte, quickfix.MessageRejectError) {
 	v, err := b.GetBytes(tag)
 	if err != nil || len(v) == 0 {
 		return nil, requiredMissing(tag, name)
@@ -460,7 +490,7 @@ func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError 
 // it can answer, else the decimal path of the symbol (slow), whose error says
 // why the value is refused. A value that is not a decimal number at all gives
 // a quickfix.MessageRejectError (a session-level reject).
-func toUnits(b *quickfix.Body, tag quickfix.Tag, fast unitConv, slow func(decimal.Decimal) (int64, error)) (int64, error) {
+func toUnits(b fields, tag quickfix.Tag, fast unitConv, slow func(decimal.Decimal) (int64, error)) (int64, error) {
 	if v, err := b.GetBytes(tag); err == nil && isFIXFloat(v) {
 		if u, ok := fast.toUnits(v); ok {
 			return u, nil
@@ -480,7 +510,7 @@ const decimalFieldMax = 32
 // decimalField parses a FIX float field strictly: optional sign, digits, an
 // optional point and digits, nothing else (no exponent, no spaces), so that
 // parsing costs little whatever the input.
-func decimalField(b *quickfix.Body, tag quickfix.Tag) (decimal.Decimal, quickfix.MessageRejectError) {
+func decimalField(b fields, tag quickfix.Tag) (decimal.Decimal, quickfix.MessageRejectError) {
 	v, err := b.GetBytes(tag)
 	if err != nil {
 		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d is empty", tag), sessRejIncorrectDataFormat, &tag)
