@@ -1,5 +1,5 @@
-// Package gateway is the exchange's FIX client gateway: a QuickFIX/Go acceptor
-// for FIX 4.4 (and FIX 4.2) sessions generated from the exchange configuration.
+// Package gateway is the exchange's FIX client gateway: a FIX 4.4 (and FIX 4.2)
+// acceptor whose sessions are generated from the exchange configuration.
 //
 // It owns the FIX sessions, authentication at Logon (Username 553 / Password 554
 // against a bcrypt hash), the per-session token-bucket rate limit, validation
@@ -22,17 +22,23 @@
 //   - A market order (40=1) may carry a protection price in 44.
 //   - OrderMassCancelRequest (q) supports 530=1 (by symbol) and 530=7 (all).
 //
-// Brokers connect to a guard on the configured address that frames every
-// inbound message strictly (see guard.go) before it reaches the acceptor on a
-// private loopback port: QuickFIX/Go v0.9.7 panics on some malformed input in
-// goroutines that do not recover, which would end the whole exchange.
+// The sessions run on the exchange's own session layer (internal/fixsession),
+// not QuickFIX/Go's session loop: QuickFIX/Go v0.9.7 writes one message per
+// system call through an unbuffered channel, spinning while its writer is
+// busy, adds several system calls per message in its file store, and panics
+// on some malformed input (quickfixgo/quickfix#678); together that capped the
+// FIX round trip near 4k orders/s on two cores. The session layer frames
+// every inbound byte strictly (the first malformed message closes the
+// connection), processes every message of a read in turn on the connection's
+// reader goroutine, and writes whatever accumulated with one system call.
+// QuickFIX/Go is still the reference: its tag and message types are used at
+// the edges (rejects, market data, Logon checks), and every end-to-end test
+// drives the gateway with a QuickFIX/Go initiator.
 //
-// Reports go out through one outbox per session (outbox.go): Deliver only
-// queues, and each session's goroutine hands its reports to QuickFIX/Go one
-// at a time, when the previous one has been written (the guard counts the
-// bytes), because QuickFIX/Go v0.9.7's session loop busy-spins while a
-// queued message waits for a busy writer.
+// Inbound order messages are normalized straight from the framed fields;
+// reports are encoded straight into wire form by Deliver, on the pipeline's
+// report goroutine, and each session's batch is handed to its writer with one
+// lock and one wake-up.
 //
-// Nothing here logs per message at the default level; QuickFIX/Go's own
-// message logs go to zerolog at trace level, its session events at info.
+// Nothing here logs per message at the default level.
 package gateway
