@@ -85,9 +85,9 @@ func (e *echoOM) run(g *Gateway) {
 }
 
 // BenchmarkRoundTripRaw sends NewOrderSingles over loopback through the
-// guard and the acceptor to an order manager stand-in that acknowledges each
-// one, and waits for every ExecutionReport. The client is a plain TCP writer
-// of prepared messages, so only the exchange side runs QuickFIX/Go.
+// gateway's session layer to an order manager stand-in that acknowledges
+// each one, and waits for every ExecutionReport. The client is a plain TCP
+// writer of prepared messages, so only the exchange side does FIX work.
 func BenchmarkRoundTripRaw(b *testing.B) {
 	addr := freeAddr(b)
 	cfg := testConfig(b, addr, b.TempDir())
