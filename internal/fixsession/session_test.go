@@ -467,3 +467,70 @@ func (c *clientApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError 
 	c.reports <- string(id)
 	return nil
 }
+
+// TestHeartbeatAndSilence: with HeartBtInt=1 the acceptor sends Heartbeats
+// while it has nothing else to send, a TestRequest when the client is
+// silent, and closes the connection when that goes unanswered.
+func TestHeartbeatAndSilence(t *testing.T) {
+	a, addr := startAcceptor(t, &echoApp{}, "")
+	defer a.Stop("bye", time.Second)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=1\x01554=pw\x01")
+	r.expect("35=A", "108=1")
+	start := time.Now()
+	sawHeartbeat, sawTestReq := false, false
+	for {
+		m := r.next()
+		if m == nil {
+			break
+		}
+		switch m[35] {
+		case "0":
+			sawHeartbeat = true
+		case "1":
+			if m[112] == "" {
+				t.Fatal("TestRequest without TestReqID")
+			}
+			sawTestReq = true
+		default:
+			t.Fatalf("unexpected %v", m)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("connection of a silent client still open after 10s")
+		}
+	}
+	if !sawHeartbeat || !sawTestReq {
+		t.Fatalf("heartbeat %v, test request %v before the close", sawHeartbeat, sawTestReq)
+	}
+}
+
+// TestStoreSurvivesRestart: sequence numbers and sent messages are read back
+// by a new acceptor on the same folder, so a resend after a restart sends
+// the original reports.
+func TestStoreSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, dir)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	for _, id := range []string{"S1", "S2"} {
+		r.send("D", "11="+id+"\x01")
+		r.expect("35=8", "11="+id)
+	}
+	a.Stop("restart", 2*time.Second)
+	r.expect("35=5", "58=restart")
+
+	a2, addr2 := startAcceptorOn(t, app, dir, addr)
+	defer a2.Stop("bye", time.Second)
+	r = dialRaw(t, addr2)
+	r.seq = 5 // logon, two orders, the Logout answer went unsent: 1-3 used, 4 skipped
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A", "34=5")
+	r.expect("35=2", "7=4", "16=0") // it missed our seq 4
+	r.sendSeq("4", 4, "43=Y\x01123=Y\x0136=6\x01") // gap fill over 4 and the logon
+	r.seq = 6
+	r.send("2", "7=2\x0116=3\x01")
+	r.expect("35=8", "11=S1", "34=2", "43=Y")
+	r.expect("35=8", "11=S2", "34=3", "43=Y")
+}
