@@ -527,7 +527,7 @@ func TestStoreSurvivesRestart(t *testing.T) {
 	r.seq = 5 // logon, two orders, the Logout answer went unsent: 1-3 used, 4 skipped
 	r.send("A", "98=0\x01108=30\x01554=pw\x01")
 	r.expect("35=A", "34=5")
-	r.expect("35=2", "7=4", "16=0") // it missed our seq 4
+	r.expect("35=2", "7=4", "16=0")                // it missed our seq 4
 	r.sendSeq("4", 4, "43=Y\x01123=Y\x0136=6\x01") // gap fill over 4 and the logon
 	r.seq = 6
 	r.send("2", "7=2\x0116=3\x01")
