@@ -372,7 +372,12 @@ func (c *conn) close() {
 func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) error {
 	s := c.sess
 	if len(c.out) > outMax {
-		c.closing = true
+		// The counterparty does not read: its connection is closed (the
+		// writer may be blocked in a write that only the close ends).
+		if !c.closing {
+			c.closing = true
+			go c.close()
+		}
 		return ErrTooMuch
 	}
 	seq := s.store.nextOut
