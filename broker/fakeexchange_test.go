@@ -28,13 +28,22 @@ type fakeExchange struct {
 	mu       sync.Mutex
 	got      []string // "firm msgType symbol side qty price" per request, in order
 	logons   []string // "user/password" per Logon
+	password string   // if set, a Logon with another Password is refused ("bad password")
 	execID   atomic.Int64
 	rejectAt int64 // if > 0, reject this request with OrdRejReason 99
-	garbage  bool  // before each answer, send answers that match nothing
-	out      chan outMsg
-	gates    map[quickfix.SessionID]*gate
-	stopOnce sync.Once
-	done     chan struct{}
+	// bizRejectAt, if > 0, answers this request with a BusinessMessageReject
+	// that names it only by its MsgSeqNum (RefSeqNum, no BusinessRejectRefID).
+	bizRejectAt int64
+	garbage     bool // before each answer, send answers that match nothing
+	// garbageEmpty makes one of the garbage answers carry an empty
+	// ClOrdID (11=␁): QuickFIX/Go reads it, fixsession (rightly: FIX has
+	// no empty values) takes it for a framing error and drops the
+	// connection, so the native engine's test leaves the tag out instead.
+	garbageEmpty bool
+	out          chan outMsg
+	gates        map[quickfix.SessionID]*gate
+	stopOnce     sync.Once
+	done         chan struct{}
 }
 
 type outMsg struct {
@@ -129,6 +138,9 @@ func (f *fakeExchange) FromAdmin(m *quickfix.Message, _ quickfix.SessionID) quic
 		f.mu.Lock()
 		f.logons = append(f.logons, u+"/"+p)
 		f.mu.Unlock()
+		if f.password != "" && p != f.password {
+			return quickfix.RejectLogon{Text: "bad password"}
+		}
 	}
 	return nil
 }
@@ -142,6 +154,18 @@ func (f *fakeExchange) FromApp(m *quickfix.Message, id quickfix.SessionID) quick
 	n := f.n.Add(1)
 	if n == f.stallAt {
 		time.Sleep(f.stall)
+	}
+	if n == f.bizRejectAt {
+		seq, _ := m.Header.GetInt(tag.MsgSeqNum)
+		r := quickfix.NewMessage()
+		r.Header.SetString(tag.BeginString, beginString)
+		r.Header.SetString(tag.MsgType, "j")
+		r.Body.SetInt(tag.RefSeqNum, seq)
+		r.Body.SetString(tag.RefMsgType, mt)
+		r.Body.SetInt(tag.BusinessRejectReason, 3)
+		r.Body.SetString(tag.Text, "not authorized")
+		f.out <- outMsg{r, id}
+		return nil
 	}
 	execType, status := "0", "0"
 	switch mt {
@@ -160,10 +184,14 @@ func (f *fakeExchange) FromApp(m *quickfix.Message, id quickfix.SessionID) quick
 		execType, status = "8", "8"
 	}
 	if f.garbage {
+		noClOrdID := struct{ mt, k, v string }{"9", "58", "no ClOrdID"}
+		if f.garbageEmpty {
+			noClOrdID = struct{ mt, k, v string }{"9", "11", ""}
+		}
 		for _, g := range []struct{ mt, k, v string }{
 			{"8", "150", "Z"},               // no ClOrdID, unknown ExecType
 			{"8", "11", "no-such-order"},    // unknown ClOrdID
-			{"9", "11", ""},                 // empty ClOrdID
+			noClOrdID,                       // empty or no ClOrdID
 			{"j", "379", "x"},               // unknown reference
 			{"B", "148", "a news headline"}, // not an answer at all
 		} {
@@ -225,4 +253,11 @@ func mustAtoi(s string) int {
 		panic(err)
 	}
 	return n
+}
+
+// forEngines runs test once per FIX engine, as subtests named for them.
+func forEngines(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, e := range []string{EngineNative, EngineQuickFIX} {
+		t.Run(e, func(t *testing.T) { test(t, e) })
+	}
 }

@@ -1,9 +1,9 @@
 package broker
 
 import (
+	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/quickfixgo/quickfix"
@@ -71,20 +71,14 @@ func storeFactory(o *Options, st *quickfix.Settings) quickfix.MessageStoreFactor
 // to Logon, notes sequence numbers of outgoing requests (for session-level
 // Rejects, which name only RefSeqNum) and hands every answer to the tracker.
 type app struct {
+	*logons
 	sessions map[quickfix.SessionID]int
-	creds    []Session
 	tr       *tracker
 	log      zerolog.Logger
-
-	mu        sync.Mutex
-	loggedOn  []bool
-	logonErr  []string // Text of a Logout received before logon
-	logonCond chan struct{}
 }
 
 func newApp(o *Options, ids []quickfix.SessionID, tr *tracker, log zerolog.Logger) *app {
-	a := &app{sessions: make(map[quickfix.SessionID]int, len(ids)), creds: o.Sessions, tr: tr, log: log,
-		loggedOn: make([]bool, len(ids)), logonErr: make([]string, len(ids)), logonCond: make(chan struct{}, 1)}
+	a := &app{logons: newLogons(o.Sessions), sessions: make(map[quickfix.SessionID]int, len(ids)), tr: tr, log: log}
 	for i, id := range ids {
 		a.sessions[id] = i
 	}
@@ -98,32 +92,16 @@ func (a *app) index(id quickfix.SessionID) int {
 	return -1
 }
 
-func (a *app) signal() {
-	select {
-	case a.logonCond <- struct{}{}:
-	default:
-	}
-}
-
 func (a *app) OnCreate(quickfix.SessionID) {}
 
 func (a *app) OnLogon(id quickfix.SessionID) {
 	a.log.Info().Str("session", id.String()).Msg("logged on")
-	a.setLoggedOn(id, true)
+	a.setLoggedOn(a.index(id), true)
 }
 
 func (a *app) OnLogout(id quickfix.SessionID) {
 	a.log.Info().Str("session", id.String()).Msg("logged out")
-	a.setLoggedOn(id, false)
-}
-
-func (a *app) setLoggedOn(id quickfix.SessionID, on bool) {
-	if i := a.index(id); i >= 0 {
-		a.mu.Lock()
-		a.loggedOn[i] = on
-		a.mu.Unlock()
-		a.signal()
-	}
+	a.setLoggedOn(a.index(id), false)
 }
 
 func (a *app) ToAdmin(m *quickfix.Message, id quickfix.SessionID) {
@@ -155,21 +133,15 @@ func (a *app) FromAdmin(m *quickfix.Message, id quickfix.SessionID) quickfix.Mes
 			a.tr.unmatched()
 			return nil
 		}
-		code, _ := m.Body.GetString(tag.SessionRejectReason)
-		text, _ := m.Body.GetString(tag.Text)
-		a.tr.seqReject(time.Now(), a.index(id), ref, "session-reject 373="+code, text)
+		a.tr.seqReject(time.Now(), a.index(id), ref, "session-reject 373=",
+			optBytes(&m.Body, tag.SessionRejectReason), optBytes(&m.Body, tag.Text))
 	case m.IsMsgTypeOf("5"):
 		text, _ := m.Body.GetString(tag.Text)
 		if text == "" {
 			return nil
 		}
 		a.log.Warn().Str("session", id.String()).Str("text", text).Msg("logout from exchange")
-		if i := a.index(id); i >= 0 {
-			a.mu.Lock()
-			a.logonErr[i] = text
-			a.mu.Unlock()
-			a.signal()
-		}
+		a.logonRefused(a.index(id), text)
 	}
 	return nil
 }
@@ -184,84 +156,67 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 		return nil
 	}
 	b := &m.Body
-	clOrdID := optString(b, tag.ClOrdID)
-	text := optString(b, tag.Text)
-	switch mt {
-	case "8":
-		execType := optString(b, tag.ExecType)
-		ordStatus := optString(b, tag.OrdStatus)
-		code := optString(b, tag.OrdRejReason)
-		a.tr.execReport(now, clOrdID, execType, ordStatus, code, text)
-	case "9":
-		code := optString(b, tag.CxlRejReason)
-		a.tr.reject(now, clOrdID, "cancel-reject 102="+code, text)
-	case "j":
-		ref := optString(b, tag.BusinessRejectRefID)
-		code := optString(b, tag.BusinessRejectReason)
-		if ref == "" {
-			ref = clOrdID
-		}
-		if ref == "" {
-			// No ClOrdID to go by: the rejected message's sequence number.
-			if seq, err := m.Body.GetInt(tag.RefSeqNum); err == nil {
-				a.tr.seqReject(now, a.index(id), seq, "business-reject 380="+code, text)
-				return nil
-			}
-		}
-		a.tr.reject(now, ref, "business-reject 380="+code, text)
-	default:
-		// Market data and anything else: not an answer to a request.
+	get := func(t int) []byte { return optBytes(b, quickfix.Tag(t)) }
+	if i := a.index(id); !answer(a.tr, now, i, mt, get) {
+		a.tr.unmatched()
 	}
 	return nil
 }
 
-// optString is the field's value, or "" when it is absent. GetString on an
-// absent tag builds an error (a Sprintf and several allocations), and most
-// ExecutionReports lack Text and OrdRejReason, so Has is asked first.
-func optString(b *quickfix.Body, t quickfix.Tag) string {
-	if !b.Has(t) {
-		return ""
+// answer hands one application message of session i to the tracker, its
+// fields read through get (absent: nil). Both engines use it, so they count
+// the same way. It reports false when the message is malformed (a
+// BusinessMessageReject without a usable reference); anything that is not
+// an answer to a request (market data) is ignored and reported true.
+func answer(tr *tracker, now time.Time, session int, msgType string, get func(tag int) []byte) bool {
+	switch msgType {
+	case "8":
+		tr.execReport(now, get(fieldClOrdID), get(fieldExecType), get(fieldOrdStatus), get(fieldOrdRejReason), get(fieldText))
+	case "9":
+		tr.reject(now, get(fieldClOrdID), "cancel-reject 102=", get(fieldCxlRejReason), get(fieldText))
+	case "j":
+		ref := get(fieldBusinessRejectRefID)
+		if len(ref) == 0 {
+			ref = get(fieldClOrdID)
+		}
+		code, text := get(fieldBusinessRejectReason), get(fieldText)
+		if len(ref) == 0 {
+			// No ClOrdID to go by: the rejected message's sequence number.
+			seq, err := strconv.Atoi(string(get(fieldRefSeqNum)))
+			if err != nil {
+				return false
+			}
+			tr.seqReject(now, session, seq, "business-reject 380=", code, text)
+			return true
+		}
+		tr.reject(now, ref, "business-reject 380=", code, text)
 	}
-	v, _ := b.GetString(t)
-	return v
+	return true
 }
 
-// waitLogon blocks until every session is logged on, a Logout with a reason
-// arrives, or the timeout passes.
-func (a *app) waitLogon(timeout time.Duration, stop <-chan struct{}) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		a.mu.Lock()
-		all := true
-		for i, ok := range a.loggedOn {
-			if a.logonErr[i] != "" && !ok {
-				err := fmt.Errorf("broker: logon of %s refused: %s", a.creds[i].SenderCompID, a.logonErr[i])
-				a.mu.Unlock()
-				return err
-			}
-			all = all && ok
-		}
-		a.mu.Unlock()
-		if all {
-			return nil
-		}
-		select {
-		case <-a.logonCond:
-		case <-stop:
-			return fmt.Errorf("broker: cancelled while logging on")
-		case <-deadline.C:
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			for i, ok := range a.loggedOn {
-				if !ok {
-					return fmt.Errorf("broker: session %s->%s not logged on after %s",
-						a.creds[i].SenderCompID, a.creds[i].TargetCompID, timeout)
-				}
-			}
-			return nil
-		}
+// The tags answer reads.
+const (
+	fieldClOrdID              = int(tag.ClOrdID)
+	fieldExecType             = int(tag.ExecType)
+	fieldOrdStatus            = int(tag.OrdStatus)
+	fieldOrdRejReason         = int(tag.OrdRejReason)
+	fieldCxlRejReason         = int(tag.CxlRejReason)
+	fieldText                 = int(tag.Text)
+	fieldBusinessRejectRefID  = int(tag.BusinessRejectRefID)
+	fieldBusinessRejectReason = int(tag.BusinessRejectReason)
+	fieldRefSeqNum            = int(tag.RefSeqNum)
+	fieldSessionRejectReason  = int(tag.SessionRejectReason)
+)
+
+// optBytes is the field's value, or nil when it is absent. GetBytes on an
+// absent tag builds an error (a Sprintf and several allocations), and most
+// ExecutionReports lack Text and OrdRejReason, so Has is asked first.
+func optBytes(b *quickfix.Body, t quickfix.Tag) []byte {
+	if !b.Has(t) {
+		return nil
 	}
+	v, _ := b.GetBytes(t)
+	return v
 }
 
 // fixLogFactory sends QuickFIX/Go's logs through zerolog: session events at
@@ -283,5 +238,92 @@ func (l fixLog) OnEvent(s string)    { l.log.Debug().Msg(s) }
 func (l fixLog) OnEventf(f string, v ...interface{}) {
 	if e := l.log.Debug(); e.Enabled() {
 		e.Msgf(f, v...)
+	}
+}
+
+// quickfixTransport is the QuickFIX/Go engine: an initiator whose sessions
+// each connect through a relay of their own, which tells the session's gate
+// when the writer is free (gate.go).
+type quickfixTransport struct {
+	ini    *quickfix.Initiator
+	ids    []quickfix.SessionID
+	gates  []*gate
+	relays []*relay
+	stop   <-chan struct{}
+}
+
+// startQuickfix starts the QuickFIX/Go initiator and waits until every
+// session is logged on.
+func startQuickfix(ctx context.Context, o *Options, tr *tracker, log zerolog.Logger) (_ transport, err error) {
+	q := &quickfixTransport{gates: make([]*gate, len(o.Sessions)), stop: ctx.Done()}
+	defer func() {
+		if err != nil {
+			q.close()
+		}
+	}()
+	ports := make([]int, len(o.Sessions))
+	for i := range q.gates {
+		q.gates[i] = newGate()
+		r, err := startRelay(o.Host, o.Port, q.gates[i])
+		if err != nil {
+			return nil, fmt.Errorf("broker: relay: %w", err)
+		}
+		q.relays = append(q.relays, r)
+		ports[i] = r.port()
+	}
+	st, ids, err := fixSettings(o, ports)
+	if err != nil {
+		return nil, err
+	}
+	q.ids = ids
+	a := newApp(o, ids, tr, log)
+	var lf quickfix.LogFactory = quickfix.NewNullLogFactory()
+	if o.FIXLogging {
+		lf = fixLogFactory{log.With().Str("component", "quickfix").Logger()}
+	}
+	gf := gatedLogFactory{inner: lf, gates: map[quickfix.SessionID]*gate{}}
+	for i, id := range ids {
+		gf.gates[id] = q.gates[i]
+	}
+	ini, err := quickfix.NewInitiator(a, storeFactory(o, st), st, gf)
+	if err != nil {
+		return nil, fmt.Errorf("broker: initiator: %w", err)
+	}
+	if err := ini.Start(); err != nil {
+		return nil, fmt.Errorf("broker: initiator: %w", err)
+	}
+	q.ini = ini
+	if err := a.waitLogon(o.LogonTimeout, ctx.Done()); err != nil {
+		return nil, err
+	}
+	// QuickFIX/Go calls OnLogon just before it moves the session to its
+	// logged-on state; a message sent in between is queued instead of
+	// written, and a queued message makes the session loop spin until the
+	// writer drains it. A short grace keeps the first orders off that path.
+	time.Sleep(logonGrace)
+	return q, nil
+}
+
+const logonGrace = 50 * time.Millisecond
+
+// send hands the requests to QuickFIX/Go one at a time, each when the
+// session's gate lets it; their sequence numbers are noted by app.ToApp.
+func (q *quickfixTransport) send(i int, b *batch) error {
+	for j := range b.len() {
+		mt, body := b.msg(j)
+		q.gates[i].acquire(q.stop)
+		if err := quickfix.SendToTarget(messageOf(mt, body), q.ids[i]); err != nil {
+			return fmt.Errorf("broker: send %s: %w", b.reqs[j].clOrdID, err)
+		}
+	}
+	return nil
+}
+
+func (q *quickfixTransport) close() {
+	if q.ini != nil {
+		q.ini.Stop()
+	}
+	for _, r := range q.relays {
+		r.close()
 	}
 }

@@ -157,13 +157,27 @@ func BenchmarkFlowNext(b *testing.B) {
 	}
 }
 
-func BenchmarkBuildMessage(b *testing.B) {
+// BenchmarkAppendBody is the native engine's cost of building one request.
+func BenchmarkAppendBody(b *testing.B) {
 	f := testFlow(1, DefaultMix(), 0)
 	in, _ := f.Next()
 	o := &order{ref: in.Ref, clOrdID: "x-1", symbol: in.Symbol, side: in.Side, typ: in.Type, tif: in.TIF}
 	now := time.Now()
+	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buildMessage(&in, o, "x-2", "", now)
+		buf = appendBody(buf[:0], &in, o, "x-2", "", now)
+	}
+}
+
+// BenchmarkMessageOf is what the QuickFIX/Go engine adds to it.
+func BenchmarkMessageOf(b *testing.B) {
+	f := testFlow(1, DefaultMix(), 0)
+	in, _ := f.Next()
+	o := &order{ref: in.Ref, clOrdID: "x-1", symbol: in.Symbol, side: in.Side, typ: in.Type, tif: in.TIF}
+	body := appendBody(nil, &in, o, "x-2", "", time.Now())
+	b.ReportAllocs()
+	for b.Loop() {
+		messageOf("D", body)
 	}
 }

@@ -1,56 +1,134 @@
 package broker
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
+	"github.com/shopspring/decimal"
 )
 
-const transactTimeLayout = "20060102-15:04:05.000000"
-
-// buildMessage turns one request into its FIX message. o is the order it
-// belongs to (for a Cancel or Replace, the target with the fields the intent
-// left empty), orig the ClOrdID a Cancel or Replace refers to.
-func buildMessage(in *Intent, o *order, clOrdID, orig string, now time.Time) *quickfix.Message {
-	m := quickfix.NewMessage()
-	var msgType string
-	switch in.Kind {
+// msgTypeOf is the FIX MsgType (35) of a request kind.
+func msgTypeOf(k Kind) string {
+	switch k {
 	case KindCancel:
-		msgType = "F"
+		return "F"
 	case KindReplace:
-		msgType = "G"
-	default:
-		msgType = "D"
+		return "G"
 	}
-	m.Header.SetString(tag.BeginString, beginString)
-	m.Header.SetString(tag.MsgType, msgType)
-	b := &m.Body
-	b.SetString(tag.ClOrdID, clOrdID)
+	return "D"
+}
+
+// appendBody appends the body fields (tag=value␁, no header) of one
+// request to dst: the one definition of what the simulator sends, for both
+// engines. o is the order it belongs to (for a Cancel or Replace, the
+// target with the fields the intent left empty), orig the ClOrdID a Cancel
+// or Replace refers to. It allocates nothing once dst has grown, unless a
+// price or quantity has more than 18 digits.
+func appendBody(dst []byte, in *Intent, o *order, clOrdID, orig string, now time.Time) []byte {
+	dst = fixsession.AppendString(dst, int(tag.ClOrdID), clOrdID)
 	if orig != "" {
-		b.SetString(tag.OrigClOrdID, orig)
+		dst = fixsession.AppendString(dst, int(tag.OrigClOrdID), orig)
 	}
 	if o.account != "" {
-		b.SetString(tag.Account, o.account)
+		dst = fixsession.AppendString(dst, int(tag.Account), o.account)
 	}
-	b.SetString(tag.Symbol, o.symbol)
-	b.SetString(tag.Side, strconv.Itoa(int(o.side)))
-	b.SetString(tag.TransactTime, now.UTC().Format(transactTimeLayout))
+	dst = fixsession.AppendString(dst, int(tag.Symbol), o.symbol)
+	dst = fixsession.AppendInt(dst, int(tag.Side), int64(o.side))
+	dst = append(dst, "60="...)
+	dst = fixsession.AppendTimestamp(dst, now)
+	dst = append(dst, 0x01)
 	if in.Kind == KindCancel {
 		if !in.Qty.IsZero() {
-			b.SetString(tag.OrderQty, in.Qty.String())
+			dst = appendDecimalField(dst, int(tag.OrderQty), in.Qty)
 		}
-		return m
+		return dst
 	}
-	b.SetString(tag.OrderQty, in.Qty.String())
-	b.SetString(tag.OrdType, strconv.Itoa(int(o.typ)))
+	dst = appendDecimalField(dst, int(tag.OrderQty), in.Qty)
+	dst = fixsession.AppendInt(dst, int(tag.OrdType), int64(o.typ))
 	if o.typ == Limit {
-		b.SetString(tag.Price, in.Price.String())
+		dst = appendDecimalField(dst, int(tag.Price), in.Price)
 	}
-	b.SetString(tag.TimeInForce, strconv.Itoa(int(o.tif)))
+	dst = fixsession.AppendInt(dst, int(tag.TimeInForce), int64(o.tif))
 	if in.PostOnly && in.Kind == KindNew {
-		b.SetString(tag.ExecInst, "6")
+		dst = fixsession.AppendString(dst, int(tag.ExecInst), "6")
+	}
+	return dst
+}
+
+// appendDecimalField appends tag=d␁ with d as decimal.Decimal.String
+// writes it (no exponent, trailing fractional zeros trimmed).
+func appendDecimalField(dst []byte, t int, d decimal.Decimal) []byte {
+	dst = strconv.AppendInt(dst, int64(t), 10)
+	dst = append(dst, '=')
+	dst = appendDecimal(dst, d)
+	return append(dst, 0x01)
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// appendDecimal appends d in decimal.Decimal.String's form without
+// allocating when its coefficient has at most 18 digits and its exponent
+// is within ±18 (every price and quantity the flow model makes); it falls
+// back to String otherwise.
+func appendDecimal(dst []byte, d decimal.Decimal) []byte {
+	exp := d.Exponent()
+	if d.NumDigits() > 18 || exp < -18 || exp > 18 {
+		return append(dst, d.String()...)
+	}
+	c := d.CoefficientInt64()
+	if c == 0 {
+		return append(dst, '0')
+	}
+	if c < 0 {
+		dst = append(dst, '-')
+		c = -c
+	}
+	if exp >= 0 {
+		dst = strconv.AppendInt(dst, c, 10)
+		for range exp {
+			dst = append(dst, '0')
+		}
+		return dst
+	}
+	scale := pow10[-exp]
+	dst = strconv.AppendInt(dst, c/scale, 10)
+	frac, digits := c%scale, int(-exp)
+	for frac != 0 && frac%10 == 0 {
+		frac /= 10
+		digits--
+	}
+	if frac == 0 {
+		return dst
+	}
+	dst = append(dst, '.')
+	start := len(dst)
+	dst = strconv.AppendInt(dst, frac, 10)
+	if pad := digits - (len(dst) - start); pad > 0 {
+		// Leading zeros of the fraction: shift the digits right.
+		n := len(dst)
+		for range pad {
+			dst = append(dst, '0')
+		}
+		copy(dst[start+pad:], dst[start:n])
+		for i := start; i < start+pad; i++ {
+			dst[i] = '0'
+		}
+	}
+	return dst
+}
+
+// messageOf turns a request built by appendBody into QuickFIX/Go's message
+// type, for the QuickFIX/Go engine.
+func messageOf(msgType string, body []byte) *quickfix.Message {
+	m := quickfix.NewMessage()
+	m.Header.SetString(tag.BeginString, beginString)
+	m.Header.SetString(tag.MsgType, msgType)
+	for _, f := range fixsession.Scan(body, nil) {
+		m.Body.SetBytes(quickfix.Tag(f.Tag), bytes.Clone(f.Val))
 	}
 	return m
 }

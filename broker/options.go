@@ -153,7 +153,12 @@ type Options struct {
 	PlotPath string    // if set, Run writes the latency-by-percentile SVG here
 	Progress io.Writer // if set, a progress line each second
 
-	StoreDir     string // QuickFIX/Go file store for sequence numbers; empty = in memory
+	// Engine is the FIX engine: EngineNative (the default, also "") or
+	// EngineQuickFIX (QuickFIX/Go's initiator, to prove interop with the
+	// reference engine; much slower, see doc.go).
+	Engine string
+
+	StoreDir     string // session store for sequence numbers (each engine its own format); empty = in memory
 	ResetOnLogon bool   // send 141=Y on Logon and start both sides at 1
 
 	HeartBtInt   int           // seconds, default 30
@@ -162,8 +167,14 @@ type Options struct {
 	StallTimeout time.Duration // give up sending when this far behind schedule (open) or without answers (closed), default 10 s
 
 	Logger     *zerolog.Logger // nil: no logs
-	FIXLogging bool            // QuickFIX/Go session events at debug and messages at trace through Logger
+	FIXLogging bool            // session events at debug (and, with QuickFIX/Go, messages at trace) through Logger
 }
+
+// The FIX engines Options.Engine names.
+const (
+	EngineNative   = "native"
+	EngineQuickFIX = "quickfix"
+)
 
 // DefaultOptions is the three demo firms trading the four demo symbols at
 // 1,000 orders/s in open loop for 10 s.
@@ -184,6 +195,7 @@ func DefaultOptions() Options {
 		},
 		Seed: 1, Duration: 10 * time.Second,
 		Mode: ModeOpen, Rate: 1000, Window: 64,
+		Engine:       EngineNative,
 		Mix:          DefaultMix(),
 		Pace:         Pace{Speed: 1},
 		ResetOnLogon: true,
@@ -208,6 +220,14 @@ func (o *Options) check() error {
 		if s.TargetCompID == "" {
 			o.Sessions[i].TargetCompID = "EXCHANGE"
 		}
+	}
+	switch strings.ToLower(o.Engine) {
+	case "", EngineNative:
+		o.Engine = EngineNative
+	case EngineQuickFIX, "quickfixgo":
+		o.Engine = EngineQuickFIX
+	default:
+		return fmt.Errorf("broker: engine %q: want %s or %s", o.Engine, EngineNative, EngineQuickFIX)
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"

@@ -100,52 +100,55 @@ func TestOrderFileErrorsNameFileLineField(t *testing.T) {
 // Replay against the fake exchange: every row reaches the exchange in
 // order, at the recorded pace or as fast as possible.
 func TestReplayOrderFile(t *testing.T) {
-	for _, pace := range []string{"recorded", "max", "2x"} {
-		for _, name := range []string{"flow.csv", "flow.jsonl"} {
-			body := sampleCSV
-			if strings.HasSuffix(name, "jsonl") {
-				body = sampleJSONL
-			}
-			f := startFake(t, []string{"ALPHA", "BRAVO"}, nil)
-			o := testOptions(f, "ALPHA", "BRAVO")
-			src, err := OpenOrderFile(writeTemp(t, name, body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.Source = src
-			if o.Pace, err = ParsePace(pace); err != nil {
-				t.Fatal(err)
-			}
-			res, err := Run(context.Background(), o)
-			src.Close()
-			f.stop()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Sent != 6 || res.Unanswered != 0 || res.Skipped != 0 {
-				t.Fatalf("%s %s: sent %d unanswered %d skipped %d", name, pace, res.Sent, res.Unanswered, res.Skipped)
-			}
-			// Each session's requests arrive in file order; across sessions
-			// only the recorded pace keeps the order.
-			var alpha, bravo []string
-			for _, r := range f.requests() {
-				if strings.HasPrefix(r, "ALPHA ") {
-					alpha = append(alpha, r)
-				} else {
-					bravo = append(bravo, r)
+	forEngines(t, func(t *testing.T, engine string) {
+		for _, pace := range []string{"recorded", "max", "2x"} {
+			for _, name := range []string{"flow.csv", "flow.jsonl"} {
+				body := sampleCSV
+				if strings.HasSuffix(name, "jsonl") {
+					body = sampleJSONL
+				}
+				f := startFake(t, []string{"ALPHA", "BRAVO"}, nil)
+				o := testOptions(f, "ALPHA", "BRAVO")
+				o.Engine = engine
+				src, err := OpenOrderFile(writeTemp(t, name, body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Source = src
+				if o.Pace, err = ParsePace(pace); err != nil {
+					t.Fatal(err)
+				}
+				res, err := Run(context.Background(), o)
+				src.Close()
+				f.stop()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Sent != 6 || res.Unanswered != 0 || res.Skipped != 0 {
+					t.Fatalf("%s %s: sent %d unanswered %d skipped %d", name, pace, res.Sent, res.Unanswered, res.Skipped)
+				}
+				// Each session's requests arrive in file order; across sessions
+				// only the recorded pace keeps the order.
+				var alpha, bravo []string
+				for _, r := range f.requests() {
+					if strings.HasPrefix(r, "ALPHA ") {
+						alpha = append(alpha, r)
+					} else {
+						bravo = append(bravo, r)
+					}
+				}
+				got := strings.Join(alpha, "|") + " / " + strings.Join(bravo, "|")
+				want := "ALPHA D AAPL 1 10 189.5|ALPHA D TSLA 1 3 |ALPHA G AAPL 1 12 189.6|ALPHA D SPY 2 1 549.99" +
+					" / BRAVO D MSFT 2 5 421|BRAVO F MSFT 2  "
+				if got != want {
+					t.Fatalf("%s %s: exchange saw\n%s\nwant\n%s", name, pace, got, want)
+				}
+				if pace == "recorded" && res.Elapsed < 150*time.Millisecond {
+					t.Errorf("%s: recorded pace took %s, the flow spans 150ms", name, res.Elapsed)
 				}
 			}
-			got := strings.Join(alpha, "|") + " / " + strings.Join(bravo, "|")
-			want := "ALPHA D AAPL 1 10 189.5|ALPHA D TSLA 1 3 |ALPHA G AAPL 1 12 189.6|ALPHA D SPY 2 1 549.99" +
-				" / BRAVO D MSFT 2 5 421|BRAVO F MSFT 2  "
-			if got != want {
-				t.Fatalf("%s %s: exchange saw\n%s\nwant\n%s", name, pace, got, want)
-			}
-			if pace == "recorded" && res.Elapsed < 150*time.Millisecond {
-				t.Errorf("%s: recorded pace took %s, the flow spans 150ms", name, res.Elapsed)
-			}
 		}
-	}
+	})
 }
 
 func FuzzOrderFile(f *testing.F) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -38,60 +37,27 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		src = NewFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
 	}
 
-	// Each session connects through a relay of its own, which tells its
-	// gate when the writer is free (gate.go).
-	gates := make([]*gate, len(opts.Sessions))
-	ports := make([]int, len(opts.Sessions))
-	for i := range gates {
-		gates[i] = newGate()
-		r, err := startRelay(opts.Host, opts.Port, gates[i])
-		if err != nil {
-			return nil, fmt.Errorf("broker: relay: %w", err)
-		}
-		defer r.close()
-		ports[i] = r.port()
-	}
-	st, ids, err := fixSettings(&opts, ports)
-	if err != nil {
-		return nil, err
-	}
 	window := 0
 	if opts.Mode == ModeClosed {
 		window = opts.Window
 	}
-	tr := newTracker(len(ids), window)
-	a := newApp(&opts, ids, tr, log)
-	var lf quickfix.LogFactory = quickfix.NewNullLogFactory()
-	if opts.FIXLogging {
-		lf = fixLogFactory{log.With().Str("component", "quickfix").Logger()}
+	tr := newTracker(len(opts.Sessions), window)
+	var tp transport
+	var err error
+	if opts.Engine == EngineQuickFIX {
+		tp, err = startQuickfix(ctx, &opts, tr, log)
+	} else {
+		tp, err = startNative(ctx, &opts, tr, log)
 	}
-	gf := gatedLogFactory{inner: lf, gates: map[quickfix.SessionID]*gate{}}
-	for i, id := range ids {
-		gf.gates[id] = gates[i]
-	}
-	ini, err := quickfix.NewInitiator(a, storeFactory(&opts, st), st, gf)
 	if err != nil {
-		return nil, fmt.Errorf("broker: initiator: %w", err)
-	}
-	if err := ini.Start(); err != nil {
-		return nil, fmt.Errorf("broker: initiator: %w", err)
-	}
-	defer ini.Stop()
-	if err := a.waitLogon(opts.LogonTimeout, ctx.Done()); err != nil {
 		return nil, err
 	}
-	// QuickFIX/Go calls OnLogon just before it moves the session to its
-	// logged-on state; a message sent in between is queued instead of
-	// written, and a queued message makes the session loop spin until the
-	// writer drains it. A short grace keeps the first orders off that path.
-	time.Sleep(logonGrace)
-	log.Info().Int("sessions", len(ids)).Str("mode", opts.Mode.String()).Msg("sending")
+	defer tp.close()
+	log.Info().Int("sessions", len(opts.Sessions)).Str("mode", opts.Mode.String()).Str("engine", opts.Engine).Msg("sending")
 
-	s := &sender{opts: &opts, src: src, tr: tr, ids: ids, gates: gates, stop: ctx.Done(), prefix: clOrdIDPrefix(), log: log}
+	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, stop: ctx.Done(), prefix: clOrdIDPrefix(), log: log,
+		batches: make([]batch, len(opts.Sessions)), bySender: map[string]int{}}
 	for i, sess := range opts.Sessions {
-		if s.bySender == nil {
-			s.bySender = map[string]int{}
-		}
 		s.bySender[sess.SenderCompID] = i
 	}
 	start := time.Now()
@@ -103,6 +69,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		prog.startLoop()
 	}
 	sendErr := s.loop(ctx)
+	if err := s.flush(); sendErr == nil {
+		sendErr = err
+	}
 	sendEnd := time.Now()
 
 	// Drain: wait for answers to what was sent.
@@ -126,22 +95,82 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-const logonGrace = 50 * time.Millisecond
+// transport carries a run's requests over one FIX engine, its sessions
+// already logged on.
+type transport interface {
+	// send sends the requests of session i's batch, in order. An error
+	// ends the run.
+	send(i int, b *batch) error
+	// close logs every session out and stops the engine.
+	close()
+}
+
+// batchRequestsMax bounds the requests the sender builds before it hands
+// them to the transport: a batch costs the fixsession engine one lock and
+// one wake-up of the writer, however many requests it holds.
+const batchRequestsMax = 64
+
+// batch is one session's requests built and not yet sent: message types
+// and bodies back to back in one buffer, reused from batch to batch.
+type batch struct {
+	types []string
+	ends  []int // body of request i is body[ends[i-1]:ends[i]]
+	body  []byte
+	reqs  []*request
+}
+
+func (b *batch) len() int { return len(b.reqs) }
+
+// msg returns request i's MsgType and body.
+func (b *batch) msg(i int) (string, []byte) {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.types[i], b.body[start:b.ends[i]]
+}
+
+func (b *batch) reset() {
+	clear(b.reqs) // let answered requests be collected
+	b.types, b.ends, b.body, b.reqs = b.types[:0], b.ends[:0], b.body[:0], b.reqs[:0]
+}
 
 // sender turns intents into FIX messages on one goroutine.
 type sender struct {
 	opts     *Options
 	src      OrderSource
 	tr       *tracker
-	ids      []quickfix.SessionID
-	gates    []*gate
+	tp       transport
+	batches  []batch // per session
+	pending  int     // requests in batches
 	stop     <-chan struct{}
 	bySender map[string]int
 	prefix   string
+	idBuf    []byte
 	next     uint64
 	unsent   int64 // scheduled but not sent because the exchange stalled
 	log      zerolog.Logger
 	start    time.Time
+}
+
+// flush hands every session's batch to the transport.
+func (s *sender) flush() error {
+	if s.pending == 0 {
+		return nil
+	}
+	s.pending = 0
+	for i := range s.batches {
+		b := &s.batches[i]
+		if b.len() == 0 {
+			continue
+		}
+		err := s.tp.send(i, b)
+		b.reset()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clOrdIDPrefix makes ClOrdIDs unique across runs against the same
@@ -198,6 +227,11 @@ func (s *sender) loop(ctx context.Context) error {
 				continue
 			}
 			if d := time.Until(sched); d > 0 {
+				// Ahead of schedule: what is due goes out before the wait.
+				if err := s.flush(); err != nil {
+					return err
+				}
+				d = time.Until(sched)
 				timer.Reset(d)
 				select {
 				case <-timer.C:
@@ -220,6 +254,10 @@ func (s *sender) loop(ctx context.Context) error {
 			select {
 			case s.tr.tokens <- struct{}{}:
 			default:
+				// The window is full: send what waits, then wait for answers.
+				if err := s.flush(); err != nil {
+					return err
+				}
 				timer.Reset(o.StallTimeout)
 				select {
 				case s.tr.tokens <- struct{}{}:
@@ -252,19 +290,30 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 		}
 	}
 	s.next++
-	clOrdID := s.prefix + "-" + strconv.FormatUint(s.next, 36)
-	r := &request{clOrdID: clOrdID, kind: in.Kind}
+	s.idBuf = strconv.AppendUint(append(append(s.idBuf[:0], s.prefix...), '-'), s.next, 36)
+	clOrdID := string(s.idBuf)
+	var r *request
 	if in.Kind == KindNew {
+		// One allocation for the request and its order.
+		ro := &struct {
+			r request
+			o order
+		}{}
+		r = &ro.r
 		ref := in.Ref
 		if ref == "" {
 			ref = clOrdID
 		}
-		r.order = &order{ref: ref, session: si, clOrdID: clOrdID, symbol: in.Symbol, side: in.Side,
+		ro.o = order{ref: ref, session: si, clOrdID: clOrdID, symbol: in.Symbol, side: in.Side,
 			typ: in.Type, tif: in.TIF, account: s.opts.Sessions[si].Account}
-		if r.order.typ == 0 {
-			r.order.typ = Limit
+		if ro.o.typ == 0 {
+			ro.o.typ = Limit
 		}
+		r.order = &ro.o
+	} else {
+		r = &request{}
 	}
+	r.clOrdID, r.kind = clOrdID, in.Kind
 	now := time.Now()
 	r.origin = sched
 	if sched.IsZero() {
@@ -277,10 +326,13 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 		s.release()
 		return nil
 	}
-	m := buildMessage(in, r.order, clOrdID, orig, now)
-	s.gates[r.order.session].acquire(s.stop)
-	if err := quickfix.SendToTarget(m, s.ids[r.order.session]); err != nil {
-		return fmt.Errorf("broker: send %s: %w", clOrdID, err)
+	b := &s.batches[r.order.session]
+	b.body = appendBody(b.body, in, r.order, clOrdID, orig, now)
+	b.types = append(b.types, msgTypeOf(in.Kind))
+	b.ends = append(b.ends, len(b.body))
+	b.reqs = append(b.reqs, r)
+	if s.pending++; s.pending >= batchRequestsMax {
+		return s.flush()
 	}
 	return nil
 }

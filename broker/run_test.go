@@ -16,60 +16,63 @@ import (
 // A short open-loop run of the model against the fake: everything sent is
 // answered, credentials reach the Logon, market orders come back filled.
 func TestRunAnswersEverything(t *testing.T) {
-	f := startFake(t, []string{"ALPHA", "BRAVO"}, func(f *fakeExchange) { f.rejectAt = 7 })
-	o := testOptions(f, "ALPHA", "BRAVO")
-	o.Rate, o.OrdersMax = 2000, 400
-	var prog bytes.Buffer
-	o.Progress = &prog
-	dir := t.TempDir()
-	o.HgrmPath, o.PlotPath = filepath.Join(dir, "ack.hgrm"), filepath.Join(dir, "ack.svg")
-	res, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tbl bytes.Buffer
-	if err := res.WriteTable(&tbl); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("\n%s", tbl.String())
-	if res.Sent+res.Skipped != 400 {
-		t.Errorf("sent %d + skipped %d, want 400", res.Sent, res.Skipped)
-	}
-	if res.Unanswered != 0 || res.Acked+res.Rejected != res.Sent {
-		t.Errorf("acked %d rejected %d unanswered %d of %d", res.Acked, res.Rejected, res.Unanswered, res.Sent)
-	}
-	if res.Rejected != 1 || res.RejectedByReason["exec-report 103=99: test rejection"] != 1 {
-		t.Errorf("rejections %v", res.RejectedByReason)
-	}
-	if res.Filled == 0 || res.Fill.TotalCount() != res.Filled {
-		t.Errorf("filled %d, fill histogram %d", res.Filled, res.Fill.TotalCount())
-	}
-	if got := int64(len(f.requests())); got != res.Sent {
-		t.Errorf("fake saw %d requests, broker sent %d", got, res.Sent)
-	}
-	f.mu.Lock()
-	logons := strings.Join(f.logons, ",")
-	f.mu.Unlock()
-	if !strings.Contains(logons, "u-ALPHA/p-ALPHA") || !strings.Contains(logons, "u-BRAVO/p-BRAVO") {
-		t.Errorf("logons %q lack the credentials", logons)
-	}
-	if !strings.Contains(prog.String(), "sent 400") && !strings.Contains(prog.String(), "sent 39") {
-		t.Errorf("progress output %q lacks the final count", prog.String())
-	}
-	hgrm, err := os.ReadFile(o.HgrmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(hgrm), " Value\tPercentile\tTotalCount\t1/(1-Percentile)") ||
-		!strings.Contains(string(hgrm), fmt.Sprintf("Total count    = %12d", res.Ack.TotalCount())) {
-		t.Errorf("hgrm file is not in the percentile-distribution form:\n%s", hgrm)
-	}
-	checkSVG(t, o.PlotPath)
-	for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max"} {
-		if !strings.Contains(tbl.String(), want) {
-			t.Errorf("table lacks %q", want)
+	forEngines(t, func(t *testing.T, engine string) {
+		f := startFake(t, []string{"ALPHA", "BRAVO"}, func(f *fakeExchange) { f.rejectAt = 7 })
+		o := testOptions(f, "ALPHA", "BRAVO")
+		o.Engine = engine
+		o.Rate, o.OrdersMax = 2000, 400
+		var prog bytes.Buffer
+		o.Progress = &prog
+		dir := t.TempDir()
+		o.HgrmPath, o.PlotPath = filepath.Join(dir, "ack.hgrm"), filepath.Join(dir, "ack.svg")
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		var tbl bytes.Buffer
+		if err := res.WriteTable(&tbl); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", tbl.String())
+		if res.Sent+res.Skipped != 400 {
+			t.Errorf("sent %d + skipped %d, want 400", res.Sent, res.Skipped)
+		}
+		if res.Unanswered != 0 || res.Acked+res.Rejected != res.Sent {
+			t.Errorf("acked %d rejected %d unanswered %d of %d", res.Acked, res.Rejected, res.Unanswered, res.Sent)
+		}
+		if res.Rejected != 1 || res.RejectedByReason["exec-report 103=99: test rejection"] != 1 {
+			t.Errorf("rejections %v", res.RejectedByReason)
+		}
+		if res.Filled == 0 || res.Fill.TotalCount() != res.Filled {
+			t.Errorf("filled %d, fill histogram %d", res.Filled, res.Fill.TotalCount())
+		}
+		if got := int64(len(f.requests())); got != res.Sent {
+			t.Errorf("fake saw %d requests, broker sent %d", got, res.Sent)
+		}
+		f.mu.Lock()
+		logons := strings.Join(f.logons, ",")
+		f.mu.Unlock()
+		if !strings.Contains(logons, "u-ALPHA/p-ALPHA") || !strings.Contains(logons, "u-BRAVO/p-BRAVO") {
+			t.Errorf("logons %q lack the credentials", logons)
+		}
+		if !strings.Contains(prog.String(), "sent 400") && !strings.Contains(prog.String(), "sent 39") {
+			t.Errorf("progress output %q lacks the final count", prog.String())
+		}
+		hgrm, err := os.ReadFile(o.HgrmPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(hgrm), " Value\tPercentile\tTotalCount\t1/(1-Percentile)") ||
+			!strings.Contains(string(hgrm), fmt.Sprintf("Total count    = %12d", res.Ack.TotalCount())) {
+			t.Errorf("hgrm file is not in the percentile-distribution form:\n%s", hgrm)
+		}
+		checkSVG(t, o.PlotPath)
+		for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max"} {
+			if !strings.Contains(tbl.String(), want) {
+				t.Errorf("table lacks %q", want)
+			}
+		}
+	})
 }
 
 // A 200 ms stall of the exchange shows in the open loop's high percentiles
@@ -77,46 +80,49 @@ func TestRunAnswersEverything(t *testing.T) {
 // stall); a closed loop over the same stall sends nothing while it waits,
 // sees one slow request and hides the rest.
 func TestOpenLoopShowsStall(t *testing.T) {
-	const stall = 200 * time.Millisecond
-	run := func(mode Mode) *Result {
-		f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.stallAt, f.stall = 300, stall })
-		o := testOptions(f, "ALPHA")
-		o.Mode, o.Rate, o.Window, o.OrdersMax = mode, 1000, 1, 1000
-		o.Mix.Cancel, o.Mix.Replace = 0, 0 // every request gets its own answer
-		res, err := Run(context.Background(), o)
-		f.stop()
-		if err != nil {
-			t.Fatal(err)
+	forEngines(t, func(t *testing.T, engine string) {
+		const stall = 200 * time.Millisecond
+		run := func(mode Mode) *Result {
+			f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.stallAt, f.stall = 300, stall })
+			o := testOptions(f, "ALPHA")
+			o.Engine = engine
+			o.Mode, o.Rate, o.Window, o.OrdersMax = mode, 1000, 1, 1000
+			o.Mix.Cancel, o.Mix.Replace = 0, 0 // every request gets its own answer
+			res, err := Run(context.Background(), o)
+			f.stop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tbl bytes.Buffer
+			res.WriteTable(&tbl)
+			t.Logf("%s:\n%s", mode, tbl.String())
+			if res.Unanswered != 0 || res.Sent != 1000 {
+				t.Fatalf("%s: sent %d unanswered %d", mode, res.Sent, res.Unanswered)
+			}
+			return res
 		}
-		var tbl bytes.Buffer
-		res.WriteTable(&tbl)
-		t.Logf("%s:\n%s", mode, tbl.String())
-		if res.Unanswered != 0 || res.Sent != 1000 {
-			t.Fatalf("%s: sent %d unanswered %d", mode, res.Sent, res.Unanswered)
+		open := run(ModeOpen)
+		// ~200 requests were scheduled during the stall, waiting 0..200 ms:
+		// about 10% of the run is above 100 ms, so p99 must be far above it.
+		if p99 := time.Duration(open.Ack.ValueAtPercentile(99)); p99 < 150*time.Millisecond {
+			t.Errorf("open loop p99 = %s, want >= 150ms: the stall was hidden", p99)
 		}
-		return res
-	}
-	open := run(ModeOpen)
-	// ~200 requests were scheduled during the stall, waiting 0..200 ms:
-	// about 10% of the run is above 100 ms, so p99 must be far above it.
-	if p99 := time.Duration(open.Ack.ValueAtPercentile(99)); p99 < 150*time.Millisecond {
-		t.Errorf("open loop p99 = %s, want >= 150ms: the stall was hidden", p99)
-	}
-	if max := time.Duration(open.Ack.Max()); max < stall*9/10 {
-		t.Errorf("open loop max = %s, want about %s", max, stall)
-	}
-	closed := run(ModeClosed)
-	if max := time.Duration(closed.Ack.Max()); max < stall*9/10 {
-		t.Errorf("closed loop max = %s, want about %s", max, stall)
-	}
-	// The closed loop sent nothing while it waited: one request saw the
-	// stall, so its p99 stays far below the open loop's. (Relative, so a
-	// slow machine that inflates both does not fail the test.)
-	openP99, closedP99 := open.Ack.ValueAtPercentile(99), closed.Ack.ValueAtPercentile(99)
-	if closedP99*2 > openP99 {
-		t.Errorf("closed loop p99 %s is not far below open loop p99 %s: expected the stall to hide in one sample",
-			time.Duration(closedP99), time.Duration(openP99))
-	}
+		if max := time.Duration(open.Ack.Max()); max < stall*9/10 {
+			t.Errorf("open loop max = %s, want about %s", max, stall)
+		}
+		closed := run(ModeClosed)
+		if max := time.Duration(closed.Ack.Max()); max < stall*9/10 {
+			t.Errorf("closed loop max = %s, want about %s", max, stall)
+		}
+		// The closed loop sent nothing while it waited: one request saw the
+		// stall, so its p99 stays far below the open loop's. (Relative, so a
+		// slow machine that inflates both does not fail the test.)
+		openP99, closedP99 := open.Ack.ValueAtPercentile(99), closed.Ack.ValueAtPercentile(99)
+		if closedP99*2 > openP99 {
+			t.Errorf("closed loop p99 %s is not far below open loop p99 %s: expected the stall to hide in one sample",
+				time.Duration(closedP99), time.Duration(openP99))
+		}
+	})
 }
 
 // pausingSource feeds the flow model on an open-loop schedule of rate
@@ -143,66 +149,75 @@ func (p *pausingSource) Next() (Intent, error) {
 // scheduled meanwhile go out late, and their latency must count from the
 // schedule. Measured from the actual send time the pause would vanish.
 func TestOpenLoopCountsFromSchedule(t *testing.T) {
-	const pause = 200 * time.Millisecond
-	f := startFake(t, []string{"ALPHA"}, nil)
-	o := testOptions(f, "ALPHA")
-	o.Mix.Cancel, o.Mix.Replace = 0, 0
-	o.Source = &pausingSource{inner: NewFlow(1, o.Mix, []string{"ALPHA"}, o.Symbols, 1000), rate: 1000, at: 300, pause: pause}
-	res, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Sent != 1000 || res.Unanswered != 0 {
-		t.Fatalf("sent %d unanswered %d", res.Sent, res.Unanswered)
-	}
-	// ~200 of 1000 requests were scheduled during the pause and waited
-	// 0..200 ms for the sender.
-	if p99 := time.Duration(res.Ack.ValueAtPercentile(99)); p99 < 150*time.Millisecond {
-		t.Errorf("p99 = %s, want >= 150ms: latency is not counted from the schedule", p99)
-	}
-	if p90 := time.Duration(res.Ack.ValueAtPercentile(90)); p90 < 20*time.Millisecond {
-		t.Errorf("p90 = %s, want >= 20ms: latency is not counted from the schedule", p90)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		const pause = 200 * time.Millisecond
+		f := startFake(t, []string{"ALPHA"}, nil)
+		o := testOptions(f, "ALPHA")
+		o.Engine = engine
+		o.Mix.Cancel, o.Mix.Replace = 0, 0
+		o.Source = &pausingSource{inner: NewFlow(1, o.Mix, []string{"ALPHA"}, o.Symbols, 1000), rate: 1000, at: 300, pause: pause}
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sent != 1000 || res.Unanswered != 0 {
+			t.Fatalf("sent %d unanswered %d", res.Sent, res.Unanswered)
+		}
+		// ~200 of 1000 requests were scheduled during the pause and waited
+		// 0..200 ms for the sender.
+		if p99 := time.Duration(res.Ack.ValueAtPercentile(99)); p99 < 150*time.Millisecond {
+			t.Errorf("p99 = %s, want >= 150ms: latency is not counted from the schedule", p99)
+		}
+		if p90 := time.Duration(res.Ack.ValueAtPercentile(90)); p90 < 20*time.Millisecond {
+			t.Errorf("p90 = %s, want >= 20ms: latency is not counted from the schedule", p90)
+		}
+	})
 }
 
 // Answers that name no request, lack fields or are not answers at all are
 // counted and otherwise ignored; the real answers still match.
 func TestMalformedAnswers(t *testing.T) {
-	f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.garbage = true })
-	o := testOptions(f, "ALPHA")
-	o.Rate, o.OrdersMax = 1000, 50
-	res, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Unanswered != 0 || res.Acked != res.Sent {
-		t.Errorf("sent %d acked %d unanswered %d", res.Sent, res.Acked, res.Unanswered)
-	}
-	if want := 4 * res.Sent; res.Unmatched != want {
-		t.Errorf("unmatched %d, want %d", res.Unmatched, want)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.garbage, f.garbageEmpty = true, engine == EngineQuickFIX })
+		o := testOptions(f, "ALPHA")
+		o.Engine = engine
+		o.Rate, o.OrdersMax = 1000, 50
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Unanswered != 0 || res.Acked != res.Sent {
+			t.Errorf("sent %d acked %d unanswered %d", res.Sent, res.Acked, res.Unanswered)
+		}
+		if want := 4 * res.Sent; res.Unmatched != want {
+			t.Errorf("unmatched %d, want %d", res.Unmatched, want)
+		}
+	})
 }
 
 func TestLogonTimeout(t *testing.T) {
-	if raceDetector {
-		// session.run resets its stopOnce without synchronisation, and
-		// Initiator.Stop reads it; on a session that never connected no
-		// channel operation orders the two, so the detector reports it.
-		t.Skip("QuickFIX/Go v0.9.7 races when stopping a session that never connected")
-	}
-	o := DefaultOptions()
-	o.Port = freePort(t) // nobody listens
-	o.Sessions = o.Sessions[:1]
-	o.LogonTimeout = 500 * time.Millisecond
-	o.OrdersMax = 1
-	start := time.Now()
-	_, err := Run(context.Background(), o)
-	if err == nil || !strings.Contains(err.Error(), "not logged on") {
-		t.Fatalf("err = %v, want a logon timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %s", d)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		if raceDetector && engine == EngineQuickFIX {
+			// session.run resets its stopOnce without synchronisation, and
+			// Initiator.Stop reads it; on a session that never connected no
+			// channel operation orders the two, so the detector reports it.
+			t.Skip("QuickFIX/Go v0.9.7 races when stopping a session that never connected")
+		}
+		o := DefaultOptions()
+		o.Engine = engine
+		o.Port = freePort(t) // nobody listens
+		o.Sessions = o.Sessions[:1]
+		o.LogonTimeout = 500 * time.Millisecond
+		o.OrdersMax = 1
+		start := time.Now()
+		_, err := Run(context.Background(), o)
+		if err == nil || !strings.Contains(err.Error(), "not logged on") {
+			t.Fatalf("err = %v, want a logon timeout", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
 }
 
 // checkSVG asserts the plot is well-formed XML with an SVG root and at

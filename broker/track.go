@@ -116,19 +116,36 @@ func (t *tracker) unmatched() {
 	t.mu.Unlock()
 }
 
+// noteSeq records the MsgSeqNum the request named clOrdID went out with,
+// for rejections that name only that (see seqReject).
 func (t *tracker) noteSeq(session, seq int, clOrdID string) {
 	if session < 0 {
 		return
 	}
 	t.mu.Lock()
-	if r := t.requests[clOrdID]; r != nil && !r.answered {
-		if r.seq != 0 {
-			delete(t.bySeq[session], r.seq)
-		}
-		r.seq = seq
-		t.bySeq[session][seq] = r
+	t.noteSeqLocked(session, seq, t.requests[clOrdID])
+	t.mu.Unlock()
+}
+
+// noteSeqs is noteSeq for a batch of requests of one session sent with
+// consecutive MsgSeqNums from first, with one lock.
+func (t *tracker) noteSeqs(session, first int, rs []*request) {
+	t.mu.Lock()
+	for i, r := range rs {
+		t.noteSeqLocked(session, first+i, r)
 	}
 	t.mu.Unlock()
+}
+
+func (t *tracker) noteSeqLocked(session, seq int, r *request) {
+	if r == nil || r.answered {
+		return
+	}
+	if r.seq != 0 {
+		delete(t.bySeq[session], r.seq)
+	}
+	r.seq = seq
+	t.bySeq[session][seq] = r
 }
 
 // answerLocked marks r answered at now; it reports whether this was the first answer.
@@ -151,11 +168,14 @@ func (t *tracker) answerLocked(r *request, now time.Time) bool {
 	return true
 }
 
-func (t *tracker) rejectLocked(reason, text string) {
+// rejectLocked counts a rejection under "<reason><code>: <text>"; the key
+// is built (allocated) only here, so answers that are not rejections cost
+// no string building.
+func (t *tracker) rejectLocked(reason string, code, text []byte) {
 	t.rejected++
-	key := reason
-	if text != "" {
-		key += ": " + text
+	key := reason + string(code)
+	if len(text) > 0 {
+		key += ": " + string(text)
 	}
 	if _, ok := t.reasons[key]; !ok && len(t.reasons) >= rejectReasonsMax {
 		key = rejectReasonsOther
@@ -163,54 +183,59 @@ func (t *tracker) rejectLocked(reason, text string) {
 	t.reasons[key]++
 }
 
-func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, text string) {
+// execReport handles an ExecutionReport. The byte slices may be views into
+// a receive buffer: nothing of them is kept (a map lookup with string(b)
+// does not allocate).
+func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, text []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.requests[clOrdID]
+	r := t.requests[string(clOrdID)]
 	if r == nil {
 		t.unmatchedN++
 		return
 	}
-	if execType == "8" && r.kind != KindNew {
+	if string(execType) == "8" && r.kind != KindNew {
 		// A cancel or replace refused by ExecutionReport rather than
 		// OrderCancelReject: the order itself lives on.
-		t.refusedLocked(r, now, "exec-report 103="+code, text)
+		t.refusedLocked(r, now, "exec-report 103=", code, text)
 		return
 	}
 	if t.answerLocked(r, now) {
-		if execType == "8" {
-			t.rejectLocked("exec-report 103="+code, text)
+		if string(execType) == "8" {
+			t.rejectLocked("exec-report 103=", code, text)
 		} else {
 			t.acked++
 		}
 	}
-	if execType == "F" && !r.filled && r.kind != KindCancel {
+	if string(execType) == "F" && !r.filled && r.kind != KindCancel {
 		r.filled = true
 		t.filled++
 		t.fill.RecordValue(clampNs(now.Sub(r.origin)))
 	}
-	switch ordStatus {
+	switch string(ordStatus) {
 	case "2", "4", "8", "C": // filled, cancelled, rejected, expired
 		t.doneLocked(r.order)
 	}
 }
 
-// reject handles an OrderCancelReject or BusinessMessageReject naming clOrdID.
-func (t *tracker) reject(now time.Time, clOrdID, reason, text string) {
+// reject handles an OrderCancelReject or BusinessMessageReject naming
+// clOrdID; it counts under reason followed by code (reason
+// "cancel-reject 102=", code "1").
+func (t *tracker) reject(now time.Time, clOrdID []byte, reason string, code, text []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.requests[clOrdID]
+	r := t.requests[string(clOrdID)]
 	if r == nil {
 		t.unmatchedN++
 		return
 	}
-	t.refusedLocked(r, now, reason, text)
+	t.refusedLocked(r, now, reason, code, text)
 }
 
 // seqReject handles a rejection that names the rejected message only by
 // its MsgSeqNum (a session-level Reject, or a BusinessMessageReject without
 // BusinessRejectRefID).
-func (t *tracker) seqReject(now time.Time, session, seq int, reason, text string) {
+func (t *tracker) seqReject(now time.Time, session, seq int, reason string, code, text []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if session < 0 {
@@ -222,12 +247,12 @@ func (t *tracker) seqReject(now time.Time, session, seq int, reason, text string
 		t.unmatchedN++
 		return
 	}
-	t.refusedLocked(r, now, reason, text)
+	t.refusedLocked(r, now, reason, code, text)
 }
 
-func (t *tracker) refusedLocked(r *request, now time.Time, reason, text string) {
+func (t *tracker) refusedLocked(r *request, now time.Time, reason string, code, text []byte) {
 	if t.answerLocked(r, now) {
-		t.rejectLocked(reason, text)
+		t.rejectLocked(reason, code, text)
 	}
 	switch r.kind {
 	case KindNew:

@@ -40,11 +40,11 @@ func TestTrackerChains(t *testing.T) {
 		for _, a := range c.answers {
 			switch a.kind {
 			case "8":
-				tr.execReport(now, a.clOrdID, a.execType, a.ordStatus, a.code, a.text)
+				tr.execReport(now, []byte(a.clOrdID), []byte(a.execType), []byte(a.ordStatus), []byte(a.code), []byte(a.text))
 			case "9":
-				tr.reject(now, a.clOrdID, "cancel-reject 102="+a.code, a.text)
+				tr.reject(now, []byte(a.clOrdID), "cancel-reject 102=", []byte(a.code), []byte(a.text))
 			case "j":
-				tr.reject(now, a.clOrdID, "business-reject 380="+a.code, a.text)
+				tr.reject(now, []byte(a.clOrdID), "business-reject 380=", []byte(a.code), []byte(a.text))
 			}
 		}
 		if tr.acked != c.acked || tr.rejected != c.rejected || tr.filled != c.filled {
