@@ -51,6 +51,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	pace := fs.String("pace", "recorded", "replay pace: recorded, max, or a factor like 2x")
 	hgrm := fs.String("hgrm", "", "write the ack-latency percentile distribution (.hgrm) to this file")
 	plot := fs.String("plot", "", "write a latency-by-percentile plot (SVG) to this file")
+	engine := fs.String("fix-engine", broker.EngineNative, "FIX engine: native (internal/fixsession) or quickfix (QuickFIX/Go, the reference engine, for interop; a few thousand orders/s at most)")
 	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
 	verbose := fs.Bool("v", false, "log session events")
 	if err := parseFlags(fs, args); err != nil {
@@ -114,7 +115,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	o.HgrmPath, o.PlotPath, o.StoreDir = *hgrm, *plot, *store
+	o.HgrmPath, o.PlotPath, o.StoreDir, o.Engine = *hgrm, *plot, *store, *engine
 	o.ResetOnLogon = *store == ""
 	o.Progress = stderr
 	if *verbose {
