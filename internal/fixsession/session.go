@@ -125,7 +125,7 @@ var (
 
 // outMax bounds the bytes waiting for the writer of one connection; past it
 // the connection is closed (a counterparty that does not read).
-const outMax = 64 << 20
+var outMax = 64 << 20
 
 // Session is one configured FIX session; it outlives its connections.
 type Session struct {

@@ -534,3 +534,38 @@ func TestStoreSurvivesRestart(t *testing.T) {
 	r.expect("35=8", "11=S1", "34=2", "43=Y")
 	r.expect("35=8", "11=S2", "34=3", "43=Y")
 }
+
+// TestNonReaderDisconnected: a counterparty that never reads fills its
+// outbound buffer; further sends fail with ErrTooMuch and the connection is
+// closed, so the session is logged out instead of growing without bound.
+func TestNonReaderDisconnected(t *testing.T) {
+	defer func(n int) { outMax = n }(outMax)
+	outMax = 1 << 20
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, "")
+	defer a.Stop("bye", time.Second)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	body := AppendString(nil, 58, strings.Repeat("x", 8000))
+	var err error
+	for i := 0; i < 100_000 && err == nil; i++ {
+		err = s.SendBody("8", body)
+	}
+	if err != ErrTooMuch {
+		t.Fatalf("sending to a non-reader: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.LoggedOn() {
+		if time.Now().After(deadline) {
+			t.Fatal("non-reader still logged on")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.logouts != 1 {
+		t.Fatalf("OnLogout called %d times", app.logouts)
+	}
+}
