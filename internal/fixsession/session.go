@@ -410,8 +410,8 @@ func (c *conn) logoutLocked(text string) {
 	time.AfterFunc(grace, c.close)
 }
 
-// writer writes what accumulated since its last write with one system call,
-// then the store's batch. It ends when the connection is closed; a close
+// writer writes the store's batch, then what accumulated for the socket
+// since its last write with one system call. It ends when the connection is closed; a close
 // requested by the reader (closing) happens after the bytes before it went
 // out.
 func (c *conn) writer() {
@@ -429,14 +429,18 @@ func (c *conn) writer() {
 		sess.store.take(&c.fb)
 		closing := c.closing
 		sess.mu.Unlock()
+		// The store first: a process killed between the two writes must
+		// not come back with sequence numbers below what the counterparty
+		// has already received (it would refuse the next logon as "too
+		// low").
+		if err := c.fb.write(); err != nil {
+			sess.log.Error().Err(err).Msg("FIX store write failed")
+		}
 		if len(buf) > 0 {
 			if _, err := c.nc.Write(buf); err != nil {
 				c.close()
 				return
 			}
-		}
-		if err := c.fb.write(); err != nil {
-			sess.log.Error().Err(err).Msg("FIX store write failed")
 		}
 		if closing {
 			c.close()
