@@ -50,6 +50,10 @@ type PipelineResult struct {
 	// to the venue after its scheduled time, in ns (window waits included).
 	// Its tail bounds how much of Latency's tail the sender itself added.
 	SendLate *hdrhistogram.Histogram
+	// Service is the time from each request's actual hand-off to Submit to
+	// its first report, in ns: Latency without the sender's lateness. It is
+	// not coordinated-omission corrected; Latency is the figure to quote.
+	Service *hdrhistogram.Histogram
 }
 
 // benchAccounts is the number of accounts (one firm and session each) the
@@ -160,6 +164,8 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	var (
 		mu        sync.Mutex
 		hist      = hdrhistogram.New(1, int64(10*time.Second), 3)
+		service   = hdrhistogram.New(1, int64(10*time.Second), 3)
+		sentNs    = make([]int64, len(reqs)) // when each request was handed to Submit
 		count     int
 		lastNs    int64
 		doneWarm  = make(chan struct{})
@@ -188,6 +194,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 				continue
 			}
 			_ = hist.RecordValue(max(now-r.RecvNs, 1))
+			_ = service.RecordValue(max(now-sentNs[idx], 1))
 			count++
 			lastNs = now
 			if count == measuredN {
@@ -205,11 +212,13 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	// with due (its scheduled time), or with the time of the hand-off when
 	// due is 0.
 	late := hdrhistogram.New(1, int64(10*time.Second), 3)
-	submit := func(r *ordermanager.Request, due int64) {
+	submit := func(i int, due int64) {
 		for outstand.Load() >= int64(window) {
 			runtime.Gosched()
 		}
+		r := &reqs[i]
 		now := time.Now().UnixNano()
+		sentNs[i] = now
 		r.RecvNs = now
 		if due != 0 {
 			r.RecvNs = due
@@ -221,7 +230,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		}
 	}
 	for i := 0; i < nWarm; i++ {
-		submit(&reqs[i], 0)
+		submit(i, 0)
 	}
 	select {
 	case <-doneWarm:
@@ -231,7 +240,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	start := time.Now()
 	if o.Rate <= 0 {
 		for i := nWarm; i < len(reqs); i++ {
-			submit(&reqs[i], 0)
+			submit(i, 0)
 		}
 	} else {
 		// Open loop: request k is due at start + k/Rate and is stamped with
@@ -253,7 +262,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 				if due > t {
 					break
 				}
-				submit(&reqs[i], due)
+				submit(i, due)
 			}
 			if i < len(reqs) {
 				time.Sleep(20 * time.Microsecond)
@@ -271,7 +280,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Stats: x.Stats()}
+	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Service: service, Stats: x.Stats()}
 	if o.Rate > 0 {
 		res.SendLate = late
 	}
