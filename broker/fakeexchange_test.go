@@ -34,7 +34,10 @@ type fakeExchange struct {
 	// bizRejectAt, if > 0, answers this request with a BusinessMessageReject
 	// that names it only by its MsgSeqNum (RefSeqNum, no BusinessRejectRefID).
 	bizRejectAt int64
-	garbage     bool // before each answer, send answers that match nothing
+	// sessionRejectAt, if > 0, answers this request with a session-level
+	// Reject (3) instead.
+	sessionRejectAt int64
+	garbage         bool // before each answer, send answers that match nothing
 	// garbageEmpty makes one of the garbage answers carry an empty
 	// ClOrdID (11=␁): QuickFIX/Go reads it, fixsession (rightly: FIX has
 	// no empty values) takes it for a framing error and drops the
@@ -154,6 +157,10 @@ func (f *fakeExchange) FromApp(m *quickfix.Message, id quickfix.SessionID) quick
 	n := f.n.Add(1)
 	if n == f.stallAt {
 		time.Sleep(f.stall)
+	}
+	if n == f.sessionRejectAt {
+		t := tag.Price
+		return quickfix.NewMessageRejectError("test session reject", 5, &t)
 	}
 	if n == f.bizRejectAt {
 		seq, _ := m.Header.GetInt(tag.MsgSeqNum)

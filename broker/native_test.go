@@ -70,6 +70,36 @@ func TestLogonRefused(t *testing.T) {
 	}
 }
 
+// A session-level Reject names the request only by MsgSeqNum. QuickFIX/Go
+// hands it to the application, which finds the request; fixsession does
+// not (it only logs it, without RefSeqNum), so the native engine counts it
+// as unmatched and the request stays unanswered. Either way it is seen.
+func TestSessionReject(t *testing.T) {
+	forEngines(t, func(t *testing.T, engine string) {
+		f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.sessionRejectAt = 3 })
+		o := testOptions(f, "ALPHA")
+		o.Engine = engine
+		o.Mix.Cancel, o.Mix.Replace = 0, 0
+		o.Rate, o.OrdersMax, o.DrainTimeout = 1000, 20, time.Second
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sent != 20 || res.Acked != 19 {
+			t.Fatalf("sent %d acked %d", res.Sent, res.Acked)
+		}
+		if engine == EngineQuickFIX {
+			if res.Rejected != 1 || res.RejectedByReason["session-reject 373=5: test session reject"] != 1 || res.Unmatched != 0 {
+				t.Errorf("rejected %d %v unmatched %d", res.Rejected, res.RejectedByReason, res.Unmatched)
+			}
+			return
+		}
+		if res.Unanswered != 1 || res.Unmatched != 1 {
+			t.Errorf("unanswered %d unmatched %d, want 1 and 1", res.Unanswered, res.Unmatched)
+		}
+	})
+}
+
 // appendDecimal writes what decimal.Decimal.String writes.
 func TestAppendDecimal(t *testing.T) {
 	for _, s := range []string{"0", "1", "-1", "10", "189.5", "189.50", "0.01", "0.0005", "-0.0301", "421", "550.00",
