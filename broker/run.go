@@ -231,11 +231,7 @@ func (s *sender) loop(ctx context.Context) error {
 				if err := s.flush(); err != nil {
 					return err
 				}
-				d = time.Until(sched)
-				timer.Reset(d)
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
+				if !waitUntil(ctx, sched, timer) {
 					return nil
 				}
 			} else if -d > o.StallTimeout {
