@@ -248,16 +248,7 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 	}
 	_ = c.sendLocked("A", body, false, now)
 	c.loggedOn = true
-	gap := seq > s.store.nextIn
-	if gap {
-		c.resendTo = seq
-		rb := AppendInt(nil, 7, int64(s.store.nextIn))
-		rb = AppendInt(rb, 16, 0)
-		_ = c.sendLocked("2", rb, false, now)
-	} else {
-		s.store.nextIn = seq + 1
-		s.store.seqDirty = true
-	}
+	c.logonSeqLocked(seq, now)
 	s.mu.Unlock()
 	_ = c.nc.SetReadDeadline(time.Time{})
 	go c.writer()
@@ -425,15 +416,7 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 			return errLogout
 		}
 		c.loggedOn = true
-		if seq > next {
-			c.resendTo = seq
-			rb := AppendInt(nil, 7, int64(next))
-			rb = AppendInt(rb, 16, 0)
-			_ = c.sendLocked("2", rb, false, now)
-		} else {
-			s.store.nextIn = seq + 1
-			s.store.seqDirty = true
-		}
+		c.logonSeqLocked(seq, now)
 		s.mu.Unlock()
 		_ = c.nc.SetReadDeadline(time.Time{})
 		go c.timer()
@@ -445,4 +428,26 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 		s.log.Warn().Str("reason", err.Error()).Msg("FIX connection ended")
 	}
 	c.finish(app, err, log)
+}
+
+// logonSeqLocked takes the MsgSeqNum of the counterparty's Logon (s.mu
+// held): the expected one moves the sequence on; a higher one means
+// messages were missed, and they are asked for (the Logon itself comes back
+// inside the gap fill).
+func (c *conn) logonSeqLocked(seq uint64, now time.Time) {
+	s := c.sess
+	if seq > s.store.nextIn {
+		c.resendTo = seq
+		c.resendRequestLocked(s.store.nextIn, now)
+		return
+	}
+	s.store.nextIn = seq + 1
+	s.store.seqDirty = true
+}
+
+// resendRequestLocked asks for every message from MsgSeqNum from on.
+func (c *conn) resendRequestLocked(from uint64, now time.Time) {
+	body := AppendInt(nil, 7, int64(from))
+	body = AppendInt(body, 16, 0)
+	_ = c.sendLocked("2", body, false, now)
 }

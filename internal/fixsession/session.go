@@ -553,9 +553,7 @@ func (c *conn) gap(m *Message, next uint64) error {
 	defer s.mu.Unlock()
 	if c.resendTo == 0 || c.resendTo < next {
 		c.resendTo = m.SeqNum
-		body := AppendInt(nil, 7, int64(next))
-		body = AppendInt(body, 16, 0)
-		_ = c.sendLocked("2", body, false, time.Now())
+		c.resendRequestLocked(next, time.Now())
 	}
 	return nil
 }
