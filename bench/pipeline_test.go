@@ -48,6 +48,18 @@ func BenchmarkPipelineOpenLoop(b *testing.B) {
 	}
 }
 
+// TestPipelineOpenLoopAccounting checks an open-loop run's accounting: every
+// request answered once, and a lateness recorded for every one sent.
+func TestPipelineOpenLoopAccounting(t *testing.T) {
+	r, err := RunPipeline(PipelineOptions{Dir: t.TempDir(), Durability: "none", Orders: 5_000, Rate: 50_000, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Answered != 5_000 || r.Latency.TotalCount() != 5_000 || r.Service.TotalCount() != 5_000 || r.SendLate.TotalCount() != 5_000 {
+		t.Fatalf("answered %d, histograms %d, %d, %d", r.Answered, r.Latency.TotalCount(), r.Service.TotalCount(), r.SendLate.TotalCount())
+	}
+}
+
 // TestPipelineScenarioAnswersEverything is a small run of the scenario that
 // checks its accounting, not its speed: every measured request is answered
 // exactly once and every one of them reaches the sequencer (the order manager
@@ -57,8 +69,8 @@ func TestPipelineScenarioAnswersEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Answered != 20_000 || r.Latency.TotalCount() != 20_000 {
-		t.Fatalf("answered %d, histogram %d", r.Answered, r.Latency.TotalCount())
+	if r.Answered != 20_000 || r.Latency.TotalCount() != 20_000 || r.Service.TotalCount() != 20_000 {
+		t.Fatalf("answered %d, histograms %d and %d", r.Answered, r.Latency.TotalCount(), r.Service.TotalCount())
 	}
 	if r.Stats.Commands < 20_000 {
 		t.Fatalf("only %d commands sequenced: the order manager refused part of the mix (%+v)", r.Stats.Commands, r.Stats)
