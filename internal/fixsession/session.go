@@ -344,6 +344,7 @@ type conn struct {
 	writerDone chan struct{}
 	fields     []Field
 	msg        Message
+	garbled    int // messages dropped for a bad CheckSum (reader only)
 	spare      []byte
 	fb         flushBatch
 }
@@ -477,7 +478,11 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 			raw := buf[off : off+m]
 			off += m
 			if !ChecksumOK(raw) {
-				log.Warn().Msg("garbled FIX message (CheckSum mismatch): dropped")
+				// Dropped as the standard says (a resend fills the gap);
+				// logged once per connection, not per message.
+				if c.garbled++; c.garbled == 1 {
+					log.Warn().Str("remote", c.nc.RemoteAddr().String()).Msg("garbled FIX message (CheckSum mismatch): dropped; later ones on this connection are dropped silently")
+				}
 				continue
 			}
 			if err := handle(raw, now); err != nil {
