@@ -198,8 +198,16 @@ func (g *Gateway) Stop() {
 	})
 }
 
-// Addr returns the configured listen address.
-func (g *Gateway) Addr() string { return g.cfg.ListenFIX }
+// Addr returns the address the gateway listens on (the configured one
+// before Start; with port 0 configured, the port the system chose after).
+func (g *Gateway) Addr() string {
+	g.startedMu.Lock()
+	defer g.startedMu.Unlock()
+	if g.listener != nil {
+		return g.listener.Addr().String()
+	}
+	return g.cfg.ListenFIX
+}
 
 // LiveSession returns the FIX session a configured session is logged on with.
 func (g *Gateway) LiveSession(id config.SessionID) (quickfix.SessionID, bool) {

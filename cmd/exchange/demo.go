@@ -59,13 +59,14 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	if cf.httpAddr == "" {
 		cfg.ListenHTTP = freeAddr(cfg.ListenHTTP)
 	}
-	_, portStr, _ := net.SplitHostPort(cfg.ListenFIX)
-	port, _ := strconv.Atoi(portStr)
-
 	v, err := startVenue(cfg, venueOptions{}, log)
 	if err != nil {
 		return err
 	}
+	// The address listened on: a configured port 0 is the one chosen now.
+	cfg.ListenFIX = v.gw.Addr()
+	_, portStr, _ := net.SplitHostPort(cfg.ListenFIX)
+	port, _ := strconv.Atoi(portStr)
 	stopped := false
 	defer func() {
 		if !stopped {

@@ -118,7 +118,7 @@ func logRecovery(log zerolog.Logger, v *venue) {
 
 func printConnectInfo(w io.Writer, cfg *config.Config, v *venue) {
 	fmt.Fprintf(w, "\nexchange is up.\n\n")
-	fmt.Fprintf(w, "  FIX 4.4   %s   TargetCompID=%s\n", cfg.ListenFIX, cfg.TargetCompID)
+	fmt.Fprintf(w, "  FIX 4.4   %s   TargetCompID=%s\n", v.gw.Addr(), cfg.TargetCompID)
 	fmt.Fprintf(w, "  HTTP      http://%s/   (web page; /healthz, /metrics, /api/..., /ws)\n", v.httpAddr)
 	fmt.Fprintf(w, "  data      %s   (journal durability: %s)\n\n", v.x.Dir(), cfg.Durability)
 	fmt.Fprintf(w, "  sessions  SenderCompID  Username (553)  account\n")
