@@ -2,12 +2,10 @@ package broker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +56,7 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 			st.LogonFields = fixsession.AppendString(st.LogonFields, int(tag.Username), s.Username)
 			st.LogonFields = fixsession.AppendString(st.LogonFields, int(tag.Password), s.Password)
 		}
-		slog := zerolog.New(&sessionLog{i: i, l: l, tr: tr, out: log}).Level(level)
+		slog := log.With().Str("component", "fixsession").Logger().Level(level)
 		ini, err := fixsession.NewInitiator(addr, st, &nativeApp{i: i, tr: tr, l: l}, slog)
 		if err != nil {
 			return nil, fmt.Errorf("broker: session %s: %w", s.SenderCompID, err)
@@ -74,18 +72,13 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 
 // send writes the batch with one lock and one wake-up of the session's
 // writer, and notes the requests' MsgSeqNums for rejections that name only
-// that. fixsession does not say which numbers a batch got, so they are
-// inferred from the next outbound number before and after: when a
-// heartbeat slipped in between they are not known, and a rejection by
-// sequence number of that batch will count as unmatched.
+// that.
 //
 // A session that is not logged on (the exchange dropped it; the initiator
 // reconnects) does not end the run: its requests stay unanswered.
 func (n *nativeTransport) send(i int, b *batch) error {
 	s := n.inis[i].Session
-	before, _ := s.NextSeqNums()
-	err := s.SendBodies(b.len(), b.msg)
-	after, _ := s.NextSeqNums()
+	first, err := s.SendBodies(b.len(), b.msg)
 	if err != nil {
 		if !n.down[i] {
 			n.down[i] = true
@@ -94,9 +87,7 @@ func (n *nativeTransport) send(i int, b *batch) error {
 		return nil
 	}
 	n.down[i] = false
-	if after-before == uint64(b.len()) {
-		n.tr.noteSeqs(i, int(before), b.reqs)
-	}
+	n.tr.noteSeqs(i, int(first), b.reqs)
 	return nil
 }
 
@@ -138,55 +129,22 @@ func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) quickf
 	return nil
 }
 
-// sessionLog receives the log of one fixsession session (JSON lines),
-// passes it on to the run's logger, and picks out the two events that
-// fixsession reports only by logging them:
-//
-//   - a Logout in answer to our Logon ("FIX connection ended", reason
-//     "logon refused: <Text>"), so that Run fails at once with the
-//     exchange's reason instead of after LogonTimeout;
-//   - a session-level Reject ("session-level Reject received"), which
-//     fixsession does not hand to the App and whose RefSeqNum it does not
-//     log: it is counted as unmatched so that it is at least seen.
-//
-// Both events are rare, so decoding each line is cheap enough.
-type sessionLog struct {
-	i   int
-	l   *logons
-	tr  *tracker
-	out zerolog.Logger
+// FromAdmin counts a session-level Reject against the request it names
+// by MsgSeqNum.
+func (a *nativeApp) FromAdmin(_ *fixsession.Session, m *fixsession.Message) {
+	ref, _ := m.Get(fieldRefSeqNum)
+	seq, err := strconv.Atoi(string(ref))
+	if err != nil {
+		a.tr.unmatched()
+		return
+	}
+	code, _ := m.Get(fieldSessionRejectReason)
+	text, _ := m.Get(fieldText)
+	a.tr.seqReject(m.ReceiveTime, a.i, seq, "session-reject 373=", code, text)
 }
 
-const logonRefusedPrefix = "logon refused: "
-
-func (w *sessionLog) Write(p []byte) (int, error) {
-	var e map[string]any
-	if err := json.Unmarshal(p, &e); err != nil {
-		return len(p), nil
-	}
-	msg, _ := e[zerolog.MessageFieldName].(string)
-	switch msg {
-	case "FIX connection ended":
-		if r, _ := e["reason"].(string); strings.HasPrefix(r, logonRefusedPrefix) {
-			w.l.logonRefused(w.i, strings.TrimPrefix(r, logonRefusedPrefix))
-		}
-	case "session-level Reject received":
-		w.tr.unmatched()
-	}
-	lv, _ := e[zerolog.LevelFieldName].(string)
-	level, err := zerolog.ParseLevel(lv)
-	if err != nil {
-		level = zerolog.InfoLevel
-	}
-	ev := w.out.WithLevel(level)
-	if ev == nil {
-		return len(p), nil
-	}
-	for k, v := range e {
-		if k != zerolog.MessageFieldName && k != zerolog.LevelFieldName {
-			ev = ev.Interface(k, v)
-		}
-	}
-	ev.Str("component", "fixsession").Msg(msg)
-	return len(p), nil
+// OnLogonRefused makes Run fail at once with the exchange's reason instead
+// of after LogonTimeout.
+func (a *nativeApp) OnLogonRefused(_ *fixsession.Session, text string) {
+	a.l.logonRefused(a.i, text)
 }

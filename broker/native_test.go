@@ -70,10 +70,8 @@ func TestLogonRefused(t *testing.T) {
 	}
 }
 
-// A session-level Reject names the request only by MsgSeqNum. QuickFIX/Go
-// hands it to the application, which finds the request; fixsession does
-// not (it only logs it, without RefSeqNum), so the native engine counts it
-// as unmatched and the request stays unanswered. Either way it is seen.
+// A session-level Reject names the request only by MsgSeqNum: both engines
+// find the request by it and count the rejection with its reason.
 func TestSessionReject(t *testing.T) {
 	forEngines(t, func(t *testing.T, engine string) {
 		f := startFake(t, []string{"ALPHA"}, func(f *fakeExchange) { f.sessionRejectAt = 3 })
@@ -88,14 +86,8 @@ func TestSessionReject(t *testing.T) {
 		if res.Sent != 20 || res.Acked != 19 {
 			t.Fatalf("sent %d acked %d", res.Sent, res.Acked)
 		}
-		if engine == EngineQuickFIX {
-			if res.Rejected != 1 || res.RejectedByReason["session-reject 373=5: test session reject"] != 1 || res.Unmatched != 0 {
-				t.Errorf("rejected %d %v unmatched %d", res.Rejected, res.RejectedByReason, res.Unmatched)
-			}
-			return
-		}
-		if res.Unanswered != 1 || res.Unmatched != 1 {
-			t.Errorf("unanswered %d unmatched %d, want 1 and 1", res.Unanswered, res.Unmatched)
+		if res.Rejected != 1 || res.RejectedByReason["session-reject 373=5: test session reject"] != 1 || res.Unmatched != 0 || res.Unanswered != 0 {
+			t.Errorf("rejected %d %v unmatched %d unanswered %d", res.Rejected, res.RejectedByReason, res.Unmatched, res.Unanswered)
 		}
 	})
 }

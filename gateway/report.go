@@ -60,7 +60,7 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			}
 		}
 		fs := d.msgs[i].fs
-		err := fs.SendBodies(len(d.idx), func(k int) (string, []byte) {
+		_, err := fs.SendBodies(len(d.idx), func(k int) (string, []byte) {
 			m := &d.msgs[d.idx[k]]
 			return string(m.mt), d.body.b[m.start:m.end]
 		})

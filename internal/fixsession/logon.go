@@ -394,6 +394,9 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 		case "A":
 		case "5":
 			txt, _ := Get(fs, 58)
+			if a, ok := app.(RefusalApp); ok {
+				a.OnLogonRefused(s, string(txt))
+			}
 			return fmt.Errorf("logon refused: %s", txt)
 		default:
 			return fmt.Errorf("answer to Logon is MsgType %q", mt)
@@ -424,9 +427,6 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 		app.OnLogon(s)
 		return nil
 	}, log)
-	if err != nil && !errors.Is(err, errLogout) && !isClosed(err) {
-		s.log.Warn().Str("reason", err.Error()).Msg("FIX connection ended")
-	}
 	c.finish(app, err, log)
 }
 

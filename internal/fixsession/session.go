@@ -84,6 +84,18 @@ type App interface {
 	FromApp(s *Session, msg *Message) quickfix.MessageRejectError
 }
 
+// AdminApp is optionally implemented by an App that wants to see the
+// session-level Rejects (35=3) the counterparty sends about our messages.
+type AdminApp interface {
+	FromAdmin(s *Session, msg *Message)
+}
+
+// RefusalApp is optionally implemented by an initiator's App: it hears the
+// Text of a Logout sent in answer to its Logon (the logon was refused).
+type RefusalApp interface {
+	OnLogonRefused(s *Session, text string)
+}
+
 // Settings configure one session.
 type Settings struct {
 	// Header is our view: SenderCompID is us.
@@ -206,22 +218,23 @@ func (s *Session) SendBody(msgType string, body []byte) error {
 
 // SendBodies sends several application messages of one batch with one lock
 // and one wake-up of the writer; each is msgType and body as in SendBody.
-func (s *Session) SendBodies(n int, msg func(i int) (msgType string, body []byte)) error {
+// The messages get consecutive MsgSeqNums from first on.
+func (s *Session) SendBodies(n int, msg func(i int) (msgType string, body []byte)) (first uint64, err error) {
 	s.mu.Lock()
 	c := s.conn
 	if c == nil || !c.loggedOn {
 		s.mu.Unlock()
-		return ErrNotLoggedOn
+		return 0, ErrNotLoggedOn
 	}
 	now := time.Now()
-	var err error
+	first = s.store.nextOut
 	for i := 0; i < n && err == nil; i++ {
 		mt, body := msg(i)
 		err = c.sendLocked(mt, body, true, now)
 	}
 	s.mu.Unlock()
 	c.kick()
-	return err
+	return first, err
 }
 
 // Send sends a message built with QuickFIX/Go's type (for the rarer
@@ -654,8 +667,13 @@ func (c *conn) dispatch(m *Message) error {
 			return nil
 		case '3': // Reject
 			c.advance(m.SeqNum + 1)
+			if a, ok := s.app.(AdminApp); ok {
+				a.FromAdmin(s, m)
+				return nil
+			}
 			txt, _ := m.Get(58)
-			s.log.Warn().Str("text", string(txt)).Msg("session-level Reject received")
+			ref, _ := m.Get(45)
+			s.log.Warn().Str("text", string(txt)).Str("ref_seq_num", string(ref)).Msg("session-level Reject received")
 			return nil
 		case '4': // SequenceReset-GapFill
 			v, _ := m.Get(36)
