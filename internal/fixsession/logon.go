@@ -204,7 +204,10 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 	hbv, _ := Get(fs, 108)
 	hb, okHB := ParseUint(hbv)
 	refusal := ""
+	empty, hasEmpty := EmptyField(fs)
 	switch {
+	case hasEmpty:
+		refusal = fmt.Sprintf("Logon refused: tag %d has no value", empty)
 	case !okSeq || seq == 0:
 		refusal = "MsgSeqNum (34) missing or not a positive integer"
 	case !okHB || hb > 3600:

@@ -639,6 +639,13 @@ func (c *conn) seqReset(m *Message) error {
 // dispatch handles the message whose MsgSeqNum is the expected one.
 func (c *conn) dispatch(m *Message) error {
 	s := c.sess
+	if t, ok := EmptyField(m.Fields); ok {
+		// Nothing reads it (QuickFIX/Go's parser panics on some empty
+		// fields): it is rejected and its number used up.
+		c.advance(m.SeqNum + 1)
+		c.reject(m, 4, "Tag specified without a value", t)
+		return nil
+	}
 	if len(m.MsgType) == 1 {
 		switch m.MsgType[0] {
 		case '0': // Heartbeat

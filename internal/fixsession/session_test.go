@@ -54,7 +54,7 @@ func TestFrameRejects(t *testing.T) {
 	for _, in := range []string{
 		"9=5\x01", "8=FIX.4.4\x018=x\x01", "8=FIX.4.4\x019=abc\x01", "8=FIX.4.4\x019=0\x01",
 		"8=FIX.4.4\x019=99999999\x01",
-		"8=FIX.4.4\x019=5\x01x5=D\x0110=000\x01", "8=FIX.4.4\x019=4\x0135=\x0110=000\x01",
+		"8=FIX.4.4\x019=5\x01x5=D\x0110=000\x01",
 		"8=FIX.4.4\x019=9\x01212=2\x01ab\x0110=000\x01", "8=FIX.4.4\x019=5\x0135=D\x0111=000\x01",
 	} {
 		if _, err := Frame([]byte(in)); err == nil || err == ErrIncomplete {
@@ -230,6 +230,10 @@ func TestLogonRefusedAndAccepted(t *testing.T) {
 	r.expect("35=8", "11=ORD1", "34=3")
 	r.send("D", "38=5\x01")
 	r.expect("35=3", "373=1", "371=11", "45=3", "372=D")
+	r.send("D", "11=\x0138=5\x01") // a tag without a value: rejected, the session goes on
+	r.expect("35=3", "373=4", "371=11", "45=4")
+	r.send("D", "11=ORD2\x01")
+	r.expect("35=8", "11=ORD2")
 	// A second connection for a logged-on session is refused.
 	r2 := dialRaw(t, addr)
 	r2.send("A", "98=0\x01108=30\x01554=pw\x01")

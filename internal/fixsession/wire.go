@@ -20,8 +20,9 @@ var ErrIncomplete = errors.New("incomplete message")
 //
 //	8=<BeginString>␁9=<BodyLength>␁<BodyLength bytes of tag=value␁ fields>10=<3 digits>␁
 //
-// Every field is tag=value␁ with a tag of 1 to 9 digits and a non-empty value
-// without SOH. XmlData (212/213) and other length-prefixed binary fields are
+// Every field is tag=value␁ with a tag of 1 to 9 digits and a value without
+// SOH. An empty value frames (the session answers that message with a
+// Reject, SessionRejectReason 4, see EmptyField). XmlData (212/213) and other length-prefixed binary fields are
 // refused: nothing this exchange accepts carries them. The checksum's value
 // is not checked here (see ChecksumOK): a garbled message is dropped, not a
 // reason to close the connection.
@@ -100,9 +101,6 @@ func checkFields(body []byte) error {
 		if tag == 0 || body[0] == '0' {
 			return errors.New("bad tag")
 		}
-		if soh == eq+1 {
-			return fmt.Errorf("tag %d has no value", tag)
-		}
 		switch tag {
 		case 212, 213, 8, 9, 10, 89, 90, 91, 93, 95, 96:
 			return fmt.Errorf("tag %d not allowed in the body", tag)
@@ -147,6 +145,16 @@ func Scan(msg []byte, dst []Field) []Field {
 		msg = msg[soh+1:]
 	}
 	return dst
+}
+
+// EmptyField returns the first tag whose value is empty.
+func EmptyField(fs []Field) (int, bool) {
+	for i := range fs {
+		if len(fs[i].Val) == 0 {
+			return fs[i].Tag, true
+		}
+	}
+	return 0, false
 }
 
 // Get returns the value of the first field with tag.
