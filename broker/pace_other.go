@@ -4,4 +4,10 @@ package broker
 
 import "time"
 
-func sleepPrecise(d time.Duration) { time.Sleep(d) }
+type fineTimer struct{}
+
+func newFineTimer() *fineTimer { return &fineTimer{} }
+
+func (*fineTimer) sleep(d time.Duration) { time.Sleep(d) }
+
+func (*fineTimer) close() {}

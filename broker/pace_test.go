@@ -9,9 +9,11 @@ import (
 func TestWaitUntil(t *testing.T) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	fine := newFineTimer()
+	defer fine.close()
 	for _, d := range []time.Duration{-time.Millisecond, 0, 300 * time.Microsecond, 3 * time.Millisecond} {
 		at := time.Now().Add(d)
-		if !waitUntil(context.Background(), at, timer) {
+		if !waitUntil(context.Background(), at, timer, fine) {
 			t.Fatalf("%v: waitUntil gave up without a cancel", d)
 		}
 		if now := time.Now(); now.Before(at) {
@@ -20,7 +22,7 @@ func TestWaitUntil(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if waitUntil(ctx, time.Now().Add(time.Hour), timer) {
+	if waitUntil(ctx, time.Now().Add(time.Hour), timer, fine) {
 		t.Fatal("waitUntil waited out an hour on a cancelled context")
 	}
 }

@@ -197,6 +197,8 @@ func (s *sender) loop(ctx context.Context) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	fine := newFineTimer()
+	defer fine.close()
 	var deadlineC <-chan time.Time // closed loop: stop waiting for a free slot at the deadline
 	if !deadline.IsZero() {
 		dt := time.NewTimer(time.Until(deadline))
@@ -231,7 +233,7 @@ func (s *sender) loop(ctx context.Context) error {
 				if err := s.flush(); err != nil {
 					return err
 				}
-				if !waitUntil(ctx, sched, timer) {
+				if !waitUntil(ctx, sched, timer, fine) {
 					return nil
 				}
 			} else if -d > o.StallTimeout {
