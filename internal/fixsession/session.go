@@ -318,6 +318,11 @@ func (s *Session) Disconnect() {
 func (s *Session) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var fb flushBatch
+	s.store.take(&fb)
+	if err := fb.write(); err != nil {
+		s.log.Error().Err(err).Msg("FIX store write failed")
+	}
 	s.store.close()
 }
 
@@ -358,7 +363,6 @@ type conn struct {
 	fields     []Field
 	msg        Message
 	garbled    int // messages dropped for a bad CheckSum (reader only)
-	spare      []byte
 	fb         flushBatch
 }
 

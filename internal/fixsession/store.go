@@ -172,6 +172,7 @@ func (s *store) take(fb *flushBatch) {
 	fb.seqsSet = false
 	fb.msgs = fb.msgs[:0]
 	if s.seqF == nil {
+		s.seqDirty = false // nothing to write them to
 		return
 	}
 	if s.seqDirty {
