@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
+
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/ordermanager"
+)
+
+// TestDeliverOrder: reports delivered in many batches, for two sessions
+// interleaved, reach each broker all and in order, and the ones Deliver got
+// before Stop go out before the Logout.
+func TestDeliverOrder(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
+	g := startGateway(t, cfg, newFakeOM())
+	alpha := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")
+	alpha.waitLogon()
+	bravo := dial(t, addr, quickfix.BeginStringFIX44, "BRAVO", "EXCHANGE", "bravo", "pw-bravo")
+	bravo.waitLogon()
+	a, b := cfg.SessionByCompID("ALPHA"), cfg.SessionByCompID("BRAVO")
+	waitLive(t, g, a)
+	waitLive(t, g, b)
+	const n = 300
+	for i := 0; i < n; i += 20 {
+		batch := make([]ordermanager.Report, 0, 40)
+		for j := 0; j < 20; j++ {
+			for _, id := range []config.SessionID{a, b} {
+				batch = append(batch, ordermanager.Report{Kind: ordermanager.RepExec, Session: id, ExecID: uint64(i + j + 1), OrderID: 1, Symbol: 1})
+			}
+		}
+		g.Deliver(batch)
+	}
+	g.Stop()
+	for _, c := range []*client{alpha, bravo} {
+		for i := 1; i <= n; i++ {
+			if got := field(c.recv("8"), tag.ExecID); got != strconv.Itoa(i) {
+				t.Fatalf("report %d has ExecID %s", i, got)
+			}
+		}
+		c.waitLogout()
+	}
+	if s := g.Stats(); s.ReportsDropped["not_logged_on"] != 0 || s.ReportsDropped["send_failed"] != 0 {
+		t.Fatalf("dropped %v", s.ReportsDropped)
+	}
+}
+
+// TestDeliverNotLoggedOn: a report for a session that is not logged on is
+// counted, not sent anywhere.
+func TestDeliverNotLoggedOn(t *testing.T) {
+	cfg := testConfig(t, freeAddr(t), t.TempDir())
+	g := startGateway(t, cfg, newFakeOM())
+	id := cfg.SessionByCompID("ALPHA")
+	g.Deliver([]ordermanager.Report{
+		{Kind: ordermanager.RepExec, Session: id, ExecID: 1, Symbol: 1},
+		{Kind: ordermanager.RepExec, Session: 99, ExecID: 2, Symbol: 1},
+	})
+	s := g.Stats()
+	if s.ReportsDropped["not_logged_on"] != 1 || s.ReportsDropped["unknown_session"] != 1 {
+		t.Fatalf("dropped %v", s.ReportsDropped)
+	}
+}
