@@ -257,7 +257,7 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 	go c.writer()
 	go c.timer()
 	c.kick()
-	s.log.Info().Str("remote", c.nc.RemoteAddr().String()).Msg("FIX logon")
+	s.log.Debug().Str("remote", c.nc.RemoteAddr().String()).Msg("FIX logon")
 	app.OnLogon(s)
 	return nil
 }

@@ -707,7 +707,7 @@ func (c *conn) dispatch(m *Message) error {
 			c.closing = true
 			s.mu.Unlock()
 			if !ours {
-				s.log.Info().Str("text", string(txt)).Msg("counterparty logged out")
+				s.log.Debug().Str("text", string(txt)).Msg("counterparty logged out")
 			}
 			return errLogout
 		case 'A': // Logon while logged on
