@@ -222,7 +222,7 @@ func sessionSettings(sid quickfix.SessionID, ss *quickfix.SessionSettings) (fixs
 		*dst = v
 		return nil
 	}
-	for key, dst := range map[string]*bool{"ResetOnLogon": &out.ResetOnLogon, "ResetOnLogout": &out.ResetOnLogout, "ResetOnDisconnect": &out.ResetOnDisconnect} {
+	for key, dst := range map[string]*bool{"ResetOnLogon": &out.ResetOnLogon, "ResetOnLogout": &out.ResetOnLogout, "ResetOnDisconnect": &out.ResetOnDisconnect, "FileStoreSync": &out.StoreSync} {
 		if err := flag(key, dst); err != nil {
 			return out, err
 		}

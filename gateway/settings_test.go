@@ -60,7 +60,7 @@ func TestBuildSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !fs44.ResetOnLogon || fs44.MaxLatency != 30*time.Second || fs44.StoreDir != filepath.Join(dir, "fix-sessions") {
+	if !fs44.ResetOnLogon || fs44.StoreSync || fs44.MaxLatency != 30*time.Second || fs44.StoreDir != filepath.Join(dir, "fix-sessions") {
 		t.Errorf("session layer settings %+v", fs44)
 	}
 	for text, want := range map[string]string{

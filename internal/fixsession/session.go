@@ -104,6 +104,9 @@ type Settings struct {
 	// acceptor uses the one of the counterparty's Logon.
 	HeartBtInt        time.Duration
 	StoreDir          string // "" keeps sequence numbers in memory
+	// StoreSync fsyncs the store's files after each batch written (off: the
+	// writes go through the page cache, like QuickFIX's FileStoreSync=N).
+	StoreSync bool
 	ResetOnLogon      bool
 	ResetOnLogout     bool
 	ResetOnDisconnect bool
@@ -159,6 +162,7 @@ func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.sync = cfg.StoreSync
 	return &Session{cfg: cfg, id: cfg.ID(), app: app, log: log.With().Str("session", cfg.ID().String()).Logger(), store: st}, nil
 }
 

@@ -17,8 +17,8 @@ import (
 //	<name>.msgs     records: u32 length of raw, u64 MsgSeqNum, raw message bytes
 //
 // Writes are batched by the connection's writer (one write per file per
-// batch) and go through the page cache without an fsync, like QuickFIX's
-// FileStoreSync=N: the exchange's journal is its source of truth, and a
+// batch) and, unless Settings.StoreSync, go through the page cache without
+// an fsync, like QuickFIX's FileStoreSync=N: the exchange's journal is its source of truth, and a
 // message lost with the machine's page cache is answered with a gap fill.
 // A store with no directory keeps everything in memory.
 type store struct {
@@ -27,6 +27,7 @@ type store struct {
 
 	nextOut, nextIn uint64
 	seqDirty        bool
+	sync            bool // fsync after each batch
 
 	// index[i] is the offset in msgs (or in mem) of the record of
 	// MsgSeqNum base+i, -1 when that number was not an application message.
@@ -161,6 +162,7 @@ func (s *store) save(seq uint64, raw []byte) {
 // session's lock and writes it outside.
 type flushBatch struct {
 	f       *store
+	sync    bool
 	seqs    [16]byte
 	seqsSet bool
 	msgs    []byte
@@ -169,6 +171,7 @@ type flushBatch struct {
 // take moves what needs writing into fb (fb.msgs is reused).
 func (s *store) take(fb *flushBatch) {
 	fb.f = s
+	fb.sync = s.sync
 	fb.seqsSet = false
 	fb.msgs = fb.msgs[:0]
 	if s.seqF == nil {
@@ -195,10 +198,20 @@ func (fb *flushBatch) write() error {
 		if _, err := fb.f.msgF.Write(fb.msgs); err != nil {
 			return fmt.Errorf("fix store: %w", err)
 		}
+		if fb.sync {
+			if err := fb.f.msgF.Sync(); err != nil {
+				return fmt.Errorf("fix store: %w", err)
+			}
+		}
 	}
 	if fb.seqsSet {
 		if _, err := fb.f.seqF.WriteAt(fb.seqs[:], 0); err != nil {
 			return fmt.Errorf("fix store: %w", err)
+		}
+		if fb.sync {
+			if err := fb.f.seqF.Sync(); err != nil {
+				return fmt.Errorf("fix store: %w", err)
+			}
 		}
 	}
 	return nil
