@@ -102,11 +102,11 @@ type Settings struct {
 	Header Header
 	// HeartBtInt is the heartbeat interval an initiator asks for; an
 	// acceptor uses the one of the counterparty's Logon.
-	HeartBtInt        time.Duration
-	StoreDir          string // "" keeps sequence numbers in memory
+	HeartBtInt time.Duration
+	StoreDir   string // "" keeps sequence numbers in memory
 	// StoreSync fsyncs the store's files after each batch written (off: the
 	// writes go through the page cache, like QuickFIX's FileStoreSync=N).
-	StoreSync bool
+	StoreSync         bool
 	ResetOnLogon      bool
 	ResetOnLogout     bool
 	ResetOnDisconnect bool
