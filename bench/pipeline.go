@@ -50,9 +50,12 @@ type PipelineResult struct {
 	// to the venue after its scheduled time, in ns (window waits included).
 	// Its tail bounds how much of Latency's tail the sender itself added.
 	SendLate *hdrhistogram.Histogram
-	// Service is the time from each request's actual hand-off to Submit to
-	// its first report, in ns: Latency without the sender's lateness. It is
-	// not coordinated-omission corrected; Latency is the figure to quote.
+	// Service, for an open-loop run, is the time from each request's actual
+	// hand-off to Submit to its first report, in ns: Latency without the
+	// sender's lateness. It is not coordinated-omission corrected; Latency is
+	// the figure to quote. (A closed-loop run stamps each request when it is
+	// handed over, so there the two are the same; it records only Latency,
+	// keeping the report callback as cheap as it can be.)
 	Service *hdrhistogram.Histogram
 }
 
@@ -164,8 +167,8 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	var (
 		mu        sync.Mutex
 		hist      = hdrhistogram.New(1, int64(10*time.Second), 3)
-		service   = hdrhistogram.New(1, int64(10*time.Second), 3)
-		sentNs    = make([]int64, len(reqs)) // when each request was handed to Submit
+		service   *hdrhistogram.Histogram
+		sentNs    []int64 // open loop: when each request was handed to Submit
 		count     int
 		lastNs    int64
 		doneWarm  = make(chan struct{})
@@ -174,6 +177,10 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		outstand  atomic.Int64
 		measuredN = len(reqs) - nWarm
 	)
+	if o.Rate > 0 {
+		service = hdrhistogram.New(1, int64(10*time.Second), 3)
+		sentNs = make([]int64, len(reqs))
+	}
 	onReports := func(reps []ordermanager.Report) {
 		now := time.Now().UnixNano()
 		mu.Lock()
@@ -194,7 +201,9 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 				continue
 			}
 			_ = hist.RecordValue(max(now-r.RecvNs, 1))
-			_ = service.RecordValue(max(now-sentNs[idx], 1))
+			if service != nil {
+				_ = service.RecordValue(max(now-sentNs[idx], 1))
+			}
 			count++
 			lastNs = now
 			if count == measuredN {
@@ -218,9 +227,9 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		}
 		r := &reqs[i]
 		now := time.Now().UnixNano()
-		sentNs[i] = now
 		r.RecvNs = now
 		if due != 0 {
+			sentNs[i] = now
 			r.RecvNs = due
 			_ = late.RecordValue(max(now-due, 1))
 		}
