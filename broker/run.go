@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/internal/pace"
 )
 
 // Run logs every session on, sends the flow (the seeded model, or
@@ -197,8 +199,8 @@ func (s *sender) loop(ctx context.Context) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	fine := newFineTimer()
-	defer fine.close()
+	fine := pace.NewFine()
+	defer fine.Close()
 	var deadlineC <-chan time.Time // closed loop: stop waiting for a free slot at the deadline
 	if !deadline.IsZero() {
 		dt := time.NewTimer(time.Until(deadline))
@@ -233,7 +235,7 @@ func (s *sender) loop(ctx context.Context) error {
 				if err := s.flush(); err != nil {
 					return err
 				}
-				if !waitUntil(ctx, sched, timer, fine) {
+				if !pace.Until(ctx, sched, timer, fine) {
 					return nil
 				}
 			} else if -d > o.StallTimeout {

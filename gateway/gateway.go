@@ -190,6 +190,9 @@ func (g *Gateway) Stop() {
 		g.startedMu.Lock()
 		started := g.started
 		g.startedMu.Unlock()
+		if started {
+			_ = g.listener.Close() // no new brokers, even if Serve has not started yet
+		}
 		g.acc.Stop("exchange shutting down", 5*time.Second)
 		if started {
 			<-g.serveDone

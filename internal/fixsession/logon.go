@@ -59,6 +59,12 @@ func (a *Acceptor) Session(id quickfix.SessionID) *Session {
 // Serve accepts connections on ln until Stop.
 func (a *Acceptor) Serve(ln net.Listener) {
 	a.mu.Lock()
+	if a.stopping {
+		// Stop ran before Serve got going: it could not close ln.
+		a.mu.Unlock()
+		_ = ln.Close()
+		return
+	}
 	a.ln = ln
 	a.mu.Unlock()
 	for {

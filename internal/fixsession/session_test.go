@@ -573,3 +573,24 @@ func TestNonReaderDisconnected(t *testing.T) {
 		t.Fatalf("OnLogout called %d times", app.logouts)
 	}
 }
+
+// TestStopBeforeServe: Stop called before Serve's goroutine has run must
+// still end Serve (it used to block in Accept for ever).
+func TestStopBeforeServe(t *testing.T) {
+	a := NewAcceptor(&echoApp{}, zerolog.Nop())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Stop("bye", time.Second)
+	done := make(chan struct{})
+	go func() {
+		a.Serve(ln)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still accepting after Stop")
+	}
+}

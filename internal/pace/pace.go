@@ -1,12 +1,14 @@
-package broker
+// Package pace keeps a load generator's schedule to a fraction of a
+// millisecond: Go's own timers cannot (see coarseSlack).
+package pace
 
 import (
 	"context"
 	"time"
 )
 
-// coarseSlack is how early the Go timer wakes the open-loop sender before
-// an order's scheduled time; the rest is slept on a fine timer.
+// coarseSlack is how early the Go timer wakes a sender before a scheduled
+// time; the rest is slept on a Fine timer.
 //
 // Why: Go's runtime parks an idle thread in epoll_wait, whose timeout is in
 // whole milliseconds, so a time.Sleep or timer of a few hundred microseconds
@@ -22,8 +24,9 @@ import (
 // broker's readers and showed as tens of milliseconds in the p99.)
 const coarseSlack = 2 * time.Millisecond
 
-// waitUntil returns at t (or when ctx ends: false).
-func waitUntil(ctx context.Context, t time.Time, timer *time.Timer, fine *fineTimer) bool {
+// Until returns at t (or when ctx ends: false). timer is the caller's
+// reusable Go timer, fine its Fine timer.
+func Until(ctx context.Context, t time.Time, timer *time.Timer, fine *Fine) bool {
 	for {
 		d := time.Until(t)
 		if d <= 0 {
@@ -41,6 +44,6 @@ func waitUntil(ctx context.Context, t time.Time, timer *time.Timer, fine *fineTi
 		if ctx.Err() != nil {
 			return false
 		}
-		fine.sleep(d)
+		fine.Sleep(d)
 	}
 }
