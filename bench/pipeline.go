@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/internal/pace"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
@@ -259,28 +258,23 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		// The sender sleeps between bursts of due requests rather than
 		// polling the clock: a polling sender keeps one of the machine's
 		// processors to itself, which the stages (and the journal's fsync
-		// under batch durability) then lack. It sleeps until the next
-		// request is due on a pace.Fine timer: a Go timer under a
-		// millisecond can fire up to a millisecond late when every
-		// processor is idle. SendLate records how late each request was
-		// handed over: its tail is the part of Latency's tail the sender
-		// itself added.
+		// under batch durability) then lack. A Go timer under a millisecond
+		// can fire up to a millisecond late when every processor is idle,
+		// so SendLate records how late each request was handed over: its
+		// tail is the part of Latency's tail the sender itself added.
 		interval := float64(time.Second) / o.Rate
 		base := start.UnixNano()
-		fine := pace.NewFine()
-		defer fine.Close()
 		for i := nWarm; i < len(reqs); {
 			t := time.Now().UnixNano()
-			due := int64(0)
 			for ; i < len(reqs); i++ {
-				due = base + int64(float64(i-nWarm)*interval)
+				due := base + int64(float64(i-nWarm)*interval)
 				if due > t {
 					break
 				}
 				submit(i, due)
 			}
 			if i < len(reqs) {
-				fine.Sleep(time.Duration(due - time.Now().UnixNano()))
+				time.Sleep(20 * time.Microsecond)
 			}
 		}
 	}

@@ -15,11 +15,12 @@ import (
 // wakes up to a millisecond late (measured here: 0.9 ms late at the median
 // for a 300 µs sleep on an idle core). In open loop every order's latency
 // starts at its scheduled time, so that lateness of the load generator's own
-// clock would be charged to the exchange. On Linux the fine timer is a
-// timerfd read through Go's poller: epoll wakes on its expiry, not on a
-// rounded timeout (64 µs late at the median in the same measurement), and
-// the waiting goroutine does not hold up its thread. (A nanosleep system
-// call is as precise but keeps the goroutine's processor blocked until the
+// clock would be charged to the exchange. On Linux a Fine timer also arms a
+// timerfd, read through Go's poller: epoll wakes on its expiry rather than a
+// rounded timeout (64 µs late at the median in the same measurement), while
+// under load the Go timer, which busy processors check whenever they
+// schedule, is the one that fires first. (A nanosleep system call is as
+// precise when idle but keeps the goroutine's processor blocked until the
 // runtime's monitor takes it back, up to 10 ms later, which stalled the
 // broker's readers and showed as tens of milliseconds in the p99.)
 const coarseSlack = 2 * time.Millisecond
