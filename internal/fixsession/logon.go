@@ -3,6 +3,7 @@ package fixsession
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -71,9 +72,6 @@ func (a *Acceptor) Serve(ln net.Listener) {
 		nc, err := ln.Accept()
 		if err != nil {
 			return
-		}
-		if tc, ok := nc.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
 		}
 		c := newConn(nc)
 		c.acceptor = a
@@ -189,7 +187,7 @@ func (c *conn) finish(app App, err error, log zerolog.Logger) {
 
 func isClosed(err error) bool {
 	var ne net.Error
-	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne) && !ne.Timeout() || err.Error() == "EOF"
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.As(err, &ne) && !ne.Timeout()
 }
 
 // logon handles the first message of an acceptor's connection.
@@ -329,11 +327,7 @@ func (in *Initiator) loop() {
 	for {
 		nc, err := net.DialTimeout("tcp", in.Addr, 5*time.Second)
 		if err == nil {
-			if tc, ok := nc.(*net.TCPConn); ok {
-				_ = tc.SetNoDelay(true)
-			}
 			c := newConn(nc)
-			c.initiator = true
 			c.sess = in.Session
 			stopped := make(chan struct{})
 			go func() {

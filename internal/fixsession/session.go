@@ -15,8 +15,9 @@
 // the store's records with one more), so under load the per-message cost is
 // a few hundred nanoseconds of formatting rather than several system calls
 // and goroutine hand-offs. QuickFIX/Go's message type is still used where it
-// costs nothing on the hot path: parsing application messages for the
-// gateway's normalizer and building the rarer messages.
+// costs nothing on the hot path: parsing the rarer inbound messages (Logon,
+// MarketDataRequest) on demand (Message.Quickfix) and building the rarer
+// outbound ones (Session.Send).
 package fixsession
 
 import (
@@ -49,6 +50,15 @@ type Message struct {
 
 // Get returns the value of the first field with tag.
 func (m *Message) Get(tag int) ([]byte, bool) { return Get(m.Fields, tag) }
+
+// reset makes m the message raw (fields scanned into fs, reused). The
+// QuickFIX/Go copy is left as it is (not copied over per message) and
+// marked stale; Quickfix parses it again on demand.
+func (m *Message) reset(raw []byte, fs []Field, now time.Time) {
+	m.Raw, m.Fields, m.ReceiveTime, m.parsed = raw, Scan(raw, fs[:0]), now, false
+	m.MsgType, _ = Get(m.Fields, 35)
+	m.SeqNum = 0
+}
 
 // Quickfix parses the message into QuickFIX/Go's message type (once per
 // callback). The result shares the callback's lifetime.
@@ -152,8 +162,6 @@ type Session struct {
 
 	mu   sync.Mutex
 	conn *conn // logged on (or logging on) connection, nil otherwise
-	// Set by the app or owner.
-	data any
 }
 
 // NewSession opens the session's store.
@@ -168,15 +176,6 @@ func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
 
 // ID is the session's identity (our view).
 func (s *Session) ID() quickfix.SessionID { return s.id }
-
-// Settings returns the session's settings.
-func (s *Session) Settings() Settings { return s.cfg }
-
-// SetData attaches the owner's state to the session.
-func (s *Session) SetData(v any) { s.mu.Lock(); s.data = v; s.mu.Unlock() }
-
-// Data returns what SetData attached.
-func (s *Session) Data() any { s.mu.Lock(); defer s.mu.Unlock(); return s.data }
 
 // LoggedOn reports whether the session has a logged-on connection.
 func (s *Session) LoggedOn() bool {
@@ -206,17 +205,7 @@ func (s *Session) NextSeqNums() (out, in uint64) {
 // SendBody sends an application message whose body (complete tag=value␁
 // fields after the standard header) is body. It never blocks on the network.
 func (s *Session) SendBody(msgType string, body []byte) error {
-	s.mu.Lock()
-	c := s.conn
-	if c == nil || !c.loggedOn {
-		s.mu.Unlock()
-		return ErrNotLoggedOn
-	}
-	err := c.sendLocked(msgType, body, true, time.Now())
-	s.mu.Unlock()
-	if err == nil {
-		c.kick()
-	}
+	_, err := s.SendBodies(1, func(int) (string, []byte) { return msgType, body })
 	return err
 }
 
@@ -241,27 +230,15 @@ func (s *Session) SendBodies(n int, msg func(i int) (msgType string, body []byte
 	return first, err
 }
 
-// Send sends a message built with QuickFIX/Go's type (for the rarer
-// messages); its header fields other than MsgType are ignored. Admin
-// message types (Logout) are sent but not stored for resend.
+// Send sends an application message built with QuickFIX/Go's type (for
+// the rarer messages); its header fields other than MsgType are ignored.
+// Session-level messages go through Logout and the session itself.
 func (s *Session) Send(m *quickfix.Message) error {
 	mt, body, err := BodyOf(m)
 	if err != nil {
 		return err
 	}
-	if mt == "5" {
-		return s.Logout(textOf(body))
-	}
 	return s.SendBody(mt, body)
-}
-
-func textOf(body []byte) string {
-	for _, f := range Scan(body, nil) {
-		if f.Tag == 58 {
-			return string(f.Val)
-		}
-	}
-	return ""
 }
 
 // BodyOf serializes a QuickFIX/Go message and returns its MsgType and the
@@ -330,19 +307,11 @@ func (s *Session) Close() {
 	s.store.close()
 }
 
-// Reset sets both sequence numbers back to 1 (while not logged on).
-func (s *Session) Reset() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.store.reset()
-}
-
 // conn is one TCP connection of a session (or, on an acceptor, one that has
 // not logged on yet: sess is nil until its Logon is accepted).
 type conn struct {
-	nc        net.Conn
-	acceptor  *Acceptor // nil on an initiator
-	initiator bool
+	nc       net.Conn
+	acceptor *Acceptor // nil on an initiator
 
 	// Guarded by sess.mu once sess is set.
 	sess       *Session
@@ -356,7 +325,6 @@ type conn struct {
 	testReqAt  time.Time // when
 	resendTo   uint64    // we asked for a resend up to here (0: none pending)
 	queued     map[uint64][]byte
-	logoutText string // why we logged out, for the log
 
 	wake      chan struct{} // cap 1: out has bytes or the store has a batch
 	done      chan struct{} // closed when the connection is closed
@@ -364,7 +332,6 @@ type conn struct {
 
 	lastRecv   atomic.Int64 // unix ns of the last read
 	writerDone chan struct{}
-	fields     []Field
 	msg        Message
 	garbled    int // messages dropped for a bad CheckSum (reader only)
 	fb         flushBatch
@@ -424,7 +391,6 @@ func (c *conn) logoutLocked(text string) {
 	}
 	_ = c.sendLocked("5", body, false, time.Now())
 	c.loggingOut = true
-	c.logoutText = text
 	grace := c.hb
 	if grace <= 0 || grace > 10*time.Second {
 		grace = 10 * time.Second
@@ -524,23 +490,21 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 // reader goroutine).
 func (c *conn) process(raw []byte, now time.Time) error {
 	s := c.sess
-	c.fields = Scan(raw, c.fields[:0])
 	m := &c.msg
-	*m = Message{Raw: raw, Fields: c.fields, ReceiveTime: now, buf: m.buf}
-	m.MsgType, _ = Get(c.fields, 35)
-	seqv, _ := Get(c.fields, 34)
+	m.reset(raw, m.Fields, now)
+	seqv, _ := m.Get(34)
 	seq, ok := ParseUint(seqv)
 	if !ok || seq == 0 {
 		c.logoutAndClose("MsgSeqNum (34) missing or not a positive integer")
 		return errLogout
 	}
 	m.SeqNum = seq
-	if b, _ := Get(c.fields, 8); string(b) != s.cfg.Header.BeginString {
+	if b, _ := m.Get(8); string(b) != s.cfg.Header.BeginString {
 		c.logoutAndClose(fmt.Sprintf("BeginString %q is not this session's %q", b, s.cfg.Header.BeginString))
 		return errLogout
 	}
 	if string(m.MsgType) == "4" {
-		if gf, _ := Get(c.fields, 123); string(gf) != "Y" {
+		if gf, _ := m.Get(123); string(gf) != "Y" {
 			// SequenceReset-Reset: NewSeqNo applies whatever MsgSeqNum says.
 			return c.seqReset(m)
 		}
@@ -552,7 +516,7 @@ func (c *conn) process(raw []byte, now time.Time) error {
 	case seq > next:
 		return c.gap(m, next)
 	case seq < next:
-		if pd, _ := Get(c.fields, 43); string(pd) == "Y" {
+		if pd, _ := m.Get(43); string(pd) == "Y" {
 			return nil // a duplicate we already have
 		}
 		c.logoutAndClose(fmt.Sprintf("MsgSeqNum too low, expecting %d but received %d", next, seq))
@@ -601,10 +565,9 @@ func (c *conn) drainQueued() error {
 			return nil
 		}
 		delete(c.queued, next)
-		c.fields = Scan(raw, c.fields[:0])
 		m := &c.msg
-		*m = Message{Raw: raw, Fields: c.fields, ReceiveTime: time.Now(), SeqNum: next, buf: m.buf}
-		m.MsgType, _ = Get(c.fields, 35)
+		m.reset(raw, m.Fields, time.Now())
+		m.SeqNum = next
 		if err := c.dispatch(m); err != nil {
 			return err
 		}
@@ -861,7 +824,8 @@ func (c *conn) resend(m *Message) {
 		if orig == nil {
 			orig = AppendTimestamp(nil, now)
 		}
-		c.out = AppendMessage(c.out, &s.cfg.Header, string(mt), seq, now, bytes.Clone(orig), bytes.Clone(body))
+		// orig and body point into the store's buffers, never into c.out.
+		c.out = AppendMessage(c.out, &s.cfg.Header, string(mt), seq, now, orig, body)
 	}
 	flushGap(end + 1)
 	c.lastSent = now
