@@ -797,7 +797,8 @@ func (c *conn) resend(m *Message) {
 		// Nothing of that range was sent: tell where we are.
 		body := AppendString(nil, 123, "Y")
 		body = AppendInt(body, 36, int64(s.store.nextOut))
-		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, time.Now(), []byte{}, body)
+		now := time.Now()
+		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, now, AppendTimestamp(nil, now), body)
 		return
 	}
 	now := time.Now()

@@ -274,9 +274,16 @@ func TestGapAndResend(t *testing.T) {
 	r.expect("35=4", "123=Y", "34=3", "36=4") // the ResendRequest we were sent
 	r.expect("35=8", "11=A2", "34=4", "43=Y")
 	r.expect("35=8", "11=A3", "34=5", "43=Y")
+	// A range beyond what was sent: one gap fill to where we are, with a
+	// real OrigSendingTime (an empty 122 would itself be rejected).
+	r.send("2", "7=50\x0116=0\x01")
+	m = r.expect("35=4", "123=Y", "34=50", "36=6", "43=Y")
+	if m[122] == "" {
+		t.Fatal("gap fill without OrigSendingTime")
+	}
 	// MsgSeqNum too low without PossDupFlag ends the session.
 	r.sendSeq("D", 2, "11=OLD\x01")
-	r.expect("35=5", "58=MsgSeqNum too low, expecting 6 but received 2")
+	r.expect("35=5", "58=MsgSeqNum too low, expecting 7 but received 2")
 	app.mu.Lock()
 	defer app.mu.Unlock()
 	if strings.Join(app.got, ",") != "A1,A2,A3" {
