@@ -28,7 +28,7 @@
 //	sequencer.Replay(dir, sequencer.ReplayOptions{FromSeq: snap.Seq + 1}, apply)
 //	go engineLoop()   // s.Take(n) (or s.Next(buf)) → engine.Apply → events; s.Checkpoint(seq, outSeq, hash)
 //	// order manager goroutine: s.TrySubmit(&cmd, meta); false → reject as busy
-//	// shutdown: stop the order manager, s.Close(); engineLoop sees an empty Next,
+//	// shutdown: stop the order manager, s.Close(); engineLoop sees an empty Take,
 //	// then write the final snapshot with sequencer.WriteSnapshot.
 //
 // Records are handed to the consumer only once durable (DurabilityAlways and

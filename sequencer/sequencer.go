@@ -97,9 +97,9 @@ type pad [64]byte
 // Sequencer is the stage between the order manager (producer) and the engine
 // (consumer). It owns one preallocated ring of Items with three cursors:
 // submitted (producer), durable (writer goroutine) and taken (consumer). The
-// writer stamps items in place, so an item is copied only into the ring and out
-// of it. One goroutine may call TrySubmit, one other goroutine Next and
-// Checkpoint.
+// writer stamps items in place, so an item is copied only into the ring (and
+// out of it by Next; Take hands it over in place). One goroutine may call
+// TrySubmit, one other goroutine Take, TakeMore, Next and Checkpoint.
 type Sequencer struct {
 	ring       []Item
 	mask       uint64
@@ -263,7 +263,8 @@ func (s *Sequencer) Next(dst []Item) []Item {
 // Take is Next without the copy: it returns up to itemsMax durable commands,
 // in seq order, in place in the ring (never wrapping past its end, so a call
 // may return fewer than are ready). They stay valid, and their slots stay
-// out of the producer's reach, until the next call to Take, TakeMore or Next.
+// out of the producer's reach, until the next call to Take or Next (TakeMore
+// keeps them).
 // It blocks and ends like Next, and the same goroutine rules hold. It does
 // not allocate.
 func (s *Sequencer) Take(itemsMax int) []Item {
@@ -318,8 +319,8 @@ func (s *Sequencer) consumerReady() bool {
 }
 
 // Checkpoint asks the writer to journal the engine stage's state after command
-// inSeq (see Checkpoint). Call it from the consumer goroutine, before the Next
-// call that returns empty. It returns false when too many checkpoints are
+// inSeq (see Checkpoint). Call it from the consumer goroutine, before the Take
+// or Next call that returns empty. It returns false when too many checkpoints are
 // pending or the stage has stopped; a checkpoint is a proof point, so dropping
 // one loses no data. It does not allocate.
 func (s *Sequencer) Checkpoint(inSeq, outSeq, eventHash uint64) bool {
@@ -335,11 +336,11 @@ func (s *Sequencer) Checkpoint(inSeq, outSeq, eventHash uint64) bool {
 }
 
 // Close stops the stage: TrySubmit refuses from now on, everything submitted
-// is written and made durable, and, when a consumer has called Next, Close
-// waits until that consumer has taken everything (its Next returned empty) so
-// that its last checkpoints are journaled too. Then the segment is fsynced and
-// closed. Close returns the writer's error, if any. Call it once the producer
-// has stopped; further calls return the same result.
+// is written and made durable, and, when a consumer has called Take or Next,
+// Close waits until that consumer has taken everything (its Take or Next
+// returned empty) so that its last checkpoints are journaled too. Then the
+// segment is fsynced and closed. Close returns the writer's error, if any.
+// Call it once the producer has stopped; further calls return the same result.
 func (s *Sequencer) Close() error {
 	s.closing.Store(true)
 	s.writerPark.wake()
