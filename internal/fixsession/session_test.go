@@ -601,3 +601,27 @@ func TestStopBeforeServe(t *testing.T) {
 		t.Fatal("Serve still accepting after Stop")
 	}
 }
+
+func TestParseTimestamp(t *testing.T) {
+	for in, want := range map[string]string{
+		"20261125-05:06:07":           "2026-11-25T05:06:07Z",
+		"20261125-05:06:07.1":         "2026-11-25T05:06:07.1Z",
+		"20261125-05:06:07.891":       "2026-11-25T05:06:07.891Z",
+		"20261125-05:06:07.891234":    "2026-11-25T05:06:07.891234Z",
+		"20261125-05:06:07.891234567": "2026-11-25T05:06:07.891234567Z",
+	} {
+		got, ok := ParseTimestamp([]byte(in))
+		if !ok || got.Format(time.RFC3339Nano) != want {
+			t.Errorf("%s: %v %v, want %s", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "20261125-05:06", "20261125-05:06:07.", "20261125-05:06:07.8912345678",
+		"20261125-05:06:07.89123456789012", "2026112505:06:07.1", "20261325-05:06:07", "20261125-25:06:07", "2026x125-05:06:07", "20261125-05:06:07,123"} {
+		if _, ok := ParseTimestamp([]byte(in)); ok {
+			t.Errorf("%q parsed", in)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { ParseTimestamp([]byte("20261125-05:06:07.891234")) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}

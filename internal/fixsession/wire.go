@@ -214,17 +214,47 @@ func appendDigits(dst []byte, v, n int) []byte {
 	return append(dst, b[:n]...)
 }
 
-// ParseTimestamp parses a UTCTimestamp (seconds, millis, micros or nanos).
+// ParseTimestamp parses a UTCTimestamp, YYYYMMDD-HH:MM:SS with an optional
+// fraction of 1 to 9 digits, without allocating (it runs for every inbound
+// application message when SendingTime is checked).
 func ParseTimestamp(v []byte) (time.Time, bool) {
-	if len(v) < 17 {
+	if len(v) < 17 || len(v) == 18 || len(v) > 27 || v[8] != '-' || v[11] != ':' || v[14] != ':' {
 		return time.Time{}, false
 	}
-	layout := "20060102-15:04:05"
-	if len(v) > 17 {
-		layout += ".000000000"[:len(v)-17]
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
 	}
-	t, err := time.Parse(layout, string(v))
-	return t, err == nil
+	y, ok1 := num(v[0:4])
+	mo, ok2 := num(v[4:6])
+	d, ok3 := num(v[6:8])
+	h, ok4 := num(v[9:11])
+	mi, ok5 := num(v[12:14])
+	sec, ok6 := num(v[15:17])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	ns := 0
+	if len(v) > 17 {
+		if v[17] != '.' {
+			return time.Time{}, false
+		}
+		frac, ok := num(v[18:])
+		if !ok {
+			return time.Time{}, false
+		}
+		ns = frac
+		for i := len(v) - 18; i < 9; i++ {
+			ns *= 10
+		}
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), true
 }
 
 // Header names the three identity fields of a session's outbound messages.
