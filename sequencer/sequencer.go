@@ -129,7 +129,6 @@ type Sequencer struct {
 	_            pad
 	// Consumer goroutine only.
 	taken      uint64
-	held       bool // Take's items are in use: taken is not yet released
 	consCpHead uint64
 	_          pad
 	// Writer goroutine only.
@@ -302,14 +301,13 @@ func (s *Sequencer) TakeMore(itemsMax int) []Item {
 	i := s.taken & s.mask
 	n := min(d-s.taken, uint64(itemsMax), uint64(len(s.ring))-i)
 	s.taken += n
-	s.held = true
 	return s.ring[i : i+n]
 }
 
 // release hands the slots of the items taken so far back to the producer.
+// Only this goroutine stores released, so it stores only when taken moved.
 func (s *Sequencer) release() {
-	if s.held {
-		s.held = false
+	if s.released.Load() != s.taken {
 		s.released.Store(s.taken)
 	}
 }
