@@ -47,8 +47,8 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 			return fmt.Sprintf("BeginString %q is not supported: use FIX.4.4 or FIX.4.2", sid.BeginString), "bad_version"
 		}
 	}
-	if p := st.live.Load(); p != nil && *p != sid {
-		return fmt.Sprintf("SenderCompID %q is already logged on (%s)", sid.TargetCompID, p.BeginString), "already_logged_on"
+	if fs := st.fs.Load(); fs != nil && fs.ID() != sid {
+		return fmt.Sprintf("SenderCompID %q is already logged on (%s)", sid.TargetCompID, fs.ID().BeginString), "already_logged_on"
 	}
 	user, err := msg.Body.GetBytes(tag.Username)
 	if err != nil || len(user) == 0 {

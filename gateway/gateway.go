@@ -56,11 +56,13 @@ type Gateway struct {
 	settings *quickfix.Settings
 	acc      *fixsession.Acceptor
 
-	// sessions is indexed by config.SessionID-1; bySID maps each configured
-	// FIX session (one per CompID and BeginString) to its state. Both are
-	// read-only after New.
+	// sessions is indexed by config.SessionID-1; bySID and byFS map each
+	// configured FIX session (one per CompID and BeginString) to its state,
+	// by identity (Logon) and by the session layer's pointer (every
+	// message: no hashing of three strings). All are read-only after New.
 	sessions []*sessionState
 	bySID    map[quickfix.SessionID]*sessionState
+	byFS     map[*fixsession.Session]*sessionState
 	units    []symUnits // fast decimal conversions, by SymbolID-1
 
 	execSeq   atomic.Uint64 // gateway-generated ExecIDs for its own rejects
@@ -83,8 +85,7 @@ type sessionState struct {
 	limiter *rate.Limiter
 	rateTxt string // "rate limit exceeded: N msgs/s"
 
-	live    atomic.Pointer[quickfix.SessionID] // nil when not logged on
-	fs      atomic.Pointer[fixsession.Session] // the logged-on FIX session
+	fs      atomic.Pointer[fixsession.Session] // the logged-on FIX session, nil when none
 	flood   atomic.Int64                       // rate-limited messages in a row
 	closing atomic.Bool                        // a flood or overflow logout is under way
 
@@ -113,6 +114,7 @@ func New(opts Options) (*Gateway, error) {
 		log:        opts.Log.With().Str("component", "gateway").Logger(),
 		floodGrace: opts.FloodLogoutGrace,
 		bySID:      map[quickfix.SessionID]*sessionState{},
+		byFS:       map[*fixsession.Session]*sessionState{},
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),
 		m:          newMetrics(),
 		units:      symbolUnits(cfg),
@@ -151,10 +153,12 @@ func New(opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := g.acc.AddSession(fsCfg); err != nil {
+		fs, err := g.acc.AddSession(fsCfg)
+		if err != nil {
 			return nil, fmt.Errorf("gateway: session %s: %w", sid, err)
 		}
 		g.bySID[sid] = g.sessions[k.cfg-1]
+		g.byFS[fs] = g.sessions[k.cfg-1]
 	}
 	return g, nil
 }
@@ -218,11 +222,11 @@ func (g *Gateway) LiveSession(id config.SessionID) (quickfix.SessionID, bool) {
 	if st == nil {
 		return quickfix.SessionID{}, false
 	}
-	p := st.live.Load()
-	if p == nil {
+	fs := st.fs.Load()
+	if fs == nil {
 		return quickfix.SessionID{}, false
 	}
-	return *p, true
+	return fs.ID(), true
 }
 
 func (g *Gateway) session(id config.SessionID) *sessionState {
@@ -264,19 +268,16 @@ func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsessi
 func (a fixApp) OnLogon(s *fixsession.Session) {
 	g := a.g
 	sid := s.ID()
-	st := g.bySID[sid]
+	st := g.byFS[s]
 	if st == nil {
 		return
 	}
-	p := sid
-	if prev := st.live.Swap(&p); prev != nil && *prev != sid {
+	if !st.fs.CompareAndSwap(nil, s) {
 		// Two versions logged on at once slipped past the check in Logon;
 		// keep the first and drop this one.
-		st.live.Store(prev)
 		s.Disconnect()
 		return
 	}
-	st.fs.Store(s)
 	st.flood.Store(0)
 	st.closing.Store(false)
 	g.m.countLogon("ok")
@@ -289,15 +290,10 @@ func (a fixApp) OnLogon(s *fixsession.Session) {
 func (a fixApp) OnLogout(s *fixsession.Session) {
 	g := a.g
 	sid := s.ID()
-	st := g.bySID[sid]
-	if st == nil {
+	st := g.byFS[s]
+	if st == nil || !st.fs.CompareAndSwap(s, nil) {
 		return
 	}
-	p := st.live.Load()
-	if p == nil || *p != sid || !st.live.CompareAndSwap(p, nil) {
-		return
-	}
-	st.fs.Store(nil)
 	g.log.Info().Str("session", sid.String()).Msg("logged out")
 	req := ordermanager.Request{
 		Kind:    ordermanager.ReqDisconnect,
@@ -334,13 +330,9 @@ func (a fixApp) OnLogout(s *fixsession.Session) {
 // messages.
 func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.MessageRejectError {
 	g := a.g
-	sid := s.ID()
-	st := g.bySID[sid]
-	if st == nil {
+	st := g.byFS[s]
+	if st == nil || st.fs.Load() != s {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
-	if p := st.live.Load(); p == nil || *p != sid {
-		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
-	}
-	return g.handle(m, sid, st)
+	return g.handle(m, s.ID(), st)
 }
