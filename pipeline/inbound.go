@@ -22,8 +22,7 @@ type inbound struct {
 	_    [64]byte
 	tail atomic.Uint64 // positions claimed by producers
 	_    [64]byte
-	head atomic.Uint64 // positions consumed, for len only
-	next uint64        // consumer only: the next position to consume
+	head atomic.Uint64 // positions consumed: the next one to consume; only the consumer stores it
 	_    [64]byte
 
 	// sleeping is set by the consumer before it blocks on wake; a producer
@@ -91,8 +90,9 @@ func (q *inbound) push(r *ordermanager.Request) bool {
 // (a producer that has claimed the next slot but not yet filled it counts as
 // none). Consumer only.
 func (q *inbound) peek() *ordermanager.Request {
-	sl := q.slot(q.next)
-	if sl.seq.Load() != q.next+1 {
+	h := q.head.Load()
+	sl := q.slot(h)
+	if sl.seq.Load() != h+1 {
 		return nil
 	}
 	return &sl.req
@@ -100,9 +100,8 @@ func (q *inbound) peek() *ordermanager.Request {
 
 // pop frees the slot of the request peek returned. Consumer only.
 func (q *inbound) pop() {
-	h := q.next
+	h := q.head.Load()
 	q.slot(h).seq.Store(h + uint64(len(q.slots)))
-	q.next = h + 1
 	q.head.Store(h + 1)
 }
 
