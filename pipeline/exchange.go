@@ -83,8 +83,7 @@ type Options struct {
 
 // Exchange is the running venue. Submit may be called from any goroutine.
 type Exchange struct {
-	cfg   *config.Config
-	opts  Options
+	opts  Options // with Open's defaults filled in
 	dir   string
 	log   zerolog.Logger
 	seq   *sequencer.Sequencer
@@ -103,10 +102,6 @@ type Exchange struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
-
-	ringItems       uint64
-	snapshotEvery   uint64
-	checkpointEvery uint64
 
 	// Counters for metrics, readable from any goroutine.
 	stats struct {
@@ -223,24 +218,20 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		return nil, rec, fmt.Errorf("recovery of %s: state rebuilt to seq %d but the journal ends at seq %d", dir, state.Seq, jinfo.LastSeq)
 	}
 	x := &Exchange{
-		cfg:             cfg,
-		opts:            opts,
-		dir:             dir,
-		log:             opts.Log,
-		seq:             seq,
-		state:           state,
-		in:              newInbound(cfg.QueueDepth),
-		evCh:            make(chan *evBatch, evBatches),
-		evFree:          make(chan *evBatch, evBatches),
-		repCh:           make(chan *repBatch, repBatches),
-		repFree:         make(chan *repBatch, repBatches),
-		quit:            make(chan struct{}),
-		omDone:          make(chan struct{}),
-		engDone:         make(chan struct{}),
-		repDone:         make(chan struct{}),
-		ringItems:       uint64(opts.RingItems),
-		snapshotEvery:   opts.SnapshotEvery,
-		checkpointEvery: opts.CheckpointEvery,
+		opts:    opts,
+		dir:     dir,
+		log:     opts.Log,
+		seq:     seq,
+		state:   state,
+		in:      newInbound(cfg.QueueDepth),
+		evCh:    make(chan *evBatch, evBatches),
+		evFree:  make(chan *evBatch, evBatches),
+		repCh:   make(chan *repBatch, repBatches),
+		repFree: make(chan *repBatch, repBatches),
+		quit:    make(chan struct{}),
+		omDone:  make(chan struct{}),
+		engDone: make(chan struct{}),
+		repDone: make(chan struct{}),
 	}
 	if uint64(opts.RingItems) < uint64(state.Manager.CommandsMax())*2 {
 		seq.Close()
@@ -314,10 +305,8 @@ func (x *Exchange) Close() error {
 func (x *Exchange) omLoop() {
 	defer close(x.omDone)
 	om := x.state.Manager
-	// Keep room in the sequencer for the most commands one request can turn
-	// into, so an accepted request (whose state change is already made)
-	// always fits.
 	cmdsMax := uint64(om.CommandsMax())
+	ringItems := uint64(x.opts.RingItems)
 	var (
 		pend      []ordermanager.Pending
 		rb        = <-x.repFree
@@ -348,7 +337,7 @@ func (x *Exchange) omLoop() {
 	handle := func(req *ordermanager.Request) {
 		// Keep room for the largest request, so an accepted request (whose
 		// state change the order manager has already made) always fits.
-		for submitted-processed+cmdsMax > x.ringItems {
+		for submitted-processed+cmdsMax > ringItems {
 			if req.Kind == ordermanager.ReqNew || req.Kind == ordermanager.ReqReplace {
 				rb.reps = om.RejectBusy(req, rb.reps)
 				x.stats.busy.Add(1)
@@ -373,7 +362,7 @@ func (x *Exchange) omLoop() {
 		x.stats.commands.Add(uint64(len(pend)))
 	}
 	maybeSnapshot := func() {
-		if x.snapshotEvery == 0 || lastSeq-lastSnap < x.snapshotEvery {
+		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery {
 			return
 		}
 		// Quiesce: the order manager's state equals the replayed state only when
@@ -464,6 +453,7 @@ func (x *Exchange) engineLoop() {
 	eng := x.state.Engine
 	h := &x.state.Hasher
 	var sinceCheckpoint uint64
+	checkpointEvery := x.opts.CheckpointEvery
 	var resync []matching.OrderInfo
 	resyncer, _ := x.opts.Publisher.(Resyncer)
 	lastCheckpoint := time.Now()
@@ -483,7 +473,7 @@ func (x *Exchange) engineLoop() {
 				h.Add(&b.evs[j])
 			}
 			sinceCheckpoint++
-			if sinceCheckpoint >= x.checkpointEvery {
+			if sinceCheckpoint >= checkpointEvery {
 				x.seq.Checkpoint(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
 				sinceCheckpoint = 0
 				lastCheckpoint = t0
