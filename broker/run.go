@@ -57,7 +57,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	defer tp.close()
 	log.Info().Int("sessions", len(opts.Sessions)).Str("mode", opts.Mode.String()).Str("engine", opts.Engine).Msg("sending")
 
-	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, stop: ctx.Done(), prefix: clOrdIDPrefix(), log: log,
+	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, prefix: clOrdIDPrefix(), log: log,
 		batches: make([]batch, len(opts.Sessions)), bySender: map[string]int{}}
 	for i, sess := range opts.Sessions {
 		s.bySender[sess.SenderCompID] = i
@@ -112,13 +112,12 @@ type transport interface {
 // one wake-up of the writer, however many requests it holds.
 const batchRequestsMax = 64
 
-// batch is one session's requests built and not yet sent: message types
-// and bodies back to back in one buffer, reused from batch to batch.
+// batch is one session's requests built and not yet sent: their bodies
+// back to back in one buffer, reused from batch to batch.
 type batch struct {
-	types []string
-	ends  []int // body of request i is body[ends[i-1]:ends[i]]
-	body  []byte
-	reqs  []*request
+	ends []int // body of request i is body[ends[i-1]:ends[i]]
+	body []byte
+	reqs []*request
 }
 
 func (b *batch) len() int { return len(b.reqs) }
@@ -129,12 +128,12 @@ func (b *batch) msg(i int) (string, []byte) {
 	if i > 0 {
 		start = b.ends[i-1]
 	}
-	return b.types[i], b.body[start:b.ends[i]]
+	return msgTypeOf(b.reqs[i].kind), b.body[start:b.ends[i]]
 }
 
 func (b *batch) reset() {
 	clear(b.reqs) // let answered requests be collected
-	b.types, b.ends, b.body, b.reqs = b.types[:0], b.ends[:0], b.body[:0], b.reqs[:0]
+	b.ends, b.body, b.reqs = b.ends[:0], b.body[:0], b.reqs[:0]
 }
 
 // sender turns intents into FIX messages on one goroutine.
@@ -145,7 +144,6 @@ type sender struct {
 	tp       transport
 	batches  []batch // per session
 	pending  int     // requests in batches
-	stop     <-chan struct{}
 	bySender map[string]int
 	prefix   string
 	idBuf    []byte
@@ -328,7 +326,6 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 	}
 	b := &s.batches[r.order.session]
 	b.body = appendBody(b.body, in, r.order, clOrdID, orig, now)
-	b.types = append(b.types, msgTypeOf(in.Kind))
 	b.ends = append(b.ends, len(b.body))
 	b.reqs = append(b.reqs, r)
 	if s.pending++; s.pending >= batchRequestsMax {
