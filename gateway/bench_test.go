@@ -35,7 +35,7 @@ func BenchmarkReportMessage(b *testing.B) {
 	rep := ordermanager.Report{Kind: ordermanager.RepExec, Session: n.sess.ID, ExecType: ordermanager.ExecTrade,
 		OrdStatus: ordermanager.StatusPartiallyFilled, ExecID: 99, OrderID: 12345, ClOrdID: id, Account: n.sess.DefaultAccount,
 		Symbol: 1, Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 19025, OrderQty: 100,
-		CumQty: 40, Leaves: 60, LastPx: 19025, LastQty: 40, CumTicksLots: 19025 * 40, TransactNs: 1}
+		CumQty: 40, Leaves: 60, LastPx: 19025, LastQty: 40, CumTicksLots: 19025 * 40, Fee: 381, TransactNs: 1}
 	var scratch []byte
 	var body fixBody
 	h := fixsession.Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}

@@ -267,3 +267,16 @@ func TestUnitConv(t *testing.T) {
 		}
 	}
 }
+
+// TestCommissionText: the Commission (12) of a fill is written as
+// config.MinorToMoney(fee).String() would write it.
+func TestCommissionText(t *testing.T) {
+	for _, units := range []int32{0, 2, 3, 8} {
+		for _, fee := range []int64{1, 5, 10, 150, 381, 100000, 123456789, -7} {
+			want := decimal.New(fee, -units).String()
+			if got := string(appendScaled(nil, fee, units)); got != want {
+				t.Errorf("fee %d, %d minor units: %q, want %q", fee, units, got, want)
+			}
+		}
+	}
+}

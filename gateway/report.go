@@ -274,7 +274,9 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 		w.price(tag.LastPx, rep.LastPx)
 		w.qty(tag.LastQty, rep.LastQty)
 		if rep.Fee != 0 {
-			b.SetString(tag.Commission, g.cfg.MinorToMoney(rep.Fee).String())
+			// MinorToMoney(rep.Fee).String() without the decimal's allocations.
+			w.buf = appendScaled(w.buf[:0], rep.Fee, g.cfg.MinorUnits)
+			w.set(tag.Commission)
 			b.SetString(tag.CommType, "3") // absolute
 		}
 	}
@@ -291,12 +293,12 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 // absent OrigClOrdID where FIX requires one (OrderCancelReject).
 func (g *Gateway) setClOrdIDs(b *fixBody, rep *ordermanager.Report, origRequired bool) {
 	if !rep.ClOrdID.IsZero() {
-		b.SetString(tag.ClOrdID, rep.ClOrdID.String())
+		b.SetBytes(tag.ClOrdID, rep.ClOrdID.Bytes())
 	} else if origRequired {
 		b.SetString(tag.ClOrdID, "NONE")
 	}
 	if !rep.OrigClOrdID.IsZero() {
-		b.SetString(tag.OrigClOrdID, rep.OrigClOrdID.String())
+		b.SetBytes(tag.OrigClOrdID, rep.OrigClOrdID.Bytes())
 	} else if origRequired {
 		b.SetString(tag.OrigClOrdID, "NONE")
 	}
