@@ -55,7 +55,6 @@ func buildSettings(cfg *config.Config, acceptorAddr string) (*quickfix.Settings,
 	g.Set("ResetOnLogon", "N")
 	g.Set("ResetOnLogout", "N")
 	g.Set("ResetOnDisconnect", "N")
-	g.Set("TimeStampPrecision", "MICROS")
 
 	sessions := map[quickfix.SessionID]*quickfix.SessionSettings{}
 	keys := map[quickfix.SessionID]sessionKey{}
