@@ -625,3 +625,42 @@ func TestParseTimestamp(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// TestStoreTornTail: a record cut short by a crash is dropped at open, the
+// whole ones before it are found again.
+func TestStoreTornTail(t *testing.T) {
+	dir := t.TempDir()
+	h := &Header{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"}
+	st, err := openStore(dir, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.save(1, []byte("one"))
+	st.save(2, []byte("two"))
+	var fb flushBatch
+	st.take(&fb)
+	if err := fb.write(); err != nil {
+		t.Fatal(err)
+	}
+	// Half of a third record.
+	if _, err := st.msgF.Write([]byte{9, 0, 0, 0, 3, 0}); err != nil {
+		t.Fatal(err)
+	}
+	st.close()
+	st, err = openStore(dir, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	for seq, want := range map[uint64]string{1: "one", 2: "two"} {
+		if got, ok := st.get(seq); !ok || string(got) != want {
+			t.Fatalf("seq %d: %q %v", seq, got, ok)
+		}
+	}
+	if _, ok := st.get(3); ok {
+		t.Fatal("torn record found")
+	}
+	if st.msgSize != 2*(recHeader+3) {
+		t.Fatalf("file not cut back: %d", st.msgSize)
+	}
+}

@@ -1,6 +1,7 @@
 package fixsession
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -100,27 +101,38 @@ func openStore(dir string, h *Header) (*store, error) {
 // loadIndex reads the record headers of msgs; a torn last record (the
 // process died mid-write) is cut off.
 func (s *store) loadIndex(name string) error {
-	data, err := io.ReadAll(s.msgF)
+	st, err := s.msgF.Stat()
 	if err != nil {
 		return fmt.Errorf("fix store %s: %w", name, err)
 	}
-	off := 0
-	for off+recHeader <= len(data) {
-		n := int(binary.LittleEndian.Uint32(data[off:]))
-		seq := binary.LittleEndian.Uint64(data[off+4:])
-		if n > MsgBytesMax*2 || off+recHeader+n > len(data) || seq == 0 {
+	size := st.Size()
+	// Only the record headers are read: the file holds every message sent
+	// and can be far larger than the index built from it.
+	r := bufio.NewReaderSize(s.msgF, 64<<10)
+	var h [recHeader]byte
+	off := int64(0)
+	for off+recHeader <= size {
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return fmt.Errorf("fix store %s: %w", name, err)
+		}
+		n := int64(binary.LittleEndian.Uint32(h[0:]))
+		seq := binary.LittleEndian.Uint64(h[4:])
+		if n > MsgBytesMax*2 || off+recHeader+n > size || seq == 0 {
 			break
 		}
-		s.indexAt(seq, int64(off))
+		if _, err := r.Discard(int(n)); err != nil {
+			return fmt.Errorf("fix store %s: %w", name, err)
+		}
+		s.indexAt(seq, off)
 		off += recHeader + n
 	}
-	if off < len(data) {
-		if err := s.msgF.Truncate(int64(off)); err != nil {
+	if off < size {
+		if err := s.msgF.Truncate(off); err != nil {
 			return fmt.Errorf("fix store %s: %w", name, err)
 		}
 	}
-	s.msgSize = int64(off)
-	_, err = s.msgF.Seek(int64(off), io.SeekStart)
+	s.msgSize = off
+	_, err = s.msgF.Seek(off, io.SeekStart)
 	return err
 }
 
