@@ -397,3 +397,15 @@ func waitLive(t testing.TB, g *Gateway, id config.SessionID) quickfix.SessionID 
 	t.Fatalf("session %d not live", id)
 	return quickfix.SessionID{}
 }
+
+// normalize is normalizeFields for a message parsed by QuickFIX/Go, as the
+// tests build them.
+func (n normalizer) normalize(msg *quickfix.Message, mt byte) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+	return n.normalizeFields(&msg.Body, mt)
+}
+
+// rejectMessage is rejectFields for a message parsed by QuickFIX/Go.
+func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej *rejection) *quickfix.Message {
+	seq, _ := in.Header.GetInt(tag.MsgSeqNum)
+	return g.rejectFields(inbound{f: &in.Body, seq: uint64(max(seq, 0))}, begin, mt, rej)
+}

@@ -124,13 +124,8 @@ type inbound struct {
 	seq uint64 // MsgSeqNum, 0 when unknown
 }
 
-// rejectMessage builds the reject for refuse (separate so tests and the fuzz
+// rejectFields builds the reject for refuse (separate so tests and the fuzz
 // target can inspect it without a session).
-func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej *rejection) *quickfix.Message {
-	seq, _ := in.Header.GetInt(tag.MsgSeqNum)
-	return g.rejectFields(inbound{f: &in.Body, seq: uint64(max(seq, 0))}, begin, mt, rej)
-}
-
 func (g *Gateway) rejectFields(in inbound, begin string, mt byte, rej *rejection) *quickfix.Message {
 	out := quickfix.NewMessage()
 	ib, ob := in.f, &out.Body

@@ -165,11 +165,6 @@ func (r rawFields) GetBytes(t quickfix.Tag) ([]byte, quickfix.MessageRejectError
 	return nil, quickfix.ConditionallyRequiredFieldMissing(t)
 }
 
-// normalize is normalizeFields for a message parsed by QuickFIX/Go.
-func (n normalizer) normalize(msg *quickfix.Message, mt byte) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	return n.normalizeFields(&msg.Body, mt)
-}
-
 func (n normalizer) normalizeFields(b fields, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
 	req.Session = n.sess.ID
 	req.Firm = n.sess.Firm
