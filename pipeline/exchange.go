@@ -13,6 +13,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -361,17 +362,32 @@ func (x *Exchange) omLoop() {
 		}
 		x.stats.commands.Add(uint64(len(pend)))
 	}
-	maybeSnapshot := func() {
-		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery {
-			return
+	// handleQueued handles req, the oldest queued request, and those after
+	// it, up to limit in all, in place in the queue.
+	handleQueued := func(req *ordermanager.Request, limit uint64) {
+		n := uint64(0)
+		for ; req != nil && n < limit; req = x.in.peek() {
+			handle(req)
+			x.in.pop()
+			n++
 		}
-		// Quiesce: the order manager's state equals the replayed state only when
-		// every command it accepted has come back from the engine.
+		x.stats.requests.Add(n)
+	}
+	// quiesce waits until every command the order manager accepted has come
+	// back from the engine and hands on their reports: only then does its
+	// state equal the replayed state at lastSeq.
+	quiesce := func() {
 		for processed < submitted {
 			onEvents(<-x.evCh)
 		}
 		flush()
 		x.state.Seq = lastSeq
+	}
+	maybeSnapshot := func() {
+		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery {
+			return
+		}
+		quiesce()
 		body := x.state.AppendSnapshot(nil)
 		lastSnap = lastSeq
 		x.snapWG.Add(1)
@@ -400,15 +416,9 @@ func (x *Exchange) omLoop() {
 		}
 		if req := x.in.peek(); req != nil {
 			// One clock pair and one counter update per burst, not per
-			// request; requests are handled in place in the queue.
+			// request.
 			t0 := time.Now()
-			n := uint64(0)
-			for ; req != nil && n < omBurstMax; req = x.in.peek() {
-				handle(req)
-				x.in.pop()
-				n++
-			}
-			x.stats.requests.Add(n)
+			handleQueued(req, omBurstMax)
 			x.stats.omNs.Add(uint64(time.Since(t0)))
 			busy = true
 		}
@@ -427,16 +437,8 @@ func (x *Exchange) omLoop() {
 				// Take what was queued before Close, then wait for every
 				// accepted command to come back so nothing accepted goes
 				// unreported.
-				for req := x.in.peek(); req != nil; req = x.in.peek() {
-					x.stats.requests.Add(1)
-					handle(req)
-					x.in.pop()
-				}
-				for processed < submitted {
-					onEvents(<-x.evCh)
-				}
-				flush()
-				x.state.Seq = lastSeq
+				handleQueued(x.in.peek(), math.MaxUint64)
+				quiesce()
 				return
 			}
 			x.in.sleeping.Store(false)
