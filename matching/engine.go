@@ -172,23 +172,31 @@ func (e *Engine) orderEvent(out []Event, k EventKind, o *order, r Reason, qty, l
 	})
 }
 
+// ValidEnums checks a new order's side, type, time in force and STP mode,
+// in that order; it returns ReasonNone when they are all known values. The
+// order manager checks them with it before an order reaches the journal.
+func ValidEnums(side Side, typ OrderType, tif TimeInForce, stp STPMode) Reason {
+	switch {
+	case side != Buy && side != Sell:
+		return ReasonInvalidSide
+	case typ != Limit && typ != Market:
+		return ReasonInvalidType
+	case tif < GTC || tif > FOK:
+		return ReasonInvalidTIF
+	case stp > STPDecrementCancel:
+		return ReasonInvalidSTP
+	}
+	return ReasonNone
+}
+
 // validNew checks a new order's fields; it returns ReasonNone when they are
 // good.
 func (e *Engine) validNew(c *Command) Reason {
 	if c.OrderID == 0 {
 		return ReasonInvalidCommand
 	}
-	if c.Side != Buy && c.Side != Sell {
-		return ReasonInvalidSide
-	}
-	if c.Type != Limit && c.Type != Market {
-		return ReasonInvalidType
-	}
-	if c.TIF < GTC || c.TIF > FOK {
-		return ReasonInvalidTIF
-	}
-	if c.STP > STPDecrementCancel {
-		return ReasonInvalidSTP
+	if r := ValidEnums(c.Side, c.Type, c.TIF, c.STP); r != ReasonNone {
+		return r
 	}
 	if c.Qty <= 0 || c.Qty > QtyMax {
 		return ReasonInvalidQty

@@ -167,16 +167,10 @@ func bandEdge(side matching.Side, ref, bps int64) int64 {
 }
 
 func validOrderFields(side matching.Side, typ matching.OrderType, tif matching.TimeInForce, stp matching.STPMode, postOnly bool) RejectCode {
-	switch {
-	case side != matching.Buy && side != matching.Sell:
-		return RejInvalidSide
-	case typ != matching.Limit && typ != matching.Market:
-		return RejInvalidType
-	case tif < matching.GTC || tif > matching.FOK:
-		return RejInvalidTIF
-	case stp > matching.STPDecrementCancel:
-		return RejInvalidSTP
-	case postOnly && (typ == matching.Market || tif == matching.IOC || tif == matching.FOK):
+	if r := matching.ValidEnums(side, typ, tif, stp); r != matching.ReasonNone {
+		return engineReject(r)
+	}
+	if postOnly && (typ == matching.Market || tif == matching.IOC || tif == matching.FOK) {
 		return RejPostOnlyNotAllowed
 	}
 	return RejNone
