@@ -159,7 +159,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	// is still in flight: the order manager chains it behind (up to
 	// ordermanager.AmendsInFlightMax per order), so the submitter does not
 	// wait for answers, only for room in the window.
-	answered := make([]atomic.Bool, len(reqs))
+	answered := make([]bool, len(reqs)) // under mu
 	window := o.Window
 	if window <= 0 {
 		window = 4096
@@ -188,10 +188,10 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 		for i := range reps {
 			r := &reps[i]
 			idx := clIndex(r.ClOrdID.Bytes())
-			if idx < 0 || idx >= len(reqs) || answered[idx].Load() {
+			if idx < 0 || idx >= len(reqs) || answered[idx] {
 				continue
 			}
-			answered[idx].Store(true)
+			answered[idx] = true
 			outstand.Add(-1)
 			if idx < nWarm {
 				warmLeft--
