@@ -128,13 +128,9 @@ func (a *app) ToApp(m *quickfix.Message, id quickfix.SessionID) error {
 func (a *app) FromAdmin(m *quickfix.Message, id quickfix.SessionID) quickfix.MessageRejectError {
 	switch {
 	case m.IsMsgTypeOf("3"):
-		ref, err := m.Body.GetInt(tag.RefSeqNum)
-		if err != nil {
+		if !sessionReject(a.tr, time.Now(), a.index(id), bodyGetter(&m.Body)) {
 			a.tr.unmatched()
-			return nil
 		}
-		a.tr.seqReject(time.Now(), a.index(id), ref, "session-reject 373=",
-			optBytes(&m.Body, tag.SessionRejectReason), optBytes(&m.Body, tag.Text))
 	case m.IsMsgTypeOf("5"):
 		text, _ := m.Body.GetString(tag.Text)
 		if text == "" {
@@ -155,9 +151,7 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 		a.tr.unmatched()
 		return nil
 	}
-	b := &m.Body
-	get := func(t int) []byte { return optBytes(b, quickfix.Tag(t)) }
-	if i := a.index(id); !answer(a.tr, now, i, mt, get) {
+	if i := a.index(id); !answer(a.tr, now, i, mt, bodyGetter(&m.Body)) {
 		a.tr.unmatched()
 	}
 	return nil
@@ -182,15 +176,28 @@ func answer(tr *tracker, now time.Time, session int, msgType string, get func(ta
 		code, text := get(fieldBusinessRejectReason), get(fieldText)
 		if len(ref) == 0 {
 			// No ClOrdID to go by: the rejected message's sequence number.
-			seq, err := strconv.Atoi(string(get(fieldRefSeqNum)))
-			if err != nil {
-				return false
-			}
-			tr.seqReject(now, session, seq, "business-reject 380=", code, text)
-			return true
+			return refSeqReject(tr, now, session, get, "business-reject 380=", code, text)
 		}
 		tr.reject(now, ref, "business-reject 380=", code, text)
 	}
+	return true
+}
+
+// sessionReject hands a session-level Reject (3) of session i to the
+// tracker, as answer does an application message; false when it names no
+// usable RefSeqNum.
+func sessionReject(tr *tracker, now time.Time, session int, get func(tag int) []byte) bool {
+	return refSeqReject(tr, now, session, get, "session-reject 373=", get(fieldSessionRejectReason), get(fieldText))
+}
+
+// refSeqReject counts a rejection that names the rejected message only by
+// its RefSeqNum; false when that is not a number.
+func refSeqReject(tr *tracker, now time.Time, session int, get func(tag int) []byte, reason string, code, text []byte) bool {
+	seq, err := strconv.Atoi(string(get(fieldRefSeqNum)))
+	if err != nil {
+		return false
+	}
+	tr.seqReject(now, session, seq, reason, code, text)
 	return true
 }
 
@@ -207,6 +214,11 @@ const (
 	fieldRefSeqNum            = int(tag.RefSeqNum)
 	fieldSessionRejectReason  = int(tag.SessionRejectReason)
 )
+
+// bodyGetter reads b's fields for answer and sessionReject.
+func bodyGetter(b *quickfix.Body) func(tag int) []byte {
+	return func(t int) []byte { return optBytes(b, quickfix.Tag(t)) }
+}
 
 // optBytes is the field's value, or nil when it is absent. GetBytes on an
 // absent tag builds an error (a Sprintf and several allocations), and most

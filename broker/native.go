@@ -132,15 +132,9 @@ func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) quickf
 // FromAdmin counts a session-level Reject against the request it names
 // by MsgSeqNum.
 func (a *nativeApp) FromAdmin(_ *fixsession.Session, m *fixsession.Message) {
-	ref, _ := m.Get(fieldRefSeqNum)
-	seq, err := strconv.Atoi(string(ref))
-	if err != nil {
+	if !sessionReject(a.tr, m.ReceiveTime, a.i, func(t int) []byte { v, _ := m.Get(t); return v }) {
 		a.tr.unmatched()
-		return
 	}
-	code, _ := m.Get(fieldSessionRejectReason)
-	text, _ := m.Get(fieldText)
-	a.tr.seqReject(m.ReceiveTime, a.i, seq, "session-reject 373=", code, text)
 }
 
 // OnLogonRefused makes Run fail at once with the exchange's reason instead
