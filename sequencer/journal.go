@@ -328,12 +328,8 @@ func (j *journal) close() error {
 	if j.f == nil {
 		return nil
 	}
-	err := j.flush()
-	if err == nil {
-		if serr := j.f.Sync(); serr != nil {
-			err = fmt.Errorf("journal %s: fsync: %w", j.path, serr)
-		}
-	}
+	j.fsync = true // the journal is done: no later call sees the policy
+	err := j.sync()
 	if cerr := j.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("journal %s: %w", j.path, cerr)
 	}
