@@ -63,13 +63,13 @@ type Config struct {
 	SegmentBytesMax int64
 	// RingItems is the number of commands in flight between the producer and
 	// the consumer (submitted, being written, durable but not yet taken). A
-	// power of two; default 65536 (an Item is 200 bytes: 13 MB). One
-	// fsync can cover at most this many commands, so with DurabilityBatch the
-	// stage's throughput is at most RingItems per fsync time. TrySubmit refuses
-	// when it is full.
+	// power of two; default 65536 (an Item is 200 bytes: 13 MB). TrySubmit
+	// refuses when it is full.
 	RingItems int
 	// BatchRecordsMax bounds the commands written per write call and per
-	// fsync. Default RingItems/2 (never more than RingItems).
+	// fsync, so with DurabilityBatch the stage's throughput is at most
+	// BatchRecordsMax per fsync time. Default RingItems/2 (never more than
+	// RingItems).
 	BatchRecordsMax int
 	// BatchLinger, with DurabilityBatch, waits this long before writing a batch
 	// smaller than BatchRecordsMax so that more commands share an fsync. Default
