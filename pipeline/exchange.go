@@ -73,7 +73,8 @@ type Options struct {
 	// Reports receives every batch of reports on the report goroutine, in
 	// order. The slice is reused after the call returns.
 	Reports func(reps []ordermanager.Report)
-	// RingItems is the sequencer's in-flight capacity (power of two).
+	// RingItems is the sequencer's in-flight capacity (power of two; default
+	// 16384, not the sequencer's own default).
 	RingItems int
 	// SnapshotEvery overrides Config.SnapshotEvery (commands between snapshots).
 	SnapshotEvery uint64
