@@ -22,33 +22,26 @@ func newLogons(sessions []Session) *logons {
 		changed: make(chan struct{}, 1)}
 }
 
-func (l *logons) signal() {
+// setLoggedOn records that session i logged on or off; i < 0 is ignored.
+func (l *logons) setLoggedOn(i int, on bool) { l.set(i, func() { l.loggedOn[i] = on }) }
+
+// logonRefused records the Text of a Logout that session i received; i < 0
+// is ignored.
+func (l *logons) logonRefused(i int, text string) { l.set(i, func() { l.refused[i] = text }) }
+
+// set applies change to session i's state under the lock and wakes
+// waitLogon.
+func (l *logons) set(i int, change func()) {
+	if i < 0 {
+		return
+	}
+	l.mu.Lock()
+	change()
+	l.mu.Unlock()
 	select {
 	case l.changed <- struct{}{}:
 	default:
 	}
-}
-
-// setLoggedOn records that session i logged on or off; i < 0 is ignored.
-func (l *logons) setLoggedOn(i int, on bool) {
-	if i < 0 {
-		return
-	}
-	l.mu.Lock()
-	l.loggedOn[i] = on
-	l.mu.Unlock()
-	l.signal()
-}
-
-// logonRefused records the Text of a Logout that session i received.
-func (l *logons) logonRefused(i int, text string) {
-	if i < 0 {
-		return
-	}
-	l.mu.Lock()
-	l.refused[i] = text
-	l.mu.Unlock()
-	l.signal()
 }
 
 // waitLogon blocks until every session is logged on, a Logout with a reason
