@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,9 +102,12 @@ type Exchange struct {
 	engDone chan struct{}
 	repDone chan struct{}
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	closed atomic.Bool
+	// submitting counts Submits between their closed check and the end of
+	// their push, so Close can wait for them before the last drain.
+	submitting atomic.Int64
+	closeOnce  sync.Once
+	closeErr   error
 
 	// Counters for metrics, readable from any goroutine.
 	stats struct {
@@ -265,6 +269,8 @@ func (x *Exchange) Dir() string { return x.dir }
 // false when the queue is full or the venue is closing: the caller answers
 // "busy".
 func (x *Exchange) Submit(req *ordermanager.Request) bool {
+	x.submitting.Add(1)
+	defer x.submitting.Add(-1)
 	if x.closed.Load() {
 		return false
 	}
@@ -285,6 +291,11 @@ func (x *Exchange) Closed() bool { return x.closed.Load() }
 func (x *Exchange) Close() error {
 	x.closeOnce.Do(func() {
 		x.closed.Store(true)
+		// A Submit that saw closed false finishes its push before the
+		// order manager's last drain, so no accepted request is lost.
+		for x.submitting.Load() != 0 {
+			runtime.Gosched()
+		}
 		close(x.quit)
 		<-x.omDone
 		err := x.seq.Close()
