@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,16 +79,9 @@ func OpenOrderFile(path string) (*OrderFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	of := NewOrderFile(path, f, strings.EqualFold(strings.TrimPrefix(extOf(path), "."), "csv"))
+	of := NewOrderFile(path, f, strings.EqualFold(filepath.Ext(path), ".csv"))
 	of.closer = f
 	return of, nil
-}
-
-func extOf(path string) string {
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		return path[i:]
-	}
-	return ""
 }
 
 // NewOrderFile reads an order file from r; name is used in errors.
@@ -140,15 +135,6 @@ func (f *OrderFile) Next() (Intent, error) {
 	return Intent{}, io.EOF
 }
 
-func (f *OrderFile) known(name string) bool {
-	for _, k := range orderFileFields {
-		if k == name {
-			return true
-		}
-	}
-	return false
-}
-
 func (f *OrderFile) readHeader(text string) error {
 	cols, err := csv.NewReader(strings.NewReader(text)).Read()
 	if err != nil {
@@ -157,7 +143,7 @@ func (f *OrderFile) readHeader(text string) error {
 	seen := map[string]bool{}
 	for i, c := range cols {
 		c = strings.ToLower(strings.TrimSpace(c))
-		if !f.known(c) {
+		if !slices.Contains(orderFileFields, c) {
 			return &ParseError{File: f.name, Line: f.line, Field: c, Err: fmt.Errorf("unknown column (want %s)", strings.Join(orderFileFields, ", "))}
 		}
 		if seen[c] {
@@ -191,7 +177,7 @@ func (f *OrderFile) jsonRow(text string) (map[string]string, error) {
 	}
 	row := make(map[string]string, len(raw))
 	for k, v := range raw {
-		if !f.known(k) {
+		if !slices.Contains(orderFileFields, k) {
 			return nil, &ParseError{File: f.name, Line: f.line, Field: k, Err: errors.New("unknown field")}
 		}
 		v = bytes.TrimSpace(v)
