@@ -5,10 +5,12 @@
 //
 // It owns the order-flow model (a seeded random walk per symbol and a mix of
 // limit, market, IOC and FOK orders, cancels and replaces), the replay of a
-// recorded order flow from a CSV or JSON-lines file, the open-loop and
-// closed-loop load schedulers and the latency report (table, .hgrm text,
-// SVG plot). It must not depend on the exchange's own packages: it talks to
-// the exchange over FIX only, like any other broker.
+// recorded order flow from a CSV or JSON-lines file or from an exchange
+// journal, the open-loop and closed-loop load schedulers and the latency
+// report (table, .hgrm text, SVG plot). It talks to the exchange over FIX
+// only, like any other broker; of the exchange's own packages it uses the
+// FIX session layer (internal/fixsession) and, for the journal replay only
+// (journal_source.go), the journal reader and configuration.
 //
 // Open loop: request i has a scheduled send time fixed before the run starts
 // (i/Rate, or the recorded offset of a replayed order), and latency is

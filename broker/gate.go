@@ -17,10 +17,10 @@ import (
 // never parking. With several messages queued and two cores, the spinning
 // loops starve the writers and throughput collapses to a few hundred
 // messages a second. So acquire waits until the previous message has been
-// handed over (QuickFIX/Go logs it through OnOutgoing at that moment) and,
-// when the session goes through a relay (relay.go), until the relay has read
-// every byte the writer was handed: the writer is then back waiting and the
-// loop's hand-over succeeds at once.
+// handed over (QuickFIX/Go logs it through OnOutgoing at that moment) and
+// until the session's relay (relay.go) has read every byte the writer was
+// handed: the writer is then back waiting and the loop's hand-over succeeds
+// at once.
 type gate struct {
 	slot    chan struct{}
 	link    atomic.Pointer[relayLink]
@@ -35,10 +35,11 @@ func newGate() *gate { return &gate{slot: make(chan struct{}, 1), kick: make(cha
 const gateWaitMax = time.Second
 
 // acquire waits until the session has no application message queued and
-// its writer is free. Without a relay it yields once instead: the hand-over
-// that released the gate made the writer runnable, and it must get to its
-// Write and back to waiting before the session loop tries the next
-// hand-over.
+// its writer is free. While the relay has no connection of the session (it
+// is reconnecting) there are no bytes to count, and it yields once instead:
+// the hand-over that released the gate made the writer runnable, and it
+// must get to its Write and back to waiting before the session loop tries
+// the next hand-over.
 func (g *gate) acquire(stop <-chan struct{}) {
 	var t *time.Timer
 	defer func() {
