@@ -16,13 +16,11 @@ import (
 const beginString = "FIX.4.4"
 
 // fixSettings builds the QuickFIX/Go initiator settings for o's sessions;
-// relayPorts, when not nil, has the loopback port of each session's relay,
-// which the session connects to instead of the exchange.
+// relayPorts has the loopback port of each session's relay, which the
+// session connects to instead of the exchange.
 func fixSettings(o *Options, relayPorts []int) (*quickfix.Settings, []quickfix.SessionID, error) {
 	st := quickfix.NewSettings()
 	g := st.GlobalSettings()
-	g.Set(config.SocketConnectHost, o.Host)
-	g.Set(config.SocketConnectPort, strconv.Itoa(o.Port))
 	g.Set(config.HeartBtInt, strconv.Itoa(o.HeartBtInt))
 	g.Set(config.ReconnectInterval, "1")
 	g.Set(config.LogoutTimeout, "1")
@@ -40,10 +38,8 @@ func fixSettings(o *Options, relayPorts []int) (*quickfix.Settings, []quickfix.S
 		ss.Set(config.BeginString, beginString)
 		ss.Set(config.SenderCompID, s.SenderCompID)
 		ss.Set(config.TargetCompID, s.TargetCompID)
-		if relayPorts != nil {
-			ss.Set(config.SocketConnectHost, "127.0.0.1")
-			ss.Set(config.SocketConnectPort, strconv.Itoa(relayPorts[i]))
-		}
+		ss.Set(config.SocketConnectHost, "127.0.0.1")
+		ss.Set(config.SocketConnectPort, strconv.Itoa(relayPorts[i]))
 		id, err := st.AddSession(ss)
 		if err != nil {
 			return nil, nil, fmt.Errorf("broker: session %s: %w", s.SenderCompID, err)
