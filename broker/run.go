@@ -292,10 +292,13 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 	clOrdID := string(s.idBuf)
 	var r *request
 	if in.Kind == KindNew {
-		// One allocation for the request and its order.
+		// One allocation for the request, its order and room for the
+		// order's first two requests (the new order and a cancel or
+		// replace), which most chains never outgrow.
 		ro := &struct {
-			r request
-			o order
+			r    request
+			o    order
+			reqs [2]*request
 		}{}
 		r = &ro.r
 		ref := in.Ref
@@ -304,6 +307,7 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 		}
 		ro.o = order{ref: ref, session: si, clOrdID: clOrdID, symbol: in.Symbol, side: in.Side,
 			typ: in.Type, tif: in.TIF, account: s.opts.Sessions[si].Account}
+		ro.o.requests = ro.reqs[:0]
 		if ro.o.typ == 0 {
 			ro.o.typ = Limit
 		}
