@@ -37,6 +37,10 @@ type Result struct {
 
 	Ack  *hdrhistogram.Histogram // first answer, from the scheduled (open) or actual (closed) send time
 	Fill *hdrhistogram.Histogram // first fill, same origin
+	// SendLate, in open loop, is how long after its scheduled time each
+	// request was handed to the FIX engine: the part of Ack that the load
+	// generator itself added (nil otherwise).
+	SendLate *hdrhistogram.Histogram
 }
 
 func (t *tracker) result(o *Options, start, sendEnd time.Time) *Result {
@@ -119,8 +123,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "%-12s %d (answers naming no request of this run)\n", "unmatched", r.Unmatched)
 	}
 	fmt.Fprintf(&b, "%-12s %.0f answers/s (sent %.0f requests/s)\n", "throughput", r.Throughput, r.SendRate)
-	fmt.Fprintf(&b, "\n%-12s %12s %12s\n", "latency", "ack", "first fill")
+	if r.SendLate != nil {
+		fmt.Fprintf(&b, "\n%-12s %12s %12s %12s\n", "latency", "ack", "first fill", "sender late")
+	} else {
+		fmt.Fprintf(&b, "\n%-12s %12s %12s\n", "latency", "ack", "first fill")
+	}
 	row := func(name string, f func(h *hdrhistogram.Histogram) int64) {
+		if r.SendLate != nil {
+			fmt.Fprintf(&b, "%-12s %12s %12s %12s\n", name, cell(r.Ack, f), cell(r.Fill, f), cell(r.SendLate, f))
+			return
+		}
 		fmt.Fprintf(&b, "%-12s %12s %12s\n", name, cell(r.Ack, f), cell(r.Fill, f))
 	}
 	for _, p := range reportPercentiles {
@@ -128,7 +140,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row(p.name, func(h *hdrhistogram.Histogram) int64 { return h.ValueAtPercentile(p.p) })
 	}
 	row("max", (*hdrhistogram.Histogram).Max)
-	fmt.Fprintf(&b, "%-12s %12d %12d\n", "count", r.Ack.TotalCount(), r.Fill.TotalCount())
+	if r.SendLate != nil {
+		fmt.Fprintf(&b, "%-12s %12d %12d %12d\n", "count", r.Ack.TotalCount(), r.Fill.TotalCount(), r.SendLate.TotalCount())
+	} else {
+		fmt.Fprintf(&b, "%-12s %12d %12d\n", "count", r.Ack.TotalCount(), r.Fill.TotalCount())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

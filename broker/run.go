@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/pace"
@@ -58,7 +59,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	log.Info().Int("sessions", len(opts.Sessions)).Str("mode", opts.Mode.String()).Str("engine", opts.Engine).Msg("sending")
 
 	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, prefix: clOrdIDPrefix(), log: log,
-		batches: make([]batch, len(opts.Sessions)), bySender: map[string]int{}}
+		batches: make([]batch, len(opts.Sessions)), bySender: map[string]int{}, late: newHistogram()}
 	for i, sess := range opts.Sessions {
 		s.bySender[sess.SenderCompID] = i
 	}
@@ -86,6 +87,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := tr.result(&opts, start, sendEnd)
 	res.Unsent = s.unsent
+	if s.late.TotalCount() > 0 {
+		res.SendLate = s.late
+	}
 	res.Unanswered += s.unsent
 	log.Info().Int64("sent", res.Sent).Int64("unanswered", res.Unanswered).Msg("done")
 	if sendErr != nil {
@@ -151,6 +155,11 @@ type sender struct {
 	unsent   int64 // scheduled but not sent because the exchange stalled
 	log      zerolog.Logger
 	start    time.Time
+	paced    bool
+	// late records, in open loop, how long after its scheduled time each
+	// request was handed to the FIX engine: the load generator's own
+	// lateness, which the ack latencies include.
+	late *hdrhistogram.Histogram
 }
 
 // flush hands every session's batch to the transport.
@@ -159,10 +168,19 @@ func (s *sender) flush() error {
 		return nil
 	}
 	s.pending = 0
+	var now time.Time
+	if s.paced {
+		now = time.Now()
+	}
 	for i := range s.batches {
 		b := &s.batches[i]
 		if b.len() == 0 {
 			continue
+		}
+		if s.paced {
+			for _, r := range b.reqs {
+				_ = s.late.RecordValue(max(int64(now.Sub(r.origin)), 1))
+			}
 		}
 		err := s.tp.send(i, b)
 		b.reset()
@@ -191,6 +209,7 @@ func (s *sender) loop(ctx context.Context) error {
 		deadline = s.start.Add(o.Duration)
 	}
 	paced := o.Mode == ModeOpen && (o.Source == nil || !o.Pace.Max)
+	s.paced = paced
 	speed := o.Pace.Speed
 	if speed == 0 {
 		speed = 1

@@ -67,7 +67,7 @@ func TestRunAnswersEverything(t *testing.T) {
 			t.Errorf("hgrm file is not in the percentile-distribution form:\n%s", hgrm)
 		}
 		checkSVG(t, o.PlotPath)
-		for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max"} {
+		for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max", "sender late"} {
 			if !strings.Contains(tbl.String(), want) {
 				t.Errorf("table lacks %q", want)
 			}
@@ -110,7 +110,17 @@ func TestOpenLoopShowsStall(t *testing.T) {
 		if max := time.Duration(open.Ack.Max()); max < stall*9/10 {
 			t.Errorf("open loop max = %s, want about %s", max, stall)
 		}
+		// The stall was the exchange's: the sender kept its schedule, and
+		// its own lateness says so.
+		if open.SendLate == nil || open.SendLate.TotalCount() != open.Sent {
+			t.Errorf("open loop: SendLate %v, want one value per request sent (%d)", open.SendLate, open.Sent)
+		} else if late := time.Duration(open.SendLate.ValueAtPercentile(99)); late >= 50*time.Millisecond {
+			t.Errorf("sender lateness p99 = %s during an exchange stall: the stall was charged to the sender", late)
+		}
 		closed := run(ModeClosed)
+		if closed.SendLate != nil {
+			t.Error("closed loop has a SendLate: there is no schedule to be late for")
+		}
 		if max := time.Duration(closed.Ack.Max()); max < stall*9/10 {
 			t.Errorf("closed loop max = %s, want about %s", max, stall)
 		}
@@ -170,6 +180,13 @@ func TestOpenLoopCountsFromSchedule(t *testing.T) {
 		}
 		if p90 := time.Duration(res.Ack.ValueAtPercentile(90)); p90 < 20*time.Millisecond {
 			t.Errorf("p90 = %s, want >= 20ms: latency is not counted from the schedule", p90)
+		}
+		// Here the sender was the one held up, and its lateness shows it.
+		if res.SendLate == nil {
+			t.Fatal("no SendLate in an open-loop run")
+		}
+		if late := time.Duration(res.SendLate.ValueAtPercentile(99)); late < 150*time.Millisecond {
+			t.Errorf("sender lateness p99 = %s, want >= 150ms: the sender's pause is not in SendLate", late)
 		}
 	})
 }

@@ -54,17 +54,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--plots: %w", err)
 		}
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	tmp, err := os.MkdirTemp("", "exchange-bench-")
 	if err != nil {
 		return err
@@ -269,4 +263,24 @@ func durStr(ns int64) string {
 		return strconv.FormatFloat(float64(ns)/1e3, 'f', 1, 64) + "µs"
 	}
 	return strconv.FormatInt(ns, 10) + "ns"
+}
+
+// startCPUProfile writes a CPU profile of the process to path until the
+// returned function is called; path "" profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }

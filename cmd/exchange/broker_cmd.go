@@ -54,6 +54,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	engine := fs.String("fix-engine", def.Engine, "FIX engine: native (internal/fixsession) or quickfix (QuickFIX/Go, the reference engine, for interop; a few thousand orders/s at most)")
 	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
 	verbose := fs.Bool("v", false, "log session events")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -122,6 +123,11 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 		o.Logger = &l
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, cancel := interruptible("")
 	defer cancel()
 	res, err := broker.Run(ctx, o)
