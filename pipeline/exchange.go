@@ -71,8 +71,11 @@ type Options struct {
 	Log   zerolog.Logger
 	// Publisher, when set, sees every engine event (market data).
 	Publisher Publisher
-	// Reports receives every batch of reports on the report goroutine, in
-	// order. The slice is reused after the call returns.
+	// Reports receives every batch of reports, in order and never two calls
+	// at once: on the report goroutine while it has batches queued, or, when
+	// it is idle, on the order manager's goroutine (one goroutine hand-off
+	// less per order at low load). The slice is reused after the call
+	// returns.
 	Reports func(reps []ordermanager.Report)
 	// RingItems is the sequencer's in-flight capacity (power of two; default
 	// 16384, not the sequencer's own default).
@@ -101,6 +104,12 @@ type Exchange struct {
 	omDone  chan struct{}
 	engDone chan struct{}
 	repDone chan struct{}
+	// repQueued counts report batches sent to repCh whose Reports call has
+	// not returned yet. Only the order manager adds, only the report
+	// goroutine subtracts (after the call), so when the order manager sees
+	// 0 every earlier batch has been delivered and it may call Reports
+	// itself without reordering anything.
+	repQueued atomic.Int64
 
 	closed atomic.Bool
 	// submitting counts Submits between their closed check and the end of
@@ -329,7 +338,12 @@ func (x *Exchange) omLoop() {
 		lastSeq   = x.state.Seq
 	)
 	flush := func() {
+		if len(rb.reps) > 0 && x.repQueued.Load() == 0 {
+			x.deliver(rb)
+			return
+		}
 		if len(rb.reps) > 0 {
+			x.repQueued.Add(1)
 			x.repCh <- rb
 			rb = <-x.repFree
 			rb.reps = rb.reps[:0]
@@ -519,17 +533,23 @@ func (x *Exchange) engineLoop() {
 	}
 }
 
-// reportLoop hands report batches to the gateway in order.
+// reportLoop hands queued report batches to the gateway in order.
 func (x *Exchange) reportLoop() {
 	defer close(x.repDone)
 	for rb := range x.repCh {
-		x.stats.reports.Add(uint64(len(rb.reps)))
-		if x.opts.Reports != nil {
-			x.opts.Reports(rb.reps)
-		}
-		rb.reps = rb.reps[:0]
+		x.deliver(rb)
+		x.repQueued.Add(-1)
 		x.repFree <- rb
 	}
+}
+
+// deliver hands one batch to Reports and empties it.
+func (x *Exchange) deliver(rb *repBatch) {
+	x.stats.reports.Add(uint64(len(rb.reps)))
+	if x.opts.Reports != nil {
+		x.opts.Reports(rb.reps)
+	}
+	rb.reps = rb.reps[:0]
 }
 
 func (x *Exchange) writeSnapshot() error {
