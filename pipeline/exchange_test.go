@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -358,5 +359,80 @@ func TestMarketDataResyncFromBooks(t *testing.T) {
 	}
 	if x.Stats().MarketDataResyncs != 1 {
 		t.Fatalf("resync not counted: %+v", x.Stats())
+	}
+}
+
+// Reports comes from two goroutines (the order manager while the report
+// goroutine is idle, the report goroutine while batches queue up): it must
+// still see every batch in order and never two calls at once. Per order,
+// the acknowledgement comes before its fills and CumQty never goes back.
+func TestReportsInOrderNeverConcurrent(t *testing.T) {
+	cfg := config.Default()
+	var (
+		inCall  atomic.Int32
+		overlap atomic.Int32
+		col     = newCollector()
+	)
+	x, _, err := Open(Options{Config: cfg, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(),
+		Reports: func(reps []ordermanager.Report) {
+			if inCall.Add(1) != 1 {
+				overlap.Add(1)
+			}
+			col.add(reps)
+			inCall.Add(-1)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := randomRequests(cfg, 11, 6000)
+	for i := range reqs {
+		// A trickle (the order manager delivers itself), then a flood (the
+		// report goroutine takes over), then a trickle again.
+		if i < 1000 || i >= 5000 {
+			time.Sleep(20 * time.Microsecond)
+		}
+		for !x.Submit(&reqs[i]) {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := overlap.Load(); n != 0 {
+		t.Fatalf("Reports was called %d times while another call was running", n)
+	}
+	type key struct {
+		s  config.SessionID
+		cl string
+	}
+	cum := map[key]int64{}
+	acked := map[key]bool{}
+	reps := col.snapshot()
+	if len(reps) < len(reqs)/2 {
+		t.Fatalf("only %d reports for %d requests", len(reps), len(reqs))
+	}
+	fills := 0
+	for i := range reps {
+		r := &reps[i]
+		if r.Kind != ordermanager.RepExec {
+			continue
+		}
+		k := key{r.Session, r.ClOrdID.String()}
+		switch r.ExecType {
+		case ordermanager.ExecNew, ordermanager.ExecReplaced:
+			acked[k] = true
+		case ordermanager.ExecTrade:
+			fills++
+			if !acked[k] {
+				t.Fatalf("report %d: a fill of %s before its acknowledgement", i, k.cl)
+			}
+		}
+		if r.CumQty < cum[k] {
+			t.Fatalf("report %d: CumQty of %s went from %d back to %d: reports out of order", i, k.cl, cum[k], r.CumQty)
+		}
+		cum[k] = r.CumQty
+	}
+	if fills == 0 {
+		t.Fatal("no fills: the check of their order saw nothing")
 	}
 }
