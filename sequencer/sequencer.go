@@ -90,7 +90,6 @@ type Config struct {
 const (
 	checkpointRingSize = 256
 	spinMax            = 64
-	spinMin            = 2
 )
 
 type pad [64]byte
@@ -500,17 +499,9 @@ func (s *Sequencer) writeBatch(h uint64) error {
 // parker lets a goroutine spin briefly, then sleep until woken. The waker
 // sends only when the sleeper has announced itself, so the fast path costs one
 // atomic load.
-//
-// The spin adapts: it doubles (up to spinMax yields) each time work turned up
-// while spinning and halves each time the goroutine had to sleep anyway. Under
-// load the stages keep spinning, which lets batches form without a wake-up per
-// hand-off; at a trickle (a venue at 10k orders/s) every spin would end in a
-// sleep, and the yields only burned processor time the other stages (and a
-// load generator on the same cores) needed.
 type parker struct {
 	sleeping atomic.Int32
 	ch       chan struct{}
-	spin     int // the waiting goroutine's; 0 before the first wait
 }
 
 func (p *parker) wake() {
@@ -525,17 +516,12 @@ func (p *parker) wake() {
 // wait returns once ready reports true. ready must be made true only by
 // goroutines that call wake after changing what it reads.
 func (p *parker) wait(ready func() bool) {
-	if p.spin == 0 {
-		p.spin = spinMax
-	}
-	for i := 0; i < p.spin; i++ {
+	for i := 0; i < spinMax; i++ {
 		if ready() {
-			p.spin = min(p.spin*2, spinMax)
 			return
 		}
 		runtime.Gosched()
 	}
-	p.spin = max(p.spin/2, spinMin)
 	for {
 		p.sleeping.Store(1)
 		if ready() {
