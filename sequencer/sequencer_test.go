@@ -242,7 +242,13 @@ func TestConsumerSeesOnlyDurable(t *testing.T) {
 // TestIdleDoesNotSpin checks that an idle stage (writer and consumer waiting)
 // parks instead of burning CPU.
 func TestIdleDoesNotSpin(t *testing.T) {
-	s, _, err := Open(Config{Dir: t.TempDir(), Create: true})
+	for _, d := range []Durability{DurabilityBatch, DurabilityNone} {
+		t.Run(d.String(), func(t *testing.T) { idleDoesNotSpin(t, d) })
+	}
+}
+
+func idleDoesNotSpin(t *testing.T, d Durability) {
+	s, _, err := Open(Config{Dir: t.TempDir(), Create: true, Durability: d})
 	if err != nil {
 		t.Fatal(err)
 	}
