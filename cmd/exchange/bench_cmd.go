@@ -32,7 +32,7 @@ type benchRow struct {
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
 	quick := fs.Bool("quick", false, "smaller runs (seconds instead of a minute or two)")
-	only := fs.String("only", "engine,journal,pipeline,fix", "comma-separated scenarios: engine, journal, pipeline, fix")
+	only := fs.String("only", "wake,engine,journal,pipeline,fix", "comma-separated scenarios: wake, engine, journal, pipeline, fix")
 	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (benchmark and venue) to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,11 +42,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	for _, s := range strings.Split(*only, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "engine", "journal", "pipeline", "fix":
+		case "wake", "engine", "journal", "pipeline", "fix":
 			want[s] = true
 		case "":
 		default:
-			return fmt.Errorf("--only: unknown scenario %q (engine, journal, pipeline, fix)", s)
+			return fmt.Errorf("--only: unknown scenario %q (wake, engine, journal, pipeline, fix)", s)
 		}
 	}
 	if *plots != "" {
@@ -74,6 +74,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var rows []benchRow
 	progress := func(name string) { fmt.Fprintf(stderr, "running %s...\n", name) }
 
+	if want["wake"] {
+		progress("thread wake-up")
+		n := scale(5_000, 1_000)
+		r := bench.RunWake(n)
+		rows = append(rows, benchRow{name: "thread wake-up, idle", ops: strconv.Itoa(n), rate: "-", lat: r.Latency,
+			note: "channel send -> receiver on a sleeping OS thread running; the floor under every stage hand-off of an idle venue"})
+	}
 	if want["engine"] {
 		for _, k := range []struct {
 			kind string
