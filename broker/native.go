@@ -82,8 +82,9 @@ func (n *nativeTransport) send(i int, b *batch) error {
 	if err != nil {
 		if !n.down[i] {
 			n.down[i] = true
-			n.log.Warn().Str("session", s.ID().String()).Err(err).Msg("requests not sent: they count as unanswered")
+			n.log.Warn().Str("session", s.ID().String()).Err(err).Msg("requests not sent while the session is down: they count as unanswered")
 		}
+		n.tr.notSent(b.reqs)
 		return nil
 	}
 	n.down[i] = false

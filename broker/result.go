@@ -23,10 +23,13 @@ type Result struct {
 	Acked      int64 // answered by anything but a rejection
 	Filled     int64 // new or replace requests that got at least one fill
 	Rejected   int64 // answered by a rejection of any kind
-	Unanswered int64 // never answered within the drain timeout, Unsent included
+	Unanswered int64 // never answered within the drain timeout, Unsent and NotSent included
 	Unsent     int64 // open loop: scheduled but not sent because the exchange stalled (see Options.StallTimeout)
-	Skipped    int64 // cancels/replaces not sent because their order was already done
-	Unmatched  int64 // answers naming no request of this run
+	// NotSent counts requests built while their FIX session was down
+	// (disconnected, logging on again): never on the wire, not in Sent.
+	NotSent   int64
+	Skipped   int64 // cancels/replaces not sent because their order was already done
+	Unmatched int64 // answers naming no request of this run
 
 	// RejectedByReason counts rejections by "<message> <tag>=<code>: <Text>",
 	// at most 64 distinct reasons (the rest under "other reasons").
@@ -49,14 +52,14 @@ func (t *tracker) result(o *Options, start, sendEnd time.Time) *Result {
 	r := &Result{
 		Mode: o.Mode, Rate: o.Rate, Window: o.Window, Replay: o.Source != nil,
 		Sent: t.sent, Acked: t.acked, Filled: t.filled, Rejected: t.rejected,
-		Skipped: t.skipped, Unmatched: t.unmatchedN,
+		Skipped: t.skipped, Unmatched: t.unmatchedN, NotSent: t.down,
 		RejectedByReason: make(map[string]int64, len(t.reasons)),
 		Ack:              t.ack.Clone(), Fill: t.fill.Clone(),
 	}
 	if r.Replay {
 		r.Pace = o.Pace.String()
 	}
-	r.Unanswered = t.sent - t.acked - t.rejected
+	r.Unanswered = t.sent - t.acked - t.rejected + t.down
 	for k, v := range t.reasons {
 		r.RejectedByReason[k] = v
 	}
@@ -111,8 +114,15 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, k := range reasons {
 		fmt.Fprintf(&b, "  %8d  %s\n", r.RejectedByReason[k], k)
 	}
+	var never []string
 	if r.Unsent > 0 {
-		fmt.Fprintf(&b, "%-12s %d (%d of them never sent: the exchange stalled)\n", "unanswered", r.Unanswered, r.Unsent)
+		never = append(never, fmt.Sprintf("%d never sent: the exchange stalled", r.Unsent))
+	}
+	if r.NotSent > 0 {
+		never = append(never, fmt.Sprintf("%d never sent: the session was down", r.NotSent))
+	}
+	if len(never) > 0 {
+		fmt.Fprintf(&b, "%-12s %d (%s)\n", "unanswered", r.Unanswered, strings.Join(never, "; "))
 	} else {
 		fmt.Fprintf(&b, "%-12s %d\n", "unanswered", r.Unanswered)
 	}

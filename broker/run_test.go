@@ -268,3 +268,46 @@ func checkSVG(t *testing.T, path string) {
 		t.Errorf("%s: root %q with %d polylines", path, root, lines)
 	}
 }
+
+// When the exchange goes away mid-run, the native engine cannot put the
+// requests built meanwhile on the wire: they are counted as not sent (and
+// unanswered), not as sent, and the table says why.
+func TestSessionDownCountsNotSent(t *testing.T) {
+	f := startFake(t, []string{"ALPHA"}, nil)
+	o := testOptions(f, "ALPHA")
+	o.Engine = EngineNative
+	o.Rate, o.OrdersMax = 1000, 1200
+	o.DrainTimeout = time.Second
+	go func() {
+		for f.n.Load() < 300 {
+			time.Sleep(time.Millisecond)
+		}
+		f.stop()
+	}()
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tbl bytes.Buffer
+	if err := res.WriteTable(&tbl); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", tbl.String())
+	if res.NotSent == 0 {
+		t.Fatal("no request counted as not sent although the exchange was gone for most of the run")
+	}
+	if got := res.Sent + res.NotSent + res.Skipped; got != 1200 {
+		t.Errorf("sent %d + not sent %d + skipped %d = %d, want 1200", res.Sent, res.NotSent, res.Skipped, got)
+	}
+	// What was sent reached the fake, up to the few in flight when it
+	// stopped; nothing not sent is counted as sent.
+	if seen := int64(len(f.requests())); res.Sent > seen+50 {
+		t.Errorf("sent %d but the exchange saw only %d", res.Sent, seen)
+	}
+	if res.Unanswered < res.NotSent || res.Acked+res.Rejected+res.Unanswered != res.Sent+res.NotSent {
+		t.Errorf("acked %d + rejected %d + unanswered %d != sent %d + not sent %d", res.Acked, res.Rejected, res.Unanswered, res.Sent, res.NotSent)
+	}
+	if !strings.Contains(tbl.String(), "never sent: the session was down") {
+		t.Error("the table does not say why requests went unanswered")
+	}
+}

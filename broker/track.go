@@ -58,6 +58,7 @@ type tracker struct {
 	tokens   chan struct{}       // closed loop: one per request in flight, nil in open loop
 
 	sent, acked, filled, rejected, unmatchedN, skipped int64
+	down                                               int64 // not sent: the session was down
 	reasons                                            map[string]int64
 	ack, fill                                          *hdrhistogram.Histogram
 	lastAnswer                                         time.Time
@@ -108,6 +109,40 @@ func (t *tracker) register(r *request, ref string) (orig string, ok bool) {
 	r.order.requests = append(r.order.requests, r)
 	t.sent++
 	return orig, true
+}
+
+// notSent takes back requests registered but never put on the wire because
+// their session was down: they count as down (and unanswered), not as
+// sent. A new order that never went out is done (nothing may refer to it);
+// a replace that never went out gives its order back its earlier ClOrdID.
+func (t *tracker) notSent(rs []*request) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range rs {
+		if r.answered {
+			continue
+		}
+		r.answered = true
+		t.sent--
+		t.down++
+		delete(t.requests, r.clOrdID)
+		o := r.order
+		switch r.kind {
+		case KindNew:
+			o.done = true
+			delete(t.orders, o.ref)
+		case KindReplace:
+			if o.clOrdID == r.clOrdID {
+				o.clOrdID = r.prev
+			}
+		}
+		if t.tokens != nil {
+			select {
+			case <-t.tokens:
+			default:
+			}
+		}
+	}
 }
 
 func (t *tracker) unmatched() {
