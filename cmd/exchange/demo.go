@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/broker"
 	"github.com/exchange-sim/exchange/internal/config"
@@ -239,11 +238,9 @@ func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*brok
 	}
 	if merged != nil && merged.Ack.TotalCount() > 0 {
 		h := merged.Ack
-		us := func(q float64) string {
-			return decimal.NewFromInt(h.ValueAtQuantile(q)).Div(decimal.NewFromInt(1000)).StringFixed(1) + "µs"
-		}
+		q := func(p float64) string { return durStr(h.ValueAtQuantile(p)) }
 		fmt.Fprintf(w, "ack latency over FIX (order sent to first answer, scheduled-time based): p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
-			us(50), us(90), us(99), us(99.9), decimal.NewFromInt(h.Max()).Div(decimal.NewFromInt(1000)).StringFixed(1)+"µs")
+			q(50), q(90), q(99), q(99.9), durStr(h.Max()))
 	}
 	st := v.x.Stats()
 	fmt.Fprintf(w, "journal     %d commands in %d group commits, %d fsyncs (durability %s)\n", st.Sequencer.Records, st.Sequencer.Batches, st.Sequencer.Fsyncs, cfg.Durability)
