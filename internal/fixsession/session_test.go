@@ -2,8 +2,11 @@ package fixsession
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -663,4 +666,96 @@ func TestStoreTornTail(t *testing.T) {
 	if st.msgSize != 2*(recHeader+3) {
 		t.Fatalf("file not cut back: %d", st.msgSize)
 	}
+}
+
+// TestStoreNumbersInMsgs: each batch carries the sequence numbers in the
+// messages file, so a process killed without closing the store comes back
+// with the numbers of its last batch; a store of the earlier layout (the
+// numbers in .seqnums alone) opens with those; a numbers record cut short
+// is dropped and the one before it holds.
+func TestStoreNumbersInMsgs(t *testing.T) {
+	h := &Header{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"}
+	flush := func(st *store) {
+		t.Helper()
+		var fb flushBatch
+		st.take(&fb)
+		if err := fb.write(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("killed", func(t *testing.T) {
+		dir := t.TempDir()
+		st, err := openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.save(3, []byte("three"))
+		st.save(4, []byte("four"))
+		st.nextOut, st.nextIn, st.seqDirty = 5, 9, true
+		flush(st)
+		st.nextIn, st.seqDirty = 10, true // an inbound message, nothing sent
+		flush(st)
+		st.closeFiles() // killed: no clean close, .seqnums never written
+		st, err = openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.close()
+		if st.nextOut != 5 || st.nextIn != 10 {
+			t.Fatalf("numbers after a kill: out %d in %d, want 5 and 10", st.nextOut, st.nextIn)
+		}
+		if got, ok := st.get(4); !ok || string(got) != "four" {
+			t.Fatalf("message 4: %q %v", got, ok)
+		}
+	})
+	t.Run("earlier layout", func(t *testing.T) {
+		dir := t.TempDir()
+		name := filepath.Join(dir, storeName(h))
+		var nums [16]byte
+		binary.LittleEndian.PutUint64(nums[0:], 7)
+		binary.LittleEndian.PutUint64(nums[8:], 8)
+		rec := binary.LittleEndian.AppendUint32(nil, 4)
+		rec = binary.LittleEndian.AppendUint64(rec, 5)
+		rec = append(rec, "five"...)
+		if err := os.WriteFile(name+".seqnums", nums[:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name+".msgs", rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.close()
+		if st.nextOut != 7 || st.nextIn != 8 {
+			t.Fatalf("numbers from .seqnums: out %d in %d, want 7 and 8", st.nextOut, st.nextIn)
+		}
+		if got, ok := st.get(5); !ok || string(got) != "five" {
+			t.Fatalf("message 5: %q %v", got, ok)
+		}
+	})
+	t.Run("torn numbers", func(t *testing.T) {
+		dir := t.TempDir()
+		st, err := openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.nextOut, st.nextIn, st.seqDirty = 4, 6, true
+		flush(st)
+		whole := st.msgSize
+		torn := appendSeqRecord(nil, 40, 60)
+		if _, err := st.msgF.Write(torn[:len(torn)-3]); err != nil {
+			t.Fatal(err)
+		}
+		st.closeFiles()
+		st, err = openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.close()
+		if st.nextOut != 4 || st.nextIn != 6 || st.msgSize != whole {
+			t.Fatalf("after a torn numbers record: out %d in %d size %d, want 4, 6 and %d", st.nextOut, st.nextIn, st.msgSize, whole)
+		}
+	})
 }

@@ -14,14 +14,22 @@ import (
 // store keeps a session's sequence numbers and the application messages it
 // sent, for resends after a reconnect or a restart. Two files per session:
 //
-//	<name>.seqnums  16 bytes: next outbound MsgSeqNum, next inbound MsgSeqNum (little endian)
-//	<name>.msgs     records: u32 length of raw, u64 MsgSeqNum, raw message bytes
+//	<name>.msgs     records: u32 length, u64 MsgSeqNum, then the raw message bytes;
+//	                or, with MsgSeqNum 0 and length 16, the sequence numbers:
+//	                u64 next outbound MsgSeqNum, u64 next inbound MsgSeqNum
+//	<name>.seqnums  16 bytes, the same two numbers as of the last clean close
+//	                or reset (little endian)
 //
-// Writes are batched by the connection's writer (one write per file per
-// batch) and, unless Settings.StoreSync, go through the page cache without
-// an fsync, like QuickFIX's FileStoreSync=N: the exchange's journal is its source of truth, and a
-// message lost with the machine's page cache is answered with a gap fill.
-// A store with no directory keeps everything in memory.
+// The writer appends each batch (its messages, then the sequence numbers if
+// they changed) with one write call, before the batch goes on the socket,
+// so a sequence number on disk never runs ahead of the messages it counts
+// and never behind what the counterparty received. The last numbers record
+// in msgs wins over the .seqnums file (which a store of an earlier version
+// has alone). Unless Settings.StoreSync, writes go through the page cache
+// without an fsync, like QuickFIX's FileStoreSync=N: the exchange's journal
+// is its source of truth, and a message lost with the machine's page cache
+// is answered with a gap fill. A store with no directory keeps everything
+// in memory.
 type store struct {
 	seqF, msgF *os.File
 	msgSize    int64
@@ -43,7 +51,10 @@ type store struct {
 	inflightOff int64
 }
 
-const recHeader = 12
+const (
+	recHeader   = 12
+	seqRecBytes = 16 // a numbers record's payload
+)
 
 func storeName(h *Header) string {
 	clean := func(s string) string {
@@ -79,20 +90,20 @@ func openStore(dir string, h *Header) (*store, error) {
 		s.nextOut = binary.LittleEndian.Uint64(b[0:])
 		s.nextIn = binary.LittleEndian.Uint64(b[8:])
 		if s.nextOut == 0 || s.nextIn == 0 {
-			s.close()
+			s.closeFiles()
 			return nil, fmt.Errorf("fix store %s.seqnums: sequence number 0", name)
 		}
 	case n == 0 && (err == nil || errors.Is(err, io.EOF)):
 	default:
-		s.close()
+		s.closeFiles()
 		return nil, fmt.Errorf("fix store %s.seqnums: %d bytes, want 16 (%v)", name, n, err)
 	}
 	if s.msgF, err = os.OpenFile(name+".msgs", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
-		s.close()
+		s.closeFiles()
 		return nil, fmt.Errorf("fix store: %w", err)
 	}
 	if err := s.loadIndex(name + ".msgs"); err != nil {
-		s.close()
+		s.closeFiles()
 		return nil, err
 	}
 	return s, nil
@@ -106,26 +117,43 @@ func (s *store) loadIndex(name string) error {
 		return fmt.Errorf("fix store %s: %w", name, err)
 	}
 	size := st.Size()
-	// Only the record headers are read: the file holds every message sent
-	// and can be far larger than the index built from it.
+	// Only the record headers (and numbers records) are read: the file
+	// holds every message sent and can be far larger than the index built
+	// from it.
 	r := bufio.NewReaderSize(s.msgF, 64<<10)
 	var h [recHeader]byte
+	var nums [seqRecBytes]byte
 	off := int64(0)
+	lastApp := uint64(0)
 	for off+recHeader <= size {
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			return fmt.Errorf("fix store %s: %w", name, err)
 		}
 		n := int64(binary.LittleEndian.Uint32(h[0:]))
 		seq := binary.LittleEndian.Uint64(h[4:])
-		if n > MsgBytesMax*2 || off+recHeader+n > size || seq == 0 {
+		if n > MsgBytesMax*2 || off+recHeader+n > size || (seq == 0 && n != seqRecBytes) {
 			break
 		}
-		if _, err := r.Discard(int(n)); err != nil {
-			return fmt.Errorf("fix store %s: %w", name, err)
+		if seq == 0 {
+			if _, err := io.ReadFull(r, nums[:]); err != nil {
+				return fmt.Errorf("fix store %s: %w", name, err)
+			}
+			out, in := binary.LittleEndian.Uint64(nums[0:]), binary.LittleEndian.Uint64(nums[8:])
+			if out == 0 || in == 0 {
+				break // not a record this store wrote: cut here
+			}
+			s.nextOut, s.nextIn = out, in
+		} else {
+			if _, err := r.Discard(int(n)); err != nil {
+				return fmt.Errorf("fix store %s: %w", name, err)
+			}
+			s.indexAt(seq, off)
+			lastApp = max(lastApp, seq)
 		}
-		s.indexAt(seq, off)
 		off += recHeader + n
 	}
+	// A message on disk was sent: never start below it.
+	s.nextOut = max(s.nextOut, lastApp+1)
 	if off < size {
 		if err := s.msgF.Truncate(off); err != nil {
 			return fmt.Errorf("fix store %s: %w", name, err)
@@ -173,27 +201,24 @@ func (s *store) save(seq uint64, raw []byte) {
 // flushBatch is what one flush writes; the writer takes it under the
 // session's lock and writes it outside.
 type flushBatch struct {
-	f       *store
-	sync    bool
-	seqs    [16]byte
-	seqsSet bool
-	msgs    []byte
+	f    *store
+	sync bool
+	msgs []byte
 }
 
-// take moves what needs writing into fb (fb.msgs is reused).
+// take moves what needs writing into fb (fb.msgs is reused): the messages
+// saved since the last take and, when they changed, the sequence numbers
+// after them.
 func (s *store) take(fb *flushBatch) {
 	fb.f = s
 	fb.sync = s.sync
-	fb.seqsSet = false
 	fb.msgs = fb.msgs[:0]
-	if s.seqF == nil {
+	if s.msgF == nil {
 		s.seqDirty = false // nothing to write them to
 		return
 	}
 	if s.seqDirty {
-		binary.LittleEndian.PutUint64(fb.seqs[0:], s.nextOut)
-		binary.LittleEndian.PutUint64(fb.seqs[8:], s.nextIn)
-		fb.seqsSet = true
+		s.pending = appendSeqRecord(s.pending, s.nextOut, s.nextIn)
 		s.seqDirty = false
 	}
 	if len(s.pending) > 0 {
@@ -203,27 +228,45 @@ func (s *store) take(fb *flushBatch) {
 	}
 }
 
-// write writes a taken batch: the messages before the sequence numbers, so a
-// sequence number on disk never runs ahead of the messages it counts.
+func appendSeqRecord(b []byte, nextOut, nextIn uint64) []byte {
+	var r [recHeader + seqRecBytes]byte
+	binary.LittleEndian.PutUint32(r[0:], seqRecBytes)
+	binary.LittleEndian.PutUint64(r[12:], nextOut)
+	binary.LittleEndian.PutUint64(r[20:], nextIn)
+	return append(b, r[:]...)
+}
+
+// write writes a taken batch with one write call (and an fsync with
+// StoreSync).
 func (fb *flushBatch) write() error {
-	if len(fb.msgs) > 0 {
-		if _, err := fb.f.msgF.Write(fb.msgs); err != nil {
+	if len(fb.msgs) == 0 {
+		return nil
+	}
+	if _, err := fb.f.msgF.Write(fb.msgs); err != nil {
+		return fmt.Errorf("fix store: %w", err)
+	}
+	if fb.sync {
+		if err := fb.f.msgF.Sync(); err != nil {
 			return fmt.Errorf("fix store: %w", err)
-		}
-		if fb.sync {
-			if err := fb.f.msgF.Sync(); err != nil {
-				return fmt.Errorf("fix store: %w", err)
-			}
 		}
 	}
-	if fb.seqsSet {
-		if _, err := fb.f.seqF.WriteAt(fb.seqs[:], 0); err != nil {
+	return nil
+}
+
+// writeSeqFile writes the sequence numbers to the .seqnums file.
+func (s *store) writeSeqFile() error {
+	if s.seqF == nil {
+		return nil
+	}
+	var b [seqRecBytes]byte
+	binary.LittleEndian.PutUint64(b[0:], s.nextOut)
+	binary.LittleEndian.PutUint64(b[8:], s.nextIn)
+	if _, err := s.seqF.WriteAt(b[:], 0); err != nil {
+		return fmt.Errorf("fix store: %w", err)
+	}
+	if s.sync {
+		if err := s.seqF.Sync(); err != nil {
 			return fmt.Errorf("fix store: %w", err)
-		}
-		if fb.sync {
-			if err := fb.f.seqF.Sync(); err != nil {
-				return fmt.Errorf("fix store: %w", err)
-			}
 		}
 	}
 	return nil
@@ -265,12 +308,17 @@ func (s *store) get(seq uint64) ([]byte, bool) {
 	return rec[recHeader : recHeader+n], true
 }
 
-// reset starts both sequences at 1 and forgets the sent messages.
+// reset starts both sequences at 1 and forgets the sent messages. The
+// .seqnums file is written at once: with msgs emptied it is what a restart
+// would read.
 func (s *store) reset() error {
 	s.nextOut, s.nextIn, s.seqDirty = 1, 1, true
 	s.index, s.base, s.mem, s.pending = s.index[:0], 1, s.mem[:0], s.pending[:0]
 	s.inflight, s.inflightOff = nil, 0
 	if s.msgF != nil {
+		if err := s.writeSeqFile(); err != nil {
+			return err
+		}
 		if err := s.msgF.Truncate(0); err != nil {
 			return fmt.Errorf("fix store: %w", err)
 		}
@@ -282,7 +330,17 @@ func (s *store) reset() error {
 	return nil
 }
 
+// close writes the final sequence numbers to the .seqnums file too and
+// closes both files. Only the connection's writer writes msgs, and it has
+// stopped.
 func (s *store) close() {
+	_ = s.writeSeqFile()
+	s.closeFiles()
+}
+
+// closeFiles closes the files as they are (openStore's failures use it: a
+// damaged .seqnums file is left as found).
+func (s *store) closeFiles() {
 	for _, f := range []*os.File{s.seqF, s.msgF} {
 		if f != nil {
 			_ = f.Sync()
