@@ -25,15 +25,7 @@ func TestRunAnswersEverything(t *testing.T) {
 		o.Progress = &prog
 		dir := t.TempDir()
 		o.HgrmPath, o.PlotPath = filepath.Join(dir, "ack.hgrm"), filepath.Join(dir, "ack.svg")
-		res, err := Run(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tbl bytes.Buffer
-		if err := res.WriteTable(&tbl); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("\n%s", tbl.String())
+		res, tbl := runTable(t, o)
 		if res.Sent+res.Skipped != 400 {
 			t.Errorf("sent %d + skipped %d, want 400", res.Sent, res.Skipped)
 		}
@@ -68,7 +60,7 @@ func TestRunAnswersEverything(t *testing.T) {
 		}
 		checkSVG(t, o.PlotPath)
 		for _, want := range []string{"sent", "acked", "filled", "rejected", "unanswered", "throughput", "p99.99", "max", "sender late"} {
-			if !strings.Contains(tbl.String(), want) {
+			if !strings.Contains(tbl, want) {
 				t.Errorf("table lacks %q", want)
 			}
 		}
@@ -284,15 +276,7 @@ func TestSessionDownCountsNotSent(t *testing.T) {
 		}
 		f.stop()
 	}()
-	res, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tbl bytes.Buffer
-	if err := res.WriteTable(&tbl); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("\n%s", tbl.String())
+	res, tbl := runTable(t, o)
 	if res.NotSent == 0 {
 		t.Fatal("no request counted as not sent although the exchange was gone for most of the run")
 	}
@@ -307,7 +291,23 @@ func TestSessionDownCountsNotSent(t *testing.T) {
 	if res.Unanswered < res.NotSent || res.Acked+res.Rejected+res.Unanswered != res.Sent+res.NotSent {
 		t.Errorf("acked %d + rejected %d + unanswered %d != sent %d + not sent %d", res.Acked, res.Rejected, res.Unanswered, res.Sent, res.NotSent)
 	}
-	if !strings.Contains(tbl.String(), "never sent: the session was down") {
+	if !strings.Contains(tbl, "never sent: the session was down") {
 		t.Error("the table does not say why requests went unanswered")
 	}
+}
+
+// runTable runs o, fails the test on an error, and logs and returns the
+// result's table.
+func runTable(t *testing.T, o Options) (*Result, string) {
+	t.Helper()
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := res.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", b.String())
+	return res, b.String()
 }

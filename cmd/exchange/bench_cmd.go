@@ -132,7 +132,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			rows = append(rows, benchRow{name: name, ops: strconv.Itoa(r.Answered), rate: rateStr(r.Throughput, "orders/s"), lat: r.Latency,
-				note: "request in -> first report out, journal on disk"})
+				note: "request in -> first report out, journal on disk" + lateNote(r.SendLate)})
 			writePlots(*plots, name, r.Latency, stderr)
 		}
 	}
@@ -223,7 +223,7 @@ func benchFIXOne(tmp string, durability config.Durability, quick bool, plots str
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		note := fmt.Sprintf("order sent -> first answer over FIX 4.4, 3 sessions, journal %s; %d rejected, %d unanswered", durability, r.Rejected, r.Unanswered)
+		note := fmt.Sprintf("order sent -> first answer over FIX 4.4, 3 sessions, journal %s; %d rejected, %d unanswered%s", durability, r.Rejected, r.Unanswered, lateNote(r.SendLate))
 		rows = append(rows, benchRow{name: name, ops: strconv.FormatInt(r.Sent, 10), rate: rateStr(r.Throughput, "orders/s"), lat: r.Ack, note: note})
 		writePlots(plots, name, r.Ack, stderr)
 	}
@@ -290,4 +290,14 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		_ = f.Close()
 	}, nil
+}
+
+// lateNote tells how late an open-loop sender handed its requests over
+// (their latencies count from the schedule, so this part is the load
+// generator's own), or nothing for a closed loop.
+func lateNote(late *hdrhistogram.Histogram) string {
+	if late == nil || late.TotalCount() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; sender's own lateness p50 %s, p99 %s", durStr(late.ValueAtQuantile(50)), durStr(late.ValueAtQuantile(99)))
 }
