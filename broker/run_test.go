@@ -102,12 +102,14 @@ func TestOpenLoopShowsStall(t *testing.T) {
 		if max := time.Duration(open.Ack.Max()); max < stall*9/10 {
 			t.Errorf("open loop max = %s, want about %s", max, stall)
 		}
-		// The stall was the exchange's: the sender kept its schedule, and
-		// its own lateness says so.
+		// The stall was the exchange's: the sender kept to its schedule
+		// (give or take what a loaded machine costs it), and its own
+		// lateness says so.
 		if open.SendLate == nil || open.SendLate.TotalCount() != open.Sent {
 			t.Errorf("open loop: SendLate %v, want one value per request sent (%d)", open.SendLate, open.Sent)
-		} else if late := time.Duration(open.SendLate.ValueAtPercentile(99)); late >= 50*time.Millisecond {
-			t.Errorf("sender lateness p99 = %s during an exchange stall: the stall was charged to the sender", late)
+		} else if late, ack := open.SendLate.ValueAtPercentile(99), open.Ack.ValueAtPercentile(99); late*2 > ack {
+			t.Errorf("sender lateness p99 = %s against an ack p99 of %s during an exchange stall: the stall was charged to the sender",
+				time.Duration(late), time.Duration(ack))
 		}
 		closed := run(ModeClosed)
 		if closed.SendLate != nil {
