@@ -47,6 +47,11 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 		}
 		return g.md.OnMarketDataRequest(qm, sid)
 	}
+	if t, dup := repeatedTag(m.Fields); dup {
+		g.m.countReject(mt, reasonCount)
+		tg := quickfix.Tag(t)
+		return quickfix.NewMessageRejectError(fmt.Sprintf("tag %d appears more than once", t), sessRejTagRepeated, &tg)
+	}
 	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg, units: g.units}.normalizeFields(msg.f, mt)
 	if merr != nil {
 		g.m.countReject(mt, reasonCount)
@@ -205,4 +210,56 @@ func echo(from fields, to *quickfix.Body, tags ...quickfix.Tag) bool {
 // prefix keeps it apart from the order manager's numeric ExecIDs.
 func (g *Gateway) nextExecID() string {
 	return "GW" + g.startTag + "-" + strconv.FormatUint(g.execSeq.Add(1), 10)
+}
+
+// repeatedTag returns a field the normalizer reads that the message
+// carries more than once (which value would be meant is anyone's guess: the
+// message is refused with SessionRejectReason 13). Other tags may repeat:
+// they can belong to repeating groups the exchange does not read.
+func repeatedTag(fs []fixsession.Field) (int, bool) {
+	var seen uint16
+	for i := range fs {
+		bit := normalizedTagBit(fs[i].Tag)
+		if bit == 0 {
+			continue
+		}
+		if seen&bit != 0 {
+			return fs[i].Tag, true
+		}
+		seen |= bit
+	}
+	return 0, false
+}
+
+// normalizedTagBit gives each tag the normalizer reads its own bit.
+func normalizedTagBit(t int) uint16 {
+	switch quickfix.Tag(t) {
+	case tag.ClOrdID:
+		return 1 << 0
+	case tag.OrigClOrdID:
+		return 1 << 1
+	case tag.OrderID:
+		return 1 << 2
+	case tag.Symbol:
+		return 1 << 3
+	case tag.Side:
+		return 1 << 4
+	case tag.OrderQty:
+		return 1 << 5
+	case tag.OrdType:
+		return 1 << 6
+	case tag.Price:
+		return 1 << 7
+	case tag.TimeInForce:
+		return 1 << 8
+	case tag.ExecInst:
+		return 1 << 9
+	case tag.Account:
+		return 1 << 10
+	case tag.MassCancelRequestType:
+		return 1 << 11
+	case TagSTPMode:
+		return 1 << 12
+	}
+	return 0
 }

@@ -475,6 +475,7 @@ const (
 	sessRejRequiredTagMissing  = 1
 	sessRejValueIncorrect      = 5
 	sessRejIncorrectDataFormat = 6
+	sessRejTagRepeated         = 13
 )
 
 func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError {
