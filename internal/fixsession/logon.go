@@ -139,6 +139,12 @@ func (c *conn) run(app App, log zerolog.Logger) {
 	if errors.Is(err, ErrMalformed) && c.acceptor.Malformed != nil {
 		c.acceptor.Malformed(c.nc.RemoteAddr().String(), err)
 	}
+	if errors.Is(err, ErrMalformed) && c.sess != nil && c.loggedOn {
+		// The byte stream cannot be trusted past this point, so the
+		// connection ends; a logged-on counterparty is told why.
+		c.logoutAndClose(err.Error() + "; closing the connection")
+		err = fmt.Errorf("%w: %w", errLogout, err)
+	}
 	c.finish(app, err, log)
 }
 

@@ -759,3 +759,24 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 		}
 	})
 }
+
+// TestMalformedLoggedOnToldWhy: a logged-on counterparty whose bytes stop
+// being FIX (here a well-framed message with a non-numeric tag, which the
+// stream cannot be trusted past) gets a Logout whose Text names the problem
+// before the connection closes, instead of a silent close.
+func TestMalformedLoggedOnToldWhy(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, t.TempDir())
+	defer a.Stop("bye", time.Second)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	r.send("D", "11=ORD1\x01ab=1\x01")
+	lo := r.expect("35=5")
+	if !strings.Contains(lo[58], "non-numeric tag") || !strings.Contains(lo[58], "closing") {
+		t.Fatalf("Logout Text %q does not say why", lo[58])
+	}
+	if r.next() != nil {
+		t.Fatal("connection still open after a malformed message")
+	}
+}
