@@ -69,6 +69,23 @@ func TestFrameRejects(t *testing.T) {
 	}
 }
 
+// TestFrameSaysWhy: a malformed field is named in the error, which a
+// logged-on counterparty reads in the Logout's Text.
+func TestFrameSaysWhy(t *testing.T) {
+	for body, want := range map[string]string{
+		"35=D\x01ab=1\x01":          `tag "ab" is not a number`,
+		"35=D\x0112345678901=1\x01": `tag "12345678901" is longer than 9 digits`,
+		"35=D\x01=1\x01":            `field "=1" has no tag`,
+		"35=D\x0111\x01":            `field "11" has no '='`,
+		"35=D\x0107=1\x01":          `tag "07" is 0 or starts with 0`,
+	} {
+		in := "8=FIX.4.4\x019=" + fmt.Sprint(len(body)) + "\x01" + body + "10=000\x01"
+		if _, err := Frame([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Frame(%q) = %v, want an error saying %s", in, err, want)
+		}
+	}
+}
+
 func FuzzFrame(f *testing.F) {
 	h := Header{BeginString: "FIX.4.4", SenderCompID: "A", TargetCompID: "B"}
 	f.Add(AppendMessage(nil, &h, "D", 1, time.Now(), nil, []byte("11=X\x0138=10\x01")))
@@ -773,7 +790,7 @@ func TestMalformedLoggedOnToldWhy(t *testing.T) {
 	r.expect("35=A")
 	r.send("D", "11=ORD1\x01ab=1\x01")
 	lo := r.expect("35=5")
-	if !strings.Contains(lo[58], "non-numeric tag") || !strings.Contains(lo[58], "closing") {
+	if !strings.Contains(lo[58], `tag "ab" is not a number`) || !strings.Contains(lo[58], "closing") {
 		t.Fatalf("Logout Text %q does not say why", lo[58])
 	}
 	if r.next() != nil {

@@ -88,18 +88,23 @@ func checkFields(body []byte) error {
 	for len(body) > 0 {
 		eq := bytes.IndexByte(body, '=')
 		soh := bytes.IndexByte(body, 0x01)
-		if eq <= 0 || eq > 9 || soh < eq {
-			return errors.New("malformed field")
+		switch {
+		case eq < 0 || soh < eq:
+			return fmt.Errorf("field %q has no '='", clipField(body[:soh]))
+		case eq == 0:
+			return fmt.Errorf("field %q has no tag", clipField(body[:soh]))
+		case eq > 9:
+			return fmt.Errorf("tag %q is longer than 9 digits", clipField(body[:eq]))
 		}
 		tag := 0
 		for _, c := range body[:eq] {
 			if c < '0' || c > '9' {
-				return errors.New("non-numeric tag")
+				return fmt.Errorf("tag %q is not a number", clipField(body[:eq]))
 			}
 			tag = tag*10 + int(c-'0')
 		}
 		if tag == 0 || body[0] == '0' {
-			return errors.New("bad tag")
+			return fmt.Errorf("tag %q is 0 or starts with 0", clipField(body[:eq]))
 		}
 		switch tag {
 		case 212, 213, 8, 9, 10, 89, 90, 91, 93, 95, 96:
@@ -108,6 +113,14 @@ func checkFields(body []byte) error {
 		body = body[soh+1:]
 	}
 	return nil
+}
+
+// clipField shortens a field quoted in an error to 32 bytes.
+func clipField(b []byte) []byte {
+	if len(b) > 32 {
+		return b[:32]
+	}
+	return b
 }
 
 // ChecksumOK reports whether the CheckSum (10) of a framed message matches
