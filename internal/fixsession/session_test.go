@@ -692,6 +692,24 @@ func TestStoreTornTail(t *testing.T) {
 // is dropped and the one before it holds.
 func TestStoreNumbersInMsgs(t *testing.T) {
 	h := &Header{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"}
+	open := func(dir string) *store {
+		t.Helper()
+		st, err := openStore(dir, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// check wants the numbers out and in, and message seq to read msg.
+	check := func(st *store, out, in, seq uint64, msg string) {
+		t.Helper()
+		if st.nextOut != out || st.nextIn != in {
+			t.Fatalf("numbers: out %d in %d, want %d and %d", st.nextOut, st.nextIn, out, in)
+		}
+		if got, ok := st.get(seq); !ok || string(got) != msg {
+			t.Fatalf("message %d: %q %v, want %q", seq, got, ok, msg)
+		}
+	}
 	flush := func(st *store) {
 		t.Helper()
 		var fb flushBatch
@@ -702,10 +720,7 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 	}
 	t.Run("killed", func(t *testing.T) {
 		dir := t.TempDir()
-		st, err := openStore(dir, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := open(dir)
 		st.save(3, []byte("three"))
 		st.save(4, []byte("four"))
 		st.nextOut, st.nextIn, st.seqDirty = 5, 9, true
@@ -713,17 +728,9 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 		st.nextIn, st.seqDirty = 10, true // an inbound message, nothing sent
 		flush(st)
 		st.closeFiles() // killed: no clean close, .seqnums never written
-		st, err = openStore(dir, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st = open(dir)
 		defer st.close()
-		if st.nextOut != 5 || st.nextIn != 10 {
-			t.Fatalf("numbers after a kill: out %d in %d, want 5 and 10", st.nextOut, st.nextIn)
-		}
-		if got, ok := st.get(4); !ok || string(got) != "four" {
-			t.Fatalf("message 4: %q %v", got, ok)
-		}
+		check(st, 5, 10, 4, "four")
 	})
 	t.Run("earlier layout", func(t *testing.T) {
 		dir := t.TempDir()
@@ -740,24 +747,13 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 		if err := os.WriteFile(name+".msgs", rec, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		st, err := openStore(dir, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := open(dir)
 		defer st.close()
-		if st.nextOut != 7 || st.nextIn != 8 {
-			t.Fatalf("numbers from .seqnums: out %d in %d, want 7 and 8", st.nextOut, st.nextIn)
-		}
-		if got, ok := st.get(5); !ok || string(got) != "five" {
-			t.Fatalf("message 5: %q %v", got, ok)
-		}
+		check(st, 7, 8, 5, "five")
 	})
 	t.Run("torn numbers", func(t *testing.T) {
 		dir := t.TempDir()
-		st, err := openStore(dir, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := open(dir)
 		st.nextOut, st.nextIn, st.seqDirty = 4, 6, true
 		flush(st)
 		whole := st.msgSize
@@ -766,10 +762,7 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.closeFiles()
-		st, err = openStore(dir, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st = open(dir)
 		defer st.close()
 		if st.nextOut != 4 || st.nextIn != 6 || st.msgSize != whole {
 			t.Fatalf("after a torn numbers record: out %d in %d size %d, want 4, 6 and %d", st.nextOut, st.nextIn, st.msgSize, whole)
