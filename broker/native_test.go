@@ -117,10 +117,10 @@ func TestNativeHotPathAllocs(t *testing.T) {
 	if raceDetector {
 		t.Skip("the race detector allocates")
 	}
-	tr := newTracker(1, 0)
+	tr := newTracker(1, 0, "c")
 	in := Intent{Kind: KindNew, Symbol: "AAPL", Side: Buy, Type: Limit, Price: decimal.RequireFromString("189.51"), Qty: decimal.NewFromInt(10)}
 	o := &order{ref: "a", clOrdID: "c-1", symbol: "AAPL", side: Buy, typ: Limit}
-	tr.register(&request{clOrdID: "c-1", kind: KindNew, order: o, origin: time.Now()}, "a")
+	tr.register(&request{clOrdID: "c-1", id: 1, kind: KindNew, order: o, origin: time.Now()}, "a")
 	body := appendBody(nil, &in, o, "c-1", "", time.Now())
 	if n := testing.AllocsPerRun(100, func() { body = appendBody(body[:0], &in, o, "c-1", "", time.Now()) }); n != 0 {
 		t.Errorf("appendBody: %v allocations", n)

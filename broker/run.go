@@ -44,7 +44,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Mode == ModeClosed {
 		window = opts.Window
 	}
-	tr := newTracker(len(opts.Sessions), window)
+	prefix := clOrdIDPrefix()
+	tr := newTracker(len(opts.Sessions), window, prefix)
 	var tp transport
 	var err error
 	if opts.Engine == EngineQuickFIX {
@@ -58,7 +59,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	defer tp.close()
 	log.Info().Int("sessions", len(opts.Sessions)).Str("mode", opts.Mode.String()).Str("engine", opts.Engine).Msg("sending")
 
-	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, prefix: clOrdIDPrefix(), log: log,
+	s := &sender{opts: &opts, src: src, tr: tr, tp: tp, prefix: prefix, log: log,
 		batches: make([]batch, len(opts.Sessions)), bySender: map[string]int{}, late: newHistogram()}
 	for i, sess := range opts.Sessions {
 		s.bySender[sess.SenderCompID] = i
@@ -334,7 +335,7 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 	} else {
 		r = &request{}
 	}
-	r.clOrdID, r.kind = clOrdID, in.Kind
+	r.clOrdID, r.id, r.kind = clOrdID, s.next, in.Kind
 	now := time.Now()
 	r.origin = sched
 	if sched.IsZero() {
