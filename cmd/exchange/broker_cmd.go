@@ -133,6 +133,9 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	res, err := broker.Run(ctx, o)
 	if res != nil {
 		_ = res.WriteTable(stdout)
+		if js, ok := o.Source.(*broker.JournalSource); ok && js.Skipped > 0 {
+			fmt.Fprintf(stdout, "%-12s %d journal commands skipped (mass cancels, halts and operator commands are not order flow)\n", "skipped", js.Skipped)
+		}
 	}
 	if err != nil {
 		return err
