@@ -531,6 +531,19 @@ func (c *conn) process(raw []byte, now time.Time) error {
 // gap asks for the missing messages once and keeps the early ones.
 func (c *conn) gap(m *Message, next uint64) error {
 	s := c.sess
+	if string(m.MsgType) == "5" {
+		// A counterparty that is leaving will not answer a ResendRequest:
+		// its Logout is answered now and the expected number stays, so the
+		// gap is asked for at the next logon.
+		s.mu.Lock()
+		if !c.loggingOut {
+			text := fmt.Sprintf("logout acknowledged; MsgSeqNum %d expected, %d received: the messages between are asked for at the next logon", next, m.SeqNum)
+			_ = c.sendLocked("5", AppendString(nil, 58, text), false, time.Now())
+		}
+		c.closing = true
+		s.mu.Unlock()
+		return errLogout
+	}
 	if c.queued == nil {
 		c.queued = map[uint64][]byte{}
 	}

@@ -790,3 +790,28 @@ func TestMalformedLoggedOnToldWhy(t *testing.T) {
 		t.Fatal("connection still open after a malformed message")
 	}
 }
+
+// TestLogoutBehindGap: a Logout whose MsgSeqNum is past a gap is answered
+// at once (a counterparty that is leaving will not answer a ResendRequest),
+// and the expected number stays: at the next logon the gap is asked for.
+func TestLogoutBehindGap(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, t.TempDir())
+	defer a.Stop("bye", time.Second)
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	r.sendSeq("5", 5, "")
+	lo := r.expect("35=5")
+	if !strings.Contains(lo[58], "MsgSeqNum 2 expected, 5 received") {
+		t.Fatalf("Logout Text %q", lo[58])
+	}
+	if r.next() != nil {
+		t.Fatal("connection still open after the Logout exchange")
+	}
+	r = dialRaw(t, addr)
+	r.seq = 6
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	r.expect("35=2", "7=2") // the messages 2..5 are asked for now
+}
