@@ -38,7 +38,7 @@ type order struct {
 // request is one message sent: a New, Cancel or Replace with its own ClOrdID.
 type request struct {
 	clOrdID  string
-	id       uint64 // the number in clOrdID (see tracker.lookup)
+	id       uint64 // the number in clOrdID (see lookup)
 	kind     Kind
 	order    *order
 	prev     string // Replace: the ClOrdID it replaces, restored if the replace is refused
@@ -53,7 +53,7 @@ type request struct {
 // once per message, briefly.
 type tracker struct {
 	mu       sync.Mutex
-	requests map[uint64]*request // by the number in the ClOrdID (see key)
+	requests map[uint64]*request // by the number in the ClOrdID (see lookup)
 	prefix   string              // every ClOrdID of this run is prefix-<base 36 number>
 	orders   map[string]*order   // by Ref, live ones only
 	bySeq    []map[int]*request  // per session: MsgSeqNum -> unanswered request
