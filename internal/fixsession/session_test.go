@@ -775,12 +775,7 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 // stream cannot be trusted past) gets a Logout whose Text names the problem
 // before the connection closes, instead of a silent close.
 func TestMalformedLoggedOnToldWhy(t *testing.T) {
-	app := &echoApp{}
-	a, addr := startAcceptor(t, app, t.TempDir())
-	defer a.Stop("bye", time.Second)
-	r := dialRaw(t, addr)
-	r.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r.expect("35=A")
+	r, _ := loggedOnRaw(t)
 	r.send("D", "11=ORD1\x01ab=1\x01")
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], `tag "ab" is not a number`) || !strings.Contains(lo[58], "closing") {
@@ -795,12 +790,7 @@ func TestMalformedLoggedOnToldWhy(t *testing.T) {
 // at once (a counterparty that is leaving will not answer a ResendRequest),
 // and the expected number stays: at the next logon the gap is asked for.
 func TestLogoutBehindGap(t *testing.T) {
-	app := &echoApp{}
-	a, addr := startAcceptor(t, app, t.TempDir())
-	defer a.Stop("bye", time.Second)
-	r := dialRaw(t, addr)
-	r.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r.expect("35=A")
+	r, addr := loggedOnRaw(t)
 	r.sendSeq("5", 5, "")
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], "MsgSeqNum 2 expected, 5 received") {
@@ -814,4 +804,16 @@ func TestLogoutBehindGap(t *testing.T) {
 	r.send("A", "98=0\x01108=30\x01554=pw\x01")
 	r.expect("35=A")
 	r.expect("35=2", "7=2") // the messages 2..5 are asked for now
+}
+
+// loggedOnRaw starts an acceptor with an echoApp and logs a raw client on
+// as ALPHA; it returns the client and the acceptor's address.
+func loggedOnRaw(t *testing.T) (*rawClient, string) {
+	t.Helper()
+	a, addr := startAcceptor(t, &echoApp{}, t.TempDir())
+	t.Cleanup(func() { a.Stop("bye", time.Second) })
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	return r, addr
 }
