@@ -91,7 +91,7 @@ type sessionState struct {
 
 	lastFailNs    atomic.Int64 // when a logon last failed bcrypt
 	lastDeliverNs atomic.Int64 // when Deliver last sent to this session
-	dlNs          int64        // Deliver's goroutine only
+	dlGen         uint64       // the Deliver call that last sent to it (Deliver only)
 
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none

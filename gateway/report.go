@@ -15,8 +15,9 @@ import (
 )
 
 // Deliver converts each Report to its FIX message and sends it to the FIX
-// session its Session is logged on with, in order. It is called from one
-// goroutine (the pipeline's report stage) and never blocks on a slow
+// session its Session is logged on with, in order. Calls never overlap (the
+// pipeline makes them from its order manager or its report goroutine, one
+// at a time); it never blocks on a slow
 // broker: the session layer only appends to the connection's buffer (a
 // broker that stops reading is disconnected once that buffer is full). A
 // report for a session that is not logged on is dropped and counted; the
@@ -46,12 +47,13 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		return
 	}
 	now := time.Now().UnixNano()
+	d.gen++
 	for i := range d.msgs {
 		st := d.msgs[i].st
-		if st.dlNs == now {
+		if st.dlGen == d.gen {
 			continue // this session's messages went out with an earlier one
 		}
-		st.dlNs = now
+		st.dlGen = d.gen
 		st.lastDeliverNs.Store(now)
 		d.idx = d.idx[:0]
 		for j := i; j < len(d.msgs); j++ {
@@ -81,8 +83,9 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	}
 }
 
-// deliverScratch is Deliver's reused state (one goroutine).
+// deliverScratch is Deliver's reused state (one call at a time).
 type deliverScratch struct {
+	gen  uint64 // counts Deliver calls that send: marks the sessions done in this one
 	body fixBody
 	num  []byte
 	msgs []outMsg
