@@ -338,15 +338,14 @@ func (x *Exchange) omLoop() {
 		lastSeq   = x.state.Seq
 	)
 	flush := func() {
-		if len(rb.reps) > 0 && x.repQueued.Load() == 0 {
+		switch {
+		case len(rb.reps) == 0:
+		case x.repQueued.Load() == 0:
 			x.deliver(rb)
-			return
-		}
-		if len(rb.reps) > 0 {
+		default:
 			x.repQueued.Add(1)
 			x.repCh <- rb
-			rb = <-x.repFree
-			rb.reps = rb.reps[:0]
+			rb = <-x.repFree // emptied by deliver
 		}
 	}
 	onEvents := func(b *evBatch) {
