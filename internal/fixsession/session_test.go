@@ -270,11 +270,7 @@ func TestLogonRefusedAndAccepted(t *testing.T) {
 
 func TestGapAndResend(t *testing.T) {
 	app := &echoApp{}
-	a, addr := startAcceptor(t, app, t.TempDir())
-	defer a.Stop("bye", time.Second)
-	r := dialRaw(t, addr)
-	r.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r.expect("35=A", "34=1")
+	r, _ := loggedOnRaw(t, app, "34=1")
 	r.send("D", "11=A1\x01")
 	r.expect("35=8", "11=A1", "34=2")
 	// Skip seq 3: the acceptor asks for it and holds seq 4 back.
@@ -775,7 +771,7 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 // stream cannot be trusted past) gets a Logout whose Text names the problem
 // before the connection closes, instead of a silent close.
 func TestMalformedLoggedOnToldWhy(t *testing.T) {
-	r, _ := loggedOnRaw(t)
+	r, _ := loggedOnRaw(t, &echoApp{})
 	r.send("D", "11=ORD1\x01ab=1\x01")
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], `tag "ab" is not a number`) || !strings.Contains(lo[58], "closing") {
@@ -790,7 +786,7 @@ func TestMalformedLoggedOnToldWhy(t *testing.T) {
 // at once (a counterparty that is leaving will not answer a ResendRequest),
 // and the expected number stays: at the next logon the gap is asked for.
 func TestLogoutBehindGap(t *testing.T) {
-	r, addr := loggedOnRaw(t)
+	r, addr := loggedOnRaw(t, &echoApp{})
 	r.sendSeq("5", 5, "")
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], "MsgSeqNum 2 expected, 5 received") {
@@ -806,14 +802,15 @@ func TestLogoutBehindGap(t *testing.T) {
 	r.expect("35=2", "7=2") // the messages 2..5 are asked for now
 }
 
-// loggedOnRaw starts an acceptor with an echoApp and logs a raw client on
-// as ALPHA; it returns the client and the acceptor's address.
-func loggedOnRaw(t *testing.T) (*rawClient, string) {
+// loggedOnRaw starts an acceptor with app and logs a raw client on
+// as ALPHA, checking the Logon answer for want too; it returns the client
+// and the acceptor's address.
+func loggedOnRaw(t *testing.T, app *echoApp, want ...string) (*rawClient, string) {
 	t.Helper()
-	a, addr := startAcceptor(t, &echoApp{}, t.TempDir())
+	a, addr := startAcceptor(t, app, t.TempDir())
 	t.Cleanup(func() { a.Stop("bye", time.Second) })
 	r := dialRaw(t, addr)
 	r.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r.expect("35=A")
+	r.expect(append([]string{"35=A"}, want...)...)
 	return r, addr
 }
