@@ -334,5 +334,5 @@ func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.M
 	if st == nil || st.fs.Load() != s {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
-	return g.handle(m, s.ID(), st)
+	return g.handle(m, s, st)
 }

@@ -14,7 +14,7 @@ import (
 
 // handle runs on the session's own goroutine for each application message:
 // rate limit, normalize, submit; every refusal is answered.
-func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sessionState) quickfix.MessageRejectError {
+func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sessionState) quickfix.MessageRejectError {
 	mtb := m.MsgType
 	if len(mtb) != 1 {
 		return quickfix.NewBusinessMessageRejectError("unsupported message type", bizUnsupportedMsgType, nil)
@@ -32,11 +32,11 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 	}
 	g.m.countIn(mt)
 	if st.closing.Load() {
-		g.refuse(msg, sid, mt, &rejection{why: rFlood, text: "session is being logged out for flooding"})
+		g.refuse(msg, fs, mt, &rejection{why: rFlood, text: "session is being logged out for flooding"})
 		return nil
 	}
 	if !st.limiter.Allow() {
-		g.rateLimited(msg, sid, st, mt)
+		g.rateLimited(msg, fs, st, mt)
 		return nil
 	}
 	st.flood.Store(0)
@@ -45,7 +45,7 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 		if err != nil {
 			return quickfix.NewMessageRejectError("message could not be parsed: "+err.Error(), sessRejIncorrectDataFormat, nil)
 		}
-		return g.md.OnMarketDataRequest(qm, sid)
+		return g.md.OnMarketDataRequest(qm, fs.ID())
 	}
 	if t, dup := repeatedTag(m.Fields); dup {
 		g.m.countReject(mt, reasonCount)
@@ -58,7 +58,7 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 		return merr
 	}
 	if rej != nil {
-		g.refuse(msg, sid, mt, rej)
+		g.refuse(msg, fs, mt, rej)
 		return nil
 	}
 	if m.ReceiveTime.IsZero() {
@@ -67,7 +67,7 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 		req.RecvNs = m.ReceiveTime.UnixNano()
 	}
 	if !g.submit.Submit(&req) {
-		g.refuse(msg, sid, mt, &rejection{why: rBusy, text: "exchange busy: order queue full, try again"})
+		g.refuse(msg, fs, mt, &rejection{why: rBusy, text: "exchange busy: order queue full, try again"})
 		return nil
 	}
 	g.m.countSubmitted(uint8(req.Kind))
@@ -78,16 +78,16 @@ func (g *Gateway) handle(m *fixsession.Message, sid quickfix.SessionID, st *sess
 // FloodLogoutAfter of them in a row, logs the session out: a Logout with a
 // Text goes out at once and the connection is closed if the broker has not
 // answered it within the grace period.
-func (g *Gateway) rateLimited(msg inbound, sid quickfix.SessionID, st *sessionState, mt byte) {
+func (g *Gateway) rateLimited(msg inbound, fs *fixsession.Session, st *sessionState, mt byte) {
 	g.m.rateLimited.Add(1)
 	n := st.flood.Add(1)
-	g.refuse(msg, sid, mt, &rejection{why: rRateLimited, text: st.rateTxt})
+	g.refuse(msg, fs, mt, &rejection{why: rRateLimited, text: st.rateTxt})
 	if g.cfg.FloodLogoutAfter <= 0 || n < int64(g.cfg.FloodLogoutAfter) || !st.closing.CompareAndSwap(false, true) {
 		return
 	}
 	g.m.floodLogouts.Add(1)
 	text := fmt.Sprintf("logged out for flooding: %d messages over the rate limit (%s msgs/s) in a row", n, strconv.FormatFloat(st.cfg.RatePerSecond, 'f', -1, 64))
-	g.log.Warn().Str("session", sid.String()).Int64("rate_limited", n).Msg("flood logout")
+	g.log.Warn().Str("session", fs.ID().String()).Int64("rate_limited", n).Msg("flood logout")
 	// The session takes nothing more (closing is set), but the reports of
 	// what it sent before the flood are still on their way through the order
 	// manager and the engine: let them out first (bounded), so an accepted
@@ -98,9 +98,8 @@ func (g *Gateway) rateLimited(msg inbound, sid quickfix.SessionID, st *sessionSt
 		for time.Now().UnixNano()-st.lastDeliverNs.Load() < int64(floodQuiet) && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		fs := st.fs.Load()
-		if fs == nil || fs.ID() != sid {
-			return
+		if st.fs.Load() != fs {
+			return // logged off meanwhile
 		}
 		_ = fs.Logout(text)
 		time.AfterFunc(g.floodGrace, fs.Disconnect)
@@ -115,10 +114,10 @@ const floodQuiet = 50 * time.Millisecond
 // its type: ExecutionReport (rejected) for D, OrderCancelReject for F and G,
 // OrderMassCancelReport (rejected) for q, BusinessMessageReject otherwise.
 // Identifying fields of the request are echoed.
-func (g *Gateway) refuse(in inbound, sid quickfix.SessionID, mt byte, rej *rejection) {
+func (g *Gateway) refuse(in inbound, fs *fixsession.Session, mt byte, rej *rejection) {
 	g.m.countReject(mt, rej.why)
-	out := g.rejectFields(in, sid.BeginString, mt, rej)
-	if err := g.Send(out, sid); err != nil {
+	out := g.rejectFields(in, fs.ID().BeginString, mt, rej)
+	if err := fs.Send(out); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }
