@@ -130,11 +130,11 @@ func (a *Acceptor) Stop(text string, wait time.Duration) {
 // run serves one connection from its Logon to its end.
 func (c *conn) run(app App, log zerolog.Logger) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(LogonTimeout))
-	err := c.readLoop(func(raw []byte, now time.Time) error {
+	err := c.readLoop(func(raw []byte, fields []Field, now time.Time) error {
 		if !c.loggedOn {
 			return c.logon(app, raw, now, log)
 		}
-		return c.process(raw, now)
+		return c.process(raw, fields, now)
 	}, log)
 	if errors.Is(err, ErrMalformed) && c.acceptor.Malformed != nil {
 		c.acceptor.Malformed(c.nc.RemoteAddr().String(), err)
@@ -393,9 +393,9 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 	go c.writer()
 	c.kick()
 	_ = c.nc.SetReadDeadline(time.Now().Add(LogonTimeout))
-	err := c.readLoop(func(raw []byte, now time.Time) error {
+	err := c.readLoop(func(raw []byte, fields []Field, now time.Time) error {
 		if c.loggedOn {
-			return c.process(raw, now)
+			return c.process(raw, fields, now)
 		}
 		fs := Scan(raw, nil)
 		mt, _ := Get(fs, 35)

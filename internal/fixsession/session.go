@@ -55,7 +55,12 @@ func (m *Message) Get(tag int) ([]byte, bool) { return Get(m.Fields, tag) }
 // QuickFIX/Go copy is left as it is (not copied over per message) and
 // marked stale; Quickfix parses it again on demand.
 func (m *Message) reset(raw []byte, fs []Field, now time.Time) {
-	m.Raw, m.Fields, m.ReceiveTime, m.parsed = raw, Scan(raw, fs[:0]), now, false
+	m.set(raw, Scan(raw, fs[:0]), now)
+}
+
+// set makes m the message raw whose fields are already scanned.
+func (m *Message) set(raw []byte, fields []Field, now time.Time) {
+	m.Raw, m.Fields, m.ReceiveTime, m.parsed = raw, fields, now, false
 	m.MsgType, _ = Get(m.Fields, 35)
 	m.SeqNum = 0
 }
@@ -441,8 +446,9 @@ func (c *conn) writer() {
 var errLogout = errors.New("logout")
 
 // readLoop reads and processes messages until the connection ends.
-func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolog.Logger) error {
+func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) error, log zerolog.Logger) error {
 	buf := make([]byte, 0, MsgBytesMax+16<<10)
+	var fields []Field // the framed message's, reused
 	for {
 		if len(buf) == cap(buf) {
 			return errors.New("message larger than the read buffer")
@@ -455,7 +461,8 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 		}
 		off := 0
 		for off < len(buf) {
-			m, ferr := Frame(buf[off:])
+			m, fs, ferr := FrameFields(buf[off:], fields)
+			fields = fs
 			if ferr == ErrIncomplete {
 				break
 			}
@@ -472,7 +479,7 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 				}
 				continue
 			}
-			if err := handle(raw, now); err != nil {
+			if err := handle(raw, fields, now); err != nil {
 				return err
 			}
 		}
@@ -487,11 +494,11 @@ func (c *conn) readLoop(handle func(raw []byte, now time.Time) error, log zerolo
 }
 
 // process handles one framed message of a logged-on connection (sess set,
-// reader goroutine).
-func (c *conn) process(raw []byte, now time.Time) error {
+// reader goroutine); fields are raw's, as FrameFields gave them.
+func (c *conn) process(raw []byte, fields []Field, now time.Time) error {
 	s := c.sess
 	m := &c.msg
-	m.reset(raw, m.Fields, now)
+	m.set(raw, fields, now)
 	seqv, _ := m.Get(34)
 	seq, ok := ParseUint(seqv)
 	if !ok || seq == 0 {

@@ -92,6 +92,10 @@ func FuzzFrame(f *testing.F) {
 	f.Add([]byte("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n, err := Frame(b)
+		n2, fields, err2 := FrameFields(b, nil)
+		if n2 != n || (err == nil) != (err2 == nil) {
+			t.Fatalf("Frame %d %v, FrameFields %d %v", n, err, n2, err2)
+		}
 		if err != nil {
 			return
 		}
@@ -101,6 +105,14 @@ func FuzzFrame(f *testing.F) {
 		fs := Scan(b[:n], nil)
 		if len(fs) < 3 || fs[0].Tag != 8 || fs[1].Tag != 9 || fs[len(fs)-1].Tag != 10 {
 			t.Fatalf("framed message scans to %v", fs)
+		}
+		if len(fields) != len(fs) {
+			t.Fatalf("FrameFields gave %d fields, Scan %d", len(fields), len(fs))
+		}
+		for i := range fs {
+			if fields[i].Tag != fs[i].Tag || !bytes.Equal(fields[i].Val, fs[i].Val) {
+				t.Fatalf("field %d: FrameFields %d=%q, Scan %d=%q", i, fields[i].Tag, fields[i].Val, fs[i].Tag, fs[i].Val)
+			}
 		}
 		ChecksumOK(b[:n])
 	})

@@ -27,92 +27,115 @@ var ErrIncomplete = errors.New("incomplete message")
 // is not checked here (see ChecksumOK): a garbled message is dropped, not a
 // reason to close the connection.
 func Frame(b []byte) (int, error) {
+	n, _, err := frame(b, nil, false)
+	return n, err
+}
+
+// FrameFields is Frame that also returns the message's fields, as Scan
+// would, appended to dst[:0]: the framing check already walks every field,
+// so the reader does not walk them again. The values point into b.
+func FrameFields(b []byte, dst []Field) (int, []Field, error) {
+	return frame(b, dst[:0], true)
+}
+
+func frame(b []byte, dst []Field, scan bool) (int, []Field, error) {
 	if len(b) < 2 {
-		return 0, ErrIncomplete
+		return 0, dst, ErrIncomplete
 	}
 	if b[0] != '8' || b[1] != '=' {
-		return 0, errors.New("message does not start with 8=")
+		return 0, dst, errors.New("message does not start with 8=")
 	}
 	i := bytes.IndexByte(b, 0x01)
 	if i < 0 {
 		if len(b) > 32 {
-			return 0, errors.New("BeginString too long")
+			return 0, dst, errors.New("BeginString too long")
 		}
-		return 0, ErrIncomplete
+		return 0, dst, ErrIncomplete
 	}
 	if i == 2 || i > 32 {
-		return 0, errors.New("bad BeginString")
+		return 0, dst, errors.New("bad BeginString")
 	}
 	rest := b[i+1:]
 	if len(rest) < 2 {
-		return 0, ErrIncomplete
+		return 0, dst, ErrIncomplete
 	}
 	if rest[0] != '9' || rest[1] != '=' {
-		return 0, errors.New("BodyLength (9) must be the second field")
+		return 0, dst, errors.New("BodyLength (9) must be the second field")
 	}
 	bodyLen, j := 0, 2
 	for ; j < len(rest) && rest[j] != 0x01; j++ {
 		c := rest[j]
 		if c < '0' || c > '9' || j > 7 {
-			return 0, errors.New("bad BodyLength")
+			return 0, dst, errors.New("bad BodyLength")
 		}
 		bodyLen = bodyLen*10 + int(c-'0')
 	}
 	if j == len(rest) {
-		return 0, ErrIncomplete
+		return 0, dst, ErrIncomplete
 	}
 	if j == 2 || bodyLen == 0 || bodyLen > MsgBytesMax {
-		return 0, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, MsgBytesMax)
+		return 0, dst, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, MsgBytesMax)
 	}
 	start := i + 1 + j + 1 // first body byte
 	total := start + bodyLen + len("10=000\x01")
 	if len(b) < total {
-		return 0, ErrIncomplete
+		return 0, dst, ErrIncomplete
 	}
-	if err := checkFields(b[start : start+bodyLen]); err != nil {
-		return 0, err
+	if scan {
+		dst = append(dst, Field{Tag: 8, Val: b[2:i]}, Field{Tag: 9, Val: rest[2:j]})
+	}
+	dst, err := checkFields(b[start:start+bodyLen], dst, scan)
+	if err != nil {
+		return 0, dst, err
 	}
 	tr := b[start+bodyLen : total]
 	if tr[0] != '1' || tr[1] != '0' || tr[2] != '=' || tr[6] != 0x01 ||
 		tr[3] < '0' || tr[3] > '9' || tr[4] < '0' || tr[4] > '9' || tr[5] < '0' || tr[5] > '9' {
-		return 0, errors.New("CheckSum (10) does not follow the body")
+		return 0, dst, errors.New("CheckSum (10) does not follow the body")
 	}
-	return total, nil
+	if scan {
+		dst = append(dst, Field{Tag: 10, Val: tr[3:6]})
+	}
+	return total, dst, nil
 }
 
-// checkFields checks that body is a sequence of tag=value␁ fields.
-func checkFields(body []byte) error {
+// checkFields checks that body is a sequence of tag=value␁ fields and,
+// with scan, appends them to dst.
+func checkFields(body []byte, dst []Field, scan bool) ([]Field, error) {
 	if body[len(body)-1] != 0x01 {
-		return errors.New("body does not end with SOH")
+		return dst, errors.New("body does not end with SOH")
 	}
 	for len(body) > 0 {
 		eq := bytes.IndexByte(body, '=')
 		soh := bytes.IndexByte(body, 0x01)
 		switch {
 		case eq < 0 || soh < eq:
-			return fmt.Errorf("field %q has no '='", clipField(body[:soh]))
+			return dst, fmt.Errorf("field %q has no '='", clipField(body[:soh]))
 		case eq == 0:
-			return fmt.Errorf("field %q has no tag", clipField(body[:soh]))
+			return dst, fmt.Errorf("field %q has no tag", clipField(body[:soh]))
 		case eq > 9:
-			return fmt.Errorf("tag %q is longer than 9 digits", clipField(body[:eq]))
+			return dst, fmt.Errorf("tag %q is longer than 9 digits", clipField(body[:eq]))
 		}
 		tag := 0
 		for _, c := range body[:eq] {
 			if c < '0' || c > '9' {
-				return fmt.Errorf("tag %q is not a number", clipField(body[:eq]))
+				return dst, fmt.Errorf("tag %q is not a number", clipField(body[:eq]))
 			}
 			tag = tag*10 + int(c-'0')
 		}
 		if tag == 0 || body[0] == '0' {
-			return fmt.Errorf("tag %q is 0 or starts with 0", clipField(body[:eq]))
+			return dst, fmt.Errorf("tag %q is 0 or starts with 0", clipField(body[:eq]))
 		}
 		switch tag {
 		case 212, 213, 8, 9, 10, 89, 90, 91, 93, 95, 96:
-			return fmt.Errorf("tag %d not allowed in the body", tag)
+			return dst, fmt.Errorf("tag %d not allowed in the body", tag)
+		}
+		if scan {
+			dst = append(dst, Field{Tag: tag, Val: body[eq+1 : soh]})
 		}
 		body = body[soh+1:]
 	}
-	return nil
+	return dst, nil
 }
 
 // clipField shortens a field quoted in an error to 32 bytes.
