@@ -78,7 +78,7 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 // reconnects) does not end the run: its requests stay unanswered.
 func (n *nativeTransport) send(i int, b *batch) error {
 	s := n.inis[i].Session
-	first, err := s.SendBodies(b.len(), b.msg)
+	err := n.tr.sendNoted(i, b.reqs, func() (uint64, error) { return s.SendBodies(b.len(), b.msg) })
 	if err != nil {
 		if !n.down[i] {
 			n.down[i] = true
@@ -88,7 +88,6 @@ func (n *nativeTransport) send(i int, b *batch) error {
 		return nil
 	}
 	n.down[i] = false
-	n.tr.noteSeqs(i, int(first), b.reqs)
 	return nil
 }
 

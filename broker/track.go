@@ -165,14 +165,22 @@ func (t *tracker) noteSeq(session, seq int, clOrdID string) {
 	t.mu.Unlock()
 }
 
-// noteSeqs is noteSeq for a batch of requests of one session sent with
-// consecutive MsgSeqNums from first, with one lock.
-func (t *tracker) noteSeqs(session, first int, rs []*request) {
+// sendNoted calls send, which puts the requests rs of one session on the
+// wire with consecutive MsgSeqNums from the first it returns, and notes
+// those numbers (see noteSeq). The lock is held across send: an answer that
+// names a request only by its MsgSeqNum (a session-level Reject) cannot be
+// looked up before its number is noted, however fast it comes back.
+func (t *tracker) sendNoted(session int, rs []*request, send func() (uint64, error)) error {
 	t.mu.Lock()
-	for i, r := range rs {
-		t.noteSeqLocked(session, first+i, r)
+	defer t.mu.Unlock()
+	first, err := send()
+	if err != nil {
+		return err
 	}
-	t.mu.Unlock()
+	for i, r := range rs {
+		t.noteSeqLocked(session, int(first)+i, r)
+	}
+	return nil
 }
 
 func (t *tracker) noteSeqLocked(session, seq int, r *request) {
