@@ -168,12 +168,10 @@ func (c *conn) finish(app App, err error, log zerolog.Logger) {
 	}
 	c.close()
 	<-c.writerDone
+	defer close(c.released)
 	s.mu.Lock()
 	wasOn := c.loggedOn
 	c.loggedOn = false
-	if s.conn == c {
-		s.conn = nil
-	}
 	s.store.take(&c.fb)
 	werr := c.fb.write()
 	if wasOn && (s.cfg.ResetOnLogout || s.cfg.ResetOnDisconnect) {
@@ -189,6 +187,14 @@ func (c *conn) finish(app App, err error, log zerolog.Logger) {
 	if wasOn {
 		app.OnLogout(s)
 	}
+	// The session is released only now, after the App heard of the
+	// logout: a Logon that came meanwhile waited on released, so the App
+	// never sees the next logon before this logout.
+	s.mu.Lock()
+	if s.conn == c {
+		s.conn = nil
+	}
+	s.mu.Unlock()
 }
 
 func isClosed(err error) bool {
@@ -222,7 +228,10 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 		refusal = "MsgSeqNum (34) missing or not a positive integer"
 	case !okHB || hb > 3600:
 		refusal = "HeartBtInt (108) missing or not an integer from 0 to 3600"
-	default:
+	case s != nil:
+		refusal = logonInvalid(s, fs, now)
+	}
+	if refusal == "" {
 		refusal = app.Logon(sid, s, m)
 	}
 	if refusal == "" && s == nil {
@@ -233,9 +242,23 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 		return errLogout
 	}
 	s.mu.Lock()
+	if old := s.conn; old != nil && old.ending() {
+		// The previous connection of this session is being torn down (we
+		// logged it out and closed it, or its socket is gone): a
+		// counterparty that reconnected at once waits for its release
+		// instead of being refused.
+		s.mu.Unlock()
+		select {
+		case <-old.released:
+		case <-time.After(releaseWait):
+		}
+		s.mu.Lock()
+	}
 	if s.conn != nil {
 		s.mu.Unlock()
-		c.refuse(nil, sid, fmt.Sprintf("session %s is already logged on", sid))
+		// Duplicate identity (FIX test case 1S b): disconnected without a
+		// message, which would use one of the live session's MsgSeqNums.
+		log.Warn().Str("session", sid.String()).Str("remote", c.nc.RemoteAddr().String()).Msg("Logon refused: the session is already logged on; disconnected")
 		return errLogout
 	}
 	rf, _ := Get(fs, 141)
@@ -270,6 +293,48 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 	s.log.Debug().Str("remote", c.nc.RemoteAddr().String()).Msg("FIX logon")
 	app.OnLogon(s)
 	return nil
+}
+
+// releaseWait bounds how long a Logon waits for the session's previous
+// connection to be released.
+const releaseWait = 5 * time.Second
+
+// ending reports whether a connection is on its way out: closed, or
+// closing after a Logout (s.mu held).
+func (c *conn) ending() bool {
+	if c.closing || !c.loggedOn {
+		return true
+	}
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// logonInvalid checks a Logon against the session's dictionary and clock
+// (FIX test case 1S d: an invalid Logon is refused).
+func logonInvalid(s *Session, fs []Field, now time.Time) string {
+	if s.dict != nil {
+		if r, ok := s.dict.validate(fs); !ok {
+			return fmt.Sprintf("Logon refused: %s (tag %d)", r.text, r.tag)
+		}
+	}
+	st, _ := Get(fs, 52)
+	sent, ok := ParseTimestamp(st)
+	if !ok {
+		return "Logon refused: SendingTime (52) missing or not a UTCTimestamp"
+	}
+	if s.cfg.MaxLatency > 0 {
+		if d := now.Sub(sent); d > s.cfg.MaxLatency || d < -s.cfg.MaxLatency {
+			return fmt.Sprintf("Logon refused: SendingTime accuracy problem (%s off our clock, at most %s)", d.Round(time.Second), s.cfg.MaxLatency)
+		}
+	}
+	if b, _ := Get(fs, 8); string(b) != s.cfg.Header.BeginString {
+		return "Logon refused: Incorrect BeginString"
+	}
+	return ""
 }
 
 // refuse answers a Logon with a Logout that says why and ends the

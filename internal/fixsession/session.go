@@ -164,6 +164,7 @@ type Session struct {
 	app   App
 	log   zerolog.Logger
 	store *store
+	dict  *dictionary // nil: the version has none here, messages are not checked against one
 
 	mu   sync.Mutex
 	conn *conn // logged on (or logging on) connection, nil otherwise
@@ -176,7 +177,12 @@ func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
 		return nil, err
 	}
 	st.sync = cfg.StoreSync
-	return &Session{cfg: cfg, id: cfg.ID(), app: app, log: log.With().Str("session", cfg.ID().String()).Logger(), store: st}, nil
+	d, err := dictionaryFor(cfg.Header.BeginString)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	return &Session{cfg: cfg, id: cfg.ID(), app: app, log: log.With().Str("session", cfg.ID().String()).Logger(), store: st, dict: d}, nil
 }
 
 // ID is the session's identity (our view).
@@ -329,21 +335,31 @@ type conn struct {
 	testReqID  string    // an unanswered TestRequest we sent
 	testReqAt  time.Time // when
 	resendTo   uint64    // we asked for a resend up to here (0: none pending)
-	queued     map[uint64][]byte
+	queued     map[uint64]queuedMsg
+	route      []byte // routeOf's scratch (reader only)
+	// writeMu is held by the writer while it takes and writes a store
+	// batch, so that the reader can reset the store between two batches.
+	writeMu sync.Mutex
 
 	wake      chan struct{} // cap 1: out has bytes or the store has a batch
 	done      chan struct{} // closed when the connection is closed
+	released  chan struct{} // closed when the session no longer points to it
 	closeOnce sync.Once
 
 	lastRecv   atomic.Int64 // unix ns of the last read
 	writerDone chan struct{}
 	msg        Message
-	garbled    int // messages dropped for a bad CheckSum (reader only)
+	garbled    int // garbled messages dropped (reader only)
+	// garbledRun and garbledBytes count the garbled messages and bytes
+	// since the last good message (reader only); past garbledRunMax or
+	// garbledBytesMax the stream is not FIX and the connection ends.
+	garbledRun   int
+	garbledBytes int
 	fb         flushBatch
 }
 
 func newConn(nc net.Conn) *conn {
-	c := &conn{nc: nc, wake: make(chan struct{}, 1), done: make(chan struct{}), writerDone: make(chan struct{})}
+	c := &conn{nc: nc, wake: make(chan struct{}, 1), done: make(chan struct{}), writerDone: make(chan struct{}), released: make(chan struct{})}
 	c.lastRecv.Store(time.Now().UnixNano())
 	return c
 }
@@ -364,6 +380,12 @@ func (c *conn) close() {
 
 // sendLocked appends one message (s.mu held).
 func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) error {
+	return c.sendRoutedLocked(msgType, nil, body, app, now)
+}
+
+// sendRoutedLocked is sendLocked with routing header fields (a reply's
+// reversed OnBehalfOf*/DeliverTo*).
+func (c *conn) sendRoutedLocked(msgType string, route, body []byte, app bool, now time.Time) error {
 	s := c.sess
 	if len(c.out) > outMax {
 		// The counterparty does not read: its connection is closed (the
@@ -376,7 +398,7 @@ func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) 
 	}
 	seq := s.store.nextOut
 	start := len(c.out)
-	c.out = AppendMessage(c.out, &s.cfg.Header, msgType, seq, now, nil, body)
+	c.out = appendMessageRouted(c.out, &s.cfg.Header, msgType, seq, now, nil, route, body)
 	if app && !s.cfg.NoResendStore {
 		s.store.save(seq, c.out[start:])
 	}
@@ -417,6 +439,7 @@ func (c *conn) writer() {
 		case <-c.done:
 			return
 		}
+		c.writeMu.Lock()
 		sess.mu.Lock()
 		buf, c.out = c.out, buf[:0]
 		sess.store.take(&c.fb)
@@ -429,6 +452,7 @@ func (c *conn) writer() {
 		if err := c.fb.write(); err != nil {
 			sess.log.Error().Err(err).Msg("FIX store write failed")
 		}
+		c.writeMu.Unlock()
 		if len(buf) > 0 {
 			if _, err := c.nc.Write(buf); err != nil {
 				c.close()
@@ -467,18 +491,41 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 				break
 			}
 			if ferr != nil {
-				return fmt.Errorf("%w: %w", ErrMalformed, ferr)
+				if !c.loggedOn {
+					// Before the Logon there is no session to go on with.
+					return fmt.Errorf("%w: %w", ErrMalformed, ferr)
+				}
+				// A garbled message is ignored and not counted, and the
+				// session goes on (the gap it leaves is recovered by a
+				// resend): its bytes are skipped up to the next message.
+				skip := nextMessage(buf[off:])
+				if skip < 0 {
+					// No next message yet: keep a last SOH, which may
+					// start one.
+					skip = len(buf) - off
+					if buf[len(buf)-1] == 0x01 {
+						skip--
+					}
+					if skip == 0 {
+						break
+					}
+				}
+				off += skip
+				if err := c.garbledMsg(skip, ferr, log); err != nil {
+					return err
+				}
+				continue
 			}
 			raw := buf[off : off+m]
 			off += m
 			if !ChecksumOK(raw) {
-				// Dropped as the standard says (a resend fills the gap);
-				// logged once per connection, not per message.
-				if c.garbled++; c.garbled == 1 {
-					log.Warn().Str("remote", c.nc.RemoteAddr().String()).Msg("garbled FIX message (CheckSum mismatch): dropped; later ones on this connection are dropped silently")
+				// Dropped as the standard says (a resend fills the gap).
+				if err := c.garbledMsg(m, errors.New("CheckSum mismatch"), log); err != nil {
+					return err
 				}
 				continue
 			}
+			c.garbledRun, c.garbledBytes = 0, 0
 			if err := handle(raw, fields, now); err != nil {
 				return err
 			}
@@ -493,27 +540,69 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 	}
 }
 
+// Limits on garbled input: a stream with garbledRunMax garbled messages in
+// a row, or garbledBytesMax bytes without a good message, is not FIX, and
+// its connection ends (ErrMalformed) instead of being read forever.
+const (
+	garbledRunMax   = 64
+	garbledBytesMax = 4 * MsgBytesMax
+)
+
+// garbledMsg counts n bytes of a garbled message (reader only). A garbled
+// message is logged once per connection, not per message.
+func (c *conn) garbledMsg(n int, why error, log zerolog.Logger) error {
+	c.garbled++
+	c.garbledRun++
+	c.garbledBytes += n
+	if c.garbled == 1 {
+		log.Warn().Str("remote", c.nc.RemoteAddr().String()).Str("why", why.Error()).Msg("garbled FIX message dropped; later ones on this connection are dropped silently")
+	}
+	if c.garbledRun > garbledRunMax || c.garbledBytes > garbledBytesMax {
+		return fmt.Errorf("%w: %d garbled messages (%d bytes) without a good one, the last: %w", ErrMalformed, c.garbledRun, c.garbledBytes, why)
+	}
+	return nil
+}
+
+// nextMessage returns where the next message may start in b (after the
+// first byte): just after a SOH followed by "8=". -1 when there is none.
+func nextMessage(b []byte) int {
+	if len(b) < 2 {
+		return -1
+	}
+	i := bytes.Index(b[1:], []byte("\x018="))
+	if i < 0 {
+		return -1
+	}
+	return i + 2
+}
+
 // process handles one framed message of a logged-on connection (sess set,
 // reader goroutine); fields are raw's, as FrameFields gave them.
 func (c *conn) process(raw []byte, fields []Field, now time.Time) error {
 	s := c.sess
 	m := &c.msg
 	m.set(raw, fields, now)
+	if b, _ := m.Get(8); string(b) != s.cfg.Header.BeginString {
+		c.logoutAndClose(fmt.Sprintf("Incorrect BeginString: %q is not this session's %q", b, s.cfg.Header.BeginString))
+		return errLogout
+	}
 	seqv, _ := m.Get(34)
 	seq, ok := ParseUint(seqv)
+	m.SeqNum = seq
+	if string(m.MsgType) == "4" {
+		if gf, _ := m.Get(123); string(gf) != "Y" {
+			// SequenceReset-Reset: NewSeqNo applies whatever MsgSeqNum
+			// says (0 and absent included).
+			return c.seqReset(m)
+		}
+	}
 	if !ok || seq == 0 {
 		c.logoutAndClose("MsgSeqNum (34) missing or not a positive integer")
 		return errLogout
 	}
-	m.SeqNum = seq
-	if b, _ := m.Get(8); string(b) != s.cfg.Header.BeginString {
-		c.logoutAndClose(fmt.Sprintf("BeginString %q is not this session's %q", b, s.cfg.Header.BeginString))
-		return errLogout
-	}
-	if string(m.MsgType) == "4" {
-		if gf, _ := m.Get(123); string(gf) != "Y" {
-			// SequenceReset-Reset: NewSeqNo applies whatever MsgSeqNum says.
-			return c.seqReset(m)
+	if string(m.MsgType) == "A" {
+		if rf, _ := m.Get(141); string(rf) == "Y" {
+			return c.resetByLogon(m)
 		}
 	}
 	s.mu.Lock()
@@ -524,7 +613,12 @@ func (c *conn) process(raw []byte, fields []Field, now time.Time) error {
 		return c.gap(m, next)
 	case seq < next:
 		if pd, _ := m.Get(43); string(pd) == "Y" {
-			return nil // a duplicate we already have
+			// A possible duplicate of one we have: ignored once its
+			// OrigSendingTime checks out.
+			if ok, err := c.checkPossDup(m, false); !ok {
+				return err
+			}
+			return nil
 		}
 		c.logoutAndClose(fmt.Sprintf("MsgSeqNum too low, expecting %d but received %d", next, seq))
 		return errLogout
@@ -534,6 +628,17 @@ func (c *conn) process(raw []byte, fields []Field, now time.Time) error {
 	}
 	return c.drainQueued()
 }
+
+// queuedMsg is a message kept behind a sequence gap.
+type queuedMsg struct {
+	raw []byte
+	// answered: a ResendRequest answered on arrival, whose turn only
+	// moves the sequence on.
+	answered bool
+}
+
+// queuedMax bounds the messages kept behind one sequence gap.
+const queuedMax = 100_000
 
 // gap asks for the missing messages once and keeps the early ones.
 func (c *conn) gap(m *Message, next uint64) error {
@@ -545,20 +650,34 @@ func (c *conn) gap(m *Message, next uint64) error {
 		s.mu.Lock()
 		if !c.loggingOut {
 			text := fmt.Sprintf("logout acknowledged; MsgSeqNum %d expected, %d received: the messages between are asked for at the next logon", next, m.SeqNum)
-			_ = c.sendLocked("5", AppendString(nil, 58, text), false, time.Now())
+			_ = c.sendRoutedLocked("5", c.routeOf(m), AppendString(nil, 58, text), false, time.Now())
 		}
 		c.closing = true
 		s.mu.Unlock()
 		return errLogout
 	}
 	if c.queued == nil {
-		c.queued = map[uint64][]byte{}
+		c.queued = map[uint64]queuedMsg{}
 	}
-	if len(c.queued) > 100_000 {
+	if len(c.queued) > queuedMax {
 		c.logoutAndClose("too many messages queued behind a sequence gap")
 		return errLogout
 	}
-	c.queued[m.SeqNum] = bytes.Clone(m.Raw)
+	q := queuedMsg{raw: bytes.Clone(m.Raw)}
+	if string(m.MsgType) == "2" {
+		// A ResendRequest is answered at once, even behind our own gap:
+		// when both sides ask at the same time, neither waits for the
+		// other (FIX test case 20).
+		if ok, err := c.verify(m, false); !ok {
+			if err != nil {
+				return err
+			}
+		} else {
+			c.resend(m)
+			q.answered = true
+		}
+	}
+	c.queued[m.SeqNum] = q
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.resendTo == 0 || c.resendTo < next {
@@ -574,19 +693,23 @@ func (c *conn) drainQueued() error {
 		c.sess.mu.Lock()
 		next := c.sess.store.nextIn
 		c.sess.mu.Unlock()
-		raw, ok := c.queued[next]
+		q, ok := c.queued[next]
 		if !ok {
 			// Drop what can no longer be used (below next).
-			for q := range c.queued {
-				if q < next {
-					delete(c.queued, q)
+			for seq := range c.queued {
+				if seq < next {
+					delete(c.queued, seq)
 				}
 			}
 			return nil
 		}
 		delete(c.queued, next)
+		if q.answered {
+			c.advance(next + 1)
+			continue
+		}
 		m := &c.msg
-		m.reset(raw, m.Fields, time.Now())
+		m.reset(q.raw, m.Fields, time.Now())
 		m.SeqNum = next
 		if err := c.dispatch(m); err != nil {
 			return err
@@ -608,7 +731,12 @@ func (c *conn) advance(to uint64) {
 	s.mu.Unlock()
 }
 
+// seqReset applies a SequenceReset in reset mode (123 absent or N): its
+// MsgSeqNum is ignored.
 func (c *conn) seqReset(m *Message) error {
+	if ok, err := c.verify(m, false); !ok {
+		return err
+	}
 	v, _ := m.Get(36)
 	n, ok := ParseUint(v)
 	if !ok || n == 0 {
@@ -618,8 +746,9 @@ func (c *conn) seqReset(m *Message) error {
 	s := c.sess
 	s.mu.Lock()
 	if n < s.store.nextIn {
+		next := s.store.nextIn
 		s.mu.Unlock()
-		c.reject(m, 5, fmt.Sprintf("NewSeqNo %d is below the expected MsgSeqNum %d", n, s.store.nextIn), 36)
+		c.reject(m, 5, fmt.Sprintf("%s: NewSeqNo %d is below the expected MsgSeqNum %d", txtOutOfRange, n, next), 36)
 		return nil
 	}
 	s.mu.Unlock()
@@ -627,15 +756,152 @@ func (c *conn) seqReset(m *Message) error {
 	return c.drainQueued()
 }
 
-// dispatch handles the message whose MsgSeqNum is the expected one.
-func (c *conn) dispatch(m *Message) error {
+// resetByLogon answers a Logon with ResetSeqNumFlag=Y inside a logged-on
+// session (FIX 4.4): both sides start again from 1; our Logon answer is
+// our MsgSeqNum 1 and the counterparty's Logon was its 1.
+func (c *conn) resetByLogon(m *Message) error {
+	if ok, err := c.verify(m, false); !ok {
+		return err
+	}
+	if m.SeqNum != 1 {
+		c.logoutAndClose(fmt.Sprintf("Logon with ResetSeqNumFlag=Y must have MsgSeqNum 1, not %d", m.SeqNum))
+		return errLogout
+	}
 	s := c.sess
+	// The writer is between batches while writeMu is held: the store's
+	// files can be reset under it.
+	c.writeMu.Lock()
+	s.mu.Lock()
+	err := s.store.reset()
+	if err == nil {
+		c.queued, c.resendTo = nil, 0
+		body := AppendString(nil, 98, "0")
+		body = AppendInt(body, 108, int64(c.hb/time.Second))
+		body = AppendString(body, 141, "Y")
+		_ = c.sendRoutedLocked("A", c.routeOf(m), body, false, time.Now())
+		s.store.nextIn = 2
+		s.store.seqDirty = true
+	}
+	s.mu.Unlock()
+	c.writeMu.Unlock()
+	if err != nil {
+		c.logoutAndClose("sequence reset failed: " + err.Error())
+		return errLogout
+	}
+	s.log.Info().Msg("sequence numbers reset by the counterparty's Logon (ResetSeqNumFlag=Y)")
+	return nil
+}
+
+// verify runs the checks every message passes before it is acted on: its
+// data dictionary, CompIDs, SendingTime, PossDup's OrigSendingTime. A
+// failed check is answered (a Reject, and a Logout where FIX asks for
+// one); count moves the expected MsgSeqNum past the message then. It
+// returns false when the message is not to be acted on, with errLogout
+// when the connection ends.
+func (c *conn) verify(m *Message, count bool) (bool, error) {
+	s := c.sess
+	fail := func(reason, tag int, text string) {
+		if count {
+			c.advance(m.SeqNum + 1)
+		}
+		c.reject(m, reason, text, tag)
+	}
 	if t, ok := EmptyField(m.Fields); ok {
 		// Nothing reads it (QuickFIX/Go's parser panics on some empty
 		// fields): it is rejected and its number used up.
-		c.advance(m.SeqNum + 1)
-		c.reject(m, 4, "Tag specified without a value", t)
-		return nil
+		fail(4, t, "Tag specified without a value")
+		return false, nil
+	}
+	if s.dict != nil && (c.acceptor != nil || isAdmin(m.MsgType)) {
+		if r, ok := s.dict.validate(m.Fields); !ok {
+			fail(r.reason, r.tag, r.text)
+			return false, nil
+		}
+	}
+	if b, _ := m.Get(49); string(b) != s.cfg.Header.TargetCompID {
+		fail(9, 49, txtCompID)
+		c.logoutAndClose("CompID problem: SenderCompID " + strconv.Quote(string(b)))
+		return false, errLogout
+	}
+	if b, _ := m.Get(56); string(b) != s.cfg.Header.SenderCompID {
+		fail(9, 56, txtCompID)
+		c.logoutAndClose("CompID problem: TargetCompID " + strconv.Quote(string(b)))
+		return false, errLogout
+	}
+	st, ok := m.Get(52)
+	if !ok {
+		fail(1, 52, txtRequiredMissing)
+		return false, nil
+	}
+	sent, ok := ParseTimestamp(st)
+	if !ok {
+		fail(6, 52, txtDataFormat)
+		return false, nil
+	}
+	if s.cfg.MaxLatency > 0 && !m.ReceiveTime.IsZero() {
+		if d := m.ReceiveTime.Sub(sent); d > s.cfg.MaxLatency || d < -s.cfg.MaxLatency {
+			fail(10, 52, txtSendingTime)
+			c.logoutAndClose("SendingTime accuracy problem")
+			return false, errLogout
+		}
+	}
+	if pd, _ := m.Get(43); string(pd) == "Y" {
+		return c.checkPossDup(m, count)
+	}
+	return true, nil
+}
+
+// checkPossDup checks a possible duplicate's OrigSendingTime (122): it must
+// be there and no later than its SendingTime.
+func (c *conn) checkPossDup(m *Message, count bool) (bool, error) {
+	if string(m.MsgType) == "4" {
+		return true, nil // a gap fill's OrigSendingTime may be the resend's own time
+	}
+	orig, ok := m.Get(122)
+	if !ok {
+		if count {
+			c.advance(m.SeqNum + 1)
+		}
+		c.reject(m, 1, txtRequiredMissing, 122)
+		return false, nil
+	}
+	st, _ := m.Get(52)
+	sent, ok1 := ParseTimestamp(st)
+	ot, ok2 := ParseTimestamp(orig)
+	if !ok2 {
+		if count {
+			c.advance(m.SeqNum + 1)
+		}
+		c.reject(m, 6, txtDataFormat, 122)
+		return false, nil
+	}
+	if ok1 && ot.After(sent) {
+		if count {
+			c.advance(m.SeqNum + 1)
+		}
+		c.reject(m, 10, txtSendingTime, 122)
+		return false, nil
+	}
+	return true, nil
+}
+
+// isAdmin reports whether a MsgType is one of the session layer's.
+func isAdmin(mt []byte) bool {
+	if len(mt) != 1 {
+		return false
+	}
+	switch mt[0] {
+	case '0', '1', '2', '3', '4', '5', 'A':
+		return true
+	}
+	return false
+}
+
+// dispatch handles the message whose MsgSeqNum is the expected one.
+func (c *conn) dispatch(m *Message) error {
+	s := c.sess
+	if ok, err := c.verify(m, true); !ok {
+		return err
 	}
 	if len(m.MsgType) == 1 {
 		switch m.MsgType[0] {
@@ -656,7 +922,7 @@ func (c *conn) dispatch(m *Message) error {
 				body = AppendField(nil, 112, id)
 			}
 			s.mu.Lock()
-			_ = c.sendLocked("0", body, false, time.Now())
+			_ = c.sendRoutedLocked("0", c.routeOf(m), body, false, time.Now())
 			s.mu.Unlock()
 			return nil
 		case '2': // ResendRequest
@@ -689,7 +955,7 @@ func (c *conn) dispatch(m *Message) error {
 			s.mu.Lock()
 			ours := c.loggingOut
 			if !ours {
-				_ = c.sendLocked("5", nil, false, time.Now())
+				_ = c.sendRoutedLocked("5", c.routeOf(m), nil, false, time.Now())
 			}
 			c.closing = true
 			s.mu.Unlock()
@@ -697,42 +963,9 @@ func (c *conn) dispatch(m *Message) error {
 				s.log.Debug().Str("text", string(txt)).Msg("counterparty logged out")
 			}
 			return errLogout
-		case 'A': // Logon while logged on
+		case 'A': // Logon while logged on (without a reset)
 			c.advance(m.SeqNum + 1)
 			return nil
-		}
-	}
-	// An application message: identity, then SendingTime.
-	if b, _ := m.Get(49); string(b) != s.cfg.Header.TargetCompID {
-		c.advance(m.SeqNum + 1)
-		c.reject(m, 9, "CompID problem", 49)
-		c.logoutAndClose("CompID problem: SenderCompID " + strconv.Quote(string(b)))
-		return errLogout
-	}
-	if b, _ := m.Get(56); string(b) != s.cfg.Header.SenderCompID {
-		c.advance(m.SeqNum + 1)
-		c.reject(m, 9, "CompID problem", 56)
-		c.logoutAndClose("CompID problem: TargetCompID " + strconv.Quote(string(b)))
-		return errLogout
-	}
-	st, ok := m.Get(52)
-	if !ok {
-		c.advance(m.SeqNum + 1)
-		c.reject(m, 1, "Required tag missing", 52)
-		return nil
-	}
-	if s.cfg.MaxLatency > 0 {
-		t, ok := ParseTimestamp(st)
-		if !ok {
-			c.advance(m.SeqNum + 1)
-			c.reject(m, 6, "Incorrect data format for value", 52)
-			return nil
-		}
-		if d := m.ReceiveTime.Sub(t); d > s.cfg.MaxLatency || d < -s.cfg.MaxLatency {
-			c.advance(m.SeqNum + 1)
-			c.reject(m, 10, "SendingTime accuracy problem", 52)
-			c.logoutAndClose("SendingTime accuracy problem")
-			return errLogout
 		}
 	}
 	c.advance(m.SeqNum + 1)
@@ -742,13 +975,34 @@ func (c *conn) dispatch(m *Message) error {
 	return nil
 }
 
+// routePairs maps each third-party routing field to the one that carries
+// its value on a reply: OnBehalfOf* ⇄ DeliverTo*.
+var routePairs = [...][2]int{{115, 128}, {128, 115}, {116, 129}, {129, 116}, {144, 145}, {145, 144}}
+
+// routeOf returns the routing header fields of a reply to m (reader
+// goroutine; the bytes are reused by the next call), nil when m has none.
+func (c *conn) routeOf(m *Message) []byte {
+	c.route = c.route[:0]
+	for _, p := range routePairs {
+		if v, ok := m.Get(p[0]); ok && len(v) > 0 {
+			c.route = AppendField(c.route, p[1], v)
+		}
+	}
+	if len(c.route) == 0 {
+		return nil
+	}
+	return c.route
+}
+
 // reject sends a session-level Reject (3) of m.
 func (c *conn) reject(m *Message, reason int, text string, refTag int) {
 	c.rejectErr(m, quickfix.NewMessageRejectError(text, reason, tagPtr(refTag)))
 }
 
+// tagPtr gives a RefTagID; a negative t is none (0 is a tag here: the
+// invalid tag number 0 is named in its Reject).
 func tagPtr(t int) *quickfix.Tag {
-	if t == 0 {
+	if t < 0 {
 		return nil
 	}
 	q := quickfix.Tag(t)
@@ -790,10 +1044,9 @@ func (c *conn) rejectErr(m *Message, rej quickfix.MessageRejectError) {
 		body = AppendString(body, 58, text)
 	}
 	s.mu.Lock()
-	_ = c.sendLocked(mt, body, mt == "j", time.Now())
+	_ = c.sendRoutedLocked(mt, c.routeOf(m), body, mt == "j", time.Now())
 	s.mu.Unlock()
 }
-
 // resend answers a ResendRequest: stored application messages again with
 // PossDupFlag=Y and OrigSendingTime, and SequenceReset-GapFill over
 // everything else (admin messages and what the store no longer has).
@@ -818,7 +1071,7 @@ func (c *conn) resend(m *Message) {
 		body := AppendString(nil, 123, "Y")
 		body = AppendInt(body, 36, int64(s.store.nextOut))
 		now := time.Now()
-		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, now, AppendTimestamp(nil, now), body)
+		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, now, AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
 		return
 	}
 	now := time.Now()
@@ -829,7 +1082,7 @@ func (c *conn) resend(m *Message) {
 		}
 		body := AppendString(nil, 123, "Y")
 		body = AppendInt(body, 36, int64(upTo))
-		c.out = AppendMessage(c.out, &s.cfg.Header, "4", gapFrom, now, AppendTimestamp(nil, now), body)
+		c.out = AppendMessage(c.out, &s.cfg.Header, "4", gapFrom, now, AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
 		gapFrom = 0
 	}
 	for seq := begin; seq <= end; seq++ {
@@ -843,7 +1096,7 @@ func (c *conn) resend(m *Message) {
 		flushGap(seq)
 		mt, orig, body := bodyOf(raw)
 		if orig == nil {
-			orig = AppendTimestamp(nil, now)
+			orig = AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now)
 		}
 		// orig and body point into the store's buffers, never into c.out.
 		c.out = AppendMessage(c.out, &s.cfg.Header, string(mt), seq, now, orig, body)

@@ -35,14 +35,14 @@ func TestAppendMessageIsValidFIX(t *testing.T) {
 		if err := quickfix.ParseMessage(&m, bytes.NewBuffer(bytes.Clone(raw))); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := m.Header.GetString(52); v != "20261125-05:06:07.891234" {
+		if v, _ := m.Header.GetString(52); v != "20261125-05:06:07.891" {
 			t.Fatalf("SendingTime %q", v)
 		}
 		if v, _ := m.Header.GetInt(34); v != 42 {
 			t.Fatalf("MsgSeqNum %d", v)
 		}
 		mt, st, b := bodyOf(raw)
-		if string(mt) != "8" || string(st) != "20261125-05:06:07.891234" || !bytes.Equal(b, body) {
+		if string(mt) != "8" || string(st) != "20261125-05:06:07.891" || !bytes.Equal(b, body) {
 			t.Fatalf("bodyOf = %q %q %q", mt, st, b)
 		}
 	}
@@ -77,7 +77,7 @@ func TestFrameSaysWhy(t *testing.T) {
 		"35=D\x0112345678901=1\x01": `tag "12345678901" is longer than 9 digits`,
 		"35=D\x01=1\x01":            `field "=1" has no tag`,
 		"35=D\x0111\x01":            `field "11" has no '='`,
-		"35=D\x0107=1\x01":          `tag "07" is 0 or starts with 0`,
+		"35=D\x0107=1\x01":          `tag "07" starts with 0`,
 	} {
 		in := "8=FIX.4.4\x019=" + fmt.Sprint(len(body)) + "\x01" + body + "10=000\x01"
 		if _, err := Frame([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
@@ -266,10 +266,13 @@ func TestLogonRefusedAndAccepted(t *testing.T) {
 	r.expect("35=3", "373=4", "371=11", "45=4")
 	r.send("D", "11=ORD2\x01")
 	r.expect("35=8", "11=ORD2")
-	// A second connection for a logged-on session is refused.
+	// A second connection for a logged-on session is disconnected
+	// without a message (which would use one of the session's numbers).
 	r2 := dialRaw(t, addr)
 	r2.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r2.expect("35=5", "58=session FIX.4.4:EXCH->ALPHA is already logged on")
+	if m := r2.next(); m != nil {
+		t.Fatalf("duplicate logon answered with %v", m)
+	}
 	// TestRequest, then Logout.
 	r.send("1", "112=PING\x01")
 	r.expect("35=0", "112=PING")
@@ -778,13 +781,24 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 	})
 }
 
+// TestGarbledIgnored: a garbled message (here a non-numeric tag) is
+// ignored and not counted; the session goes on.
+func TestGarbledIgnored(t *testing.T) {
+	r, _ := loggedOnRaw(t, &echoApp{})
+	r.sendSeq("D", 2, "11=ORD1\x01ab=1\x01")
+	r.sendSeq("1", 2, "112=STILL\x01")
+	r.expect("35=0", "112=STILL")
+}
+
 // TestMalformedLoggedOnToldWhy: a logged-on counterparty whose bytes stop
-// being FIX (here a well-framed message with a non-numeric tag, which the
-// stream cannot be trusted past) gets a Logout whose Text names the problem
-// before the connection closes, instead of a silent close.
+// being FIX (more than garbledRunMax garbled messages in a row) gets a
+// Logout whose Text names the problem before the connection closes,
+// instead of a silent close.
 func TestMalformedLoggedOnToldWhy(t *testing.T) {
 	r, _ := loggedOnRaw(t, &echoApp{})
-	r.send("D", "11=ORD1\x01ab=1\x01")
+	for i := 0; i <= garbledRunMax; i++ {
+		r.sendSeq("D", 2, "11=ORD1\x01ab=1\x01")
+	}
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], `tag "ab" is not a number`) || !strings.Contains(lo[58], "closing") {
 		t.Fatalf("Logout Text %q does not say why", lo[58])

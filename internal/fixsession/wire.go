@@ -79,6 +79,12 @@ func frame(b []byte, dst []Field, scan bool) (int, []Field, error) {
 	start := i + 1 + j + 1 // first body byte
 	total := start + bodyLen + len("10=000\x01")
 	if len(b) < total {
+		// A BodyLength too large for its message would hold the stream
+		// until it filled; a message that starts inside the claimed body
+		// shows it is wrong (tag 8 is not allowed in a body).
+		if bytes.Contains(b[start:], []byte("\x018=")) {
+			return 0, dst, errors.New("BodyLength does not match the message (a new message starts inside it)")
+		}
 		return 0, dst, ErrIncomplete
 	}
 	if scan {
@@ -105,6 +111,9 @@ func checkFields(body []byte, dst []Field, scan bool) ([]Field, error) {
 	if body[len(body)-1] != 0x01 {
 		return dst, errors.New("body does not end with SOH")
 	}
+	if len(body) < 4 || body[0] != '3' || body[1] != '5' || body[2] != '=' {
+		return dst, errors.New("MsgType (35) must be the third field")
+	}
 	for len(body) > 0 {
 		eq := bytes.IndexByte(body, '=')
 		soh := bytes.IndexByte(body, 0x01)
@@ -123,8 +132,10 @@ func checkFields(body []byte, dst []Field, scan bool) ([]Field, error) {
 			}
 			tag = tag*10 + int(c-'0')
 		}
-		if tag == 0 || body[0] == '0' {
-			return dst, fmt.Errorf("tag %q is 0 or starts with 0", clipField(body[:eq]))
+		if body[0] == '0' && eq > 1 {
+			// Tag 0 itself frames: it is an invalid tag number, which
+			// the session answers with a Reject (SessionRejectReason 0).
+			return dst, fmt.Errorf("tag %q starts with 0", clipField(body[:eq]))
 		}
 		switch tag {
 		case 212, 213, 8, 9, 10, 89, 90, 91, 93, 95, 96:
@@ -241,6 +252,30 @@ func AppendTimestamp(dst []byte, t time.Time) []byte {
 	return appendDigits(dst, us, 6)
 }
 
+// AppendTimestampMillis appends t in UTC as YYYYMMDD-HH:MM:SS.sss, the
+// finest UTCTimestamp FIX 4.2 and 4.4 allow.
+func AppendTimestampMillis(dst []byte, t time.Time) []byte {
+	dst = AppendTimestamp(dst, t)
+	return dst[:len(dst)-3]
+}
+
+// microsAllowed reports whether the version's UTCTimestamp takes
+// microseconds (FIX 5.0 and later, over FIXT); FIX 4.x takes at most
+// milliseconds.
+func microsAllowed(beginString string) bool {
+	return len(beginString) >= 4 && beginString[:4] == "FIXT" || len(beginString) >= 5 && beginString[:5] == "FIX.5"
+}
+
+// AppendSessionTimestamp appends t as the session's version writes
+// SendingTime and OrigSendingTime: milliseconds on FIX 4.x, microseconds
+// where the version allows them.
+func AppendSessionTimestamp(dst []byte, beginString string, t time.Time) []byte {
+	if microsAllowed(beginString) {
+		return AppendTimestamp(dst, t)
+	}
+	return AppendTimestampMillis(dst, t)
+}
+
 func appendDigits(dst []byte, v, n int) []byte {
 	var b [10]byte
 	for i := n - 1; i >= 0; i-- {
@@ -328,6 +363,12 @@ func AppendInt(dst []byte, tag int, val int64) []byte {
 // 49, 56, 34, 52, and 43/122 when origSendingTime is given, for a resend),
 // body (complete tag=value␁ fields), and the CheckSum.
 func AppendMessage(dst []byte, h *Header, msgType string, seq uint64, sendingTime time.Time, origSendingTime []byte, body []byte) []byte {
+	return appendMessageRouted(dst, h, msgType, seq, sendingTime, origSendingTime, nil, body)
+}
+
+// appendMessageRouted is AppendMessage with route (complete tag=value␁
+// header fields: DeliverToCompID and the like) after the standard header.
+func appendMessageRouted(dst []byte, h *Header, msgType string, seq uint64, sendingTime time.Time, origSendingTime, route, body []byte) []byte {
 	start := len(dst)
 	dst = append(dst, "8="...)
 	dst = append(dst, h.BeginString...)
@@ -342,12 +383,15 @@ func AppendMessage(dst []byte, h *Header, msgType string, seq uint64, sendingTim
 	dst = AppendString(dst, 56, h.TargetCompID)
 	dst = strconv.AppendUint(append(dst, "34="...), seq, 10)
 	dst = append(dst, "\x0152="...)
-	dst = AppendTimestamp(dst, sendingTime)
+	dst = AppendSessionTimestamp(dst, h.BeginString, sendingTime)
 	dst = append(dst, 0x01)
 	if origSendingTime != nil {
 		dst = append(dst, "43=Y\x01"...)
 		dst = AppendField(dst, 122, origSendingTime)
 	}
+	// The routing fields of the message answered, reversed (third-party
+	// addressing), are header fields too.
+	dst = append(dst, route...)
 	dst = append(dst, body...)
 	bodyLen := len(dst) - bodyStart
 	var lb [8]byte
