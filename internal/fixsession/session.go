@@ -355,7 +355,7 @@ type conn struct {
 	// garbledBytesMax the stream is not FIX and the connection ends.
 	garbledRun   int
 	garbledBytes int
-	fb         flushBatch
+	fb           flushBatch
 }
 
 func newConn(nc net.Conn) *conn {
@@ -1047,6 +1047,7 @@ func (c *conn) rejectErr(m *Message, rej quickfix.MessageRejectError) {
 	_ = c.sendRoutedLocked(mt, c.routeOf(m), body, mt == "j", time.Now())
 	s.mu.Unlock()
 }
+
 // resend answers a ResendRequest: stored application messages again with
 // PossDupFlag=Y and OrigSendingTime, and SequenceReset-GapFill over
 // everything else (admin messages and what the store no longer has).
