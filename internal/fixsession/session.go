@@ -241,6 +241,34 @@ func (s *Session) SendBodies(n int, msg func(i int) (msgType string, body []byte
 	return first, err
 }
 
+// ReplyBody is SendBody for an answer to the message to (of the current
+// callback): to's third-party routing is reversed on it (OnBehalfOfCompID
+// becomes DeliverToCompID, DeliverToCompID OnBehalfOfCompID, and the same
+// for SubID and LocationID), as FIX asks of a reply.
+func (s *Session) ReplyBody(to *Message, msgType string, body []byte) error {
+	var rb [128]byte
+	route := appendRoute(rb[:0], to)
+	s.mu.Lock()
+	c := s.conn
+	if c == nil || !c.loggedOn {
+		s.mu.Unlock()
+		return ErrNotLoggedOn
+	}
+	err := c.sendRoutedLocked(msgType, route, body, true, time.Now())
+	s.mu.Unlock()
+	c.kick()
+	return err
+}
+
+// Reply is Send for an answer to the message to (see ReplyBody).
+func (s *Session) Reply(to *Message, m *quickfix.Message) error {
+	mt, body, err := BodyOf(m)
+	if err != nil {
+		return err
+	}
+	return s.ReplyBody(to, mt, body)
+}
+
 // Send sends an application message built with QuickFIX/Go's type (for
 // the rarer messages); its header fields other than MsgType are ignored.
 // Session-level messages go through Logout and the session itself.
@@ -563,17 +591,19 @@ func (c *conn) garbledMsg(n int, why error, log zerolog.Logger) error {
 	return nil
 }
 
-// nextMessage returns where the next message may start in b (after the
-// first byte): just after a SOH followed by "8=". -1 when there is none.
+// nextMessage returns where the next message may start in b: just after a
+// SOH followed by "8=". -1 when there is none.
 func nextMessage(b []byte) int {
 	if len(b) < 2 {
 		return -1
 	}
-	i := bytes.Index(b[1:], []byte("\x018="))
+	// b[0] is the garbled message's first byte: '8', or a SOH kept from
+	// the previous read, which may start "␁8=" itself.
+	i := bytes.Index(b, []byte("\x018="))
 	if i < 0 {
 		return -1
 	}
-	return i + 2
+	return i + 1
 }
 
 // process handles one framed message of a logged-on connection (sess set,
@@ -982,16 +1012,24 @@ var routePairs = [...][2]int{{115, 128}, {128, 115}, {116, 129}, {129, 116}, {14
 // routeOf returns the routing header fields of a reply to m (reader
 // goroutine; the bytes are reused by the next call), nil when m has none.
 func (c *conn) routeOf(m *Message) []byte {
-	c.route = c.route[:0]
-	for _, p := range routePairs {
-		if v, ok := m.Get(p[0]); ok && len(v) > 0 {
-			c.route = AppendField(c.route, p[1], v)
-		}
-	}
+	c.route = appendRoute(c.route[:0], m)
 	if len(c.route) == 0 {
 		return nil
 	}
 	return c.route
+}
+
+// appendRoute appends the routing header fields of a reply to m.
+func appendRoute(dst []byte, m *Message) []byte {
+	if m == nil {
+		return dst
+	}
+	for _, p := range routePairs {
+		if v, ok := m.Get(p[0]); ok && len(v) > 0 {
+			dst = AppendField(dst, p[1], v)
+		}
+	}
+	return dst
 }
 
 // reject sends a session-level Reject (3) of m.

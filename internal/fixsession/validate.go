@@ -111,6 +111,11 @@ func (d *dictionary) validate(fs []Field) (invalid, bool) {
 	}
 	for _, t := range d.hdrReq {
 		if seen[t/64]&(1<<(uint(t)%64)) == 0 {
+			if t == 34 && string(mt) == "4" {
+				if gf, _ := Get(fs, 123); string(gf) != "Y" {
+					continue // a SequenceReset-Reset's MsgSeqNum is ignored
+				}
+			}
 			return invalid{1, t, txtRequiredMissing}, false
 		}
 	}
