@@ -117,7 +117,11 @@ const floodQuiet = 50 * time.Millisecond
 func (g *Gateway) refuse(in inbound, fs *fixsession.Session, mt byte, rej *rejection) {
 	g.m.countReject(mt, rej.why)
 	out := g.rejectFields(in, fs.ID().BeginString, mt, rej)
-	if err := fs.Send(out); err != nil {
+	var to *fixsession.Message // the request, whose routing the reject reverses
+	if rf, ok := in.f.(rawFields); ok {
+		to = rf.m
+	}
+	if err := fs.Reply(to, out); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"net"
 	"strconv"
 	"strings"
@@ -20,9 +21,9 @@ func frame(body string) string {
 }
 
 // TestMalformedInputKeepsExchangeUp sends, after a Logon, a byte sequence
-// that panics QuickFIX/Go v0.9.7's stream framer (quickfixgo/quickfix#678):
-// the session layer closes that connection and the exchange goes on serving
-// others.
+// that panics QuickFIX/Go v0.9.7's stream framer (quickfixgo/quickfix#678),
+// then more bytes that are not FIX: the session layer closes that
+// connection and the exchange goes on serving others.
 func TestMalformedInputKeepsExchangeUp(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := testConfig(t, addr, t.TempDir())
@@ -46,6 +47,11 @@ func TestMalformedInputKeepsExchangeUp(t *testing.T) {
 	if _, err := conn.Write(append(logon.Bytes(), "8=\x019=119999999999999999999999999999999999999999999999999999999999970\x01"...)); err != nil {
 		t.Fatal(err)
 	}
+	// A garbled message alone is ignored and the session goes on; bytes
+	// that go on not being FIX past the session layer's limit end the
+	// connection. (Written aside: the exchange may close before it read
+	// them all.)
+	go func() { _, _ = conn.Write(bytes.Repeat([]byte("8=\x01not FIX "), 1<<16)) }()
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 4096)
 	for {

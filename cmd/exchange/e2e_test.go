@@ -411,9 +411,12 @@ func TestE2EMassCancel(t *testing.T) {
 
 	a.send(t, "q", "11=MC3", "530=1", "55=ZZZZ")
 	check(t, "mass cancel of an unknown symbol", a.expect(t, "r", "11=MC3"), "531=0", "532=1", "533=0")
-	a.send(t, "q", "11=MC4", "530=9")
+	a.send(t, "q", "11=MC4", "530=2")
 	check(t, "unsupported mass cancel type", a.expect(t, "r", "11=MC4"), "531=0", "532=0",
-		`58=MassCancelRequestType (530) "9" is not supported: use 1 (by symbol) or 7 (all orders)`)
+		`58=MassCancelRequestType (530) "2" is not supported: use 1 (by symbol) or 7 (all orders)`)
+	// A value FIX does not define is a session-level Reject (373=5).
+	a.send(t, "q", "11=MC5", "530=9")
+	check(t, "mass cancel type FIX does not define", a.expect(t, "3", "371=530"), "373=5", "372=q")
 }
 
 // bookL3 is /api/book/{symbol}?level=3.

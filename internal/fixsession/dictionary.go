@@ -46,6 +46,13 @@ type dictionary struct {
 	msgs    map[string]*msgDef    // by MsgType
 	hdrReq  []int                 // required header fields after 8, 9, 35
 	hdrGrp  map[int]*groupDef     // the header's repeating groups (NoHops)
+	// numInGroup holds the NumInGroup tags: only those are looked up in
+	// hdrGrp and msgDef.groups.
+	numInGroup bitset
+	msgs1      [128]*msgDef // by one-character MsgType, the common case
+	// charEnum holds, by tag, the values of a CHAR field's enumeration as a
+	// 256-bit set (nil: not a CHAR enumeration); checked without a map.
+	charEnum []*[4]uint64
 }
 
 // msgDef is what one message type may carry.
@@ -135,21 +142,35 @@ func buildDictionary(dd *datadictionary.DataDictionary) *dictionary {
 		maxTag = max(maxTag, t)
 	}
 	d := &dictionary{
-		kind:    make([]fieldKind, maxTag+1),
-		enum:    make([]map[string]struct{}, maxTag+1),
-		header:  newBitset(maxTag),
-		trailer: newBitset(maxTag),
-		msgs:    map[string]*msgDef{},
-		hdrGrp:  map[int]*groupDef{},
+		kind:       make([]fieldKind, maxTag+1),
+		enum:       make([]map[string]struct{}, maxTag+1),
+		charEnum:   make([]*[4]uint64, maxTag+1),
+		header:     newBitset(maxTag),
+		trailer:    newBitset(maxTag),
+		msgs:       map[string]*msgDef{},
+		hdrGrp:     map[int]*groupDef{},
+		numInGroup: newBitset(maxTag),
 	}
 	for t, ft := range dd.FieldTypeByTag {
 		d.kind[t] = kindOf(ft.Type)
+		if ft.Type == "NUMINGROUP" {
+			d.numInGroup.add(t)
+		}
 		if len(ft.Enums) > 0 {
 			e := make(map[string]struct{}, len(ft.Enums))
 			for v := range ft.Enums {
 				e[v] = struct{}{}
 			}
 			d.enum[t] = e
+			if d.kind[t] == kindChar {
+				set := new([4]uint64)
+				for v := range ft.Enums {
+					if len(v) == 1 {
+						set[v[0]/64] |= 1 << (v[0] % 64)
+					}
+				}
+				d.charEnum[t] = set
+			}
 		}
 	}
 	for t, f := range dd.Header.Fields {
@@ -187,6 +208,9 @@ func buildDictionary(dd *datadictionary.DataDictionary) *dictionary {
 		}
 		sortInts(m.required)
 		d.msgs[mt] = m
+		if len(mt) == 1 && mt[0] < 128 {
+			d.msgs1[mt[0]] = m
+		}
 	}
 	return d
 }

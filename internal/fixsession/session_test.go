@@ -115,6 +115,9 @@ func FuzzFrame(f *testing.F) {
 			}
 		}
 		ChecksumOK(b[:n])
+		if d, _ := dictionaryFor("FIX.4.4"); d != nil {
+			d.validate(fields) // must not panic on any framed message
+		}
 	})
 }
 

@@ -53,7 +53,12 @@ const (
 // validate checks a framed message's fields (8 and 9 first, 10 last).
 func (d *dictionary) validate(fs []Field) (invalid, bool) {
 	mt, _ := Get(fs, 35)
-	md := d.msgs[string(mt)]
+	var md *msgDef
+	if len(mt) == 1 && mt[0] < 128 {
+		md = d.msgs1[mt[0]]
+	} else {
+		md = d.msgs[string(mt)]
+	}
 	if md == nil {
 		return invalid{11, 35, txtInvalidMsgType}, false
 	}
@@ -96,10 +101,12 @@ func (d *dictionary) validate(fs []Field) (invalid, bool) {
 			return r, false
 		}
 		var g *groupDef
-		if hdr {
-			g = d.hdrGrp[t]
-		} else {
-			g = md.groups[t]
+		if k == kindUint && d.numInGroup.has(t) { // a map look-up only for a NumInGroup
+			if hdr {
+				g = d.hdrGrp[t]
+			} else {
+				g = md.groups[t]
+			}
 		}
 		if g != nil {
 			j, r, ok := d.checkGroup(fs, i, end, g)
@@ -170,6 +177,12 @@ func (d *dictionary) checkValue(t int, k fieldKind, v []byte) (invalid, bool) {
 	if !formatOK(k, v) {
 		return invalid{6, t, txtDataFormat}, false
 	}
+	if k == kindChar {
+		if set := d.charEnum[t]; set != nil && set[v[0]/64]&(1<<(v[0]%64)) == 0 {
+			return invalid{5, t, txtOutOfRange}, false
+		}
+		return invalid{}, true
+	}
 	e := d.enum[t]
 	if e == nil {
 		return invalid{}, true
@@ -227,8 +240,7 @@ func formatOK(k fieldKind, v []byte) bool {
 	case kindBool:
 		return len(v) == 1 && (v[0] == 'Y' || v[0] == 'N')
 	case kindTimestamp:
-		_, ok := ParseTimestamp(v)
-		return ok
+		return timestampOK(v)
 	case kindDate:
 		return len(v) == 8 && allDigits(v)
 	case kindTimeOnly:
@@ -247,4 +259,23 @@ func allDigits(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// timestampOK checks a UTCTimestamp's syntax and ranges (what
+// ParseTimestamp accepts) without building a time.Time.
+func timestampOK(v []byte) bool {
+	if len(v) < 17 || len(v) == 18 || len(v) > 27 || v[8] != '-' || v[11] != ':' || v[14] != ':' {
+		return false
+	}
+	if !allDigits(v[0:8]) || !allDigits(v[9:11]) || !allDigits(v[12:14]) || !allDigits(v[15:17]) {
+		return false
+	}
+	two := func(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
+	if mo, d := two(v[4:6]), two(v[6:8]); mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return false
+	}
+	if two(v[9:11]) > 23 || two(v[12:14]) > 59 || two(v[15:17]) > 60 {
+		return false
+	}
+	return len(v) == 17 || v[17] == '.' && allDigits(v[18:])
 }
