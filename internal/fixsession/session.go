@@ -18,6 +18,13 @@
 // costs nothing on the hot path: parsing the rarer inbound messages (Logon,
 // MarketDataRequest) on demand (Message.Quickfix) and building the rarer
 // outbound ones (Session.Send).
+//
+// Every inbound message is checked against its version's FIX data
+// dictionary (QuickFIX's FIX 4.2/4.4 specs, embedded: dictionary.go,
+// validate.go) and answered as the FIX session-layer test cases expect
+// (conformance_test.go; README, "FIX session-layer conformance"). Garbled
+// messages are ignored, not counted; a stream that is not FIX at all ends
+// its connection (garbledRunMax, garbledBytesMax).
 package fixsession
 
 import (
@@ -698,14 +705,14 @@ func (c *conn) gap(m *Message, next uint64) error {
 		// A ResendRequest is answered at once, even behind our own gap:
 		// when both sides ask at the same time, neither waits for the
 		// other (FIX test case 20).
-		if ok, err := c.verify(m, false); !ok {
-			if err != nil {
-				return err
-			}
-		} else {
-			c.resend(m)
-			q.answered = true
+		ok, err := c.verify(m, false)
+		if err != nil {
+			return err
 		}
+		if ok {
+			c.resend(m)
+		}
+		q.answered = true // answered (or rejected) once, not again at its turn
 	}
 	c.queued[m.SeqNum] = q
 	s.mu.Lock()
