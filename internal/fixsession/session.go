@@ -525,6 +525,12 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 			if ferr == ErrIncomplete {
 				break
 			}
+			if ferr != nil && buf[off] == 0x01 && c.loggedOn {
+				// The SOH kept from a garbled message's skip: the next
+				// message may start right after it.
+				off++
+				continue
+			}
 			if ferr != nil {
 				if !c.loggedOn {
 					// Before the Logon there is no session to go on with.

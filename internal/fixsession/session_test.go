@@ -799,9 +799,12 @@ func TestGarbledIgnored(t *testing.T) {
 // instead of a silent close.
 func TestMalformedLoggedOnToldWhy(t *testing.T) {
 	r, _ := loggedOnRaw(t, &echoApp{})
+	var junk []byte
 	for i := 0; i <= garbledRunMax; i++ {
-		r.sendSeq("D", 2, "11=ORD1\x01ab=1\x01")
+		junk = AppendMessage(junk, &r.h, "D", 2, time.Now(), nil, []byte("11=ORD1\x01ab=1\x01"))
 	}
+	// Written aside: the acceptor may close before it read them all.
+	go func() { _, _ = r.c.Write(junk) }()
 	lo := r.expect("35=5")
 	if !strings.Contains(lo[58], `tag "ab" is not a number`) || !strings.Contains(lo[58], "closing") {
 		t.Fatalf("Logout Text %q does not say why", lo[58])
