@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,8 +147,8 @@ func (c *cli) get(path string, out any) (bool, error) {
 		return false, err
 	}
 	if c.json {
-		c.stdout.Write(append(raw[:len(raw):len(raw)], '\n'))
-		return true, nil
+		_, err = fmt.Fprintf(c.stdout, "%s\n", bytes.TrimSpace(raw))
+		return true, err
 	}
 	return false, nil
 }
@@ -161,7 +162,7 @@ func (c *cli) post(path string, body any) error {
 		return err
 	}
 	if c.json {
-		_, err = c.stdout.Write(append(raw[:len(raw):len(raw)], '\n'))
+		_, err = fmt.Fprintf(c.stdout, "%s\n", bytes.TrimSpace(raw))
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s done: journaled at seq %d (%d commands, through seq %d) by %s: %s\n",

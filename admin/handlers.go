@@ -422,8 +422,8 @@ func (s *Server) accounts(r *http.Request, _ []byte, _ config.AdminToken) (any, 
 
 func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 	a := Account{
-		Account: s.accountName(v.ID), Firm: s.firmName(v.Firm), Cash: s.cfg.MinorToMoney(v.Cash).String(),
-		CashReserved: s.cfg.MinorToMoney(v.CashReserved).String(), Holdings: map[string]Holding{},
+		Account: s.accountName(v.ID), Firm: s.firmName(v.Firm), Cash: s.money(v.Cash),
+		CashReserved: s.money(v.CashReserved), Holdings: map[string]Holding{},
 		OpenOrders: v.OpenOrders, KillSwitch: v.KillSwitch, LimitsChanged: v.LimitsChanged,
 	}
 	for i := range s.cfg.Symbols {
@@ -433,7 +433,7 @@ func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 		}
 	}
 	l := v.Limits
-	notional := s.cfg.MinorToMoney(l.MaxOrderNotional).String()
+	notional := s.money(l.MaxOrderNotional)
 	a.Limits = LimitsJSON{
 		MaxOrderLots: &l.MaxOrderLots, MaxOrderNotional: &notional, PriceBandBps: &l.PriceBandBps,
 		MaxOpenOrders: &l.MaxOpenOrders, AllowShort: &l.AllowShort, ShortLimitLots: &l.ShortLimitLots,
@@ -555,4 +555,8 @@ func tifName(t matching.TimeInForce) string {
 		return "fok"
 	}
 	return "gtc"
+}
+
+func (s *Server) money(minor int64) string {
+	return s.cfg.MinorToMoney(minor).StringFixed(s.cfg.MinorUnits)
 }
