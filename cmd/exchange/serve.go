@@ -80,6 +80,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before anything listens: a SIGTERM that arrives
+	// while start-up finishes still gets a clean shutdown.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	v, err := startVenue(cfg, venueOptions{admin: true}, log)
 	if err != nil {
 		return err
@@ -87,8 +91,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	logRecovery(log, v)
 	printConnectInfo(stdout, cfg, v)
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	s := <-sig
 	log.Info().Str("signal", s.String()).Msg("shutting down: draining, journaling and snapshotting")
 	go func() {
