@@ -38,8 +38,9 @@ type testVenue struct {
 func newTestVenue(t *testing.T) *testVenue {
 	t.Helper()
 	cfg := config.Default()
-	cfg.ListenFIX = "127.0.0.1:0"
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop()})
+	// The gateway keeps its FIX session stores in the data folder.
+	cfg.ListenFIX, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: cfg.DataDir, Durability: "none", Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
