@@ -67,6 +67,8 @@ func TestRefusals(t *testing.T) {
 		{"unknown session", operatorToken, "POST", "/admin/v1/disconnect", `{"session":"NOPE","reason":"x"}`, 404, "session", "NOPE"},
 		{"session not logged on", operatorToken, "POST", "/admin/v1/disconnect", `{"session":"ALPHA","reason":"x"}`, 409, "session", "not logged on"},
 		{"unknown endpoint", operatorToken, "GET", "/admin/v1/nope", "", 404, "path", ""},
+		{"wrong method", operatorToken, "GET", "/admin/v1/halt", "", 405, "method", "use POST"},
+		{"wrong method read", operatorToken, "POST", "/admin/v1/status", "{}", 405, "method", "use GET"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,6 +36,11 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"block", config.RoleOperator, s.block)
 	s.handle("POST "+p+"limits", config.RoleOperator, s.limits)
 	s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := s.methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", m)
+			writeJSON(w, http.StatusMethodNotAllowed, errf(405, "method", "%s %s: use %s", r.Method, r.URL.Path, m))
+			return
+		}
 		writeJSON(w, http.StatusNotFound, errf(404, "path", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 }

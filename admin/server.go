@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,7 @@ type Server struct {
 	timeout time.Duration
 	started time.Time
 	mux     *http.ServeMux
+	methods map[string]string // fixed path -> its method, for 405 answers
 
 	mu  sync.Mutex
 	ln  net.Listener
@@ -177,6 +179,12 @@ func (s *Server) setHaltReason(sym matching.SymbolID, r string) {
 type handlerFunc func(r *http.Request, body []byte, who config.AdminToken) (any, *apiError)
 
 func (s *Server) handle(pattern string, role config.AdminRole, h handlerFunc) {
+	if method, path, ok := strings.Cut(pattern, " "); ok && !strings.Contains(path, "{") {
+		if s.methods == nil {
+			s.methods = map[string]string{}
+		}
+		s.methods[path] = method
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := s.auth.check(bearer(r.Header.Get("Authorization")))
 		if !ok {
