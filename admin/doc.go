@@ -16,5 +16,9 @@
 // Not yet here: forcing a trading-day phase change (start or end a call,
 // end the day). The phases belong to the trading-day work in matching; once
 // they exist, a "phase" action is one more OperatorAction whose commands
-// are the scheduler's phase commands.
+// are the scheduler's phase commands. Nor adding a symbol at run time: the
+// engine, the order manager, the gateway and market data size their
+// per-symbol tables from the configuration at start, and the configuration is
+// shared read-only; a journaled "list symbol" command needs each of them to
+// grow a table (and the configuration a copy-on-write symbol list) first.
 package admin
