@@ -75,6 +75,8 @@ type Gateway struct {
 	started   bool
 	listener  net.Listener
 	serveDone chan struct{}
+
+	adm adminState // operator console (admin.go)
 }
 
 // sessionState is what the gateway keeps about one configured session (one
@@ -95,6 +97,8 @@ type sessionState struct {
 
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none
+
+	adm sessionAdmin // operator console (admin.go)
 }
 
 // New builds the gateway and its FIX sessions from the configuration;
@@ -123,6 +127,7 @@ func New(opts Options) (*Gateway, error) {
 	if g.floodGrace <= 0 {
 		g.floodGrace = 2 * time.Second
 	}
+	g.adm.blocked = make([]atomic.Bool, len(cfg.Firms))
 	if err := randomKey(g.authKey[:]); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -256,6 +261,11 @@ func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsessi
 	if err != nil {
 		return "Logon could not be parsed: " + err.Error()
 	}
+	if reason := g.logonBlocked(sid); reason != "" {
+		g.m.countLogon("blocked")
+		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
+		return reason
+	}
 	if reason, result := g.authenticate(msg, sid); reason != "" {
 		g.m.countLogon(result)
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
@@ -280,6 +290,7 @@ func (a fixApp) OnLogon(s *fixsession.Session) {
 	}
 	st.flood.Store(0)
 	st.closing.Store(false)
+	st.adm.sinceNs.Store(time.Now().UnixNano())
 	g.m.countLogon("ok")
 	g.log.Info().Str("session", sid.String()).Str("remote", s.RemoteAddr()).Msg("logged on")
 }
@@ -334,5 +345,6 @@ func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.M
 	if st == nil || st.fs.Load() != s {
 		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
 	}
+	st.adm.msgsIn.Add(1)
 	return g.handle(m, s, st)
 }

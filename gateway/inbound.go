@@ -116,6 +116,9 @@ const floodQuiet = 50 * time.Millisecond
 // Identifying fields of the request are echoed.
 func (g *Gateway) refuse(in inbound, fs *fixsession.Session, mt byte, rej *rejection) {
 	g.m.countReject(mt, rej.why)
+	if st := g.byFS[fs]; st != nil {
+		st.adm.rejects.Add(1)
+	}
 	out := g.rejectFields(in, fs.ID().BeginString, mt, rej)
 	var to *fixsession.Message // the request, whose routing the reject reverses
 	if rf, ok := in.f.(rawFields); ok {

@@ -29,7 +29,7 @@ var (
 	inTypes      = [...]byte{'D', 'F', 'G', 'H', 'q', 'V'}
 	outTypes     = [...]byte{'8', '9', 'r', 'j'}
 	kindNames    = [...]string{1: "new", 2: "cancel", 3: "replace", 4: "status", 5: "mass_cancel", 6: "disconnect"}
-	logonResults = [...]string{"ok", "unknown_comp_id", "bad_target", "bad_version", "already_logged_on", "bad_username", "bad_password", "throttled"}
+	logonResults = [...]string{"ok", "unknown_comp_id", "bad_target", "bad_version", "already_logged_on", "bad_username", "bad_password", "throttled", "blocked"}
 	dropReasons  = [...]string{"unknown_session", "not_logged_on", "send_failed", "outbox_full"}
 )
 

@@ -39,6 +39,9 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			g.m.dropped[dropNotLoggedOn].Add(1)
 			continue
 		}
+		if rep.Reject != 0 {
+			st.adm.rejects.Add(1)
+		}
 		start := len(d.body.b)
 		mt := g.reportMessage(rep, fs.ID().BeginString, &d.num, &d.body)
 		d.msgs = append(d.msgs, outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b)})
@@ -191,6 +194,9 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		}
 		b.SetInt(tag.BusinessRejectReason, code)
 		b.SetString(tag.Text, rejectText(rep.Reject))
+	case ordermanager.RepSecurityStatus:
+		mt = 'f'
+		g.securityStatus(b, rep, sym, fix42)
 	default: // RepExec
 		mt = '8'
 		g.execReport(b, rep, sym, fix42, scratch)

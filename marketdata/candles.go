@@ -130,6 +130,7 @@ type Stats struct {
 	Volume, Notional      int64
 	Trades                int64
 	Halted                bool
+	HaltReason            string // an operator's reason for the halt (SetHaltReason)
 }
 
 func (st *Stats) add(price, qty int64) {

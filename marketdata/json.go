@@ -157,6 +157,10 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 	b = strconv.AppendInt(b, st.Trades, 10)
 	b = append(b, `,"halted":`...)
 	b = strconv.AppendBool(b, st.Halted)
+	if st.Halted && st.HaltReason != "" {
+		b = append(b, `,"halt_reason":`...)
+		b = appendJSONString(b, st.HaltReason)
+	}
 	return append(b, '}')
 }
 

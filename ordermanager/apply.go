@@ -119,6 +119,9 @@ func decodeClOrdID(r []byte, id *ClOrdID) ([]byte, bool) {
 // meta it cannot decode or a command that cannot have come from Submit; it
 // never panics. Cost: O(1).
 func (m *Manager) ApplySequenced(cmd *matching.Command, metaBytes []byte) error {
+	if isOperatorMeta(metaBytes) {
+		return m.applyOperator(cmd, metaBytes)
+	}
 	var mt meta
 	if err := mt.decode(metaBytes); err != nil {
 		return err

@@ -34,6 +34,9 @@ func (h *harness) runChecked(cmds []Pending, cash0 int64, hold0 []int64) []Repor
 			h.checkInvariants(cash0, hold0)
 		}
 	}
+	if !h.keepStatus {
+		reps = dropStatus(reps)
+	}
 	h.all = append(h.all, reps...)
 	return reps
 }
@@ -361,6 +364,7 @@ func TestChainedAmends(t *testing.T) {
 					reps = m.OnEvent(&evs[k], reps)
 				}
 			}
+			reps = dropStatus(reps)
 			var live []Report
 			for _, r := range h.all {
 				if r.ExecID < 1<<63 { // event reports only

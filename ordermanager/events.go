@@ -26,6 +26,7 @@ func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
 	case matching.EvHalted, matching.EvResumed:
 		if s := m.sym(ev.Symbol); s != nil {
 			s.halted = ev.Kind == matching.EvHalted
+			reps = m.appendSecurityStatus(reps, ev)
 		}
 	case matching.EvMassCancelled:
 		reps = m.onMassCancelled(ev, reps)

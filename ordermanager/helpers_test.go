@@ -1,6 +1,7 @@
 package ordermanager
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/exchange-sim/exchange/internal/config"
@@ -70,6 +71,8 @@ type harness struct {
 	evs     []matching.Event
 	journal []Pending
 	all     []Report
+	// keepStatus keeps RepSecurityStatus reports in what run returns.
+	keepStatus bool
 }
 
 func newHarness(t testing.TB) *harness {
@@ -99,7 +102,17 @@ func (h *harness) run(p *Pending, reps []Report) []Report {
 	for j := range h.evs {
 		reps = h.m.OnEvent(&h.evs[j], reps)
 	}
+	if !h.keepStatus {
+		// SecurityStatus broadcasts (one per session on every halt) are
+		// tested in operator_test.go; other tests look at order reports.
+		reps = dropStatus(reps)
+	}
 	return reps
+}
+
+// dropStatus removes the SecurityStatus broadcasts from reps.
+func dropStatus(reps []Report) []Report {
+	return slices.DeleteFunc(reps, func(r Report) bool { return r.Kind == RepSecurityStatus })
 }
 
 func cl(s string) ClOrdID {

@@ -170,6 +170,8 @@ type Manager struct {
 	rejExec uint64
 
 	marks []bool // scratch, per account
+
+	opr operatorState // operator notes and what they changed (operator.go)
 }
 
 // ordersHint is the number of order records allocated up front.

@@ -126,6 +126,9 @@ type Exchange struct {
 	}
 
 	snapWG sync.WaitGroup
+
+	ops    chan *opReq // operator actions and reads (operate.go)
+	opWait []*opReq    // order manager goroutine only
 }
 
 type evBatch struct {
@@ -247,6 +250,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		omDone:  make(chan struct{}),
 		engDone: make(chan struct{}),
 		repDone: make(chan struct{}),
+		ops:     make(chan *opReq, opsQueued),
 	}
 	if uint64(opts.RingItems) < uint64(state.Manager.CommandsMax())*2 {
 		seq.Close()
@@ -354,6 +358,7 @@ func (x *Exchange) omLoop() {
 		}
 		processed += uint64(b.items)
 		x.stats.processed.Add(uint64(b.items))
+		x.opsProcessed(processed)
 		if b.lastSeq != 0 {
 			lastSeq = b.lastSeq
 		}
@@ -386,6 +391,20 @@ func (x *Exchange) omLoop() {
 			submitted++
 		}
 		x.stats.commands.Add(uint64(len(pend)))
+	}
+	seq0 := x.state.Seq
+	operate := func(r *opReq) {
+		x.runOp(r, om, func(p *ordermanager.Pending) (seq, n uint64) {
+			for !x.seq.TrySubmit(&p.Cmd, p.Meta[:p.MetaLen]) {
+				if err := x.seq.Err(); err != nil {
+					x.closed.Store(true)
+					return 0, 0
+				}
+				onEvents(<-x.evCh)
+			}
+			submitted++
+			return seq0 + submitted, submitted
+		}, func() uint64 { return processed })
 	}
 	// handleQueued handles req, the oldest queued request, and those after
 	// it, up to limit in all, in place in the queue.
@@ -439,6 +458,12 @@ func (x *Exchange) omLoop() {
 				more = false
 			}
 		}
+		select {
+		case r := <-x.ops:
+			operate(r)
+			busy = true
+		default:
+		}
 		if req := x.in.peek(); req != nil {
 			// One clock pair and one counter update per burst, not per
 			// request.
@@ -457,6 +482,8 @@ func (x *Exchange) omLoop() {
 			case <-x.in.wake:
 			case b := <-x.evCh:
 				onEvents(b)
+			case r := <-x.ops:
+				operate(r)
 			case <-x.quit:
 				x.in.sleeping.Store(false)
 				// Take what was queued before Close, then wait for every

@@ -29,6 +29,9 @@ type RebuildOptions struct {
 	// OnEvents, when set, sees every command's engine events (for market data,
 	// CSV output, summaries). The slice is reused after the call.
 	OnEvents func(cmd *matching.Command, evs []matching.Event)
+	// OnItem, when set, sees every journaled command with its meta bytes
+	// (exchange replay lists operator actions from it) after it is applied.
+	OnItem func(it *sequencer.Item)
 	// Progress, when set, is called about every ProgressEvery commands.
 	Progress      func(seq uint64)
 	ProgressEvery uint64
@@ -127,6 +130,9 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 		ver.Applied(it.Cmd.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
 		if opts.OnEvents != nil {
 			opts.OnEvents(&it.Cmd, evs)
+		}
+		if opts.OnItem != nil {
+			opts.OnItem(it)
 		}
 		st.Commands++
 		if opts.Progress != nil && st.Commands%every == 0 {

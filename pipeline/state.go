@@ -43,6 +43,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, s.Hasher.Sum())
 	b = appendSection(b, s.Engine.AppendSnapshot)
 	b = appendSection(b, s.Manager.AppendSnapshot)
+	b = appendSection(b, s.Manager.AppendOperatorState)
 	return b
 }
 
@@ -69,7 +70,7 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	om, _, err := section(rest, "order manager")
+	om, rest, err := section(rest, "order manager")
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +82,17 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	}
 	if s.Manager, err = ordermanager.Restore(cfg, om); err != nil {
 		return nil, fmt.Errorf("order manager snapshot: %w", err)
+	}
+	// The operator section (halt reasons, blocked firms, changed limits,
+	// recent operator actions) is absent from older snapshots.
+	if len(rest) > 0 {
+		opr, _, err := section(rest, "operator")
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Manager.RestoreOperatorState(opr); err != nil {
+			return nil, fmt.Errorf("operator snapshot: %w", err)
+		}
 	}
 	return s, nil
 }

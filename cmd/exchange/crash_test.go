@@ -57,7 +57,7 @@ func TestCrashKillMidTrading(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		fixAddr, httpAddr := freePort(t), freePort(t)
 		child := exec.Command(os.Args[0], "-test.run=^$")
-		child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", httpAddr,
+		child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", httpAddr, "--admin", "127.0.0.1:0",
 			"--durability", "batch", "--log-level", "error"))
 		child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		child.Stderr = os.Stderr
@@ -121,7 +121,7 @@ func TestCrashKillMidTrading(t *testing.T) {
 	// A last clean start over the crashed journal must come up.
 	fixAddr, httpAddr := freePort(t), freePort(t)
 	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", httpAddr, "--log-level", "error"))
+	child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", httpAddr, "--admin", "127.0.0.1:0", "--log-level", "error"))
 	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

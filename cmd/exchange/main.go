@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/exchange-sim/exchange/admin"
 )
 
 const usage = `exchange: a stock exchange matching-engine simulation
@@ -18,6 +20,7 @@ Usage:
   exchange demo    [--duration 20s] [--keep]        start the venue and simulated brokers, print a summary
   exchange broker  [flags]                          send FIX orders like a broker and measure latency
   exchange replay  --data DIR [--until SEQ]         rebuild state from a journal and verify it
+  exchange admin   [--addr A] [--token T] COMMAND   operator console: status, halt, kill switch, ...
   exchange bench   [--quick]                        run the benchmark scenarios and print one table
   exchange config                                   print the default configuration file
   exchange passwd                                   read a password on stdin, print its bcrypt hash
@@ -53,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "passwd":
 		err = cmdPasswd(args[1:], stdin, stdout, stderr)
+	case "admin":
+		return admin.Main(args[1:], os.Getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

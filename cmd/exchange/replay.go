@@ -69,6 +69,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	}
 
 	sum := newReplaySummary(cfg)
+	acts := &replayActions{cfg: cfg}
 	prog := newProgress(stderr, *dataDir, *until)
 	opts := pipeline.RebuildOptions{
 		Dir:             *dataDir,
@@ -85,6 +86,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		},
+		OnItem:        acts.add,
 		Progress:      prog.update,
 		ProgressEvery: 50_000,
 	}
@@ -112,6 +114,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--candles %s: %w", *candlesCSV, err)
 	}
 	sum.print(stdout, *dataDir, state, st)
+	acts.print(stdout)
 	if st.Checkpoints > 0 && st.Verified == 0 {
 		return exitError{code: 3, err: errors.New("no checkpoint could be verified: the output was not proven identical")}
 	}

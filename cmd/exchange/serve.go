@@ -19,6 +19,7 @@ type commonFlags struct {
 	dataDir    string
 	fixAddr    string
 	httpAddr   string
+	adminAddr  string
 	durability string
 	logLevel   string
 }
@@ -30,6 +31,7 @@ func (c *commonFlags) register(fs interface {
 	fs.StringVar(&c.dataDir, "data", dataDefault, "data folder for the journal, snapshots and FIX session stores (default: the configuration's data_dir)")
 	fs.StringVar(&c.fixAddr, "fix", "", "FIX listen address (default: the configuration's listen.fix)")
 	fs.StringVar(&c.httpAddr, "http", "", "HTTP listen address (default: the configuration's listen.http)")
+	fs.StringVar(&c.adminAddr, "admin", "", "admin API listen address (default: the configuration's listen.admin)")
 	fs.StringVar(&c.durability, "durability", "", "journal durability always|batch|none (default: the configuration's)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
@@ -54,6 +56,9 @@ func (c *commonFlags) load() (*config.Config, zerolog.Logger, error) {
 	if c.httpAddr != "" {
 		cfg.ListenHTTP = c.httpAddr
 	}
+	if c.adminAddr != "" {
+		cfg.ListenAdmin = c.adminAddr
+	}
 	switch c.durability {
 	case "":
 	case "always", "batch", "none":
@@ -75,15 +80,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	v, err := startVenue(cfg, venueOptions{}, log)
+	// Signals are caught before anything listens: a SIGTERM that arrives
+	// while start-up finishes still gets a clean shutdown.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	v, err := startVenue(cfg, venueOptions{admin: true}, log)
 	if err != nil {
 		return err
 	}
 	logRecovery(log, v)
 	printConnectInfo(stdout, cfg, v)
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	s := <-sig
 	log.Info().Str("signal", s.String()).Msg("shutting down: draining, journaling and snapshotting")
 	go func() {
@@ -120,7 +127,8 @@ func printConnectInfo(w io.Writer, cfg *config.Config, v *venue) {
 	fmt.Fprintf(w, "\nexchange is up.\n\n")
 	fmt.Fprintf(w, "  FIX 4.4   %s   TargetCompID=%s\n", v.gw.Addr(), cfg.TargetCompID)
 	fmt.Fprintf(w, "  HTTP      http://%s/   (web page; /healthz, /metrics, /api/..., /ws)\n", v.httpAddr)
-	fmt.Fprintf(w, "  data      %s   (journal durability: %s)\n\n", v.x.Dir(), cfg.Durability)
+	fmt.Fprintf(w, "  data      %s   (journal durability: %s)\n", v.x.Dir(), cfg.Durability)
+	printAdminInfo(w, cfg, v)
 	fmt.Fprintf(w, "  sessions  SenderCompID  Username (553)  account\n")
 	for _, s := range cfg.Sessions {
 		acc, _ := cfg.Account(s.DefaultAccount)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/exchange-sim/exchange/admin"
 	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
@@ -31,11 +32,13 @@ type venue struct {
 	cancel   context.CancelFunc
 	mdDone   chan struct{}
 	recovery pipeline.Recovery
+	adm      *admin.Server // the operator console, when venueOptions.admin
 }
 
 type venueOptions struct {
 	dataDir    string
 	durability string
+	admin      bool // start the operator console on cfg.ListenAdmin
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -112,6 +115,12 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 			log.Error().Err(err).Msg("HTTP server stopped")
 		}
 	}()
+	if vo.admin {
+		if err := v.startAdmin(); err != nil {
+			v.stop()
+			return nil, err
+		}
+	}
 	return v, nil
 }
 
@@ -141,6 +150,9 @@ func (v *venue) healthz(w http.ResponseWriter, r *http.Request) {
 // reported; a snapshot written) while FIX sessions are still up to receive the
 // last reports, then log the sessions out, then stop market data.
 func (v *venue) stop() error {
+	if v.adm != nil {
+		_ = v.adm.Close()
+	}
 	if v.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = v.httpSrv.Shutdown(ctx)

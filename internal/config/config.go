@@ -38,8 +38,9 @@ type SessionID uint32
 // File is the configuration file as written in YAML.
 type File struct {
 	Listen struct {
-		FIX  string `yaml:"fix"`
-		HTTP string `yaml:"http"`
+		FIX   string `yaml:"fix"`
+		HTTP  string `yaml:"http"`
+		Admin string `yaml:"admin"`
 	} `yaml:"listen"`
 	DataDir string `yaml:"data_dir"`
 	Journal struct {
@@ -94,6 +95,7 @@ type File struct {
 			Limits   *LimitsFile       `yaml:"limits"`
 		} `yaml:"accounts"`
 	} `yaml:"firms"`
+	Admin AdminFile `yaml:"admin"`
 }
 
 // FeesFile is a fee schedule as written in YAML.
@@ -131,6 +133,9 @@ type Config struct {
 	ListenFIX  string
 	ListenHTTP string
 	DataDir    string
+	// ListenAdmin and AdminTokens configure the operator console (admin.go).
+	ListenAdmin string
+	AdminTokens []AdminToken
 
 	Durability      Durability
 	SegmentBytes    int64
@@ -590,6 +595,9 @@ func resolve(f *File) (*Config, error) {
 			return nil, fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
 		}
 		c.Firms = append(c.Firms, firm)
+	}
+	if err := c.resolveAdmin(f); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -73,6 +73,7 @@
       $('st-' + k).textContent = s[k] == null ? '–' : s[k];
     }
     $('st-halted').hidden = !s.halted;
+    $('st-halted').textContent = s.halt_reason ? 'HALTED: ' + s.halt_reason : 'HALTED';
   }
 
   function scheduleDraw() {

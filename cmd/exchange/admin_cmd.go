@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+// startAdmin starts the operator console on cfg.ListenAdmin.
+func (v *venue) startAdmin() error {
+	s, err := admin.New(admin.Options{Config: v.cfg, Exchange: v.x, Gateway: v.gw, MarketData: v.md, Log: v.log})
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		return err
+	}
+	v.adm = s
+	return nil
+}
+
+func printAdminInfo(w io.Writer, cfg *config.Config, v *venue) {
+	if v.adm != nil {
+		fmt.Fprintf(w, "  admin     http://%s/admin/v1/   (exchange admin --addr %s status)\n", v.adm.Addr(), v.adm.Addr())
+		if cfg.Source == "embedded default" {
+			fmt.Fprintf(w, "            demo tokens: demo-operator-token (operator), demo-viewer-token (viewer)\n")
+		}
+	}
+	fmt.Fprintln(w)
+}

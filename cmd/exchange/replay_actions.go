@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/sequencer"
+)
+
+// replayActionsMax bounds the operator actions replay lists one by one.
+const replayActionsMax = 1000
+
+// replayActions collects the operator actions a replay meets.
+type replayActions struct {
+	cfg   *config.Config
+	list  []admin.Action
+	total int
+}
+
+func (r *replayActions) add(it *sequencer.Item) {
+	n, ok := ordermanager.DecodeOperatorNote(&it.Cmd, it.MetaBytes())
+	if !ok {
+		return
+	}
+	r.total++
+	if len(r.list) < replayActionsMax {
+		r.list = append(r.list, admin.NoteAction(r.cfg, &n))
+	}
+}
+
+func (r *replayActions) print(w io.Writer) {
+	fmt.Fprintf(w, "  operator actions        %d\n", r.total)
+	for i := range r.list {
+		a := &r.list[i]
+		fmt.Fprintf(w, "    seq %-10d %s  %-12s %-20s by %s: %s\n", a.Seq, a.Time.Format(time.RFC3339), a.Action, admin.ActionTarget(a), a.Who, a.Why)
+	}
+	if r.total > len(r.list) {
+		fmt.Fprintf(w, "    (%d more not listed)\n", r.total-len(r.list))
+	}
+}
