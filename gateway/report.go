@@ -20,9 +20,9 @@ import (
 // at a time); it never blocks on a slow
 // broker: the session layer only appends to the connection's buffer (a
 // broker that stops reading is disconnected once that buffer is full). A
-// report for a session that is not logged on is dropped and counted; the
-// broker gets its orders' state back with OrderStatusRequest, and messages
-// already sent are resent from the FIX store on a ResendRequest.
+// report for a session that is not logged on is sequenced and kept in that
+// session's FIX store, and reaches the broker at its next logon through the
+// resend its sequence gap asks for (see fixsession.Session.Deliver).
 func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	d := &g.dl
 	d.body.reset()
@@ -36,7 +36,10 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		}
 		fs := st.fs.Load()
 		if fs == nil {
-			g.m.dropped[dropNotLoggedOn].Add(1)
+			fs = st.home.Load()
+		}
+		if fs == nil {
+			g.m.dropped[dropUnknownSession].Add(1)
 			continue
 		}
 		start := len(d.body.b)
@@ -62,12 +65,15 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			}
 		}
 		fs := d.msgs[i].fs
-		_, err := fs.SendBodies(len(d.idx), func(k int) (string, []byte) {
+		_, queued, err := fs.Deliver(len(d.idx), func(k int) (string, []byte) {
 			m := &d.msgs[d.idx[k]]
 			return string(m.mt), d.body.b[m.start:m.end]
 		})
 		switch err {
 		case nil:
+			if queued {
+				g.m.queued.Add(uint64(len(d.idx)))
+			}
 			for _, j := range d.idx {
 				g.m.countOut(d.msgs[j].mt)
 			}

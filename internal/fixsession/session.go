@@ -165,8 +165,9 @@ type Session struct {
 	log   zerolog.Logger
 	store *store
 
-	mu   sync.Mutex
-	conn *conn // logged on (or logging on) connection, nil otherwise
+	mu     sync.Mutex
+	conn   *conn // logged on (or logging on) connection, nil otherwise
+	closed bool  // Close ran: the store's files are closed
 }
 
 // NewSession opens the session's store.
@@ -310,6 +311,7 @@ func (s *Session) Close() {
 		s.log.Error().Err(err).Msg("FIX store write failed")
 	}
 	s.store.close()
+	s.closed = true
 }
 
 // conn is one TCP connection of a session (or, on an acceptor, one that has
