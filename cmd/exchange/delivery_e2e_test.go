@@ -1,0 +1,127 @@
+package main
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+// relay forwards loopback TCP connections to a venue; cut closes them all at
+// once, as a broker process killed without a Logout would.
+type relay struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func startRelay(t *testing.T, target string) *relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{ln: ln, target: target}
+	go r.serve()
+	t.Cleanup(func() { _ = ln.Close(); r.cut() })
+	return r
+}
+
+func (r *relay) addr() string { return r.ln.Addr().String() }
+
+func (r *relay) serve() {
+	for {
+		in, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		out, err := net.Dial("tcp", r.target)
+		if err != nil {
+			_ = in.Close()
+			continue
+		}
+		r.mu.Lock()
+		r.conns = append(r.conns, in, out)
+		r.mu.Unlock()
+		go func() { _, _ = io.Copy(out, in); _ = out.Close() }()
+		go func() { _, _ = io.Copy(in, out); _ = in.Close() }()
+	}
+}
+
+// cut closes every relayed connection: both ends see the connection drop
+// with no Logout.
+func (r *relay) cut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.conns {
+		_ = c.Close()
+	}
+	r.conns = nil
+}
+
+// waitOffline waits until the venue no longer sees comp logged on.
+func waitOffline(t *testing.T, v *venue, comp string) {
+	t.Helper()
+	id := v.cfg.SessionByCompID(comp)
+	deadline := time.Now().Add(waitMax)
+	for {
+		if _, on := v.gw.LiveSession(id); !on {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still logged on after its connection was cut", comp)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestE2EFillWhileDisconnected: ALPHA rests a buy, its connection dies
+// without a Logout, BRAVO's sell fills the order, ALPHA logs on again with
+// its file store and receives the fill, once, as a resend (PossDupFlag=Y);
+// and the same with a restart of the exchange between the fill and the
+// reconnect.
+func TestE2EFillWhileDisconnected(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		name := "no restart"
+		if restart {
+			name = "exchange restarted between the fill and the reconnect"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			v := startTestVenue(t, config.Default(), dir, "", "batch")
+			fix := v.cfg.ListenFIX
+			r := startRelay(t, fix)
+			ao := defaultOpts("ALPHA")
+			ao.storeDir, ao.noReset = t.TempDir(), true
+			a := logon(t, r.addr(), ao)
+			a.limit(t, "A1", "AAPL", "1", "10", "190.00")
+			oid := a.expectExec(t, "A1", "0").get(37)
+
+			r.cut()
+			waitOffline(t, v, "ALPHA")
+			a.stop() // disconnected: nothing more is sent
+
+			b := logon(t, fix, defaultOpts("BRAVO"))
+			b.limit(t, "B1", "AAPL", "2", "10", "190.00")
+			b.expectExec(t, "B1", "F", "39=2")
+			b.stop()
+
+			if restart {
+				waitOffline(t, v, "BRAVO")
+				stopTestVenue(t, v)
+				v = startTestVenue(t, config.Default(), dir, fix, "batch")
+			}
+			a = logon(t, fix, ao)
+			check(t, "A1 fill after the reconnect", a.expectExec(t, "A1", "F"),
+				"37="+oid, "39=2", "32=10", "31=190", "14=10", "151=0", "43=Y")
+			a.noMore(t, 500*time.Millisecond, "8", "11=A1", "150=F")
+			if s := v.gw.Stats(); !restart && s.ReportsQueued == 0 {
+				t.Errorf("the fill was not counted as queued: %+v", s)
+			}
+		})
+	}
+}
