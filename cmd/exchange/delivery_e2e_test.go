@@ -125,3 +125,41 @@ func TestE2EFillWhileDisconnected(t *testing.T) {
 		})
 	}
 }
+
+// TestE2ERefusedLogonKeepsSequence: a Logon for ALPHA with a wrong password
+// is refused without using up ALPHA's outbound MsgSeqNum, so ALPHA's next
+// logon (continuing its sequence numbers) meets no gap: the venue's Logon
+// answer is the very number ALPHA expects.
+func TestE2ERefusedLogonKeepsSequence(t *testing.T) {
+	v := startTestVenue(t, config.Default(), t.TempDir(), "", "none")
+	fix := v.cfg.ListenFIX
+	ao := defaultOpts("ALPHA")
+	ao.storeDir, ao.noReset = t.TempDir(), true
+	a := logon(t, fix, ao)
+	a.stop()
+	waitOffline(t, v, "ALPHA")
+	before := sessionSeqs(t, ao.storeDir)
+
+	bad := defaultOpts("ALPHA")
+	bad.pass = "wrong"
+	bc := newClient(t, fix, bad)
+	if got := bc.expectLogout(t); got != `bad password for user "alpha"` {
+		t.Fatalf("refused logon: Logout Text %q", got)
+	}
+	bc.stop()
+
+	a = logon(t, fix, ao)
+	a.settle(t)
+	a.stop()
+	after := sessionSeqs(t, ao.storeDir)
+	// The Logon answer and the Logout's answer: two messages, no gap fill.
+	if after[1] != before[1]+2 {
+		t.Errorf("ALPHA expects MsgSeqNum %d after a logon and logout, was %d before: the refused logon used up numbers", after[1], before[1])
+	}
+	a.mu.Lock()
+	asked := a.resendAsked
+	a.mu.Unlock()
+	if asked != 0 {
+		t.Errorf("the venue asked ALPHA for %d resends", asked)
+	}
+}
