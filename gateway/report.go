@@ -182,6 +182,8 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		mt = 'j'
 		if rep.RefMsgType != 0 {
 			b.SetString(tag.RefMsgType, string(rep.RefMsgType))
+		} else if !rep.MassStatus.ReqID.IsZero() {
+			b.SetString(tag.RefMsgType, msgTypeMassStatus)
 		}
 		if !rep.ClOrdID.IsZero() {
 			b.SetString(tag.BusinessRejectRefID, rep.ClOrdID.String())
@@ -248,11 +250,15 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 	} else {
 		b.SetString(tag.Symbol, "NONE")
 	}
-	switch rep.Side {
-	case matching.Buy:
+	switch {
+	case rep.Side == matching.Buy:
 		b.SetString(tag.Side, "1")
-	case matching.Sell:
+	case rep.Side == matching.Sell:
 		b.SetString(tag.Side, "2")
+	case rep.MassStatus.None:
+		// Side is required in an ExecutionReport; a "no orders" answer has
+		// no order, and 7 (undisclosed) is the dictionary's word for that.
+		b.SetString(tag.Side, "7")
 	}
 	switch rep.Type {
 	case matching.Market:
@@ -294,6 +300,15 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 			b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
 		}
 		b.SetString(tag.Text, rejectText(rep.Reject))
+	} else if rep.Cancel != 0 {
+		// FIX 4.2's ExecRestatementReason stops at 5: the code is for 4.4.
+		if rr := rep.Cancel.RestatementReason(); rr >= 0 && !fix42 {
+			b.SetInt(tagExecRestatement, rr)
+		}
+		b.SetString(tag.Text, rep.Cancel.String())
+	}
+	if !rep.MassStatus.ReqID.IsZero() {
+		massStatusFields(b, rep)
 	}
 	g.setAccount(b, rep.Account)
 }

@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"bytes"
+
+	"github.com/quickfixgo/quickfix"
+	"github.com/quickfixgo/tag"
+)
+
+// echoValid is echo for a reject's copy of the request's fields, leaving
+// out a value a FIX data dictionary would refuse in the reject itself (an
+// undefined Side, OrdType or TimeInForce, a quantity or price that is not a
+// plain decimal): a validating client would otherwise reject the reject and
+// never see its reason. The reject's Text names the bad value.
+func echoValid(from fields, to *quickfix.Body, tags ...quickfix.Tag) {
+	for _, t := range tags {
+		v, ok := optional(from, t)
+		if !ok || len(v) == 0 || !validValue(t, v) {
+			continue
+		}
+		to.SetBytes(t, bytes.Clone(v))
+	}
+}
+
+// validValue reports whether v is a value FIX 4.4 (and 4.2, whose sets are
+// subsets) defines for t; tags it does not check are valid.
+func validValue(t quickfix.Tag, v []byte) bool {
+	switch t {
+	case tag.Side:
+		return len(v) == 1 && (v[0] >= '1' && v[0] <= '9' || v[0] >= 'A' && v[0] <= 'G')
+	case tag.OrdType:
+		return len(v) == 1 && (v[0] >= '1' && v[0] <= '9' || v[0] >= 'A' && v[0] <= 'M' || v[0] == 'P')
+	case tag.TimeInForce:
+		return len(v) == 1 && v[0] >= '0' && v[0] <= '7'
+	case tag.OrderQty, tag.Price:
+		return plainDecimal(v)
+	}
+	return true
+}
+
+// plainDecimal reports whether v is a FIX float: an optional '-', digits
+// and at most one '.', at least one digit (no '+', no exponent).
+func plainDecimal(v []byte) bool {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	digits, dot := 0, false
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
