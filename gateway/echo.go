@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
+
+	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
 // echoValid is echo for a reject's copy of the request's fields, leaving
@@ -56,4 +59,23 @@ func plainDecimal(v []byte) bool {
 		}
 	}
 	return digits > 0
+}
+
+// transactTime checks TransactTime (60) of an order when it is there: it
+// must be a UTCTimestamp (session Reject 373=6 otherwise). Its absence is
+// accepted, although FIX 4.2 and 4.4 require it on NewOrderSingle and
+// OrderCancelReplaceRequest: the exchange never reads the client's time
+// (every report carries the sequencer's), and refusing orders without it
+// would turn away hand-written and minimal clients for a field nothing
+// uses. exchange broker and QuickFIX-based brokers send it (see README).
+func transactTime(b fields) quickfix.MessageRejectError {
+	v, ok := optional(b, tag.TransactTime)
+	if !ok {
+		return nil
+	}
+	if _, ok := fixsession.ParseTimestamp(v); !ok {
+		t := tag.TransactTime
+		return quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: TransactTime (60) %q is not a UTCTimestamp", clip(v)), sessRejIncorrectDataFormat, &t)
+	}
+	return nil
 }

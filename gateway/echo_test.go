@@ -49,3 +49,21 @@ func TestRejectEchoesOnlyValidValues(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactTime: an order without TransactTime is taken (documented
+// choice); one with a TransactTime that is not a UTCTimestamp gets a session
+// Reject 373=6 naming tag 60.
+func TestTransactTime(t *testing.T) {
+	n, _ := alphaNormalizer(t)
+	base := []string{"35=D", "11=t1", "55=AAPL", "54=1", "38=10", "40=2", "44=10", "59=0"}
+	if _, rej, merr := n.normalize(build(t, base...), 'D'); rej != nil || merr != nil {
+		t.Fatalf("without TransactTime: %v %v", rej, merr)
+	}
+	if _, rej, merr := n.normalize(build(t, append(base, "60=20260102-03:04:05.678")...), 'D'); rej != nil || merr != nil {
+		t.Fatalf("with TransactTime: %v %v", rej, merr)
+	}
+	_, _, merr := n.normalize(build(t, append(base, "60=yesterday")...), 'D')
+	if merr == nil || merr.RejectReason() != sessRejIncorrectDataFormat || merr.RefTagID() == nil || *merr.RefTagID() != tag.TransactTime {
+		t.Fatalf("bad TransactTime: %v", merr)
+	}
+}

@@ -202,6 +202,9 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 			return req, nil, merr
 		}
 	}
+	if merr := transactTime(b); merr != nil {
+		return req, nil, merr
+	}
 	var rej *rejection
 	if req.ClOrdID, rej = newClOrdID(clOrdID); rej != nil {
 		return req, rej, nil
