@@ -138,6 +138,10 @@ type Settings struct {
 	// gap fills (for load generators, whose runs would otherwise keep every
 	// message in memory).
 	NoResendStore bool
+	// WriteEach writes every outbound message with its own system call
+	// instead of everything that accumulated with one (to behave like most
+	// FIX engines, for benchmarks of the other side).
+	WriteEach bool
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -432,7 +436,13 @@ func (c *conn) writer() {
 			sess.log.Error().Err(err).Msg("FIX store write failed")
 		}
 		if len(buf) > 0 {
-			if _, err := c.nc.Write(buf); err != nil {
+			var err error
+			if sess.cfg.WriteEach {
+				err = writeEach(c.nc, buf)
+			} else {
+				_, err = c.nc.Write(buf)
+			}
+			if err != nil {
 				c.close()
 				return
 			}
