@@ -39,7 +39,7 @@ var cancelTexts = [cancelCount]string{
 	CancelSTPDecrement:      "self-trade prevention (decrement and cancel): the quantity that would have traded with an order of the same account was taken off both orders",
 	CancelSTP:               "self-trade prevention: the order would have traded with an order of the same account",
 	CancelMass:              "cancelled by a mass cancel (client request, cancel on disconnect or kill switch)",
-	CancelExpired:           "order expired at the end of its trading day",
+	CancelExpired:           "order expired (its time in force ended)",
 }
 
 // String returns the reason's Text ("" for CancelNone).

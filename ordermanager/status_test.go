@@ -144,3 +144,18 @@ func TestCancelReasons(t *testing.T) {
 		t.Errorf("user cancel: %v", c.Cancel)
 	}
 }
+
+// TestCancelClosedByOrderID: a cancel naming a closed order by OrderID only
+// is too late (not unknown), with the order's final status and OrderID.
+func TestCancelClosedByOrderID(t *testing.T) {
+	h := newHarness(t)
+	oid := h.do(newReq(1, "a", matching.Buy, 10000, 5))[0].OrderID
+	h.do(newReq(3, "s", matching.Sell, 10000, 5))
+	got := h.do(Request{Kind: ReqCancel, Firm: 1, Session: 1, ClOrdID: cl("x"), OrderID: oid})
+	if got[0].Reject != RejTooLate || got[0].OrderID != oid || got[0].OrdStatus != StatusFilled {
+		t.Fatalf("cancel by OrderID of a filled order: %+v", got[0])
+	}
+	if got := h.do(Request{Kind: ReqCancel, Firm: 2, Session: 3, ClOrdID: cl("y"), OrderID: oid}); got[0].Reject != RejUnknownOrder {
+		t.Fatalf("another firm: %+v", got[0])
+	}
+}

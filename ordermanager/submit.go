@@ -310,6 +310,12 @@ func (m *Manager) findOrder(req *Request) (*orderRec, RejectCode, byte) {
 	}
 	r := m.order(id)
 	if r == nil {
+		if c, cst, ok := m.closed.get(id); ok && m.accts[c.acct-1].firm == req.Firm {
+			if st == 0 {
+				st = cst
+			}
+			return nil, RejTooLate, st
+		}
 		if known {
 			return nil, RejTooLate, st
 		}
