@@ -1,62 +1,79 @@
 package ordermanager
 
-import "github.com/exchange-sim/exchange/matching"
+import (
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+)
 
-// ClosedOrdersRetained is how many closed orders (filled, cancelled,
-// expired, rejected by the engine) stay remembered in full for
-// OrderStatusRequest, the most recently closed first to be kept. They are
-// rebuilt by replay from the journal, but not written in snapshots: after a
-// restart the orders closed before the newest snapshot are known by their
-// ClOrdIDs only (see answerStatus). Cost: about 200 bytes per order,
-// allocated as orders close, up to the limit.
-const ClosedOrdersRetained = 1 << 15
+// ClosedOrdersRetained is how many slots remember closed orders (filled,
+// cancelled, expired, rejected by the engine) in full for
+// OrderStatusRequest and too-late cancel rejects. A closed order sits in
+// the slot of its OrderID modulo ClosedOrdersRetained, so what is
+// remembered is, roughly, the closed orders among the last
+// ClosedOrdersRetained OrderIDs given out (a later close in the same slot
+// replaces an earlier one). The slots are rebuilt by replay from the
+// journal but not written in snapshots: after a restart the orders closed
+// before the newest snapshot are known by their ClOrdIDs only. Cost: one
+// store of about 110 bytes per close, no hashing; memory is taken in
+// chunks of closedChunk slots as they are first used (about 7 MB at most).
+const ClosedOrdersRetained = 1 << 16
 
-// closedRec is a closed order as it was when it closed.
+const (
+	closedChunk  = 1 << 10
+	closedChunks = ClosedOrdersRetained / closedChunk
+)
+
+// closedRec is a closed order as it was when it closed; id 0 is an empty
+// slot.
 type closedRec struct {
-	r      orderRec
-	status byte // its final OrdStatus
+	id                        matching.OrderID
+	price, qty, filled, cumTL int64
+	acct                      matching.AccountID
+	sym                       matching.SymbolID
+	session                   config.SessionID
+	side                      matching.Side
+	typ                       matching.OrderType
+	tif                       matching.TimeInForce
+	status                    byte // its final OrdStatus
+	cl                        ClOrdID
 }
 
-// closedBook is a ring of the last ClosedOrdersRetained closed orders with
-// an index by OrderID. It is not part of the replayed state's hash.
+// closedBook is the direct-mapped table of closed orders. It is not part
+// of the replayed state's hash.
 type closedBook struct {
-	recs  []closedRec
-	next  int // where the next one goes once the ring is full
-	index table[orderKey, int32]
+	chunks [closedChunks]*[closedChunk]closedRec
 }
 
-// add remembers r, closed with status st. O(1); allocates only while the
-// ring grows.
+// add remembers r, closed with status st. O(1); allocates only the first
+// time a chunk is used.
 func (b *closedBook) add(r *orderRec, st byte) {
-	if b.index.slots == nil {
-		b.index = newTable[orderKey, int32](1024)
+	i := uint64(r.id) % ClosedOrdersRetained
+	c := b.chunks[i/closedChunk]
+	if c == nil {
+		c = new([closedChunk]closedRec)
+		b.chunks[i/closedChunk] = c
 	}
-	rec := closedRec{r: *r, status: st}
-	rec.r.leaves, rec.r.pending = 0, false
-	if len(b.recs) < ClosedOrdersRetained {
-		b.recs = append(b.recs, rec)
-		b.index.put(orderKey(r.id), int32(len(b.recs)-1))
-		return
+	c[i%closedChunk] = closedRec{
+		id: r.id, price: r.price, qty: r.qty, filled: r.filled, cumTL: r.cumTL,
+		acct: r.acct, sym: r.sym, session: r.session, side: r.side, typ: r.typ, tif: r.tif,
+		status: st, cl: r.cl,
 	}
-	i := b.next
-	b.next = (b.next + 1) % len(b.recs)
-	old := b.recs[i].r.id
-	if j, ok := b.index.get(orderKey(old)); ok && *j == int32(i) {
-		b.index.del(orderKey(old))
-	}
-	b.recs[i] = rec
-	b.index.put(orderKey(r.id), int32(i))
 }
 
-// get returns the closed order id and its final status, if remembered.
-func (b *closedBook) get(id matching.OrderID) (*orderRec, byte, bool) {
-	if b.index.slots == nil {
-		return nil, 0, false
+// get returns the closed order id (as an order record with no leaves) and
+// its final status, if remembered.
+func (b *closedBook) get(id matching.OrderID) (orderRec, byte, bool) {
+	if id == 0 {
+		return orderRec{}, 0, false
 	}
-	i, ok := b.index.get(orderKey(id))
-	if !ok {
-		return nil, 0, false
+	i := uint64(id) % ClosedOrdersRetained
+	c := b.chunks[i/closedChunk]
+	if c == nil || c[i%closedChunk].id != id {
+		return orderRec{}, 0, false
 	}
-	c := &b.recs[*i]
-	return &c.r, c.status, true
+	x := &c[i%closedChunk]
+	return orderRec{
+		id: x.id, price: x.price, qty: x.qty, filled: x.filled, cumTL: x.cumTL,
+		acct: x.acct, sym: x.sym, session: x.session, side: x.side, typ: x.typ, tif: x.tif, cl: x.cl,
+	}, x.status, true
 }

@@ -488,7 +488,7 @@ func (m *Manager) findStatus(req *Request) (*orderRec, byte, RejectCode) {
 	if r != nil {
 		st = r.status()
 	} else if c, cst, ok := m.closed.get(id); ok {
-		r, st = c, cst
+		r, st = &c, cst
 	}
 	if r == nil || m.accts[r.acct-1].firm != req.Firm {
 		return nil, 0, RejUnknownOrder
