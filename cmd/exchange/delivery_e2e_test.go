@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,4 +167,65 @@ func TestE2ERefusedLogonKeepsSequence(t *testing.T) {
 	if asked != 0 {
 		t.Errorf("the venue asked ALPHA for %d resends", asked)
 	}
+}
+
+// TestE2EFillSurvivesKill: as TestE2EFillWhileDisconnected, with the venue
+// killed (SIGKILL, no clean stop) once the fill for the disconnected ALPHA
+// is in ALPHA's FIX store, and started again on the same data folder: ALPHA
+// logs on and receives the fill, once.
+func TestE2EFillSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process; runs in the full suite")
+	}
+	dir := t.TempDir()
+	start := func(fixAddr string) *exec.Cmd {
+		child := exec.Command(os.Args[0], "-test.run=^$")
+		child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", freePort(t),
+			"--durability", "batch", "--log-level", "error"))
+		child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		child.Stderr = os.Stderr
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+		waitListening(t, fixAddr, 15*time.Second)
+		return child
+	}
+	fix := freePort(t)
+	child := start(fix)
+	r := startRelay(t, fix)
+	ao := defaultOpts("ALPHA")
+	ao.storeDir, ao.noReset = t.TempDir(), true
+	a := logon(t, r.addr(), ao)
+	a.limit(t, "A1", "AAPL", "1", "10", "190.00")
+	oid := a.expectExec(t, "A1", "0").get(37)
+	r.cut()
+	a.stop()
+
+	b := logon(t, fix, defaultOpts("BRAVO"))
+	b.limit(t, "B1", "AAPL", "2", "10", "190.00")
+	b.expectExec(t, "B1", "F", "39=2")
+	store := filepath.Join(dir, "fix-sessions", "FIX.4.4-EXCHANGE-ALPHA.msgs")
+	deadline := time.Now().Add(waitMax)
+	for {
+		raw, _ := os.ReadFile(store)
+		if bytes.Contains(raw, []byte("\x0111=A1\x01")) && bytes.Contains(raw, []byte("\x01150=F\x01")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fill for ALPHA is not in its store %s", store)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.stop()
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+
+	start(fix)
+	a = logon(t, fix, ao)
+	check(t, "A1 fill after the kill and restart", a.expectExec(t, "A1", "F"),
+		"37="+oid, "39=2", "32=10", "14=10", "151=0", "43=Y")
+	a.noMore(t, 500*time.Millisecond, "8", "11=A1", "150=F")
 }
