@@ -365,6 +365,11 @@ func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Req
 		}
 		req.Symbol = sym.ID
 	}
+	if b.Has(tag.Side) {
+		// Echoed on an "unknown order" answer, whose ExecutionReport
+		// requires a Side.
+		req.Side, _ = side(b)
+	}
 	var rej *rejection
 	if req.Account, rej = n.account(b); rej != nil {
 		return req, rej, nil

@@ -30,6 +30,8 @@ func TestE2EOrderStatus(t *testing.T) {
 		a.send(t, "H", append(ask, "55=AAPL", "54=1")...)
 		check(t, "status by "+ask[0], a.expect(t, "8", "150=I"), full...)
 	}
+	a.send(t, "H", "11=NOPE", "55=AAPL", "54=1")
+	check(t, "status of an unknown order", a.expect(t, "8", "150=I", "11=NOPE"), "39=8", "54=1", "55=AAPL", "58=unknown order")
 	a.send(t, "F", "11=A3", "41=A2", "55=AAPL", "54=1")
 	check(t, "cancel of the filled order", a.expect(t, "9", "11=A3"), "37="+oid, "39=2", "102=0")
 
