@@ -68,6 +68,28 @@ func (r *relay) cut() {
 	r.conns = nil
 }
 
+// waitCut waits until the test broker has seen its connection drop, so that
+// stopping it sends nothing more (a killed process sends nothing; a Logout
+// written into the dead connection would move the broker's sequence number
+// past the venue's, and both sides would then ask for resends at once, the
+// case the session layer's conformance work covers).
+func waitCut(t *testing.T, c *fixClient) {
+	t.Helper()
+	deadline := time.Now().Add(waitMax)
+	for {
+		c.mu.Lock()
+		on := c.loggedOn
+		c.mu.Unlock()
+		if !on {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still logged on after its connection was cut", c.opts.comp)
+		}
+		c.wait(deadline)
+	}
+}
+
 // waitOffline waits until the venue no longer sees comp logged on.
 func waitOffline(t *testing.T, v *venue, comp string) {
 	t.Helper()
@@ -108,6 +130,7 @@ func TestE2EFillWhileDisconnected(t *testing.T) {
 
 			r.cut()
 			waitOffline(t, v, "ALPHA")
+			waitCut(t, a)
 			a.stop() // disconnected: nothing more is sent
 
 			b := logon(t, fix, defaultOpts("BRAVO"))
@@ -200,6 +223,7 @@ func TestE2EFillSurvivesKill(t *testing.T) {
 	a.limit(t, "A1", "AAPL", "1", "10", "190.00")
 	oid := a.expectExec(t, "A1", "0").get(37)
 	r.cut()
+	waitCut(t, a)
 	a.stop()
 
 	b := logon(t, fix, defaultOpts("BRAVO"))
