@@ -497,7 +497,7 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 		}
 		if off > 0 {
 			buf = buf[:copy(buf, buf[off:])]
-			c.kickAfterRead()
+			c.kick() // the store's sequence numbers, and any answers
 		}
 		if rerr != nil {
 			return rerr
