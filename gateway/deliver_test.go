@@ -65,7 +65,7 @@ func TestDeliverWhileLoggedOff(t *testing.T) {
 		{Kind: ordermanager.RepExec, Session: id, ExecID: 3, OrderID: 7, Symbol: 1},
 	})
 	s := g.Stats()
-	if s.ReportsQueued != 2 || s.ReportsDropped["unknown_session"] != 1 {
+	if s.ReportsQueued != 2 || s.ReportsDropped["unknown_session"] != 1 || s.MessagesOut["8"] != 0 {
 		t.Fatalf("queued %d, dropped %v", s.ReportsQueued, s.ReportsDropped)
 	}
 	alpha := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")

@@ -72,7 +72,9 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		switch err {
 		case nil:
 			if queued {
+				// Stored for the next logon, not sent: counted apart.
 				g.m.queued.Add(uint64(len(d.idx)))
+				break
 			}
 			for _, j := range d.idx {
 				g.m.countOut(d.msgs[j].mt)
