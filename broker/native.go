@@ -51,6 +51,7 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 			// Resends are gap-filled: keeping every message of a long run
 			// in memory is not worth it for a load generator.
 			NoResendStore: o.StoreDir == "",
+			WriteEach:     o.WriteEach,
 		}
 		if s.Username != "" || s.Password != "" {
 			st.LogonFields = fixsession.AppendString(st.LogonFields, int(tag.Username), s.Username)

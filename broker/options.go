@@ -157,6 +157,11 @@ type Options struct {
 	// EngineQuickFIX (QuickFIX/Go's initiator, to prove interop with the
 	// reference engine; much slower, see doc.go).
 	Engine string
+	// WriteEach makes the native engine write every message with its own
+	// system call, as QuickFIX and most FIX engines do, instead of one
+	// write per batch (the exchange's cost of serving such clients is
+	// measured with it). QuickFIX/Go writes one per message anyway.
+	WriteEach bool
 
 	StoreDir     string // session store for sequence numbers (each engine its own format); empty = in memory
 	ResetOnLogon bool   // send 141=Y on Logon and start both sides at 1

@@ -3,6 +3,7 @@ package gateway
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
@@ -44,23 +45,45 @@ func TestDeliverOrder(t *testing.T) {
 		}
 		c.waitLogout()
 	}
-	if s := g.Stats(); s.ReportsDropped["not_logged_on"] != 0 || s.ReportsDropped["send_failed"] != 0 {
+	if s := g.Stats(); s.ReportsQueued != 0 || s.ReportsDropped["send_failed"] != 0 {
 		t.Fatalf("dropped %v", s.ReportsDropped)
 	}
 }
 
-// TestDeliverNotLoggedOn: a report for a session that is not logged on is
-// counted, not sent anywhere.
-func TestDeliverNotLoggedOn(t *testing.T) {
-	cfg := testConfig(t, freeAddr(t), t.TempDir())
+// TestDeliverWhileLoggedOff: a report for a session that is not logged on
+// is sequenced and stored, not dropped, and reaches the broker at its logon
+// as a resend (PossDupFlag=Y), once; a report for an unknown session is
+// counted as dropped.
+func TestDeliverWhileLoggedOff(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
 	g := startGateway(t, cfg, newFakeOM())
 	id := cfg.SessionByCompID("ALPHA")
 	g.Deliver([]ordermanager.Report{
-		{Kind: ordermanager.RepExec, Session: id, ExecID: 1, Symbol: 1},
+		{Kind: ordermanager.RepExec, Session: id, ExecID: 1, OrderID: 7, Symbol: 1},
 		{Kind: ordermanager.RepExec, Session: 99, ExecID: 2, Symbol: 1},
+		{Kind: ordermanager.RepExec, Session: id, ExecID: 3, OrderID: 7, Symbol: 1},
 	})
 	s := g.Stats()
-	if s.ReportsDropped["not_logged_on"] != 1 || s.ReportsDropped["unknown_session"] != 1 {
-		t.Fatalf("dropped %v", s.ReportsDropped)
+	if s.ReportsQueued != 2 || s.ReportsDropped["unknown_session"] != 1 || s.MessagesOut["8"] != 0 {
+		t.Fatalf("queued %d, dropped %v", s.ReportsQueued, s.ReportsDropped)
+	}
+	alpha := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")
+	alpha.waitLogon()
+	for _, want := range []string{"1", "3"} {
+		m := alpha.recv("8")
+		if got := field(m, tag.ExecID); got != want {
+			t.Fatalf("report with ExecID %s, want %s", got, want)
+		}
+		if pd, _ := m.Header.GetBytes(tag.PossDupFlag); string(pd) != "Y" {
+			t.Fatalf("report %s not marked as a resend (PossDupFlag %q)", want, pd)
+		}
+	}
+	select {
+	case m := <-alpha.in:
+		if m.IsMsgTypeOf("8") {
+			t.Fatalf("report delivered twice: %v", m)
+		}
+	case <-time.After(300 * time.Millisecond):
 	}
 }

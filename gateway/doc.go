@@ -21,6 +21,15 @@
 //     both, 4 decrement and cancel (matching.STPMode).
 //   - A market order (40=1) may carry a protection price in 44.
 //   - OrderMassCancelRequest (q) supports 530=1 (by symbol) and 530=7 (all).
+//   - OrderMassStatusRequest (AF) supports 585=7 (all open orders) and 585=1
+//     (by symbol): one ExecutionReport (150=I) per order with 584, 911, 912
+//     (massstatus.go).
+//   - A report for a session that is not logged on is sequenced and stored
+//     in its FIX store and reaches the broker at its next logon, through the
+//     resend its sequence gap asks for (deliver_offline.go and
+//     fixsession.Session.Deliver); nothing is dropped for being offline.
+//   - Rejects echo only values a FIX dictionary defines (echo.go); the
+//     engine's own cancels carry a Text and, on FIX 4.4, 378=8.
 //
 // The sessions run on the exchange's own session layer (internal/fixsession),
 // not QuickFIX/Go's session loop: QuickFIX/Go v0.9.7 writes one message per

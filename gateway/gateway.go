@@ -87,9 +87,13 @@ type sessionState struct {
 	limiter *rate.Limiter
 	rateTxt string // "rate limit exceeded: N msgs/s"
 
-	fs      atomic.Pointer[fixsession.Session] // the logged-on FIX session, nil when none
-	flood   atomic.Int64                       // rate-limited messages in a row
-	closing atomic.Bool                        // a flood or overflow logout is under way
+	fs atomic.Pointer[fixsession.Session] // the logged-on FIX session, nil when none
+	// home is the FIX session (of the BeginStrings) reports are queued in
+	// while none is logged on: the one that logged on last, or after a
+	// restart the one whose store was written last (see deliver_offline.go).
+	home    atomic.Pointer[fixsession.Session]
+	flood   atomic.Int64 // rate-limited messages in a row
+	closing atomic.Bool  // a flood or overflow logout is under way
 
 	lastFailNs    atomic.Int64 // when a logon last failed bcrypt
 	lastDeliverNs atomic.Int64 // when Deliver last sent to this session
@@ -165,6 +169,7 @@ func New(opts Options) (*Gateway, error) {
 		g.bySID[sid] = g.sessions[k.cfg-1]
 		g.byFS[fs] = g.sessions[k.cfg-1]
 	}
+	g.chooseHomes()
 	return g, nil
 }
 
@@ -288,6 +293,7 @@ func (a fixApp) OnLogon(s *fixsession.Session) {
 		s.Disconnect()
 		return
 	}
+	st.home.Store(s)
 	st.flood.Store(0)
 	st.closing.Store(false)
 	st.adm.sinceNs.Store(time.Now().UnixNano())

@@ -16,6 +16,9 @@ import (
 // rate limit, normalize, submit; every refusal is answered.
 func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sessionState) quickfix.MessageRejectError {
 	mtb := m.MsgType
+	if string(mtb) == msgTypeMassStatus {
+		return g.handleMassStatus(m, fs, st)
+	}
 	if len(mtb) != 1 {
 		return quickfix.NewBusinessMessageRejectError("unsupported message type", bizUnsupportedMsgType, nil)
 	}
@@ -152,7 +155,8 @@ func (g *Gateway) rejectFields(in inbound, begin string, mt byte, rej *rejection
 		}
 		ob.SetString(tag.ExecType, "8")
 		ob.SetString(tag.OrdStatus, "8")
-		echo(ib, ob, tag.ClOrdID, tag.Account, tag.Symbol, tag.Side, tag.OrderQty, tag.OrdType, tag.Price, tag.TimeInForce)
+		echo(ib, ob, tag.ClOrdID, tag.Account, tag.Symbol)
+		echoValid(ib, ob, tag.Side, tag.OrderQty, tag.OrdType, tag.Price, tag.TimeInForce)
 		ob.SetString(tag.CumQty, "0")
 		ob.SetString(tag.LeavesQty, "0")
 		ob.SetString(tag.AvgPx, "0")

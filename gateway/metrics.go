@@ -20,6 +20,7 @@ type metrics struct {
 	floodLogouts atomic.Uint64
 	logons       [len(logonResults)]atomic.Uint64
 	dropped      [len(dropReasons)]atomic.Uint64
+	queued       atomic.Uint64 // reports stored for a session not logged on
 
 	disconnectLost atomic.Uint64
 	guardClosed    atomic.Uint64 // connections closed for a malformed message
@@ -30,12 +31,11 @@ var (
 	outTypes     = [...]byte{'8', '9', 'r', 'j'}
 	kindNames    = [...]string{1: "new", 2: "cancel", 3: "replace", 4: "status", 5: "mass_cancel", 6: "disconnect"}
 	logonResults = [...]string{"ok", "unknown_comp_id", "bad_target", "bad_version", "already_logged_on", "bad_username", "bad_password", "throttled", "blocked"}
-	dropReasons  = [...]string{"unknown_session", "not_logged_on", "send_failed", "outbox_full"}
+	dropReasons  = [...]string{"unknown_session", "send_failed", "outbox_full"}
 )
 
 const (
 	dropUnknownSession = iota
-	dropNotLoggedOn
 	dropSendFailed
 	dropOutboxFull
 )
@@ -96,8 +96,11 @@ type Stats struct {
 	FloodLogouts   uint64
 	Logons         map[string]uint64 // logon attempts, by result
 	ReportsDropped map[string]uint64 // by why
-	DisconnectLost uint64            // disconnects the order manager never heard of
-	Malformed      uint64            // connections closed for a malformed message
+	// ReportsQueued counts reports sequenced and stored for a session that
+	// was not logged on; they go out at its next logon (as resends).
+	ReportsQueued  uint64
+	DisconnectLost uint64 // disconnects the order manager never heard of
+	Malformed      uint64 // connections closed for a malformed message
 }
 
 // Stats returns a snapshot of the counters.
@@ -107,7 +110,7 @@ func (g *Gateway) Stats() Stats {
 		MessagesIn: map[string]uint64{}, Submitted: map[string]uint64{}, Rejects: map[string]uint64{},
 		MessagesOut: map[string]uint64{}, Logons: map[string]uint64{}, ReportsDropped: map[string]uint64{},
 		RateLimited: m.rateLimited.Load(), FloodLogouts: m.floodLogouts.Load(), DisconnectLost: m.disconnectLost.Load(),
-		Malformed: m.guardClosed.Load(),
+		Malformed: m.guardClosed.Load(), ReportsQueued: m.queued.Load(),
 	}
 	for i, t := range inTypes {
 		s.MessagesIn[string(t)] = m.in[i].Load()
@@ -185,6 +188,7 @@ func (g *Gateway) WriteMetrics(w io.Writer) error {
 	for i, r := range dropReasons {
 		p("exchange_gateway_reports_dropped_total{why=%q} %d\n", r, m.dropped[i].Load())
 	}
+	p("# HELP exchange_gateway_reports_queued_total Reports sequenced and stored for a session not logged on, delivered at its next logon.\n# TYPE exchange_gateway_reports_queued_total counter\nexchange_gateway_reports_queued_total %d\n", m.queued.Load())
 	p("# HELP exchange_gateway_disconnect_lost_total Session disconnects the order manager could not be told of (queue full).\n# TYPE exchange_gateway_disconnect_lost_total counter\nexchange_gateway_disconnect_lost_total %d\n", m.disconnectLost.Load())
 	p("# HELP exchange_gateway_malformed_total Connections closed for a malformed FIX message.\n# TYPE exchange_gateway_malformed_total counter\nexchange_gateway_malformed_total %d\n", m.guardClosed.Load())
 	return err

@@ -202,6 +202,9 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 			return req, nil, merr
 		}
 	}
+	if merr := transactTime(b); merr != nil {
+		return req, nil, merr
+	}
 	var rej *rejection
 	if req.ClOrdID, rej = newClOrdID(clOrdID); rej != nil {
 		return req, rej, nil
@@ -361,6 +364,11 @@ func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Req
 			return req, rej, nil
 		}
 		req.Symbol = sym.ID
+	}
+	if b.Has(tag.Side) {
+		// Echoed on an "unknown order" answer, whose ExecutionReport
+		// requires a Side.
+		req.Side, _ = side(b)
 	}
 	var rej *rejection
 	if req.Account, rej = n.account(b); rej != nil {

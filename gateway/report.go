@@ -20,9 +20,9 @@ import (
 // at a time); it never blocks on a slow
 // broker: the session layer only appends to the connection's buffer (a
 // broker that stops reading is disconnected once that buffer is full). A
-// report for a session that is not logged on is dropped and counted; the
-// broker gets its orders' state back with OrderStatusRequest, and messages
-// already sent are resent from the FIX store on a ResendRequest.
+// report for a session that is not logged on is sequenced and kept in that
+// session's FIX store, and reaches the broker at its next logon through the
+// resend its sequence gap asks for (see fixsession.Session.Deliver).
 func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	d := &g.dl
 	d.body.reset()
@@ -36,7 +36,10 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		}
 		fs := st.fs.Load()
 		if fs == nil {
-			g.m.dropped[dropNotLoggedOn].Add(1)
+			fs = st.home.Load()
+		}
+		if fs == nil {
+			g.m.dropped[dropUnknownSession].Add(1)
 			continue
 		}
 		if rep.Reject != 0 {
@@ -65,12 +68,17 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			}
 		}
 		fs := d.msgs[i].fs
-		_, err := fs.SendBodies(len(d.idx), func(k int) (string, []byte) {
+		_, queued, err := fs.Deliver(len(d.idx), func(k int) (string, []byte) {
 			m := &d.msgs[d.idx[k]]
 			return string(m.mt), d.body.b[m.start:m.end]
 		})
 		switch err {
 		case nil:
+			if queued {
+				// Stored for the next logon, not sent: counted apart.
+				g.m.queued.Add(uint64(len(d.idx)))
+				break
+			}
 			for _, j := range d.idx {
 				g.m.countOut(d.msgs[j].mt)
 			}
@@ -179,6 +187,8 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		mt = 'j'
 		if rep.RefMsgType != 0 {
 			b.SetString(tag.RefMsgType, string(rep.RefMsgType))
+		} else if !rep.MassStatus.ReqID.IsZero() {
+			b.SetString(tag.RefMsgType, msgTypeMassStatus)
 		}
 		if !rep.ClOrdID.IsZero() {
 			b.SetString(tag.BusinessRejectRefID, rep.ClOrdID.String())
@@ -248,11 +258,15 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 	} else {
 		b.SetString(tag.Symbol, "NONE")
 	}
-	switch rep.Side {
-	case matching.Buy:
+	switch {
+	case rep.Side == matching.Buy:
 		b.SetString(tag.Side, "1")
-	case matching.Sell:
+	case rep.Side == matching.Sell:
 		b.SetString(tag.Side, "2")
+	case rep.MassStatus.None:
+		// Side is required in an ExecutionReport; a "no orders" answer has
+		// no order, and 7 (undisclosed) is the dictionary's word for that.
+		b.SetString(tag.Side, "7")
 	}
 	switch rep.Type {
 	case matching.Market:
@@ -294,6 +308,15 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 			b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
 		}
 		b.SetString(tag.Text, rejectText(rep.Reject))
+	} else if rep.Cancel != 0 {
+		// FIX 4.2's ExecRestatementReason stops at 5: the code is for 4.4.
+		if rr := rep.Cancel.RestatementReason(); rr >= 0 && !fix42 {
+			b.SetInt(tagExecRestatement, rr)
+		}
+		b.SetString(tag.Text, rep.Cancel.String())
+	}
+	if !rep.MassStatus.ReqID.IsZero() {
+		massStatusFields(b, rep)
 	}
 	g.setAccount(b, rep.Account)
 }

@@ -164,6 +164,13 @@ type Report struct {
 
 	TransactNs int64 // engine time of the change (sequencer stamp)
 	RecvNs     int64 // copied from the request, for latency measurement
+
+	// Cancel says why the exchange cancelled or reduced the order itself
+	// (ExecType 4, C or D); 0 when the client asked for it.
+	Cancel CancelReason
+	// MassStatus is set on the answers to an OrderMassStatusRequest
+	// (massstatus.go).
+	MassStatus MassStatus
 }
 
 // ExecRestated (150=D) reports an order reduced in place by the exchange

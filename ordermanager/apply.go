@@ -172,7 +172,7 @@ func (m *Manager) applyNew(cmd *matching.Command, mt *meta, recvNs int64) error 
 	}
 	r := m.newOrder(cmd.OrderID)
 	r.acct, r.sym, r.session = cmd.Account, cmd.Symbol, mt.session
-	r.side, r.typ, r.tif = cmd.Side, cmd.Type, cmd.TIF
+	r.side, r.typ, r.tif, r.stp = cmd.Side, cmd.Type, cmd.TIF, cmd.STP
 	r.price, r.qty, r.leaves = cmd.Price, cmd.Qty, cmd.Qty
 	r.cl, r.recvNs = mt.cl, recvNs
 	r.clRef, r.clEnt = m.cl.register(mt.session, mt.cl, cmd.OrderID)

@@ -177,9 +177,9 @@ func TestChainedAmends(t *testing.T) {
 			if w, _ := h.m.Wallet(1); w.CashReserved != 0 {
 				t.Fatalf("hold leaked: reserved %d", w.CashReserved)
 			}
-			// The rejected links' ClOrdIDs remember the final status.
+			// A rejected link's ClOrdID still finds the (closed) order, in full.
 			st := h.do(Request{Kind: ReqStatus, Firm: 1, Session: 1, OrigClOrdID: cl("r2")})
-			expect(t, "status", st, rep{RepExec, ExecOrderStatus, StatusFilled, 1, "", "r2", 0, 0, 0})
+			expect(t, "status", st, rep{RepExec, ExecOrderStatus, StatusFilled, 1, "a", "", 10, 0, 0})
 		}},
 		{"first link rejected (halted), the next applies to the order as it was", func(t *testing.T, h *harness, c0 int64, h0 []int64) {
 			h.do(newReq(1, "a", B, 10000, 10))

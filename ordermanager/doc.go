@@ -130,6 +130,12 @@
 // remembers the final status under its ClOrdID and the reject says
 // canceled (4), whatever closed the order.
 //
+// Closed orders are remembered in full, for status requests and too-late
+// rejects, in ClosedOrdersRetained slots by OrderID (closed.go); they are
+// rebuilt by replay but not kept in snapshots. A mass status request lists
+// at most MassStatusReportsMax open orders (massstatus.go). The engine's own
+// cancels carry a CancelReason naming why (cancels.go).
+//
 // Cancel-on-disconnect sends one mass cancel per account the session has
 // open orders in, so it also cancels other sessions' orders in a shared
 // account. Orders carry no STP group: self-trade prevention works per

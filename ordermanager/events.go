@@ -12,6 +12,7 @@ import "github.com/exchange-sim/exchange/matching"
 func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
 	switch ev.Kind {
 	case matching.EvAccepted:
+		m.taker = ev.OrderID
 		if r := m.order(ev.OrderID); r != nil {
 			reps, _ = m.appendExec(reps, r, ExecNew, StatusNew, ev.OutSeq*2, ev.TimeNs)
 		}
@@ -22,6 +23,9 @@ func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
 	case matching.EvCancelled:
 		reps = m.onCancelled(ev, reps)
 	case matching.EvReplaced:
+		if !ev.PriorityKept {
+			m.taker = ev.OrderID // it re-enters the book and may trade
+		}
 		reps = m.onReplaced(ev, reps)
 	case matching.EvHalted, matching.EvResumed:
 		if s := m.sym(ev.Symbol); s != nil {
@@ -51,6 +55,7 @@ func (m *Manager) appendExec(reps []Report, r *orderRec, execType, status byte, 
 // record returned to the slab. Cancels and replaces in flight stay in m.ops
 // until the engine answers them (it rejects them: unknown order).
 func (m *Manager) closeOrder(r *orderRec, st byte) {
+	m.closed.add(r, st)
 	m.accts[r.acct-1].open--
 	m.cl.retire(r.session, r.cl, r.clRef, st, r.clEnt)
 	m.dropOrder(r.id)
@@ -277,6 +282,7 @@ func (m *Manager) onCancelled(ev *matching.Event, reps []Report) []Report {
 	}
 	var p *Report
 	reps, p = m.appendExec(reps, r, execType, st, ev.OutSeq*2, ev.TimeNs)
+	p.Cancel = m.cancelReason(ev, r)
 	if haveOp {
 		p.Session, p.ClOrdID, p.OrigClOrdID, p.RecvNs = op.session, op.cl, op.orig, op.recvNs
 		if op.replace {

@@ -65,7 +65,7 @@ func TestLifecycle(t *testing.T) {
 			expect(t, "cancel filled", h.do(cxlReq(1, "x", "a")),
 				rep{RepCancelReject, 0, StatusFilled, 1, "x", "a", 0, 0, RejTooLate})
 			st := h.do(Request{Kind: ReqStatus, Firm: 1, Session: 1, OrigClOrdID: cl("a")})
-			expect(t, "status of filled", st, rep{RepExec, ExecOrderStatus, StatusFilled, 1, "", "a", 0, 0, 0})
+			expect(t, "status of filled", st, rep{RepExec, ExecOrderStatus, StatusFilled, 1, "a", "", 10, 0, 0})
 		}},
 		{"cancel", func(t *testing.T, h *harness) {
 			h.do(newReq(1, "a", B, 10000, 10))

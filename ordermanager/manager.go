@@ -112,6 +112,10 @@ type orderRec struct {
 	clEnt   uint32 // hint for clBook.retire
 	recvNs  int64
 	pending bool // a cancel or replace is in flight (its amend chain is not empty)
+	// stp is the order's self-trade prevention mode, for the Text of the
+	// cancels it causes (not in snapshots: an order restored from one has
+	// STPNone here, and its self-trade cancels say so generically).
+	stp matching.STPMode
 }
 
 // opRec is a cancel or replace in flight: one link of the amend chain of
@@ -172,6 +176,12 @@ type Manager struct {
 	marks []bool // scratch, per account
 
 	opr operatorState // operator notes and what they changed (operator.go)
+	// taker is the order last accepted or re-entered by a replace: the
+	// taker of the trades and self-trade cancels that follow (cancels.go).
+	taker matching.OrderID
+	// closed remembers the last closed orders for status requests
+	// (closed.go).
+	closed closedBook
 }
 
 // ordersHint is the number of order records allocated up front.

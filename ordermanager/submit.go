@@ -23,6 +23,8 @@ func (m *Manager) Submit(req *Request, cmds []Pending, reps []Report) ([]Pending
 		return m.submitAmend(req, cmds, reps)
 	case ReqStatus:
 		return cmds, m.answerStatus(req, reps)
+	case ReqMassStatus:
+		return cmds, m.answerMassStatus(req, reps)
 	case ReqMassCancel:
 		return m.submitMassCancel(req, cmds, reps)
 	case ReqDisconnect:
@@ -39,8 +41,11 @@ func (m *Manager) Submit(req *Request, cmds []Pending, reps []Report) ([]Pending
 // reject of the request's kind. It changes no state. A status query needs
 // no queue and is answered normally.
 func (m *Manager) RejectBusy(req *Request, reps []Report) []Report {
-	if req.Kind == ReqStatus {
+	switch req.Kind {
+	case ReqStatus:
 		return m.answerStatus(req, reps)
+	case ReqMassStatus:
+		return m.answerMassStatus(req, reps)
 	}
 	return m.rejectReq(req, RejBusy, reps)
 }
@@ -66,11 +71,18 @@ func (m *Manager) rejectReq(req *Request, code RejectCode, reps []Report) []Repo
 			p.Account, p.Symbol, p.Side = r.acct, r.sym, r.side
 		} else if st != 0 {
 			p.OrdStatus = st // too late: the order's final status
+			if c, _, _ := m.findStatus(req); c != nil {
+				p.OrderID, p.Account, p.Symbol, p.Side = c.id, c.acct, c.sym, c.side
+			}
 		}
 	case ReqMassCancel:
 		p.Kind = RepMassCancel
 	case ReqStatus:
 		p.Kind, p.ExecType, p.OrdStatus = RepExec, ExecOrderStatus, StatusRejected
+	case ReqMassStatus:
+		p.Kind = RepBusinessReject
+		p.MassStatus.ReqID = req.ClOrdID // the gateway names AF from it
+		return reps
 	default:
 		p.Kind = RepBusinessReject
 	}
@@ -298,6 +310,12 @@ func (m *Manager) findOrder(req *Request) (*orderRec, RejectCode, byte) {
 	}
 	r := m.order(id)
 	if r == nil {
+		if c, cst, ok := m.closed.get(id); ok && m.accts[c.acct-1].firm == req.Firm {
+			if st == 0 {
+				st = cst
+			}
+			return nil, RejTooLate, st
+		}
 		if known {
 			return nil, RejTooLate, st
 		}
@@ -430,23 +448,52 @@ func holdFor(a *acctState, s *symState, side matching.Side, filled, prevQty, pre
 	return max(0, worst)
 }
 
-// answerStatus answers an order status request from state (ExecType 'I').
+// answerStatus answers an order status request from state (ExecType 'I')
+// with the order's complete state: an open order, or a closed one still
+// remembered (closed.go), found by any ClOrdID it has had that is still
+// remembered or by OrderID. An order known only by its ClOrdID (closed
+// before the newest snapshot, or longer ago than ClosedOrdersRetained) is
+// answered as unknown order: a report without the order's Side, quantity
+// and prices would be refused by a validating client.
 func (m *Manager) answerStatus(req *Request, reps []Report) []Report {
 	if m.session(req) == nil {
 		return m.rejectReq(req, RejUnknownSession, reps)
 	}
-	r, code, st := m.findOrder(req)
+	r, st, code := m.findStatus(req)
 	if r == nil {
-		reps = m.rejectReq(req, code, reps)
-		if code == RejTooLate && st != 0 {
-			p := &reps[len(reps)-1]
-			p.OrdStatus, p.Reject = st, RejNone
-		}
-		return reps
+		return m.rejectReq(req, code, reps)
 	}
-	reps, p := m.appendExec(reps, r, ExecOrderStatus, r.status(), m.nextRejExecID(), 0)
+	reps, p := m.appendExec(reps, r, ExecOrderStatus, st, m.nextRejExecID(), 0)
 	p.Session, p.RecvNs = req.Session, req.RecvNs
 	return reps
+}
+
+// findStatus finds the order a status request names, open or closed and
+// remembered, among its firm's: by OrigClOrdID (the request's ClOrdID, any
+// of the order's chain) in the request's session, else by OrderID. It
+// returns the order and its OrdStatus.
+func (m *Manager) findStatus(req *Request) (*orderRec, byte, RejectCode) {
+	id := req.OrderID
+	if !req.OrigClOrdID.IsZero() {
+		e, ok := m.cl.lookup(req.Session, req.OrigClOrdID)
+		if !ok || e.order == 0 || (id != 0 && id != e.order) {
+			return nil, 0, RejUnknownOrder
+		}
+		id = e.order
+	}
+	if id == 0 {
+		return nil, 0, RejUnknownOrder
+	}
+	r, st := m.order(id), byte(0)
+	if r != nil {
+		st = r.status()
+	} else if c, cst, ok := m.closed.get(id); ok {
+		r, st = &c, cst
+	}
+	if r == nil || m.accts[r.acct-1].firm != req.Firm {
+		return nil, 0, RejUnknownOrder
+	}
+	return r, st, RejNone
 }
 
 func (m *Manager) submitMassCancel(req *Request, cmds []Pending, reps []Report) ([]Pending, []Report) {

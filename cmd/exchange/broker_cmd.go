@@ -52,6 +52,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	hgrm := fs.String("hgrm", "", "write the ack-latency percentile distribution (.hgrm) to this file")
 	plot := fs.String("plot", "", "write a latency-by-percentile plot (SVG) to this file")
 	engine := fs.String("fix-engine", def.Engine, "FIX engine: native (internal/fixsession) or quickfix (QuickFIX/Go, the reference engine, for interop; a few thousand orders/s at most)")
+	writeEach := fs.Bool("write-each", false, "native engine: write every message with its own system call, like most FIX engines, instead of one write per batch")
 	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
 	verbose := fs.Bool("v", false, "log session events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to this file (go tool pprof)")
@@ -118,6 +119,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	}
 	o.HgrmPath, o.PlotPath, o.StoreDir, o.Engine = *hgrm, *plot, *store, *engine
 	o.ResetOnLogon = *store == ""
+	o.WriteEach = *writeEach
 	o.Progress = stderr
 	if *verbose {
 		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()

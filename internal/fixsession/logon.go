@@ -338,7 +338,13 @@ func logonInvalid(s *Session, fs []Field, now time.Time) string {
 }
 
 // refuse answers a Logon with a Logout that says why and ends the
-// connection. A configured session's sequence number is used and counted.
+// connection. The Logout carries a configured session's next outbound
+// MsgSeqNum but does not use it up: whoever sent the refused Logon (a wrong
+// password, perhaps not the session's owner) must not move the session's
+// sequence, or its owner's next logon would meet a gap to fill. Engines
+// waiting for a Logon answer do not count a Logout (QuickFIX/Go's
+// logonState, QuickFIX C++), so the number is used again by the next
+// accepted Logon's answer.
 func (c *conn) refuse(s *Session, sid quickfix.SessionID, text string) {
 	h := Header{BeginString: sid.BeginString, SenderCompID: sid.SenderCompID, TargetCompID: sid.TargetCompID}
 	seq := uint64(1)
@@ -346,10 +352,6 @@ func (c *conn) refuse(s *Session, sid quickfix.SessionID, text string) {
 		s.mu.Lock()
 		if s.conn == nil {
 			seq = s.store.nextOut
-			s.store.nextOut++
-			s.store.seqDirty = true
-			s.store.take(&c.fb)
-			_ = c.fb.write()
 		}
 		s.mu.Unlock()
 	}

@@ -145,6 +145,10 @@ type Settings struct {
 	// gap fills (for load generators, whose runs would otherwise keep every
 	// message in memory).
 	NoResendStore bool
+	// WriteEach writes every outbound message with its own system call
+	// instead of everything that accumulated with one (to behave like most
+	// FIX engines, for benchmarks of the other side).
+	WriteEach bool
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -173,8 +177,9 @@ type Session struct {
 	store *store
 	dict  *dictionary // nil: the version has none here, messages are not checked against one
 
-	mu   sync.Mutex
-	conn *conn // logged on (or logging on) connection, nil otherwise
+	mu     sync.Mutex
+	conn   *conn // logged on (or logging on) connection, nil otherwise
+	closed bool  // Close ran: the store's files are closed
 }
 
 // NewSession opens the session's store.
@@ -351,6 +356,7 @@ func (s *Session) Close() {
 		s.log.Error().Err(err).Msg("FIX store write failed")
 	}
 	s.store.close()
+	s.closed = true
 }
 
 // conn is one TCP connection of a session (or, on an acceptor, one that has
@@ -489,7 +495,13 @@ func (c *conn) writer() {
 		}
 		c.writeMu.Unlock()
 		if len(buf) > 0 {
-			if _, err := c.nc.Write(buf); err != nil {
+			var err error
+			if sess.cfg.WriteEach {
+				err = writeEach(c.nc, buf)
+			} else {
+				_, err = c.nc.Write(buf)
+			}
+			if err != nil {
 				c.close()
 				return
 			}

@@ -260,9 +260,9 @@ func TestLogonRefusedAndAccepted(t *testing.T) {
 
 	r = dialRaw(t, addr)
 	r.send("A", "98=0\x01108=30\x01554=pw\x01")
-	r.expect("35=A", "108=30", "34=2") // the refused logon used seq 1
+	r.expect("35=A", "108=30", "34=1") // the refused logon did not use up seq 1
 	r.send("D", "11=ORD1\x01")
-	r.expect("35=8", "11=ORD1", "34=3")
+	r.expect("35=8", "11=ORD1", "34=2")
 	r.send("D", "38=5\x01")
 	r.expect("35=3", "373=1", "371=11", "45=3", "372=D")
 	r.send("D", "11=\x0138=5\x01") // a tag without a value: rejected, the session goes on

@@ -14,6 +14,10 @@ const MsgBytesMax = 64 << 10
 // ErrIncomplete is returned by Frame when more bytes are needed.
 var ErrIncomplete = errors.New("incomplete message")
 
+// ErrTooLarge is wrapped by Frame's error for a message whose BodyLength is
+// above MsgBytesMax: it may be well framed, but it is refused unread.
+var ErrTooLarge = errors.New("message too large")
+
 // Frame checks that b starts with one whole, well-formed FIX message and
 // returns its length. It returns ErrIncomplete when more bytes are needed,
 // and another error when the bytes can never become a valid message:
@@ -65,15 +69,23 @@ func frame(b []byte, dst []Field, scan bool) (int, []Field, error) {
 	bodyLen, j := 0, 2
 	for ; j < len(rest) && rest[j] != 0x01; j++ {
 		c := rest[j]
-		if c < '0' || c > '9' || j > 7 {
+		if c < '0' || c > '9' {
 			return 0, dst, errors.New("bad BodyLength")
+		}
+		if j > 10 {
+			// Ten digits and more: no FIX message, and past what an int
+			// counts safely; said as too large rather than as malformed.
+			return 0, dst, fmt.Errorf("%w: BodyLength of more than 9 digits, the limit is %d bytes", ErrTooLarge, MsgBytesMax)
 		}
 		bodyLen = bodyLen*10 + int(c-'0')
 	}
 	if j == len(rest) {
 		return 0, dst, ErrIncomplete
 	}
-	if j == 2 || bodyLen == 0 || bodyLen > MsgBytesMax {
+	if bodyLen > MsgBytesMax {
+		return 0, dst, fmt.Errorf("%w: BodyLength %d exceeds the limit of %d bytes", ErrTooLarge, bodyLen, MsgBytesMax)
+	}
+	if j == 2 || bodyLen == 0 {
 		return 0, dst, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, MsgBytesMax)
 	}
 	start := i + 1 + j + 1 // first body byte
