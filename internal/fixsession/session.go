@@ -544,8 +544,10 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 				continue
 			}
 			if ferr != nil {
-				if !c.loggedOn {
-					// Before the Logon there is no session to go on with.
+				if !c.loggedOn || errors.Is(ferr, ErrTooLarge) {
+					// Before the Logon there is no session to go on with;
+					// a message over the size limit is refused whole
+					// (skipping it would mean reading it), naming the limit.
 					return fmt.Errorf("%w: %w", ErrMalformed, ferr)
 				}
 				// A garbled message is ignored and not counted, and the
