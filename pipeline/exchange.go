@@ -213,6 +213,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		SegmentBytesMax: cfg.SegmentBytes,
 		RingItems:       opts.RingItems,
 		BatchRecordsMax: cfg.BatchRecordsMax,
+		BatchLinger:     cfg.BatchDelay,
 		VerifyFromSeq:   verifyFrom,
 		Clock:           opts.Clock,
 		Logger:          opts.Log,

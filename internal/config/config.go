@@ -40,6 +40,9 @@ type File struct {
 	Listen struct {
 		FIX  string `yaml:"fix"`
 		HTTP string `yaml:"http"`
+		// Debug serves /debug/pprof/ on its own listener; empty (the
+		// default) serves it nowhere.
+		Debug string `yaml:"debug"`
 	} `yaml:"listen"`
 	DataDir string `yaml:"data_dir"`
 	Journal struct {
@@ -130,7 +133,10 @@ type Config struct {
 
 	ListenFIX  string
 	ListenHTTP string
-	DataDir    string
+	// ListenDebug is the address of the profiling listener (/debug/pprof/);
+	// empty disables it. It is never the public HTTP listener.
+	ListenDebug string
+	DataDir     string
 
 	Durability      Durability
 	SegmentBytes    int64
@@ -356,6 +362,7 @@ func resolve(f *File) (*Config, error) {
 	c := &Config{
 		ListenFIX:        orString(f.Listen.FIX, "127.0.0.1:9878"),
 		ListenHTTP:       orString(f.Listen.HTTP, "127.0.0.1:8080"),
+		ListenDebug:      f.Listen.Debug,
 		DataDir:          orString(f.DataDir, "./exchange-data"),
 		Durability:       Durability(orString(f.Journal.Durability, "batch")),
 		SegmentBytes:     orInt64(f.Journal.SegmentBytes, 256<<20),
@@ -378,8 +385,8 @@ func resolve(f *File) (*Config, error) {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1_000_000
 	}
-	if c.BatchDelay == 0 {
-		c.BatchDelay = 2 * time.Millisecond
+	if c.BatchDelay < 0 || c.BatchDelay > time.Second {
+		return nil, fmt.Errorf("journal.batch_delay: %s is outside 0s..1s", c.BatchDelay)
 	}
 	switch c.Durability {
 	case DurabilityAlways, DurabilityBatch, DurabilityNone:
