@@ -257,7 +257,7 @@ func (s *sender) loop(ctx context.Context) error {
 					return nil
 				}
 			} else if -d > o.StallTimeout {
-				s.log.Warn().Dur("behind", -d).Msg("exchange not keeping up: sending stopped, the rest of the schedule counts as unanswered")
+				s.log.Warn().Stringer("behind", -d).Msg("exchange not keeping up: sending stopped, the rest of the schedule counts as unanswered")
 				stalled = true
 				s.unsent++
 				continue
@@ -284,7 +284,7 @@ func (s *sender) loop(ctx context.Context) error {
 				case <-deadlineC:
 					return nil
 				case <-timer.C:
-					s.log.Warn().Dur("silent", o.StallTimeout).Msg("no answers: sending stopped")
+					s.log.Warn().Stringer("silent", o.StallTimeout).Msg("no answers: sending stopped")
 					return nil
 				}
 			}

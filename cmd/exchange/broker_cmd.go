@@ -6,9 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/broker"
 )
@@ -120,7 +117,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	o.ResetOnLogon = *store == ""
 	o.Progress = stderr
 	if *verbose {
-		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
+		l := newLogger(stderr)
 		o.Logger = &l
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
