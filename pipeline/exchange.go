@@ -1,5 +1,5 @@
 // Package pipeline is the running venue: it wires the order manager, the
-// sequencer and the matching engine into the LMAX-style stages of DESIGN.md,
+// sequencer and the matching engine into the LMAX-style stages of ARCHITECTURE.md,
 // each on its own goroutine with bounded queues between them, recovers their
 // state from the journal on start, and takes snapshots. It holds no trading
 // rules of its own.

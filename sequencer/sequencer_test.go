@@ -256,7 +256,12 @@ func idleDoesNotSpin(t *testing.T, d Durability) {
 	c := testCmd(1)
 	for !s.TrySubmit(&c, nil) {
 	}
-	time.Sleep(50 * time.Millisecond) // let both goroutines park
+	// Wait until both goroutines have parked.
+	for deadline := time.Now().Add(5 * time.Second); s.writerPark.sleeping.Load() == 0 || s.consumerPark.sleeping.Load() == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer and the consumer never parked")
+		}
+	}
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
