@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
+	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -303,60 +304,32 @@ func (c *Config) Firm(id FirmID) (*Firm, bool) {
 // PriceToTicks converts a decimal price to ticks of sym. It refuses a price that
 // is not a whole number of ticks, is not positive, or is out of range.
 func (s *Symbol) PriceToTicks(p decimal.Decimal) (int64, error) {
-	return toUnits(p, s.TickSize, "tick size")
+	return units.FromDecimal(p, s.TickSize, "tick size")
 }
 
 // QtyToLots converts a decimal quantity to lots of sym, refusing one that is not
 // a whole, positive number of lots.
 func (s *Symbol) QtyToLots(q decimal.Decimal) (int64, error) {
-	return toUnits(q, s.LotSize, "lot size")
+	return units.FromDecimal(q, s.LotSize, "lot size")
 }
 
 // TicksToPrice converts ticks back to a decimal price.
-func (s *Symbol) TicksToPrice(t int64) decimal.Decimal {
-	return decimal.NewFromInt(t).Mul(s.TickSize)
-}
+func (s *Symbol) TicksToPrice(t int64) decimal.Decimal { return units.ToDecimal(t, s.TickSize) }
 
 // LotsToQty converts lots back to a decimal quantity.
-func (s *Symbol) LotsToQty(l int64) decimal.Decimal {
-	return decimal.NewFromInt(l).Mul(s.LotSize)
-}
+func (s *Symbol) LotsToQty(l int64) decimal.Decimal { return units.ToDecimal(l, s.LotSize) }
 
-// unitsMax bounds converted prices and quantities well inside int64, so that
-// products of a few of them can be checked for overflow cheaply.
-const unitsMax = int64(1) << 50
-
-func toUnits(v, unit decimal.Decimal, unitName string) (int64, error) {
-	if !v.IsPositive() {
-		return 0, fmt.Errorf("%s must be positive", v.String())
-	}
-	q := v.Div(unit)
-	if !v.Equal(q.Truncate(0).Mul(unit)) || !q.Equal(q.Truncate(0)) {
-		return 0, fmt.Errorf("%s is not a whole multiple of the %s %s", v.String(), unitName, unit.String())
-	}
-	if q.GreaterThan(decimal.NewFromInt(unitsMax)) {
-		return 0, fmt.Errorf("%s is too large", v.String())
-	}
-	return q.IntPart(), nil
-}
+// unitsMax bounds converted prices and quantities (units.Max).
+const unitsMax = units.Max
 
 // MoneyToMinor converts a decimal amount of the quote currency to minor units,
 // refusing fractions of a minor unit.
 func (c *Config) MoneyToMinor(v decimal.Decimal) (int64, error) {
-	m := v.Shift(c.MinorUnits)
-	if !m.Equal(m.Truncate(0)) {
-		return 0, fmt.Errorf("%s has more than %d decimal places", v.String(), c.MinorUnits)
-	}
-	if m.Abs().GreaterThan(decimal.NewFromInt(unitsMax)) {
-		return 0, fmt.Errorf("%s is too large", v.String())
-	}
-	return m.IntPart(), nil
+	return units.MinorFromDecimal(v, c.MinorUnits)
 }
 
 // MinorToMoney converts minor units back to a decimal amount.
-func (c *Config) MinorToMoney(m int64) decimal.Decimal {
-	return decimal.New(m, -c.MinorUnits)
-}
+func (c *Config) MinorToMoney(m int64) decimal.Decimal { return units.MinorToDecimal(m, c.MinorUnits) }
 
 func resolve(f *File) (*Config, error) {
 	c := &Config{
