@@ -65,7 +65,7 @@ type Options struct {
 	// Dir overrides Config.DataDir.
 	Dir string
 	// Durability overrides Config.Durability when set.
-	Durability string
+	Durability sequencer.Durability
 	// Clock stamps commands (Unix ns); default time.Now.
 	Clock func() int64
 	Log   zerolog.Logger
@@ -170,13 +170,9 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	if dir == "" {
 		dir = cfg.DataDir
 	}
-	durName := opts.Durability
-	if durName == "" {
-		durName = string(cfg.Durability)
-	}
-	dur, err := sequencer.ParseDurability(durName)
-	if err != nil {
-		return nil, rec, err
+	dur := opts.Durability
+	if dur == "" {
+		dur = cfg.Durability
 	}
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return time.Now().UnixNano() }
@@ -196,6 +192,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		snap       *sequencer.Snapshot
 		skipped    []error
 		verifyFrom uint64
+		err        error
 	)
 	if _, statErr := os.Stat(dir); statErr == nil {
 		snap, skipped, err = sequencer.LatestSnapshot(dir, opts.Log)

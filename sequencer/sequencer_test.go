@@ -334,3 +334,23 @@ func TestTakeInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Durability is one type from the configuration's words to the writer:
+// the three words parse, anything else is refused by ParseDurability and by
+// Open, and the zero value is group commit.
+func TestDurabilityWords(t *testing.T) {
+	for _, d := range []Durability{DurabilityBatch, DurabilityAlways, DurabilityNone} {
+		if got, err := ParseDurability(d.String()); err != nil || got != d {
+			t.Errorf("ParseDurability(%q) = %q, %v", d, got, err)
+		}
+	}
+	if Durability("").String() != "batch" {
+		t.Errorf("the zero Durability is %q, want batch", Durability(""))
+	}
+	if _, err := ParseDurability("sometimes"); err == nil {
+		t.Error("ParseDurability accepted \"sometimes\"")
+	}
+	if _, _, err := Open(Config{Dir: t.TempDir(), Create: true, Durability: "sometimes"}); err == nil {
+		t.Error("Open accepted durability \"sometimes\"")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // commonFlags are the flags serve and demo share.
@@ -60,12 +61,10 @@ func (c *commonFlags) load() (*config.Config, zerolog.Logger, error) {
 	if c.debugAddr != "" {
 		cfg.ListenDebug = c.debugAddr
 	}
-	switch c.durability {
-	case "":
-	case "always", "batch", "none":
-		cfg.Durability = config.Durability(c.durability)
-	default:
-		return nil, log, fmt.Errorf("--durability: %q is not one of always, batch, none", c.durability)
+	if c.durability != "" {
+		if cfg.Durability, err = sequencer.ParseDurability(c.durability); err != nil {
+			return nil, log, fmt.Errorf("--durability: %q is not one of always, batch, none", c.durability)
+		}
 	}
 	return cfg, log, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/exchange-sim/exchange/marketdata"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // venue is a running exchange: pipeline, gateway, market data and the HTTP
@@ -38,7 +39,7 @@ type venue struct {
 
 type venueOptions struct {
 	dataDir    string
-	durability string
+	durability sequencer.Durability
 }
 
 // startVenue recovers the state in the data folder and starts every stage.

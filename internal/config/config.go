@@ -19,6 +19,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 //go:embed default.yaml
@@ -118,15 +119,6 @@ type LimitsFile struct {
 	RequireMarketProtection *bool   `yaml:"require_market_protection"`
 }
 
-// Durability is the journal's fsync policy.
-type Durability string
-
-const (
-	DurabilityAlways Durability = "always"
-	DurabilityBatch  Durability = "batch"
-	DurabilityNone   Durability = "none"
-)
-
 // Config is the resolved configuration: every name has its small integer ID and
 // every amount its int64 unit. Slices are indexed by ID-1.
 type Config struct {
@@ -139,7 +131,7 @@ type Config struct {
 	ListenDebug string
 	DataDir     string
 
-	Durability      Durability
+	Durability      sequencer.Durability
 	SegmentBytes    int64
 	SnapshotEvery   uint64
 	BatchRecordsMax int
@@ -337,7 +329,6 @@ func resolve(f *File) (*Config, error) {
 		ListenHTTP:       orString(f.Listen.HTTP, "127.0.0.1:8080"),
 		ListenDebug:      f.Listen.Debug,
 		DataDir:          orString(f.DataDir, "./exchange-data"),
-		Durability:       Durability(orString(f.Journal.Durability, "batch")),
 		SegmentBytes:     orInt64(f.Journal.SegmentBytes, 256<<20),
 		SnapshotEvery:    f.Journal.SnapshotEvery,
 		BatchRecordsMax:  orInt(f.Journal.BatchRecordsMax, 8192),
@@ -361,10 +352,9 @@ func resolve(f *File) (*Config, error) {
 	if c.BatchDelay < 0 || c.BatchDelay > time.Second {
 		return nil, fmt.Errorf("journal.batch_delay: %s is outside 0s..1s", c.BatchDelay)
 	}
-	switch c.Durability {
-	case DurabilityAlways, DurabilityBatch, DurabilityNone:
-	default:
-		return nil, fmt.Errorf("journal.durability: %q is not one of always, batch, none", c.Durability)
+	var err error
+	if c.Durability, err = sequencer.ParseDurability(orString(f.Journal.Durability, string(sequencer.DurabilityBatch))); err != nil {
+		return nil, fmt.Errorf("journal.durability: %q is not one of always, batch, none", f.Journal.Durability)
 	}
 	if c.SegmentBytes < 4096 {
 		return nil, fmt.Errorf("journal.segment_bytes: %d is below the minimum 4096", c.SegmentBytes)
