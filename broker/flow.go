@@ -36,7 +36,7 @@ type liveOrder struct {
 	ref      string
 	session  string
 	symbol   int
-	side     Side
+	side     FIXSide
 	qtyLots  int64
 	priceTck int64
 }
@@ -97,7 +97,7 @@ func (f *Flow) Next() (Intent, error) {
 		f.live[i] = f.live[len(f.live)-1]
 		f.live = f.live[:len(f.live)-1]
 		s := &f.symbols[o.symbol]
-		return Intent{Session: o.session, Kind: KindCancel, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: Limit,
+		return Intent{Session: o.session, Kind: KindCancel, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: FIXLimit,
 			Price: f.price(s, o.priceTck), Qty: f.qty(s, o.qtyLots)}, nil
 	case pickReplace:
 		o := &f.live[f.rng.IntN(len(f.live))]
@@ -105,7 +105,7 @@ func (f *Flow) Next() (Intent, error) {
 		f.walk(s)
 		o.priceTck = f.limitTicks(s, o.side, f.rng.Float64() < f.mix.Aggressiveness)
 		o.qtyLots = f.sizeLots()
-		return Intent{Session: o.session, Kind: KindReplace, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: Limit,
+		return Intent{Session: o.session, Kind: KindReplace, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: FIXLimit,
 			Price: f.price(s, o.priceTck), Qty: f.qty(s, o.qtyLots)}, nil
 	}
 	si := f.rng.IntN(len(f.symbols))
@@ -116,16 +116,16 @@ func (f *Flow) Next() (Intent, error) {
 		Kind:    KindNew,
 		Ref:     "o" + strconv.Itoa(f.n),
 		Symbol:  s.Name,
-		Side:    Buy,
-		Type:    Limit,
+		Side:    FIXBuy,
+		Type:    FIXLimit,
 	}
 	if f.rng.IntN(2) == 1 {
-		in.Side = Sell
+		in.Side = FIXSell
 	}
 	lots := f.sizeLots()
 	in.Qty = f.qty(s, lots)
 	if pick == pickMarket {
-		in.Type, in.TIF = Market, IOC
+		in.Type, in.TIF = FIXMarket, FIXIOC
 		return in, nil
 	}
 	aggressive := f.rng.Float64() < f.mix.Aggressiveness
@@ -133,9 +133,9 @@ func (f *Flow) Next() (Intent, error) {
 	in.Price = f.price(s, ticks)
 	switch pick {
 	case pickIOC:
-		in.TIF = IOC
+		in.TIF = FIXIOC
 	case pickFOK:
-		in.TIF = FOK
+		in.TIF = FIXFOK
 	default:
 		in.PostOnly = !aggressive && f.mix.PostOnly > 0 && f.rng.Float64() < f.mix.PostOnly
 		if f.mix.LiveOrdersMax <= 0 || len(f.live) < f.mix.LiveOrdersMax {
@@ -155,14 +155,14 @@ func (f *Flow) walk(s *flowSymbol) {
 
 // limitTicks prices an order: through the mid by 1..3 ticks when
 // aggressive, otherwise 1..DepthTicks ticks behind it.
-func (f *Flow) limitTicks(s *flowSymbol, side Side, aggressive bool) int64 {
+func (f *Flow) limitTicks(s *flowSymbol, side FIXSide, aggressive bool) int64 {
 	var off int64
 	if aggressive {
 		off = 1 + f.rng.Int64N(3)
 	} else {
 		off = -1 - f.rng.Int64N(f.mix.DepthTicks)
 	}
-	if side == Sell {
+	if side == FIXSell {
 		off = -off
 	}
 	p := s.midTicks + off

@@ -50,7 +50,7 @@ func appendBody(dst []byte, in *Intent, o *order, clOrdID, orig string, now time
 	}
 	dst = appendDecimalField(dst, int(tag.OrderQty), in.Qty)
 	dst = fixsession.AppendInt(dst, int(tag.OrdType), int64(o.typ))
-	if o.typ == Limit {
+	if o.typ == FIXLimit {
 		dst = appendDecimalField(dst, int(tag.Price), in.Price)
 	}
 	dst = fixsession.AppendInt(dst, int(tag.TimeInForce), int64(o.tif))

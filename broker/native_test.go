@@ -99,8 +99,8 @@ func TestNativeHotPathAllocs(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	tr := newTracker(1, 0, "c")
-	in := Intent{Kind: KindNew, Symbol: "AAPL", Side: Buy, Type: Limit, Price: decimal.RequireFromString("189.51"), Qty: decimal.NewFromInt(10)}
-	o := &order{ref: "a", clOrdID: "c-1", symbol: "AAPL", side: Buy, typ: Limit}
+	in := Intent{Kind: KindNew, Symbol: "AAPL", Side: FIXBuy, Type: FIXLimit, Price: decimal.RequireFromString("189.51"), Qty: decimal.NewFromInt(10)}
+	o := &order{ref: "a", clOrdID: "c-1", symbol: "AAPL", side: FIXBuy, typ: FIXLimit}
 	tr.register(&request{clOrdID: "c-1", id: 1, kind: KindNew, order: o, origin: time.Now()}, "a")
 	body := appendBody(nil, &in, o, "c-1", "", time.Now())
 	if n := testing.AllocsPerRun(100, func() { body = appendBody(body[:0], &in, o, "c-1", "", time.Now()) }); n != 0 {

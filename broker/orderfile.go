@@ -199,7 +199,7 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 	bad := func(field string, err error) (Intent, error) {
 		return Intent{}, &ParseError{File: f.name, Line: f.line, Field: field, Err: err}
 	}
-	in := Intent{Session: row["session"], Ref: row["ref"], Symbol: row["symbol"], Type: Limit}
+	in := Intent{Session: row["session"], Ref: row["ref"], Symbol: row["symbol"], Type: FIXLimit}
 
 	switch {
 	case row["at"] != "" && row["time"] != "":
@@ -249,9 +249,9 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 
 	switch strings.ToLower(row["side"]) {
 	case "buy", "b", "1":
-		in.Side = Buy
+		in.Side = FIXBuy
 	case "sell", "s", "2":
-		in.Side = Sell
+		in.Side = FIXSell
 	case "":
 		if in.Kind == KindNew {
 			return bad("side", errors.New("missing"))
@@ -262,18 +262,18 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 	switch strings.ToLower(row["type"]) {
 	case "", "limit", "2":
 	case "market", "1":
-		in.Type = Market
+		in.Type = FIXMarket
 	default:
 		return bad("type", fmt.Errorf("%q: want limit or market", row["type"]))
 	}
 	switch strings.ToLower(row["tif"]) {
 	case "", "day", "0":
 	case "gtc", "1":
-		in.TIF = GTC
+		in.TIF = FIXGTC
 	case "ioc", "3":
-		in.TIF = IOC
+		in.TIF = FIXIOC
 	case "fok", "4":
-		in.TIF = FOK
+		in.TIF = FIXFOK
 	default:
 		return bad("tif", fmt.Errorf("%q: want day, gtc, ioc or fok", row["tif"]))
 	}
@@ -286,7 +286,7 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 			return bad("price", fmt.Errorf("%s is not positive", v))
 		}
 		in.Price = p
-	} else if in.Kind == KindReplace || (in.Kind == KindNew && in.Type == Limit) {
+	} else if in.Kind == KindReplace || (in.Kind == KindNew && in.Type == FIXLimit) {
 		return bad("price", fmt.Errorf("a limit %s needs a price", in.Kind))
 	}
 	if v := row["qty"]; v != "" {

@@ -329,7 +329,7 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 			typ: in.Type, tif: in.TIF, account: s.opts.Sessions[si].Account}
 		ro.o.requests = ro.reqs[:0]
 		if ro.o.typ == 0 {
-			ro.o.typ = Limit
+			ro.o.typ = FIXLimit
 		}
 		r.order = &ro.o
 	} else {
