@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -474,9 +473,9 @@ func FuzzParseMDRequest(f *testing.F) {
 // TestFIXSlowSession stalls a session's sender until its queue overflows: the
 // session must then get a fresh W and end up with the right book.
 func TestFIXSlowSession(t *testing.T) {
-	var stall sync.RWMutex
+	var stall gate
 	p := newTestPublisher(t, Config{SubscriberQueueMax: 2})
-	p.hooks.beforeFIXSend = func() { stall.RLock(); stall.RUnlock() }
+	p.hooks.beforeFIXSend = stall.pass
 	s := newSession(21, 1)
 	for i := 0; i < 100; i++ {
 		for _, ev := range s.next() {
@@ -488,13 +487,13 @@ func TestFIXSlowSession(t *testing.T) {
 		[]enum.MDEntryType{enum.MDEntryType_BID, enum.MDEntryType_OFFER}, "AAPL")
 	b := fixBook{}
 	b.apply(t, mdEntries(r.expect(t, "W")))
-	stall.Lock()
+	stall.shut()
 	for i := 0; i < 300; i++ {
 		for _, ev := range s.next() {
 			p.Apply(&ev)
 		}
 	}
-	stall.Unlock()
+	stall.open()
 	if p.resyncs.Load() == 0 {
 		t.Fatal("a stalled session was never marked as lagging")
 	}

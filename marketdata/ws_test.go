@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -286,9 +285,9 @@ func TestWebSocketFeed(t *testing.T) {
 // queue overflows: it must be counted, the publisher must not wait, and the
 // client must then get a fresh snapshot that matches the book.
 func TestWebSocketSlowSubscriber(t *testing.T) {
-	var stall sync.RWMutex
+	var stall gate
 	p := newTestPublisher(t, Config{SubscriberQueueMax: 4})
-	p.hooks.beforeWSWrite = func() { stall.RLock(); stall.RUnlock() }
+	p.hooks.beforeWSWrite = stall.pass
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -305,7 +304,7 @@ func TestWebSocketSlowSubscriber(t *testing.T) {
 		b.apply(t, m)
 	}
 
-	stall.Lock()
+	stall.shut()
 	s := newSession(5, 1)
 	start := time.Now()
 	for i := 0; i < 2000; i++ {
@@ -315,10 +314,10 @@ func TestWebSocketSlowSubscriber(t *testing.T) {
 	}
 	applyTime := time.Since(start)
 	if p.resyncs.Load() == 0 {
-		stall.Unlock()
+		stall.open()
 		t.Fatal("a stalled subscriber was never marked as lagging")
 	}
-	stall.Unlock()
+	stall.open()
 	drainUntil(t, c, b, func() string {
 		if b.snapshots["book"] < 2 || b.snapshots["trades"] < 2 {
 			return fmt.Sprintf("no fresh snapshot after lagging: %v", b.snapshots)
@@ -343,7 +342,7 @@ func TestCounters(t *testing.T) {
 // TestWebSocketCoalescing: updates queued while the writer is busy go out
 // together in one frame, as a JSON array, in order.
 func TestWebSocketCoalescing(t *testing.T) {
-	var stall sync.RWMutex
+	var stall gate
 	writing := make(chan struct{}, 1) // the writer is about to write (and stall)
 	p := newTestPublisher(t, Config{})
 	p.hooks.beforeWSWrite = func() {
@@ -351,8 +350,7 @@ func TestWebSocketCoalescing(t *testing.T) {
 		case writing <- struct{}{}:
 		default:
 		}
-		stall.RLock()
-		stall.RUnlock()
+		stall.pass()
 	}
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
@@ -365,7 +363,7 @@ func TestWebSocketCoalescing(t *testing.T) {
 		t.Fatalf("want snapshot, got %+v %v", m, err)
 	}
 	<-writing // the snapshot's write
-	stall.Lock()
+	stall.shut()
 	for i := 1; i <= 5; i++ {
 		p.Apply(&matching.Event{Kind: matching.EvAdded, OutSeq: uint64(i), Symbol: 1, Side: matching.Buy,
 			OrderID: matching.OrderID(i), Price: int64(100 + i), Leaves: 1})
@@ -373,7 +371,7 @@ func TestWebSocketCoalescing(t *testing.T) {
 			<-writing // the writer took the first and stalls; the rest queue up behind it
 		}
 	}
-	stall.Unlock()
+	stall.open()
 	for i := 1; i <= 5; i++ {
 		m, err := c.read(5 * time.Second)
 		if err != nil || m.Seq != uint64(i) || len(m.Bids) != 1 {

@@ -155,8 +155,6 @@ func parseFIX(raw string) fixMsg {
 
 func (m fixMsg) get(tag int) string { return m.f[tag] }
 
-func (m fixMsg) has(tag int) bool { _, ok := m.f[tag]; return ok }
-
 func (m fixMsg) String() string { return strings.ReplaceAll(m.raw, "\x01", "|") }
 
 // decimalTags are compared as numbers: "190" and "190.00" are the same

@@ -418,7 +418,7 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 		seqv, _ := Get(fs, 34)
 		seq, ok := ParseUint(seqv)
 		if !ok || seq == 0 {
-			return errors.New("Logon answer without a valid MsgSeqNum")
+			return errors.New("the Logon answer has no valid MsgSeqNum")
 		}
 		s.mu.Lock()
 		next := s.store.nextIn

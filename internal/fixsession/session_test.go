@@ -322,7 +322,6 @@ func TestGapAndResend(t *testing.T) {
 // quickfixClient is a QuickFIX/Go initiator: the reference engine the
 // session layer must interoperate with.
 type quickfixClient struct {
-	mu     sync.Mutex
 	logged chan struct{}
 	out    chan struct{}
 	execs  chan string
