@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Flow is the seeded order-flow model. It is an OrderSource whose sequence
+// flowModel is the seeded order-flow model. It is an OrderSource whose sequence
 // is a pure function of the seed, the sessions, the symbols and the mix: it
 // never looks at the exchange's answers, so two runs with the same seed send
 // the same requests in the same order. Cancels and replaces target orders the
@@ -16,7 +16,7 @@ import (
 // cancelled); the runner skips those the exchange has since reported done.
 //
 // Next costs a few random draws and two decimal multiplications.
-type Flow struct {
+type flowModel struct {
 	rng      *rand.Rand
 	mix      Mix
 	cum      [6]float64 // cumulative normalised mix weights
@@ -41,10 +41,10 @@ type liveOrder struct {
 	priceTck int64
 }
 
-// NewFlow builds the model for the given sessions (SenderCompIDs) and
+// newFlow builds the model for the given sessions (SenderCompIDs) and
 // symbols; count > 0 makes Next return io.EOF after count intents.
-func NewFlow(seed int64, mix Mix, sessions []string, symbols []Symbol, count int) *Flow {
-	f := &Flow{
+func newFlow(seed int64, mix Mix, sessions []string, symbols []Symbol, count int) *flowModel {
+	f := &flowModel{
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15^uint64(seed))),
 		mix:      mix,
 		sessions: sessions,
@@ -77,7 +77,7 @@ const (
 )
 
 // Next returns the next intent of the flow.
-func (f *Flow) Next() (Intent, error) {
+func (f *flowModel) Next() (Intent, error) {
 	if f.count > 0 && f.n >= f.count {
 		return Intent{}, io.EOF
 	}
@@ -146,7 +146,7 @@ func (f *Flow) Next() (Intent, error) {
 }
 
 // walk moves the symbol's mid by -1, 0 or +1 tick, never below 10 ticks.
-func (f *Flow) walk(s *flowSymbol) {
+func (f *flowModel) walk(s *flowSymbol) {
 	s.midTicks += int64(f.rng.IntN(3)) - 1
 	if s.midTicks < 10 {
 		s.midTicks = 10
@@ -155,7 +155,7 @@ func (f *Flow) walk(s *flowSymbol) {
 
 // limitTicks prices an order: through the mid by 1..3 ticks when
 // aggressive, otherwise 1..DepthTicks ticks behind it.
-func (f *Flow) limitTicks(s *flowSymbol, side FIXSide, aggressive bool) int64 {
+func (f *flowModel) limitTicks(s *flowSymbol, side FIXSide, aggressive bool) int64 {
 	var off int64
 	if aggressive {
 		off = 1 + f.rng.Int64N(3)
@@ -172,14 +172,14 @@ func (f *Flow) limitTicks(s *flowSymbol, side FIXSide, aggressive bool) int64 {
 	return p
 }
 
-func (f *Flow) sizeLots() int64 {
+func (f *flowModel) sizeLots() int64 {
 	return f.mix.SizeMinLots + f.rng.Int64N(f.mix.SizeMaxLots-f.mix.SizeMinLots+1)
 }
 
-func (f *Flow) price(s *flowSymbol, ticks int64) decimal.Decimal {
+func (f *flowModel) price(s *flowSymbol, ticks int64) decimal.Decimal {
 	return s.Tick.Mul(decimal.NewFromInt(ticks))
 }
 
-func (f *Flow) qty(s *flowSymbol, lots int64) decimal.Decimal {
+func (f *flowModel) qty(s *flowSymbol, lots int64) decimal.Decimal {
 	return s.Lot.Mul(decimal.NewFromInt(lots))
 }

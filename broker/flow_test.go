@@ -26,9 +26,9 @@ func drain(t *testing.T, src OrderSource) []Intent {
 	}
 }
 
-func testFlow(seed int64, mix Mix, n int) *Flow {
+func testFlow(seed int64, mix Mix, n int) *flowModel {
 	o := DefaultOptions()
-	return NewFlow(seed, mix, []string{"ALPHA", "BRAVO", "CHARLIE"}, o.Symbols, n)
+	return newFlow(seed, mix, []string{"ALPHA", "BRAVO", "CHARLIE"}, o.Symbols, n)
 }
 
 func TestFlowMixProportions(t *testing.T) {

@@ -113,8 +113,8 @@ func (in Intent) String() string {
 }
 
 // OrderSource yields the requests of one run in order. Next returns io.EOF
-// after the last one. The flow model (Flow), the order-file reader
-// (OrderFile) and the journal replay (JournalSource) implement it.
+// after the last one. The flow model (flowModel), the order-file reader
+// (orderFile) and the journal replay (JournalSource) implement it.
 type OrderSource interface {
 	Next() (Intent, error)
 }

@@ -37,7 +37,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		for i, s := range opts.Sessions {
 			names[i] = s.SenderCompID
 		}
-		src = NewFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
+		src = newFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
 	}
 
 	window := 0

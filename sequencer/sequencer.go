@@ -135,8 +135,7 @@ type Sequencer struct {
 	drained                  atomic.Bool // closing, and every submitted item is durable
 	consumerAttached         atomic.Bool
 	consumerDone             atomic.Bool
-	stopped                  atomic.Bool   // the writer goroutine has finished
-	syncedSeq                atomic.Uint64 // last seq written and synced per the policy
+	stopped                  atomic.Bool // the writer goroutine has finished
 	done                     chan struct{}
 	err                      error // set before stopped
 
@@ -481,7 +480,6 @@ func (s *Sequencer) writeBatch(h uint64) error {
 			s.stats.fsyncNsMax.Store(ns)
 		}
 	}
-	s.syncedSeq.Store(seq - 1)
 	s.written += n
 	s.durable.Store(s.written)
 	s.consumerPark.wake()

@@ -211,8 +211,8 @@ func TestConsumerSeesOnlyDurable(t *testing.T) {
 						continue // keep draining so that Close returns
 					}
 					last := items[len(items)-1].Cmd.Seq
-					if synced := s.syncedSeq.Load(); synced < last {
-						t.Errorf("consumer got seq %d, synced only to %d", last, synced)
+					if durable := s.DurableSeq(); durable < last {
+						t.Errorf("consumer got seq %d, durable only to %d", last, durable)
 						failed = true
 					}
 					if checks < 5 && !failed { // the files hold it already
