@@ -15,7 +15,7 @@ import (
 
 // LogonTimeout is how long a new connection has to send its Logon (and an
 // initiator to get the answer).
-var LogonTimeout = 10 * time.Second
+const LogonTimeout = 10 * time.Second
 
 // Acceptor accepts FIX connections for a set of configured sessions.
 type Acceptor struct {

@@ -138,6 +138,10 @@ type Settings struct {
 	// gap fills (for load generators, whose runs would otherwise keep every
 	// message in memory).
 	NoResendStore bool
+	// OutBytesMax bounds the bytes waiting for the writer of one
+	// connection; past it the connection is closed (a counterparty that does
+	// not read). 0: 64 MiB.
+	OutBytesMax int
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -153,9 +157,8 @@ var (
 	ErrMalformed = errors.New("malformed FIX message")
 )
 
-// outMax bounds the bytes waiting for the writer of one connection; past it
-// the connection is closed (a counterparty that does not read).
-var outMax = 64 << 20
+// outBytesMaxDefault is Settings.OutBytesMax's default.
+const outBytesMaxDefault = 64 << 20
 
 // Session is one configured FIX session; it outlives its connections.
 type Session struct {
@@ -365,6 +368,10 @@ func (c *conn) close() {
 // sendLocked appends one message (s.mu held).
 func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) error {
 	s := c.sess
+	outMax := s.cfg.OutBytesMax
+	if outMax <= 0 {
+		outMax = outBytesMaxDefault
+	}
 	if len(c.out) > outMax {
 		// The counterparty does not read: its connection is closed (the
 		// writer may be blocked in a write that only the close ends).
