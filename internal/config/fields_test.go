@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // keyConsumers names, for every key of the YAML file, the field of the
@@ -185,6 +187,115 @@ func TestEveryKeyHasAConsumer(t *testing.T) {
 	for k := range keyConsumers {
 		if !seen[k] {
 			t.Errorf("keyConsumers lists %s, which is not a key of the file", k)
+		}
+	}
+}
+
+// keyAlternatives gives each key a value other than the embedded default's,
+// for TestEveryKeyReachesItsField. A key left out cannot be changed alone
+// (noted beside it).
+var keyAlternatives = map[string]string{
+	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060",
+	"data_dir": "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
+	"journal.snapshot_every": "5", "journal.batch_records_max": "17", "journal.batch_delay": "3ms",
+	"currency.code": "EUR", "currency.minor_units": "4",
+	// symbols.name: the accounts' holdings name the first symbol.
+	"symbols.tick_size": `"0.05"`, "symbols.lot_size": `"10"`, "symbols.reference_price": `"191.00"`,
+	"fees.maker_bps": "2", "fees.taker_bps": "4",
+	"gateway.target_comp_id": "EXCH2", "gateway.heartbeat_seconds": "7", "gateway.rate_per_second": "7",
+	"gateway.burst": "7", "gateway.flood_logout_after": "7", "gateway.cancel_on_disconnect": "true",
+	"gateway.queue_depth": "32", "gateway.quickfix_settings": "x.cfg",
+	"market_data.depth_levels": "7", "market_data.trades_kept": "7",
+	"firms.name": "ALPHA2", "firms.fees.maker_bps": "5", "firms.fees.taker_bps": "5",
+	"firms.sessions.sender_comp_id": "ALPHA2", "firms.sessions.username": "alpha2",
+	"firms.sessions.password_hash": "$2a$10$other", "firms.sessions.cancel_on_disconnect": "true",
+	"firms.sessions.rate_per_second": "7", "firms.sessions.burst": "7",
+	// firms.sessions.account: the first firm has one account, already the default.
+	"firms.accounts.name": "ALPHA-X", "firms.accounts.cash": `"5.00"`, "firms.accounts.holdings": `{AAPL: "5"}`,
+}
+
+func init() {
+	for _, k := range []string{"max_order_lots", "max_order_notional", "price_band_bps", "max_open_orders",
+		"allow_short", "short_limit_lots", "require_market_protection"} {
+		v := map[string]string{"max_order_notional": `"5.00"`, "allow_short": "true", "require_market_protection": "true"}[k]
+		if v == "" {
+			v = "7"
+		}
+		keyAlternatives["risk_defaults."+k] = v
+		keyAlternatives["firms.accounts.limits."+k] = v
+	}
+}
+
+// setKey sets the dotted key path in the YAML mapping m (the first element
+// of each list on the way), creating mappings that are not there, to the
+// YAML value text.
+func setKey(t *testing.T, m *yaml.Node, path []string, value string) {
+	t.Helper()
+	for m.Kind == yaml.SequenceNode {
+		m = m.Content[0]
+	}
+	var v yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &v); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i].Value == path[0] {
+			if len(path) == 1 {
+				m.Content[i+1] = v.Content[0]
+			} else {
+				setKey(t, m.Content[i+1], path[1:], value)
+			}
+			return
+		}
+	}
+	key := &yaml.Node{Kind: yaml.ScalarNode, Value: path[0]}
+	if len(path) == 1 {
+		m.Content = append(m.Content, key, v.Content[0])
+		return
+	}
+	sub := &yaml.Node{Kind: yaml.MappingNode}
+	m.Content = append(m.Content, key, sub)
+	setKey(t, sub, path[1:], value)
+}
+
+// fieldValue returns the value at a Config field path (the first element of
+// each slice on the way).
+func fieldValue(c *Config, path string) any {
+	v := reflect.ValueOf(c).Elem()
+	for _, name := range strings.Split(path, ".") {
+		for v.Kind() == reflect.Slice || v.Kind() == reflect.Pointer {
+			v = v.Index(0)
+		}
+		v = v.FieldByName(name)
+	}
+	return v.Interface()
+}
+
+// Every key reaches the Config field keyConsumers names: changing the key
+// alone in the embedded default changes that field.
+func TestEveryKeyReachesItsField(t *testing.T) {
+	def := Default()
+	for key, c := range keyConsumers {
+		alt, ok := keyAlternatives[key]
+		if !ok {
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(defaultYAML, &doc); err != nil {
+			t.Fatal(err)
+		}
+		setKey(t, doc.Content[0], strings.Split(key, "."), alt)
+		b, err := yaml.Marshal(&doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(b, key)
+		if err != nil {
+			t.Errorf("%s: %s: %v", key, alt, err)
+			continue
+		}
+		if reflect.DeepEqual(fieldValue(got, c.field), fieldValue(def, c.field)) {
+			t.Errorf("%s: %s left Config.%s at %v", key, alt, c.field, fieldValue(def, c.field))
 		}
 	}
 }
