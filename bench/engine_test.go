@@ -28,10 +28,10 @@ var (
 		return GenerateMix(1, 3_000_000, 1000)
 	}}
 	deepStream = &stream{symbols: 1, generate: func() ([]matching.Command, []matching.Command) {
-		return GenerateDeep(1, 1_000_000, 1000)
+		return generateDeep(1, 1_000_000, 1000)
 	}}
 	wideStream = &stream{symbols: 1000, generate: func() ([]matching.Command, []matching.Command) {
-		return GenerateWide(1, 1_000_000, 1000, 1000)
+		return generateWide(1, 1_000_000, 1000, 1000)
 	}}
 )
 

@@ -40,18 +40,18 @@ func GenerateMix(seed int64, n int, accounts int) (warmup, cmds []matching.Comma
 	return Generate(seed, n, cfg)
 }
 
-// GenerateDeep is the same mix on a deep book: 100,000 resting orders over
+// generateDeep is the same mix on a deep book: 100,000 resting orders over
 // about 10,000 levels.
-func GenerateDeep(seed int64, n int, accounts int) (warmup, cmds []matching.Command) {
+func generateDeep(seed int64, n int, accounts int) (warmup, cmds []matching.Command) {
 	cfg := MixExchangeCore
 	cfg.Accounts, cfg.Orders, cfg.PriceRange = accounts, 100_000, 5_000
 	return Generate(seed, n, cfg)
 }
 
-// GenerateWide is the same mix spread over symbols books of about 100
+// generateWide is the same mix spread over symbols books of about 100
 // orders over about 75 levels each (100,000 orders for 1,000 symbols),
 // commands picking a symbol uniformly.
-func GenerateWide(seed int64, n int, accounts int, symbols int) (warmup, cmds []matching.Command) {
+func generateWide(seed int64, n int, accounts int, symbols int) (warmup, cmds []matching.Command) {
 	cfg := MixExchangeCore
 	cfg.Accounts, cfg.Symbols, cfg.Orders, cfg.PriceRange = accounts, symbols, 100, 100
 	return Generate(seed, n, cfg)

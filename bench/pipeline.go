@@ -17,6 +17,7 @@ import (
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // PipelineOptions shapes a run of the in-process critical path: requests
@@ -25,8 +26,8 @@ import (
 // the gateway would receive it). The journal is on disk.
 type PipelineOptions struct {
 	Dir        string // data folder (a fresh temporary folder)
-	Durability string // always, batch or none
-	Orders     int    // measured requests (after a warmup that builds the book)
+	Durability sequencer.Durability
+	Orders     int // measured requests (after a warmup that builds the book)
 	// Rate offers requests open-loop at this many per second, latency taken
 	// from each request's scheduled time (coordinated omission corrected);
 	// 0 submits as fast as the window allows.

@@ -3,6 +3,8 @@ package bench
 import (
 	"testing"
 	"time"
+
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 func reportPipeline(b *testing.B, r *PipelineResult) {
@@ -17,8 +19,8 @@ func reportPipeline(b *testing.B, r *PipelineResult) {
 // sequencer (journal on disk), engine and back, as fast as the queue takes
 // it. One iteration is one run of 1,000,000 requests.
 func BenchmarkPipeline(b *testing.B) {
-	for _, dur := range []string{"none", "batch"} {
-		b.Run(dur, func(b *testing.B) {
+	for _, dur := range []sequencer.Durability{sequencer.DurabilityNone, sequencer.DurabilityBatch} {
+		b.Run(dur.String(), func(b *testing.B) {
 			for range b.N {
 				r, err := RunPipeline(PipelineOptions{Dir: b.TempDir(), Durability: dur, Orders: 1_000_000, Seed: 1})
 				if err != nil {
@@ -35,8 +37,8 @@ func BenchmarkPipeline(b *testing.B) {
 // acknowledgement waits for its group's fsync, so its latency floor is the
 // disk's fsync time.
 func BenchmarkPipelineOpenLoop(b *testing.B) {
-	for _, dur := range []string{"none", "batch"} {
-		b.Run(dur, func(b *testing.B) {
+	for _, dur := range []sequencer.Durability{sequencer.DurabilityNone, sequencer.DurabilityBatch} {
+		b.Run(dur.String(), func(b *testing.B) {
 			for range b.N {
 				r, err := RunPipeline(PipelineOptions{Dir: b.TempDir(), Durability: dur, Orders: 300_000, Rate: 100_000, Seed: 2})
 				if err != nil {

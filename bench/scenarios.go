@@ -45,10 +45,10 @@ func RunEngine(kind string, n int, seed int64) (*EngineResult, error) {
 	case "mix":
 		warm, cmds = GenerateMix(seed, n, 1000)
 	case "deep":
-		warm, cmds = GenerateDeep(seed, n, 1000)
+		warm, cmds = generateDeep(seed, n, 1000)
 	case "wide":
 		symbols = 1000
-		warm, cmds = GenerateWide(seed, n, 1000, symbols)
+		warm, cmds = generateWide(seed, n, 1000, symbols)
 	default:
 		return nil, fmt.Errorf("bench: unknown engine scenario %q (mix, deep, wide)", kind)
 	}

@@ -234,7 +234,7 @@ type fixLogFactory struct{ log zerolog.Logger }
 
 type fixLog struct{ log zerolog.Logger }
 
-func (f fixLogFactory) Create() (quickfix.Log, error) { return fixLog{f.log}, nil }
+func (f fixLogFactory) Create() (quickfix.Log, error) { return fixLog(f), nil }
 
 func (f fixLogFactory) CreateSessionLog(id quickfix.SessionID) (quickfix.Log, error) {
 	return fixLog{f.log.With().Str("session", id.String()).Logger()}, nil

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Flow is the seeded order-flow model. It is an OrderSource whose sequence
+// flowModel is the seeded order-flow model. It is an OrderSource whose sequence
 // is a pure function of the seed, the sessions, the symbols and the mix: it
 // never looks at the exchange's answers, so two runs with the same seed send
 // the same requests in the same order. Cancels and replaces target orders the
@@ -16,7 +16,7 @@ import (
 // cancelled); the runner skips those the exchange has since reported done.
 //
 // Next costs a few random draws and two decimal multiplications.
-type Flow struct {
+type flowModel struct {
 	rng      *rand.Rand
 	mix      Mix
 	cum      [6]float64 // cumulative normalised mix weights
@@ -36,15 +36,15 @@ type liveOrder struct {
 	ref      string
 	session  string
 	symbol   int
-	side     Side
+	side     FIXSide
 	qtyLots  int64
 	priceTck int64
 }
 
-// NewFlow builds the model for the given sessions (SenderCompIDs) and
+// newFlow builds the model for the given sessions (SenderCompIDs) and
 // symbols; count > 0 makes Next return io.EOF after count intents.
-func NewFlow(seed int64, mix Mix, sessions []string, symbols []Symbol, count int) *Flow {
-	f := &Flow{
+func newFlow(seed int64, mix Mix, sessions []string, symbols []Symbol, count int) *flowModel {
+	f := &flowModel{
 		rng:      rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15^uint64(seed))),
 		mix:      mix,
 		sessions: sessions,
@@ -77,7 +77,7 @@ const (
 )
 
 // Next returns the next intent of the flow.
-func (f *Flow) Next() (Intent, error) {
+func (f *flowModel) Next() (Intent, error) {
 	if f.count > 0 && f.n >= f.count {
 		return Intent{}, io.EOF
 	}
@@ -97,7 +97,7 @@ func (f *Flow) Next() (Intent, error) {
 		f.live[i] = f.live[len(f.live)-1]
 		f.live = f.live[:len(f.live)-1]
 		s := &f.symbols[o.symbol]
-		return Intent{Session: o.session, Kind: KindCancel, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: Limit,
+		return Intent{Session: o.session, Kind: KindCancel, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: FIXLimit,
 			Price: f.price(s, o.priceTck), Qty: f.qty(s, o.qtyLots)}, nil
 	case pickReplace:
 		o := &f.live[f.rng.IntN(len(f.live))]
@@ -105,7 +105,7 @@ func (f *Flow) Next() (Intent, error) {
 		f.walk(s)
 		o.priceTck = f.limitTicks(s, o.side, f.rng.Float64() < f.mix.Aggressiveness)
 		o.qtyLots = f.sizeLots()
-		return Intent{Session: o.session, Kind: KindReplace, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: Limit,
+		return Intent{Session: o.session, Kind: KindReplace, Ref: o.ref, Symbol: s.Name, Side: o.side, Type: FIXLimit,
 			Price: f.price(s, o.priceTck), Qty: f.qty(s, o.qtyLots)}, nil
 	}
 	si := f.rng.IntN(len(f.symbols))
@@ -116,16 +116,16 @@ func (f *Flow) Next() (Intent, error) {
 		Kind:    KindNew,
 		Ref:     "o" + strconv.Itoa(f.n),
 		Symbol:  s.Name,
-		Side:    Buy,
-		Type:    Limit,
+		Side:    FIXBuy,
+		Type:    FIXLimit,
 	}
 	if f.rng.IntN(2) == 1 {
-		in.Side = Sell
+		in.Side = FIXSell
 	}
 	lots := f.sizeLots()
 	in.Qty = f.qty(s, lots)
 	if pick == pickMarket {
-		in.Type, in.TIF = Market, IOC
+		in.Type, in.TIF = FIXMarket, FIXIOC
 		return in, nil
 	}
 	aggressive := f.rng.Float64() < f.mix.Aggressiveness
@@ -133,9 +133,9 @@ func (f *Flow) Next() (Intent, error) {
 	in.Price = f.price(s, ticks)
 	switch pick {
 	case pickIOC:
-		in.TIF = IOC
+		in.TIF = FIXIOC
 	case pickFOK:
-		in.TIF = FOK
+		in.TIF = FIXFOK
 	default:
 		in.PostOnly = !aggressive && f.mix.PostOnly > 0 && f.rng.Float64() < f.mix.PostOnly
 		if f.mix.LiveOrdersMax <= 0 || len(f.live) < f.mix.LiveOrdersMax {
@@ -146,7 +146,7 @@ func (f *Flow) Next() (Intent, error) {
 }
 
 // walk moves the symbol's mid by -1, 0 or +1 tick, never below 10 ticks.
-func (f *Flow) walk(s *flowSymbol) {
+func (f *flowModel) walk(s *flowSymbol) {
 	s.midTicks += int64(f.rng.IntN(3)) - 1
 	if s.midTicks < 10 {
 		s.midTicks = 10
@@ -155,14 +155,14 @@ func (f *Flow) walk(s *flowSymbol) {
 
 // limitTicks prices an order: through the mid by 1..3 ticks when
 // aggressive, otherwise 1..DepthTicks ticks behind it.
-func (f *Flow) limitTicks(s *flowSymbol, side Side, aggressive bool) int64 {
+func (f *flowModel) limitTicks(s *flowSymbol, side FIXSide, aggressive bool) int64 {
 	var off int64
 	if aggressive {
 		off = 1 + f.rng.Int64N(3)
 	} else {
 		off = -1 - f.rng.Int64N(f.mix.DepthTicks)
 	}
-	if side == Sell {
+	if side == FIXSell {
 		off = -off
 	}
 	p := s.midTicks + off
@@ -172,14 +172,14 @@ func (f *Flow) limitTicks(s *flowSymbol, side Side, aggressive bool) int64 {
 	return p
 }
 
-func (f *Flow) sizeLots() int64 {
+func (f *flowModel) sizeLots() int64 {
 	return f.mix.SizeMinLots + f.rng.Int64N(f.mix.SizeMaxLots-f.mix.SizeMinLots+1)
 }
 
-func (f *Flow) price(s *flowSymbol, ticks int64) decimal.Decimal {
+func (f *flowModel) price(s *flowSymbol, ticks int64) decimal.Decimal {
 	return s.Tick.Mul(decimal.NewFromInt(ticks))
 }
 
-func (f *Flow) qty(s *flowSymbol, lots int64) decimal.Decimal {
+func (f *flowModel) qty(s *flowSymbol, lots int64) decimal.Decimal {
 	return s.Lot.Mul(decimal.NewFromInt(lots))
 }

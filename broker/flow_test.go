@@ -26,9 +26,9 @@ func drain(t *testing.T, src OrderSource) []Intent {
 	}
 }
 
-func testFlow(seed int64, mix Mix, n int) *Flow {
+func testFlow(seed int64, mix Mix, n int) *flowModel {
 	o := DefaultOptions()
-	return NewFlow(seed, mix, []string{"ALPHA", "BRAVO", "CHARLIE"}, o.Symbols, n)
+	return newFlow(seed, mix, []string{"ALPHA", "BRAVO", "CHARLIE"}, o.Symbols, n)
 }
 
 func TestFlowMixProportions(t *testing.T) {
@@ -51,32 +51,32 @@ func TestFlowMixProportions(t *testing.T) {
 			got["cancel"]++
 		case in.Kind == KindReplace:
 			got["replace"]++
-		case in.Type == Market:
+		case in.Type == FIXMarket:
 			got["market"]++
-			if in.TIF != IOC || !in.Price.IsZero() {
+			if in.TIF != FIXIOC || !in.Price.IsZero() {
 				t.Fatalf("market order %s: want IOC without price", in)
 			}
-		case in.TIF == IOC:
+		case in.TIF == FIXIOC:
 			got["ioc"]++
-		case in.TIF == FOK:
+		case in.TIF == FIXFOK:
 			got["fok"]++
 		default:
 			got["limit"]++
 		}
-		if in.Kind != KindCancel && in.Type == Limit {
+		if in.Kind != KindCancel && in.Type == FIXLimit {
 			tick := decimal.RequireFromString("0.01")
 			if !in.Price.IsPositive() || !in.Price.Mod(tick).IsZero() || !in.Qty.IsPositive() {
 				t.Fatalf("bad price or qty: %s", in)
 			}
 		}
-		if in.Kind == KindNew && in.Type == Limit {
+		if in.Kind == KindNew && in.Type == FIXLimit {
 			limits++
 			// White box: the symbol's mid right after Next is the one
 			// the order was priced against.
 			for _, sym := range f.symbols {
 				if sym.Name == in.Symbol {
 					ticks := in.Price.Div(sym.Tick).IntPart()
-					if (in.Side == Buy && ticks > sym.midTicks) || (in.Side == Sell && ticks < sym.midTicks) {
+					if (in.Side == FIXBuy && ticks > sym.midTicks) || (in.Side == FIXSell && ticks < sym.midTicks) {
 						agg++
 						if in.PostOnly {
 							t.Fatalf("aggressive order marked post-only: %s", in)
@@ -129,7 +129,7 @@ func TestFlowTargetsOwnLiveOrders(t *testing.T) {
 	for _, in := range drain(t, testFlow(3, DefaultMix(), 20000)) {
 		switch in.Kind {
 		case KindNew:
-			if in.Type == Limit && in.TIF == Day {
+			if in.Type == FIXLimit && in.TIF == FIXDay {
 				live[in.Ref] = in
 			}
 		case KindCancel, KindReplace:

@@ -27,53 +27,56 @@ func (k Kind) String() string {
 	return "new"
 }
 
-// Side is FIX Side (54).
-type Side uint8
+// FIXSide is FIX Side (54), numbered as FIX numbers it; it is not
+// matching.Side, whose numbers differ: the broker speaks FIX only.
+type FIXSide uint8
 
 const (
-	Buy  Side = 1
-	Sell Side = 2
+	FIXBuy  FIXSide = 1
+	FIXSell FIXSide = 2
 )
 
-func (s Side) String() string {
-	if s == Sell {
+func (s FIXSide) String() string {
+	if s == FIXSell {
 		return "sell"
 	}
 	return "buy"
 }
 
-// OrdType is FIX OrdType (40).
-type OrdType uint8
+// FIXOrdType is FIX OrdType (40), numbered as FIX numbers it (not
+// matching.OrderType).
+type FIXOrdType uint8
 
 const (
-	Market OrdType = 1
-	Limit  OrdType = 2
+	FIXMarket FIXOrdType = 1
+	FIXLimit  FIXOrdType = 2
 )
 
-func (t OrdType) String() string {
-	if t == Market {
+func (t FIXOrdType) String() string {
+	if t == FIXMarket {
 		return "market"
 	}
 	return "limit"
 }
 
-// TIF is FIX TimeInForce (59); the zero value is DAY.
-type TIF uint8
+// FIXTimeInForce is FIX TimeInForce (59), numbered as FIX numbers it (not
+// matching.TIF); the zero value is DAY.
+type FIXTimeInForce uint8
 
 const (
-	Day TIF = 0
-	GTC TIF = 1
-	IOC TIF = 3
-	FOK TIF = 4
+	FIXDay FIXTimeInForce = 0
+	FIXGTC FIXTimeInForce = 1
+	FIXIOC FIXTimeInForce = 3
+	FIXFOK FIXTimeInForce = 4
 )
 
-func (t TIF) String() string {
+func (t FIXTimeInForce) String() string {
 	switch t {
-	case GTC:
+	case FIXGTC:
 		return "gtc"
-	case IOC:
+	case FIXIOC:
 		return "ioc"
-	case FOK:
+	case FIXFOK:
 		return "fok"
 	}
 	return "day"
@@ -86,11 +89,11 @@ type Intent struct {
 	At      time.Duration // offset from the start of the flow (replay); the flow model leaves it 0
 	Session string        // SenderCompID of the sending session; "" = the first session
 	Kind    Kind
-	Ref     string // New: the name of this order; Cancel/Replace: the order they target
-	Symbol  string // Cancel/Replace: may be empty, then the target's
-	Side    Side   // Cancel/Replace: may be 0, then the target's
-	Type    OrdType
-	TIF     TIF
+	Ref     string  // New: the name of this order; Cancel/Replace: the order they target
+	Symbol  string  // Cancel/Replace: may be empty, then the target's
+	Side    FIXSide // Cancel/Replace: may be 0, then the target's
+	Type    FIXOrdType
+	TIF     FIXTimeInForce
 	Price   decimal.Decimal // limit price; zero for market orders
 	Qty     decimal.Decimal // order quantity (Replace: the new total quantity)
 
@@ -110,8 +113,8 @@ func (in Intent) String() string {
 }
 
 // OrderSource yields the requests of one run in order. Next returns io.EOF
-// after the last one. The flow model (Flow), the order-file reader
-// (OrderFile) and the journal replay (JournalSource) implement it.
+// after the last one. The flow model (flowModel), the order-file reader
+// (orderFile) and the journal replay (JournalSource) implement it.
 type OrderSource interface {
 	Next() (Intent, error)
 }

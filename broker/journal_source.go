@@ -96,24 +96,24 @@ func (j *JournalSource) intent(c *matching.Command) (Intent, bool, error) {
 		return in, false, fmt.Errorf("symbol %d is not in the configuration", c.Symbol)
 	}
 	in.Symbol = sym.Name
-	in.Side = Side(c.Side)
+	in.Side = FIXSide(c.Side)
 	in.Qty = sym.LotsToQty(c.Qty)
 	in.PostOnly = c.PostOnly
 	if c.Type == matching.Market {
-		in.Type, in.TIF = Market, IOC
+		in.Type, in.TIF = FIXMarket, FIXIOC
 		return in, true, nil
 	}
-	in.Type = Limit
+	in.Type = FIXLimit
 	in.Price = sym.TicksToPrice(c.Price)
 	switch c.TIF {
 	case matching.GTC:
-		in.TIF = GTC
+		in.TIF = FIXGTC
 	case matching.IOC:
-		in.TIF = IOC
+		in.TIF = FIXIOC
 	case matching.FOK:
-		in.TIF = FOK
+		in.TIF = FIXFOK
 	default:
-		in.TIF = Day
+		in.TIF = FIXDay
 	}
 	return in, true, nil
 }

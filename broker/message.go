@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
@@ -49,7 +50,7 @@ func appendBody(dst []byte, in *Intent, o *order, clOrdID, orig string, now time
 	}
 	dst = appendDecimalField(dst, int(tag.OrderQty), in.Qty)
 	dst = fixsession.AppendInt(dst, int(tag.OrdType), int64(o.typ))
-	if o.typ == Limit {
+	if o.typ == FIXLimit {
 		dst = appendDecimalField(dst, int(tag.Price), in.Price)
 	}
 	dst = fixsession.AppendInt(dst, int(tag.TimeInForce), int64(o.tif))
@@ -64,61 +65,8 @@ func appendBody(dst []byte, in *Intent, o *order, clOrdID, orig string, now time
 func appendDecimalField(dst []byte, t int, d decimal.Decimal) []byte {
 	dst = strconv.AppendInt(dst, int64(t), 10)
 	dst = append(dst, '=')
-	dst = appendDecimal(dst, d)
+	dst = units.AppendDecimal(dst, d)
 	return append(dst, 0x01)
-}
-
-var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
-
-// appendDecimal appends d in decimal.Decimal.String's form without
-// allocating when its coefficient has at most 18 digits and its exponent
-// is within ±18 (every price and quantity the flow model makes); it falls
-// back to String otherwise.
-func appendDecimal(dst []byte, d decimal.Decimal) []byte {
-	exp := d.Exponent()
-	if d.NumDigits() > 18 || exp < -18 || exp > 18 {
-		return append(dst, d.String()...)
-	}
-	c := d.CoefficientInt64()
-	if c == 0 {
-		return append(dst, '0')
-	}
-	if c < 0 {
-		dst = append(dst, '-')
-		c = -c
-	}
-	if exp >= 0 {
-		dst = strconv.AppendInt(dst, c, 10)
-		for range exp {
-			dst = append(dst, '0')
-		}
-		return dst
-	}
-	scale := pow10[-exp]
-	dst = strconv.AppendInt(dst, c/scale, 10)
-	frac, digits := c%scale, int(-exp)
-	for frac != 0 && frac%10 == 0 {
-		frac /= 10
-		digits--
-	}
-	if frac == 0 {
-		return dst
-	}
-	dst = append(dst, '.')
-	start := len(dst)
-	dst = strconv.AppendInt(dst, frac, 10)
-	if pad := digits - (len(dst) - start); pad > 0 {
-		// Leading zeros of the fraction: shift the digits right.
-		n := len(dst)
-		for range pad {
-			dst = append(dst, '0')
-		}
-		copy(dst[start+pad:], dst[start:n])
-		for i := start; i < start+pad; i++ {
-			dst[i] = '0'
-		}
-	}
-	return dst
 }
 
 // messageOf turns a request built by appendBody into QuickFIX/Go's message

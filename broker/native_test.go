@@ -92,25 +92,6 @@ func TestSessionReject(t *testing.T) {
 	})
 }
 
-// appendDecimal writes what decimal.Decimal.String writes.
-func TestAppendDecimal(t *testing.T) {
-	for _, s := range []string{"0", "1", "-1", "10", "189.5", "189.50", "0.01", "0.0005", "-0.0301", "421", "550.00",
-		"1e3", "12.3e2", "123456789012345678", "1234567890123456789", "0.000000000000000000001", "99999999.99999999"} {
-		d := decimal.RequireFromString(s)
-		if got, want := string(appendDecimal([]byte("x"), d)), "x"+d.String(); got != want {
-			t.Errorf("%s: appendDecimal %q, String %q", s, got, want)
-		}
-	}
-	for _, v := range []int64{7, 100, 12345, -3} {
-		for _, e := range []int32{-19, -4, -1, 0, 2, 19} {
-			d := decimal.New(v, e)
-			if got, want := string(appendDecimal(nil, d)), d.String(); got != want {
-				t.Errorf("New(%d, %d): appendDecimal %q, String %q", v, e, got, want)
-			}
-		}
-	}
-}
-
 // The native engine's hot path allocates nothing per answer and nothing per
 // request body.
 func TestNativeHotPathAllocs(t *testing.T) {
@@ -118,8 +99,8 @@ func TestNativeHotPathAllocs(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	tr := newTracker(1, 0, "c")
-	in := Intent{Kind: KindNew, Symbol: "AAPL", Side: Buy, Type: Limit, Price: decimal.RequireFromString("189.51"), Qty: decimal.NewFromInt(10)}
-	o := &order{ref: "a", clOrdID: "c-1", symbol: "AAPL", side: Buy, typ: Limit}
+	in := Intent{Kind: KindNew, Symbol: "AAPL", Side: FIXBuy, Type: FIXLimit, Price: decimal.RequireFromString("189.51"), Qty: decimal.NewFromInt(10)}
+	o := &order{ref: "a", clOrdID: "c-1", symbol: "AAPL", side: FIXBuy, typ: FIXLimit}
 	tr.register(&request{clOrdID: "c-1", id: 1, kind: KindNew, order: o, origin: time.Now()}, "a")
 	body := appendBody(nil, &in, o, "c-1", "", time.Now())
 	if n := testing.AllocsPerRun(100, func() { body = appendBody(body[:0], &in, o, "c-1", "", time.Now()) }); n != 0 {

@@ -59,9 +59,9 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// OrderFile is an OrderSource reading an order file row by row; it holds
+// orderFile is an OrderSource reading an order file row by row; it holds
 // one row in memory at a time.
-type OrderFile struct {
+type orderFile struct {
 	name   string
 	closer io.Closer
 	sc     *bufio.Scanner
@@ -74,25 +74,25 @@ type OrderFile struct {
 
 // OpenOrderFile opens path as CSV (".csv") or JSON lines (any other name,
 // conventionally ".jsonl"). Close it when done.
-func OpenOrderFile(path string) (*OrderFile, error) {
+func OpenOrderFile(path string) (*orderFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	of := NewOrderFile(path, f, strings.EqualFold(filepath.Ext(path), ".csv"))
+	of := newOrderFile(path, f, strings.EqualFold(filepath.Ext(path), ".csv"))
 	of.closer = f
 	return of, nil
 }
 
-// NewOrderFile reads an order file from r; name is used in errors.
-func NewOrderFile(name string, r io.Reader, isCSV bool) *OrderFile {
+// newOrderFile reads an order file from r; name is used in errors.
+func newOrderFile(name string, r io.Reader, isCSV bool) *orderFile {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	return &OrderFile{name: name, sc: sc, csv: isCSV}
+	return &orderFile{name: name, sc: sc, csv: isCSV}
 }
 
 // Close closes the underlying file, if OpenOrderFile opened it.
-func (f *OrderFile) Close() error {
+func (f *orderFile) Close() error {
 	if f.closer != nil {
 		return f.closer.Close()
 	}
@@ -101,7 +101,7 @@ func (f *OrderFile) Close() error {
 
 // Next returns the next row as an Intent, io.EOF at the end, or a
 // *ParseError naming the file, line and field.
-func (f *OrderFile) Next() (Intent, error) {
+func (f *orderFile) Next() (Intent, error) {
 	for f.sc.Scan() {
 		f.line++
 		text := strings.TrimSpace(f.sc.Text())
@@ -135,7 +135,7 @@ func (f *OrderFile) Next() (Intent, error) {
 	return Intent{}, io.EOF
 }
 
-func (f *OrderFile) readHeader(text string) error {
+func (f *orderFile) readHeader(text string) error {
 	cols, err := csv.NewReader(strings.NewReader(text)).Read()
 	if err != nil {
 		return &ParseError{File: f.name, Line: f.line, Err: fmt.Errorf("header: %w", err)}
@@ -156,7 +156,7 @@ func (f *OrderFile) readHeader(text string) error {
 	return nil
 }
 
-func (f *OrderFile) csvRow(text string) (map[string]string, error) {
+func (f *orderFile) csvRow(text string) (map[string]string, error) {
 	r := csv.NewReader(strings.NewReader(text))
 	r.FieldsPerRecord = len(f.header)
 	vals, err := r.Read()
@@ -170,7 +170,7 @@ func (f *OrderFile) csvRow(text string) (map[string]string, error) {
 	return row, nil
 }
 
-func (f *OrderFile) jsonRow(text string) (map[string]string, error) {
+func (f *orderFile) jsonRow(text string) (map[string]string, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(text), &raw); err != nil {
 		return nil, &ParseError{File: f.name, Line: f.line, Err: fmt.Errorf("not a JSON object: %w", err)}
@@ -195,11 +195,11 @@ func (f *OrderFile) jsonRow(text string) (map[string]string, error) {
 }
 
 // intent converts one row; every error names the field.
-func (f *OrderFile) intent(row map[string]string) (Intent, error) {
+func (f *orderFile) intent(row map[string]string) (Intent, error) {
 	bad := func(field string, err error) (Intent, error) {
 		return Intent{}, &ParseError{File: f.name, Line: f.line, Field: field, Err: err}
 	}
-	in := Intent{Session: row["session"], Ref: row["ref"], Symbol: row["symbol"], Type: Limit}
+	in := Intent{Session: row["session"], Ref: row["ref"], Symbol: row["symbol"], Type: FIXLimit}
 
 	switch {
 	case row["at"] != "" && row["time"] != "":
@@ -249,9 +249,9 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 
 	switch strings.ToLower(row["side"]) {
 	case "buy", "b", "1":
-		in.Side = Buy
+		in.Side = FIXBuy
 	case "sell", "s", "2":
-		in.Side = Sell
+		in.Side = FIXSell
 	case "":
 		if in.Kind == KindNew {
 			return bad("side", errors.New("missing"))
@@ -262,18 +262,18 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 	switch strings.ToLower(row["type"]) {
 	case "", "limit", "2":
 	case "market", "1":
-		in.Type = Market
+		in.Type = FIXMarket
 	default:
 		return bad("type", fmt.Errorf("%q: want limit or market", row["type"]))
 	}
 	switch strings.ToLower(row["tif"]) {
 	case "", "day", "0":
 	case "gtc", "1":
-		in.TIF = GTC
+		in.TIF = FIXGTC
 	case "ioc", "3":
-		in.TIF = IOC
+		in.TIF = FIXIOC
 	case "fok", "4":
-		in.TIF = FOK
+		in.TIF = FIXFOK
 	default:
 		return bad("tif", fmt.Errorf("%q: want day, gtc, ioc or fok", row["tif"]))
 	}
@@ -286,7 +286,7 @@ func (f *OrderFile) intent(row map[string]string) (Intent, error) {
 			return bad("price", fmt.Errorf("%s is not positive", v))
 		}
 		in.Price = p
-	} else if in.Kind == KindReplace || (in.Kind == KindNew && in.Type == Limit) {
+	} else if in.Kind == KindReplace || (in.Kind == KindNew && in.Type == FIXLimit) {
 		return bad("price", fmt.Errorf("a limit %s needs a price", in.Kind))
 	}
 	if v := row["qty"]; v != "" {

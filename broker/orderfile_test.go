@@ -38,8 +38,8 @@ func writeTemp(t *testing.T, name, body string) string {
 }
 
 func TestOrderFileCSVAndJSONLinesAgree(t *testing.T) {
-	c := NewOrderFile("x.csv", strings.NewReader(sampleCSV), true)
-	j := NewOrderFile("x.jsonl", strings.NewReader(sampleJSONL), false)
+	c := newOrderFile("x.csv", strings.NewReader(sampleCSV), true)
+	j := newOrderFile("x.jsonl", strings.NewReader(sampleJSONL), false)
 	a, b := drain(t, c), drain(t, j)
 	if len(a) != 6 || len(b) != 6 {
 		t.Fatalf("read %d and %d rows, want 6", len(a), len(b))
@@ -156,7 +156,7 @@ func FuzzOrderFile(f *testing.F) {
 	f.Add(sampleJSONL, false)
 	f.Add("at,price\n1e400,NaN\n", true)
 	f.Fuzz(func(t *testing.T, body string, isCSV bool) {
-		of := NewOrderFile("fuzz", strings.NewReader(body), isCSV)
+		of := newOrderFile("fuzz", strings.NewReader(body), isCSV)
 		for i := 0; i < 1000; i++ {
 			in, err := of.Next()
 			if err != nil {

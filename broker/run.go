@@ -37,7 +37,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		for i, s := range opts.Sessions {
 			names[i] = s.SenderCompID
 		}
-		src = NewFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
+		src = newFlow(opts.Seed, opts.Mix, names, opts.Symbols, opts.OrdersMax)
 	}
 
 	window := 0
@@ -257,7 +257,7 @@ func (s *sender) loop(ctx context.Context) error {
 					return nil
 				}
 			} else if -d > o.StallTimeout {
-				s.log.Warn().Dur("behind", -d).Msg("exchange not keeping up: sending stopped, the rest of the schedule counts as unanswered")
+				s.log.Warn().Stringer("behind", -d).Msg("exchange not keeping up: sending stopped, the rest of the schedule counts as unanswered")
 				stalled = true
 				s.unsent++
 				continue
@@ -284,7 +284,7 @@ func (s *sender) loop(ctx context.Context) error {
 				case <-deadlineC:
 					return nil
 				case <-timer.C:
-					s.log.Warn().Dur("silent", o.StallTimeout).Msg("no answers: sending stopped")
+					s.log.Warn().Stringer("silent", o.StallTimeout).Msg("no answers: sending stopped")
 					return nil
 				}
 			}
@@ -329,7 +329,7 @@ func (s *sender) send(in *Intent, sched time.Time) error {
 			typ: in.Type, tif: in.TIF, account: s.opts.Sessions[si].Account}
 		ro.o.requests = ro.reqs[:0]
 		if ro.o.typ == 0 {
-			ro.o.typ = Limit
+			ro.o.typ = FIXLimit
 		}
 		r.order = &ro.o
 	} else {

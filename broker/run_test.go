@@ -159,7 +159,7 @@ func TestOpenLoopCountsFromSchedule(t *testing.T) {
 		o := testOptions(f, "ALPHA")
 		o.Engine = engine
 		o.Mix.Cancel, o.Mix.Replace = 0, 0
-		o.Source = &pausingSource{inner: NewFlow(1, o.Mix, []string{"ALPHA"}, o.Symbols, 1000), rate: 1000, at: 300, pause: pause}
+		o.Source = &pausingSource{inner: newFlow(1, o.Mix, []string{"ALPHA"}, o.Symbols, 1000), rate: 1000, at: 300, pause: pause}
 		res, err := Run(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)

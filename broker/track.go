@@ -27,9 +27,9 @@ type order struct {
 	session  int
 	clOrdID  string
 	symbol   string
-	side     Side
-	typ      OrdType
-	tif      TIF
+	side     FIXSide
+	typ      FIXOrdType
+	tif      FIXTimeInForce
 	account  string
 	done     bool
 	requests []*request

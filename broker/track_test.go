@@ -30,7 +30,7 @@ func TestTrackerChains(t *testing.T) {
 	}
 	for _, c := range cases {
 		tr := newTracker(1, 0, "t")
-		o := &order{ref: "a", clOrdID: "t-1", symbol: "AAPL", side: Buy, typ: Limit}
+		o := &order{ref: "a", clOrdID: "t-1", symbol: "AAPL", side: FIXBuy, typ: FIXLimit}
 		now := time.Now()
 		tr.register(&request{clOrdID: "t-1", id: 1, kind: KindNew, order: o, origin: now}, "a")
 		rep := &request{clOrdID: "t-2", id: 2, kind: KindReplace, origin: now}
@@ -65,7 +65,7 @@ func TestTrackerChains(t *testing.T) {
 // prefix, a leading zero, capitals, or a number beyond the map match none.
 func TestTrackerLookup(t *testing.T) {
 	tr := newTracker(1, 0, "ab3")
-	o := &order{ref: "a", clOrdID: "ab3-z1", symbol: "AAPL", side: Buy, typ: Limit}
+	o := &order{ref: "a", clOrdID: "ab3-z1", symbol: "AAPL", side: FIXBuy, typ: FIXLimit}
 	r := &request{clOrdID: "ab3-z1", id: 35*36 + 1, kind: KindNew, order: o, origin: time.Now()}
 	tr.register(r, "a")
 	if got := lookup(tr, []byte("ab3-z1")); got != r {

@@ -7,9 +7,7 @@ import (
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
-	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
@@ -184,36 +182,5 @@ func FuzzOrderFields(f *testing.F) {
 			m.Body.SetString(fv.tag, fv.v)
 		}
 		checkOutcome(t, g, n, m)
-	})
-}
-
-// FuzzUnitConv checks the int64 fast path against the decimal path: whenever
-// the fast path answers, the decimal path agrees, both ways.
-func FuzzUnitConv(f *testing.F) {
-	f.Add("0.01", "100.01")
-	f.Add("0.05", "12.35")
-	f.Add("100", "300")
-	f.Add("0.0001", "0.00010")
-	f.Add("25", "1e3")
-	f.Fuzz(func(t *testing.T, size, value string) {
-		d, err := decimal.NewFromString(size)
-		if err != nil || !d.IsPositive() || len(size) > 20 {
-			return
-		}
-		sym := &config.Symbol{TickSize: d, LotSize: d}
-		u := newUnitConv(d)
-		v := []byte(value)
-		if !isFIXFloat(v) {
-			return
-		}
-		if units, ok := u.toUnits(v); ok {
-			slow, err := sym.PriceToTicks(decimal.RequireFromString(value))
-			if err != nil || slow != units {
-				t.Fatalf("%s in %s: fast %d, decimal %d %v", value, size, units, slow, err)
-			}
-			if txt, ok := u.appendText(nil, units); ok && string(txt) != sym.TicksToPrice(units).String() {
-				t.Fatalf("%d × %s: fast %q, decimal %q", units, size, txt, sym.TicksToPrice(units).String())
-			}
-		}
 	})
 }

@@ -182,7 +182,7 @@ func (g *Gateway) Start() error {
 	}
 	l, err := net.Listen("tcp", g.cfg.ListenFIX)
 	if err != nil {
-		return fmt.Errorf("gateway: listen %s: %w", g.cfg.ListenFIX, err)
+		return fmt.Errorf("gateway: %w", err) // the net error names the address
 	}
 	g.listener = l
 	go func() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -494,9 +495,9 @@ func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError 
 // it can answer, else the decimal path of the symbol (slow), whose error says
 // why the value is refused. A value that is not a decimal number at all gives
 // a quickfix.MessageRejectError (a session-level reject).
-func toUnits(b fields, tag quickfix.Tag, fast unitConv, slow func(decimal.Decimal) (int64, error)) (int64, error) {
+func toUnits(b fields, tag quickfix.Tag, fast units.Unit, slow func(decimal.Decimal) (int64, error)) (int64, error) {
 	if v, err := b.GetBytes(tag); err == nil && isFIXFloat(v) {
-		if u, ok := fast.toUnits(v); ok {
+		if u, ok := fast.ParseFast(v); ok {
 			return u, nil
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/quickfixgo/quickfix"
-	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
@@ -224,59 +223,5 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if r, _ := g.authenticate(build(t, "35=A", "553=alpha", "554=pw-alpha"), quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ZED"}); !strings.Contains(r, "unknown SenderCompID") {
 		t.Fatalf("unknown: %q", r)
-	}
-}
-
-func TestUnitConv(t *testing.T) {
-	for _, tc := range []struct {
-		size, in string
-		units    int64
-		ok       bool
-		text     string // appendText of units
-	}{
-		{"0.01", "100.01", 10001, true, "100.01"},
-		{"0.01", "100.00", 10000, true, "100"},
-		{"0.01", "0.05", 5, true, "0.05"},
-		{"0.01", "100.005", 0, false, ""},
-		{"0.05", "12.35", 247, true, "12.35"},
-		{"0.05", "12.36", 0, false, ""},
-		{"100", "300", 3, true, "300"},
-		{"100", "150", 0, false, ""},
-		{"1", "007", 7, true, "7"},
-		{"0.0001", "1.5", 15000, true, "1.5"},
-		{"0.01", "-1", 0, false, ""},
-		{"0.01", "0", 0, false, ""},
-		{"0.01", "99999999999999999999", 0, false, ""},
-		{"0.01", "11258999068426.24", 1 << 50, true, "11258999068426.24"},
-		{"0.01", "11258999068426.25", 0, false, ""}, // 2^50 + 1 ticks
-	} {
-		u := newUnitConv(decimal.RequireFromString(tc.size))
-		got, ok := u.toUnits([]byte(tc.in))
-		if ok != tc.ok || got != tc.units {
-			t.Errorf("%s in %s: %d %v, want %d %v", tc.in, tc.size, got, ok, tc.units, tc.ok)
-		}
-		if tc.ok {
-			if b, _ := u.appendText(nil, got); string(b) != tc.text {
-				t.Errorf("text of %d × %s = %q, want %q", got, tc.size, b, tc.text)
-			}
-		}
-	}
-	for n, want := range map[int64]string{0: "0", 5: "0.00005", 120000: "1.2", -3: "-0.00003", 100000: "1"} {
-		if got := string(appendScaled(nil, n, 5)); got != want {
-			t.Errorf("appendScaled(%d, 5) = %q, want %q", n, got, want)
-		}
-	}
-}
-
-// TestCommissionText: the Commission (12) of a fill is written as
-// config.MinorToMoney(fee).String() would write it.
-func TestCommissionText(t *testing.T) {
-	for _, units := range []int32{0, 2, 3, 8} {
-		for _, fee := range []int64{1, 5, 10, 150, 381, 100000, 123456789, -7} {
-			want := decimal.New(fee, -units).String()
-			if got := string(appendScaled(nil, fee, units)); got != want {
-				t.Errorf("fee %d, %d minor units: %q, want %q", fee, units, got, want)
-			}
-		}
 	}
 }

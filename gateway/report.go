@@ -10,6 +10,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 )
@@ -298,7 +299,7 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 		w.qty(tag.LastQty, rep.LastQty)
 		if rep.Fee != 0 {
 			// MinorToMoney(rep.Fee).String() without the decimal's allocations.
-			w.buf = appendScaled(w.buf[:0], rep.Fee, g.cfg.MinorUnits)
+			w.buf = units.AppendScaled(w.buf[:0], rep.Fee, g.cfg.MinorUnits)
 			w.set(tag.Commission)
 			b.SetString(tag.CommType, "3") // absolute
 		}
@@ -434,7 +435,7 @@ func (w *numWriter) uint(tag quickfix.Tag, v uint64) {
 
 func (w *numWriter) price(tag quickfix.Tag, ticks int64) {
 	var ok bool
-	if w.buf, ok = w.su.tick.appendText(w.buf[:0], ticks); !ok {
+	if w.buf, ok = w.su.tick.AppendFast(w.buf[:0], ticks); !ok {
 		w.buf = append(w.buf[:0], priceText(w.sym, ticks)...)
 	}
 	w.set(tag)
@@ -442,7 +443,7 @@ func (w *numWriter) price(tag quickfix.Tag, ticks int64) {
 
 func (w *numWriter) qty(tag quickfix.Tag, lots int64) {
 	var ok bool
-	if w.buf, ok = w.su.lot.appendText(w.buf[:0], lots); !ok {
+	if w.buf, ok = w.su.lot.AppendFast(w.buf[:0], lots); !ok {
 		w.buf = append(w.buf[:0], qtyText(w.sym, lots)...)
 	}
 	w.set(tag)

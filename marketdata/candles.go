@@ -16,9 +16,6 @@ const (
 var intervalNames = [intervalCount]string{"1s", "1m", "5m", "1h"}
 var intervalDurations = [intervalCount]time.Duration{time.Second, time.Minute, 5 * time.Minute, time.Hour}
 
-// Intervals lists every supported interval, narrowest first.
-func Intervals() []Interval { return []Interval{Interval1s, Interval1m, Interval5m, Interval1h} }
-
 // ParseInterval reads "1s", "1m", "5m" or "1h".
 func ParseInterval(s string) (Interval, bool) {
 	for i, n := range intervalNames {

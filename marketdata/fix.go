@@ -314,9 +314,6 @@ type fixSent struct {
 	bids, asks []Level
 }
 
-// fixBeforeSend, when set by a test, runs before each update is sent.
-var fixBeforeSend func()
-
 // runFIXSession is a session's sender: snapshots when kicked, else one X per
 // subscription per update. Book changes are sent as the difference between
 // what the client was last told and the book now (at the subscription's
@@ -338,8 +335,8 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 				}
 			}
 		case u := <-fs.sub.q:
-			if fixBeforeSend != nil {
-				fixBeforeSend()
+			if p.hooks.beforeFIXSend != nil {
+				p.hooks.beforeFIXSend()
 			}
 			entries = entries[:0]
 			var bids, asks []Level

@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -224,6 +223,33 @@ func (r *fixRig) next(wait time.Duration) []fixField {
 	}
 }
 
+// until hands each message to handle until pending reports nothing left to
+// wait for (""), failing after 10 s with what was still pending.
+func (r *fixRig) until(t *testing.T, pending func() string, handle func([]fixField)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for d := pending(); d != ""; d = pending() {
+		m := r.next(time.Until(deadline))
+		if m == nil {
+			t.Fatalf("timed out: %s", d)
+		}
+		handle(m)
+	}
+}
+
+// fixSubscriptions counts the FIX subscriptions of every session.
+func fixSubscriptions(p *Publisher) int {
+	p.fixMu.Lock()
+	defer p.fixMu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	n := 0
+	for _, fs := range p.fixSessions {
+		n += len(fs.sub.subs)
+	}
+	return n
+}
+
 func (r *fixRig) expect(t *testing.T, msgType string) []fixField {
 	t.Helper()
 	m := r.next(5 * time.Second)
@@ -286,7 +312,7 @@ func (b fixBook) equal(p *Publisher, sym matching.SymbolID, depth int) string {
 var bidOfferTrade = []enum.MDEntryType{enum.MDEntryType_BID, enum.MDEntryType_OFFER, enum.MDEntryType_TRADE}
 
 func TestFIXMarketData(t *testing.T) {
-	p := newTestPublisher(t, Config{})
+	p := newTestPublisher(t, Config{SubscriberQueueMax: 1 << 16})
 	s := newSession(9, 1)
 	for i := 0; i < 300; i++ {
 		for _, ev := range s.next() {
@@ -348,12 +374,19 @@ func TestFIXMarketData(t *testing.T) {
 			p.Apply(&ev)
 		}
 	}
+	// Read until the client's book and trades are the publisher's. The
+	// session's queue holds every update this test makes, so the client never
+	// falls behind, however slow the machine: the assertion runs every time.
 	gotTrades := 0
-	for {
-		m := r.next(500 * time.Millisecond)
-		if m == nil {
-			break
+	r.until(t, func() string {
+		if d := b.equal(p, 1, depth); d != "" {
+			return d
 		}
+		if gotTrades != trades {
+			return fmt.Sprintf("got %d trade entries, engine printed %d", gotTrades, trades)
+		}
+		return ""
+	}, func(m []fixField) {
 		if fget(m, 35) != "X" || fget(m, 262) != "sub1" {
 			t.Fatalf("want X for sub1, got %v", m)
 		}
@@ -368,20 +401,21 @@ func TestFIXMarketData(t *testing.T) {
 		}
 		b.apply(t, es)
 		delete(b, "2")
+	})
+	if n := p.resyncs.Load(); n != 0 {
+		t.Fatalf("the session fell behind %d times with a queue for every update", n)
 	}
-	if p.resyncs.Load() != 0 {
-		t.Skip("session fell behind; conflation path covered by the WebSocket test")
-	}
-	if d := b.equal(p, 1, depth); d != "" {
-		t.Fatalf("after updates: %s", d)
-	}
-	if gotTrades != trades || trades == 0 {
-		t.Fatalf("got %d trade entries, engine printed %d", gotTrades, trades)
+	if trades == 0 {
+		t.Fatal("the session printed no trades")
 	}
 
 	// Unsubscribe: no more X.
 	r.request(t, "sub1", enum.SubscriptionRequestType_DISABLE_PREVIOUS_SNAPSHOT_PLUS_UPDATE_REQUEST, 0, bidOfferTrade, "AAPL")
-	time.Sleep(200 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); fixSubscriptions(p) != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the unsubscribe never took effect")
+		}
+	}
 	for i := 0; i < 100; i++ {
 		for _, ev := range s.next() {
 			p.Apply(&ev)
@@ -439,10 +473,9 @@ func FuzzParseMDRequest(f *testing.F) {
 // TestFIXSlowSession stalls a session's sender until its queue overflows: the
 // session must then get a fresh W and end up with the right book.
 func TestFIXSlowSession(t *testing.T) {
-	var stall sync.RWMutex
-	fixBeforeSend = func() { stall.RLock(); stall.RUnlock() }
-	defer func() { fixBeforeSend = nil }()
+	var stall gate
 	p := newTestPublisher(t, Config{SubscriberQueueMax: 2})
+	p.hooks.beforeFIXSend = stall.pass
 	s := newSession(21, 1)
 	for i := 0; i < 100; i++ {
 		for _, ev := range s.next() {
@@ -454,18 +487,23 @@ func TestFIXSlowSession(t *testing.T) {
 		[]enum.MDEntryType{enum.MDEntryType_BID, enum.MDEntryType_OFFER}, "AAPL")
 	b := fixBook{}
 	b.apply(t, mdEntries(r.expect(t, "W")))
-	stall.Lock()
+	stall.shut()
 	for i := 0; i < 300; i++ {
 		for _, ev := range s.next() {
 			p.Apply(&ev)
 		}
 	}
-	stall.Unlock()
+	stall.open()
 	if p.resyncs.Load() == 0 {
 		t.Fatal("a stalled session was never marked as lagging")
 	}
 	snapshots := 0
-	for m := r.next(500 * time.Millisecond); m != nil; m = r.next(500 * time.Millisecond) {
+	r.until(t, func() string {
+		if snapshots == 0 {
+			return "no fresh W after lagging"
+		}
+		return b.equal(p, 1, 0)
+	}, func(m []fixField) {
 		switch fget(m, 35) {
 		case "W":
 			snapshots++
@@ -475,7 +513,7 @@ func TestFIXSlowSession(t *testing.T) {
 			t.Fatalf("unexpected %v", m)
 		}
 		b.apply(t, mdEntries(m))
-	}
+	})
 	if snapshots == 0 {
 		t.Fatal("no fresh W after lagging")
 	}

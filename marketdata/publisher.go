@@ -87,7 +87,13 @@ type Publisher struct {
 	subscribed atomic.Int64
 	needResync atomic.Bool
 
-	cfg    Config
+	cfg Config
+	// hooks are set by this package's tests only, before the publisher
+	// serves anyone; nil in production.
+	hooks struct {
+		beforeWSWrite func() // before each WebSocket write
+		beforeFIXSend func() // before each FIX update is built and sent
+	}
 	byName map[string]*symState
 	byID   []*symState // index: SymbolID
 	syms   []*symState // in configuration order

@@ -2,6 +2,7 @@ package marketdata
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/exchange-sim/exchange/matching"
@@ -136,3 +137,33 @@ func (s *session) fixSymbol(c *matching.Command) {
 }
 
 func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// gate holds the goroutines that pass it while it is shut (a test hook's
+// stall); open releases them.
+type gate struct {
+	mu sync.Mutex
+	ch chan struct{} // nil while open
+}
+
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.ch = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gate) open() {
+	g.mu.Lock()
+	close(g.ch)
+	g.ch = nil
+	g.mu.Unlock()
+}
+
+// pass returns at once while the gate is open, else once it opens.
+func (g *gate) pass() {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+}

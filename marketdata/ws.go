@@ -109,9 +109,6 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 	p.markLagging(sub, false)
 }
 
-// wsBeforeWrite, when set by a test, runs before each WebSocket write.
-var wsBeforeWrite func()
-
 // serveWS runs one WebSocket connection: a reader goroutine for the client's
 // requests and this goroutine writing snapshots and updates. The client gets
 // a snapshot of each subscription first (messages with "snapshot":true), then
@@ -156,8 +153,8 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	write := func(b []byte) bool {
-		if wsBeforeWrite != nil {
-			wsBeforeWrite()
+		if p.hooks.beforeWSWrite != nil {
+			p.hooks.beforeWSWrite()
 		}
 		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)
 		defer wcancel()

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,13 +189,15 @@ func (wc *wsClient) read(idle time.Duration) (*wsMsg, error) {
 	}
 }
 
-// drain reads until the connection has been idle for idle.
-func drain(t *testing.T, wc *wsClient, b *wsBook, idle time.Duration) {
+// drainUntil applies the client's messages to b until pending reports
+// nothing left to wait for (""), failing after 10 s with what was pending.
+func drainUntil(t *testing.T, wc *wsClient, b *wsBook, pending func() string) {
 	t.Helper()
-	for {
-		m, err := wc.read(idle)
+	deadline := time.Now().Add(10 * time.Second)
+	for d := pending(); d != ""; d = pending() {
+		m, err := wc.read(time.Until(deadline))
 		if err == errIdle {
-			return
+			t.Fatalf("timed out: %s", d)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -208,7 +210,10 @@ func drain(t *testing.T, wc *wsClient, b *wsBook, idle time.Duration) {
 }
 
 func TestWebSocketFeed(t *testing.T) {
-	p := newTestPublisher(t, Config{TradesMax: 100000})
+	// The subscriber's queue holds every update this test makes, so the
+	// client never falls behind, however slow the machine, and the final
+	// comparison runs every time.
+	p := newTestPublisher(t, Config{TradesMax: 100000, SubscriberQueueMax: 1 << 16})
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -249,32 +254,30 @@ func TestWebSocketFeed(t *testing.T) {
 	if d := b.equalBook(p, 1); d != "" {
 		t.Fatalf("snapshot: %s", d)
 	}
-	// Trade while the client reads, in small steps so nothing is dropped.
 	for i := 0; i < 1500; i++ {
 		for _, ev := range s.next() {
 			p.Apply(&ev)
 		}
-		if i%100 == 0 {
-			drain(t, c, b, 20*time.Millisecond)
+	}
+	tape := p.Trades(1, 0, nil)
+	cs := p.Candles(1, Interval1s, -1<<63, 1<<63-1, nil)
+	drainUntil(t, c, b, func() string {
+		if d := b.equalBook(p, 1); d != "" {
+			return "book: " + d
 		}
-	}
-	drain(t, c, b, 300*time.Millisecond)
-	if p.resyncs.Load() != 0 {
-		t.Skipf("the client fell behind %d times on a slow machine; the slow path has its own test", p.resyncs.Load())
-	}
-	if d := b.equalBook(p, 1); d != "" {
-		t.Fatalf("after updates: %s", d)
+		if len(b.trades) != len(tape) {
+			return fmt.Sprintf("client saw %d trades, tape has %d", len(b.trades), len(tape))
+		}
+		if len(b.candles) != len(cs) || b.candles[cs[len(cs)-1].StartNs/1e9] != p.byID[1].qty.string(cs[len(cs)-1].Volume) {
+			return fmt.Sprintf("client has %d candles, publisher %d", len(b.candles), len(cs))
+		}
+		return ""
+	})
+	if n := p.resyncs.Load(); n != 0 {
+		t.Fatalf("the client fell behind %d times with a queue for every update", n)
 	}
 	if b.updatesApplied == 0 {
 		t.Fatal("no updates received")
-	}
-	tape := p.Trades(1, 0, nil)
-	if len(b.trades) != len(tape) {
-		t.Fatalf("client saw %d trades, tape has %d", len(b.trades), len(tape))
-	}
-	cs := p.Candles(1, Interval1s, -1<<63, 1<<63-1, nil)
-	if len(b.candles) != len(cs) || b.candles[cs[len(cs)-1].StartNs/1e9] != p.byID[1].qty.string(cs[len(cs)-1].Volume) {
-		t.Fatalf("client has %d candles, publisher %d", len(b.candles), len(cs))
 	}
 }
 
@@ -282,11 +285,9 @@ func TestWebSocketFeed(t *testing.T) {
 // queue overflows: it must be counted, the publisher must not wait, and the
 // client must then get a fresh snapshot that matches the book.
 func TestWebSocketSlowSubscriber(t *testing.T) {
-	var stall sync.RWMutex
-	wsBeforeWrite = func() { stall.RLock(); stall.RUnlock() }
-	defer func() { wsBeforeWrite = nil }()
-
+	var stall gate
 	p := newTestPublisher(t, Config{SubscriberQueueMax: 4})
+	p.hooks.beforeWSWrite = stall.pass
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -303,7 +304,7 @@ func TestWebSocketSlowSubscriber(t *testing.T) {
 		b.apply(t, m)
 	}
 
-	stall.Lock()
+	stall.shut()
 	s := newSession(5, 1)
 	start := time.Now()
 	for i := 0; i < 2000; i++ {
@@ -313,17 +314,19 @@ func TestWebSocketSlowSubscriber(t *testing.T) {
 	}
 	applyTime := time.Since(start)
 	if p.resyncs.Load() == 0 {
-		stall.Unlock()
+		stall.open()
 		t.Fatal("a stalled subscriber was never marked as lagging")
 	}
-	stall.Unlock()
-	drain(t, c, b, 300*time.Millisecond)
-	if b.snapshots["book"] < 2 || b.snapshots["trades"] < 2 {
-		t.Fatalf("no fresh snapshot after lagging: %v", b.snapshots)
-	}
-	if d := b.equalBook(p, 1); d != "" {
-		t.Fatalf("after resync: %s", d)
-	}
+	stall.open()
+	drainUntil(t, c, b, func() string {
+		if b.snapshots["book"] < 2 || b.snapshots["trades"] < 2 {
+			return fmt.Sprintf("no fresh snapshot after lagging: %v", b.snapshots)
+		}
+		if d := b.equalBook(p, 1); d != "" {
+			return "after resync: " + d
+		}
+		return ""
+	})
 	t.Logf("2000 commands applied in %v with a stalled subscriber; %d resyncs", applyTime, p.resyncs.Load())
 }
 
@@ -339,10 +342,16 @@ func TestCounters(t *testing.T) {
 // TestWebSocketCoalescing: updates queued while the writer is busy go out
 // together in one frame, as a JSON array, in order.
 func TestWebSocketCoalescing(t *testing.T) {
-	var stall sync.RWMutex
-	wsBeforeWrite = func() { stall.RLock(); stall.RUnlock() }
-	defer func() { wsBeforeWrite = nil }()
+	var stall gate
+	writing := make(chan struct{}, 1) // the writer is about to write (and stall)
 	p := newTestPublisher(t, Config{})
+	p.hooks.beforeWSWrite = func() {
+		select {
+		case writing <- struct{}{}:
+		default:
+		}
+		stall.pass()
+	}
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -353,13 +362,16 @@ func TestWebSocketCoalescing(t *testing.T) {
 	if m, err := c.read(5 * time.Second); err != nil || !m.Snapshot {
 		t.Fatalf("want snapshot, got %+v %v", m, err)
 	}
-	stall.Lock()
+	<-writing // the snapshot's write
+	stall.shut()
 	for i := 1; i <= 5; i++ {
 		p.Apply(&matching.Event{Kind: matching.EvAdded, OutSeq: uint64(i), Symbol: 1, Side: matching.Buy,
 			OrderID: matching.OrderID(i), Price: int64(100 + i), Leaves: 1})
-		time.Sleep(20 * time.Millisecond) // the writer picks up the first and stalls
+		if i == 1 {
+			<-writing // the writer took the first and stalls; the rest queue up behind it
+		}
 	}
-	stall.Unlock()
+	stall.open()
 	for i := 1; i <= 5; i++ {
 		m, err := c.read(5 * time.Second)
 		if err != nil || m.Seq != uint64(i) || len(m.Bids) != 1 {

@@ -19,13 +19,12 @@ func nw(id OrderID, acct AccountID, side Side, price, qty int64, opts ...opt) Co
 	return c
 }
 
-func withTIF(t TimeInForce) opt  { return func(c *Command) { c.TIF = t } }
-func withSTP(m STPMode) opt      { return func(c *Command) { c.STP = m } }
-func withGroup(g uint32) opt     { return func(c *Command) { c.STPGroup = g } }
-func withSym(s SymbolID) opt     { return func(c *Command) { c.Symbol = s } }
-func withSide(s Side) opt        { return func(c *Command) { c.Side = s } }
-func withType(t OrderType) opt   { return func(c *Command) { c.Type = t } }
-func withKind(k CommandKind) opt { return func(c *Command) { c.Kind = k } }
+func withTIF(t TimeInForce) opt { return func(c *Command) { c.TIF = t } }
+func withSTP(m STPMode) opt     { return func(c *Command) { c.STP = m } }
+func withGroup(g uint32) opt    { return func(c *Command) { c.STPGroup = g } }
+func withSym(s SymbolID) opt    { return func(c *Command) { c.Symbol = s } }
+func withSide(s Side) opt       { return func(c *Command) { c.Side = s } }
+func withType(t OrderType) opt  { return func(c *Command) { c.Type = t } }
 
 var (
 	postOnly = func(c *Command) { c.PostOnly = true }

@@ -5,22 +5,19 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
-// MetaMax is the most meta bytes a Pending carries (the sequencer journals
-// them beside the command).
-const MetaMax = 128
+// MetaMax is the most meta bytes a Pending carries: the sequencer journals
+// them with the command, so it is the sequencer's bound.
+const MetaMax = sequencer.MetaMax
 
-// Pending is one command for the sequencer with the order manager's meta
-// bytes. Cmd.Seq and Cmd.TimeNs are left 0: the sequencer stamps them.
-type Pending struct {
-	Cmd     matching.Command
-	Meta    [MetaMax]byte
-	MetaLen uint8
-}
-
-// MetaBytes returns the meta bytes of p (a slice into p).
-func (p *Pending) MetaBytes() []byte { return p.Meta[:p.MetaLen] }
+// Pending is one accepted command on its way to the sequencer: the command
+// and the meta bytes that replay needs to rebuild this manager's state.
+// Cmd.Seq and Cmd.TimeNs are left 0: the sequencer stamps them. It is
+// the sequencer's Item itself, so what the manager hands over and what the
+// journal holds cannot drift apart.
+type Pending = sequencer.Item
 
 // Limits of the order manager.
 const (

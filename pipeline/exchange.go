@@ -1,5 +1,5 @@
 // Package pipeline is the running venue: it wires the order manager, the
-// sequencer and the matching engine into the LMAX-style stages of DESIGN.md,
+// sequencer and the matching engine into the LMAX-style stages of ARCHITECTURE.md,
 // each on its own goroutine with bounded queues between them, recovers their
 // state from the journal on start, and takes snapshots. It holds no trading
 // rules of its own.
@@ -65,7 +65,7 @@ type Options struct {
 	// Dir overrides Config.DataDir.
 	Dir string
 	// Durability overrides Config.Durability when set.
-	Durability string
+	Durability sequencer.Durability
 	// Clock stamps commands (Unix ns); default time.Now.
 	Clock func() int64
 	Log   zerolog.Logger
@@ -173,13 +173,9 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	if dir == "" {
 		dir = cfg.DataDir
 	}
-	durName := opts.Durability
-	if durName == "" {
-		durName = string(cfg.Durability)
-	}
-	dur, err := sequencer.ParseDurability(durName)
-	if err != nil {
-		return nil, rec, err
+	dur := opts.Durability
+	if dur == "" {
+		dur = cfg.Durability
 	}
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return time.Now().UnixNano() }
@@ -199,6 +195,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		snap       *sequencer.Snapshot
 		skipped    []error
 		verifyFrom uint64
+		err        error
 	)
 	if _, statErr := os.Stat(dir); statErr == nil {
 		snap, skipped, err = sequencer.LatestSnapshot(dir, opts.Log)
@@ -216,6 +213,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		SegmentBytesMax: cfg.SegmentBytes,
 		RingItems:       opts.RingItems,
 		BatchRecordsMax: cfg.BatchRecordsMax,
+		BatchLinger:     cfg.BatchDelay,
 		VerifyFromSeq:   verifyFrom,
 		Clock:           opts.Clock,
 		Logger:          opts.Log,

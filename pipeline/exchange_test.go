@@ -14,6 +14,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // collector gathers reports from the report goroutine.
@@ -58,7 +59,7 @@ func (c *collector) snapshot() []ordermanager.Report {
 	return append([]ordermanager.Report(nil), c.reps...)
 }
 
-func open(t *testing.T, dir string, cfg *config.Config, col *collector, durability string, snapEvery uint64) *Exchange {
+func open(t *testing.T, dir string, cfg *config.Config, col *collector, durability sequencer.Durability, snapEvery uint64) *Exchange {
 	t.Helper()
 	clock := int64(1_700_000_000_000_000_000)
 	var mu sync.Mutex
@@ -246,8 +247,8 @@ func TestLiveEqualsReplay(t *testing.T) {
 	if testing.Short() {
 		n = 5000
 	}
-	for _, dur := range []string{"none", "batch"} {
-		t.Run(dur, func(t *testing.T) {
+	for _, dur := range []sequencer.Durability{sequencer.DurabilityNone, sequencer.DurabilityBatch} {
+		t.Run(dur.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			col := newCollector()
 			x := open(t, dir, cfg, col, dur, uint64(n/4))

@@ -15,9 +15,10 @@ const MetaMax = 128
 // FormatVersion is the journal segment format this build writes and reads.
 const FormatVersion uint16 = 1
 
+const segmentMagic uint32 = 0x4c4e4a58 // "XJNL"
+
 const (
-	segmentMagic      uint32 = 0x4c4e4a58 // "XJNL"
-	segmentHeaderSize        = 24
+	segmentHeaderSize = 24
 
 	frameOverhead = 4 + 4 // length before the payload, CRC after it
 

@@ -169,7 +169,7 @@ func openJournal(dir string, create bool, verifyFromSeq uint64, segBytesMax int6
 	}
 	info.Elapsed = time.Since(start)
 	log.Info().Str("dir", dir).Int("segments", info.Segments).Uint64("last_seq", info.LastSeq).
-		Uint64("records_checked", info.Records).Dur("elapsed", info.Elapsed).Msg("journal recovered")
+		Uint64("records_checked", info.Records).Stringer("elapsed", info.Elapsed.Round(time.Microsecond)).Msg("journal recovered")
 	return j, info, nil
 }
 

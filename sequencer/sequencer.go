@@ -11,44 +11,38 @@ import (
 	"github.com/exchange-sim/exchange/matching"
 )
 
-// Durability says when a journal write counts as done.
-type Durability uint8
+// Durability says when a journal write counts as done. Its values are the
+// words of the configuration file (journal.durability) and of the
+// --durability flags; the zero value means DurabilityBatch. It is the one
+// type for the policy: configuration, pipeline and benchmarks all use it.
+type Durability string
 
 const (
 	// DurabilityBatch is group commit: one fsync covers every record that
 	// arrived while the previous fsync ran (at most BatchRecordsMax). Records are
 	// handed on only once durable.
-	DurabilityBatch Durability = iota
+	DurabilityBatch Durability = "batch"
 	// DurabilityAlways fsyncs each record on its own before handing it on.
-	DurabilityAlways
+	DurabilityAlways Durability = "always"
 	// DurabilityNone writes records to the operating system and hands them on at
 	// once, without fsync: a process crash loses nothing, a machine crash may.
-	DurabilityNone
+	DurabilityNone Durability = "none"
 )
 
 func (d Durability) String() string {
-	switch d {
-	case DurabilityBatch:
-		return "batch"
-	case DurabilityAlways:
-		return "always"
-	case DurabilityNone:
-		return "none"
+	if d == "" {
+		return string(DurabilityBatch)
 	}
-	return fmt.Sprintf("Durability(%d)", uint8(d))
+	return string(d)
 }
 
 // ParseDurability parses "always", "batch" or "none".
 func ParseDurability(s string) (Durability, error) {
-	switch s {
-	case "batch":
-		return DurabilityBatch, nil
-	case "always":
-		return DurabilityAlways, nil
-	case "none":
-		return DurabilityNone, nil
+	switch d := Durability(s); d {
+	case DurabilityBatch, DurabilityAlways, DurabilityNone:
+		return d, nil
 	}
-	return 0, fmt.Errorf("journal durability %q: want always, batch or none", s)
+	return "", fmt.Errorf("journal durability %q: want always, batch or none", s)
 }
 
 // Config configures Open. Zero fields take the defaults given.
@@ -141,8 +135,7 @@ type Sequencer struct {
 	drained                  atomic.Bool // closing, and every submitted item is durable
 	consumerAttached         atomic.Bool
 	consumerDone             atomic.Bool
-	stopped                  atomic.Bool   // the writer goroutine has finished
-	syncedSeq                atomic.Uint64 // last seq written and synced per the policy
+	stopped                  atomic.Bool // the writer goroutine has finished
 	done                     chan struct{}
 	err                      error // set before stopped
 
@@ -177,8 +170,11 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 	if cfg.Durability == DurabilityAlways {
 		cfg.BatchRecordsMax = 1
 	}
-	if cfg.Durability > DurabilityNone {
-		return nil, RecoveryInfo{}, fmt.Errorf("sequencer: unknown durability %d", cfg.Durability)
+	if cfg.Durability == "" {
+		cfg.Durability = DurabilityBatch
+	}
+	if _, err := ParseDurability(string(cfg.Durability)); err != nil {
+		return nil, RecoveryInfo{}, fmt.Errorf("sequencer: %w", err)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = func() int64 { return time.Now().UnixNano() }
@@ -484,7 +480,6 @@ func (s *Sequencer) writeBatch(h uint64) error {
 			s.stats.fsyncNsMax.Store(ns)
 		}
 	}
-	s.syncedSeq.Store(seq - 1)
 	s.written += n
 	s.durable.Store(s.written)
 	s.consumerPark.wake()

@@ -211,8 +211,8 @@ func TestConsumerSeesOnlyDurable(t *testing.T) {
 						continue // keep draining so that Close returns
 					}
 					last := items[len(items)-1].Cmd.Seq
-					if synced := s.syncedSeq.Load(); synced < last {
-						t.Errorf("consumer got seq %d, synced only to %d", last, synced)
+					if durable := s.DurableSeq(); durable < last {
+						t.Errorf("consumer got seq %d, durable only to %d", last, durable)
 						failed = true
 					}
 					if checks < 5 && !failed { // the files hold it already
@@ -256,7 +256,12 @@ func idleDoesNotSpin(t *testing.T, d Durability) {
 	c := testCmd(1)
 	for !s.TrySubmit(&c, nil) {
 	}
-	time.Sleep(50 * time.Millisecond) // let both goroutines park
+	// Wait until both goroutines have parked.
+	for deadline := time.Now().Add(5 * time.Second); s.writerPark.sleeping.Load() == 0 || s.consumerPark.sleeping.Load() == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer and the consumer never parked")
+		}
+	}
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -327,5 +332,25 @@ func TestTakeInPlace(t *testing.T) {
 	}
 	if err := <-errs; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Durability is one type from the configuration's words to the writer:
+// the three words parse, anything else is refused by ParseDurability and by
+// Open, and the zero value is group commit.
+func TestDurabilityWords(t *testing.T) {
+	for _, d := range []Durability{DurabilityBatch, DurabilityAlways, DurabilityNone} {
+		if got, err := ParseDurability(d.String()); err != nil || got != d {
+			t.Errorf("ParseDurability(%q) = %q, %v", d, got, err)
+		}
+	}
+	if Durability("").String() != "batch" {
+		t.Errorf("the zero Durability is %q, want batch", Durability(""))
+	}
+	if _, err := ParseDurability("sometimes"); err == nil {
+		t.Error("ParseDurability accepted \"sometimes\"")
+	}
+	if _, _, err := Open(Config{Dir: t.TempDir(), Create: true, Durability: "sometimes"}); err == nil {
+		t.Error("Open accepted durability \"sometimes\"")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/exchange-sim/exchange/bench"
 	"github.com/exchange-sim/exchange/broker"
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // benchRow is one line of the table.
@@ -120,7 +121,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			{Durability: "none", Orders: scale(1_000_000, 200_000), Rate: 100_000},
 			{Durability: "batch", Orders: scale(1_000_000, 200_000), Rate: 100_000},
 		} {
-			name := "pipeline " + p.Durability
+			name := "pipeline " + p.Durability.String()
 			if p.Rate > 0 {
 				name += fmt.Sprintf(" @%s/s offered", rateShort(p.Rate))
 			}
@@ -178,7 +179,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 // FIX path and the pipeline alone). Client and server share the machine's
 // cores.
 func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) (rows []benchRow, err error) {
-	for _, durability := range []config.Durability{config.DurabilityBatch, config.DurabilityNone} {
+	for _, durability := range []sequencer.Durability{sequencer.DurabilityBatch, sequencer.DurabilityNone} {
 		r, err := benchFIXOne(tmp, durability, quick, plots, stderr)
 		if err != nil {
 			return nil, err
@@ -188,7 +189,7 @@ func benchFIX(tmp string, quick bool, plots string, stderr io.Writer) (rows []be
 	return rows, nil
 }
 
-func benchFIXOne(tmp string, durability config.Durability, quick bool, plots string, stderr io.Writer) (rows []benchRow, err error) {
+func benchFIXOne(tmp string, durability sequencer.Durability, quick bool, plots string, stderr io.Writer) (rows []benchRow, err error) {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(tmp, "fix-venue-"+string(durability))
 	cfg.Durability = durability

@@ -6,9 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/broker"
 )
@@ -122,7 +119,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	o.WriteEach = *writeEach
 	o.Progress = stderr
 	if *verbose {
-		l := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
+		l := newLogger(stderr)
 		o.Logger = &l
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)

@@ -84,7 +84,20 @@ func TestCrashKillMidTrading(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = child.Wait()
-		time.Sleep(100 * time.Millisecond) // let the last reports already read reach the inbox
+		// The client has handled every report the child wrote once its
+		// session has seen the disconnect (QuickFIX/Go handles a
+		// connection's messages in order, the disconnect last).
+		for deadline := time.Now().Add(waitMax); ; c.wait(deadline) {
+			c.mu.Lock()
+			on := c.loggedOn
+			c.mu.Unlock()
+			if !on {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the client never saw the killed venue disconnect")
+			}
+		}
 		c.mu.Lock()
 		n := 0
 		for _, m := range c.inbox {

@@ -41,7 +41,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	if cf.configPath != "" {
 		return errors.New("--config: the demo's brokers use the embedded default's firms and passwords; run `exchange serve --config` and `exchange broker` for your own")
 	}
+	kept := true // the data folder outlives the demo
 	if cf.dataDir == "" {
+		kept = *keep
 		dir, err := os.MkdirTemp("", "exchange-demo-")
 		if err != nil {
 			return err
@@ -123,7 +125,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("simulated broker: %w", e)
 		}
 	}
-	printDemoSummary(stdout, cfg, v, results[:])
+	printDemoSummary(stdout, cfg, v, results[:], kept)
 	stopped = true
 	if err := v.stop(); err != nil {
 		return err
@@ -187,7 +189,9 @@ func brokerSymbols(cfg *config.Config) []broker.Symbol {
 	return out
 }
 
-func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*broker.Result) {
+// printDemoSummary prints the demo's figures; kept says whether the data
+// folder outlives the demo (only then is there a journal to replay).
+func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*broker.Result, kept bool) {
 	var sent, acked, filled, rejected, unanswered int64
 	reasons := map[string]int64{}
 	var merged *broker.Result
@@ -244,5 +248,9 @@ func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*brok
 	}
 	st := v.x.Stats()
 	fmt.Fprintf(w, "journal     %d commands in %d group commits, %d fsyncs (durability %s)\n", st.Sequencer.Records, st.Sequencer.Batches, st.Sequencer.Fsyncs, cfg.Durability)
-	fmt.Fprintf(w, "replay it   go run ./cmd/exchange replay --data %s   (with --keep)\n", cfg.DataDir)
+	if kept {
+		fmt.Fprintf(w, "replay it   go run ./cmd/exchange replay --data %s\n", cfg.DataDir)
+	} else {
+		fmt.Fprintf(w, "replay it   run the demo with --keep (or --data DIR): its temporary data folder is removed now\n")
+	}
 }

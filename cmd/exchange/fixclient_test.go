@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // This file holds the harness of the end-to-end tests: a venue on free
@@ -71,7 +72,7 @@ func testLogger() zerolog.Logger {
 
 // startTestVenue starts a venue on cfg with its data in dir. fixAddr "" picks
 // a free port. The venue is stopped when the test ends unless stopped before.
-func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr, durability string) *venue {
+func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr string, durability sequencer.Durability) *venue {
 	t.Helper()
 	if fixAddr == "" {
 		fixAddr = freePort(t)
@@ -153,8 +154,6 @@ func parseFIX(raw string) fixMsg {
 }
 
 func (m fixMsg) get(tag int) string { return m.f[tag] }
-
-func (m fixMsg) has(tag int) bool { _, ok := m.f[tag]; return ok }
 
 func (m fixMsg) String() string { return strings.ReplaceAll(m.raw, "\x01", "|") }
 

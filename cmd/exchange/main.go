@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/exchange-sim/exchange/admin"
+	"strings"
 )
 
 const usage = `exchange: a stock exchange matching-engine simulation
@@ -66,7 +67,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h, -help, --help: asked for, so not an error (Go's flag convention)
+		}
+		if errors.Is(err, errUsage) {
 			return 2
 		}
 		var ex exitError
@@ -88,14 +92,46 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.err.Error() }
 
+// commandHelp is each command's synopsis and what it does, shown by
+// "exchange COMMAND -h" above its flags.
+var commandHelp = map[string]string{
+	"serve":  "[flags]\n\nRuns the venue: recovers the data folder, then serves FIX, HTTP and market data\nuntil SIGINT or SIGTERM, and shuts down cleanly (journal flushed, snapshot written).",
+	"demo":   "[flags]\n\nStarts the venue in a temporary data folder with simulated brokers trading over FIX\non loopback, then prints a summary.",
+	"broker": "[flags]\n\nSends FIX orders like a broker (a modelled order flow, an order file or a journal)\nand reports answers and acknowledgement latency.",
+	"replay": "--data DIR [flags]\n\nRebuilds every book, wallet and order from a journal and verifies the regenerated\noutput against the checkpoints recorded live. Exit code 3 when none could be verified.",
+	"bench":  "[flags]\n\nRuns the benchmark scenarios and prints one table.",
+	"config": "\n\nPrints the embedded default configuration file on standard output: the starting\npoint for \"exchange serve --config FILE\".",
+	"passwd": "[flags]\n\nReads a password on standard input and prints its bcrypt hash, for a session's\npassword_hash in the configuration.",
+}
+
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("exchange "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		help, ok := commandHelp[name]
+		if !ok {
+			help = "[flags]"
+		}
+		if !strings.HasPrefix(help, "\n") {
+			help = " " + help
+		}
+		fmt.Fprintf(w, "Usage: exchange %s%s\n", name, help)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(w, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
 	return fs
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	if fs.NArg() > 0 {

@@ -115,8 +115,27 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	}
 	sum.print(stdout, *dataDir, state, st)
 	acts.print(stdout)
-	if st.Checkpoints > 0 && st.Verified == 0 {
-		return exitError{code: 3, err: errors.New("no checkpoint could be verified: the output was not proven identical")}
+	if err := unverified(st); err != nil {
+		return exitError{code: 3, err: err}
+	}
+	return nil
+}
+
+// unverified explains why a replay that covered something proved nothing
+// (exit code 3, as README says), or returns nil. An empty journal has
+// nothing to prove.
+func unverified(st pipeline.RebuildStats) error {
+	switch {
+	case st.Commands == 0 && st.SnapshotSeq > 0:
+		// A checkpoint at the snapshot's seq matches the snapshot's own
+		// hash, but no command was regenerated: nothing is proven.
+		return fmt.Errorf("started from the snapshot at seq %d, the journal's tip: no command was replayed, so nothing was verified (replay without --from-snapshot to verify)", st.SnapshotSeq)
+	case st.Verified > 0:
+		return nil
+	case st.Checkpoints > 0:
+		return errors.New("no checkpoint could be verified: the output was not proven identical")
+	case st.Commands > 0:
+		return errors.New("the journal holds no checkpoint after the replayed commands: the output was not proven identical")
 	}
 	return nil
 }
@@ -217,6 +236,8 @@ func (s *replaySummary) print(w io.Writer, dir string, state *pipeline.State, st
 	fmt.Fprintf(w, "  state hash              engine %016x  order manager %016x  events %016x (out seq %d)\n",
 		eng.StateHash(), state.Manager.StateHash(), state.Hasher.Sum(), eng.OutSeq())
 	switch {
+	case st.Commands == 0 && st.SnapshotSeq > 0:
+		fmt.Fprintf(w, "  output vs recorded      nothing replayed after the snapshot: nothing regenerated to compare\n")
 	case st.Checkpoints == 0:
 		fmt.Fprintf(w, "  output vs recorded      no checkpoints in the replayed range: nothing to compare\n")
 	default:

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/term"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // commonFlags are the flags serve and demo share.
@@ -20,6 +22,7 @@ type commonFlags struct {
 	fixAddr    string
 	httpAddr   string
 	adminAddr  string
+	debugAddr  string
 	durability string
 	logLevel   string
 }
@@ -27,11 +30,12 @@ type commonFlags struct {
 func (c *commonFlags) register(fs interface {
 	StringVar(p *string, name, value, usage string)
 }, dataDefault string) {
-	fs.StringVar(&c.configPath, "config", "", "configuration file (default: the embedded default; see `exchange config`)")
+	fs.StringVar(&c.configPath, "config", "", "configuration file (default: the embedded default, which \"exchange config\" prints)")
 	fs.StringVar(&c.dataDir, "data", dataDefault, "data folder for the journal, snapshots and FIX session stores (default: the configuration's data_dir)")
 	fs.StringVar(&c.fixAddr, "fix", "", "FIX listen address (default: the configuration's listen.fix)")
 	fs.StringVar(&c.httpAddr, "http", "", "HTTP listen address (default: the configuration's listen.http)")
 	fs.StringVar(&c.adminAddr, "admin", "", "admin API listen address (default: the configuration's listen.admin)")
+	fs.StringVar(&c.debugAddr, "debug", "", "listen address for /debug/pprof/ (default: the configuration's listen.debug; empty: off)")
 	fs.StringVar(&c.durability, "durability", "", "journal durability always|batch|none (default: the configuration's)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
@@ -42,7 +46,7 @@ func (c *commonFlags) load() (*config.Config, zerolog.Logger, error) {
 	if err != nil {
 		return nil, zerolog.Logger{}, fmt.Errorf("--log-level: %q is not a level (debug, info, warn, error)", c.logLevel)
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).Level(lvl).With().Timestamp().Logger()
+	log := newLogger(os.Stderr).Level(lvl)
 	cfg, err := loadConfig(c.configPath)
 	if err != nil {
 		return nil, log, err
@@ -59,12 +63,13 @@ func (c *commonFlags) load() (*config.Config, zerolog.Logger, error) {
 	if c.adminAddr != "" {
 		cfg.ListenAdmin = c.adminAddr
 	}
-	switch c.durability {
-	case "":
-	case "always", "batch", "none":
-		cfg.Durability = config.Durability(c.durability)
-	default:
-		return nil, log, fmt.Errorf("--durability: %q is not one of always, batch, none", c.durability)
+	if c.debugAddr != "" {
+		cfg.ListenDebug = c.debugAddr
+	}
+	if c.durability != "" {
+		if cfg.Durability, err = sequencer.ParseDurability(c.durability); err != nil {
+			return nil, log, fmt.Errorf("--durability: %q is not one of always, batch, none", c.durability)
+		}
 	}
 	return cfg, log, nil
 }
@@ -109,7 +114,7 @@ func logRecovery(log zerolog.Logger, v *venue) {
 	r := v.recovery
 	ev := log.Info().Str("data", v.x.Dir()).Uint64("last_seq", r.Journal.LastSeq).
 		Int("segments", r.Journal.Segments).Uint64("replayed", r.Rebuild.Commands).
-		Uint64("checkpoints_verified", r.Rebuild.Verified).Dur("took", r.Journal.Elapsed+r.Rebuild.Elapsed)
+		Uint64("checkpoints_verified", r.Rebuild.Verified).Stringer("took", (r.Journal.Elapsed + r.Rebuild.Elapsed).Round(time.Microsecond))
 	if r.Rebuild.SnapshotFile != "" {
 		ev = ev.Str("snapshot", r.Rebuild.SnapshotFile).Uint64("snapshot_seq", r.Rebuild.SnapshotSeq)
 	}
@@ -129,6 +134,10 @@ func printConnectInfo(w io.Writer, cfg *config.Config, v *venue) {
 	fmt.Fprintf(w, "  HTTP      http://%s/   (web page; /healthz, /metrics, /api/..., /ws)\n", v.httpAddr)
 	fmt.Fprintf(w, "  data      %s   (journal durability: %s)\n", v.x.Dir(), cfg.Durability)
 	printAdminInfo(w, cfg, v)
+	if v.debugAddr != "" {
+		fmt.Fprintf(w, "  debug     http://%s/debug/pprof/   (profiles; keep it private)\n", v.debugAddr)
+	}
+	fmt.Fprintf(w, "  cash      %s, %d decimal places\n\n", cfg.CurrencyCode, cfg.MinorUnits)
 	fmt.Fprintf(w, "  sessions  SenderCompID  Username (553)  account\n")
 	for _, s := range cfg.Sessions {
 		acc, _ := cfg.Account(s.DefaultAccount)
@@ -142,4 +151,14 @@ func printConnectInfo(w io.Writer, cfg *config.Config, v *venue) {
 		fmt.Fprintf(w, " %s (tick %s, lot %s)", s.Name, s.TickSize, s.LotSize)
 	}
 	fmt.Fprintf(w, "\n\nCtrl-C stops it cleanly (journal flushed, snapshot written).\n")
+}
+
+// newLogger is the binary's human-readable log on w: coloured only when w is
+// a terminal, so a log redirected to a file holds no escape codes.
+func newLogger(w io.Writer) zerolog.Logger {
+	color := false
+	if f, ok := w.(*os.File); ok {
+		color = term.IsTerminal(int(f.Fd()))
+	}
+	return zerolog.New(zerolog.ConsoleWriter{Out: w, NoColor: !color, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/exchange-sim/exchange/marketdata"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // venue is a running exchange: pipeline, gateway, market data and the HTTP
@@ -29,22 +30,31 @@ type venue struct {
 	md       *marketdata.Publisher
 	httpSrv  *http.Server
 	httpAddr string
-	cancel   context.CancelFunc
-	mdDone   chan struct{}
-	recovery pipeline.Recovery
-	adm      *admin.Server // the operator console, when venueOptions.admin
+	// debugSrv serves /debug/pprof/ on cfg.ListenDebug; nil when that is empty.
+	debugSrv  *http.Server
+	debugAddr string
+	cancel    context.CancelFunc
+	mdDone    chan struct{}
+	recovery  pipeline.Recovery
+	adm       *admin.Server // the operator console, when venueOptions.admin
 }
 
 type venueOptions struct {
 	dataDir    string
-	durability string
+	durability sequencer.Durability
 	admin      bool // start the operator console on cfg.ListenAdmin
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
-// Nothing listens until recovery has finished.
+// The listeners are bound (the FIX address checked) before the data folder is
+// touched, so a busy port costs no journal; nothing is served until recovery
+// has finished.
 func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue, error) {
 	v := &venue{cfg: cfg, log: log, mdDone: make(chan struct{})}
+	lns, err := bindListeners(cfg)
+	if err != nil {
+		return nil, err
+	}
 	md, err := marketdata.New(marketdata.Config{
 		Symbols:      mdSymbols(cfg),
 		RingEvents:   1 << 20,
@@ -52,6 +62,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		DepthDefault: cfg.DepthLevels,
 	})
 	if err != nil {
+		lns.close()
 		return nil, err
 	}
 	v.md = md
@@ -69,6 +80,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	})
 	v.recovery = rec
 	if err != nil {
+		lns.close()
 		return nil, err
 	}
 	v.x = x
@@ -85,6 +97,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 
 	gw, err := gateway.New(gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log})
 	if err != nil {
+		lns.close()
 		v.stop()
 		return nil, err
 	}
@@ -92,29 +105,29 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	md.SetFIXSender(gw.Send)
 	if err := gw.Start(); err != nil {
 		v.gw = nil
+		lns.close()
 		v.stop()
-		return nil, fmt.Errorf("FIX listener %s: %w", cfg.ListenFIX, err)
+		return nil, fmt.Errorf("FIX listener: %w", err)
 	}
 
-	ln, err := net.Listen("tcp", cfg.ListenHTTP)
-	if err != nil {
-		v.stop()
-		return nil, fmt.Errorf("HTTP listener %s: %w", cfg.ListenHTTP, err)
-	}
-	v.httpAddr = ln.Addr().String()
+	v.httpAddr = lns.http.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", v.healthz)
 	mux.Handle("/metrics", v.metricsHandler())
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/", md.Handler())
-	v.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := v.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("HTTP server stopped")
-		}
-	}()
+	v.httpSrv = v.serve(lns.http, mux, "HTTP")
+	if lns.debug != nil {
+		// Profiles and traces expose the venue's internals: only on the
+		// debug listener, which is off unless configured.
+		v.debugAddr = lns.debug.Addr().String()
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		v.debugSrv = v.serve(lns.debug, dbg, "debug HTTP")
+	}
 	if vo.admin {
 		if err := v.startAdmin(); err != nil {
 			v.stop()
@@ -122,6 +135,52 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		}
 	}
 	return v, nil
+}
+
+// listeners are the venue's HTTP listeners, bound before recovery.
+type listeners struct {
+	http, debug net.Listener
+}
+
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.http, l.debug} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// bindListeners binds the HTTP and debug listeners and checks that the FIX
+// address can be listened on (the gateway binds it itself once recovery is
+// done). Errors name the listener once; the address is in the network error.
+func bindListeners(cfg *config.Config) (*listeners, error) {
+	var l listeners
+	fix, err := net.Listen("tcp", cfg.ListenFIX)
+	if err != nil {
+		return nil, fmt.Errorf("FIX listener: %w", err)
+	}
+	fix.Close()
+	if l.http, err = net.Listen("tcp", cfg.ListenHTTP); err != nil {
+		return nil, fmt.Errorf("HTTP listener: %w", err)
+	}
+	if cfg.ListenDebug != "" {
+		if l.debug, err = net.Listen("tcp", cfg.ListenDebug); err != nil {
+			l.close()
+			return nil, fmt.Errorf("debug listener: %w", err)
+		}
+	}
+	return &l, nil
+}
+
+// serve serves h on ln until stop.
+func (v *venue) serve(ln net.Listener, h http.Handler, name string) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			v.log.Error().Err(err).Msg(name + " server stopped")
+		}
+	}()
+	return srv
 }
 
 // mdSymbols is the configuration's symbols as market data describes them.
@@ -153,10 +212,12 @@ func (v *venue) stop() error {
 	if v.adm != nil {
 		_ = v.adm.Close()
 	}
-	if v.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = v.httpSrv.Shutdown(ctx)
-		cancel()
+	for _, srv := range []*http.Server{v.httpSrv, v.debugSrv} {
+		if srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = srv.Shutdown(ctx)
+			cancel()
+		}
 	}
 	var err error
 	if v.x != nil {

@@ -17,7 +17,9 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
+	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 //go:embed default.yaml
@@ -41,6 +43,9 @@ type File struct {
 		FIX   string `yaml:"fix"`
 		HTTP  string `yaml:"http"`
 		Admin string `yaml:"admin"`
+		// Debug serves /debug/pprof/ on its own listener; empty (the
+		// default) serves it nowhere.
+		Debug string `yaml:"debug"`
 	} `yaml:"listen"`
 	DataDir string `yaml:"data_dir"`
 	Journal struct {
@@ -116,15 +121,6 @@ type LimitsFile struct {
 	RequireMarketProtection *bool   `yaml:"require_market_protection"`
 }
 
-// Durability is the journal's fsync policy.
-type Durability string
-
-const (
-	DurabilityAlways Durability = "always"
-	DurabilityBatch  Durability = "batch"
-	DurabilityNone   Durability = "none"
-)
-
 // Config is the resolved configuration: every name has its small integer ID and
 // every amount its int64 unit. Slices are indexed by ID-1.
 type Config struct {
@@ -136,8 +132,11 @@ type Config struct {
 	// ListenAdmin and AdminTokens configure the operator console (admin.go).
 	ListenAdmin string
 	AdminTokens []AdminToken
+	// ListenDebug is the address of the profiling listener (/debug/pprof/);
+	// empty disables it. It is never the public HTTP listener.
+	ListenDebug string
 
-	Durability      Durability
+	Durability      sequencer.Durability
 	SegmentBytes    int64
 	SnapshotEvery   uint64
 	BatchRecordsMax int
@@ -302,67 +301,39 @@ func (c *Config) Firm(id FirmID) (*Firm, bool) {
 // PriceToTicks converts a decimal price to ticks of sym. It refuses a price that
 // is not a whole number of ticks, is not positive, or is out of range.
 func (s *Symbol) PriceToTicks(p decimal.Decimal) (int64, error) {
-	return toUnits(p, s.TickSize, "tick size")
+	return units.FromDecimal(p, s.TickSize, "tick size")
 }
 
 // QtyToLots converts a decimal quantity to lots of sym, refusing one that is not
 // a whole, positive number of lots.
 func (s *Symbol) QtyToLots(q decimal.Decimal) (int64, error) {
-	return toUnits(q, s.LotSize, "lot size")
+	return units.FromDecimal(q, s.LotSize, "lot size")
 }
 
 // TicksToPrice converts ticks back to a decimal price.
-func (s *Symbol) TicksToPrice(t int64) decimal.Decimal {
-	return decimal.NewFromInt(t).Mul(s.TickSize)
-}
+func (s *Symbol) TicksToPrice(t int64) decimal.Decimal { return units.ToDecimal(t, s.TickSize) }
 
 // LotsToQty converts lots back to a decimal quantity.
-func (s *Symbol) LotsToQty(l int64) decimal.Decimal {
-	return decimal.NewFromInt(l).Mul(s.LotSize)
-}
+func (s *Symbol) LotsToQty(l int64) decimal.Decimal { return units.ToDecimal(l, s.LotSize) }
 
-// unitsMax bounds converted prices and quantities well inside int64, so that
-// products of a few of them can be checked for overflow cheaply.
-const unitsMax = int64(1) << 50
-
-func toUnits(v, unit decimal.Decimal, unitName string) (int64, error) {
-	if !v.IsPositive() {
-		return 0, fmt.Errorf("%s must be positive", v.String())
-	}
-	q := v.Div(unit)
-	if !v.Equal(q.Truncate(0).Mul(unit)) || !q.Equal(q.Truncate(0)) {
-		return 0, fmt.Errorf("%s is not a whole multiple of the %s %s", v.String(), unitName, unit.String())
-	}
-	if q.GreaterThan(decimal.NewFromInt(unitsMax)) {
-		return 0, fmt.Errorf("%s is too large", v.String())
-	}
-	return q.IntPart(), nil
-}
+// unitsMax bounds converted prices and quantities (units.Max).
+const unitsMax = units.Max
 
 // MoneyToMinor converts a decimal amount of the quote currency to minor units,
 // refusing fractions of a minor unit.
 func (c *Config) MoneyToMinor(v decimal.Decimal) (int64, error) {
-	m := v.Shift(c.MinorUnits)
-	if !m.Equal(m.Truncate(0)) {
-		return 0, fmt.Errorf("%s has more than %d decimal places", v.String(), c.MinorUnits)
-	}
-	if m.Abs().GreaterThan(decimal.NewFromInt(unitsMax)) {
-		return 0, fmt.Errorf("%s is too large", v.String())
-	}
-	return m.IntPart(), nil
+	return units.MinorFromDecimal(v, c.MinorUnits)
 }
 
 // MinorToMoney converts minor units back to a decimal amount.
-func (c *Config) MinorToMoney(m int64) decimal.Decimal {
-	return decimal.New(m, -c.MinorUnits)
-}
+func (c *Config) MinorToMoney(m int64) decimal.Decimal { return units.MinorToDecimal(m, c.MinorUnits) }
 
 func resolve(f *File) (*Config, error) {
 	c := &Config{
 		ListenFIX:        orString(f.Listen.FIX, "127.0.0.1:9878"),
 		ListenHTTP:       orString(f.Listen.HTTP, "127.0.0.1:8080"),
+		ListenDebug:      f.Listen.Debug,
 		DataDir:          orString(f.DataDir, "./exchange-data"),
-		Durability:       Durability(orString(f.Journal.Durability, "batch")),
 		SegmentBytes:     orInt64(f.Journal.SegmentBytes, 256<<20),
 		SnapshotEvery:    f.Journal.SnapshotEvery,
 		BatchRecordsMax:  orInt(f.Journal.BatchRecordsMax, 8192),
@@ -383,13 +354,12 @@ func resolve(f *File) (*Config, error) {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1_000_000
 	}
-	if c.BatchDelay == 0 {
-		c.BatchDelay = 2 * time.Millisecond
+	if c.BatchDelay < 0 || c.BatchDelay > time.Second {
+		return nil, fmt.Errorf("journal.batch_delay: %s is outside 0s..1s", c.BatchDelay)
 	}
-	switch c.Durability {
-	case DurabilityAlways, DurabilityBatch, DurabilityNone:
-	default:
-		return nil, fmt.Errorf("journal.durability: %q is not one of always, batch, none", c.Durability)
+	var err error
+	if c.Durability, err = sequencer.ParseDurability(orString(f.Journal.Durability, string(sequencer.DurabilityBatch))); err != nil {
+		return nil, fmt.Errorf("journal.durability: %q is not one of always, batch, none", f.Journal.Durability)
 	}
 	if c.SegmentBytes < 4096 {
 		return nil, fmt.Errorf("journal.segment_bytes: %d is below the minimum 4096", c.SegmentBytes)

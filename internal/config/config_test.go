@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 func TestDefaultResolves(t *testing.T) {
@@ -27,7 +29,7 @@ func TestDefaultResolves(t *testing.T) {
 	if mm.Limits.MaxOpenOrders != 50000 || mm.Limits.MaxOrderLots != 100000 {
 		t.Fatalf("MM-1 limits not merged over defaults: %+v", mm.Limits)
 	}
-	if c.ListenFIX != "127.0.0.1:9878" || c.Durability != DurabilityBatch {
+	if c.ListenFIX != "127.0.0.1:9878" || c.Durability != sequencer.DurabilityBatch {
 		t.Fatalf("listen %s durability %s", c.ListenFIX, c.Durability)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // LogonTimeout is how long a new connection has to send its Logon (and an
 // initiator to get the answer).
-var LogonTimeout = 10 * time.Second
+const LogonTimeout = 10 * time.Second
 
 // Acceptor accepts FIX connections for a set of configured sessions.
 type Acceptor struct {
@@ -485,7 +485,7 @@ func (c *conn) runInitiator(app App, log zerolog.Logger) {
 		seqv, _ := Get(fs, 34)
 		seq, ok := ParseUint(seqv)
 		if !ok || seq == 0 {
-			return errors.New("Logon answer without a valid MsgSeqNum")
+			return errors.New("the Logon answer has no valid MsgSeqNum")
 		}
 		s.mu.Lock()
 		next := s.store.nextIn

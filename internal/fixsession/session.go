@@ -149,6 +149,10 @@ type Settings struct {
 	// instead of everything that accumulated with one (to behave like most
 	// FIX engines, for benchmarks of the other side).
 	WriteEach bool
+	// OutBytesMax bounds the bytes waiting for the writer of one
+	// connection; past it the connection is closed (a counterparty that does
+	// not read). 0: 64 MiB.
+	OutBytesMax int
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -164,9 +168,8 @@ var (
 	ErrMalformed = errors.New("malformed FIX message")
 )
 
-// outMax bounds the bytes waiting for the writer of one connection; past it
-// the connection is closed (a counterparty that does not read).
-var outMax = 64 << 20
+// outBytesMaxDefault is Settings.OutBytesMax's default.
+const outBytesMaxDefault = 64 << 20
 
 // Session is one configured FIX session; it outlives its connections.
 type Session struct {
@@ -428,6 +431,10 @@ func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) 
 // reversed OnBehalfOf*/DeliverTo*).
 func (c *conn) sendRoutedLocked(msgType string, route, body []byte, app bool, now time.Time) error {
 	s := c.sess
+	outMax := s.cfg.OutBytesMax
+	if outMax <= 0 {
+		outMax = outBytesMaxDefault
+	}
 	if len(c.out) > outMax {
 		// The counterparty does not read: its connection is closed (the
 		// writer may be blocked in a write that only the close ends).

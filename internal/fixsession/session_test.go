@@ -328,7 +328,6 @@ func TestGapAndResend(t *testing.T) {
 // quickfixClient is a QuickFIX/Go initiator: the reference engine the
 // session layer must interoperate with.
 type quickfixClient struct {
-	mu     sync.Mutex
 	logged chan struct{}
 	out    chan struct{}
 	execs  chan string
@@ -584,15 +583,16 @@ func TestStoreSurvivesRestart(t *testing.T) {
 // outbound buffer; further sends fail with ErrTooMuch and the connection is
 // closed, so the session is logged out instead of growing without bound.
 func TestNonReaderDisconnected(t *testing.T) {
-	defer func(n int) { outMax = n }(outMax)
-	outMax = 1 << 20
 	app := &echoApp{}
 	a, addr := startAcceptor(t, app, "")
 	defer a.Stop("bye", time.Second)
+	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	s.mu.Lock() // the connection reads it under s.mu
+	s.cfg.OutBytesMax = 1 << 20
+	s.mu.Unlock()
 	r := dialRaw(t, addr)
 	r.send("A", "98=0\x01108=30\x01554=pw\x01")
 	r.expect("35=A")
-	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
 	body := AppendString(nil, 58, strings.Repeat("x", 8000))
 	var err error
 	for i := 0; i < 100_000 && err == nil; i++ {
