@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,10 +47,14 @@ type Config struct {
 	// subscribers (2 ms); negative flushes after every batch of events.
 	FlushInterval time.Duration
 	// WSWriteGap is the least time between two frames of updates to one
-	// WebSocket client (10 ms); what comes in between is sent together in the
+	// WebSocket client (25 ms); what comes in between is sent together in the
 	// next frame. It bounds the wake-ups and writes per client whatever the
 	// flush rate; negative sends as soon as an update is queued.
 	WSWriteGap time.Duration
+	// WSWritersMax bounds the WebSocket frames being written at once, over
+	// every client (half of GOMAXPROCS, at least 1): however many clients
+	// there are, their writes leave the other cores to the orders' path.
+	WSWritersMax int
 	// Log receives one line per WebSocket connection closed, with its reason.
 	// The zero Logger logs nothing.
 	Log zerolog.Logger
@@ -95,7 +100,8 @@ type Publisher struct {
 	resyncs    atomic.Uint64 // slow-subscriber snapshots
 	subscribed atomic.Int64
 	needResync atomic.Bool
-	closing    atomic.Bool // Run has ended: WebSocket clients are being closed
+	closing    atomic.Bool   // Run has ended: WebSocket clients are being closed
+	wsWriters  chan struct{} // tokens: WebSocket frames being written
 
 	cfg    Config
 	byName map[string]*symState
@@ -142,8 +148,11 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.FlushInterval == 0 {
 		cfg.FlushInterval = 2 * time.Millisecond
 	}
+	if cfg.WSWritersMax <= 0 {
+		cfg.WSWritersMax = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	if cfg.WSWriteGap == 0 {
-		cfg.WSWriteGap = 10 * time.Millisecond
+		cfg.WSWriteGap = 25 * time.Millisecond
 	}
 	ringLen := uint64(1) << bits.Len64(uint64(cfg.RingEvents-1))
 	p := &Publisher{
@@ -154,6 +163,7 @@ func New(cfg Config) (*Publisher, error) {
 		byName:      make(map[string]*symState, len(cfg.Symbols)),
 		levelSeen:   make(map[levelKey]struct{}),
 		snapCache:   make(map[feedKey]snapJSON),
+		wsWriters:   make(chan struct{}, cfg.WSWritersMax),
 		fixSessions: make(map[quickfix.SessionID]*fixSession),
 	}
 	maxID := matching.SymbolID(0)

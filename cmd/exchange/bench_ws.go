@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/bench"
+	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/config"
+)
+
+// benchWS measures what a crowd of WebSocket market-data clients costs the
+// orders: a venue (journal durability none, so that fsync noise does not
+// hide the subscribers' share) takes orders over FIX at 5,000/s open loop,
+// first with no subscriber, then with clients WebSocket clients following
+// the book and trades of every symbol. Rows: the orders' ack latency both
+// ways, and the clients' delay from each trade's engine timestamp to its
+// arrival. Clients, venue and broker share the machine's cores.
+func benchWS(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
+	clients, dur, rate := 1000, 20*time.Second, 5000.0
+	if quick {
+		clients, dur = 200, 5*time.Second
+	}
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(tmp, "ws-venue")
+	cfg.Durability = config.DurabilityNone
+	cfg.ListenFIX = freeAddr("127.0.0.1:0")
+	cfg.ListenHTTP = "127.0.0.1:0"
+	v, err := startVenue(cfg, venueOptions{}, zerolog.Nop())
+	if err != nil {
+		return nil, err
+	}
+	defer v.stop()
+	_, portStr, _ := net.SplitHostPort(cfg.ListenFIX)
+	port, _ := strconv.Atoi(portStr)
+	var cpu time.Duration // the process's CPU time over the last run
+	run := func(name string) (*broker.Result, error) {
+		fmt.Fprintf(stderr, "running %s...\n", name)
+		o := broker.DefaultOptions()
+		o.Port, o.Symbols, o.Seed, o.Duration = port, brokerSymbols(cfg), 1, dur
+		o.Mode, o.Rate, o.Window = broker.ModeOpen, rate, 256
+		c0 := processCPU()
+		r, err := broker.Run(context.Background(), o)
+		cpu = processCPU() - c0
+		return r, err
+	}
+	var rows []benchRow
+	base, err := run("WS fan-out: orders without subscribers")
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, benchRow{name: "FIX ack @5k/s, no WS clients", ops: strconv.FormatInt(base.Sent, 10),
+		rate: rateStr(base.Throughput, "orders/s"), lat: base.Ack,
+		note: fmt.Sprintf("order sent -> first answer, journal none; process CPU %.2f cores; %d unanswered%s", cpu.Seconds()/dur.Seconds(), base.Unanswered, lateNote(base.SendLate))})
+
+	var syms []string
+	for _, s := range cfg.Symbols {
+		syms = append(syms, s.Name)
+	}
+	fmt.Fprintf(stderr, "connecting %d WebSocket clients...\n", clients)
+	ws, err := bench.DialWSClients(v.httpAddr, clients, syms)
+	if err != nil {
+		return nil, err
+	}
+	resyncs0 := v.md.Counters().SlowResyncs
+	ws.Measure()
+	with, err := run(fmt.Sprintf("WS fan-out: orders with %d clients", clients))
+	time.Sleep(200 * time.Millisecond) // the last trades reach the clients
+	wr := ws.Stop()
+	if err != nil {
+		return nil, err
+	}
+	resyncs := v.md.Counters().SlowResyncs - resyncs0
+	rows = append(rows, benchRow{name: fmt.Sprintf("FIX ack @5k/s, %d WS clients", clients), ops: strconv.FormatInt(with.Sent, 10),
+		rate: rateStr(with.Throughput, "orders/s"), lat: with.Ack,
+		note: fmt.Sprintf("p99 %.2fx the no-subscriber run; process CPU %.2f cores (clients included); %d unanswered%s", float64(with.Ack.ValueAtQuantile(99))/float64(max(base.Ack.ValueAtQuantile(99), 1)),
+			cpu.Seconds()/dur.Seconds(), with.Unanswered, lateNote(with.SendLate))})
+	rows = append(rows, benchRow{name: fmt.Sprintf("WS %d clients: trade delay", clients), ops: strconv.FormatInt(wr.Messages, 10),
+		rate: rateStr(float64(wr.Messages)/dur.Seconds(), "msgs/s"), lat: wr.Delay,
+		note: fmt.Sprintf("trade timestamp -> client; worst client's p99 %s; %d out-of-order seq, %d closed early, %d resyncs",
+			durStr(wr.ClientP99Max), wr.OutOfOrder, wr.Closed, resyncs)})
+	return rows, nil
+}
