@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,7 @@ type Gateway struct {
 	execSeq   atomic.Uint64 // gateway-generated ExecIDs for its own rejects
 	startTag  string        // distinguishes this process's gateway ExecIDs
 	authKey   [32]byte      // keys the cache of verified passwords
+	hashing   hashSlots     // bounds the bcrypt checks running at once
 	m         *metrics
 	dl        deliverScratch // Deliver's goroutine only
 	stopOnce  sync.Once
@@ -123,6 +125,7 @@ func New(opts Options) (*Gateway, error) {
 	if g.floodGrace <= 0 {
 		g.floodGrace = 2 * time.Second
 	}
+	g.hashing = newHashSlots(runtime.NumCPU())
 	if err := randomKey(g.authKey[:]); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

@@ -54,6 +54,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	engine := fs.String("fix-engine", def.Engine, "FIX engine: native (internal/fixsession) or quickfix (QuickFIX/Go, the reference engine, for interop; a few thousand orders/s at most)")
 	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
 	verbose := fs.Bool("v", false, "log session events")
+	logonTimeout := fs.Duration("logon-timeout", def.LogonTimeout, "how long to wait for every session to be logged on before giving up")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -117,6 +118,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	o.HgrmPath, o.PlotPath, o.StoreDir, o.Engine = *hgrm, *plot, *store, *engine
+	o.LogonTimeout = *logonTimeout
 	o.ResetOnLogon = *store == ""
 	o.Progress = stderr
 	if *verbose {
