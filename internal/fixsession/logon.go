@@ -238,6 +238,10 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 		c.refuse(nil, sid, fmt.Sprintf("session %s is already logged on", sid))
 		return errLogout
 	}
+	if _, err := s.store.rollIfDue(time.Now()); err != nil { // a daily reset passed while logged off
+		s.mu.Unlock()
+		return err
+	}
 	rf, _ := Get(fs, 141)
 	reset := string(rf) == "Y"
 	if reset || s.cfg.ResetOnLogon {

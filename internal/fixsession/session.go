@@ -138,6 +138,9 @@ type Settings struct {
 	// gap fills (for load generators, whose runs would otherwise keep every
 	// message in memory).
 	NoResendStore bool
+	// Schedule resets the sequence numbers daily and removes earlier days'
+	// stores after a retention (rollover.go); the zero value never does.
+	Schedule StoreSchedule
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -171,7 +174,7 @@ type Session struct {
 
 // NewSession opens the session's store.
 func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
-	st, err := openStore(cfg.StoreDir, &cfg.Header)
+	st, err := openStoreAt(cfg.StoreDir, &cfg.Header, cfg.Schedule, time.Now())
 	if err != nil {
 		return nil, err
 	}
