@@ -157,6 +157,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 		rows = append(rows, logonRows...)
 	}
+	if want["memory"] {
+		memRows, err := benchMemory(tmp, *quick, stderr)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		rows = append(rows, memRows...)
+	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tops\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\t")
 	for _, r := range rows {
