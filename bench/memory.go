@@ -43,6 +43,9 @@ type MemoryResult struct {
 	Replay                           time.Duration
 	ReplayCmdsPerSec                 float64
 	RecoverSpeedup                   float64 // Replay / SnapshotRecover
+	// CPU time of the same phases (the whole process: the collector's
+	// work included).
+	SnapshotRecoverCPU, ReplayCPU time.Duration
 	HeapAfterRecover, HeapAfterBuild uint64
 }
 
@@ -211,7 +214,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	items = nil
 	settle()
 
-	t0 = time.Now()
+	t0, c0 := time.Now(), processCPU()
 	snap, err := sequencer.ReadSnapshot(path)
 	if err != nil {
 		return nil, err
@@ -220,7 +223,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.SnapshotRecover = time.Since(t0)
+	r.SnapshotRecover, r.SnapshotRecoverCPU = time.Since(t0), processCPU()-c0
 	snap = nil
 	if rst.Engine.StateHash() != wantHash {
 		return nil, fmt.Errorf("bench: the restored engine's hash differs")
@@ -229,12 +232,12 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	rst = nil
 	settle()
 
-	t0 = time.Now()
+	t0, c0 = time.Now(), processCPU()
 	rep, stats, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true})
 	if err != nil {
 		return nil, err
 	}
-	r.Replay = time.Since(t0)
+	r.Replay, r.ReplayCPU = time.Since(t0), processCPU()-c0
 	if rep.Engine.StateHash() != wantHash {
 		return nil, fmt.Errorf("bench: the replayed engine's hash differs")
 	}

@@ -295,25 +295,25 @@ func (wc *wsConn) writeFailed(err error) string {
 	return "write failed: " + err.Error()
 }
 
-// write sends one frame. At most Config.WSWritersMax frames are being
-// written at once, across every client: a thousand clients then take that
-// many cores' worth of time at most, and the orders' path keeps the rest.
+// write sends one frame (with Config.WSWritersMax set, in one of that many
+// slots shared by every client).
 func (wc *wsConn) write(b []byte) error {
 	if wsBeforeWrite != nil {
 		wsBeforeWrite()
 	}
 	wctx, wcancel := context.WithTimeout(wc.ctx, wsWriteTimeout)
 	defer wcancel()
-	select {
-	case wc.p.wsWriters <- struct{}{}:
-	case <-wctx.Done():
-		return wctx.Err()
+	if slots := wc.p.wsWriters; slots != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-wctx.Done():
+			return wctx.Err()
+		}
+		defer func() { <-slots }()
 	}
 	wc.frames++
 	wc.lastWrite = time.Now()
-	err := wc.c.Write(wctx, websocket.MessageText, b)
-	<-wc.p.wsWriters
-	return err
+	return wc.c.Write(wctx, websocket.MessageText, b)
 }
 
 // stale reports whether a message with seq on stream k would not be above
