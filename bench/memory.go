@@ -38,14 +38,14 @@ type MemoryResult struct {
 	StallManager, StallEngine time.Duration
 	// Snapshot: body size, time to build and write it, time to read and
 	// restore it; Replay: time to rebuild the same state from the journal.
-	SnapshotBytes                    int64
-	SnapshotWrite, SnapshotRecover   time.Duration
-	Replay                           time.Duration
-	ReplayCmdsPerSec                 float64
-	RecoverSpeedup                   float64 // Replay / SnapshotRecover
+	SnapshotBytes                  int64
+	SnapshotWrite, SnapshotRecover time.Duration
+	Replay                         time.Duration
+	ReplayCmdsPerSec               float64
+	RecoverSpeedup                 float64 // Replay / SnapshotRecover
 	// CPU time of the same phases (the whole process: the collector's
 	// work included).
-	SnapshotRecoverCPU, ReplayCPU time.Duration
+	SnapshotRecoverCPU, ReplayCPU    time.Duration
 	HeapAfterRecover, HeapAfterBuild uint64
 }
 
