@@ -133,7 +133,11 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(wsReadMax)
 	ctx, cancel := context.WithCancel(r.Context())
-	wc := &wsConn{p: p, c: c, ctx: ctx, sub: newSubscriber(p.cfg.SubscriberQueueMax),
+	// The reader's context is not the writer's: coder/websocket closes the
+	// connection at once when a Read's context ends, which would beat the
+	// close frame the writer sends with its reason. The reader ends when the
+	// connection closes.
+	wc := &wsConn{p: p, c: c, ctx: ctx, readCtx: r.Context(), sub: newSubscriber(p.cfg.SubscriberQueueMax),
 		last: make(map[feedKey]uint64), replies: make(chan []byte, 4), opened: time.Now()}
 	wc.sub.cancel = cancel
 	p.addSubscriber(wc.sub)
@@ -184,7 +188,8 @@ type wsFrame struct {
 type wsConn struct {
 	p       *Publisher
 	c       *websocket.Conn
-	ctx     context.Context
+	ctx     context.Context // the writer's: ends with the connection, Run, or the reader
+	readCtx context.Context
 	sub     *subscriber
 	replies chan []byte
 	// last is the sequence number last sent on each stream.
@@ -206,7 +211,7 @@ func (wc *wsConn) readLoop(cancel context.CancelFunc) {
 	defer cancel()
 	p := wc.p
 	for {
-		_, data, err := wc.c.Read(wc.ctx)
+		_, data, err := wc.c.Read(wc.readCtx)
 		if err != nil {
 			switch st := websocket.CloseStatus(err); {
 			case st != -1:
