@@ -113,6 +113,20 @@ func (b *clBook) find(k *clKey) (uint32, uint64, bool) {
 
 func (b *clBook) len() int { return b.n + b.oldN }
 
+// reserve makes an empty index large enough for n entries without growing.
+func (b *clBook) reserve(n int) {
+	if b.len() != 0 || 2*n <= len(b.slots) {
+		return
+	}
+	size := len(b.slots)
+	for size < 2*n {
+		size *= 2
+	}
+	b.slots = make([]uint64, size)
+	b.mask = uint64(size - 1)
+	b.gen++
+}
+
 func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
 	k := clKey{s, id}
 	h, i, ok := b.find(&k)

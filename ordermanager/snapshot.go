@@ -306,6 +306,10 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 		}
 	}
 	n := r.count(63, "orders")
+	// Sized once for what the snapshot holds: a restore of millions of
+	// orders then never grows a table on the way.
+	m.index.reserve(n)
+	m.cl.reserve(n + retain)
 	var last matching.OrderID
 	for range n {
 		id := matching.OrderID(r.u64("order ID"))

@@ -198,6 +198,15 @@ func (t *table[K, V]) migrate() {
 
 func (t *table[K, V]) len() int { return t.n + t.oldN }
 
+// reserve makes an empty table large enough for n entries without growing.
+func (t *table[K, V]) reserve(n int) {
+	if t.len() == 0 && 2*n > len(t.slots) {
+		seed := t.seed
+		*t = newTable[K, V](n)
+		t.seed = seed
+	}
+}
+
 // each calls fn for every entry, in slot order. fn must not put or del.
 func (t *table[K, V]) each(fn func(k K, v *V)) {
 	for _, slots := range [][]slot[K, V]{t.old, t.slots} {
