@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/quickfixgo/quickfix"
@@ -80,7 +81,17 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 	if last := st.lastFailNs.Load(); last != 0 && now-last < int64(logonRetryMin) {
 		return fmt.Sprintf("too many failed logons for user %q: wait %s between attempts", st.cfg.Username, logonRetryMin), "throttled"
 	}
-	if bcrypt.CompareHashAndPassword([]byte(st.cfg.PasswordHash), pw) != nil {
+	release := g.hashing.acquire()
+	defer release()
+	// While this logon waited for a slot, another may have verified the same
+	// password for this session.
+	st.mu.Lock()
+	cached = st.authCache
+	st.mu.Unlock()
+	if cached != ([32]byte{}) && subtle.ConstantTimeCompare(cached[:], sum[:]) == 1 {
+		return "", ""
+	}
+	if g.hashing.compare([]byte(st.cfg.PasswordHash), pw) != nil {
 		st.lastFailNs.Store(time.Now().UnixNano())
 		return fmt.Sprintf("bad password for user %q", st.cfg.Username), "bad_password"
 	}
@@ -88,4 +99,36 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 	st.authCache = sum
 	st.mu.Unlock()
 	return "", ""
+}
+
+// hashSlots bounds the bcrypt checks running at once. A bcrypt check at cost
+// 10 is tens of milliseconds of one core's time; a storm of hundreds of
+// logons checked all at once shares the cores between all of them, so none
+// finishes before nearly all do and clients time out together. With a slot
+// per core they finish one after another at the machines's full rate, in the
+// order they came (waiters on a channel are served first in, first out).
+type hashSlots struct {
+	slots chan struct{}
+	// For tests and metrics: checks done, and the most seen running at once.
+	checks, running, runningMax atomic.Int64
+}
+
+func newHashSlots(n int) hashSlots {
+	return hashSlots{slots: make(chan struct{}, max(n, 1))}
+}
+
+// acquire waits for a slot; the caller calls the returned release.
+func (h *hashSlots) acquire() (release func()) {
+	h.slots <- struct{}{}
+	return func() { <-h.slots }
+}
+
+// compare is bcrypt.CompareHashAndPassword, counted; it runs in a slot.
+func (h *hashSlots) compare(hash, pw []byte) error {
+	n := h.running.Add(1)
+	for m := h.runningMax.Load(); n > m && !h.runningMax.CompareAndSwap(m, n); m = h.runningMax.Load() {
+	}
+	h.checks.Add(1)
+	defer h.running.Add(-1)
+	return bcrypt.CompareHashAndPassword(hash, pw)
 }

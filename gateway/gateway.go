@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,9 @@ type Gateway struct {
 	execSeq   atomic.Uint64 // gateway-generated ExecIDs for its own rejects
 	startTag  string        // distinguishes this process's gateway ExecIDs
 	authKey   [32]byte      // keys the cache of verified passwords
+	hashing   hashSlots     // bounds the bcrypt checks running at once
+	schedule  fixsession.StoreSchedule
+	rollStop  chan struct{} // ends runRollover
 	m         *metrics
 	dl        deliverScratch // Deliver's goroutine only
 	stopOnce  sync.Once
@@ -132,6 +136,7 @@ func New(opts Options) (*Gateway, error) {
 		g.floodGrace = 2 * time.Second
 	}
 	g.adm.blocked = make([]atomic.Bool, len(cfg.Firms))
+	g.hashing = newHashSlots(runtime.NumCPU())
 	if err := randomKey(g.authKey[:]); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -151,6 +156,10 @@ func New(opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.settings = settings
+	if g.schedule, err = storeSchedule(cfg); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.rollStop = make(chan struct{})
 	g.acc = fixsession.NewAcceptor(fixApp{g}, g.log)
 	g.acc.Malformed = func(remote string, err error) {
 		g.m.guardClosed.Add(1)
@@ -162,6 +171,7 @@ func New(opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, err
 		}
+		fsCfg.Schedule = g.schedule
 		fs, err := g.acc.AddSession(fsCfg)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: session %s: %w", sid, err)
@@ -189,6 +199,7 @@ func (g *Gateway) Start() error {
 		defer close(g.serveDone)
 		g.acc.Serve(l)
 	}()
+	go g.runRollover(g.rollStop)
 	g.started = true
 	g.log.Info().Str("addr", g.cfg.ListenFIX).Str("comp_id", g.cfg.TargetCompID).
 		Int("sessions", len(g.sessions)).Msg("FIX acceptor listening")
@@ -207,6 +218,7 @@ func (g *Gateway) Stop() {
 		if started {
 			_ = g.listener.Close() // no new brokers, even if Serve has not started yet
 		}
+		close(g.rollStop)
 		g.acc.Stop("exchange shutting down", 5*time.Second)
 		if started {
 			<-g.serveDone

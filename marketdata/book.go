@@ -3,23 +3,60 @@ package marketdata
 import "github.com/exchange-sim/exchange/matching"
 
 // bookOrder is one resting order in the rebuilt L3 book: an intrusive list node
-// in its level's FIFO.
+// in its level's FIFO, linked by index into the book's order store. It holds
+// no pointer (40 bytes), so millions of resting orders are no work for the
+// garbage collector's marking; its level is found by price when needed.
 type bookOrder struct {
 	id         matching.OrderID
 	price      int64
 	leaves     int64
+	prev, next orderRef
 	side       matching.Side
-	lvl        *level
-	prev, next *bookOrder
+}
+
+// orderRef is an order's index in its book's store; 0 is none.
+type orderRef uint32
+
+// orderChunk is the number of orders allocated at once.
+const orderChunk = 1 << 12
+
+// orderStore holds a book's orders in fixed chunks: growing it allocates one
+// chunk and never copies or rescans the others. Index 0 is never used.
+type orderStore struct {
+	chunks [][]bookOrder
+	n      int
+	free   []orderRef
+}
+
+func (st *orderStore) at(r orderRef) *bookOrder { return &st.chunks[r/orderChunk][r%orderChunk] }
+
+func (st *orderStore) alloc() orderRef {
+	if n := len(st.free); n > 0 {
+		r := st.free[n-1]
+		st.free = st.free[:n-1]
+		return r
+	}
+	if st.n == 0 {
+		st.n = 1 // index 0 stays unused: the zero orderRef means none
+	}
+	if st.n >= len(st.chunks)*orderChunk {
+		st.chunks = append(st.chunks, make([]bookOrder, orderChunk))
+	}
+	st.n++
+	return orderRef(st.n - 1)
+}
+
+func (st *orderStore) release(r orderRef) {
+	*st.at(r) = bookOrder{}
+	st.free = append(st.free, r)
 }
 
 // level is one price of one side: the aggregate (L2) and its queue (L3).
 type level struct {
-	price  int64
-	qty    int64
-	orders int
-	head   *bookOrder
-	tail   *bookOrder
+	price      int64
+	qty        int64
+	orders     int
+	head, tail orderRef
 }
 
 // bookSide keeps its levels sorted worst first, best last, so that the busy end
@@ -28,6 +65,7 @@ type level struct {
 type bookSide struct {
 	buy    bool
 	levels []*level
+	ords   *orderStore // the book's orders, for walking a level's queue
 }
 
 // levelKey names a level that changed since the last flush.
@@ -40,18 +78,20 @@ type levelKey struct {
 // the Publisher guards it.
 type book struct {
 	bids, asks bookSide
-	orders     map[matching.OrderID]*bookOrder
-	freeOrders []*bookOrder
+	orders     map[matching.OrderID]orderRef
+	store      orderStore
 	freeLevels []*level
 	// dirty lists levels touched since the last flush (may repeat a key).
 	dirty []levelKey
 }
 
 func newBook(ordersHint int) *book {
-	return &book{
+	b := &book{
 		bids:   bookSide{buy: true},
-		orders: make(map[matching.OrderID]*bookOrder, ordersHint),
+		orders: make(map[matching.OrderID]orderRef, ordersHint),
 	}
+	b.bids.ords, b.asks.ords = &b.store, &b.store
+	return b
 }
 
 func (b *book) side(s matching.Side) *bookSide {
@@ -107,24 +147,24 @@ func (b *book) add(id matching.OrderID, side matching.Side, price, leaves int64)
 		copy(s.levels[i+1:], s.levels[i:])
 		s.levels[i] = l
 	}
-	o := b.newOrder()
-	*o = bookOrder{id: id, price: price, leaves: leaves, side: side, lvl: l, prev: l.tail}
-	if l.tail != nil {
-		l.tail.next = o
+	r := b.store.alloc()
+	*b.store.at(r) = bookOrder{id: id, price: price, leaves: leaves, side: side, prev: l.tail}
+	if l.tail != 0 {
+		b.store.at(l.tail).next = r
 	} else {
-		l.head = o
+		l.head = r
 	}
-	l.tail = o
+	l.tail = r
 	l.qty += leaves
 	l.orders++
-	b.orders[id] = o
+	b.orders[id] = r
 	b.dirty = append(b.dirty, levelKey{side, price})
 }
 
 // reduce sets an order's open quantity in place (keeping its queue position);
 // 0 removes it. Unknown IDs are ignored: a taker that never rested, say.
 func (b *book) reduce(id matching.OrderID, leaves int64) {
-	o, ok := b.orders[id]
+	r, ok := b.orders[id]
 	if !ok {
 		return
 	}
@@ -132,26 +172,36 @@ func (b *book) reduce(id matching.OrderID, leaves int64) {
 		b.remove(id)
 		return
 	}
-	o.lvl.qty += leaves - o.leaves
+	o := b.store.at(r)
+	if l := b.levelOf(o); l != nil {
+		l.qty += leaves - o.leaves
+	}
 	o.leaves = leaves
 	b.dirty = append(b.dirty, levelKey{o.side, o.price})
 }
 
 // remove takes an order off the book; unknown IDs are ignored.
 func (b *book) remove(id matching.OrderID) {
-	o, ok := b.orders[id]
+	r, ok := b.orders[id]
 	if !ok {
 		return
 	}
 	delete(b.orders, id)
-	l := o.lvl
-	if o.prev != nil {
-		o.prev.next = o.next
+	o := b.store.at(r)
+	s := b.side(o.side)
+	i, found := s.search(o.price)
+	if !found { // cannot happen: an order's level lives while it does
+		b.store.release(r)
+		return
+	}
+	l := s.levels[i]
+	if o.prev != 0 {
+		b.store.at(o.prev).next = o.next
 	} else {
 		l.head = o.next
 	}
-	if o.next != nil {
-		o.next.prev = o.prev
+	if o.next != 0 {
+		b.store.at(o.next).prev = o.prev
 	} else {
 		l.tail = o.prev
 	}
@@ -159,29 +209,29 @@ func (b *book) remove(id matching.OrderID) {
 	l.orders--
 	b.dirty = append(b.dirty, levelKey{o.side, o.price})
 	if l.orders == 0 {
-		s := b.side(o.side)
-		if i, found := s.search(l.price); found {
-			copy(s.levels[i:], s.levels[i+1:])
-			s.levels[len(s.levels)-1] = nil
-			s.levels = s.levels[:len(s.levels)-1]
-		}
+		copy(s.levels[i:], s.levels[i+1:])
+		s.levels[len(s.levels)-1] = nil
+		s.levels = s.levels[:len(s.levels)-1]
 		*l = level{}
 		b.freeLevels = append(b.freeLevels, l)
 	}
-	*o = bookOrder{}
-	b.freeOrders = append(b.freeOrders, o)
+	b.store.release(r)
+}
+
+// levelOf returns the level an order rests at. Cost: a binary search over
+// its side's levels.
+func (b *book) levelOf(o *bookOrder) *level {
+	s := b.side(o.side)
+	if i, found := s.search(o.price); found {
+		return s.levels[i]
+	}
+	return nil
 }
 
 // clear empties the book, keeping its memory for reuse.
 func (b *book) clear() {
 	for _, s := range []*bookSide{&b.bids, &b.asks} {
 		for _, l := range s.levels {
-			for o := l.head; o != nil; {
-				n := o.next
-				*o = bookOrder{}
-				b.freeOrders = append(b.freeOrders, o)
-				o = n
-			}
 			*l = level{}
 			b.freeLevels = append(b.freeLevels, l)
 		}
@@ -189,6 +239,8 @@ func (b *book) clear() {
 		s.levels = s.levels[:0]
 	}
 	clear(b.orders)
+	clear(b.store.chunks)
+	b.store = orderStore{chunks: b.store.chunks[:0]}
 	b.dirty = b.dirty[:0]
 }
 
@@ -201,21 +253,8 @@ func (b *book) levelAt(side matching.Side, price int64) (qty int64, orders int) 
 	return 0, 0
 }
 
-// newOrder and newLevel take from the free lists, allocating in chunks so that
-// a growing book costs one allocation per 256 orders.
-func (b *book) newOrder() *bookOrder {
-	if n := len(b.freeOrders); n > 0 {
-		o := b.freeOrders[n-1]
-		b.freeOrders = b.freeOrders[:n-1]
-		return o
-	}
-	chunk := make([]bookOrder, 256)
-	for i := len(chunk) - 1; i > 0; i-- {
-		b.freeOrders = append(b.freeOrders, &chunk[i])
-	}
-	return &chunk[0]
-}
-
+// newLevel takes a level from the free list, allocating in chunks so that
+// a growing book costs one allocation per 64 levels.
 func (b *book) newLevel(price int64) *level {
 	var l *level
 	if n := len(b.freeLevels); n > 0 {

@@ -41,8 +41,10 @@ func appendLevels(dst []Level, s *bookSide, depth int) []Level {
 func appendOrders(dst []Order, s *bookSide, depth int) []Order {
 	ls := s.top(depth)
 	for i := len(ls) - 1; i >= 0; i-- {
-		for o := ls[i].head; o != nil; o = o.next {
+		for r := ls[i].head; r != 0; {
+			o := s.ords.at(r)
 			dst = append(dst, Order{ID: o.id, Price: o.price, Qty: o.leaves})
+			r = o.next
 		}
 	}
 	return dst

@@ -21,6 +21,9 @@ type subscription struct {
 	s        *symState
 	chans    channel
 	interval Interval // candles
+	// fresh are the channels subscribed since the last snapshot: their
+	// snapshot starts a new stream and is sent whatever its sequence number.
+	fresh channel
 	// FIX only: the request it answers, its depth (0 = full) and entry types.
 	reqID string
 	depth int
@@ -34,6 +37,9 @@ type subscription struct {
 type subscriber struct {
 	q    chan *update
 	kick chan struct{} // "you are lagging": wakes the subscriber's goroutine
+	// cancel ends a WebSocket connection (nil for FIX); set before the
+	// subscriber is added.
+	cancel func()
 
 	// Guarded by Publisher.mu.
 	lagging bool
@@ -224,6 +230,24 @@ const snapshotTradesMax = 100
 func (p *Publisher) resnapshot(sub *subscriber, tradesMax int) []snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.restart(sub)
+	out := make([]snapshot, 0, len(sub.subs))
+	for _, e := range sub.subs {
+		out = append(out, p.snapshotOf(e, tradesMax))
+	}
+	return out
+}
+
+// restart readies sub for snapshots taken under the same hold of p.mu: it
+// flushes what was applied but not yet sent (so that a snapshot never holds
+// changes an update will carry again, under the same sequence number), drops
+// sub's queue and its kick, and lets updates flow to it again. The flush goes
+// to every other subscriber a little earlier than Run would have sent it.
+// p.mu is held.
+func (p *Publisher) restart(sub *subscriber) {
+	if len(p.dirtySyms) > 0 {
+		p.flush()
+	}
 	for len(sub.q) > 0 {
 		<-sub.q
 	}
@@ -231,10 +255,5 @@ func (p *Publisher) resnapshot(sub *subscriber, tradesMax int) []snapshot {
 	case <-sub.kick:
 	default:
 	}
-	out := make([]snapshot, 0, len(sub.subs))
-	for _, e := range sub.subs {
-		out = append(out, p.snapshotOf(e, tradesMax))
-	}
 	sub.lagging = false
-	return out
 }

@@ -3,7 +3,11 @@ package marketdata
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -95,9 +99,11 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 		}
 		e := &sub.subs[i]
 		if subscribe {
+			e.fresh |= chans &^ e.chans
 			e.chans |= chans
-			if chans&chCandles != 0 {
+			if chans&chCandles != 0 && e.interval != iv {
 				e.interval = iv
+				e.fresh |= chCandles
 			}
 		} else {
 			e.chans &^= chans
@@ -114,99 +120,321 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 // a snapshot of each subscription first (messages with "snapshot":true), then
 // updates; when it falls behind its queue is dropped and it gets snapshots
 // again. Each frame holds one JSON message, or a JSON array of several
-// updates that were waiting together.
+// updates that were waiting together. On each channel of each symbol the
+// sequence numbers a client sees only go up (wsConn.stale). Every close is
+// logged with its reason.
 func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has replied
 	}
-	defer c.CloseNow()
 	c.SetReadLimit(wsReadMax)
 	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-
-	sub := newSubscriber(p.cfg.SubscriberQueueMax)
-	p.addSubscriber(sub)
-	defer p.removeSubscriber(sub)
-
-	replies := make(chan []byte, 4)
-	go func() {
-		defer cancel()
-		for {
-			_, data, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			req, chans, iv, syms, perr := p.parseWSRequest(data)
-			if perr != nil {
-				b := append([]byte(`{"type":"error","error":`), appendJSONString(nil, perr.msg)...)
-				b = append(b, `,"param":`...)
-				b = appendJSONString(b, perr.param)
-				select {
-				case replies <- append(b, '}'):
-				default: // a client flooding bad requests loses replies
-				}
-				continue
-			}
-			p.updateSubscriptions(sub, req.Op == "subscribe", chans, iv, syms)
-		}
-	}()
-
-	write := func(b []byte) bool {
-		if p.hooks.beforeWSWrite != nil {
-			p.hooks.beforeWSWrite()
-		}
-		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)
-		defer wcancel()
-		return c.Write(wctx, websocket.MessageText, b) == nil
+	// The reader's context is not the writer's: coder/websocket closes the
+	// connection at once when a Read's context ends, which would beat the
+	// close frame the writer sends with its reason. The reader ends when the
+	// connection closes.
+	wc := &wsConn{p: p, c: c, ctx: ctx, readCtx: r.Context(), sub: newSubscriber(p.cfg.SubscriberQueueMax),
+		last: make(map[feedKey]uint64), replies: make(chan []byte, 4), opened: time.Now()}
+	wc.sub.cancel = cancel
+	p.addSubscriber(wc.sub)
+	if p.closing.Load() {
+		cancel()
 	}
-	var buf []byte
+	go wc.readLoop(cancel)
+	reason := wc.writeLoop()
+	cancel()
+	p.removeSubscriber(wc.sub)
+	if wc.reason.Load() == nil {
+		wc.reason.Store(&reason)
+	}
+	reason = *wc.reason.Load()
+	if wc.status != 0 {
+		_ = c.Close(wc.status, reason)
+	} else {
+		_ = c.CloseNow()
+	}
+	p.cfg.Log.Info().Str("remote", r.RemoteAddr).Str("reason", reason).Int64("frames", wc.frames).
+		Int64("resyncs", wc.resyncs).Dur("connected", time.Since(wc.opened)).Msg("websocket closed")
+}
+
+// feedKey names one stream a client follows: a channel of a symbol (and,
+// for candles, an interval).
+type feedKey struct {
+	s        *symState
+	ch       channel
+	interval Interval
+}
+
+// snapJSON is an encoded WebSocket snapshot and the state version it shows.
+type snapJSON struct {
+	ver, seq uint64
+	b        []byte
+}
+
+// wsFrame is one snapshot ready to send.
+type wsFrame struct {
+	key   feedKey
+	seq   uint64
+	fresh bool
+	b     []byte
+}
+
+// wsConn is one WebSocket client's writer state; only serveWS's goroutine
+// touches it, except reason.
+type wsConn struct {
+	p       *Publisher
+	c       *websocket.Conn
+	ctx     context.Context // the writer's: ends with the connection, Run, or the reader
+	readCtx context.Context
+	sub     *subscriber
+	replies chan []byte
+	// last is the sequence number last sent on each stream.
+	last map[feedKey]uint64
+	buf  []byte
+
+	opened          time.Time
+	lastWrite       time.Time
+	frames, resyncs int64
+	reason          atomic.Pointer[string] // why the connection ends, first cause wins
+	status          websocket.StatusCode   // the close frame to send, 0: none
+}
+
+func (wc *wsConn) setReason(s string) { wc.reason.CompareAndSwap(nil, &s) }
+
+// readLoop reads the client's requests until the connection fails, then
+// ends the writer through cancel.
+func (wc *wsConn) readLoop(cancel context.CancelFunc) {
+	defer cancel()
+	p := wc.p
+	for {
+		_, data, err := wc.c.Read(wc.readCtx)
+		if err != nil {
+			switch st := websocket.CloseStatus(err); {
+			case st != -1:
+				wc.setReason(fmt.Sprintf("client closed (status %d)", st))
+			case wc.ctx.Err() != nil:
+				// the writer ended first and has its own reason
+			case errors.Is(err, io.EOF):
+				wc.setReason("client went away (EOF)")
+			default:
+				wc.setReason("read failed: " + err.Error())
+			}
+			return
+		}
+		req, chans, iv, syms, perr := p.parseWSRequest(data)
+		if perr != nil {
+			b := append([]byte(`{"type":"error","error":`), appendJSONString(nil, perr.msg)...)
+			b = append(b, `,"param":`...)
+			b = appendJSONString(b, perr.param)
+			select {
+			case wc.replies <- append(b, '}'):
+			default: // a client flooding bad requests loses replies
+			}
+			continue
+		}
+		p.updateSubscriptions(wc.sub, req.Op == "subscribe", chans, iv, syms)
+	}
+}
+
+// writeLoop sends replies, snapshots and updates until the connection ends,
+// and returns why.
+func (wc *wsConn) writeLoop() string {
+	gap := wc.p.cfg.WSWriteGap
+	var timer *time.Timer
+	if gap > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
+	}
 	for {
 		select {
-		case <-ctx.Done():
-			return
-		case b := <-replies:
-			if !write(b) {
-				return
+		case <-wc.ctx.Done():
+			if wc.p.closing.Load() {
+				wc.status = websocket.StatusGoingAway
+				return "server shutting down"
 			}
-		case <-sub.kick:
-			for _, sn := range p.resnapshot(sub, snapshotTradesMax) {
-				for _, ch := range []channel{chBook, chTrades, chCandles} {
-					if sn.e.chans&ch == 0 {
-						continue
-					}
-					buf = appendFeedJSON(buf[:0], ch, sn.e.s, sn.seq, true, sn.e.interval,
-						sn.bids, sn.asks, sn.trades, sn.stats, sn.candles)
-					if !write(buf) {
-						return
-					}
-				}
+			return "connection ended: " + context.Cause(wc.ctx).Error()
+		case b := <-wc.replies:
+			if err := wc.write(b); err != nil {
+				return wc.writeFailed(err)
 			}
-		case u := <-sub.q:
-			// Whatever else is already queued goes in the same frame, as a
-			// JSON array: one write instead of several when the client lags
-			// a little.
-			first := u.JSON()
-			buf = append(buf[:0], '[')
-			buf = append(buf, first...)
-			n := 1
-		more:
-			for len(buf) < wsBatchBytes {
+		case <-wc.sub.kick:
+			if err := wc.sendSnapshots(); err != nil {
+				return wc.writeFailed(err)
+			}
+		case u := <-wc.sub.q:
+			// Hold the frame back until the gap since the last one has
+			// passed, so that one frame carries what comes meanwhile and the
+			// publisher's sends do not wake this goroutine (it waits on the
+			// timer, not on the queue).
+			if wait := gap - time.Since(wc.lastWrite); gap > 0 && wait > 0 {
+				timer.Reset(wait)
 				select {
-				case u := <-sub.q:
-					buf = append(append(buf, ','), u.JSON()...)
-					n++
-				default:
-					break more
+				case <-wc.ctx.Done():
+					continue // the next turn says why
+				case <-timer.C:
 				}
 			}
-			msg := first
-			if n > 1 {
-				msg = append(buf, ']')
+			select { // lagging meanwhile: the snapshot first, u is then stale
+			case <-wc.sub.kick:
+				if err := wc.sendSnapshots(); err != nil {
+					return wc.writeFailed(err)
+				}
+			default:
 			}
-			if !write(msg) {
-				return
+			if err := wc.sendUpdates(u); err != nil {
+				return wc.writeFailed(err)
 			}
 		}
 	}
+}
+
+func (wc *wsConn) writeFailed(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("write timed out after %v: the client does not read", wsWriteTimeout)
+	}
+	return "write failed: " + err.Error()
+}
+
+// write sends one frame (with Config.WSWritersMax set, in one of that many
+// slots shared by every client).
+func (wc *wsConn) write(b []byte) error {
+	if h := wc.p.hooks.beforeWSWrite; h != nil {
+		h()
+	}
+	wctx, wcancel := context.WithTimeout(wc.ctx, wsWriteTimeout)
+	defer wcancel()
+	if slots := wc.p.wsWriters; slots != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-wctx.Done():
+			return wctx.Err()
+		}
+		defer func() { <-slots }()
+	}
+	wc.frames++
+	wc.lastWrite = time.Now()
+	return wc.c.Write(wctx, websocket.MessageText, b)
+}
+
+// stale reports whether a message with seq on stream k would not be above
+// what the client last got there (fresh: a new stream, always sent), and
+// otherwise records seq as the last sent.
+func (wc *wsConn) stale(k feedKey, seq uint64, fresh bool) bool {
+	if last, ok := wc.last[k]; ok && seq <= last && !fresh {
+		return true
+	}
+	wc.last[k] = seq
+	return false
+}
+
+// sendUpdates sends first and whatever else is queued behind it, in one
+// frame (a JSON array when there are several), leaving out updates the client
+// already has from a snapshot. Each update's JSON is encoded once, by the
+// first client that sends it, and copied into the others' frames.
+func (wc *wsConn) sendUpdates(first *update) error {
+	buf := append(wc.buf[:0], '[')
+	n := 0
+	add := func(u *update) {
+		if wc.stale(feedKey{u.s, u.ch, u.interval}, u.seq, false) {
+			return
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, u.JSON()...)
+		n++
+	}
+	add(first)
+more:
+	for len(buf) < wsBatchBytes {
+		select {
+		case u := <-wc.sub.q:
+			add(u)
+		default:
+			break more
+		}
+	}
+	wc.buf = buf
+	switch n {
+	case 0:
+		return nil
+	case 1:
+		return wc.write(buf[1:])
+	}
+	return wc.write(append(buf, ']'))
+}
+
+// sendSnapshots answers a kick (a new subscription, or a queue that
+// overflowed) with a snapshot of every stream the client follows, leaving
+// out those it is already current on.
+func (wc *wsConn) sendSnapshots() error {
+	wc.resyncs++
+	for _, f := range wc.p.wsSnapshots(wc.sub) {
+		if wc.stale(f.key, f.seq, f.fresh) {
+			continue
+		}
+		if err := wc.write(f.b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wsSnapshots restarts sub (see restart) and returns a snapshot of each of
+// its streams, encoded. A snapshot is encoded once per state version and
+// shared by every client that asks for it before the state moves on, so a
+// thousand clients resynchronising at once cost one encoding, not a
+// thousand; the encoding happens outside p.mu.
+func (p *Publisher) wsSnapshots(sub *subscriber) []wsFrame {
+	type miss struct {
+		i  int
+		sn snapshot
+	}
+	var out []wsFrame
+	var misses []miss
+	p.mu.Lock()
+	p.restart(sub)
+	ver := p.stateVer
+	for j := range sub.subs {
+		e := &sub.subs[j]
+		for _, ch := range []channel{chBook, chTrades, chCandles} {
+			if e.chans&ch == 0 {
+				continue
+			}
+			k := feedKey{s: e.s, ch: ch}
+			if ch == chCandles {
+				k.interval = e.interval
+			}
+			f := wsFrame{key: k, seq: p.seq, fresh: e.fresh&ch != 0}
+			if c, ok := p.snapCache[k]; ok && c.ver == ver {
+				f.b = c.b
+			} else {
+				one := *e
+				one.chans = ch
+				misses = append(misses, miss{len(out), p.snapshotOf(one, snapshotTradesMax)})
+			}
+			out = append(out, f)
+		}
+		e.fresh = 0
+	}
+	p.mu.Unlock()
+	if len(misses) == 0 {
+		return out
+	}
+	for _, m := range misses {
+		sn := &m.sn
+		out[m.i].b = appendFeedJSON(nil, sn.e.chans, sn.e.s, sn.seq, true, sn.e.interval,
+			sn.bids, sn.asks, sn.trades, sn.stats, sn.candles)
+	}
+	p.mu.Lock()
+	for _, m := range misses {
+		f := &out[m.i]
+		if c, ok := p.snapCache[f.key]; !ok || c.ver < ver {
+			p.snapCache[f.key] = snapJSON{ver: ver, seq: f.seq, b: f.b}
+		}
+	}
+	p.mu.Unlock()
+	return out
 }

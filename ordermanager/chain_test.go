@@ -48,8 +48,8 @@ func (h *harness) quiet(t *testing.T) {
 	if n := h.m.amendsInFlight(); n != 0 || h.m.ops.len() != 0 {
 		t.Fatalf("%d amends in flight", n)
 	}
-	for i := range h.m.orders {
-		if r := &h.m.orders[i]; r.id != 0 && r.pending {
+	for i := range int32(h.m.orders.len()) {
+		if r := h.m.orders.at(i); r.id != 0 && r.pending {
 			t.Fatalf("order %d still pending", r.id)
 		}
 	}

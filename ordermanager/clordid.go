@@ -55,8 +55,14 @@ type clBook struct {
 	mask  uint64
 	n     int
 	seed  uint64
-	ents  []clEnt // index 0 is never used
-	free  []uint32
+	ents  slab[clEnt] // index 0 is never used
+	// While the index grows: the old slots, emptied into slots a few per
+	// put from oldPos up (as table does), so no put rehashes the whole index.
+	old     []uint64
+	oldMask uint64
+	oldN    int
+	oldPos  uint64
+	free    []uint32
 
 	ring    []clRetired
 	head    int // oldest entry
@@ -80,7 +86,8 @@ func (b *clBook) init(retain, hint int) {
 	b.slots = make([]uint64, size)
 	b.mask = uint64(size - 1)
 	b.seed = rand.Uint64()
-	b.ents = make([]clEnt, 1, retain+hint+1)
+	b.ents = newSlab[clEnt](retain + hint + 1)
+	b.ents.add()
 	b.ring = make([]clRetired, retain)
 	b.nextRef = 1
 }
@@ -97,20 +104,38 @@ func (b *clBook) find(k *clKey) (uint32, uint64, bool) {
 			return h, i, false
 		}
 		if uint32(s>>32) == h {
-			if e := &b.ents[uint32(s)]; e.session == k.session && e.id == k.id {
+			if e := b.ents.at(int32(uint32(s))); e.session == k.session && e.id == k.id {
 				return h, i, true
 			}
 		}
 	}
 }
 
-func (b *clBook) len() int { return b.n }
+func (b *clBook) len() int { return b.n + b.oldN }
+
+// reserve makes an empty index large enough for n entries without growing.
+func (b *clBook) reserve(n int) {
+	if b.len() != 0 || 2*n <= len(b.slots) {
+		return
+	}
+	size := len(b.slots)
+	for size < 2*n {
+		size *= 2
+	}
+	b.slots = make([]uint64, size)
+	b.mask = uint64(size - 1)
+	b.gen++
+}
 
 func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
 	k := clKey{s, id}
 	h, i, ok := b.find(&k)
 	if ok {
-		e := &b.ents[uint32(b.slots[i])]
+		e := b.ents.at(int32(uint32(b.slots[i])))
+		return clEntry{order: e.order, ref: e.ref, status: e.status}, true
+	}
+	if j, ok := b.findOld(&k, h); ok {
+		e := b.ents.at(int32(uint32(b.old[j])))
 		return clEntry{order: e.order, ref: e.ref, status: e.status}, true
 	}
 	b.miss, b.missH, b.missI, b.missGen = k, h, i, b.gen
@@ -132,20 +157,33 @@ func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID
 // put inserts k, or overwrites its entry (replay of a journal that reuses a
 // ClOrdID still remembered), and returns its slab index.
 func (b *clBook) put(k clKey, e clEntry) uint32 {
+	b.migrate()
 	var h uint32
 	var i uint64
-	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && 2*(b.n+1) <= len(b.slots) {
+	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && 2*(b.n+b.oldN+1) <= len(b.slots) {
 		h, i = b.missH, b.missI
 	} else {
 		var ok bool
 		h, i, ok = b.find(&k)
+		if !ok {
+			if j, inOld := b.findOld(&k, h); inOld {
+				// Moved over now, keeping its slab entry.
+				idx := uint32(b.old[j])
+				removeSlotIn(b.old, b.oldMask, j)
+				b.oldN--
+				b.slots[i] = uint64(h)<<32 | uint64(idx)
+				b.n++
+				b.gen++
+				ok = true
+			}
+		}
 		if ok {
 			idx := uint32(b.slots[i])
-			x := &b.ents[idx]
+			x := b.ents.at(int32(idx))
 			x.order, x.ref, x.status = e.order, e.ref, e.status
 			return idx
 		}
-		if 2*(b.n+1) > len(b.slots) {
+		if 2*(b.n+b.oldN+1) > len(b.slots) {
 			b.grow()
 			h, i, _ = b.find(&k)
 		}
@@ -155,45 +193,85 @@ func (b *clBook) put(k clKey, e clEntry) uint32 {
 		idx = b.free[n-1]
 		b.free = b.free[:n-1]
 	} else {
-		b.ents = append(b.ents, clEnt{})
-		idx = uint32(len(b.ents) - 1)
+		idx = uint32(b.ents.add())
 	}
-	b.ents[idx] = clEnt{session: k.session, id: k.id, status: e.status, live: true, order: e.order, ref: e.ref}
+	*b.ents.at(int32(idx)) = clEnt{session: k.session, id: k.id, status: e.status, live: true, order: e.order, ref: e.ref}
 	b.slots[i] = uint64(h)<<32 | uint64(idx)
 	b.n++
 	b.gen++
 	return idx
 }
 
-func (b *clBook) grow() {
-	old := b.slots
-	b.slots = make([]uint64, 2*len(old))
-	b.mask = uint64(len(b.slots) - 1)
-	for _, s := range old {
+// findOld returns k's slot among the old slots while the index grows.
+func (b *clBook) findOld(k *clKey, h uint32) (uint64, bool) {
+	if b.old == nil {
+		return 0, false
+	}
+	for i := uint64(h) & b.oldMask; ; i = (i + 1) & b.oldMask {
+		s := b.old[i]
 		if s == 0 {
-			continue
+			return i, false
 		}
-		i := (s >> 32) & b.mask
-		for b.slots[i] != 0 {
-			i = (i + 1) & b.mask
+		if uint32(s>>32) == h {
+			if e := b.ents.at(int32(uint32(s))); e.session == k.session && e.id == k.id {
+				return i, true
+			}
 		}
-		b.slots[i] = s
+	}
+}
+
+// grow starts moving the index into slots twice the size (see migrate).
+func (b *clBook) grow() {
+	for b.old != nil {
+		b.migrate()
+	}
+	b.old, b.oldMask, b.oldN, b.oldPos = b.slots, b.mask, b.n, 0
+	b.slots = make([]uint64, 2*len(b.old))
+	b.mask = uint64(len(b.slots) - 1)
+	b.n = 0
+	b.gen++
+}
+
+// migrate moves the entries of the next few old slots over (as
+// table.migrate does, with the same argument for why it keeps up).
+func (b *clBook) migrate() {
+	if b.old == nil {
+		return
+	}
+	for end := min(b.oldPos+migrateSlots, uint64(len(b.old))); b.oldPos < end; b.oldPos++ {
+		for s := b.old[b.oldPos]; s != 0; s = b.old[b.oldPos] {
+			i := (s >> 32) & b.mask
+			for b.slots[i] != 0 {
+				i = (i + 1) & b.mask
+			}
+			b.slots[i] = s
+			b.n++
+			removeSlotIn(b.old, b.oldMask, b.oldPos)
+			b.oldN--
+		}
+	}
+	if b.oldPos == uint64(len(b.old)) {
+		b.old, b.oldN = nil, 0
 	}
 	b.gen++
 }
 
 // removeSlot empties slot i, shifting later entries of its probe run back.
 func (b *clBook) removeSlot(i uint64) {
-	for j := (i + 1) & b.mask; b.slots[j] != 0; j = (j + 1) & b.mask {
-		home := (b.slots[j] >> 32) & b.mask
-		if (j-home)&b.mask >= (j-i)&b.mask {
-			b.slots[i] = b.slots[j]
+	removeSlotIn(b.slots, b.mask, i)
+	b.n--
+	b.gen++
+}
+
+func removeSlotIn(slots []uint64, mask, i uint64) {
+	for j := (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask {
+		home := (slots[j] >> 32) & mask
+		if (j-home)&mask >= (j-i)&mask {
+			slots[i] = slots[j]
 			i = j
 		}
 	}
-	b.slots[i] = 0
-	b.n--
-	b.gen++
+	slots[i] = 0
 }
 
 // retire marks registration ref of id finished with final status st (0 to
@@ -206,13 +284,17 @@ func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte, ent
 	idx := ent
 	if e := b.entAt(idx); e == nil || e.ref != ref || e.session != s || e.id != id {
 		k := clKey{s, id}
-		_, i, ok := b.find(&k)
-		if !ok {
+		h, i, ok := b.find(&k)
+		switch j, inOld := b.findOld(&k, h); {
+		case ok:
+			idx = uint32(b.slots[i])
+		case inOld:
+			idx = uint32(b.old[j])
+		default:
 			return
 		}
-		idx = uint32(b.slots[i])
 	}
-	e := &b.ents[idx]
+	e := b.ents.at(int32(idx))
 	if e.ref != ref {
 		return
 	}
@@ -238,36 +320,42 @@ func (b *clBook) pushRetired(r clRetired) {
 }
 
 func (b *clBook) entAt(idx uint32) *clEnt {
-	if idx == 0 || int(idx) >= len(b.ents) || !b.ents[idx].live {
+	if idx == 0 || int(idx) >= b.ents.len() || !b.ents.at(int32(idx)).live {
 		return nil
 	}
-	return &b.ents[idx]
+	return b.ents.at(int32(idx))
 }
 
 // forget drops a retired registration unless its ClOrdID was registered
 // again since.
 func (b *clBook) forget(r clRetired) {
-	if r.ent == 0 || int(r.ent) >= len(b.ents) {
+	if r.ent == 0 || int(r.ent) >= b.ents.len() {
 		return
 	}
-	e := &b.ents[r.ent]
+	e := b.ents.at(int32(r.ent))
 	if !e.live || e.ref != r.ref {
 		return
 	}
 	k := clKey{e.session, e.id}
-	_, i, ok := b.find(&k)
-	if !ok || uint32(b.slots[i]) != r.ent {
+	h, i, ok := b.find(&k)
+	switch j, inOld := b.findOld(&k, h); {
+	case ok && uint32(b.slots[i]) == r.ent:
+		b.removeSlot(i)
+	case !ok && inOld && uint32(b.old[j]) == r.ent:
+		removeSlotIn(b.old, b.oldMask, j)
+		b.oldN--
+		b.gen++
+	default:
 		return
 	}
-	b.removeSlot(i)
 	*e = clEnt{}
 	b.free = append(b.free, r.ent)
 }
 
 // entries calls fn for every registered ClOrdID, in slab order.
 func (b *clBook) entries(fn func(k clKey, e clEntry)) {
-	for i := 1; i < len(b.ents); i++ {
-		if e := &b.ents[i]; e.live {
+	for i := 1; i < b.ents.len(); i++ {
+		if e := b.ents.at(int32(i)); e.live {
 			fn(clKey{e.session, e.id}, clEntry{order: e.order, ref: e.ref, status: e.status})
 		}
 	}
@@ -278,8 +366,8 @@ func (b *clBook) retired(fn func(k clKey, ref uint64)) {
 	for i := 0; i < b.rn; i++ {
 		r := b.ring[(b.head+i)%len(b.ring)]
 		var k clKey
-		if r.ent != 0 && int(r.ent) < len(b.ents) {
-			k = clKey{b.ents[r.ent].session, b.ents[r.ent].id}
+		if r.ent != 0 && int(r.ent) < b.ents.len() {
+			k = clKey{b.ents.at(int32(r.ent)).session, b.ents.at(int32(r.ent)).id}
 		}
 		fn(k, r.ref)
 	}
@@ -293,8 +381,10 @@ func (b *clBook) restoreRetired(k clKey, ref uint64) error {
 		return errClRestore
 	}
 	r := clRetired{ref: ref}
-	if _, i, ok := b.find(&k); ok {
+	if h, i, ok := b.find(&k); ok {
 		r.ent = uint32(b.slots[i])
+	} else if j, ok := b.findOld(&k, h); ok {
+		r.ent = uint32(b.old[j])
 	}
 	b.ring[(b.head+b.rn)%len(b.ring)] = r
 	b.rn++

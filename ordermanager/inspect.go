@@ -89,8 +89,8 @@ type OrderView struct {
 // allocates.
 func (m *Manager) OpenOrdersOf(keep func(matching.AccountID) bool, limit int) []OrderView {
 	var out []OrderView
-	for i := range m.orders {
-		r := &m.orders[i]
+	for i := 0; i < m.orders.len(); i++ {
+		r := m.orders.at(int32(i))
 		if r.id == 0 || !keep(r.acct) {
 			continue
 		}

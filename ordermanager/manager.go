@@ -155,7 +155,7 @@ type Manager struct {
 	syms  []symState
 	accts []acctState
 
-	orders []orderRec // slab; index 0 is never used
+	orders slab[orderRec] // index 0 is never used
 	free   []int32
 	index  table[orderKey, int32]
 	ops    table[orderKey, opChain] // orders with cancels or replaces in flight
@@ -196,7 +196,7 @@ func newManager(cfg *config.Config, retain int) *Manager {
 		cfg:         cfg,
 		syms:        make([]symState, len(cfg.Symbols)),
 		accts:       make([]acctState, len(cfg.Accounts)),
-		orders:      make([]orderRec, 1, hint+1),
+		orders:      newSlab[orderRec](hint + 1),
 		free:        make([]int32, 0, hint),
 		index:       newTable[orderKey, int32](hint),
 		ops:         newTable[orderKey, opChain](1024),
@@ -204,6 +204,7 @@ func newManager(cfg *config.Config, retain int) *Manager {
 		lfree:       make([]int32, 0, 1024),
 		nextOrderID: 1,
 	}
+	m.orders.add() // index 0: no order
 	m.cl.init(retain, hint)
 	for i := range cfg.Symbols {
 		s := &cfg.Symbols[i]
@@ -252,7 +253,7 @@ func (m *Manager) order(id matching.OrderID) *orderRec {
 	if !ok {
 		return nil
 	}
-	return &m.orders[*i]
+	return m.orders.at(*i)
 }
 
 // newOrder takes a record from the slab for id. The slab grows (allocates)
@@ -263,11 +264,10 @@ func (m *Manager) newOrder(id matching.OrderID) *orderRec {
 		i = m.free[n-1]
 		m.free = m.free[:n-1]
 	} else {
-		m.orders = append(m.orders, orderRec{})
-		i = int32(len(m.orders) - 1)
+		i = m.orders.add()
 	}
 	m.index.put(orderKey(id), i)
-	r := &m.orders[i]
+	r := m.orders.at(i)
 	*r = orderRec{id: id}
 	return r
 }
@@ -277,7 +277,7 @@ func (m *Manager) dropOrder(id matching.OrderID) {
 	if !ok {
 		return
 	}
-	m.orders[i] = orderRec{}
+	*m.orders.at(i) = orderRec{}
 	m.free = append(m.free, i)
 }
 

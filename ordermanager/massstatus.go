@@ -46,8 +46,8 @@ func (m *Manager) answerMassStatus(req *Request, reps []Report) []Report {
 		return m.rejectReq(req, RejUnknownSymbol, reps)
 	}
 	var ids []matching.OrderID
-	for i := 1; i < len(m.orders); i++ {
-		r := &m.orders[i]
+	for i := 1; i < m.orders.len(); i++ {
+		r := m.orders.at(int32(i))
 		if r.id == 0 || r.acct == 0 {
 			continue
 		}

@@ -96,8 +96,8 @@ func (f *flow) target(s config.SessionID, chain bool) ClOrdID {
 	if chain && f.m != nil {
 		// The latest ClOrdID of an order of s with a replace in flight.
 		var tails []ClOrdID
-		for i := range f.m.orders {
-			if o := &f.m.orders[i]; o.id != 0 && o.session == s && o.pending {
+		for i := range int32(f.m.orders.len()) {
+			if o := f.m.orders.at(i); o.id != 0 && o.session == s && o.pending {
 				if tail, _ := f.m.tailOp(o.id); tail != nil && tail.replace {
 					tails = append(tails, tail.cl)
 				}
@@ -114,8 +114,8 @@ func (f *flow) target(s config.SessionID, chain bool) ClOrdID {
 	}
 	if f.m != nil && f.rng.IntN(4) != 0 {
 		var open []ClOrdID
-		for i := range f.m.orders {
-			if o := &f.m.orders[i]; o.id != 0 && o.session == s {
+		for i := range int32(f.m.orders.len()) {
+			if o := f.m.orders.at(i); o.id != 0 && o.session == s {
 				open = append(open, o.cl)
 			}
 		}

@@ -99,8 +99,8 @@ func (m *Manager) appendState(b []byte, withRejExec bool) []byte {
 		}
 	}
 	ids := make([]matching.OrderID, 0, m.index.len())
-	for i := range m.orders {
-		if id := m.orders[i].id; id != 0 {
+	for i := range int32(m.orders.len()) {
+		if id := m.orders.at(i).id; id != 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -306,6 +306,10 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 		}
 	}
 	n := r.count(63, "orders")
+	// Sized once for what the snapshot holds: a restore of millions of
+	// orders then never grows a table on the way.
+	m.index.reserve(n)
+	m.cl.reserve(n + retain)
 	var last matching.OrderID
 	for range n {
 		id := matching.OrderID(r.u64("order ID"))
@@ -404,8 +408,8 @@ func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
 // checkConsistent verifies that reservations and open counts equal what the
 // orders and ops in flight hold. O(state).
 func (m *Manager) checkConsistent() error {
-	for i := range m.orders {
-		if r := &m.orders[i]; r.id != 0 && m.ops.has(orderKey(r.id)) != r.pending {
+	for i := range int32(m.orders.len()) {
+		if r := m.orders.at(i); r.id != 0 && m.ops.has(orderKey(r.id)) != r.pending {
 			return fmt.Errorf("order %d: pending flag", r.id)
 		}
 	}
@@ -434,8 +438,8 @@ func (m *Manager) wantReserved() (cashRes, holdRes []int64, open []int32) {
 	cashRes = make([]int64, len(m.accts))
 	holdRes = make([]int64, len(m.accts)*ns)
 	open = make([]int32, len(m.accts))
-	for i := range m.orders {
-		r := &m.orders[i]
+	for i := range int32(m.orders.len()) {
+		r := m.orders.at(i)
 		if r.id == 0 {
 			continue
 		}

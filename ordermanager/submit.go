@@ -541,8 +541,8 @@ func (m *Manager) submitDisconnect(req *Request, cmds []Pending, reps []Report) 
 	if len(m.marks) < len(m.accts) {
 		m.marks = make([]bool, len(m.accts))
 	}
-	for i := range m.orders {
-		if r := &m.orders[i]; r.id != 0 && r.session == req.Session {
+	for i := range int32(m.orders.len()) {
+		if r := m.orders.at(i); r.id != 0 && r.session == req.Session {
 			m.marks[r.acct-1] = true
 		}
 	}

@@ -33,7 +33,7 @@ type benchRow struct {
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
 	quick := fs.Bool("quick", false, "smaller runs (seconds instead of a minute or two)")
-	only := fs.String("only", "wake,engine,journal,pipeline,fix,fixcpu", "comma-separated scenarios: wake, engine, journal, pipeline, fix, fixcpu")
+	only := fs.String("only", "wake,engine,journal,pipeline,fix,fixcpu", "comma-separated scenarios: wake, engine, journal, pipeline, fix, fixcpu, ws, logon, memory")
 	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (benchmark and venue) to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,11 +43,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	for _, s := range strings.Split(*only, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "wake", "engine", "journal", "pipeline", "fix", "fixcpu":
+		case "wake", "engine", "journal", "pipeline", "fix", "fixcpu", "ws", "logon", "memory":
 			want[s] = true
 		case "":
 		default:
-			return fmt.Errorf("--only: unknown scenario %q (wake, engine, journal, pipeline, fix, fixcpu)", s)
+			return fmt.Errorf("--only: unknown scenario %q (wake, engine, journal, pipeline, fix, fixcpu, ws, logon, memory)", s)
 		}
 	}
 	if *plots != "" {
@@ -150,6 +150,27 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		rows = append(rows, cpuRows...)
+	}
+	if want["ws"] {
+		wsRows, err := benchWS(tmp, *quick, stderr)
+		if err != nil {
+			return fmt.Errorf("ws: %w", err)
+		}
+		rows = append(rows, wsRows...)
+	}
+	if want["logon"] {
+		logonRows, err := benchLogon(tmp, *quick, stderr)
+		if err != nil {
+			return fmt.Errorf("logon: %w", err)
+		}
+		rows = append(rows, logonRows...)
+	}
+	if want["memory"] {
+		memRows, err := benchMemory(tmp, *quick, stderr)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		rows = append(rows, memRows...)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tops\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\t")

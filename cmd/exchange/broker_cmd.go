@@ -52,6 +52,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	writeEach := fs.Bool("write-each", false, "native engine: write every message with its own system call, like most FIX engines, instead of one write per batch")
 	store := fs.String("store", "", "folder for FIX sequence numbers (default: in memory, with ResetOnLogon)")
 	verbose := fs.Bool("v", false, "log session events")
+	logonTimeout := fs.Duration("logon-timeout", def.LogonTimeout, "how long to wait for every session to be logged on before giving up")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the broker to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -115,6 +116,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	o.HgrmPath, o.PlotPath, o.StoreDir, o.Engine = *hgrm, *plot, *store, *engine
+	o.LogonTimeout = *logonTimeout
 	o.ResetOnLogon = *store == ""
 	o.WriteEach = *writeEach
 	o.Progress = stderr

@@ -60,6 +60,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		RingEvents:   1 << 20,
 		TradesMax:    cfg.TradesKept,
 		DepthDefault: cfg.DepthLevels,
+		Log:          log.With().Str("component", "marketdata").Logger(),
 	})
 	if err != nil {
 		lns.close()

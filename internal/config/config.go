@@ -76,6 +76,8 @@ type File struct {
 		CancelOnDisconnect bool    `yaml:"cancel_on_disconnect"`
 		QueueDepth         int     `yaml:"queue_depth"`
 		QuickFIXSettings   string  `yaml:"quickfix_settings"`
+		SeqResetTime       string  `yaml:"seq_reset_time"`
+		StoreRetentionDays int     `yaml:"store_retention_days"`
 	} `yaml:"gateway"`
 	MarketData struct {
 		DepthLevels int `yaml:"depth_levels"`
@@ -155,6 +157,11 @@ type Config struct {
 	FloodLogoutAfter int
 	QueueDepth       int
 	QuickFIXSettings string
+	// SeqResetTime is when, each day, every FIX session's sequence numbers
+	// start again at 1 ("HH:MM" UTC, or "never"); StoreRetentionDays is how
+	// long the session stores of earlier days are kept.
+	SeqResetTime       string
+	StoreRetentionDays int
 
 	DepthLevels int
 	TradesKept  int
@@ -330,26 +337,28 @@ func (c *Config) MinorToMoney(m int64) decimal.Decimal { return units.MinorToDec
 
 func resolve(f *File) (*Config, error) {
 	c := &Config{
-		ListenFIX:        orString(f.Listen.FIX, "127.0.0.1:9878"),
-		ListenHTTP:       orString(f.Listen.HTTP, "127.0.0.1:8080"),
-		ListenDebug:      f.Listen.Debug,
-		DataDir:          orString(f.DataDir, "./exchange-data"),
-		SegmentBytes:     orInt64(f.Journal.SegmentBytes, 256<<20),
-		SnapshotEvery:    f.Journal.SnapshotEvery,
-		BatchRecordsMax:  orInt(f.Journal.BatchRecordsMax, 8192),
-		BatchDelay:       f.Journal.BatchDelay,
-		CurrencyCode:     orString(f.Currency.Code, "USD"),
-		MinorUnits:       f.Currency.MinorUnits,
-		TargetCompID:     orString(f.Gateway.TargetCompID, "EXCHANGE"),
-		HeartbeatSeconds: orInt(f.Gateway.HeartbeatSeconds, 30),
-		FloodLogoutAfter: orInt(f.Gateway.FloodLogoutAfter, 10000),
-		QueueDepth:       orInt(f.Gateway.QueueDepth, 65536),
-		QuickFIXSettings: f.Gateway.QuickFIXSettings,
-		DepthLevels:      orInt(f.MarketData.DepthLevels, 10),
-		TradesKept:       orInt(f.MarketData.TradesKept, 1000),
-		symbolByName:     map[string]matching.SymbolID{},
-		sessionByComp:    map[string]SessionID{},
-		accountByName:    map[string]matching.AccountID{},
+		ListenFIX:          orString(f.Listen.FIX, "127.0.0.1:9878"),
+		ListenHTTP:         orString(f.Listen.HTTP, "127.0.0.1:8080"),
+		ListenDebug:        f.Listen.Debug,
+		DataDir:            orString(f.DataDir, "./exchange-data"),
+		SegmentBytes:       orInt64(f.Journal.SegmentBytes, 256<<20),
+		SnapshotEvery:      f.Journal.SnapshotEvery,
+		BatchRecordsMax:    orInt(f.Journal.BatchRecordsMax, 8192),
+		BatchDelay:         f.Journal.BatchDelay,
+		CurrencyCode:       orString(f.Currency.Code, "USD"),
+		MinorUnits:         f.Currency.MinorUnits,
+		TargetCompID:       orString(f.Gateway.TargetCompID, "EXCHANGE"),
+		HeartbeatSeconds:   orInt(f.Gateway.HeartbeatSeconds, 30),
+		FloodLogoutAfter:   orInt(f.Gateway.FloodLogoutAfter, 10000),
+		QueueDepth:         orInt(f.Gateway.QueueDepth, 65536),
+		QuickFIXSettings:   f.Gateway.QuickFIXSettings,
+		SeqResetTime:       orString(f.Gateway.SeqResetTime, "00:00"),
+		StoreRetentionDays: orInt(f.Gateway.StoreRetentionDays, 7),
+		DepthLevels:        orInt(f.MarketData.DepthLevels, 10),
+		TradesKept:         orInt(f.MarketData.TradesKept, 1000),
+		symbolByName:       map[string]matching.SymbolID{},
+		sessionByComp:      map[string]SessionID{},
+		accountByName:      map[string]matching.AccountID{},
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1_000_000
@@ -369,6 +378,12 @@ func resolve(f *File) (*Config, error) {
 	}
 	if c.QueueDepth < 16 || c.QueueDepth > 1<<24 {
 		return nil, fmt.Errorf("gateway.queue_depth: %d is outside 16..16777216", c.QueueDepth)
+	}
+	if _, err := time.Parse("15:04", c.SeqResetTime); err != nil && c.SeqResetTime != "never" {
+		return nil, fmt.Errorf("gateway.seq_reset_time: %q is not HH:MM (UTC) or never", c.SeqResetTime)
+	}
+	if c.StoreRetentionDays < 1 {
+		return nil, fmt.Errorf("gateway.store_retention_days: %d is below 1", c.StoreRetentionDays)
 	}
 	if len(f.Symbols) == 0 {
 		return nil, errors.New("symbols: at least one symbol is required")

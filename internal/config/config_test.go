@@ -79,6 +79,8 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"holding symbol", "holdings: {AAPL:", "holdings: {NOPE:", "unknown symbol \"NOPE\""},
 		{"password", "password_hash: $2a$10$G8Fu", "password_hash: plain$2a$10$G8Fu", "firms[0].sessions[0].password_hash"},
 		{"cash", `cash: "100000000.00"`, `cash: "lots"`, "firms[0].accounts[0].cash"},
+		{"seq reset time", `seq_reset_time: "00:00"`, `seq_reset_time: "midnight"`, "gateway.seq_reset_time"},
+		{"store retention", `store_retention_days: 7`, `store_retention_days: -2`, "gateway.store_retention_days"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y := strings.Replace(base, tc.old, tc.new, 1)

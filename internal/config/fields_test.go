@@ -25,6 +25,8 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"listen.fix":                                      {"ListenFIX", "gateway.New: the FIX acceptor's address"},
 	"listen.http":                                     {"ListenHTTP", "cmd/exchange startVenue: the HTTP listener"},
 	"listen.debug":                                    {"ListenDebug", "cmd/exchange startVenue: the pprof listener, off when empty"},
+	"gateway.seq_reset_time":                          {"SeqResetTime", "gateway: the daily sequence reset of the session stores"},
+	"gateway.store_retention_days":                    {"StoreRetentionDays", "gateway: how long earlier days' session stores are kept"},
 	"listen.admin":                                    {"ListenAdmin", "cmd/exchange startAdmin: the operator console's listener"},
 	"admin.tokens.name":                               {"AdminTokens.Name", "admin: journaled as who took an action"},
 	"admin.tokens.role":                               {"AdminTokens.Role", "admin: viewer or operator"},
@@ -199,7 +201,7 @@ func TestEveryKeyHasAConsumer(t *testing.T) {
 // for TestEveryKeyReachesItsField. A key left out cannot be changed alone
 // (noted beside it).
 var keyAlternatives = map[string]string{
-	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081",
+	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3",
 	"data_dir": "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
 	"journal.snapshot_every": "5", "journal.batch_records_max": "17", "journal.batch_delay": "3ms",
 	"currency.code": "EUR", "currency.minor_units": "4",

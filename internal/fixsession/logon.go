@@ -261,6 +261,10 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 		log.Warn().Str("session", sid.String()).Str("remote", c.nc.RemoteAddr().String()).Msg("Logon refused: the session is already logged on; disconnected")
 		return errLogout
 	}
+	if _, err := s.store.rollIfDue(time.Now()); err != nil { // a daily reset passed while logged off
+		s.mu.Unlock()
+		return err
+	}
 	rf, _ := Get(fs, 141)
 	reset := string(rf) == "Y"
 	if reset || s.cfg.ResetOnLogon {

@@ -153,6 +153,9 @@ type Settings struct {
 	// connection; past it the connection is closed (a counterparty that does
 	// not read). 0: 64 MiB.
 	OutBytesMax int
+	// Schedule resets the sequence numbers daily and removes earlier days'
+	// stores after a retention (rollover.go); the zero value never does.
+	Schedule StoreSchedule
 }
 
 // ID returns the session's identity in QuickFIX/Go's terms.
@@ -187,7 +190,7 @@ type Session struct {
 
 // NewSession opens the session's store.
 func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
-	st, err := openStore(cfg.StoreDir, &cfg.Header)
+	st, err := openStoreAt(cfg.StoreDir, &cfg.Header, cfg.Schedule, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // store keeps a session's sequence numbers and the application messages it
@@ -38,11 +39,23 @@ type store struct {
 	seqDirty        bool
 	sync            bool // fsync after each batch
 
-	// index[i] is the offset in msgs (or in mem) of the record of
-	// MsgSeqNum base+i, -1 when that number was not an application message.
+	// The index is sparse: marks[k] is the offset in msgs (or in mem) of
+	// the first record whose MsgSeqNum is at least base+k*markStride (or
+	// where such a record will go). Records are in MsgSeqNum order, so a
+	// message is found by reading forward from its mark, at most
+	// markStride records; the cursor makes a resend's run of consecutive
+	// numbers one step each. It costs 8 bytes per markStride numbers instead
+	// of 8 per message: the index stays small however long the day.
 	base  uint64
-	index []int64
+	marks []int64
+	top   uint64 // highest MsgSeqNum recorded, 0 when none
+	end   int64  // offset after the last record (file, pending and mem together)
+	cur   storeCursor
 	mem   []byte // the records, when there is no file
+
+	name  string        // path without extension, "" in memory
+	sched StoreSchedule // daily reset and retention
+	epoch int64         // when the current sequence began (Unix ns)
 
 	pending []byte // records not yet written to msgF
 	// inflight holds the records the writer is writing (offsets from
@@ -54,7 +67,16 @@ type store struct {
 const (
 	recHeader   = 12
 	seqRecBytes = 16 // a numbers record's payload
+	markStride  = 32 // MsgSeqNums per index mark
 )
+
+// storeCursor remembers where the last lookup ended, so that the next
+// number up is found without going back to its mark.
+type storeCursor struct {
+	seq  uint64 // MsgSeqNum of the record at off; 0: none
+	off  int64
+	next int64 // offset of the record after it
+}
 
 func storeName(h *Header) string {
 	clean := func(s string) string {
@@ -71,7 +93,13 @@ func storeName(h *Header) string {
 // openStore opens (or creates) the store of h in dir; dir "" keeps it in
 // memory.
 func openStore(dir string, h *Header) (*store, error) {
-	s := &store{nextOut: 1, nextIn: 1, base: 1}
+	return openStoreAt(dir, h, StoreSchedule{}, time.Now())
+}
+
+// openStoreAt opens the store as of now under sched: when a daily reset
+// fell between the store's last reset and now, it rolls over first.
+func openStoreAt(dir string, h *Header, sched StoreSchedule, now time.Time) (*store, error) {
+	s := &store{nextOut: 1, nextIn: 1, base: 1, sched: sched, epoch: now.UnixNano()}
 	if dir == "" {
 		return s, nil
 	}
@@ -79,6 +107,7 @@ func openStore(dir string, h *Header) (*store, error) {
 		return nil, fmt.Errorf("fix store: %w", err)
 	}
 	name := filepath.Join(dir, storeName(h))
+	s.name = name
 	var err error
 	if s.seqF, err = os.OpenFile(name+".seqnums", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 		return nil, fmt.Errorf("fix store: %w", err)
@@ -103,6 +132,14 @@ func openStore(dir string, h *Header) (*store, error) {
 		return nil, fmt.Errorf("fix store: %w", err)
 	}
 	if err := s.loadIndex(name + ".msgs"); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if err := s.loadEpoch(now); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if _, err := s.rollIfDue(now); err != nil {
 		s.closeFiles()
 		return nil, err
 	}
@@ -147,7 +184,7 @@ func (s *store) loadIndex(name string) error {
 			if _, err := r.Discard(int(n)); err != nil {
 				return fmt.Errorf("fix store %s: %w", name, err)
 			}
-			s.indexAt(seq, off)
+			s.indexAt(seq, off, off+recHeader+n)
 			lastApp = max(lastApp, seq)
 		}
 		off += recHeader + n
@@ -160,25 +197,31 @@ func (s *store) loadIndex(name string) error {
 		}
 	}
 	s.msgSize = off
+	s.end = off
 	_, err = s.msgF.Seek(off, io.SeekStart)
 	return err
 }
 
-func (s *store) indexAt(seq uint64, off int64) {
-	if len(s.index) == 0 {
-		s.base = seq
+// indexAt records that the record of seq starts at off and ends at end.
+// Records come in MsgSeqNum order; one that does not (never written by
+// this store) is left out of the index.
+func (s *store) indexAt(seq uint64, off, end int64) {
+	if s.top == 0 {
+		s.base = seq - seq%markStride // marks fall on multiples of the stride
+		if s.base == 0 {
+			s.base = 1
+		}
 	}
-	if seq < s.base {
+	if seq <= s.top || seq < s.base {
 		return
 	}
-	for uint64(len(s.index)) < seq-s.base {
-		s.index = append(s.index, -1)
+	// Every mark up to seq's points at this record: no number between the
+	// last record and this one was stored.
+	for k := uint64(len(s.marks)); s.base+k*markStride <= seq; k++ {
+		s.marks = append(s.marks, off)
 	}
-	if uint64(len(s.index)) == seq-s.base {
-		s.index = append(s.index, off)
-	} else {
-		s.index[seq-s.base] = off
-	}
+	s.top = seq
+	s.end = end
 }
 
 // save records the application message raw sent as seq (not yet written).
@@ -195,7 +238,7 @@ func (s *store) save(seq uint64, raw []byte) {
 	} else {
 		s.pending = append(append(s.pending, h[:]...), raw...)
 	}
-	s.indexAt(seq, off)
+	s.indexAt(seq, off, off+recHeader+int64(len(raw)))
 }
 
 // flushBatch is what one flush writes; the writer takes it under the
@@ -273,17 +316,46 @@ func (s *store) writeSeqFile() error {
 }
 
 // get returns the stored raw message seq, if it was an application message
-// still in the store. Only the connection's writer appends to msgF, so a
-// read of a written record is safe; a record still pending is read from
-// pending.
+// still in the store. It reads forward from seq's mark (or from the cursor,
+// when seq is above it) through at most markStride records. Only the
+// connection's writer appends to msgF, so a read of a written record is
+// safe; a record not yet written is read from pending or inflight.
 func (s *store) get(seq uint64) ([]byte, bool) {
-	if seq < s.base || seq-s.base >= uint64(len(s.index)) {
+	if seq < s.base || seq > s.top || s.top == 0 {
 		return nil, false
 	}
-	off := s.index[seq-s.base]
-	if off < 0 {
-		return nil, false
+	k := (seq - s.base) / markStride
+	off := s.marks[k]
+	if c := s.cur; c.seq != 0 && c.seq <= seq && c.off >= off {
+		if c.seq == seq {
+			off = c.off
+		} else {
+			off = c.next
+		}
 	}
+	for off < s.end {
+		rs, raw, next, ok := s.recordAt(off, false)
+		if !ok || rs > seq {
+			return nil, false
+		}
+		if rs == seq {
+			rs, raw, next, ok = s.recordAt(off, true)
+			if !ok {
+				return nil, false
+			}
+			s.cur = storeCursor{seq: rs, off: off, next: next}
+			return raw, true
+		}
+		s.cur = storeCursor{seq: rs, off: off, next: next}
+		off = next
+	}
+	return nil, false
+}
+
+// recordAt reads the record at off: its MsgSeqNum, its message (when body
+// is set) and the offset of the next record. A record is in mem (no file),
+// pending (not yet taken), inflight (being written) or in the file.
+func (s *store) recordAt(off int64, body bool) (seq uint64, raw []byte, next int64, ok bool) {
 	var rec []byte
 	switch {
 	case s.msgF == nil:
@@ -295,17 +367,28 @@ func (s *store) get(seq uint64) ([]byte, bool) {
 	default:
 		var h [recHeader]byte
 		if _, err := s.msgF.ReadAt(h[:], off); err != nil {
-			return nil, false
+			return 0, nil, 0, false
 		}
 		n := binary.LittleEndian.Uint32(h[:])
-		raw := make([]byte, n)
-		if _, err := s.msgF.ReadAt(raw, off+recHeader); err != nil {
-			return nil, false
+		seq = binary.LittleEndian.Uint64(h[4:])
+		next = off + recHeader + int64(n)
+		if body {
+			raw = make([]byte, n)
+			if _, err := s.msgF.ReadAt(raw, off+recHeader); err != nil {
+				return 0, nil, 0, false
+			}
 		}
-		return raw, true
+		return seq, raw, next, true
+	}
+	if len(rec) < recHeader {
+		return 0, nil, 0, false
 	}
 	n := binary.LittleEndian.Uint32(rec)
-	return rec[recHeader : recHeader+n], true
+	seq = binary.LittleEndian.Uint64(rec[4:])
+	if uint64(len(rec)) < recHeader+uint64(n) {
+		return 0, nil, 0, false
+	}
+	return seq, rec[recHeader : recHeader+n], off + recHeader + int64(n), true
 }
 
 // reset starts both sequences at 1 and forgets the sent messages. The
@@ -313,7 +396,8 @@ func (s *store) get(seq uint64) ([]byte, bool) {
 // would read.
 func (s *store) reset() error {
 	s.nextOut, s.nextIn, s.seqDirty = 1, 1, true
-	s.index, s.base, s.mem, s.pending = s.index[:0], 1, s.mem[:0], s.pending[:0]
+	s.marks, s.base, s.top, s.end, s.cur = s.marks[:0], 1, 0, 0, storeCursor{}
+	s.mem, s.pending = s.mem[:0], s.pending[:0]
 	s.inflight, s.inflightOff = nil, 0
 	if s.msgF != nil {
 		if err := s.writeSeqFile(); err != nil {
