@@ -267,6 +267,9 @@ func (e *Engine) uncross(b *book, ap Phase, out []Event) []Event {
 		out = e.execute(b, p, out)
 		b.lastPrice, b.refPrice = p, p
 	}
+	if b.bids.auctionOnly+b.asks.auctionOnly == 0 {
+		return out
+	}
 	e.scratch = e.scratch[:0]
 	e.collect(b, auctionOnly)
 	for _, o := range e.scratch {
@@ -279,9 +282,7 @@ func (e *Engine) uncross(b *book, ap Phase, out []Event) []Event {
 }
 
 // auctionOnly selects the orders an uncross cancels what is left of.
-func auctionOnly(o *order) bool {
-	return !o.held && (o.typ == Market || o.tif == AtOpen || o.tif == AtClose)
-}
+func auctionOnly(o *order) bool { return !o.held && o.auctionOnly() }
 
 func (e *Engine) execute(b *book, p int64, out []Event) []Event {
 	var bo, so *order

@@ -13,6 +13,10 @@ type bookSide struct {
 	side    Side
 	levels  *btree.BTreeG[*level]
 	byPrice map[int64]*level
+	// auctionOnly counts the side's resting orders an uncross cancels the
+	// rest of (market, at-the-open, at-the-close), so that an uncross
+	// without any does not walk the book.
+	auctionOnly int
 }
 
 // book is one symbol's order book.

@@ -124,6 +124,23 @@ func (e *Engine) checkInvariants() string {
 				return bad
 			}
 		}
+		for i, bs := range [2]*bookSide{&b.bids, &b.asks} {
+			n := 0
+			for o := b.mkt[i].head; o != nil; o = o.next {
+				n++
+			}
+			bs.levels.Ascend(func(l *level) bool {
+				for o := l.head; o != nil; o = o.next {
+					if o.auctionOnly() {
+						n++
+					}
+				}
+				return true
+			})
+			if n != bs.auctionOnly {
+				return "auction-only count wrong"
+			}
+		}
 		bid, ask := b.bids.firstLive(), b.asks.firstLive()
 		if !b.phase.IsCall() && bid != nil && ask != nil && bid.price >= ask.price {
 			return "crossed book outside a call"

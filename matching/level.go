@@ -37,6 +37,9 @@ func (l *level) pushBack(o *order) {
 	l.qty += v
 	l.hidden += o.leaves - v
 	l.count++
+	if o.auctionOnly() {
+		l.side.auctionOnly++
+	}
 }
 
 // remove unlinks o, wherever it is in the queue. O(1).
@@ -55,6 +58,9 @@ func (l *level) remove(o *order) {
 	l.qty -= v
 	l.hidden -= o.leaves - v
 	l.count--
+	if o.auctionOnly() {
+		l.side.auctionOnly--
+	}
 	o.prev, o.next, o.lvl = nil, nil, nil
 }
 

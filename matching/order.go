@@ -42,6 +42,12 @@ func (t *order) isSelf(m *order) bool {
 	return t.account == m.account || (t.stpGroup != 0 && t.stpGroup == m.stpGroup)
 }
 
+// auctionOnly reports whether o takes part in one auction only: what is
+// left of it after an uncross is cancelled.
+func (o *order) auctionOnly() bool {
+	return o.typ == Market || o.tif == AtOpen || o.tif == AtClose
+}
+
 // visible is what o shows on its level: its leaves, or an iceberg's peak.
 func (o *order) visible() int64 {
 	if o.peak == 0 {
