@@ -78,6 +78,13 @@ type Request struct {
 	Symbol  matching.SymbolID
 	Price   int64 // ticks; limit price, or market protection price (0 none)
 	Qty     int64 // lots; order quantity, or new total quantity on replace
+	// StopPrice is a stop or stop-limit order's trigger price in ticks
+	// (FIX StopPx 99); Display an iceberg's peak in lots (MaxFloor 111);
+	// ExpireNs a GTD order's expiry, Unix ns (ExpireTime 126 or the end of
+	// ExpireDate 432).
+	StopPrice int64
+	Display   int64
+	ExpireNs  int64
 
 	ClOrdID     ClOrdID
 	OrigClOrdID ClOrdID
@@ -100,12 +107,15 @@ const (
 
 // FIX ExecType (150) and OrdStatus (39) values carried in reports.
 const (
-	ExecNew         byte = '0'
-	ExecCanceled    byte = '4'
-	ExecReplaced    byte = '5'
-	ExecRejected    byte = '8'
-	ExecExpired     byte = 'C'
-	ExecTrade       byte = 'F'
+	ExecNew      byte = '0'
+	ExecCanceled byte = '4'
+	ExecReplaced byte = '5'
+	ExecRejected byte = '8'
+	ExecExpired  byte = 'C'
+	ExecTrade    byte = 'F'
+	// ExecTriggered (150=L): a stop order was triggered and now works as a
+	// market or limit order.
+	ExecTriggered   byte = 'L'
 	ExecOrderStatus byte = 'I'
 
 	StatusNew             byte = '0'
@@ -153,6 +163,9 @@ type Report struct {
 	CumTicksLots int64
 	// Fee charged on this fill, in minor currency units (negative is a rebate).
 	Fee int64
+	// Auction marks a fill printed by an auction uncross (FIX
+	// LastLiquidityInd 851 = 4).
+	Auction bool
 
 	Reject RejectCode // for rejects: why
 	// CxlRejResponseTo is FIX 434: '1' cancel, '2' replace (RepCancelReject).
