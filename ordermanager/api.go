@@ -57,8 +57,13 @@ const (
 	// ReqHalt and ReqResume halt and resume a symbol. Operator actions.
 	ReqHalt   RequestKind = 8
 	ReqResume RequestKind = 9
-	// ReqExpire ends the trading day for Symbol (0 = all): Day orders expire.
+	// ReqExpire ends the trading day for Symbol (0 = all): Day orders expire,
+	// and GTD orders due by the sequencer's time.
 	ReqExpire RequestKind = 10
+	// ReqPhase moves Symbol (0 = all) to Phase; ReqExpireGTD expires the GTD
+	// orders due by the sequencer's time. The scheduler's requests.
+	ReqPhase     RequestKind = 11
+	ReqExpireGTD RequestKind = 12
 )
 
 // Request is one normalized message from the gateway: decimals already
@@ -70,7 +75,8 @@ type Request struct {
 	TIF      matching.TimeInForce
 	STP      matching.STPMode
 	PostOnly bool
-	On       bool // ReqKillSwitch
+	On       bool           // ReqKillSwitch
+	Phase    matching.Phase // ReqPhase
 
 	Session config.SessionID
 	Firm    config.FirmID

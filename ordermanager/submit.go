@@ -29,7 +29,7 @@ func (m *Manager) Submit(req *Request, cmds []Pending, reps []Report) ([]Pending
 		return m.submitDisconnect(req, cmds, reps)
 	case ReqKillSwitch:
 		return m.submitKillSwitch(req, cmds, reps)
-	case ReqHalt, ReqResume, ReqExpire:
+	case ReqHalt, ReqResume, ReqExpire, ReqPhase, ReqExpireGTD:
 		return m.submitSymbolOp(req, cmds, reps)
 	}
 	return cmds, m.rejectReq(req, RejUnsupported, reps)
@@ -567,7 +567,7 @@ func (m *Manager) submitKillSwitch(req *Request, cmds []Pending, reps []Report) 
 }
 
 func (m *Manager) submitSymbolOp(req *Request, cmds []Pending, reps []Report) ([]Pending, []Report) {
-	if m.sym(req.Symbol) == nil && !(req.Kind == ReqExpire && req.Symbol == 0) {
+	if m.sym(req.Symbol) == nil && !(req.Kind != ReqHalt && req.Kind != ReqResume && req.Symbol == 0) {
 		return cmds, m.rejectReq(req, RejUnknownSymbol, reps)
 	}
 	cmd := matching.Command{Kind: matching.CmdHalt, Symbol: req.Symbol}
@@ -577,6 +577,10 @@ func (m *Manager) submitSymbolOp(req *Request, cmds []Pending, reps []Report) ([
 		cmd.Kind, mt.op = matching.CmdResume, opResume
 	case ReqExpire:
 		cmd.Kind, mt.op = matching.CmdExpire, opExpire
+	case ReqPhase:
+		cmd.Kind, cmd.Phase, mt.op = matching.CmdPhase, req.Phase, opPhase
+	case ReqExpireGTD:
+		cmd.Kind, mt.op = matching.CmdExpireGTD, opExpireGTD
 	}
 	cmds, _ = m.push(cmds, &cmd, &mt, req.RecvNs)
 	return cmds, reps
