@@ -37,6 +37,10 @@ type SessionID uint32
 
 // File is the configuration file as written in YAML.
 type File struct {
+	// Schedule is the trading calendar (schedule.go); none: continuous
+	// trading all day.
+	Schedule *ScheduleFile `yaml:"schedule"`
+
 	Listen struct {
 		FIX  string `yaml:"fix"`
 		HTTP string `yaml:"http"`
@@ -61,9 +65,8 @@ type File struct {
 		StaticBandBps  int64  `yaml:"static_band_bps"`
 		DynamicBandBps int64  `yaml:"dynamic_band_bps"`
 	} `yaml:"symbols"`
-	Schedule     *ScheduleFile `yaml:"schedule"`
-	Fees         FeesFile      `yaml:"fees"`
-	RiskDefaults LimitsFile    `yaml:"risk_defaults"`
+	Fees         FeesFile   `yaml:"fees"`
+	RiskDefaults LimitsFile `yaml:"risk_defaults"`
 	Gateway      struct {
 		TargetCompID       string  `yaml:"target_comp_id"`
 		HeartbeatSeconds   int     `yaml:"heartbeat_seconds"`
