@@ -31,11 +31,15 @@ type venue struct {
 	cancel   context.CancelFunc
 	mdDone   chan struct{}
 	recovery pipeline.Recovery
+	sched    *pipeline.Scheduler
 }
 
 type venueOptions struct {
 	dataDir    string
 	durability string
+	// plan, when set, drives the trading day instead of cfg.Schedule (the
+	// demo's accelerated day).
+	plan pipeline.Plan
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -106,6 +110,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/", md.Handler())
+	v.startScheduler(vo)
 	v.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := v.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -113,6 +118,20 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		}
 	}()
 	return v, nil
+}
+
+// startScheduler starts the trading day's scheduler: the demo's plan, or
+// the configured calendar (none configured: continuous trading all day).
+func (v *venue) startScheduler(vo venueOptions) {
+	so := pipeline.SchedulerOptions{Plan: vo.plan, Submit: v.x.Submit, GTDCheck: time.Second}
+	if so.Plan == nil {
+		s := v.cfg.Schedule
+		if s == nil {
+			return
+		}
+		so.Plan, so.Symbols, so.GTDCheck, so.CatchUp = pipeline.CalendarPlan(s), s.Symbols, s.GTDCheck, true
+	}
+	v.sched = pipeline.StartScheduler(so)
 }
 
 // mdSymbols is the configuration's symbols as market data describes them.
@@ -141,6 +160,9 @@ func (v *venue) healthz(w http.ResponseWriter, r *http.Request) {
 // reported; a snapshot written) while FIX sessions are still up to receive the
 // last reports, then log the sessions out, then stop market data.
 func (v *venue) stop() error {
+	if v.sched != nil {
+		v.sched.Stop()
+	}
 	if v.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = v.httpSrv.Shutdown(ctx)
