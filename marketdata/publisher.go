@@ -60,6 +60,9 @@ type symState struct {
 	firstNewNs  int64
 	haltChanged bool
 	queued      bool
+	// ice holds the hidden reserve of each resting iceberg, so that the
+	// book shows only its peak.
+	ice map[matching.OrderID]int64
 }
 
 // Publisher rebuilds market data from engine events and publishes it. Publish
@@ -309,8 +312,9 @@ func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
 	}
 	for i := range orders {
 		o := &orders[i]
-		if s := p.sym(o.Symbol); s != nil {
-			s.book.add(o.ID, o.Side, o.Price, o.Leaves)
+		if s := p.sym(o.Symbol); s != nil && o.Price != 0 {
+			// Market orders resting in a call (price 0) are on no level.
+			s.book.add(o.ID, o.Side, o.Price, s.shown(o.ID, o.Leaves, icebergShown(o)))
 		}
 	}
 	for _, s := range p.syms {
@@ -354,12 +358,18 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 	b := s.book
 	switch ev.Kind {
 	case matching.EvAdded:
-		b.add(ev.OrderID, ev.Side, ev.Price, ev.Leaves)
+		if ev.Price == 0 {
+			return true // a market order resting in a call is on no level
+		}
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
+	case matching.EvRefilled:
+		b.remove(ev.OrderID)
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
 	case matching.EvTrade:
-		b.reduce(ev.MakerOrderID, ev.MakerLeaves)
+		b.reduce(ev.MakerOrderID, s.visible(ev.MakerOrderID, ev.MakerLeaves))
 		// A taker that was already resting cannot trade, but keep the book honest
-		// if the stream ever says so.
-		b.reduce(ev.OrderID, ev.Leaves)
+		// if the stream ever says so (an auction trade's buyer was resting).
+		b.reduce(ev.OrderID, s.visible(ev.OrderID, ev.Leaves))
 		tr := Trade{
 			MatchID: ev.MatchID, OutSeq: ev.OutSeq, TimeNs: ev.TimeNs,
 			Price: ev.Price, Qty: ev.Qty, TakerSide: ev.Side,
@@ -375,11 +385,12 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		}
 		s.newTrades = append(s.newTrades, tr)
 	case matching.EvCancelled:
-		b.reduce(ev.OrderID, ev.Leaves)
+		b.reduce(ev.OrderID, s.visible(ev.OrderID, ev.Leaves))
 	case matching.EvReplaced:
 		if ev.PriorityKept {
-			b.reduce(ev.OrderID, ev.Leaves)
+			b.reduce(ev.OrderID, s.shown(ev.OrderID, ev.Leaves, ev.Display))
 		} else {
+			delete(s.ice, ev.OrderID)
 			b.remove(ev.OrderID)
 		}
 	case matching.EvHalted, matching.EvResumed:
@@ -390,6 +401,43 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 	}
 	p.markDirty(s)
 	return true
+}
+
+// icebergShown is what an iceberg shows (0 for any other order).
+func icebergShown(o *matching.OrderInfo) int64 {
+	if o.Display == 0 {
+		return 0
+	}
+	return o.Shown
+}
+
+// shown notes an order's hidden reserve from an event that says what it
+// shows (display, 0 for all of leaves) and returns what the book shows.
+func (s *symState) shown(id matching.OrderID, leaves, display int64) int64 {
+	if display == 0 {
+		delete(s.ice, id)
+		return leaves
+	}
+	if s.ice == nil {
+		s.ice = make(map[matching.OrderID]int64)
+	}
+	s.ice[id] = leaves - display
+	return display
+}
+
+// visible is what an order with leaves left shows: an iceberg's trades take
+// its peak, so its reserve is unchanged (an iceberg reduced otherwise shows
+// less, never its reserve). The order's entry goes when it does.
+func (s *symState) visible(id matching.OrderID, leaves int64) int64 {
+	h, ok := s.ice[id]
+	if !ok {
+		return leaves
+	}
+	if leaves == 0 {
+		delete(s.ice, id)
+		return 0
+	}
+	return max(leaves-h, 1)
 }
 
 // markDirty queues s for the next flush, once. p.mu is held.
