@@ -44,4 +44,20 @@ func TestIcebergShowsOnlyItsPeak(t *testing.T) {
 	if d := p.Depth(1, matching.Buy, 5, nil); len(d) != 0 {
 		t.Fatalf("a market order in a call shows on a level: %+v", d)
 	}
+	// The call's phase and indicative uncross (4 at 100: the buy market
+	// order against the asks), then the official open and a flagged trade.
+	p.mu.Lock()
+	st := p.sym(1).stats
+	p.mu.Unlock()
+	if st.Phase != matching.PhasePreOpen || st.IndPrice != 100 || st.IndQty != 4 {
+		t.Fatalf("stats in the call %+v", st)
+	}
+	apply(matching.Command{Kind: matching.CmdPhase, Phase: matching.PhaseContinuous})
+	p.mu.Lock()
+	st = p.sym(1).stats
+	p.mu.Unlock()
+	tr := p.Trades(1, 1, nil)
+	if st.Phase != matching.PhaseContinuous || st.OfficialOpen != 100 || st.IndPrice != 0 || len(tr) != 1 || !tr[0].Auction {
+		t.Fatalf("after the open: %+v %+v", st, tr)
+	}
 }

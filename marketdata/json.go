@@ -97,7 +97,11 @@ func appendTradesJSON(b []byte, s *symState, ts []Trade) []byte {
 		b = appendDec(b, &s.qty, t.Qty)
 		b = append(b, `,"side":"`...)
 		b = append(b, sideName(t.TakerSide)...)
-		b = append(b, `"}`...)
+		b = append(b, '"')
+		if t.Auction {
+			b = append(b, `,"auction":true`...)
+		}
+		b = append(b, '}')
 	}
 	return append(b, ']')
 }
@@ -157,7 +161,57 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 	b = strconv.AppendInt(b, st.Trades, 10)
 	b = append(b, `,"halted":`...)
 	b = strconv.AppendBool(b, st.Halted)
+	b = append(b, `,"phase":"`...)
+	b = append(b, PhaseName(st.Phase)...)
+	b = append(b, '"')
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"indicative_price", st.IndPrice}, {"official_open", st.OfficialOpen}, {"official_close", st.OfficialEnd}} {
+		b = append(b, `,"`...)
+		b = append(b, f.name...)
+		b = append(b, `":`...)
+		if f.v == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = appendDec(b, &s.px, f.v)
+		}
+	}
+	b = append(b, `,"indicative_qty":`...)
+	b = appendDec(b, &s.qty, st.IndQty)
+	b = append(b, `,"imbalance_qty":`...)
+	b = appendDec(b, &s.qty, st.ImbQty)
+	if st.ImbSide != 0 {
+		b = append(b, `,"imbalance_side":"`...)
+		b = append(b, sideName(st.ImbSide)...)
+		b = append(b, '"')
+	}
 	return append(b, '}')
+}
+
+// PhaseName is a phase as market data and the configuration name it.
+func PhaseName(p matching.Phase) string {
+	switch p {
+	case matching.PhaseContinuous:
+		return "continuous"
+	case matching.PhaseClosed:
+		return "closed"
+	case matching.PhasePreOpen:
+		return "pre_open"
+	case matching.PhaseOpeningAuction:
+		return "opening_auction"
+	case matching.PhaseClosingCall:
+		return "closing_call"
+	case matching.PhaseClosingAuction:
+		return "closing_auction"
+	case matching.PhasePostClose:
+		return "post_close"
+	case matching.PhaseVolatilityAuction:
+		return "volatility_auction"
+	case matching.PhaseHalted:
+		return "halted"
+	}
+	return "unknown"
 }
 
 // appendHeadJSON opens a feed message: {"type":..,"symbol":..,"seq":..

@@ -374,6 +374,7 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 			MatchID: ev.MatchID, OutSeq: ev.OutSeq, TimeNs: ev.TimeNs,
 			Price: ev.Price, Qty: ev.Qty, TakerSide: ev.Side,
 			TakerOrderID: ev.OrderID, MakerOrderID: ev.MakerOrderID,
+			Auction: ev.Flags&matching.FlagAuction != 0,
 		}
 		s.tape.add(tr)
 		for iv := range s.candles {
@@ -395,6 +396,24 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		}
 	case matching.EvHalted, matching.EvResumed:
 		s.stats.Halted = ev.Kind == matching.EvHalted
+		s.haltChanged = true
+	case matching.EvPhase:
+		s.stats.Phase = ev.Phase
+		if !ev.Phase.IsCall() {
+			s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = 0, 0, 0, 0
+		}
+		s.haltChanged = true
+	case matching.EvIndicative:
+		s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = ev.Price, ev.Qty, ev.Leaves, ev.Side
+		s.haltChanged = true
+	case matching.EvUncross:
+		switch {
+		case ev.Qty == 0:
+		case ev.Phase == matching.PhaseOpeningAuction:
+			s.stats.OfficialOpen = ev.Price
+		case ev.Phase == matching.PhaseClosingAuction:
+			s.stats.OfficialEnd = ev.Price
+		}
 		s.haltChanged = true
 	default:
 		return true // accepted, rejected, mass-cancel summary: nothing to show

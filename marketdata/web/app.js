@@ -73,6 +73,15 @@
       $('st-' + k).textContent = s[k] == null ? '–' : s[k];
     }
     $('st-halted').hidden = !s.halted;
+    const badge = $('st-phase');
+    if (badge && s.phase) {
+      badge.textContent = s.phase.replace('_', ' ');
+      badge.hidden = s.phase === 'continuous';
+      const ind = s.indicative_price == null ? '' :
+        ' indicative ' + s.indicative_price + ' × ' + s.indicative_qty +
+        (s.imbalance_side ? ' (imbalance ' + s.imbalance_qty + ' ' + s.imbalance_side + ')' : '');
+      badge.textContent += ind;
+    }
   }
 
   function scheduleDraw() {
