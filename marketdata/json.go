@@ -162,7 +162,7 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 	b = append(b, `,"halted":`...)
 	b = strconv.AppendBool(b, st.Halted)
 	b = append(b, `,"phase":"`...)
-	b = append(b, PhaseName(st.Phase)...)
+	b = append(b, st.Phase.String()...)
 	b = append(b, '"')
 	for _, f := range []struct {
 		name string
@@ -187,31 +187,6 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 		b = append(b, '"')
 	}
 	return append(b, '}')
-}
-
-// PhaseName is a phase as market data and the configuration name it.
-func PhaseName(p matching.Phase) string {
-	switch p {
-	case matching.PhaseContinuous:
-		return "continuous"
-	case matching.PhaseClosed:
-		return "closed"
-	case matching.PhasePreOpen:
-		return "pre_open"
-	case matching.PhaseOpeningAuction:
-		return "opening_auction"
-	case matching.PhaseClosingCall:
-		return "closing_call"
-	case matching.PhaseClosingAuction:
-		return "closing_auction"
-	case matching.PhasePostClose:
-		return "post_close"
-	case matching.PhaseVolatilityAuction:
-		return "volatility_auction"
-	case matching.PhaseHalted:
-		return "halted"
-	}
-	return "unknown"
 }
 
 // appendHeadJSON opens a feed message: {"type":..,"symbol":..,"seq":..

@@ -70,6 +70,10 @@ type symState struct {
 // may be called from any goroutine.
 type Publisher struct {
 	fixSend atomic.Pointer[FIXSender] // where FIX market data goes (SetFIXSender)
+	// phaseFn hears every phase change (SetPhaseListener); phaseNotes
+	// holds those applied under p.mu and not yet told.
+	phaseFn    atomic.Pointer[func(matching.SymbolID, matching.Phase)]
+	phaseNotes []phaseNote
 
 	// The engine side: a single-producer single-consumer ring of events.
 	ring     []matching.Event
@@ -275,7 +279,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 				applied++
 			}
 		}
+		notes := p.takePhaseNotes()
 		p.mu.Unlock()
+		p.tellPhases(notes)
 		p.applied.Add(applied)
 		p.tail.Store(tail + n)
 		pending = true
@@ -296,7 +302,39 @@ func (p *Publisher) Apply(ev *matching.Event) {
 		p.applied.Add(1)
 	}
 	p.flush()
+	notes := p.takePhaseNotes()
 	p.mu.Unlock()
+	p.tellPhases(notes)
+}
+
+// phaseNote is one phase change to tell the listener.
+type phaseNote struct {
+	sym   matching.SymbolID
+	phase matching.Phase
+}
+
+// SetPhaseListener sets fn to hear every phase change, halt and resume
+// (PhaseHalted), on the market data goroutine and outside its lock (the
+// gateway's TradingSessionStatus).
+func (p *Publisher) SetPhaseListener(fn func(matching.SymbolID, matching.Phase)) { p.phaseFn.Store(&fn) }
+
+// takePhaseNotes empties the notes; p.mu is held. It allocates only when
+// there are some.
+func (p *Publisher) takePhaseNotes() []phaseNote {
+	if len(p.phaseNotes) == 0 {
+		return nil
+	}
+	n := append([]phaseNote(nil), p.phaseNotes...)
+	p.phaseNotes = p.phaseNotes[:0]
+	return n
+}
+
+func (p *Publisher) tellPhases(notes []phaseNote) {
+	if fn := p.phaseFn.Load(); fn != nil {
+		for _, n := range notes {
+			(*fn)(n.sym, n.phase)
+		}
+	}
 }
 
 // Reset replaces every book with orders, the engine's open orders as of its
@@ -397,7 +435,13 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 	case matching.EvHalted, matching.EvResumed:
 		s.stats.Halted = ev.Kind == matching.EvHalted
 		s.haltChanged = true
+		ph := s.stats.Phase
+		if s.stats.Halted {
+			ph = matching.PhaseHalted
+		}
+		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ph})
 	case matching.EvPhase:
+		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ev.Phase})
 		s.stats.Phase = ev.Phase
 		if !ev.Phase.IsCall() {
 			s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = 0, 0, 0, 0

@@ -97,6 +97,32 @@ const (
 	PhaseHalted Phase = 8
 )
 
+// String names the phase as the configuration and market data do
+// ("pre_open", "continuous", ...).
+func (p Phase) String() string {
+	switch p {
+	case PhaseContinuous:
+		return "continuous"
+	case PhaseClosed:
+		return "closed"
+	case PhasePreOpen:
+		return "pre_open"
+	case PhaseOpeningAuction:
+		return "opening_auction"
+	case PhaseClosingCall:
+		return "closing_call"
+	case PhaseClosingAuction:
+		return "closing_auction"
+	case PhasePostClose:
+		return "post_close"
+	case PhaseVolatilityAuction:
+		return "volatility_auction"
+	case PhaseHalted:
+		return "halted"
+	}
+	return "unknown"
+}
+
 // IsCall reports whether p is a call phase: orders rest without trading and
 // an indicative uncross is kept.
 func (p Phase) IsCall() bool {

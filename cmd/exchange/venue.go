@@ -91,6 +91,10 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}
 	v.gw = gw
 	md.SetFIXSender(gw.Send)
+	for i := range cfg.Symbols {
+		gw.SetPhase(cfg.Symbols[i].ID, eng.Phase(cfg.Symbols[i].ID))
+	}
+	md.SetPhaseListener(gw.SetPhase)
 	if err := gw.Start(); err != nil {
 		v.gw = nil
 		v.stop()

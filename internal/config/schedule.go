@@ -54,12 +54,16 @@ type Step struct {
 	Expire bool
 }
 
-// PhaseNames maps the configuration's phase names to phases.
-var PhaseNames = map[string]matching.Phase{
-	"closed": matching.PhaseClosed, "pre_open": matching.PhasePreOpen, "opening_auction": matching.PhaseOpeningAuction,
-	"continuous": matching.PhaseContinuous, "closing_call": matching.PhaseClosingCall,
-	"closing_auction": matching.PhaseClosingAuction, "post_close": matching.PhasePostClose,
-}
+// PhaseNames maps the configuration's phase names (matching.Phase's
+// String) to the phases a schedule may set.
+var PhaseNames = func() map[string]matching.Phase {
+	m := map[string]matching.Phase{}
+	for _, p := range []matching.Phase{matching.PhaseClosed, matching.PhasePreOpen, matching.PhaseOpeningAuction,
+		matching.PhaseContinuous, matching.PhaseClosingCall, matching.PhaseClosingAuction, matching.PhasePostClose} {
+		m[p.String()] = p
+	}
+	return m
+}()
 
 var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
