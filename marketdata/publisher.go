@@ -316,7 +316,9 @@ type phaseNote struct {
 // SetPhaseListener sets fn to hear every phase change, halt and resume
 // (PhaseHalted), on the market data goroutine and outside its lock (the
 // gateway's TradingSessionStatus).
-func (p *Publisher) SetPhaseListener(fn func(matching.SymbolID, matching.Phase)) { p.phaseFn.Store(&fn) }
+func (p *Publisher) SetPhaseListener(fn func(matching.SymbolID, matching.Phase)) {
+	p.phaseFn.Store(&fn)
+}
 
 // takePhaseNotes empties the notes; p.mu is held. It allocates only when
 // there are some.
