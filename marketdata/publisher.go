@@ -513,6 +513,19 @@ func (p *Publisher) markDirty(s *symState) {
 	}
 }
 
+// SetPhase records a symbol's phase, for use after Reset (the open orders
+// do not say it; matching.Engine.Phase does). Halts are SetHalted's.
+func (p *Publisher) SetPhase(sym matching.SymbolID, phase matching.Phase) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.sym(sym); s != nil && phase != matching.PhaseHalted && s.stats.Phase != phase {
+		s.stats.Phase = phase
+		s.haltChanged = true
+		p.markDirty(s)
+		p.flush()
+	}
+}
+
 // SetHalted records a symbol's trading state, for use after Reset (the open
 // orders do not say which symbols are halted; matching.Engine.Halted does).
 func (p *Publisher) SetHalted(sym matching.SymbolID, halted bool) {

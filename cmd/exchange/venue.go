@@ -77,6 +77,11 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	eng := x.State().Engine
 	orders := x.State().Orders()
 	md.Reset(eng.OutSeq(), orders)
+	for i := range cfg.Symbols {
+		id := cfg.Symbols[i].ID
+		md.SetPhase(id, eng.Phase(id))
+		md.SetHalted(id, eng.Halted(id))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	go func() {
