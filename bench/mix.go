@@ -24,6 +24,10 @@ type MixConfig struct {
 	// CrossPct is the share of new GTC orders and moves priced across the
 	// spread, which together with the IOC orders makes the trading share.
 	CrossPct int
+	// StopPct and IcebergPct are the shares of new GTC orders made stop (or
+	// stop-limit) orders a few ticks beyond the mid, and icebergs showing a
+	// fifth of their quantity.
+	StopPct, IcebergPct int
 }
 
 // MixExchangeCore is the exchange-core mix on one symbol: 9% new GTC, 3% IOC,
@@ -179,6 +183,27 @@ func (g *generator) newOrder(s int, tif matching.TimeInForce, cross bool) matchi
 	return c
 }
 
+// dress makes a new GTC order a stop order or an iceberg, in the shares of
+// cfg.StopPct and cfg.IcebergPct.
+func (g *generator) dress(c matching.Command) matching.Command {
+	p := g.r.IntN(100)
+	switch {
+	case p < g.cfg.StopPct:
+		off := 1 + g.r.Int64N(10)
+		if c.Side == matching.Sell {
+			off = -off
+		}
+		c.StopPrice = g.mid[c.Symbol-1] + off
+		c.Type, c.Price = matching.Stop, 0
+		if g.r.IntN(2) == 0 {
+			c.Type, c.Price = matching.StopLimit, c.StopPrice+off/2
+		}
+	case p < g.cfg.StopPct+g.cfg.IcebergPct && c.Qty >= 2:
+		c.Display = max(1, c.Qty/5)
+	}
+	return c
+}
+
 func (g *generator) next() matching.Command {
 	s := g.r.IntN(g.cfg.Symbols)
 	if g.r.IntN(8) == 0 { // the mid wanders one tick at a time
@@ -197,7 +222,7 @@ func (g *generator) next() matching.Command {
 			isNew = true
 		}
 		if isNew || live == 0 {
-			return g.newOrder(s, matching.GTC, cross)
+			return g.dress(g.newOrder(s, matching.GTC, cross))
 		}
 		id := g.live[s][g.r.IntN(live)]
 		o, _ := g.e.Order(id)

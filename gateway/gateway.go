@@ -57,6 +57,9 @@ type Gateway struct {
 	settings *quickfix.Settings
 	acc      *fixsession.Acceptor
 
+	// status is each symbol's trading phase, for TradingSessionStatus.
+	status tradingStatus
+
 	// sessions is indexed by config.SessionID-1; bySID and byFS map each
 	// configured FIX session (one per CompID and BeginString) to its state,
 	// by identity (Logon) and by the session layer's pointer (every

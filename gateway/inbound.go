@@ -26,6 +26,9 @@ func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sess
 	msg := inbound{f: rawFields{m}, seq: m.SeqNum}
 	switch mt {
 	case 'D', 'F', 'G', 'H', 'q':
+	case 'g':
+		g.answerSessionStatus(m, fs)
+		return nil
 	case 'V':
 		if g.md == nil {
 			return quickfix.NewBusinessMessageRejectError("MarketDataRequest (V) is not supported by this exchange", bizUnsupportedMsgType, nil)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
@@ -229,8 +230,12 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 		req.Type = matching.Market
 	case "2":
 		req.Type = matching.Limit
+	case "3":
+		req.Type = matching.Stop
+	case "4":
+		req.Type = matching.StopLimit
 	default:
-		return req, reject(rUnsupported, "OrdType (40) %q is not supported: use 1 (market) or 2 (limit)", clip(ordType)), nil
+		return req, reject(rUnsupported, "OrdType (40) %q is not supported: use 1 (market), 2 (limit), 3 (stop) or 4 (stop limit)", clip(ordType)), nil
 	}
 	req.TIF = matching.Day
 	if tif, ok := optional(b, tag.TimeInForce); ok {
@@ -239,12 +244,23 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 			req.TIF = matching.Day
 		case "1":
 			req.TIF = matching.GTC
+		case "2":
+			req.TIF = matching.AtOpen
 		case "3":
 			req.TIF = matching.IOC
 		case "4":
 			req.TIF = matching.FOK
+		case "6":
+			req.TIF = matching.GTD
+		case "7":
+			req.TIF = matching.AtClose
 		default:
-			return req, reject(rUnsupported, "TimeInForce (59) %q is not supported: use 0 (day), 1 (GTC), 3 (IOC) or 4 (FOK)", clip(tif)), nil
+			return req, reject(rUnsupported, "TimeInForce (59) %q is not supported: use 0 (day), 1 (GTC), 2 (at the opening), 3 (IOC), 4 (FOK), 6 (GTD) or 7 (at the close)", clip(tif)), nil
+		}
+	}
+	if req.TIF == matching.GTD {
+		if req.ExpireNs, rej = expiry(b); rej != nil {
+			return req, rej, nil
 		}
 	}
 	if inst, ok := optional(b, tag.ExecInst); ok {
@@ -277,10 +293,52 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 			}
 			return req, reject(rBadPrice, "Price (44) %s", err), nil
 		}
-	} else if req.Type == matching.Limit {
+	} else if req.Type == matching.Limit || req.Type == matching.StopLimit {
 		return req, reject(rBadPrice, "Price (44) is required for a limit order"), nil
 	}
+	if req.Type == matching.Stop || req.Type == matching.StopLimit {
+		if !b.Has(tag.StopPx) {
+			return req, reject(rBadPrice, "StopPx (99) is required for a stop order"), nil
+		}
+		if req.StopPrice, err = toUnits(b, tag.StopPx, su.tick, sym.PriceToTicks); err != nil {
+			if merr, ok := err.(quickfix.MessageRejectError); ok {
+				return req, nil, merr
+			}
+			return req, reject(rBadPrice, "StopPx (99) %s", err), nil
+		}
+	}
+	if b.Has(tag.MaxFloor) {
+		if req.Display, err = toUnits(b, tag.MaxFloor, su.lot, sym.QtyToLots); err != nil {
+			if merr, ok := err.(quickfix.MessageRejectError); ok {
+				return req, nil, merr
+			}
+			return req, reject(rBadQty, "MaxFloor (111) %s", err), nil
+		}
+	}
 	return req, nil, nil
+}
+
+// expiry reads a GTD order's expiry: ExpireTime (126, a UTC timestamp) or
+// else the end of ExpireDate (432, YYYYMMDD, taken as a UTC date).
+func expiry(b fields) (int64, *rejection) {
+	if v, ok := optional(b, tag.ExpireTime); ok {
+		for _, layout := range []string{"20060102-15:04:05.000000000", "20060102-15:04:05.000000", "20060102-15:04:05.000", "20060102-15:04:05"} {
+			if len(v) == len(layout) {
+				if t, err := time.Parse(layout, string(v)); err == nil {
+					return t.UnixNano(), nil
+				}
+			}
+		}
+		return 0, reject(rUnsupported, "ExpireTime (126) %q is not a UTC timestamp (YYYYMMDD-HH:MM:SS[.sss])", clip(v))
+	}
+	if v, ok := optional(b, tag.ExpireDate); ok {
+		t, err := time.Parse("20060102", string(v))
+		if err != nil || len(v) != 8 {
+			return 0, reject(rUnsupported, "ExpireDate (432) %q is not a date (YYYYMMDD)", clip(v))
+		}
+		return t.AddDate(0, 0, 1).UnixNano() - 1, nil
+	}
+	return 0, reject(rUnsupported, "a GTD order (TimeInForce 6) needs ExpireTime (126) or ExpireDate (432)")
 }
 
 // cancel handles OrderCancelRequest.

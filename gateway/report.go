@@ -249,6 +249,8 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 		case ordermanager.ExecOrderStatus:
 			execType = rep.OrdStatus
 			transType = "3"
+		case ordermanager.ExecTriggered:
+			execType = ordermanager.ExecRestated // FIX 4.2 has no Triggered (L)
 		}
 		b.SetString(tag.ExecTransType, transType)
 	}
@@ -277,6 +279,13 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 		if rep.Price > 0 {
 			w.price(tag.Price, rep.Price)
 		}
+	case matching.Stop:
+		b.SetString(tag.OrdType, "3")
+	case matching.StopLimit:
+		b.SetString(tag.OrdType, "4")
+		if rep.Price > 0 {
+			w.price(tag.Price, rep.Price)
+		}
 	}
 	switch rep.TIF {
 	case matching.Day:
@@ -287,6 +296,12 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 		b.SetString(tag.TimeInForce, "3")
 	case matching.FOK:
 		b.SetString(tag.TimeInForce, "4")
+	case matching.AtOpen:
+		b.SetString(tag.TimeInForce, "2")
+	case matching.GTD:
+		b.SetString(tag.TimeInForce, "6")
+	case matching.AtClose:
+		b.SetString(tag.TimeInForce, "7")
 	}
 	if rep.OrderQty > 0 {
 		w.qty(tag.OrderQty, rep.OrderQty)
@@ -302,6 +317,9 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 			w.buf = units.AppendScaled(w.buf[:0], rep.Fee, g.cfg.MinorUnits)
 			w.set(tag.Commission)
 			b.SetString(tag.CommType, "3") // absolute
+		}
+		if rep.Auction && !fix42 {
+			b.SetString(tag.LastLiquidityInd, "4") // auction execution
 		}
 	}
 	if rep.Reject != 0 {

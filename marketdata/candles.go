@@ -1,5 +1,7 @@
 package marketdata
 
+import "github.com/exchange-sim/exchange/matching"
+
 import "time"
 
 // Interval is a candlestick width.
@@ -128,6 +130,14 @@ type Stats struct {
 	Trades                int64
 	Halted                bool
 	HaltReason            string // an operator's reason for the halt (SetHaltReason)
+
+	// The trading day: the symbol's phase; during a call the indicative
+	// uncross (price 0: none) and its imbalance; the official opening and
+	// closing prices set by the auctions (0: not yet).
+	Phase                     matching.Phase
+	IndPrice, IndQty, ImbQty  int64
+	ImbSide                   matching.Side
+	OfficialOpen, OfficialEnd int64
 }
 
 func (st *Stats) add(price, qty int64) {

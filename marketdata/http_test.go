@@ -58,8 +58,8 @@ func TestHTTPAPI(t *testing.T) {
 		{"/api/candles/AAPL?interval=1m", 200, `{"symbol":"AAPL","interval":"1m","candles":[{"time":1699999980,"open":"100.00","high":"100.00","low":"100.00","close":"100.00","volume":"1","vwap":"100.00","trades":1},{"time":1700000040,"open":"100.10","high":"100.10","low":"100.10","close":"100.10","volume":"2","vwap":"100.10","trades":1}]}`},
 		{"/api/candles/AAPL?interval=1s&from=1700000001&to=1700000100", 200, `~"candles":[{"time":1700000061,`},
 		{"/api/candles/AAPL?interval=1h&from=1700000001&to=1700000002", 200, `~"candles":[]`},
-		{"/api/stats/AAPL", 200, `{"symbol":"AAPL","open":"100.00","high":"100.10","low":"100.00","last":"100.10","volume":"3","vwap":"100.066667","trades":2,"halted":false}`},
-		{"/api/stats/MSFT", 200, `{"symbol":"MSFT","open":null,"high":null,"low":null,"last":null,"volume":"0","vwap":null,"trades":0,"halted":false}`},
+		{"/api/stats/AAPL", 200, `{"symbol":"AAPL","open":"100.00","high":"100.10","low":"100.00","last":"100.10","volume":"3","vwap":"100.066667","trades":2,"halted":false,"phase":"continuous","indicative_price":null,"official_open":null,"official_close":null,"indicative_qty":"0","imbalance_qty":"0"}`},
+		{"/api/stats/MSFT", 200, `{"symbol":"MSFT","open":null,"high":null,"low":null,"last":null,"volume":"0","vwap":null,"trades":0,"halted":false,"phase":"continuous","indicative_price":null,"official_open":null,"official_close":null,"indicative_qty":"0","imbalance_qty":"0"}`},
 
 		{"/api/book/NOPE", 404, `~"param":"symbol"`},
 		{"/api/book/AAPL?level=4", 400, `~"param":"level"`},

@@ -97,7 +97,11 @@ func appendTradesJSON(b []byte, s *symState, ts []Trade) []byte {
 		b = appendDec(b, &s.qty, t.Qty)
 		b = append(b, `,"side":"`...)
 		b = append(b, sideName(t.TakerSide)...)
-		b = append(b, `"}`...)
+		b = append(b, '"')
+		if t.Auction {
+			b = append(b, `,"auction":true`...)
+		}
+		b = append(b, '}')
 	}
 	return append(b, ']')
 }
@@ -160,6 +164,31 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 	if st.Halted && st.HaltReason != "" {
 		b = append(b, `,"halt_reason":`...)
 		b = appendJSONString(b, st.HaltReason)
+	}
+	b = append(b, `,"phase":"`...)
+	b = append(b, st.Phase.String()...)
+	b = append(b, '"')
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"indicative_price", st.IndPrice}, {"official_open", st.OfficialOpen}, {"official_close", st.OfficialEnd}} {
+		b = append(b, `,"`...)
+		b = append(b, f.name...)
+		b = append(b, `":`...)
+		if f.v == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = appendDec(b, &s.px, f.v)
+		}
+	}
+	b = append(b, `,"indicative_qty":`...)
+	b = appendDec(b, &s.qty, st.IndQty)
+	b = append(b, `,"imbalance_qty":`...)
+	b = appendDec(b, &s.qty, st.ImbQty)
+	if st.ImbSide != 0 {
+		b = append(b, `,"imbalance_side":"`...)
+		b = append(b, sideName(st.ImbSide)...)
+		b = append(b, '"')
 	}
 	return append(b, '}')
 }

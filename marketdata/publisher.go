@@ -77,6 +77,9 @@ type symState struct {
 	firstNewNs  int64
 	haltChanged bool
 	queued      bool
+	// ice holds the hidden reserve of each resting iceberg, so that the
+	// book shows only its peak.
+	ice map[matching.OrderID]int64
 }
 
 // Publisher rebuilds market data from engine events and publishes it. Publish
@@ -84,6 +87,10 @@ type symState struct {
 // may be called from any goroutine.
 type Publisher struct {
 	fixSend atomic.Pointer[FIXSender] // where FIX market data goes (SetFIXSender)
+	// phaseFn hears every phase change (SetPhaseListener); phaseNotes
+	// holds those applied under p.mu and not yet told.
+	phaseFn    atomic.Pointer[func(matching.SymbolID, matching.Phase)]
+	phaseNotes []phaseNote
 
 	// The engine side: a single-producer single-consumer ring of events.
 	ring     []matching.Event
@@ -324,7 +331,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 				applied++
 			}
 		}
+		notes := p.takePhaseNotes()
 		p.mu.Unlock()
+		p.tellPhases(notes)
 		p.applied.Add(applied)
 		p.tail.Store(tail + n)
 		pending = true
@@ -346,7 +355,41 @@ func (p *Publisher) Apply(ev *matching.Event) {
 		p.applied.Add(1)
 	}
 	p.flush()
+	notes := p.takePhaseNotes()
 	p.mu.Unlock()
+	p.tellPhases(notes)
+}
+
+// phaseNote is one phase change to tell the listener.
+type phaseNote struct {
+	sym   matching.SymbolID
+	phase matching.Phase
+}
+
+// SetPhaseListener sets fn to hear every phase change, halt and resume
+// (PhaseHalted), on the market data goroutine and outside its lock (the
+// gateway's TradingSessionStatus).
+func (p *Publisher) SetPhaseListener(fn func(matching.SymbolID, matching.Phase)) {
+	p.phaseFn.Store(&fn)
+}
+
+// takePhaseNotes empties the notes; p.mu is held. It allocates only when
+// there are some.
+func (p *Publisher) takePhaseNotes() []phaseNote {
+	if len(p.phaseNotes) == 0 {
+		return nil
+	}
+	n := append([]phaseNote(nil), p.phaseNotes...)
+	p.phaseNotes = p.phaseNotes[:0]
+	return n
+}
+
+func (p *Publisher) tellPhases(notes []phaseNote) {
+	if fn := p.phaseFn.Load(); fn != nil {
+		for _, n := range notes {
+			(*fn)(n.sym, n.phase)
+		}
+	}
 }
 
 // Reset replaces every book with orders, the engine's open orders as of its
@@ -362,8 +405,9 @@ func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
 	}
 	for i := range orders {
 		o := &orders[i]
-		if s := p.sym(o.Symbol); s != nil {
-			s.book.add(o.ID, o.Side, o.Price, o.Leaves)
+		if s := p.sym(o.Symbol); s != nil && o.Price != 0 {
+			// Market orders resting in a call (price 0) are on no level.
+			s.book.add(o.ID, o.Side, o.Price, s.shown(o.ID, o.Leaves, icebergShown(o)))
 		}
 	}
 	for _, s := range p.syms {
@@ -408,16 +452,23 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 	b := s.book
 	switch ev.Kind {
 	case matching.EvAdded:
-		b.add(ev.OrderID, ev.Side, ev.Price, ev.Leaves)
+		if ev.Price == 0 {
+			return true // a market order resting in a call is on no level
+		}
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
+	case matching.EvRefilled:
+		b.remove(ev.OrderID)
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
 	case matching.EvTrade:
-		b.reduce(ev.MakerOrderID, ev.MakerLeaves)
+		b.reduce(ev.MakerOrderID, s.visible(ev.MakerOrderID, ev.MakerLeaves))
 		// A taker that was already resting cannot trade, but keep the book honest
-		// if the stream ever says so.
-		b.reduce(ev.OrderID, ev.Leaves)
+		// if the stream ever says so (an auction trade's buyer was resting).
+		b.reduce(ev.OrderID, s.visible(ev.OrderID, ev.Leaves))
 		tr := Trade{
 			MatchID: ev.MatchID, OutSeq: ev.OutSeq, TimeNs: ev.TimeNs,
 			Price: ev.Price, Qty: ev.Qty, TakerSide: ev.Side,
 			TakerOrderID: ev.OrderID, MakerOrderID: ev.MakerOrderID,
+			Auction: ev.Flags&matching.FlagAuction != 0,
 		}
 		s.tape.add(tr)
 		for iv := range s.candles {
@@ -429,15 +480,40 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		}
 		s.newTrades = append(s.newTrades, tr)
 	case matching.EvCancelled:
-		b.reduce(ev.OrderID, ev.Leaves)
+		b.reduce(ev.OrderID, s.visible(ev.OrderID, ev.Leaves))
 	case matching.EvReplaced:
 		if ev.PriorityKept {
-			b.reduce(ev.OrderID, ev.Leaves)
+			b.reduce(ev.OrderID, s.shown(ev.OrderID, ev.Leaves, ev.Display))
 		} else {
+			delete(s.ice, ev.OrderID)
 			b.remove(ev.OrderID)
 		}
 	case matching.EvHalted, matching.EvResumed:
 		s.stats.Halted = ev.Kind == matching.EvHalted
+		s.haltChanged = true
+		ph := s.stats.Phase
+		if s.stats.Halted {
+			ph = matching.PhaseHalted
+		}
+		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ph})
+	case matching.EvPhase:
+		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ev.Phase})
+		s.stats.Phase = ev.Phase
+		if !ev.Phase.IsCall() {
+			s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = 0, 0, 0, 0
+		}
+		s.haltChanged = true
+	case matching.EvIndicative:
+		s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = ev.Price, ev.Qty, ev.Leaves, ev.Side
+		s.haltChanged = true
+	case matching.EvUncross:
+		switch {
+		case ev.Qty == 0:
+		case ev.Phase == matching.PhaseOpeningAuction:
+			s.stats.OfficialOpen = ev.Price
+		case ev.Phase == matching.PhaseClosingAuction:
+			s.stats.OfficialEnd = ev.Price
+		}
 		s.haltChanged = true
 	default:
 		return true // accepted, rejected, mass-cancel summary: nothing to show
@@ -446,12 +522,62 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 	return true
 }
 
+// icebergShown is what an iceberg shows (0 for any other order).
+func icebergShown(o *matching.OrderInfo) int64 {
+	if o.Display == 0 {
+		return 0
+	}
+	return o.Shown
+}
+
+// shown notes an order's hidden reserve from an event that says what it
+// shows (display, 0 for all of leaves) and returns what the book shows.
+func (s *symState) shown(id matching.OrderID, leaves, display int64) int64 {
+	if display == 0 {
+		delete(s.ice, id)
+		return leaves
+	}
+	if s.ice == nil {
+		s.ice = make(map[matching.OrderID]int64)
+	}
+	s.ice[id] = leaves - display
+	return display
+}
+
+// visible is what an order with leaves left shows: an iceberg's trades take
+// its peak, so its reserve is unchanged (an iceberg reduced otherwise shows
+// less, never its reserve). The order's entry goes when it does.
+func (s *symState) visible(id matching.OrderID, leaves int64) int64 {
+	h, ok := s.ice[id]
+	if !ok {
+		return leaves
+	}
+	if leaves == 0 {
+		delete(s.ice, id)
+		return 0
+	}
+	return max(leaves-h, 1)
+}
+
 // markDirty queues s for the next flush, once. p.mu is held.
 func (p *Publisher) markDirty(s *symState) {
 	p.stateVer++
 	if !s.queued {
 		s.queued = true
 		p.dirtySyms = append(p.dirtySyms, s)
+	}
+}
+
+// SetPhase records a symbol's phase, for use after Reset (the open orders
+// do not say it; matching.Engine.Phase does). Halts are SetHalted's.
+func (p *Publisher) SetPhase(sym matching.SymbolID, phase matching.Phase) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.sym(sym); s != nil && phase != matching.PhaseHalted && s.stats.Phase != phase {
+		s.stats.Phase = phase
+		s.haltChanged = true
+		p.markDirty(s)
+		p.flush()
 	}
 }
 

@@ -13,6 +13,9 @@ type Trade struct {
 	TakerSide    matching.Side
 	TakerOrderID matching.OrderID
 	MakerOrderID matching.OrderID
+	// Auction marks a trade printed by an auction uncross (TakerSide is
+	// then Buy, by convention: an auction has no aggressor).
+	Auction bool
 }
 
 // tape is a bounded ring of the most recent trades, oldest first. It grows

@@ -13,14 +13,39 @@ type bookSide struct {
 	side    Side
 	levels  *btree.BTreeG[*level]
 	byPrice map[int64]*level
+	// auctionOnly counts the side's resting orders an uncross cancels the
+	// rest of (market, at-the-open, at-the-close), so that an uncross
+	// without any does not walk the book.
+	auctionOnly int
 }
 
 // book is one symbol's order book.
 type book struct {
 	symbol SymbolID
 	halted bool
+	phase  Phase
 	bids   bookSide
 	asks   bookSide
+	// mkt holds, buy then sell, the market orders without a protection
+	// price that rest during a call, oldest first; they rank before every
+	// limit order in the uncross. Their levels have price 0 and are in no
+	// tree.
+	mkt [2]level
+	// stops holds the waiting stop orders, buy then sell, in trigger order;
+	// nil until the first arrives.
+	stops [2]*btree.BTreeG[*order]
+
+	// lastPrice is the last trade's price (0: none yet), refPrice the last
+	// auction's; they are the dynamic and static bands' references.
+	lastPrice, refPrice   int64
+	staticBps, dynamicBps int64
+	ind                   indicative
+}
+
+// indicative is the uncross a call's book would give now.
+type indicative struct {
+	price, qty, imb int64
+	side            Side
 }
 
 func bidLess(a, b *level) bool { return a.price > b.price }
@@ -34,6 +59,21 @@ func newBook(s SymbolID, fl *btree.FreeListG[*level], levelsHint int) book {
 		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: make(map[int64]*level, levelsHint)},
 		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: make(map[int64]*level, levelsHint)},
 	}
+}
+
+// initMarket points the market-order levels at their sides; the book must
+// be at its final address.
+func (b *book) initMarket() {
+	b.mkt[0].side = &b.bids
+	b.mkt[1].side = &b.asks
+}
+
+func buyStopLess(a, b *order) bool {
+	return a.stopPx < b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
+}
+
+func sellStopLess(a, b *order) bool {
+	return a.stopPx > b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
 }
 
 // sideOf returns the side that orders of side s rest on.

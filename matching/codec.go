@@ -6,10 +6,10 @@ import (
 )
 
 // CommandSize is the length in bytes of a Command's binary form.
-const CommandSize = 6 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8
+const CommandSize = 6 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 1
 
 // EventSize is the length in bytes of an Event's binary form.
-const EventSize = 5 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8 + 8
+const EventSize = 5 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 2 + 8 + 8
 
 // ErrShortBuffer is returned when a binary form is shorter than its fixed size.
 var ErrShortBuffer = errors.New("matching: buffer shorter than the fixed record size")
@@ -26,6 +26,10 @@ func (c *Command) AppendBinary(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(c.OrderID))
 	b = binary.LittleEndian.AppendUint64(b, uint64(c.Price))
 	b = binary.LittleEndian.AppendUint64(b, uint64(c.Qty))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.StopPrice))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Display))
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.ExpireNs))
+	b = append(b, byte(c.Phase))
 	return b
 }
 
@@ -50,6 +54,10 @@ func (c *Command) UnmarshalBinary(b []byte) error {
 	c.OrderID = OrderID(binary.LittleEndian.Uint64(b[28:]))
 	c.Price = int64(binary.LittleEndian.Uint64(b[36:]))
 	c.Qty = int64(binary.LittleEndian.Uint64(b[44:]))
+	c.StopPrice = int64(binary.LittleEndian.Uint64(b[52:]))
+	c.Display = int64(binary.LittleEndian.Uint64(b[60:]))
+	c.ExpireNs = int64(binary.LittleEndian.Uint64(b[68:]))
+	c.Phase = Phase(b[76])
 	return nil
 }
 
@@ -69,6 +77,9 @@ func (e *Event) AppendBinary(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(e.MakerAccount))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.MakerLeaves))
 	b = binary.LittleEndian.AppendUint64(b, e.MatchID)
+	b = append(b, e.Flags, byte(e.Phase))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.StopPrice))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Display))
 	return b
 }
 
@@ -96,6 +107,10 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 	e.MakerAccount = AccountID(binary.LittleEndian.Uint32(b[72:]))
 	e.MakerLeaves = int64(binary.LittleEndian.Uint64(b[76:]))
 	e.MatchID = binary.LittleEndian.Uint64(b[84:])
+	e.Flags = b[92]
+	e.Phase = Phase(b[93])
+	e.StopPrice = int64(binary.LittleEndian.Uint64(b[94:]))
+	e.Display = int64(binary.LittleEndian.Uint64(b[102:]))
 	return nil
 }
 
@@ -148,6 +163,13 @@ func (h *Hasher) Add(e *Event) {
 	s = mixWord(s, uint64(e.MakerAccount))
 	s = mixWord(s, uint64(e.MakerLeaves))
 	s = mixWord(s, e.MatchID)
+	if e.Flags|byte(e.Phase) != 0 || e.StopPrice|e.Display != 0 {
+		// Only the trading day's events carry these, so the hash of a
+		// stream without them is what it always was.
+		s = mixWord(s, uint64(e.Flags)|uint64(e.Phase)<<8)
+		s = mixWord(s, uint64(e.StopPrice))
+		s = mixWord(s, uint64(e.Display))
+	}
 	// Avalanche so that nearby events do not cancel out.
 	s ^= s >> 33
 	s *= 0xff51afd7ed558ccd

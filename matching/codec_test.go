@@ -7,7 +7,8 @@ import (
 
 func TestCommandCodecRoundTrip(t *testing.T) {
 	c := Command{Kind: CmdReplace, Side: Sell, Type: Limit, TIF: Day, STP: STPDecrementCancel, PostOnly: true,
-		Seq: 1<<63 + 5, TimeNs: -7, Symbol: 9, Account: 1<<32 - 1, STPGroup: 77, OrderID: 123456789, Price: -1, Qty: 1 << 40}
+		Seq: 1<<63 + 5, TimeNs: -7, Symbol: 9, Account: 1<<32 - 1, STPGroup: 77, OrderID: 123456789, Price: -1, Qty: 1 << 40,
+		StopPrice: 17, Display: 18, ExpireNs: 19, Phase: PhaseClosingCall}
 	b := c.AppendBinary(nil)
 	if len(b) != CommandSize {
 		t.Fatalf("encoded %d bytes, CommandSize %d", len(b), CommandSize)
@@ -23,7 +24,8 @@ func TestCommandCodecRoundTrip(t *testing.T) {
 
 func TestEventCodecRoundTrip(t *testing.T) {
 	e := Event{Kind: EvTrade, Cmd: CmdNew, Side: Buy, Reason: ReasonSelfTrade, PriorityKept: true, OutSeq: 1, InSeq: 2, TimeNs: 3,
-		Symbol: 4, Account: 5, OrderID: 6, Price: 7, Qty: 8, Leaves: 9, MakerOrderID: 10, MakerAccount: 11, MakerLeaves: 12, MatchID: 13}
+		Symbol: 4, Account: 5, OrderID: 6, Price: 7, Qty: 8, Leaves: 9, MakerOrderID: 10, MakerAccount: 11, MakerLeaves: 12, MatchID: 13,
+		Flags: FlagAuction, Phase: PhaseVolatilityAuction, StopPrice: 14, Display: 15}
 	b := e.AppendBinary(nil)
 	if len(b) != EventSize {
 		t.Fatalf("encoded %d bytes, EventSize %d", len(b), EventSize)
@@ -52,6 +54,8 @@ func TestHasherSeesEveryFieldAndOrder(t *testing.T) {
 		func(e *Event) { e.InSeq++ }, func(e *Event) { e.TimeNs++ }, func(e *Event) { e.Symbol++ }, func(e *Event) { e.Account++ },
 		func(e *Event) { e.OrderID++ }, func(e *Event) { e.Price++ }, func(e *Event) { e.Qty++ }, func(e *Event) { e.Leaves++ },
 		func(e *Event) { e.MakerOrderID++ }, func(e *Event) { e.MakerAccount++ }, func(e *Event) { e.MakerLeaves++ }, func(e *Event) { e.MatchID++ },
+		func(e *Event) { e.Flags = FlagAuction }, func(e *Event) { e.Phase = PhasePreOpen }, func(e *Event) { e.StopPrice++ },
+		func(e *Event) { e.Display++ },
 	}
 	for i, m := range muts {
 		e := base

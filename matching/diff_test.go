@@ -58,7 +58,7 @@ func (g *cmdGen) live() *refOrder {
 func (g *cmdGen) next() Command {
 	g.seq++
 	c := Command{Seq: g.seq, TimeNs: int64(g.seq) * 1000}
-	switch g.pick(420, 100, 300, 2, 1, 20, 1, 5, 10) {
+	switch g.pick(420, 100, 300, 2, 1, 20, 1, 5, 10, 12, 2) {
 	case 0:
 		g.newOrder(&c)
 	case 1:
@@ -81,6 +81,12 @@ func (g *cmdGen) next() Command {
 			}
 			if g.r.IntN(3) == 0 {
 				c.Price = o.price
+			}
+			if o.held {
+				c.StopPrice = max(1, o.stopPx+int64(g.r.IntN(5))-2)
+				if o.typ == Stop && g.r.IntN(2) == 0 {
+					c.Price = 0
+				}
 			}
 		} else {
 			c.Price, c.Qty = 1000, 5
@@ -108,6 +114,22 @@ func (g *cmdGen) next() Command {
 	case 7:
 		c.Kind = CmdAdmin
 		c.Account = AccountID(g.r.IntN(7))
+	case 9:
+		c.Kind = CmdPhase
+		c.Symbol = g.symbol()
+		if g.r.IntN(10) == 0 {
+			c.Symbol = 0
+		}
+		// Mostly back to continuous trading, so that calls stay short.
+		ps := []Phase{PhaseContinuous, PhaseContinuous, PhaseContinuous, PhaseContinuous, PhasePreOpen, PhasePreOpen,
+			PhaseClosingCall, PhaseClosingCall, PhaseVolatilityAuction, PhaseOpeningAuction, PhaseClosingAuction,
+			PhasePostClose, PhaseClosed, PhaseHalted, 200}
+		c.Phase = ps[g.r.IntN(len(ps))]
+	case 10:
+		c.Kind = CmdExpireGTD
+		if g.r.IntN(2) == 0 {
+			c.Symbol = g.symbol()
+		}
 	default:
 		c.Kind = CommandKind(g.r.IntN(256))
 		c.Side, c.Type, c.TIF, c.STP = Side(g.r.IntN(4)), OrderType(g.r.IntN(4)), TimeInForce(g.r.IntN(6)), STPMode(g.r.IntN(6))
@@ -136,10 +158,18 @@ func (g *cmdGen) newOrder(c *Command) {
 	}
 	c.Side = Side(1 + g.r.IntN(2))
 	c.Type = Limit
-	if g.r.IntN(8) == 0 {
+	switch g.r.IntN(40) {
+	case 0, 1, 2, 3, 4:
 		c.Type = Market
+	case 5, 6:
+		c.Type = Stop
+	case 7, 8:
+		c.Type = StopLimit
 	}
-	c.TIF = []TimeInForce{GTC, GTC, GTC, Day, Day, IOC, FOK}[g.r.IntN(7)]
+	c.TIF = []TimeInForce{GTC, GTC, GTC, Day, Day, IOC, FOK, GTD, AtOpen, AtClose}[g.r.IntN(10)]
+	if c.TIF == GTD {
+		c.ExpireNs = c.TimeNs + 1000*int64(1+g.r.IntN(400))
+	}
 	if g.r.IntN(2) == 0 {
 		c.STP = STPMode(1 + g.r.IntN(4))
 	}
@@ -166,6 +196,20 @@ func (g *cmdGen) newOrder(c *Command) {
 	if g.r.IntN(50) == 0 {
 		c.Qty = 100 + g.r.Int64N(200)
 	}
+	if c.Type == Stop || c.Type == StopLimit {
+		c.StopPrice = max(1, g.mid[s]+int64(g.r.IntN(13))-6)
+		c.PostOnly = false
+	}
+	if c.Type == Limit && g.r.IntN(8) == 0 {
+		c.Display = 1 + g.r.Int64N(c.Qty)
+	}
+	if g.r.IntN(20) == 0 {
+		if g.r.IntN(2) == 0 {
+			// A fat finger: far from the touch, into the bands.
+			c.Price += []int64{-300, 300}[c.Side-1] * int64(1+g.r.IntN(3)) / 3 * -1
+			c.Price = max(c.Price, 1)
+		}
+	}
 	if g.r.IntN(100) == 0 {
 		switch g.r.IntN(7) {
 		case 0:
@@ -182,6 +226,16 @@ func (g *cmdGen) newOrder(c *Command) {
 			c.STP = STPMode(g.r.IntN(7))
 		case 6:
 			c.PostOnly = true
+		}
+	}
+	if g.r.IntN(200) == 0 {
+		switch g.r.IntN(3) {
+		case 0:
+			c.StopPrice = []int64{-1, 5, PriceMax + 1}[g.r.IntN(3)]
+		case 1:
+			c.Display = []int64{-1, c.Qty, 1}[g.r.IntN(3)]
+		case 2:
+			c.ExpireNs = []int64{0, c.TimeNs, 5}[g.r.IntN(3)]
 		}
 	}
 }
@@ -271,12 +325,13 @@ func (l *ledger) apply(evs []Event) error {
 	return nil
 }
 
-// bookTotal is the sum of every level's leaves.
+// bookTotal is the sum of every open order's leaves, on the book or held.
 func bookTotal(e *Engine) int64 {
 	var n int64
 	for s := 1; s <= e.Symbols(); s++ {
 		for _, side := range []Side{Buy, Sell} {
-			e.Levels(SymbolID(s), side, func(_, q int64, _ int) bool { n += q; return true })
+			e.Orders(SymbolID(s), side, func(o OrderInfo) bool { n += o.Leaves; return true })
+			e.Stops(SymbolID(s), side, func(o OrderInfo) bool { n += o.Leaves; return true })
 		}
 	}
 	return n
@@ -289,11 +344,15 @@ func sameState(e *Engine, m *refModel) error {
 		for _, side := range []Side{Buy, Sell} {
 			e.Orders(SymbolID(s), side, func(o OrderInfo) bool { got = append(got, o); return true })
 		}
+		for _, side := range []Side{Buy, Sell} {
+			e.Stops(SymbolID(s), side, func(o OrderInfo) bool { got = append(got, o); return true })
+		}
 	}
 	var want []OrderInfo
 	for _, o := range m.sorted() {
 		want = append(want, OrderInfo{ID: o.id, Account: o.account, STPGroup: o.group, Symbol: o.symbol, Side: o.side, TIF: o.tif,
-			STP: o.stp, PostOnly: o.postOnly, Price: o.price, Qty: o.qty, Filled: o.filled, Leaves: o.leaves})
+			STP: o.stp, PostOnly: o.postOnly, Price: o.price, Qty: o.qty, Filled: o.filled, Leaves: o.leaves,
+			Type: o.typ, StopPrice: o.stopPx, Display: o.peak, Shown: o.visible(), ExpireNs: o.expireNs})
 	}
 	if !slices.Equal(got, want) {
 		return fmt.Errorf("open orders differ:\nengine %+v\nmodel  %+v", got, want)
@@ -301,6 +360,14 @@ func sameState(e *Engine, m *refModel) error {
 	for s := 1; s <= e.Symbols(); s++ {
 		if e.Halted(SymbolID(s)) != m.halted[s] {
 			return fmt.Errorf("symbol %d halted %v, model %v", s, e.Halted(SymbolID(s)), m.halted[s])
+		}
+		if p := e.Phase(SymbolID(s)); !m.halted[s] && p != m.phase[s] {
+			return fmt.Errorf("symbol %d phase %d, model %d", s, p, m.phase[s])
+		}
+		last, ref := e.LastPrice(SymbolID(s))
+		p, q, imb, side := e.Indicative(SymbolID(s))
+		if last != m.last[s] || ref != m.ref[s] || (indicative{p, q, imb, side}) != m.ind[s] {
+			return fmt.Errorf("symbol %d last %d ref %d indicative %d %d %d %d, model %d %d %+v", s, last, ref, p, q, imb, side, m.last[s], m.ref[s], m.ind[s])
 		}
 	}
 	return nil
@@ -325,9 +392,10 @@ func TestDifferential(t *testing.T) {
 }
 
 func runDifferential(t *testing.T, seed uint64, n, emptyMax int) {
-	ref := newRefModel(3)
+	bands := []Bands{{StaticBps: 1500, DynamicBps: 100}, {}, {StaticBps: 300}}
+	ref := newRefModel(3, bands...)
 	gen := newCmdGen(seed, ref)
-	e := New(Config{Symbols: 3, OrdersHint: 64})
+	e := New(Config{Symbols: 3, OrdersHint: 64, Bands: bands})
 	if emptyMax > 0 {
 		e.emptyMax = emptyMax
 	}
@@ -359,6 +427,12 @@ func runDifferential(t *testing.T, seed uint64, n, emptyMax int) {
 			if ev.Kind == EvCancelled || ev.Kind == EvRejected {
 				kinds[EventKind(100+ev.Reason)]++
 			}
+			if ev.Kind == EvTrade && ev.Flags == FlagAuction {
+				kinds[99]++
+			}
+			if ev.Kind == EvPhase && ev.Cmd != CmdPhase {
+				kinds[98]++ // a volatility interruption
+			}
 		}
 		maxOpen = max(maxOpen, e.OpenOrders())
 	}
@@ -367,10 +441,13 @@ func runDifferential(t *testing.T, seed uint64, n, emptyMax int) {
 	}
 	// The stream must exercise the rules, or agreeing proves little.
 	want := []EventKind{EvAccepted, EvRejected, EvTrade, EvAdded, EvCancelled, EvReplaced, EvHalted, EvResumed, EvMassCancelled}
+	want = append(want, EvPhase, EvIndicative, EvUncross, EvTriggered, EvRefilled, EvStopAdded)
 	for _, r := range []Reason{ReasonSelfTrade, ReasonFOKUnfilled, ReasonMarketNoLiquidity, ReasonIOCRemainder, ReasonExpired,
-		ReasonReplacedToFilled, ReasonPostOnlyWouldTrade, ReasonHalted, ReasonDuplicateOrderID, ReasonWrongAccount, ReasonMassCancel} {
+		ReasonReplacedToFilled, ReasonPostOnlyWouldTrade, ReasonHalted, ReasonDuplicateOrderID, ReasonWrongAccount, ReasonMassCancel,
+		ReasonPhase, ReasonAuctionRemainder, ReasonInvalidStopPrice, ReasonInvalidDisplay, ReasonInvalidExpiry} {
 		want = append(want, EventKind(100+r))
 	}
+	want = append(want, 98, 99)
 	for _, k := range want {
 		if kinds[k] == 0 {
 			t.Errorf("stream never produced event/reason %d", k)

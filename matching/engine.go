@@ -22,7 +22,21 @@ type Config struct {
 	// (orders, levels, index and B-tree nodes), so that a book of that size
 	// runs without allocating. More orders still work; the pools grow.
 	OrdersHint int
+	// Bands holds the volatility bands of symbol i+1 at index i; a symbol
+	// without an entry (or with zeros) has none.
+	Bands []Bands
 }
+
+// Bands are a symbol's volatility bands in basis points: an order that would
+// trade further than StaticBps from the last auction price, or further than
+// DynamicBps from the last trade price, starts a volatility auction instead
+// (0: no such band). Values are clamped to 0..BandBpsMax.
+type Bands struct {
+	StaticBps, DynamicBps int64
+}
+
+// BandBpsMax bounds a band: 1,000,000 bps is a hundredfold move.
+const BandBpsMax = 1_000_000
 
 // Engine is the matching engine: one order book per symbol and an index of
 // every open order. It is not safe for concurrent use; one goroutine owns it.
@@ -50,6 +64,13 @@ type Engine struct {
 	visit   func(*level) bool
 	fok     fokScan
 	snap    []byte
+
+	// arrival numbers held stops; trig is the queue of triggered stops;
+	// au is the uncross scan; stopNodes is the stop trees' free list.
+	arrival   uint64
+	trig      []*order
+	au        auctionScan
+	stopNodes *btree.FreeListG[*order]
 }
 
 // New returns an engine with cfg.Symbols empty, trading books. Symbols is
@@ -73,10 +94,17 @@ func New(cfg Config) *Engine {
 	perSide := min(levelsHint/max(2*n, 1), 1<<16)
 	for i := range e.books {
 		e.books[i] = newBook(SymbolID(i+1), e.nodes, perSide)
+		e.books[i].initMarket()
+		if i < len(cfg.Bands) {
+			e.books[i].staticBps = min(max(cfg.Bands[i].StaticBps, 0), BandBpsMax)
+			e.books[i].dynamicBps = min(max(cfg.Bands[i].DynamicBps, 0), BandBpsMax)
+		}
 	}
 	e.orders.grow(max(hint, 64))
 	e.levels.grow(max(levelsHint, 64))
 	e.visit = e.fok.visit
+	e.au.init()
+	e.stopNodes = btree.NewFreeListG[*order](64)
 	return e
 }
 
@@ -136,8 +164,10 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 		return e.applyMassCancel(cmd, out)
 	case CmdHalt, CmdResume:
 		return e.applyHalt(cmd, out)
-	case CmdExpire:
+	case CmdExpire, CmdExpireGTD:
 		return e.applyExpire(cmd, out)
+	case CmdPhase:
+		return e.applyPhase(cmd, out)
 	case CmdAdmin:
 		return out
 	default:
@@ -179,9 +209,9 @@ func ValidEnums(side Side, typ OrderType, tif TimeInForce, stp STPMode) Reason {
 	switch {
 	case side != Buy && side != Sell:
 		return ReasonInvalidSide
-	case typ != Limit && typ != Market:
+	case typ < Limit || typ > StopLimit:
 		return ReasonInvalidType
-	case tif < GTC || tif > FOK:
+	case tif < GTC || tif > AtClose:
 		return ReasonInvalidTIF
 	case stp > STPDecrementCancel:
 		return ReasonInvalidSTP
@@ -201,17 +231,55 @@ func (e *Engine) validNew(c *Command) Reason {
 	if c.Qty <= 0 || c.Qty > QtyMax {
 		return ReasonInvalidQty
 	}
-	if c.Price < 0 || c.Price > PriceMax || (c.Type == Limit && c.Price == 0) {
+	limit := c.Type == Limit || c.Type == StopLimit
+	if c.Price < 0 || c.Price > PriceMax || (limit && c.Price == 0) {
 		return ReasonInvalidPrice
 	}
-	if c.PostOnly && c.Type == Market {
+	stop := c.Type == Stop || c.Type == StopLimit
+	if stop != (c.StopPrice != 0) || c.StopPrice < 0 || c.StopPrice > PriceMax {
+		return ReasonInvalidStopPrice
+	}
+	if c.PostOnly && c.Type != Limit {
 		return ReasonInvalidType
 	}
-	if c.PostOnly && (c.TIF == IOC || c.TIF == FOK) {
+	if c.PostOnly && (c.TIF == IOC || c.TIF == FOK || c.TIF == AtOpen || c.TIF == AtClose) {
 		return ReasonInvalidTIF
+	}
+	if stop && (c.TIF == AtOpen || c.TIF == AtClose) {
+		return ReasonInvalidTIF
+	}
+	if c.Display != 0 && (c.Display < 0 || c.Display >= c.Qty || c.Type != Limit ||
+		(c.TIF != GTC && c.TIF != Day && c.TIF != GTD)) {
+		return ReasonInvalidDisplay
+	}
+	if (c.TIF == GTD) != (c.ExpireNs != 0) || (c.TIF == GTD && c.ExpireNs <= c.TimeNs) {
+		return ReasonInvalidExpiry
 	}
 	if _, dup := e.index[c.OrderID]; dup {
 		return ReasonDuplicateOrderID
+	}
+	return ReasonNone
+}
+
+// admits reports whether b's phase accepts a new order with time in force
+// tif (ReasonNone) or not (ReasonPhase). See rules.go.
+func (b *book) admits(tif TimeInForce) Reason {
+	switch b.phase {
+	case PhaseContinuous:
+		if tif == AtOpen || tif == AtClose {
+			return ReasonPhase
+		}
+	case PhasePreOpen, PhaseClosingCall, PhaseVolatilityAuction:
+		switch {
+		case tif == IOC || tif == FOK:
+			return ReasonPhase
+		case tif == AtOpen && b.phase != PhasePreOpen:
+			return ReasonPhase
+		case tif == AtClose && b.phase != PhaseClosingCall:
+			return ReasonPhase
+		}
+	default:
+		return ReasonPhase
 	}
 	return ReasonNone
 }
@@ -227,40 +295,101 @@ func (e *Engine) applyNew(c *Command, out []Event) []Event {
 	if b.halted {
 		return e.reject(c, out, ReasonHalted)
 	}
-	opp := b.opposite(c.Side)
-	if c.PostOnly && e.wouldTrade(opp, c.Price) {
+	if r := b.admits(c.TIF); r != ReasonNone {
+		return e.reject(c, out, r)
+	}
+	if c.PostOnly && b.phase == PhaseContinuous && e.wouldTrade(b.opposite(c.Side), c.Price) {
 		return e.reject(c, out, ReasonPostOnlyWouldTrade)
 	}
 	o := e.orders.get()
 	o.id, o.account, o.stpGroup, o.symbol = c.OrderID, c.Account, c.STPGroup, c.Symbol
 	o.side, o.tif, o.stp, o.postOnly = c.Side, c.TIF, c.STP, c.PostOnly
 	o.price, o.qty, o.leaves = c.Price, c.Qty, c.Qty
+	o.typ, o.stopPx, o.peak, o.expireNs = c.Type, c.StopPrice, c.Display, c.ExpireNs
 	out = e.orderEvent(out, EvAccepted, o, ReasonNone, o.qty, o.leaves)
-
-	if c.TIF == FOK && !e.fokFillable(opp, o) {
-		out = e.orderEvent(out, EvCancelled, o, ReasonFOKUnfilled, o.leaves, 0)
-		e.orders.put(o)
-		return out
+	if o.typ == Stop || o.typ == StopLimit {
+		out = e.hold(b, o, out)
+	} else {
+		out = e.enter(b, o, false, out)
 	}
-	out = e.match(opp, o, out)
-	switch {
-	case o.leaves == 0:
-	case c.Type == Market:
-		out = e.orderEvent(out, EvCancelled, o, ReasonMarketNoLiquidity, o.leaves, 0)
-	case c.TIF == IOC || c.TIF == FOK:
+	return e.after(b, out)
+}
+
+// enter runs an accepted order (new, or a triggered stop, which indexed
+// says is in the index already) under its book's phase: in continuous
+// trading it matches and then rests or is cancelled by its type and time in
+// force; in a call it rests at once. O(what match costs).
+func (e *Engine) enter(b *book, o *order, indexed bool, out []Event) []Event {
+	if b.phase == PhaseContinuous {
+		opp := b.opposite(o.side)
+		if o.tif == FOK && !e.fokFillable(b, opp, o) {
+			out = e.orderEvent(out, EvCancelled, o, ReasonFOKUnfilled, o.leaves, 0)
+			return e.discard(o, indexed, out)
+		}
+		out = e.match(b, opp, o, out)
+		switch {
+		case o.leaves == 0:
+			return e.discard(o, indexed, out)
+		case b.phase == PhaseContinuous && o.typ == Market:
+			out = e.orderEvent(out, EvCancelled, o, ReasonMarketNoLiquidity, o.leaves, 0)
+			return e.discard(o, indexed, out)
+		}
+	}
+	if o.tif == IOC || o.tif == FOK {
 		out = e.orderEvent(out, EvCancelled, o, ReasonIOCRemainder, o.leaves, 0)
-	default:
-		e.rest(b, o)
-		e.index[o.id] = o
-		return e.orderEvent(out, EvAdded, o, ReasonNone, o.qty, o.leaves)
+		return e.discard(o, indexed, out)
+	}
+	e.rest(b, o)
+	e.index[o.id] = o
+	return e.addedEvent(out, o)
+}
+
+// discard returns an order that did not rest to the pool, taking it out of
+// the index when it was there.
+func (e *Engine) discard(o *order, indexed bool, out []Event) []Event {
+	if indexed {
+		delete(e.index, o.id)
 	}
 	e.orders.put(o)
+	return out
+}
+
+// addedEvent emits EvAdded for o, with an iceberg's shown peak.
+func (e *Engine) addedEvent(out []Event, o *order) []Event {
+	return e.emit(out, Event{
+		Kind: EvAdded, Side: o.side, Symbol: o.symbol, Account: o.account,
+		OrderID: o.id, Price: o.price, Qty: o.qty, Leaves: o.leaves, Display: o.shown,
+	})
+}
+
+// after finishes a command on book b: in continuous trading it triggers the
+// stops the last trade price reached; in a call it brings the indicative
+// uncross up to date.
+func (e *Engine) after(b *book, out []Event) []Event {
+	if b.phase == PhaseContinuous && !b.halted && (b.stops[0] != nil || b.stops[1] != nil) {
+		out = e.runTriggers(b, out)
+	}
+	if b.phase.IsCall() {
+		out = e.indicate(b, out)
+	}
 	return out
 }
 
 // rest puts o at the back of the queue at its price. O(1) when the level
 // exists (even empty), O(log levels) when it must be created.
 func (e *Engine) rest(b *book, o *order) {
+	if o.peak > 0 {
+		o.shown = min(o.peak, o.leaves)
+	}
+	e.place(b, o)
+}
+
+// place is rest without showing an iceberg's new peak.
+func (e *Engine) place(b *book, o *order) {
+	if o.price == 0 { // a market order in a call
+		b.mkt[o.side-1].pushBack(o)
+		return
+	}
 	bs := b.sideOf(o.side)
 	l := bs.byPrice[o.price]
 	if l == nil {
@@ -279,7 +408,7 @@ func (e *Engine) rest(b *book, o *order) {
 func (e *Engine) unrest(o *order) {
 	l := o.lvl
 	l.remove(o)
-	if l.count == 0 {
+	if l.count == 0 && l.price != 0 {
 		e.empty.pushBack(l)
 		if e.empty.n > e.emptyMax {
 			old := e.empty.head
@@ -318,10 +447,14 @@ func (e *Engine) wouldTrade(opp *bookSide, p int64) bool {
 	return l != nil && opp.crosses(l.price, p)
 }
 
-// drop removes a resting order from its book and the index and returns it to
-// the pool.
+// drop removes an open order (resting, or a held stop) from its book and
+// the index and returns it to the pool.
 func (e *Engine) drop(o *order) {
-	e.unrest(o)
+	if o.held {
+		e.books[o.symbol-1].stops[o.side-1].Delete(o)
+	} else {
+		e.unrest(o)
+	}
 	delete(e.index, o.id)
 	e.orders.put(o)
 }
@@ -347,12 +480,15 @@ func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
 }
 
 func (e *Engine) applyCancel(c *Command, out []Event) []Event {
-	_, o, r := e.lookup(c)
+	b, o, r := e.lookup(c)
 	if r != ReasonNone {
 		return e.reject(c, out, r)
 	}
 	out = e.orderEvent(out, EvCancelled, o, ReasonUser, o.leaves, 0)
 	e.drop(o)
+	if b.phase.IsCall() {
+		out = e.indicate(b, out)
+	}
 	return out
 }
 
@@ -364,43 +500,71 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 	if c.Qty <= 0 || c.Qty > QtyMax {
 		return e.reject(c, out, ReasonInvalidQty)
 	}
-	if c.Price <= 0 || c.Price > PriceMax {
+	if c.Price < 0 || c.Price > PriceMax || (c.Price == 0 && o.typ != Stop) {
 		return e.reject(c, out, ReasonInvalidPrice)
+	}
+	if o.held != (c.StopPrice != 0) || c.StopPrice < 0 || c.StopPrice > PriceMax {
+		return e.reject(c, out, ReasonInvalidStopPrice)
+	}
+	if o.typ == Market {
+		return e.reject(c, out, ReasonNotReplaceable)
 	}
 	if b.halted {
 		return e.reject(c, out, ReasonHalted)
+	}
+	call := b.phase.IsCall()
+	if !call && b.phase != PhaseContinuous {
+		return e.reject(c, out, ReasonPhase)
 	}
 	leaves := c.Qty - o.filled
 	if leaves <= 0 {
 		out = e.orderEvent(out, EvCancelled, o, ReasonReplacedToFilled, o.leaves, 0)
 		e.drop(o)
-		return out
+		return e.after(b, out)
+	}
+	if o.held {
+		// A stop keeps nothing: it goes behind the stops of its new price.
+		st := b.stops[o.side-1]
+		st.Delete(o)
+		o.price, o.qty, o.leaves, o.stopPx = c.Price, c.Qty, leaves, c.StopPrice
+		e.arrival++
+		o.arrival = e.arrival
+		st.ReplaceOrInsert(o)
+		out = e.emit(out, Event{
+			Kind: EvReplaced, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
+			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
+		})
+		return e.after(b, out)
 	}
 	if c.Price == o.price && c.Qty <= o.qty {
 		// Same price, no more quantity: the order keeps its place.
-		o.lvl.qty -= o.leaves - leaves
-		o.qty, o.leaves = c.Qty, leaves
+		o.lvl.set(o, leaves, min(o.shown, leaves))
+		o.qty = c.Qty
 		out = e.emit(out, Event{
 			Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol,
 			Account: o.account, OrderID: o.id, Price: o.price, Qty: o.qty, Leaves: o.leaves,
+			Display: o.shown,
 		})
-		return out
+		return e.after(b, out)
 	}
 	opp := b.opposite(o.side)
-	if o.postOnly && e.wouldTrade(opp, c.Price) {
+	if o.postOnly && !call && e.wouldTrade(opp, c.Price) {
 		return e.reject(c, out, ReasonPostOnlyWouldTrade)
 	}
 	e.unrest(o)
 	o.price, o.qty, o.leaves = c.Price, c.Qty, leaves
 	out = e.orderEvent(out, EvReplaced, o, ReasonNone, o.qty, o.leaves)
-	out = e.match(opp, o, out)
+	if !call {
+		out = e.match(b, opp, o, out)
+	}
 	if o.leaves == 0 {
 		delete(e.index, o.id)
 		e.orders.put(o)
-		return out
+		return e.after(b, out)
 	}
 	e.rest(b, o)
-	return e.orderEvent(out, EvAdded, o, ReasonNone, o.qty, o.leaves)
+	out = e.addedEvent(out, o)
+	return e.after(b, out)
 }
 
 func (e *Engine) applyHalt(c *Command, out []Event) []Event {
@@ -420,7 +584,12 @@ func (e *Engine) applyHalt(c *Command, out []Event) []Event {
 // to worst and then asks, oldest first within a level. It costs
 // O(orders in b).
 func (e *Engine) collect(b *book, keep func(*order) bool) {
-	for _, bs := range [2]*bookSide{&b.bids, &b.asks} {
+	for i, bs := range [2]*bookSide{&b.bids, &b.asks} {
+		for o := b.mkt[i].head; o != nil; o = o.next {
+			if keep(o) {
+				e.scratch = append(e.scratch, o)
+			}
+		}
 		bs.levels.Ascend(func(l *level) bool {
 			for o := l.head; o != nil; o = o.next {
 				if keep(o) {
@@ -429,6 +598,16 @@ func (e *Engine) collect(b *book, keep func(*order) bool) {
 			}
 			return true
 		})
+	}
+	for _, st := range b.stops {
+		if st != nil {
+			st.Ascend(func(o *order) bool {
+				if keep(o) {
+					e.scratch = append(e.scratch, o)
+				}
+				return true
+			})
+		}
 	}
 }
 
@@ -450,6 +629,9 @@ func (e *Engine) cancelAll(c *Command, out []Event, keep func(*order) bool, r Re
 			e.drop(o)
 			n++
 		}
+		if len(e.scratch) > 0 && b.phase.IsCall() {
+			out = e.indicate(b, out)
+		}
 	}
 	e.scratch = e.scratch[:0]
 	return e.emit(out, Event{Kind: EvMassCancelled, Symbol: symbol, Account: c.Account, Qty: n})
@@ -466,9 +648,14 @@ func (e *Engine) applyMassCancel(c *Command, out []Event) []Event {
 	return e.cancelAll(c, out, func(o *order) bool { return o.account == acct }, ReasonMassCancel)
 }
 
+// applyExpire runs CmdExpire (Day orders, and GTD orders due by the
+// command's time) and CmdExpireGTD (only the GTD orders due).
 func (e *Engine) applyExpire(c *Command, out []Event) []Event {
 	if c.Symbol != 0 && e.book(c.Symbol) == nil {
 		return e.reject(c, out, ReasonUnknownSymbol)
 	}
-	return e.cancelAll(c, out, func(o *order) bool { return o.tif == Day }, ReasonExpired)
+	day, now := c.Kind == CmdExpire, c.TimeNs
+	return e.cancelAll(c, out, func(o *order) bool {
+		return (day && o.tif == Day) || (o.tif == GTD && o.expireNs <= now)
+	}, ReasonExpired)
 }

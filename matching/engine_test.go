@@ -393,9 +393,9 @@ func TestRules(t *testing.T) {
 		{name: "side 0", cmd: nw(1, 1, 0, 100, 5), want: []Event{rej(ReasonInvalidSide)}, bids: "-", asks: "-"},
 		{name: "side 3", cmd: nw(1, 1, 3, 100, 5), want: []Event{rej(ReasonInvalidSide)}, bids: "-", asks: "-"},
 		{name: "type 0", cmd: nw(1, 1, B, 100, 5, withType(0)), want: []Event{rej(ReasonInvalidType)}, bids: "-", asks: "-"},
-		{name: "type 3", cmd: nw(1, 1, B, 100, 5, withType(3)), want: []Event{rej(ReasonInvalidType)}, bids: "-", asks: "-"},
+		{name: "type 5", cmd: nw(1, 1, B, 100, 5, withType(5)), want: []Event{rej(ReasonInvalidType)}, bids: "-", asks: "-"},
 		{name: "tif 0", cmd: nw(1, 1, B, 100, 5, withTIF(0)), want: []Event{rej(ReasonInvalidTIF)}, bids: "-", asks: "-"},
-		{name: "tif 5", cmd: nw(1, 1, B, 100, 5, withTIF(5)), want: []Event{rej(ReasonInvalidTIF)}, bids: "-", asks: "-"},
+		{name: "tif 8", cmd: nw(1, 1, B, 100, 5, withTIF(8)), want: []Event{rej(ReasonInvalidTIF)}, bids: "-", asks: "-"},
 		{name: "stp 5", cmd: nw(1, 1, B, 100, 5, withSTP(5)), want: []Event{rej(ReasonInvalidSTP)}, bids: "-", asks: "-"},
 		{name: "post-only market", cmd: nw(1, 1, B, 0, 5, market, postOnly), want: []Event{rej(ReasonInvalidType)}, bids: "-", asks: "-"},
 		{name: "post-only IOC", cmd: nw(1, 1, B, 100, 5, withTIF(IOC), postOnly), want: []Event{rej(ReasonInvalidTIF)}, bids: "-", asks: "-"},
@@ -484,7 +484,7 @@ func TestOrderAndLevels(t *testing.T) {
 	applyAll(t, e, []Command{nw(1, 1, B, 100, 5, withGroup(9), withSTP(STPCancelBoth), withTIF(Day)), nw(2, 2, B, 100, 7),
 		nw(3, 3, B, 98, 1), nw(4, 4, S, 100, 2), nw(5, 5, S, 103, 4, postOnly)})
 	info, ok := e.Order(1)
-	want := OrderInfo{ID: 1, Account: 1, STPGroup: 9, Symbol: 1, Side: B, TIF: Day, STP: STPCancelBoth, Price: 100, Qty: 5, Filled: 2, Leaves: 3}
+	want := OrderInfo{ID: 1, Account: 1, STPGroup: 9, Symbol: 1, Side: B, TIF: Day, STP: STPCancelBoth, Price: 100, Qty: 5, Filled: 2, Leaves: 3, Type: Limit, Shown: 3}
 	if !ok || info != want {
 		t.Errorf("Order(1) = %+v, %v; want %+v", info, ok, want)
 	}

@@ -6,6 +6,8 @@ import "testing"
 // engine's structure is inconsistent: a crossed book, levels out of order, a
 // level whose total or count disagrees with its orders, broken links, an order
 // whose quantities do not add up, or an index that disagrees with the levels.
+// Outside a call the book must not cross; what a level shows must be exactly
+// what its orders show (an iceberg's reserve never shows).
 func checkInvariants(t testing.TB, e *Engine) {
 	t.Helper()
 	if err := e.checkInvariants(); err != "" {
@@ -45,13 +47,13 @@ func (e *Engine) checkInvariants() string {
 				}
 				if l.count == 0 {
 					emptySeen++
-					if l.qty != 0 || l.head != nil || l.tail != nil {
+					if l.qty != 0 || l.hidden != 0 || l.head != nil || l.tail != nil {
 						bad = "empty level is not empty"
 					}
 					return bad == ""
 				}
 				prev = l
-				var qty int64
+				var qty, hidden int64
 				n := 0
 				var back *order
 				for o := l.head; o != nil; o = o.next {
@@ -64,8 +66,12 @@ func (e *Engine) checkInvariants() string {
 						bad = "order on the wrong level"
 					case o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves:
 						bad = "order quantities do not add up"
-					case o.tif != GTC && o.tif != Day:
+					case o.tif != GTC && o.tif != Day && o.tif != GTD && o.tif != AtOpen && o.tif != AtClose:
 						bad = "non-resting time in force on the book"
+					case o.held || (o.typ != Limit && o.typ != Market) || (o.typ == Market && !b.phase.IsCall()):
+						bad = "stop or market order on the book outside a call"
+					case o.peak > 0 && (o.shown <= 0 || o.shown > min(o.peak, o.leaves)):
+						bad = "iceberg shows nothing or more than its peak"
 					case e.index[o.id] != o:
 						bad = "index disagrees with level"
 					}
@@ -73,12 +79,13 @@ func (e *Engine) checkInvariants() string {
 						return false
 					}
 					back = o
-					qty += o.leaves
+					qty += o.visible()
+					hidden += o.leaves - o.visible()
 					n++
 				}
 				if l.tail != back {
 					bad = "broken tail"
-				} else if n == 0 || l.count != n || l.qty != qty {
+				} else if n == 0 || l.count != n || l.qty != qty || l.hidden != hidden {
 					bad = "level total or count wrong"
 				}
 				resting += n
@@ -88,8 +95,55 @@ func (e *Engine) checkInvariants() string {
 				return bad
 			}
 		}
-		if bid, ask := b.bids.firstLive(), b.asks.firstLive(); bid != nil && ask != nil && bid.price >= ask.price {
-			return "crossed book"
+		for i := range b.mkt {
+			n := 0
+			for o := b.mkt[i].head; o != nil; o = o.next {
+				if o.typ != Market || o.price != 0 || o.lvl != &b.mkt[i] || e.index[o.id] != o || !b.phase.IsCall() {
+					return "bad resting market order"
+				}
+				n++
+			}
+			if n != b.mkt[i].count || b.mkt[i].hidden != 0 {
+				return "market queue count wrong"
+			}
+			resting += n
+		}
+		for _, st := range b.stops {
+			if st == nil {
+				continue
+			}
+			var bad string
+			st.Ascend(func(o *order) bool {
+				if !o.held || o.lvl != nil || e.index[o.id] != o || (o.typ != Stop && o.typ != StopLimit) {
+					bad = "bad held stop"
+				}
+				resting++
+				return bad == ""
+			})
+			if bad != "" {
+				return bad
+			}
+		}
+		for i, bs := range [2]*bookSide{&b.bids, &b.asks} {
+			n := 0
+			for o := b.mkt[i].head; o != nil; o = o.next {
+				n++
+			}
+			bs.levels.Ascend(func(l *level) bool {
+				for o := l.head; o != nil; o = o.next {
+					if o.auctionOnly() {
+						n++
+					}
+				}
+				return true
+			})
+			if n != bs.auctionOnly {
+				return "auction-only count wrong"
+			}
+		}
+		bid, ask := b.bids.firstLive(), b.asks.firstLive()
+		if !b.phase.IsCall() && bid != nil && ask != nil && bid.price >= ask.price {
+			return "crossed book outside a call"
 		}
 	}
 	if emptySeen != e.empty.n {

@@ -7,11 +7,14 @@ package matching
 // (the common case when orders move) finds it without touching the tree.
 type level struct {
 	price int64
-	qty   int64 // sum of the orders' leaves
-	count int
-	head  *order
-	tail  *order
-	side  *bookSide
+	// qty is the sum of what the orders show (their leaves, or an
+	// iceberg's peak) and hidden the sum of icebergs' reserves.
+	qty    int64
+	hidden int64
+	count  int
+	head   *order
+	tail   *order
+	side   *bookSide
 
 	// emptyPrev and emptyNext link an empty level into levelList; nextFree
 	// links a pooled level.
@@ -30,8 +33,13 @@ func (l *level) pushBack(o *order) {
 		l.tail.next = o
 	}
 	l.tail = o
-	l.qty += o.leaves
+	v := o.visible()
+	l.qty += v
+	l.hidden += o.leaves - v
 	l.count++
+	if o.auctionOnly() {
+		l.side.auctionOnly++
+	}
 }
 
 // remove unlinks o, wherever it is in the queue. O(1).
@@ -46,10 +54,30 @@ func (l *level) remove(o *order) {
 	} else {
 		o.next.prev = o.prev
 	}
-	l.qty -= o.leaves
+	v := o.visible()
+	l.qty -= v
+	l.hidden -= o.leaves - v
 	l.count--
+	if o.auctionOnly() {
+		l.side.auctionOnly--
+	}
 	o.prev, o.next, o.lvl = nil, nil, nil
 }
+
+// set changes o's leaves (and an iceberg's shown peak) in place, keeping
+// the level's totals. O(1).
+func (l *level) set(o *order, leaves, shown int64) {
+	v := o.visible()
+	l.qty -= v
+	l.hidden -= o.leaves - v
+	o.leaves, o.shown = leaves, shown
+	v = o.visible()
+	l.qty += v
+	l.hidden += o.leaves - v
+}
+
+// total is every lot on the level, shown and hidden.
+func (l *level) total() int64 { return l.qty + l.hidden }
 
 // levelList is a FIFO of empty levels, oldest first. O(1) operations.
 type levelList struct {

@@ -16,6 +16,15 @@ type OrderInfo struct {
 	Qty    int64
 	Filled int64
 	Leaves int64
+	// Type is Limit or Market on the book, Stop or StopLimit while waiting
+	// for its trigger.
+	Type      OrderType
+	StopPrice int64
+	// Display is an iceberg's peak (0: not an iceberg); Shown is what the
+	// order shows now.
+	Display  int64
+	Shown    int64
+	ExpireNs int64
 }
 
 // Order returns the open order id. O(1).
@@ -51,6 +60,11 @@ func (e *Engine) Orders(s SymbolID, side Side, fn func(o OrderInfo) bool) {
 	if b == nil || (side != Buy && side != Sell) {
 		return
 	}
+	for o := b.mkt[side-1].head; o != nil; o = o.next {
+		if !fn(o.info()) {
+			return
+		}
+	}
 	b.sideOf(side).levels.Ascend(func(l *level) bool {
 		for o := l.head; o != nil; o = o.next {
 			if !fn(o.info()) {
@@ -59,4 +73,48 @@ func (e *Engine) Orders(s SymbolID, side Side, fn func(o OrderInfo) bool) {
 		}
 		return true
 	})
+}
+
+// Stops calls fn for each waiting stop order of one side of symbol s in
+// trigger order (buy stops by rising stop price, sell stops by falling stop
+// price, then oldest first) until fn returns false. O(stops visited).
+func (e *Engine) Stops(s SymbolID, side Side, fn func(o OrderInfo) bool) {
+	b := e.book(s)
+	if b == nil || (side != Buy && side != Sell) || b.stops[side-1] == nil {
+		return
+	}
+	b.stops[side-1].Ascend(func(o *order) bool { return fn(o.info()) })
+}
+
+// Phase returns symbol s's phase (PhaseHalted while it is halted;
+// PhaseClosed for an unknown symbol). O(1).
+func (e *Engine) Phase(s SymbolID) Phase {
+	b := e.book(s)
+	switch {
+	case b == nil:
+		return PhaseClosed
+	case b.halted:
+		return PhaseHalted
+	}
+	return b.phase
+}
+
+// Indicative returns symbol s's indicative uncross during a call: price (0:
+// none), executable volume, and the imbalance with its side. O(1).
+func (e *Engine) Indicative(s SymbolID) (price, qty, imbalance int64, side Side) {
+	b := e.book(s)
+	if b == nil {
+		return 0, 0, 0, 0
+	}
+	return b.ind.price, b.ind.qty, b.ind.imb, b.ind.side
+}
+
+// LastPrice returns symbol s's last trade price (auction or continuous; 0:
+// none yet) and its last auction price. O(1).
+func (e *Engine) LastPrice(s SymbolID) (last, auction int64) {
+	b := e.book(s)
+	if b == nil {
+		return 0, 0
+	}
+	return b.lastPrice, b.refPrice
 }

@@ -121,14 +121,19 @@ func TestRestoreRejects(t *testing.T) {
 		}
 	}
 	// Offsets into the first order record of symbol 1's bids.
-	o := snapHeaderSize + 1 + snapSideHeadSize
+	o := snapHeaderSize + snapBookSize + snapSideHeadSize
 	edits := map[string]func(b []byte) []byte{
 		"trailing byte":   func(b []byte) []byte { return append(b, 0) },
 		"magic":           func(b []byte) []byte { b[0] = 'X'; return b },
 		"version":         func(b []byte) []byte { b[4] = 9; return b },
 		"symbols":         func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 1<<30); return b },
 		"halt flag":       func(b []byte) []byte { b[snapHeaderSize] = 2; return b },
-		"order count":     func(b []byte) []byte { binary.LittleEndian.PutUint64(b[snapHeaderSize+1:], 1<<62); return b },
+		"order count":     func(b []byte) []byte { binary.LittleEndian.PutUint64(b[snapHeaderSize+snapBookSize:], 1<<62); return b },
+		"phase":           func(b []byte) []byte { b[snapHeaderSize+1] = 9; return b },
+		"type":            func(b []byte) []byte { b[o+51] = byte(Stop); return b },
+		"display":         func(b []byte) []byte { binary.LittleEndian.PutUint64(b[o+60:], 2); return b },
+		"market":          func(b []byte) []byte { b[o+51] = byte(Market); return b },
+		"expiry":          func(b []byte) []byte { binary.LittleEndian.PutUint64(b[o+76:], 2); return b },
 		"order id 0":      func(b []byte) []byte { binary.LittleEndian.PutUint64(b[o:], 0); return b },
 		"duplicate id":    func(b []byte) []byte { binary.LittleEndian.PutUint64(b[o:], 4); return b },
 		"price 0":         func(b []byte) []byte { binary.LittleEndian.PutUint64(b[o+16:], 0); return b },

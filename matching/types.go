@@ -33,8 +33,16 @@ const (
 	Limit OrderType = 1
 	// Market orders never rest: what cannot trade at once is cancelled. A market
 	// order's Price, when non-zero, is a protection price beyond which it does not
-	// trade.
+	// trade. In a call a market order rests until the uncross (see the package
+	// doc in rules.go).
 	Market OrderType = 2
+	// Stop orders wait off the book, invisible, until the last trade price
+	// reaches StopPrice (a buy stop: at or above it; a sell stop: at or
+	// below), then enter as market orders (Price is the protection price).
+	Stop OrderType = 3
+	// StopLimit orders wait like Stop orders and enter as limit orders at
+	// Price.
+	StopLimit OrderType = 4
 )
 
 // TimeInForce of an order.
@@ -49,7 +57,77 @@ const (
 	IOC TimeInForce = 3
 	// FOK trades its whole quantity at once or does nothing at all.
 	FOK TimeInForce = 4
+	// GTD rests until cancelled or until an expiry command whose time is at or
+	// after the order's ExpireNs.
+	GTD TimeInForce = 5
+	// AtOpen orders take part only in the opening auction; what is left after
+	// it is cancelled. They are accepted in the pre-open call only.
+	AtOpen TimeInForce = 6
+	// AtClose orders take part only in the closing auction; what is left after
+	// it is cancelled. They are accepted in the closing call only.
+	AtClose TimeInForce = 7
 )
+
+// Phase is a symbol's trading phase. The zero value is continuous trading,
+// so an engine that is never sent a phase command trades all day.
+type Phase uint8
+
+const (
+	// PhaseContinuous matches every order on arrival.
+	PhaseContinuous Phase = 0
+	// PhaseClosed accepts cancels only.
+	PhaseClosed Phase = 1
+	// PhasePreOpen is the opening call: orders and cancels are accepted and
+	// rest (the book may cross); nothing trades.
+	PhasePreOpen Phase = 2
+	// PhaseOpeningAuction follows the opening uncross: cancels only.
+	PhaseOpeningAuction Phase = 3
+	// PhaseClosingCall is the closing call, like PhasePreOpen.
+	PhaseClosingCall Phase = 4
+	// PhaseClosingAuction follows the closing uncross: cancels only.
+	PhaseClosingAuction Phase = 5
+	// PhasePostClose accepts cancels only.
+	PhasePostClose Phase = 6
+	// PhaseVolatilityAuction is a call that an order trading outside a price
+	// band started; it ends with an uncross when the next phase command for
+	// the symbol arrives.
+	PhaseVolatilityAuction Phase = 7
+	// PhaseHalted is never stored: Engine.Phase reports it for a halted
+	// symbol, whatever phase lies under the halt.
+	PhaseHalted Phase = 8
+)
+
+// String names the phase as the configuration and market data do
+// ("pre_open", "continuous", ...).
+func (p Phase) String() string {
+	switch p {
+	case PhaseContinuous:
+		return "continuous"
+	case PhaseClosed:
+		return "closed"
+	case PhasePreOpen:
+		return "pre_open"
+	case PhaseOpeningAuction:
+		return "opening_auction"
+	case PhaseClosingCall:
+		return "closing_call"
+	case PhaseClosingAuction:
+		return "closing_auction"
+	case PhasePostClose:
+		return "post_close"
+	case PhaseVolatilityAuction:
+		return "volatility_auction"
+	case PhaseHalted:
+		return "halted"
+	}
+	return "unknown"
+}
+
+// IsCall reports whether p is a call phase: orders rest without trading and
+// an indicative uncross is kept.
+func (p Phase) IsCall() bool {
+	return p == PhasePreOpen || p == PhaseClosingCall || p == PhaseVolatilityAuction
+}
 
 // STPMode is the self-trade prevention mode chosen by the incoming (taker) order.
 // Two orders are "self" when they have the same account, or when both carry the
@@ -97,6 +175,13 @@ const (
 	// kill switch) through the sequencer and journal. The engine produces no
 	// event for it and does not change.
 	CmdAdmin CommandKind = 8
+	// CmdPhase moves Symbol (every symbol when 0) to Phase. Leaving a call
+	// for a phase that is not a call uncrosses the book first (see rules.go).
+	CmdPhase CommandKind = 9
+	// CmdExpireGTD cancels the GTD orders of Symbol (every symbol when 0)
+	// whose ExpireNs is at or before the command's TimeNs, with reason
+	// ReasonExpired, and closes with EvMassCancelled.
+	CmdExpireGTD CommandKind = 10
 )
 
 // Command is one input to the engine. It is a fixed-size value so it can travel
@@ -127,6 +212,16 @@ type Command struct {
 	Price int64
 	// Qty is in lots: the order quantity (new) or new total quantity (replace).
 	Qty int64
+	// StopPrice is a Stop or StopLimit order's trigger price in ticks (new,
+	// replace).
+	StopPrice int64
+	// Display is an iceberg's peak in lots: the quantity shown at a time (0:
+	// all of it). Only limit orders that may rest can be icebergs.
+	Display int64
+	// ExpireNs is a GTD order's expiry, Unix nanoseconds.
+	ExpireNs int64
+	// Phase is the target of CmdPhase.
+	Phase Phase
 }
 
 // EventKind says what an Event reports.
@@ -162,6 +257,34 @@ const (
 	// EvMassCancelled closes a mass cancel or an expiry: Qty is the number of
 	// orders cancelled (their EvCancelled events came before it).
 	EvMassCancelled EventKind = 9
+	// EvPhase: Symbol entered Phase. A volatility interruption is an EvPhase
+	// with PhaseVolatilityAuction caused by a new order, replace or trigger.
+	EvPhase EventKind = 10
+	// EvIndicative: during a call, the uncross the book would give now
+	// changed: Price (0: none), Qty the executable volume, Leaves the
+	// imbalance (surplus) on Side (0: none).
+	EvIndicative EventKind = 11
+	// EvUncross opens an auction's result: Qty lots execute at Price (0 and 0
+	// when nothing crosses); the EvTrade events that follow carry
+	// FlagAuction. Phase is the auction's phase.
+	EvUncross EventKind = 12
+	// EvTriggered: stop order OrderID was triggered; it now enters as a
+	// market (Price: protection) or limit order, and trades and EvAdded or
+	// EvCancelled follow as for a new order.
+	EvTriggered EventKind = 13
+	// EvRefilled: iceberg OrderID showed a new peak of Display lots (Leaves
+	// in all) at the back of its price level.
+	EvRefilled EventKind = 14
+	// EvStopAdded: stop order OrderID waits off the book (Price, StopPrice,
+	// Leaves). Market data does not show it.
+	EvStopAdded EventKind = 15
+)
+
+// Event flags.
+const (
+	// FlagAuction marks an EvTrade printed by an uncross. In it OrderID is
+	// the buy order and MakerOrderID the sell order.
+	FlagAuction uint8 = 1
 )
 
 // Reason explains a rejection or a cancellation.
@@ -184,6 +307,16 @@ const (
 	ReasonInvalidCommand     Reason = 12
 	ReasonWrongAccount       Reason = 13
 	ReasonNotReplaceable     Reason = 14
+	// ReasonPhase: the symbol's phase does not accept this (see rules.go).
+	ReasonPhase Reason = 15
+	// ReasonInvalidStopPrice: a stop order's StopPrice is missing or out of
+	// range.
+	ReasonInvalidStopPrice Reason = 16
+	// ReasonInvalidDisplay: an iceberg's Display is negative, not below Qty,
+	// or on an order that may not rest.
+	ReasonInvalidDisplay Reason = 17
+	// ReasonInvalidExpiry: a GTD order without ExpireNs, or one already due.
+	ReasonInvalidExpiry Reason = 18
 	// Cancellations.
 	ReasonUser              Reason = 32
 	ReasonIOCRemainder      Reason = 33
@@ -193,6 +326,9 @@ const (
 	ReasonExpired           Reason = 37
 	ReasonMassCancel        Reason = 38
 	ReasonReplacedToFilled  Reason = 39
+	// ReasonAuctionRemainder: what was left of a market, at-the-open or
+	// at-the-close order after its auction.
+	ReasonAuctionRemainder Reason = 40
 )
 
 // Event is one output of the engine. Like Command it is a fixed-size value;
@@ -204,6 +340,10 @@ type Event struct {
 	Reason Reason
 	// PriorityKept is set on EvReplaced when the order kept its queue position.
 	PriorityKept bool
+	// Flags holds FlagAuction.
+	Flags uint8
+	// Phase is set on EvPhase and EvUncross.
+	Phase Phase
 
 	// OutSeq is the engine's gap-free outbound sequence number (the first event
 	// ever is 1). InSeq and TimeNs are copied from the causing command.
@@ -223,4 +363,10 @@ type Event struct {
 	MakerAccount AccountID
 	MakerLeaves  int64
 	MatchID      uint64
+
+	// StopPrice is set on EvStopAdded and EvTriggered; Display is an
+	// iceberg's shown quantity on EvAdded, EvRefilled and EvReplaced (0: not
+	// an iceberg).
+	StopPrice int64
+	Display   int64
 }

@@ -57,8 +57,13 @@ const (
 	// ReqHalt and ReqResume halt and resume a symbol. Operator actions.
 	ReqHalt   RequestKind = 8
 	ReqResume RequestKind = 9
-	// ReqExpire ends the trading day for Symbol (0 = all): Day orders expire.
+	// ReqExpire ends the trading day for Symbol (0 = all): Day orders expire,
+	// and GTD orders due by the sequencer's time.
 	ReqExpire RequestKind = 10
+	// ReqPhase moves Symbol (0 = all) to Phase; ReqExpireGTD expires the GTD
+	// orders due by the sequencer's time. The scheduler's requests.
+	ReqPhase     RequestKind = 11
+	ReqExpireGTD RequestKind = 12
 )
 
 // Request is one normalized message from the gateway: decimals already
@@ -70,7 +75,8 @@ type Request struct {
 	TIF      matching.TimeInForce
 	STP      matching.STPMode
 	PostOnly bool
-	On       bool // ReqKillSwitch
+	On       bool           // ReqKillSwitch
+	Phase    matching.Phase // ReqPhase
 
 	Session config.SessionID
 	Firm    config.FirmID
@@ -78,6 +84,13 @@ type Request struct {
 	Symbol  matching.SymbolID
 	Price   int64 // ticks; limit price, or market protection price (0 none)
 	Qty     int64 // lots; order quantity, or new total quantity on replace
+	// StopPrice is a stop or stop-limit order's trigger price in ticks
+	// (FIX StopPx 99); Display an iceberg's peak in lots (MaxFloor 111);
+	// ExpireNs a GTD order's expiry, Unix ns (ExpireTime 126 or the end of
+	// ExpireDate 432).
+	StopPrice int64
+	Display   int64
+	ExpireNs  int64
 
 	ClOrdID     ClOrdID
 	OrigClOrdID ClOrdID
@@ -100,12 +113,15 @@ const (
 
 // FIX ExecType (150) and OrdStatus (39) values carried in reports.
 const (
-	ExecNew         byte = '0'
-	ExecCanceled    byte = '4'
-	ExecReplaced    byte = '5'
-	ExecRejected    byte = '8'
-	ExecExpired     byte = 'C'
-	ExecTrade       byte = 'F'
+	ExecNew      byte = '0'
+	ExecCanceled byte = '4'
+	ExecReplaced byte = '5'
+	ExecRejected byte = '8'
+	ExecExpired  byte = 'C'
+	ExecTrade    byte = 'F'
+	// ExecTriggered (150=L): a stop order was triggered and now works as a
+	// market or limit order.
+	ExecTriggered   byte = 'L'
 	ExecOrderStatus byte = 'I'
 
 	StatusNew             byte = '0'
@@ -153,6 +169,9 @@ type Report struct {
 	CumTicksLots int64
 	// Fee charged on this fill, in minor currency units (negative is a rebate).
 	Fee int64
+	// Auction marks a fill printed by an auction uncross (FIX
+	// LastLiquidityInd 851 = 4).
+	Auction bool
 
 	Reject RejectCode // for rejects: why
 	// CxlRejResponseTo is FIX 434: '1' cancel, '2' replace (RepCancelReject).

@@ -35,7 +35,9 @@ const (
 	opHalt       = 7
 	opResume     = 8
 	opExpire     = 9
-	opCount      = 10
+	opPhase      = 10
+	opExpireGTD  = 11
+	opCount      = 12
 
 	flagReport = 1
 )
@@ -45,6 +47,7 @@ var opKind = [opCount]matching.CommandKind{
 	opNew: matching.CmdNew, opCancel: matching.CmdCancel, opReplace: matching.CmdReplace,
 	opMassCancel: matching.CmdMassCancel, opKillOn: matching.CmdAdmin, opKillOff: matching.CmdAdmin,
 	opHalt: matching.CmdHalt, opResume: matching.CmdResume, opExpire: matching.CmdExpire,
+	opPhase: matching.CmdPhase, opExpireGTD: matching.CmdExpireGTD,
 }
 
 // meta is the decoded form of a command's meta bytes.

@@ -34,6 +34,10 @@ func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
 		}
 	case matching.EvMassCancelled:
 		reps = m.onMassCancelled(ev, reps)
+	case matching.EvTriggered:
+		if r := m.order(ev.OrderID); r != nil {
+			reps, _ = m.appendExec(reps, r, ExecTriggered, StatusNew, ev.OutSeq*2, ev.TimeNs)
+		}
 	}
 	return reps
 }
@@ -199,7 +203,8 @@ func (m *Manager) onTrade(ev *matching.Event, reps []Report) []Report {
 		reps = m.fill(r, ev, n, false, ev.Leaves, reps)
 	}
 	if r := m.order(ev.MakerOrderID); r != nil {
-		reps = m.fill(r, ev, n, true, ev.MakerLeaves, reps)
+		// In an auction there is no maker: both sides pay the taker fee.
+		reps = m.fill(r, ev, n, ev.Flags&matching.FlagAuction == 0, ev.MakerLeaves, reps)
 	}
 	return reps
 }
@@ -211,7 +216,10 @@ func (m *Manager) fill(r *orderRec, ev *matching.Event, n int64, maker bool, lea
 	a := &m.accts[r.acct-1]
 	bps, execID := a.takerBps, ev.OutSeq*2
 	if maker {
-		bps, execID = a.makerBps, execID+1
+		bps = a.makerBps
+	}
+	if r.id == ev.MakerOrderID {
+		execID++
 	}
 	fee := feeOf(n, bps)
 	old := m.reservation(r, r.leaves, r.price)
@@ -234,6 +242,7 @@ func (m *Manager) fill(r *orderRec, ev *matching.Event, n int64, maker bool, lea
 	var p *Report
 	reps, p = m.appendExec(reps, r, ExecTrade, st, execID, ev.TimeNs)
 	p.LastPx, p.LastQty, p.Fee = ev.Price, ev.Qty, fee
+	p.Auction = ev.Flags&matching.FlagAuction != 0
 	if leaves == 0 {
 		m.closeOrder(r, StatusFilled)
 	}

@@ -44,6 +44,13 @@ const (
 	// RejCancelPending: a cancel is the last request in flight for the
 	// order; nothing may be chained behind it.
 	RejCancelPending
+	// RejPhase: the symbol's trading phase does not accept the request (for
+	// example a new order in post-close, IOC in a call, at-the-open outside
+	// the pre-open call).
+	RejPhase
+	RejInvalidStopPrice
+	RejInvalidDisplay
+	RejInvalidExpiry
 	rejCount
 )
 
@@ -84,6 +91,10 @@ var rejectTexts = [rejCount]string{
 	RejEngine:               "refused by the matching engine",
 	RejUnsupported:          "unsupported request",
 	RejCancelPending:        "order already has a cancel pending",
+	RejPhase:                "not accepted in the symbol's current trading phase",
+	RejInvalidStopPrice:     "stop price missing, out of range, or given for an order that is not a stop order",
+	RejInvalidDisplay:       "MaxFloor must be below the order quantity, on a limit order that may rest",
+	RejInvalidExpiry:        "GTD order needs an ExpireTime or ExpireDate in the future; other orders none",
 }
 
 // RejectText returns the fixed text of c (for FIX Text 58). It does not
@@ -108,7 +119,7 @@ func (c RejectCode) OrdRejReason() int {
 		return 0
 	case RejUnknownSymbol:
 		return 1
-	case RejHalted:
+	case RejHalted, RejPhase:
 		return 2
 	case RejMaxOrderLots, RejMaxNotional, RejMaxOpenOrders, RejInsufficientCash,
 		RejInsufficientHoldings, RejShortLimit:
@@ -118,6 +129,7 @@ func (c RejectCode) OrdRejReason() int {
 	case RejDuplicateClOrdID:
 		return 6
 	case RejInvalidSide, RejInvalidType, RejInvalidTIF, RejInvalidSTP, RejPostOnlyNotAllowed,
+		RejInvalidStopPrice, RejInvalidDisplay, RejInvalidExpiry,
 		RejNoProtection, RejNoReference, RejPostOnlyWouldTrade, RejReplaceMismatch, RejNotReplaceable:
 		return 11
 	case RejInvalidQty:
@@ -170,6 +182,14 @@ func engineReject(r matching.Reason) RejectCode {
 		return RejPostOnlyWouldTrade
 	case matching.ReasonNotReplaceable:
 		return RejNotReplaceable
+	case matching.ReasonPhase:
+		return RejPhase
+	case matching.ReasonInvalidStopPrice:
+		return RejInvalidStopPrice
+	case matching.ReasonInvalidDisplay:
+		return RejInvalidDisplay
+	case matching.ReasonInvalidExpiry:
+		return RejInvalidExpiry
 	}
 	return RejEngine
 }

@@ -31,7 +31,7 @@ func (m *Manager) Submit(req *Request, cmds []Pending, reps []Report) ([]Pending
 		return m.submitDisconnect(req, cmds, reps)
 	case ReqKillSwitch:
 		return m.submitKillSwitch(req, cmds, reps)
-	case ReqHalt, ReqResume, ReqExpire:
+	case ReqHalt, ReqResume, ReqExpire, ReqPhase, ReqExpireGTD:
 		return m.submitSymbolOp(req, cmds, reps)
 	}
 	return cmds, m.rejectReq(req, RejUnsupported, reps)
@@ -182,8 +182,29 @@ func validOrderFields(side matching.Side, typ matching.OrderType, tif matching.T
 	if r := matching.ValidEnums(side, typ, tif, stp); r != matching.ReasonNone {
 		return engineReject(r)
 	}
-	if postOnly && (typ == matching.Market || tif == matching.IOC || tif == matching.FOK) {
+	if postOnly && (typ != matching.Limit || tif == matching.IOC || tif == matching.FOK ||
+		tif == matching.AtOpen || tif == matching.AtClose) {
 		return RejPostOnlyNotAllowed
+	}
+	return RejNone
+}
+
+// checkDayFields checks a new order's stop price, iceberg peak and GTD
+// expiry the way the engine will, so that a client hears why at once. An
+// expiry already past is the engine's to refuse: only it knows the
+// sequencer's time.
+func checkDayFields(req *Request) RejectCode {
+	stop := req.Type == matching.Stop || req.Type == matching.StopLimit
+	switch {
+	case stop != (req.StopPrice != 0) || req.StopPrice < 0 || req.StopPrice > matching.PriceMax:
+		return RejInvalidStopPrice
+	case stop && (req.TIF == matching.AtOpen || req.TIF == matching.AtClose):
+		return RejInvalidTIF
+	case req.Display != 0 && (req.Display < 0 || req.Display >= req.Qty || req.Type != matching.Limit ||
+		(req.TIF != matching.GTC && req.TIF != matching.Day && req.TIF != matching.GTD)):
+		return RejInvalidDisplay
+	case (req.TIF == matching.GTD) != (req.ExpireNs != 0):
+		return RejInvalidExpiry
 	}
 	return RejNone
 }
@@ -225,12 +246,21 @@ func (m *Manager) checkNew(req *Request) (matching.AccountID, int64, RejectCode)
 	if req.Qty > a.lim.MaxOrderLots {
 		return acctID, 0, RejMaxOrderLots
 	}
+	if code := checkDayFields(req); code != RejNone {
+		return acctID, 0, code
+	}
 	price := req.Price
-	if price < 0 || price > matching.PriceMax || (req.Type == matching.Limit && price == 0) {
+	limit := req.Type == matching.Limit || req.Type == matching.StopLimit
+	if price < 0 || price > matching.PriceMax || (limit && price == 0) {
 		return acctID, 0, RejInvalidPrice
 	}
 	ref := s.reference()
-	if price == 0 { // market order without protection
+	if req.StopPrice != 0 {
+		// A stop order is reserved and banded around the price it triggers
+		// at, not the price of now.
+		ref = req.StopPrice
+	}
+	if price == 0 { // market (or stop) order without protection
 		if a.lim.RequireMarketProtection {
 			return acctID, 0, RejNoProtection
 		}
@@ -281,6 +311,7 @@ func (m *Manager) submitNew(req *Request, cmds []Pending, reps []Report) ([]Pend
 	cmd := matching.Command{
 		Kind: matching.CmdNew, Side: req.Side, Type: req.Type, TIF: req.TIF, STP: req.STP, PostOnly: req.PostOnly,
 		Symbol: req.Symbol, Account: acctID, OrderID: m.nextOrderID, Price: price, Qty: req.Qty,
+		StopPrice: req.StopPrice, Display: req.Display, ExpireNs: req.ExpireNs,
 	}
 	mt := meta{op: opNew, session: req.Session, cl: req.ClOrdID}
 	var ok bool
@@ -365,7 +396,10 @@ func (m *Manager) submitAmend(req *Request, cmds []Pending, reps []Report) ([]Pe
 		if hold, code = m.checkReplace(req, r, prevQty, prevPrice); code != RejNone {
 			return cmds, m.rejectReq(req, code, reps)
 		}
-		cmd.Kind, cmd.Price, cmd.Qty = matching.CmdReplace, req.Price, req.Qty
+		// A waiting stop-limit order is replaced with its (new) stop price; once
+		// triggered it is a limit order and takes none (the engine refuses a
+		// mismatch: RejInvalidStopPrice).
+		cmd.Kind, cmd.Price, cmd.Qty, cmd.StopPrice = matching.CmdReplace, req.Price, req.Qty, req.StopPrice
 		mt.op, mt.hold = opReplace, hold
 	}
 	var ok bool
@@ -385,7 +419,7 @@ func (m *Manager) checkReplace(req *Request, r *orderRec, prevQty, prevPrice int
 	case (req.Symbol != 0 && req.Symbol != r.sym) || (req.Side != 0 && req.Side != r.side) ||
 		(req.Account != 0 && req.Account != r.acct) || (req.Type != 0 && req.Type != r.typ):
 		return 0, RejReplaceMismatch
-	case r.typ != matching.Limit:
+	case r.typ != matching.Limit && r.typ != matching.StopLimit:
 		return 0, RejNotReplaceable
 	case a.kill:
 		return 0, RejKillSwitch
@@ -580,7 +614,7 @@ func (m *Manager) submitKillSwitch(req *Request, cmds []Pending, reps []Report) 
 }
 
 func (m *Manager) submitSymbolOp(req *Request, cmds []Pending, reps []Report) ([]Pending, []Report) {
-	if m.sym(req.Symbol) == nil && !(req.Kind == ReqExpire && req.Symbol == 0) {
+	if m.sym(req.Symbol) == nil && !(req.Kind != ReqHalt && req.Kind != ReqResume && req.Symbol == 0) {
 		return cmds, m.rejectReq(req, RejUnknownSymbol, reps)
 	}
 	cmd := matching.Command{Kind: matching.CmdHalt, Symbol: req.Symbol}
@@ -590,6 +624,10 @@ func (m *Manager) submitSymbolOp(req *Request, cmds []Pending, reps []Report) ([
 		cmd.Kind, mt.op = matching.CmdResume, opResume
 	case ReqExpire:
 		cmd.Kind, mt.op = matching.CmdExpire, opExpire
+	case ReqPhase:
+		cmd.Kind, cmd.Phase, mt.op = matching.CmdPhase, req.Phase, opPhase
+	case ReqExpireGTD:
+		cmd.Kind, mt.op = matching.CmdExpireGTD, opExpireGTD
 	}
 	cmds, _ = m.push(cmds, &cmd, &mt, req.RecvNs)
 	return cmds, reps

@@ -25,10 +25,19 @@ type State struct {
 // NewState returns the state of an empty venue for cfg.
 func NewState(cfg *config.Config) *State {
 	return &State{
-		Engine:  matching.New(matching.Config{Symbols: len(cfg.Symbols), OrdersHint: 1 << 16}),
+		Engine:  matching.New(matching.Config{Symbols: len(cfg.Symbols), OrdersHint: 1 << 16, Bands: bandsOf(cfg)}),
 		Manager: ordermanager.New(cfg),
 		Hasher:  matching.NewHasher(),
 	}
+}
+
+// bandsOf lists the symbols' volatility bands for the engine.
+func bandsOf(cfg *config.Config) []matching.Bands {
+	b := make([]matching.Bands, len(cfg.Symbols))
+	for i, s := range cfg.Symbols {
+		b[i] = matching.Bands{StaticBps: s.StaticBandBps, DynamicBps: s.DynamicBandBps}
+	}
+	return b
 }
 
 // snapshotVersion is the layout of the body the pipeline gives the sequencer's

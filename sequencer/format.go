@@ -13,7 +13,9 @@ import (
 const MetaMax = 128
 
 // FormatVersion is the journal segment format this build writes and reads.
-const FormatVersion uint16 = 1
+// Version 2: commands carry the trading day's fields (stop price, iceberg
+// peak, GTD expiry, phase), so a command record is longer.
+const FormatVersion uint16 = 2
 
 const segmentMagic uint32 = 0x4c4e4a58 // "XJNL"
 

@@ -271,13 +271,13 @@ func TestRecoverEmptySegment(t *testing.T) {
 func TestRecoverWrongVersionAndMagic(t *testing.T) {
 	dir, _ := faultJournal(t)
 	segs := segments(t, dir)
-	patchFile(t, segs[0].path, 4, []byte{2, 0})
+	patchFile(t, segs[0].path, 4, []byte{9, 0})
 	err := openErr(t, dir)
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Found != 2 || ve.Want != FormatVersion || ve.File != segs[0].path {
+	if !errors.As(err, &ve) || ve.Found != 9 || ve.Want != FormatVersion || ve.File != segs[0].path {
 		t.Fatalf("error %v, want a VersionError", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "version 2 found") || !strings.Contains(msg, "version 1") {
+	if msg := err.Error(); !strings.Contains(msg, "version 9 found") || !strings.Contains(msg, "version 2") {
 		t.Fatalf("message %q does not say found and expected version", msg)
 	}
 	patchFile(t, segs[0].path, 0, []byte("NOPE"))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/exchange-sim/exchange/broker"
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/pipeline"
 )
 
 func cmdDemo(args []string, stdout, stderr io.Writer) error {
@@ -28,6 +29,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	rate := fs.Float64("rate", 1000, "orders per second from the three trading firms together (the market maker adds a third of that)")
 	keep := fs.Bool("keep", false, "keep the demo's data folder (default: a temporary folder, removed at the end)")
 	seed := fs.Int64("seed", 1, "seed of the simulated order flow")
+	day := fs.Duration("day", 0, "run an accelerated trading day of this length (pre-open, opening auction, continuous, closing call and auction, post-close, DAY expiry); 0: continuous trading")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,7 +62,23 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	if cf.httpAddr == "" {
 		cfg.ListenHTTP = freeAddr(cfg.ListenHTTP)
 	}
-	v, err := startVenue(cfg, venueOptions{}, log)
+	vo := venueOptions{}
+	if *day > 0 {
+		vo.plan = pipeline.AcceleratedDay(time.Now(), *day)
+		if *duration == 20*time.Second || *duration > *day {
+			*duration = *day
+		}
+		for i := range cfg.Symbols {
+			// A band the simulated flow can reach, so that the day shows a
+			// volatility interruption.
+			if cfg.Symbols[i].DynamicBandBps == 0 {
+				cfg.Symbols[i].DynamicBandBps = 50
+			}
+		}
+		fmt.Fprintf(stdout, "an accelerated trading day of %s: pre-open call, opening auction at %s, closing call at %s, close at %s\n",
+			*day, *day/10, *day*3/4, *day*85/100)
+	}
+	v, err := startVenue(cfg, vo, log)
 	if err != nil {
 		return err
 	}

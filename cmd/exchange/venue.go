@@ -37,12 +37,16 @@ type venue struct {
 	mdDone    chan struct{}
 	recovery  pipeline.Recovery
 	adm       *admin.Server // the operator console, when venueOptions.admin
+	sched     *pipeline.Scheduler
 }
 
 type venueOptions struct {
 	dataDir    string
 	durability sequencer.Durability
 	admin      bool // start the operator console on cfg.ListenAdmin
+	// plan, when set, drives the trading day instead of cfg.Schedule (the
+	// demo's accelerated day).
+	plan pipeline.Plan
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -89,6 +93,11 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	eng := x.State().Engine
 	orders := x.State().Orders()
 	md.Reset(eng.OutSeq(), orders)
+	for i := range cfg.Symbols {
+		id := cfg.Symbols[i].ID
+		md.SetPhase(id, eng.Phase(id))
+		md.SetHalted(id, eng.Halted(id))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	go func() {
@@ -104,6 +113,10 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}
 	v.gw = gw
 	md.SetFIXSender(gw.Send)
+	for i := range cfg.Symbols {
+		gw.SetPhase(cfg.Symbols[i].ID, eng.Phase(cfg.Symbols[i].ID))
+	}
+	md.SetPhaseListener(gw.SetPhase)
 	if err := gw.Start(); err != nil {
 		v.gw = nil
 		lns.close()
@@ -116,6 +129,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.HandleFunc("/healthz", v.healthz)
 	mux.Handle("/metrics", v.metricsHandler())
 	mux.Handle("/", md.Handler())
+	v.startScheduler(vo)
 	v.httpSrv = v.serve(lns.http, mux, "HTTP")
 	if lns.debug != nil {
 		// Profiles and traces expose the venue's internals: only on the
@@ -184,6 +198,20 @@ func (v *venue) serve(ln net.Listener, h http.Handler, name string) *http.Server
 	return srv
 }
 
+// startScheduler starts the trading day's scheduler: the demo's plan, or
+// the configured calendar (none configured: continuous trading all day).
+func (v *venue) startScheduler(vo venueOptions) {
+	so := pipeline.SchedulerOptions{Plan: vo.plan, Submit: v.x.Submit, GTDCheck: time.Second}
+	if so.Plan == nil {
+		s := v.cfg.Schedule
+		if s == nil {
+			return
+		}
+		so.Plan, so.Symbols, so.GTDCheck, so.CatchUp = pipeline.CalendarPlan(s), s.Symbols, s.GTDCheck, true
+	}
+	v.sched = pipeline.StartScheduler(so)
+}
+
 // mdSymbols is the configuration's symbols as market data describes them.
 func mdSymbols(cfg *config.Config) []marketdata.SymbolInfo {
 	syms := make([]marketdata.SymbolInfo, len(cfg.Symbols))
@@ -210,6 +238,9 @@ func (v *venue) healthz(w http.ResponseWriter, r *http.Request) {
 // reported; a snapshot written) while FIX sessions are still up to receive the
 // last reports, then log the sessions out, then stop market data.
 func (v *venue) stop() error {
+	if v.sched != nil {
+		v.sched.Stop()
+	}
 	if v.adm != nil {
 		_ = v.adm.Close()
 	}

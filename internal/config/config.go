@@ -39,6 +39,10 @@ type SessionID uint32
 
 // File is the configuration file as written in YAML.
 type File struct {
+	// Schedule is the trading calendar (schedule.go); none: continuous
+	// trading all day.
+	Schedule *ScheduleFile `yaml:"schedule"`
+
 	Listen struct {
 		FIX   string `yaml:"fix"`
 		HTTP  string `yaml:"http"`
@@ -64,6 +68,8 @@ type File struct {
 		TickSize       string `yaml:"tick_size"`
 		LotSize        string `yaml:"lot_size"`
 		ReferencePrice string `yaml:"reference_price"`
+		StaticBandBps  int64  `yaml:"static_band_bps"`
+		DynamicBandBps int64  `yaml:"dynamic_band_bps"`
 	} `yaml:"symbols"`
 	Fees         FeesFile   `yaml:"fees"`
 	RiskDefaults LimitsFile `yaml:"risk_defaults"`
@@ -166,6 +172,9 @@ type Config struct {
 	DepthLevels int
 	TradesKept  int
 
+	// Schedule is the trading calendar; nil: continuous trading all day.
+	Schedule *Schedule
+
 	symbolByName  map[string]matching.SymbolID
 	sessionByComp map[string]SessionID
 	accountByName map[string]matching.AccountID
@@ -183,6 +192,9 @@ type Symbol struct {
 	// CashPerTickLot is the cash, in minor units, of one tick on one lot: the
 	// notional of an order is Price (ticks) × Qty (lots) × CashPerTickLot.
 	CashPerTickLot int64
+	// StaticBandBps and DynamicBandBps are the engine's volatility bands
+	// (around the last auction price and the last trade price); 0: none.
+	StaticBandBps, DynamicBandBps int64
 }
 
 // Firm is a member of the exchange.
@@ -404,7 +416,11 @@ func resolve(f *File) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot}
+		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
+			StaticBandBps: s.StaticBandBps, DynamicBandBps: s.DynamicBandBps}
+		if s.StaticBandBps < 0 || s.StaticBandBps > matching.BandBpsMax || s.DynamicBandBps < 0 || s.DynamicBandBps > matching.BandBpsMax {
+			return nil, fmt.Errorf("%s: static_band_bps and dynamic_band_bps must be within 0..%d", where, matching.BandBpsMax)
+		}
 		per := tick.Mul(lot).Shift(c.MinorUnits)
 		if !per.Equal(per.Truncate(0)) || !per.IsPositive() {
 			return nil, fmt.Errorf("%s: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number (raise currency.minor_units or change the sizes)",
@@ -423,6 +439,11 @@ func resolve(f *File) (*Config, error) {
 		c.symbolByName[s.Name] = sym.ID
 		c.Symbols = append(c.Symbols, sym)
 	}
+	sched, err := c.schedule(f.Schedule)
+	if err != nil {
+		return nil, err
+	}
+	c.Schedule = sched
 	defLimits, err := c.limits(Limits{}, &f.RiskDefaults, "risk_defaults")
 	if err != nil {
 		return nil, err

@@ -74,6 +74,15 @@
     }
     $('st-halted').hidden = !s.halted;
     $('st-halted').textContent = s.halt_reason ? 'HALTED: ' + s.halt_reason : 'HALTED';
+    const badge = $('st-phase');
+    if (badge && s.phase) {
+      badge.textContent = s.phase.replace('_', ' ');
+      badge.hidden = s.phase === 'continuous';
+      const ind = s.indicative_price == null ? '' :
+        ' indicative ' + s.indicative_price + ' × ' + s.indicative_qty +
+        (s.imbalance_side ? ' (imbalance ' + s.imbalance_qty + ' ' + s.imbalance_side + ')' : '');
+      badge.textContent += ind;
+    }
   }
 
   function scheduleDraw() {
