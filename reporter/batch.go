@@ -76,21 +76,19 @@ func insertSQL(d dialect, t *table, n int) string {
 	return d.rebind(b.String())
 }
 
-// sqliteWriter writes batches with multi-row prepared inserts: one statement
-// per table of as many rows as SQLite's parameter limit allows, prepared once
-// per connection and reused for every full chunk; the remainder gets a
-// statement of its own size.
+// sqliteWriter writes batches with multi-row prepared inserts on one
+// connection held for the writer's life.
 type sqliteWriter struct {
-	db    *DB
-	conn  *sql.Conn
-	stmts map[*table]*sql.Stmt
+	db   *DB
+	conn *sql.Conn
 }
 
-func (w *sqliteWriter) chunkRows(t *table) int { return sqlVarsMax / len(t.cols) }
-
-func (w *sqliteWriter) write(ctx context.Context, tx *sql.Tx, r *rows) error {
+// write inserts r's rows in chunks of as many rows as SQLite's parameter
+// limit allows; the statement for a full chunk is prepared once per
+// transaction (stmts) and reused, a last partial chunk gets its own.
+func (w *sqliteWriter) write(ctx context.Context, tx *sql.Tx, stmts map[*table]*sql.Stmt, r *rows) error {
 	cols := len(r.t.cols)
-	chunk := w.chunkRows(r.t)
+	chunk := sqlVarsMax / cols
 	args := r.args
 	for len(args) > 0 {
 		n := min(len(args)/cols, chunk)
@@ -98,14 +96,14 @@ func (w *sqliteWriter) write(ctx context.Context, tx *sql.Tx, r *rows) error {
 		args = args[n*cols:]
 		var err error
 		if n == chunk {
-			st := w.stmts[r.t]
+			st := stmts[r.t]
 			if st == nil {
-				if st, err = w.conn.PrepareContext(ctx, insertSQL(w.db.d, r.t, chunk)); err != nil {
+				if st, err = tx.PrepareContext(ctx, insertSQL(w.db.d, r.t, chunk)); err != nil {
 					return fmt.Errorf("%s: %w", r.t.name, err)
 				}
-				w.stmts[r.t] = st
+				stmts[r.t] = st
 			}
-			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, a...)
+			_, err = st.ExecContext(ctx, a...)
 		} else {
 			_, err = tx.ExecContext(ctx, insertSQL(w.db.d, r.t, n), a...)
 		}
@@ -123,8 +121,14 @@ func (w *sqliteWriter) commit(ctx context.Context, ts []*rows, pos Position) err
 	if err != nil {
 		return err
 	}
+	stmts := map[*table]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
 	for _, r := range ts {
-		if err := w.write(ctx, tx, r); err != nil {
+		if err := w.write(ctx, tx, stmts, r); err != nil {
 			tx.Rollback()
 			return err
 		}

@@ -48,12 +48,17 @@ func writeJournal(dir string, n, accounts int, seed int64) (*config.Config, erro
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for x.Stats().Processed < x.Stats().Commands {
+	for st := x.Stats(); st.Requests < uint64(len(reqs)) || st.Processed < st.Commands; st = x.Stats() {
 		if time.Now().After(deadline) {
 			x.Close()
 			return nil, errors.New("pipeline did not drain")
 		}
 		time.Sleep(time.Millisecond)
+	}
+	st := x.Stats()
+	if st.Commands < uint64(len(reqs))*9/10 {
+		x.Close()
+		return nil, fmt.Errorf("only %d of %d requests became commands", st.Commands, len(reqs))
 	}
 	return cfg, x.Close()
 }
@@ -104,4 +109,8 @@ func count(t testing.TB, db *DB, table string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func newFollowerForBench(cfg *config.Config, dir string) (*pipeline.Follower, error) {
+	return pipeline.NewFollower(cfg, dir, 0, zerolog.Nop())
 }

@@ -2,7 +2,6 @@ package reporter
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -158,7 +157,7 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if db.d == dialectPostgres {
 		r.w = &pgWriter{db: db, conn: conn}
 	} else {
-		r.w = &sqliteWriter{db: db, conn: conn, stmts: map[*table]*sql.Stmt{}}
+		r.w = &sqliteWriter{db: db, conn: conn}
 	}
 	return r, nil
 }
