@@ -3,9 +3,9 @@ package reporter
 import (
 	"context"
 	"os"
-	"syscall"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
