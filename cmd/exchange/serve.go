@@ -75,7 +75,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	v, err := startVenue(cfg, venueOptions{}, log)
+	v, err := startVenue(cfg, venueOptions{reporter: cfg.ReporterEnabled}, log)
 	if err != nil {
 		return err
 	}

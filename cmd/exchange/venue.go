@@ -31,11 +31,13 @@ type venue struct {
 	cancel   context.CancelFunc
 	mdDone   chan struct{}
 	recovery pipeline.Recovery
+	rep      *venueReporter // nil unless venueOptions.reporter
 }
 
 type venueOptions struct {
 	dataDir    string
 	durability string
+	reporter   bool // follow the journal into the history database (venue_reporter.go)
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -69,6 +71,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.x = x
+	if vo.reporter {
+		v.startReporter(x.Dir())
+	}
 	// Market data starts from the recovered books.
 	eng := x.State().Engine
 	orders := x.State().Orders()
@@ -105,6 +110,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/api/history/", v.historyHandler())
 	mux.Handle("/", md.Handler())
 	v.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -153,6 +159,7 @@ func (v *venue) stop() error {
 	if v.gw != nil {
 		v.gw.Stop()
 	}
+	v.stopReporter()
 	if v.cancel != nil {
 		v.cancel()
 		<-v.mdDone
