@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/internal/pgtest"
 )
 
 // benchJournalCommands is the size of the catch-up benchmark's journal
@@ -31,7 +33,7 @@ func BenchmarkCatchUpSQLite(b *testing.B) {
 
 func BenchmarkCatchUpPostgres(b *testing.B) {
 	benchCatchUp(b, func(b *testing.B) OpenOptions {
-		return OpenOptions{DSN: pgTestDSN(b)}
+		return OpenOptions{DSN: pgtest.DSN(b)}
 	})
 }
 

@@ -74,6 +74,9 @@ type OpenOptions struct {
 	Path string
 	// ConnectTimeout bounds the first connection (default 5s).
 	ConnectTimeout time.Duration
+	// ReadOnly checks the schema version but migrates nothing (for readers
+	// beside the writer: reports, tests).
+	ReadOnly bool
 }
 
 // DefaultPath is the SQLite file of data folder dir.
@@ -105,7 +108,7 @@ func OpenDB(ctx context.Context, o OpenOptions) (*DB, error) {
 		// WAL lets readers (reports, the data service) run beside the writer;
 		// synchronous=NORMAL keeps every committed batch across a process
 		// crash (kill -9), which is the failure the exactly-once rule covers.
-		dsn := "file:" + o.Path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)"
+		dsn := "file:" + o.Path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
 		s, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("reporter database %s: %w", o.Path, err)
@@ -119,7 +122,7 @@ func OpenDB(ctx context.Context, o OpenOptions) (*DB, error) {
 		db.sql.Close()
 		return nil, fmt.Errorf("reporter database %s: cannot connect: %w", db.where, err)
 	}
-	if err := migrate(ctx, db.sql, db.where, db.d); err != nil {
+	if err := migrate(ctx, db.sql, db.where, db.d, o.ReadOnly); err != nil {
 		db.sql.Close()
 		return nil, err
 	}

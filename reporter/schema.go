@@ -160,8 +160,36 @@ func (e *SchemaError) Error() string {
 }
 
 // migrate brings db up to SchemaVersion, one transaction per migration, and
-// refuses a newer database.
-func migrate(ctx context.Context, db *sql.DB, where string, d dialect) error {
+// refuses a newer database. Two processes starting at once are serialised:
+// PostgreSQL by an advisory lock, SQLite by its write lock taken when each
+// transaction begins (_txlock=immediate), and each migration re-reads the
+// version inside its transaction. With readOnly it only checks the version.
+func migrate(ctx context.Context, db *sql.DB, where string, d dialect, readOnly bool) error {
+	if readOnly {
+		var found sql.NullInt64
+		if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&found); err != nil {
+			return fmt.Errorf("reporter database %s: not a reporter database (no schema version): %w", where, err)
+		}
+		switch v := int(found.Int64); {
+		case v > len(migrations):
+			return &SchemaError{Where: where, Found: v, Want: len(migrations)}
+		case v < len(migrations):
+			return fmt.Errorf("reporter database %s: schema version %d is older than this build's %d: run the reporter once to migrate it", where, v, len(migrations))
+		}
+		return nil
+	}
+	if d == dialectPostgres {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("reporter database %s: %w", where, err)
+		}
+		defer conn.Close()
+		const lockKey = 0x6578636872657031 // "exchrep1"
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(lockKey)); err != nil {
+			return fmt.Errorf("reporter database %s: taking the migration lock: %w", where, err)
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(lockKey))
+	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("reporter database %s: creating schema_migrations: %w", where, err)
 	}
@@ -177,6 +205,16 @@ func migrate(ctx context.Context, db *sql.DB, where string, d dialect) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("reporter database %s: %w", where, err)
+		}
+		var again sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&again); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("reporter database %s: %w", where, err)
+		}
+		if int(again.Int64) > v {
+			tx.Rollback() // another process migrated meanwhile
+			v = int(again.Int64) - 1
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			tx.Rollback()

@@ -66,7 +66,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o := reporter.OpenOptions{DSN: cfg.ReporterDSN, Path: *dbPath}
+	o := reporter.OpenOptions{DSN: cfg.ReporterDSN, Path: *dbPath, ReadOnly: true}
 	if *dsn != "" {
 		o.DSN = *dsn
 	}
