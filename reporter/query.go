@@ -60,12 +60,16 @@ func (db *DB) units(ctx context.Context) (*units, error) {
 	return u, nil
 }
 
+// px and qty print as many decimals as the tick and lot size have (as the
+// market-data tape does).
 func (u *units) px(sym, ticks int64) string {
-	return decimal.New(ticks, 0).Mul(u.tick[sym]).String()
+	t := u.tick[sym]
+	return decimal.New(ticks, 0).Mul(t).StringFixed(max(0, -t.Exponent()))
 }
 
 func (u *units) qty(sym, lots int64) string {
-	return decimal.New(lots, 0).Mul(u.lot[sym]).String()
+	l := u.lot[sym]
+	return decimal.New(lots, 0).Mul(l).StringFixed(max(0, -l.Exponent()))
 }
 
 // vwap is notional (tick-lots) / volume (lots), as a price.
