@@ -72,7 +72,7 @@ func benchCatchUp(b *testing.B, opts func(*testing.B) OpenOptions) {
 		o := opts(b)
 		b.StartTimer()
 		start, cpu0 := time.Now(), processCPU()
-		r, err := Open(context.Background(), Config{Venue: vcfg, DataDir: dir, DB: o, Log: zerolog.Nop()})
+		r, err := Open(context.Background(), Config{Venue: vcfg, DataDir: dir, DB: o, BatchDelay: benchBatchDelay(), Log: zerolog.Nop()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -97,4 +97,10 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchBatchDelay is REPORTER_BENCH_BATCH_DELAY, or the default.
+func benchBatchDelay() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("REPORTER_BENCH_BATCH_DELAY"))
+	return d
 }

@@ -108,7 +108,7 @@ func OpenDB(ctx context.Context, o OpenOptions) (*DB, error) {
 		// WAL lets readers (reports, the data service) run beside the writer;
 		// synchronous=NORMAL keeps every committed batch across a process
 		// crash (kill -9), which is the failure the exactly-once rule covers.
-		dsn := "file:" + o.Path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
+		dsn := "file:" + o.Path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_txlock=immediate"
 		s, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("reporter database %s: %w", o.Path, err)

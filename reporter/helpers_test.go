@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -27,6 +29,25 @@ func fixtureJournal(t testing.TB, n int) (string, *config.Config) {
 	t.Helper()
 	if j, ok := journals[n]; ok {
 		return j.dir, j.cfg
+	}
+	// REPORTER_BENCH_JOURNAL keeps a (large) benchmark journal between runs.
+	if keep := os.Getenv("REPORTER_BENCH_JOURNAL"); keep != "" {
+		keep = filepath.Join(keep, strconv.Itoa(n))
+		if _, err := os.Stat(filepath.Join(keep, "journal")); err == nil {
+			cfg, err := bench.BenchConfig(50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return keep, cfg
+		}
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := writeJournal(keep, n, 50, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keep, cfg
 	}
 	dir, err := os.MkdirTemp("", "reporter-journal-")
 	if err != nil {

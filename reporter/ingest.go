@@ -70,6 +70,10 @@ type Reporter struct {
 	b       *batcher
 	pending int       // commands in the open batch
 	opened  time.Time // when the open batch got its first command
+	// The previous batch commits in its own goroutine while the next one
+	// is replayed (at most one in flight, so batches commit in order).
+	flight *flight
+	spare  *batcher
 
 	appliedSeq  atomic.Uint64 // last command committed
 	appliedNs   atomic.Int64  // its sequencer time
@@ -121,7 +125,7 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d)}
+	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d), spare: newBatcher(cfg.Venue, db.d)}
 	fail := func(err error) (*Reporter, error) {
 		db.Close()
 		return nil, err
@@ -185,7 +189,12 @@ func (r *Reporter) CatchUp(ctx context.Context) error {
 	return r.run(ctx, true)
 }
 
-func (r *Reporter) run(ctx context.Context, once bool) error {
+func (r *Reporter) run(ctx context.Context, once bool) (err error) {
+	defer func() {
+		if werr := r.wait(); err == nil {
+			err = werr
+		}
+	}()
 	tick := time.NewTimer(r.cfg.Poll)
 	defer tick.Stop()
 	for {
@@ -194,7 +203,11 @@ func (r *Reporter) run(ctx context.Context, once bool) error {
 		}
 		cmd, evs, reps, err := r.fol.Next()
 		if errors.Is(err, io.EOF) {
+			// Caught up: what is read becomes visible now.
 			if err := r.commit(ctx); err != nil {
+				return err
+			}
+			if err := r.wait(); err != nil {
 				return err
 			}
 			if once {
@@ -233,24 +246,59 @@ func (r *Reporter) run(ctx context.Context, once bool) error {
 	}
 }
 
-// commit writes the open batch and the position after it.
+// flight is a batch being committed.
+type flight struct {
+	b    *batcher
+	pos  Position
+	n    int
+	done chan error
+}
+
+// commit hands the open batch and the position after it to a goroutine
+// that writes them in one transaction, once the previous batch is
+// committed; the next batch fills meanwhile.
 func (r *Reporter) commit(ctx context.Context) error {
 	if r.pending == 0 {
 		return nil
 	}
-	st := r.fol.State()
-	pos := Position{Seq: st.Seq, EventHash: st.Hasher.Sum(), OutSeq: st.Engine.OutSeq(), LastTimeNs: r.b.lastNs}
-	if err := r.w.commit(ctx, r.b.flush(), pos); err != nil {
-		return fmt.Errorf("reporter database %s: writing up to seq %d: %w", r.db.where, pos.Seq, err)
+	if err := r.wait(); err != nil {
+		return err
 	}
+	st := r.fol.State()
+	f := &flight{b: r.b, n: r.pending, done: make(chan error, 1),
+		pos: Position{Seq: st.Seq, EventHash: st.Hasher.Sum(), OutSeq: st.Engine.OutSeq(), LastTimeNs: r.b.lastNs}}
+	r.flight = f
+	r.b, r.spare = r.spare, nil
 	r.b.reset()
-	r.records.Add(uint64(r.pending))
-	r.commits.Add(1)
+	r.b.dayNum, r.b.day = f.b.dayNum, f.b.day
 	r.pending = 0
-	r.appliedSeq.Store(pos.Seq)
-	r.appliedNs.Store(pos.LastTimeNs)
-	r.commitLagNs.Store(nowNs() - pos.LastTimeNs)
+	go func() {
+		err := r.w.commit(ctx, f.b.flush(), f.pos)
+		if err != nil {
+			err = fmt.Errorf("reporter database %s: writing up to seq %d: %w", r.db.where, f.pos.Seq, err)
+		} else {
+			r.records.Add(uint64(f.n))
+			r.commits.Add(1)
+			r.appliedSeq.Store(f.pos.Seq)
+			r.appliedNs.Store(f.pos.LastTimeNs)
+			r.commitLagNs.Store(nowNs() - f.pos.LastTimeNs)
+		}
+		f.done <- err
+	}()
 	return nil
+}
+
+// wait waits for the batch in flight, if any, and takes its batcher back.
+func (r *Reporter) wait() error {
+	f := r.flight
+	if f == nil {
+		return nil
+	}
+	err := <-f.done
+	r.flight = nil
+	f.b.reset()
+	r.spare = f.b
+	return err
 }
 
 // checkVenue records the venue's symbols, accounts and currency in an empty

@@ -129,6 +129,9 @@ func TestCatchUp(t *testing.T) {
 		}
 		// Every order's final row agrees with its last execution report.
 		var bad int64
+		if _, err := r.db.sql.Exec(`CREATE INDEX IF NOT EXISTS test_executions_by_order ON executions (order_id)`); err != nil {
+			t.Fatal(err)
+		}
 		if err := r.db.sql.QueryRow(`SELECT COUNT(*) FROM orders o WHERE o.status <> (SELECT e.ord_status FROM executions e WHERE e.order_id = o.order_id ORDER BY e.seq DESC, e.exec_id DESC LIMIT 1)`).Scan(&bad); err != nil {
 			t.Fatal(err)
 		}

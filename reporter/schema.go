@@ -63,7 +63,6 @@ var migrations = []string{
 		reject TEXT NOT NULL
 	);
 	CREATE INDEX executions_by_account ON executions (account_id, time_ns);
-	CREATE INDEX executions_by_order ON executions (order_id);
 	CREATE TABLE trades (
 		match_id BIGINT NOT NULL,
 		seq BIGINT NOT NULL,
