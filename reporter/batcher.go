@@ -12,11 +12,12 @@ import (
 // first, so a batch writes each key once; the database merges them with
 // what earlier batches stored.
 type batcher struct {
-	cfg    *config.Config
-	d      dialect
-	dayNum int64 // UTC days since 1970 of the batch's commands
-	day    string
-	lastNs int64
+	cfg     *config.Config
+	d       dialect
+	dayNum  int64 // UTC days since 1970 of the batch's commands
+	day     string
+	lastNs  int64
+	firstNs int64 // the batch's first command's time
 
 	execs, trades rows
 	orders        map[matching.OrderID]*orderRow
@@ -79,6 +80,7 @@ func (b *batcher) setDay(day int64) {
 }
 
 func (b *batcher) reset() {
+	b.firstNs, b.lastNs = 0, 0
 	b.execs.args, b.trades.args = b.execs.args[:0], b.trades.args[:0]
 	b.orderRows.args, b.barRows.args, b.stmtRows.args, b.posRows.args = b.orderRows.args[:0], b.barRows.args[:0], b.stmtRows.args[:0], b.posRows.args[:0]
 	b.orders = map[matching.OrderID]*orderRow{}
@@ -132,6 +134,9 @@ func init() {
 
 // add records one command's events and reports; st is the state after it.
 func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.Event, reps []ordermanager.Report) {
+	if b.firstNs == 0 {
+		b.firstNs = cmd.TimeNs
+	}
 	b.lastNs = cmd.TimeNs
 	seq := int64(cmd.Seq)
 	for i := range evs {

@@ -34,6 +34,11 @@ type Config struct {
 	// caught up (default 50ms).
 	Poll time.Duration
 	Log  zerolog.Logger
+	// OnCommit, when set, is called after each commit with the last seq it
+	// covers and the sequencer times of its first and last command (for
+	// measuring how long history takes to become visible). It runs on the
+	// committing goroutine and must be quick.
+	OnCommit func(seq uint64, firstNs, lastNs int64)
 }
 
 func (c *Config) defaults() error {
@@ -282,6 +287,9 @@ func (r *Reporter) commit(ctx context.Context) error {
 			r.appliedSeq.Store(f.pos.Seq)
 			r.appliedNs.Store(f.pos.LastTimeNs)
 			r.commitLagNs.Store(nowNs() - f.pos.LastTimeNs)
+			if r.cfg.OnCommit != nil {
+				r.cfg.OnCommit(f.pos.Seq, f.b.firstNs, f.pos.LastTimeNs)
+			}
 		}
 		f.done <- err
 	}()
