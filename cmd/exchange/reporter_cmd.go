@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -45,6 +46,11 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	o := reporter.OpenOptions{DSN: cfg.ReporterDSN, Path: *dbPath}
 	if *dsn != "" {
 		o.DSN = *dsn
+	}
+	if os.Getenv("GOGC") == "" {
+		// Alone in its process the reporter trades memory for less garbage
+		// collection (its rows box many int64s): about a tenth less CPU.
+		debug.SetGCPercent(400)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
