@@ -38,8 +38,12 @@ func WriteJournal(dir string, n, accounts int, seed int64) (*config.Config, erro
 		for !x.Submit(&reqs[i]) {
 			runtime.Gosched()
 		}
-		// Keep what is in flight bounded, as a gateway's window would.
-		for st := x.Stats(); st.Commands-st.Processed > 8192; st = x.Stats() {
+		// Keep what is in flight (queued for the order manager, or between
+		// it and the engine's answer) bounded, as RunPipeline's window does:
+		// the mix chains moves of one order, and too long a chain is refused
+		// (ordermanager.AmendsInFlightMax), which would make the journal
+		// drift from the mix.
+		for st := x.Stats(); uint64(i+1)-st.Requests+st.Commands-st.Processed > 4096; st = x.Stats() {
 			runtime.Gosched()
 		}
 	}

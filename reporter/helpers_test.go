@@ -30,11 +30,16 @@ func fixtureJournal(t testing.TB, n int) (string, *config.Config) {
 	if j, ok := journals[n]; ok {
 		return j.dir, j.cfg
 	}
-	// REPORTER_BENCH_JOURNAL keeps a (large) benchmark journal between runs.
+	// REPORTER_BENCH_JOURNAL keeps a (large) benchmark journal between
+	// runs, of REPORTER_BENCH_ACCOUNTS accounts (default 50).
 	if keep := os.Getenv("REPORTER_BENCH_JOURNAL"); keep != "" {
-		keep = filepath.Join(keep, strconv.Itoa(n))
-		if _, err := os.Stat(filepath.Join(keep, "journal")); err == nil {
-			cfg, err := bench.BenchConfig(50)
+		accounts, err := strconv.Atoi(os.Getenv("REPORTER_BENCH_ACCOUNTS"))
+		if err != nil || accounts <= 0 {
+			accounts = 50
+		}
+		keep = filepath.Join(keep, strconv.Itoa(n)+"x"+strconv.Itoa(accounts))
+		if _, err := os.Stat(filepath.Join(keep, "done")); err == nil {
+			cfg, err := bench.BenchConfig(accounts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,8 +48,11 @@ func fixtureJournal(t testing.TB, n int) (string, *config.Config) {
 		if err := os.MkdirAll(keep, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := writeJournal(keep, n, 50, 7)
+		cfg, err := writeJournal(keep, n, accounts, 7)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(keep, "done"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return keep, cfg
