@@ -75,6 +75,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught from before the listeners open, so a SIGTERM that
+	// arrives while start-up finishes still stops the venue cleanly.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	v, err := startVenue(cfg, venueOptions{reporter: cfg.ReporterEnabled}, log)
 	if err != nil {
 		return err
@@ -82,8 +86,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	logRecovery(log, v)
 	printConnectInfo(stdout, cfg, v)
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	s := <-sig
 	log.Info().Str("signal", s.String()).Msg("shutting down: draining, journaling and snapshotting")
 	go func() {
