@@ -68,6 +68,11 @@ const benchAccounts = 1000
 // with limits that do not get in the way of the benchmark mix (no price band:
 // the mix's random walk is its own).
 func BenchConfig(n int) (*config.Config, error) {
+	return config.Parse([]byte(BenchConfigYAML(n)), "bench configuration")
+}
+
+// BenchConfigYAML is BenchConfig's configuration file.
+func BenchConfigYAML(n int) string {
 	var b strings.Builder
 	b.WriteString(`currency: {code: USD, minor_units: 2}
 symbols:
@@ -87,7 +92,7 @@ firms:
     accounts: [{name: A%d, cash: "100000000000.00", holdings: {BENCH: "1000000000"}}]
 `, i, i, i, i)
 	}
-	return config.Parse([]byte(b.String()), "bench configuration")
+	return b.String()
 }
 
 // MixRequests turns engine commands of the mix into the requests a gateway

@@ -94,11 +94,8 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 			st.SnapshotSeq, st.SnapshotFile = snap.Seq, snap.File
 		}
 	}
-	ver := sequencer.NewVerifier(0)
-	ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+	ap := newApplier(state)
 	var (
-		evs     []matching.Event
-		reps    []ordermanager.Report
 		firstNs int64
 		wall0   time.Time
 	)
@@ -109,7 +106,7 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 	rs, err := sequencer.Replay(opts.Dir, sequencer.ReplayOptions{FromSeq: state.Seq + 1, UntilSeq: opts.UntilSeq}, func(rec *sequencer.Record) error {
 		if rec.Kind == sequencer.RecordCheckpoint {
 			st.Checkpoints++
-			return ver.Check(rec.Checkpoint)
+			return ap.ver.Check(rec.Checkpoint)
 		}
 		it := &rec.Item
 		if opts.Pace > 0 {
@@ -121,15 +118,12 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 				time.Sleep(d)
 			}
 		}
-		var err error
-		evs, reps, err = state.Apply(it, evs[:0], reps[:0])
-		if err != nil {
+		if err := ap.apply(it); err != nil {
 			return err
 		}
-		st.EventsReplayed += uint64(len(evs))
-		ver.Applied(it.Cmd.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+		st.EventsReplayed += uint64(len(ap.evs))
 		if opts.OnEvents != nil {
-			opts.OnEvents(&it.Cmd, evs)
+			opts.OnEvents(&it.Cmd, ap.evs)
 		}
 		if opts.OnItem != nil {
 			opts.OnItem(it)
@@ -142,7 +136,7 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 	})
 	st.Torn = rs.Torn
 	st.LastSeq = state.Seq
-	st.Verified, st.Unverifiable = ver.Verified, ver.Unverifiable
+	st.Verified, st.Unverifiable = ap.ver.Verified, ap.ver.Unverifiable
 	st.Elapsed = time.Since(start)
 	if err != nil {
 		var ce *sequencer.CorruptError
@@ -152,4 +146,32 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 		return nil, st, fmt.Errorf("replay of %s: %w", opts.Dir, err)
 	}
 	return state, st, nil
+}
+
+// applier applies journaled commands to a State and checks checkpoint
+// records against it: the one replay path behind Rebuild (recovery and
+// `exchange replay`) and Follower (the reporter).
+type applier struct {
+	state *State
+	ver   *sequencer.Verifier
+	evs   []matching.Event      // the last command's events
+	reps  []ordermanager.Report // the last command's reports
+}
+
+func newApplier(state *State) *applier {
+	ap := &applier{state: state, ver: sequencer.NewVerifier(0)}
+	ap.ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+	return ap
+}
+
+// apply runs one command; its events and reports are in ap.evs and ap.reps
+// until the next call.
+func (ap *applier) apply(it *sequencer.Item) error {
+	var err error
+	ap.evs, ap.reps, err = ap.state.Apply(it, ap.evs[:0], ap.reps[:0])
+	if err != nil {
+		return err
+	}
+	ap.ver.Applied(it.Cmd.Seq, ap.state.Engine.OutSeq(), ap.state.Hasher.Sum())
+	return nil
 }

@@ -93,6 +93,7 @@ func listSegments(jdir string) ([]segmentFile, error) {
 // partial record at the end of the last segment ends the stream (io.EOF) and is
 // reported by Torn; damage anywhere else is a *CorruptError.
 type Reader struct {
+	jdir    string
 	segs    []segmentFile
 	idx     int
 	f       *os.File
@@ -119,7 +120,7 @@ func NewReader(dir string, fromSeq uint64) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{segs: segs, fromSeq: fromSeq, br: bufio.NewReaderSize(nil, 1<<20)}
+	r := &Reader{jdir: jdir, segs: segs, fromSeq: fromSeq, br: bufio.NewReaderSize(nil, 1<<20)}
 	if len(segs) == 0 {
 		return r, nil
 	}

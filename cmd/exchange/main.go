@@ -23,6 +23,8 @@ Usage:
   exchange replay  --data DIR [--until SEQ]         rebuild state from a journal and verify it
   exchange admin   [--addr A] [--token T] COMMAND   operator console: status, halt, kill switch, ...
   exchange bench   [--quick]                        run the benchmark scenarios and print one table
+  exchange reporter --data DIR [--dsn DSN]          follow a journal into the history database (SQLite or PostgreSQL)
+  exchange report  trades|orders|executions|statement|bars [filters]   print history as a table, CSV or JSON
   exchange config                                   print the default configuration file
   exchange passwd                                   read a password on stdin, print its bcrypt hash
 
@@ -53,6 +55,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdReplay(args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(args[1:], stdout, stderr)
+	case "reporter":
+		err = cmdReporter(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
 	case "config":
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "passwd":

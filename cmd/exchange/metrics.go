@@ -43,6 +43,7 @@ func (v *venue) metricsHandler() http.Handler {
 		gauge("exchange_journal_fsync_seconds_max", "Longest journal fsync since start.", float64(sq.FsyncNsMax)/1e9)
 		counter("exchange_sequencer_busy_total", "Commands refused because the sequencer ring was full.", float64(sq.Busy))
 		gauge("exchange_journal_durable_seq", "Last durable command sequence number.", float64(sq.DurableSeq))
+		v.writeReporterMetrics(bw, sq.DurableSeq)
 		if v.gw != nil {
 			_ = v.gw.WriteMetrics(bw)
 		}

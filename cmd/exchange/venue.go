@@ -38,6 +38,7 @@ type venue struct {
 	recovery  pipeline.Recovery
 	adm       *admin.Server // the operator console, when venueOptions.admin
 	sched     *pipeline.Scheduler
+	rep       *venueReporter // nil unless venueOptions.reporter
 }
 
 type venueOptions struct {
@@ -46,7 +47,8 @@ type venueOptions struct {
 	admin      bool // start the operator console on cfg.ListenAdmin
 	// plan, when set, drives the trading day instead of cfg.Schedule (the
 	// demo's accelerated day).
-	plan pipeline.Plan
+	plan     pipeline.Plan
+	reporter bool // follow the journal into the history database (venue_reporter.go)
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -89,6 +91,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.x = x
+	if vo.reporter {
+		v.startReporter(x.Dir())
+	}
 	// Market data starts from the recovered books.
 	eng := x.State().Engine
 	orders := x.State().Orders()
@@ -128,6 +133,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", v.healthz)
 	mux.Handle("/metrics", v.metricsHandler())
+	mux.Handle("/api/history/", v.historyHandler())
 	mux.Handle("/", md.Handler())
 	v.startScheduler(vo)
 	v.httpSrv = v.serve(lns.http, mux, "HTTP")
@@ -258,6 +264,7 @@ func (v *venue) stop() error {
 	if v.gw != nil {
 		v.gw.Stop()
 	}
+	v.stopReporter()
 	if v.cancel != nil {
 		v.cancel()
 		<-v.mdDone

@@ -89,6 +89,10 @@ type File struct {
 		DepthLevels int `yaml:"depth_levels"`
 		TradesKept  int `yaml:"trades_kept"`
 	} `yaml:"market_data"`
+	Reporter struct {
+		Enabled *bool  `yaml:"enabled"`
+		DSN     string `yaml:"dsn"`
+	} `yaml:"reporter"`
 	Firms []struct {
 		Name     string    `yaml:"name"`
 		Fees     *FeesFile `yaml:"fees"`
@@ -174,6 +178,11 @@ type Config struct {
 
 	// Schedule is the trading calendar; nil: continuous trading all day.
 	Schedule *Schedule
+
+	// ReporterEnabled runs the reporter inside serve; ReporterDSN is its
+	// PostgreSQL DSN (empty: SQLite at DATA/reports.db).
+	ReporterEnabled bool
+	ReporterDSN     string
 
 	symbolByName  map[string]matching.SymbolID
 	sessionByComp map[string]SessionID
@@ -368,6 +377,8 @@ func resolve(f *File) (*Config, error) {
 		StoreRetentionDays: orInt(f.Gateway.StoreRetentionDays, 7),
 		DepthLevels:        orInt(f.MarketData.DepthLevels, 10),
 		TradesKept:         orInt(f.MarketData.TradesKept, 1000),
+		ReporterEnabled:    f.Reporter.Enabled == nil || *f.Reporter.Enabled,
+		ReporterDSN:        f.Reporter.DSN,
 		symbolByName:       map[string]matching.SymbolID{},
 		sessionByComp:      map[string]SessionID{},
 		accountByName:      map[string]matching.AccountID{},

@@ -36,6 +36,8 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"schedule.steps.expire":                           {"Schedule.Steps.Expire", "pipeline.Scheduler: a step that expires DAY orders"},
 	"symbols.static_band_bps":                         {"Symbols.StaticBandBps", "pipeline state: the engine's static volatility band"},
 	"symbols.dynamic_band_bps":                        {"Symbols.DynamicBandBps", "pipeline state: the engine's dynamic volatility band"},
+	"reporter.enabled":                                {"ReporterEnabled", "cmd/exchange serve: runs the reporter inside the venue"},
+	"reporter.dsn":                                    {"ReporterDSN", "cmd/exchange: the reporter's PostgreSQL DSN"},
 	"listen.admin":                                    {"ListenAdmin", "cmd/exchange startAdmin: the operator console's listener"},
 	"admin.tokens.name":                               {"AdminTokens.Name", "admin: journaled as who took an action"},
 	"admin.tokens.role":                               {"AdminTokens.Role", "admin: viewer or operator"},
@@ -210,7 +212,7 @@ func TestEveryKeyHasAConsumer(t *testing.T) {
 // for TestEveryKeyReachesItsField. A key left out cannot be changed alone
 // (noted beside it).
 var keyAlternatives = map[string]string{
-	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3",
+	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3", "reporter.enabled": "false", "reporter.dsn": "postgres://x@127.0.0.1/y",
 	"data_dir": "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
 	"journal.snapshot_every": "5", "journal.batch_records_max": "17", "journal.batch_delay": "3ms",
 	"currency.code": "EUR", "currency.minor_units": "4",

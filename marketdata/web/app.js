@@ -7,10 +7,10 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     symbol: '', ticks: {}, interval: $('interval').value, ws: null, retryMs: 500,
-    bids: new Map(), asks: new Map(), trades: [], candles: 0, drawPending: false,
+    bids: new Map(), asks: new Map(), trades: [], candles: 0, drawPending: false, past: [], live: [],
   };
   // For tests and the curious: a summary of what the page holds.
-  window.__md = { candles: 0, ladderRows: 0, trades: 0, messages: 0, connected: false };
+  window.__md = { candles: 0, pastCandles: 0, ladderRows: 0, trades: 0, messages: 0, connected: false };
 
   const chart = LightweightCharts.createChart($('chart'), {
     autoSize: true,
@@ -33,16 +33,44 @@
   const vol = (c) => ({ time: c.time, value: +c.volume,
     color: +c.close >= +c.open ? 'rgba(38,166,154,0.5)' : 'rgba(239,83,80,0.5)' });
 
+  // Past candles come from the history database (/api/history/, served when
+  // the reporter runs): the chart shows them before the live ones, so it
+  // keeps past days across a restart. Without it the chart is live only.
+  function loadHistory(symbol, interval) {
+    state.past = [];
+    fetch('api/history/candles/' + encodeURIComponent(symbol) + '?interval=' + interval)
+      .then((r) => (r.ok ? r.json() : []))
+      .then((cs) => {
+        if (symbol !== state.symbol || interval !== state.interval || !Array.isArray(cs)) return;
+        state.past = cs;
+        window.__md.pastCandles = cs.length;
+        drawCandles(state.live || []);
+      })
+      .catch(() => {});
+  }
+
+  // drawCandles shows the past candles older than the first live one, then
+  // the live ones.
+  function drawCandles(live) {
+    state.live = live;
+    const first = live.length ? live[0].time : Infinity;
+    const all = state.past.filter((c) => c.time < first).concat(live);
+    candleSeries.setData(all.map(bar));
+    volumeSeries.setData(all.map(vol));
+    state.candles = all.length;
+    window.__md.candles = state.candles;
+    if (all.length) chart.timeScale().scrollToRealTime();
+  }
+
   function onCandles(m) {
     if (m.interval !== state.interval) return;
     if (m.snapshot) {
-      candleSeries.setData(m.candles.map(bar));
-      volumeSeries.setData(m.candles.map(vol));
-      state.candles = m.candles.length;
-      if (m.candles.length) chart.timeScale().scrollToRealTime();
+      drawCandles(m.candles);
     } else {
       for (const c of m.candles) {
         try { candleSeries.update(bar(c)); volumeSeries.update(vol(c)); } catch (e) { continue; }
+        const n = state.live.length;
+        if (n && state.live[n - 1].time === c.time) state.live[n - 1] = c; else state.live.push(c);
       }
       state.candles = candleSeries.data().length;
     }
@@ -181,7 +209,9 @@
     priceFormat(symbol);
     state.bids.clear(); state.asks.clear(); state.trades = [];
     candleSeries.setData([]); volumeSeries.setData([]);
+    state.live = [];
     window.__md.candles = 0;
+    loadHistory(symbol, interval);
     $('chart-title').textContent = symbol + ' · ' + interval;
     const u = new URL(location.href);
     u.searchParams.set('symbol', symbol); u.searchParams.set('interval', interval);
@@ -203,6 +233,7 @@
     state.symbol = want; state.interval = iv;
     priceFormat(want);
     $('chart-title').textContent = want + ' · ' + iv;
+    loadHistory(want, iv);
     connect();
   });
 })();

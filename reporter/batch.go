@@ -1,0 +1,207 @@
+package reporter
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// table describes one table's insert: its columns, and for tables keyed by
+// something the batch may meet again in a later batch, the upsert that merges
+// a new row into the stored one.
+type table struct {
+	name     string
+	cols     []string
+	conflict string // "" for append-only tables; else "ON CONFLICT ..." ({greatest} and {least} name the dialect's two-argument max and min)
+}
+
+var (
+	tExecutions = &table{name: "executions", cols: []string{"seq", "exec_id", "time_ns", "exec_type", "ord_status", "order_id", "cl_ord_id", "orig_cl_ord_id",
+		"account_id", "symbol_id", "side", "ord_type", "tif", "price", "order_qty", "last_px", "last_qty", "cum_qty", "leaves_qty", "fee", "reject"}}
+	tTrades = &table{name: "trades", cols: []string{"match_id", "seq", "out_seq", "time_ns", "symbol_id", "price", "qty", "aggressor",
+		"buy_order", "buy_account", "sell_order", "sell_account", "auction"}}
+	tOrders = &table{name: "orders", cols: []string{"order_id", "cl_ord_id", "account_id", "symbol_id", "side", "ord_type", "tif", "price", "order_qty",
+		"status", "cum_qty", "leaves_qty", "cum_ticks_lots", "fees", "transitions", "created_ns", "updated_ns"},
+		conflict: `ON CONFLICT (order_id) DO UPDATE SET cl_ord_id = excluded.cl_ord_id, price = excluded.price, order_qty = excluded.order_qty,
+			status = excluded.status, cum_qty = excluded.cum_qty, leaves_qty = excluded.leaves_qty, cum_ticks_lots = excluded.cum_ticks_lots,
+			fees = orders.fees + excluded.fees, transitions = orders.transitions + excluded.transitions, updated_ns = excluded.updated_ns`}
+	tBars = &table{name: "daily_bars", cols: []string{"symbol_id", "day", "open", "high", "low", "close", "volume", "notional", "trades", "first_ns", "last_ns"},
+		conflict: `ON CONFLICT (symbol_id, day) DO UPDATE SET high = {greatest}(daily_bars.high, excluded.high), low = {least}(daily_bars.low, excluded.low),
+			close = excluded.close, volume = daily_bars.volume + excluded.volume, notional = daily_bars.notional + excluded.notional,
+			trades = daily_bars.trades + excluded.trades, last_ns = excluded.last_ns`}
+	tStatements = &table{name: "statements", cols: []string{"day", "account_id", "cash", "cash_reserved", "fees", "fills", "bought", "sold", "updated_ns"},
+		conflict: `ON CONFLICT (day, account_id) DO UPDATE SET cash = excluded.cash, cash_reserved = excluded.cash_reserved,
+			fees = statements.fees + excluded.fees, fills = statements.fills + excluded.fills, bought = statements.bought + excluded.bought,
+			sold = statements.sold + excluded.sold, updated_ns = excluded.updated_ns`}
+	tPositions = &table{name: "statement_positions", cols: []string{"day", "account_id", "symbol_id", "lots", "reserved_lots", "bought_lots", "sold_lots"},
+		conflict: `ON CONFLICT (day, account_id, symbol_id) DO UPDATE SET lots = excluded.lots, reserved_lots = excluded.reserved_lots,
+			bought_lots = statement_positions.bought_lots + excluded.bought_lots, sold_lots = statement_positions.sold_lots + excluded.sold_lots`}
+)
+
+// rows is a table's pending rows, flattened: len(args) = rows × columns.
+type rows struct {
+	t    *table
+	args []any
+}
+
+func (r *rows) n() int { return len(r.args) / len(r.t.cols) }
+
+// sqlVarsMax keeps a multi-row insert under SQLite's limit on bound
+// parameters (32766 since 3.32).
+const sqlVarsMax = 30000
+
+// insertSQL is the multi-row INSERT of n rows of t.
+func insertSQL(d dialect, t *table, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(t.name)
+	b.WriteString(" (")
+	b.WriteString(strings.Join(t.cols, ", "))
+	b.WriteString(") VALUES ")
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(t.cols)), ", ") + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	if t.conflict != "" {
+		b.WriteByte(' ')
+		b.WriteString(strings.NewReplacer("{greatest}", d.greatest(), "{least}", d.least()).Replace(t.conflict))
+	}
+	return d.rebind(b.String())
+}
+
+// sqliteWriter writes batches with multi-row prepared inserts on one
+// connection held for the writer's life.
+type sqliteWriter struct {
+	db   *DB
+	conn *sql.Conn
+}
+
+// write inserts r's rows in chunks of as many rows as SQLite's parameter
+// limit allows; the statement for a full chunk is prepared once per
+// transaction (stmts) and reused, a last partial chunk gets its own.
+func (w *sqliteWriter) write(ctx context.Context, tx *sql.Tx, stmts map[*table]*sql.Stmt, r *rows) error {
+	cols := len(r.t.cols)
+	chunk := sqlVarsMax / cols
+	args := r.args
+	for len(args) > 0 {
+		n := min(len(args)/cols, chunk)
+		a := args[:n*cols]
+		args = args[n*cols:]
+		var err error
+		if n == chunk {
+			st := stmts[r.t]
+			if st == nil {
+				if st, err = tx.PrepareContext(ctx, insertSQL(w.db.d, r.t, chunk)); err != nil {
+					return fmt.Errorf("%s: %w", r.t.name, err)
+				}
+				stmts[r.t] = st
+			}
+			_, err = st.ExecContext(ctx, a...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(w.db.d, r.t, n), a...)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.t.name, err)
+		}
+	}
+	return nil
+}
+
+// commit writes every table's rows and the new position in one
+// transaction.
+func (w *sqliteWriter) commit(ctx context.Context, ts []*rows, pos Position) error {
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	stmts := map[*table]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	for _, r := range ts {
+		if err := w.write(ctx, tx, stmts, r); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := setPosition(ctx, tx.ExecContext, w.db.d, pos); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func setPosition(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), d dialect, pos Position) error {
+	_, err := exec(ctx, d.rebind(`INSERT INTO reporter_state (id, last_seq, event_hash, out_seq, last_time_ns) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, event_hash = excluded.event_hash, out_seq = excluded.out_seq, last_time_ns = excluded.last_time_ns`),
+		int64(pos.Seq), int64(pos.EventHash), int64(pos.OutSeq), pos.LastTimeNs)
+	if err != nil {
+		return fmt.Errorf("reporter_state: %w", err)
+	}
+	return nil
+}
+
+// pgWriter writes batches to PostgreSQL: COPY for the append-only tables,
+// multi-row upserts for the keyed ones, all in one pgx transaction on a
+// connection held for the writer's life.
+type pgWriter struct {
+	db   *DB
+	conn *sql.Conn
+}
+
+type flatSource struct {
+	args []any
+	cols int
+	i    int
+}
+
+func (s *flatSource) Next() bool             { s.i += s.cols; return s.i <= len(s.args) }
+func (s *flatSource) Values() ([]any, error) { return s.args[s.i-s.cols : s.i], nil }
+func (s *flatSource) Err() error             { return nil }
+
+func (w *pgWriter) commit(ctx context.Context, ts []*rows, pos Position) error {
+	return w.conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		for _, r := range ts {
+			if len(r.args) == 0 {
+				continue
+			}
+			cols := len(r.t.cols)
+			if r.t.conflict == "" {
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{r.t.name}, r.t.cols, &flatSource{args: r.args, cols: cols}); err != nil {
+					return fmt.Errorf("%s: COPY: %w", r.t.name, err)
+				}
+				continue
+			}
+			chunk := 60000 / cols // PostgreSQL allows 65535 parameters
+			for a := r.args; len(a) > 0; {
+				n := min(len(a)/cols, chunk)
+				if _, err := tx.Exec(ctx, insertSQL(w.db.d, r.t, n), a[:n*cols]...); err != nil {
+					return fmt.Errorf("%s: %w", r.t.name, err)
+				}
+				a = a[n*cols:]
+			}
+		}
+		if err := setPosition(ctx, func(ctx context.Context, q string, args ...any) (sql.Result, error) {
+			_, err := tx.Exec(ctx, q, args...)
+			return nil, err
+		}, w.db.d, pos); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}

@@ -1,0 +1,245 @@
+package reporter
+
+import (
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/pipeline"
+)
+
+// batcher turns replayed commands into the rows of one transaction. Rows of
+// keyed tables (orders, bars, statements, positions) are merged in memory
+// first, so a batch writes each key once; the database merges them with
+// what earlier batches stored.
+type batcher struct {
+	cfg     *config.Config
+	d       dialect
+	dayNum  int64 // UTC days since 1970 of the batch's commands
+	day     string
+	lastNs  int64
+	firstNs int64 // the batch's first command's time
+
+	execs, trades rows
+	orders        map[matching.OrderID]*orderRow
+	orderList     []*orderRow // in first-seen order, for a deterministic write
+	bars          map[matching.SymbolID]*barRow
+	stmts         map[matching.AccountID]*stmtRow
+	stmtList      []*stmtRow
+	pos           map[posKey]*posRow
+	posList       []*posRow
+	out           [6]*rows
+	orderRows     rows
+	barRows       rows
+	stmtRows      rows
+	posRows       rows
+}
+
+type orderRow struct {
+	r           ordermanager.Report // the last report
+	fees        int64
+	transitions int64
+	createdNs   int64
+}
+
+type barRow struct {
+	sym                                       matching.SymbolID
+	open, high, low, close, vol, notional, nt int64
+	firstNs, lastNs                           int64
+}
+
+type stmtRow struct {
+	acct                      matching.AccountID
+	cash, res                 int64
+	fees, fills, bought, sold int64
+	updatedNs                 int64
+}
+
+type posKey struct {
+	acct matching.AccountID
+	sym  matching.SymbolID
+}
+
+type posRow struct {
+	posKey
+	lots, res, bought, sold int64
+}
+
+func newBatcher(cfg *config.Config, d dialect) *batcher {
+	b := &batcher{cfg: cfg, d: d,
+		execs: rows{t: tExecutions}, trades: rows{t: tTrades},
+		orderRows: rows{t: tOrders}, barRows: rows{t: tBars}, stmtRows: rows{t: tStatements}, posRows: rows{t: tPositions},
+	}
+	b.reset()
+	return b
+}
+
+func (b *batcher) setDay(day int64) {
+	if day != b.dayNum || b.day == "" {
+		b.dayNum, b.day = day, dayOf(day*nsPerDay)
+	}
+}
+
+func (b *batcher) reset() {
+	b.firstNs, b.lastNs = 0, 0
+	b.execs.args, b.trades.args = b.execs.args[:0], b.trades.args[:0]
+	b.orderRows.args, b.barRows.args, b.stmtRows.args, b.posRows.args = b.orderRows.args[:0], b.barRows.args[:0], b.stmtRows.args[:0], b.posRows.args[:0]
+	b.orders = map[matching.OrderID]*orderRow{}
+	b.orderList = b.orderList[:0]
+	b.bars = map[matching.SymbolID]*barRow{}
+	b.stmts = map[matching.AccountID]*stmtRow{}
+	b.stmtList = b.stmtList[:0]
+	b.pos = map[posKey]*posRow{}
+	b.posList = b.posList[:0]
+}
+
+func sideText(s matching.Side) string {
+	if s == matching.Buy {
+		return "buy"
+	}
+	return "sell"
+}
+
+func typeText(t matching.OrderType) string {
+	switch t {
+	case matching.Limit:
+		return "limit"
+	case matching.Market:
+		return "market"
+	}
+	return "other"
+}
+
+func tifText(t matching.TimeInForce) string {
+	switch t {
+	case matching.GTC:
+		return "GTC"
+	case matching.Day:
+		return "DAY"
+	case matching.IOC:
+		return "IOC"
+	case matching.FOK:
+		return "FOK"
+	}
+	return "other"
+}
+
+// one-byte FIX codes as strings, without allocating per row.
+var byteText [256]string
+
+func init() {
+	for i := range byteText {
+		byteText[i] = string(rune(i))
+	}
+}
+
+// add records one command's events and reports; st is the state after it.
+func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.Event, reps []ordermanager.Report) {
+	if b.firstNs == 0 {
+		b.firstNs = cmd.TimeNs
+	}
+	b.lastNs = cmd.TimeNs
+	seq := int64(cmd.Seq)
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind != matching.EvTrade {
+			continue
+		}
+		buyO, buyA, sellO, sellA := e.OrderID, e.Account, e.MakerOrderID, e.MakerAccount
+		if e.Side == matching.Sell {
+			buyO, buyA, sellO, sellA = sellO, sellA, buyO, buyA
+		}
+		b.trades.args = append(b.trades.args, int64(e.MatchID), seq, int64(e.OutSeq), e.TimeNs, int64(e.Symbol), e.Price, e.Qty, sideText(e.Side),
+			int64(buyO), int64(buyA), int64(sellO), int64(sellA), false)
+		bar := b.bars[e.Symbol]
+		if bar == nil {
+			bar = &barRow{sym: e.Symbol, open: e.Price, high: e.Price, low: e.Price, firstNs: e.TimeNs}
+			b.bars[e.Symbol] = bar
+		}
+		bar.high, bar.low, bar.close = max(bar.high, e.Price), min(bar.low, e.Price), e.Price
+		bar.vol += e.Qty
+		bar.notional += e.Qty * e.Price
+		bar.nt++
+		bar.lastNs = e.TimeNs
+	}
+	for i := range reps {
+		p := &reps[i]
+		if p.Kind != ordermanager.RepExec {
+			continue
+		}
+		reject := ""
+		if p.Reject != 0 {
+			reject = p.Reject.String()
+		}
+		b.execs.args = append(b.execs.args, seq, int64(p.ExecID), p.TransactNs, byteText[p.ExecType], byteText[p.OrdStatus], int64(p.OrderID),
+			p.ClOrdID.String(), p.OrigClOrdID.String(), int64(p.Account), int64(p.Symbol), sideText(p.Side), typeText(p.Type), tifText(p.TIF),
+			p.Price, p.OrderQty, p.LastPx, p.LastQty, p.CumQty, p.Leaves, p.Fee, reject)
+		if p.OrderID != 0 {
+			o := b.orders[p.OrderID]
+			if o == nil {
+				o = &orderRow{createdNs: p.TransactNs}
+				b.orders[p.OrderID] = o
+				b.orderList = append(b.orderList, o)
+			}
+			o.r = *p
+			o.fees += p.Fee
+			o.transitions++
+		}
+		if p.Account == 0 {
+			continue
+		}
+		s := b.stmts[p.Account]
+		if s == nil {
+			s = &stmtRow{acct: p.Account}
+			b.stmts[p.Account] = s
+			b.stmtList = append(b.stmtList, s)
+		}
+		s.cash, s.res = st.Manager.Balance(p.Account)
+		s.updatedNs = p.TransactNs
+		s.fees += p.Fee
+		k := posKey{p.Account, p.Symbol}
+		ps := b.pos[k]
+		if ps == nil {
+			ps = &posRow{posKey: k}
+			b.pos[k] = ps
+			b.posList = append(b.posList, ps)
+		}
+		ps.lots, ps.res = st.Manager.Holding(p.Account, p.Symbol)
+		if p.ExecType == ordermanager.ExecTrade {
+			s.fills++
+			cash := p.LastPx * p.LastQty
+			if sym, ok := b.cfg.Symbol(p.Symbol); ok {
+				cash *= sym.CashPerTickLot
+			}
+			if p.Side == matching.Buy {
+				s.bought += cash
+				ps.bought += p.LastQty
+			} else {
+				s.sold += cash
+				ps.sold += p.LastQty
+			}
+		}
+	}
+}
+
+// flush returns the batch's rows, table by table.
+func (b *batcher) flush() []*rows {
+	for _, o := range b.orderList {
+		p := &o.r
+		b.orderRows.args = append(b.orderRows.args, int64(p.OrderID), p.ClOrdID.String(), int64(p.Account), int64(p.Symbol), sideText(p.Side),
+			typeText(p.Type), tifText(p.TIF), p.Price, p.OrderQty, byteText[p.OrdStatus], p.CumQty, p.Leaves, p.CumTicksLots, o.fees, o.transitions,
+			o.createdNs, p.TransactNs)
+	}
+	for id := matching.SymbolID(1); int(id) <= len(b.cfg.Symbols); id++ {
+		if br := b.bars[id]; br != nil {
+			b.barRows.args = append(b.barRows.args, int64(id), b.day, br.open, br.high, br.low, br.close, br.vol, br.notional, br.nt, br.firstNs, br.lastNs)
+		}
+	}
+	for _, s := range b.stmtList {
+		b.stmtRows.args = append(b.stmtRows.args, b.day, int64(s.acct), s.cash, s.res, s.fees, s.fills, s.bought, s.sold, s.updatedNs)
+	}
+	for _, p := range b.posList {
+		b.posRows.args = append(b.posRows.args, b.day, int64(p.acct), int64(p.sym), p.lots, p.res, p.bought, p.sold)
+	}
+	b.out = [6]*rows{&b.execs, &b.trades, &b.orderRows, &b.barRows, &b.stmtRows, &b.posRows}
+	return b.out[:]
+}
