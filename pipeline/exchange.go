@@ -85,6 +85,16 @@ type Options struct {
 	// CheckpointEvery is the number of commands between checkpoint records
 	// (default 4096).
 	CheckpointEvery uint64
+
+	// ClusterLog, when set, makes the venue a cluster node (see follow.go):
+	// batches go to it instead of the journal, which the cluster writes itself;
+	// NextSeq is the seq after the journal's last. Follow starts it as a
+	// standby; OnDiverge is called once if it finds its output different
+	// from the leader's checkpoints.
+	ClusterLog sequencer.Log
+	NextSeq    uint64
+	Follow     bool
+	OnDiverge  func(error)
 }
 
 // Exchange is the running venue. Submit may be called from any goroutine.
@@ -126,6 +136,8 @@ type Exchange struct {
 	}
 
 	snapWG sync.WaitGroup
+
+	followState
 }
 
 type evBatch struct {
@@ -216,6 +228,8 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		VerifyFromSeq:   verifyFrom,
 		Clock:           opts.Clock,
 		Logger:          opts.Log,
+		Log:             opts.ClusterLog,
+		NextSeq:         opts.NextSeq,
 	})
 	rec.Journal = jinfo
 	if err != nil {
@@ -255,6 +269,13 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	// ExecIDs of rejects are not journaled state; seed them from the clock so
 	// a restarted venue does not repeat them.
 	state.Manager.SeedRejectExecIDs(uint64(opts.Clock()) >> 1)
+	if opts.ClusterLog != nil {
+		x.followCh = make(chan *followBatch, followQueue)
+		x.ver = sequencer.NewVerifier(0)
+		x.ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+		x.followedSeq = state.Seq
+		seq.SetPassthrough(opts.Follow)
+	}
 	for range evBatches {
 		x.evFree <- &evBatch{evs: make([]matching.Event, 0, 4096)}
 	}
@@ -360,6 +381,11 @@ func (x *Exchange) omLoop() {
 		b.evs = b.evs[:0]
 		x.evFree <- b
 	}
+	room := func() {
+		for submitted-processed+1 > ringItems {
+			onEvents(<-x.evCh)
+		}
+	}
 	handle := func(req *ordermanager.Request) {
 		// Keep room for the largest request, so an accepted request (whose
 		// state change the order manager has already made) always fits.
@@ -403,7 +429,23 @@ func (x *Exchange) omLoop() {
 	// state equal the replayed state at lastSeq.
 	quiesce := func() {
 		for processed < submitted {
-			onEvents(<-x.evCh)
+			select {
+			case b := <-x.evCh:
+				onEvents(b)
+				continue
+			case <-x.engDone:
+			}
+			// The engine stopped (the sequencer failed): take what it
+			// sent and give up on the rest, which was never made durable.
+			for more := true; more; {
+				select {
+				case b := <-x.evCh:
+					onEvents(b)
+				default:
+					more = false
+				}
+			}
+			break
 		}
 		flush()
 		x.state.Seq = lastSeq
@@ -439,6 +481,18 @@ func (x *Exchange) omLoop() {
 				more = false
 			}
 		}
+		for more := x.followCh != nil; more; {
+			select {
+			case b := <-x.followCh:
+				if !x.omFollow(b, &submitted, room) {
+					quiesce()
+					return
+				}
+				busy = true
+			default:
+				more = false
+			}
+		}
 		if req := x.in.peek(); req != nil {
 			// One clock pair and one counter update per burst, not per
 			// request.
@@ -457,6 +511,12 @@ func (x *Exchange) omLoop() {
 			case <-x.in.wake:
 			case b := <-x.evCh:
 				onEvents(b)
+			case b := <-x.followCh:
+				x.in.sleeping.Store(false)
+				if !x.omFollow(b, &submitted, room) {
+					quiesce()
+					return
+				}
 			case <-x.quit:
 				x.in.sleeping.Store(false)
 				// Take what was queued before Close, then wait for every
@@ -499,6 +559,9 @@ func (x *Exchange) engineLoop() {
 			for j := start; j < len(b.evs); j++ {
 				h.Add(&b.evs[j])
 			}
+			if x.ver != nil {
+				x.ver.Applied(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
+			}
 			sinceCheckpoint++
 			if sinceCheckpoint >= checkpointEvery {
 				x.seq.Checkpoint(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
@@ -515,6 +578,9 @@ func (x *Exchange) engineLoop() {
 		}
 		b.items = len(items)
 		b.lastSeq = items[len(items)-1].Cmd.Seq
+		if x.ver != nil {
+			x.checkLeaderCheckpoints(b.lastSeq)
+		}
 		x.stats.events.Add(uint64(len(b.evs)))
 		if x.opts.Publisher != nil && len(b.evs) > 0 {
 			x.opts.Publisher.Publish(b.evs)

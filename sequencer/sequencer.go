@@ -85,6 +85,10 @@ type Config struct {
 	Clock func() int64
 	// Logger gets one line per recovery and per error; never one per record.
 	Logger zerolog.Logger
+	// Log, when set, takes each batch instead of the journal (see Log):
+	// Open then recovers nothing and the first command gets NextSeq.
+	Log     Log
+	NextSeq uint64
 }
 
 const (
@@ -111,6 +115,8 @@ type Sequencer struct {
 	log        zerolog.Logger
 	j          *journal
 	cps        [checkpointRingSize]Checkpoint
+	logTo      Log    // nil: the journal j
+	logBuf     []byte // writer goroutine only
 
 	_        pad
 	head     atomic.Uint64 // items submitted
@@ -142,6 +148,7 @@ type Sequencer struct {
 	consumerAttached         atomic.Bool
 	consumerDone             atomic.Bool
 	stopped                  atomic.Bool   // the writer goroutine has finished
+	passthrough              atomic.Bool   // see SetPassthrough
 	syncedSeq                atomic.Uint64 // last seq written and synced per the policy
 	done                     chan struct{}
 	err                      error // set before stopped
@@ -184,10 +191,19 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 		cfg.Clock = func() int64 { return time.Now().UnixNano() }
 	}
 	bufBytes := (cfg.BatchRecordsMax + checkpointRingSize) * frameMax
-	j, info, err := openJournal(cfg.Dir, cfg.Create, cfg.VerifyFromSeq, cfg.SegmentBytesMax, bufBytes,
-		cfg.Durability != DurabilityNone, cfg.Logger)
-	if err != nil {
-		return nil, info, err
+	var (
+		j    *journal
+		info RecoveryInfo
+		err  error
+	)
+	if cfg.Log == nil {
+		j, info, err = openJournal(cfg.Dir, cfg.Create, cfg.VerifyFromSeq, cfg.SegmentBytesMax, bufBytes,
+			cfg.Durability != DurabilityNone, cfg.Logger)
+		if err != nil {
+			return nil, info, err
+		}
+	} else {
+		info.FirstSeq, info.LastSeq = max(cfg.NextSeq, 1), max(cfg.NextSeq, 1)-1
 	}
 	s := &Sequencer{
 		ring:       make([]Item, cfg.RingItems),
@@ -200,6 +216,10 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 		log:        cfg.Logger,
 		j:          j,
 		done:       make(chan struct{}),
+	}
+	if cfg.Log != nil {
+		s.logTo = cfg.Log
+		s.logBuf = make([]byte, 0, bufBytes)
 	}
 	s.writerPark.ch = make(chan struct{}, 1)
 	s.consumerPark.ch = make(chan struct{}, 1)
@@ -391,8 +411,10 @@ func (s *Sequencer) Stats() Stats {
 // run is the writer goroutine.
 func (s *Sequencer) run() {
 	err := s.loop()
-	if cerr := s.j.close(); err == nil {
-		err = cerr
+	if s.j != nil {
+		if cerr := s.j.close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		s.log.Error().Err(err).Uint64("durable_seq", s.DurableSeq()).Msg("sequencer stopped")
@@ -438,6 +460,9 @@ func (s *Sequencer) writerReady() bool {
 // checkpoint with one write call and (unless none) one fsync, then publishes
 // the items to the consumer.
 func (s *Sequencer) writeBatch(h uint64) error {
+	if s.logTo != nil {
+		return s.writeBatchLog(h)
+	}
 	bytes0, segs0 := s.j.bytes, s.j.segments
 	n := min(h-s.written, s.batchMax)
 	if s.linger > 0 && s.durability == DurabilityBatch && n > 0 && n < s.batchMax {
