@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -16,5 +17,86 @@ func TestFailoverKeepsAcknowledgedOrders(t *testing.T) {
 	c.waitAcks(200)
 	t.Logf("leader n%d killed; n%d leads %v later", first+1, next+1, c.nodes[next].LeaderSince().Sub(t0))
 	tr.halt()
+	c.closeAndCheck()
+}
+
+func TestPartitionedLeaderStopsAndRejoins(t *testing.T) {
+	net := &network{}
+	c := &testCluster{t: t}
+	c.setup = func(c *testCluster) {
+		for _, p := range c.peers {
+			net.addrs = append(net.addrs, p.Raft)
+		}
+		net.links = make([][]*proxy, len(c.peers))
+		for a := range c.peers {
+			net.links[a] = make([]*proxy, len(c.peers))
+			for b := range c.peers {
+				if a != b {
+					net.links[a][b] = newProxy(t, c.peers[b].Raft)
+				}
+			}
+		}
+		c.dial = net.dialer(c)
+	}
+	newTestClusterWith(t, c, 3)
+	old := c.leader()
+	tr := c.trade()
+	c.waitAcks(200)
+	net.isolate(old, true)
+	cutAt := time.Now()
+	// The minority leader's lease runs out: it stops leading and
+	// acknowledging.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nodes[old].IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("the isolated leader still leads after 10 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stepDown := time.Since(cutAt)
+	acksOld := c.acks.byNode[old].Load()
+	next := c.leader(old)
+	c.waitAcks(200)
+	if got := c.acks.byNode[old].Load(); got != acksOld {
+		t.Errorf("the isolated node acknowledged %d orders after it stepped down", got-acksOld)
+	}
+	t.Logf("isolated leader n%d stepped down after %v; n%d leads", old+1, stepDown, next+1)
+	net.isolate(old, false)
+	c.waitAcks(200)
+	tr.halt()
+	// closeAndCheck: the old leader caught up, holds what the majority
+	// committed and nothing else (states equal), no acknowledged order lost.
+	c.closeAndCheck()
+}
+
+func TestEmptyFollowerCatchesUpFromSnapshot(t *testing.T) {
+	c := &testCluster{t: t, snapEvery: 300, tune: func(cc *Config) {
+		cc.TrailingLogs = 1
+		cc.SnapshotThreshold = 1 << 20 // snapshots only when asked
+	}}
+	newTestClusterWith(t, c, 3)
+	ld := c.leader()
+	follower := (ld + 1) % 3
+	tr := c.trade()
+	c.waitAcks(300)
+	c.kill(follower)
+	if err := os.RemoveAll(c.dirs[follower]); err != nil {
+		t.Fatal(err)
+	}
+	c.waitAcks(1000)
+	ld = c.leader()
+	if err := c.nodes[ld].Raft().Snapshot().Error(); err != nil {
+		t.Fatalf("leader snapshot: %v", err)
+	}
+	st := c.nodes[ld].Raft().Stats()
+	t.Logf("leader after snapshot: last_snapshot_index %s last_log_index %s", st["last_snapshot_index"], st["last_log_index"])
+	c.waitAcks(100)
+	c.start(follower, nil)
+	c.waitAcks(200)
+	tr.halt()
+	c.converge()
+	if c.nodes[follower].Stats().Restores == 0 {
+		t.Error("the empty follower caught up without installing a snapshot")
+	}
 	c.closeAndCheck()
 }
