@@ -94,6 +94,7 @@ type File struct {
 			Limits   *LimitsFile       `yaml:"limits"`
 		} `yaml:"accounts"`
 	} `yaml:"firms"`
+	Cluster *ClusterFile `yaml:"cluster"`
 }
 
 // FeesFile is a fee schedule as written in YAML.
@@ -154,6 +155,9 @@ type Config struct {
 
 	DepthLevels int
 	TradesKept  int
+
+	// Cluster is nil for a venue that runs alone (see cluster.go).
+	Cluster *Cluster
 
 	symbolByName  map[string]matching.SymbolID
 	sessionByComp map[string]SessionID
@@ -590,6 +594,9 @@ func resolve(f *File) (*Config, error) {
 			return nil, fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
 		}
 		c.Firms = append(c.Firms, firm)
+	}
+	if err := resolveCluster(f.Cluster, c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
