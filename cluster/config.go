@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/exchange-sim/exchange/pipeline"
 )
 
 // Peer is one node of the cluster as every node knows it.
@@ -59,6 +61,10 @@ type Config struct {
 	ApplyTimeout time.Duration
 	// Transport overrides how raft listens and dials.
 	Transport Transport
+	// OnVenue, when set, is called with every venue the node opens (at
+	// start, after stepping down, after installing a snapshot) before any
+	// command reaches it: the binary resets market data from its books.
+	OnVenue func(x *pipeline.Exchange)
 }
 
 func (c *Config) setDefaults() {

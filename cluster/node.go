@@ -134,6 +134,9 @@ func (n *Node) openVenue() (*pipeline.Exchange, error) {
 	o.OnDiverge = func(err error) { n.fail(err) }
 	o.Reports = n.reports
 	x, _, err := pipeline.Open(o)
+	if err == nil && n.cfg.OnVenue != nil {
+		n.cfg.OnVenue(x)
+	}
 	return x, err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/exchange-sim/exchange/cluster"
 	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
@@ -31,6 +32,9 @@ type venue struct {
 	cancel   context.CancelFunc
 	mdDone   chan struct{}
 	recovery pipeline.Recovery
+	// node is set when the configuration has a cluster: section
+	// (cluster_venue.go); x is then the node's first venue.
+	node *cluster.Node
 }
 
 type venueOptions struct {
@@ -56,23 +60,33 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	if dir == "" {
 		dir = cfg.DataDir
 	}
-	x, rec, err := pipeline.Open(pipeline.Options{
-		Config:     cfg,
-		Dir:        dir,
-		Durability: vo.durability,
-		Log:        log,
-		Publisher:  md,
-		Reports:    v.deliver,
-	})
+	var (
+		x   *pipeline.Exchange
+		rec pipeline.Recovery
+	)
+	if cfg.Cluster != nil {
+		x, err = v.openNode(cfg, dir, vo.durability, md, log)
+	} else {
+		x, rec, err = pipeline.Open(pipeline.Options{
+			Config:     cfg,
+			Dir:        dir,
+			Durability: vo.durability,
+			Log:        log,
+			Publisher:  md,
+			Reports:    v.deliver,
+		})
+	}
 	v.recovery = rec
 	if err != nil {
 		return nil, err
 	}
 	v.x = x
-	// Market data starts from the recovered books.
-	eng := x.State().Engine
-	orders := x.State().Orders()
-	md.Reset(eng.OutSeq(), orders)
+	if v.node == nil {
+		// Market data starts from the recovered books.
+		eng := x.State().Engine
+		orders := x.State().Orders()
+		md.Reset(eng.OutSeq(), orders)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	go func() {
@@ -80,7 +94,11 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		_ = md.Run(ctx)
 	}()
 
-	gw, err := gateway.New(gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log})
+	gwo := gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log}
+	if v.node != nil {
+		gwo.Submitter, gwo.LogonGate = v.node, v.logonGate
+	}
+	gw, err := gateway.New(gwo)
 	if err != nil {
 		v.stop()
 		return nil, err
@@ -147,7 +165,9 @@ func (v *venue) stop() error {
 		cancel()
 	}
 	var err error
-	if v.x != nil {
+	if v.node != nil {
+		err = v.node.Close()
+	} else if v.x != nil {
 		err = v.x.Close()
 	}
 	if v.gw != nil {
