@@ -29,6 +29,9 @@ type testCluster struct {
 	// dial, when set, routes node i's raft connections (see proxy_test.go).
 	dial func(from int) func(string, time.Duration) (net.Conn, error)
 	tune func(*Config)
+	// mu guards nodes, which the trader reads while a test kills and
+	// starts nodes.
+	mu sync.Mutex
 	// snapEvery is the venues' SnapshotEvery (0: the configuration's).
 	snapEvery uint64
 	// setup runs once the peers' addresses are known, before any node
@@ -112,6 +115,9 @@ func (c *testCluster) nodeConfig(i int, ln net.Listener) Config {
 	if c.dial != nil {
 		cc.Transport.Dial = c.dial(i)
 	}
+	// Loopback, but on a machine that may be loaded (the race detector,
+	// other tests): twice the default timeouts so elections do not flap.
+	cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = 300*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond
 	if c.tune != nil {
 		c.tune(&cc)
 	}
@@ -142,19 +148,28 @@ func (c *testCluster) start(i int, ln net.Listener) {
 	if err != nil {
 		c.t.Fatalf("node %d: %v", i, err)
 	}
+	c.mu.Lock()
 	c.nodes[i] = n
+	c.mu.Unlock()
 }
 
 // kill stops node i the way a crash looks to the others.
 func (c *testCluster) kill(i int) {
-	c.nodes[i].Close()
+	c.mu.Lock()
+	n := c.nodes[i]
 	c.nodes[i] = nil
+	c.mu.Unlock()
+	n.Close()
 }
 
-// leader waits up to 10 s for a node (among those not excluded) to lead.
+// testDeadline bounds every wait of these tests: generous, because a loaded
+// machine under the race detector is slow; a healthy run takes seconds.
+const testDeadline = 60 * time.Second
+
+// leader waits for a node (among those not excluded) to lead.
 func (c *testCluster) leader(exclude ...int) int {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testDeadline)
 	for time.Now().Before(deadline) {
 	next:
 		for i, n := range c.nodes {
@@ -169,14 +184,14 @@ func (c *testCluster) leader(exclude ...int) int {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	c.t.Fatal("no leader within 10 s")
+	c.t.Fatalf("no leader within %v", testDeadline)
 	return -1
 }
 
 // converge waits until every live node has journaled the same last seq.
 func (c *testCluster) converge() uint64 {
 	c.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(testDeadline)
 	for {
 		var seqs []uint64
 		same := true
@@ -201,6 +216,13 @@ func (c *testCluster) converge() uint64 {
 			return seqs[0]
 		}
 		if time.Now().After(deadline) {
+			for i, n := range c.nodes {
+				if n != nil {
+					st := n.Raft().Stats()
+					c.t.Logf("node %d: err %v stats %+v raft state %s last_log %s applied %s commit %s", i, n.Err(), n.Stats(),
+						st["state"], st["last_log_index"], st["applied_index"], st["commit_index"])
+				}
+			}
 			c.t.Fatalf("nodes did not converge: journal ends %v", seqs)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -260,6 +282,8 @@ func (c *testCluster) trade() *trader {
 func (tr *trader) halt() { close(tr.stop); <-tr.done }
 
 func (c *testCluster) liveNodes() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []*Node
 	for _, n := range c.nodes {
 		if n != nil {
@@ -273,10 +297,10 @@ func (c *testCluster) liveNodes() []*Node {
 func (c *testCluster) waitAcks(more int64) {
 	c.t.Helper()
 	want := c.acks.n.Load() + more
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testDeadline)
 	for c.acks.n.Load() < want {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("only %d of %d acknowledgements within 10 s", c.acks.n.Load(), want)
+			c.t.Fatalf("only %d of %d acknowledgements within %v", c.acks.n.Load(), want, testDeadline)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

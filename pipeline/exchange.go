@@ -127,6 +127,10 @@ type Exchange struct {
 	submitting atomic.Int64
 	closeOnce  sync.Once
 	closeErr   error
+	// dirty is set once the order manager holds commands that never became
+	// durable (the sequencer failed): its state is then not a snapshot of
+	// the journal.
+	dirty atomic.Bool
 
 	// Counters for metrics, readable from any goroutine.
 	stats struct {
@@ -333,7 +337,7 @@ func (x *Exchange) Close() error {
 		close(x.repCh)
 		<-x.repDone
 		x.snapWG.Wait()
-		if err == nil {
+		if err == nil && !x.dirty.Load() {
 			if err = x.writeSnapshot(); err != nil {
 				err = fmt.Errorf("final snapshot: %w", err)
 			}
@@ -437,6 +441,9 @@ func (x *Exchange) omLoop() {
 			}
 			// The engine stopped (the sequencer failed): take what it
 			// sent and give up on the rest, which was never made durable.
+			// The order manager has applied those commands, so its state
+			// is no longer the journal's: no snapshot may be taken of it.
+			x.dirty.Store(true)
 			for more := true; more; {
 				select {
 				case b := <-x.evCh:
@@ -451,10 +458,13 @@ func (x *Exchange) omLoop() {
 		x.state.Seq = lastSeq
 	}
 	maybeSnapshot := func() {
-		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery {
+		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery || x.dirty.Load() {
 			return
 		}
 		quiesce()
+		if x.dirty.Load() {
+			return
+		}
 		body := x.state.AppendSnapshot(nil)
 		lastSnap = lastSeq
 		x.snapWG.Add(1)
