@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"github.com/exchange-sim/exchange/pipeline"
 	"github.com/exchange-sim/exchange/sequencer"
 )
+
+var heartbeat = flag.Duration("cluster.heartbeat", 0, "raft heartbeat and election timeout of the test clusters (default 300ms)")
 
 // testCluster is n in-process nodes on loopback.
 type testCluster struct {
@@ -117,7 +120,11 @@ func (c *testCluster) nodeConfig(i int, ln net.Listener) Config {
 	}
 	// Loopback, but on a machine that may be loaded (the race detector,
 	// other tests): twice the default timeouts so elections do not flap.
-	cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = 300*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond
+	hb := 300 * time.Millisecond
+	if *heartbeat > 0 {
+		hb = *heartbeat
+	}
+	cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = hb, hb, hb/2
 	if c.tune != nil {
 		c.tune(&cc)
 	}
@@ -216,13 +223,7 @@ func (c *testCluster) converge() uint64 {
 			return seqs[0]
 		}
 		if time.Now().After(deadline) {
-			for i, n := range c.nodes {
-				if n != nil {
-					st := n.Raft().Stats()
-					c.t.Logf("node %d: err %v stats %+v raft state %s last_log %s applied %s commit %s", i, n.Err(), n.Stats(),
-						st["state"], st["last_log_index"], st["applied_index"], st["commit_index"])
-				}
-			}
+			c.dump()
 			c.t.Fatalf("nodes did not converge: journal ends %v", seqs)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -253,10 +254,11 @@ func (c *testCluster) trade() *trader {
 			sid := cfg.SessionByCompID(comp)
 			s, _ := cfg.Session(sid)
 			cl, _ := ordermanager.MakeClOrdID(fmt.Sprintf("%s-%d", comp, k))
-			side := matching.Buy
-			price := int64(18990 - k%7)
+			// Buys and sells at one price: they trade, so no account
+			// reaches its open-order limit however long the test runs.
+			side, price := matching.Buy, int64(19000)
 			if k%2 == 1 {
-				side, price = matching.Sell, int64(19000+k%7)
+				side = matching.Sell
 			}
 			req := ordermanager.Request{Kind: ordermanager.ReqNew, Session: sid, Firm: s.Firm, Account: s.DefaultAccount,
 				Symbol: 1, Side: side, Type: matching.Limit, TIF: matching.GTC, Price: price, Qty: 1, ClOrdID: cl}
@@ -300,6 +302,7 @@ func (c *testCluster) waitAcks(more int64) {
 	deadline := time.Now().Add(testDeadline)
 	for c.acks.n.Load() < want {
 		if time.Now().After(deadline) {
+			c.dump()
 			c.t.Fatalf("only %d of %d acknowledgements within %v", c.acks.n.Load(), want, testDeadline)
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -386,4 +389,16 @@ func journalFromStart(dir string) bool {
 	}
 	r.Close()
 	return true
+}
+
+// dump logs every live node's state, for a test about to fail.
+func (c *testCluster) dump() {
+	for i, n := range c.liveNodes() {
+		st := n.Raft().Stats()
+		x := n.Exchange()
+		c.t.Logf("node %s: leading %v err %v stats %+v raft %s last_log %s applied %s commit %s journal %d venue closed %v diverged %v",
+			n.ID(), n.IsLeader(), n.Err(), n.Stats(), st["state"], st["last_log_index"], st["applied_index"], st["commit_index"],
+			n.AppliedSeq(), x.Closed(), x.Diverged())
+		_ = i
+	}
 }
