@@ -12,23 +12,28 @@ import (
 // Peer is one node of the cluster as every node knows it.
 type Peer struct {
 	// ID names the node (raft's ServerID); unique in the cluster.
-	ID string
+	ID string `json:"id"`
 	// Raft is the node's raft address (host:port), FIX and HTTP the
 	// addresses its FIX acceptor and web server listen on, so that a
 	// follower can name the leader's.
-	Raft, FIX, HTTP string
+	Raft string `json:"raft"`
+	FIX  string `json:"fix,omitempty"`
+	HTTP string `json:"http,omitempty"`
 }
 
 // Config is what a Node needs; the binary fills it from the `cluster:`
 // section of the configuration. Zero fields take the defaults given.
 type Config struct {
 	// ID is this node's Peer.ID; it must be among Peers.
-	ID string
+	ID string `json:"id"`
 	// Bind is the raft address to listen on; default this node's Peer.Raft.
 	Bind string
 	// Peers is every voting node of the initial cluster, this one included.
-	// A node with no raft state bootstraps the cluster from it.
+	// A node with no raft state bootstraps the cluster from it, unless Join
+	// is set: a node added to a running cluster waits for the leader to add
+	// it (AddVoter, `exchange cluster add`).
 	Peers []Peer
+	Join  bool
 	// Dir is the node's data folder: journal/ and snapshots/ as a single
 	// venue has them, and raft/ (raft's log, its stable store and its
 	// snapshots).

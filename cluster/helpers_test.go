@@ -37,6 +37,9 @@ type testCluster struct {
 	mu sync.Mutex
 	// snapEvery is the venues' SnapshotEvery (0: the configuration's).
 	snapEvery uint64
+	// founders is the number of nodes that bootstrapped the cluster;
+	// nodes added later join it.
+	founders int
 	// setup runs once the peers' addresses are known, before any node
 	// starts.
 	setup func(c *testCluster)
@@ -95,6 +98,7 @@ func newTestClusterWith(t *testing.T, c *testCluster, size int) *testCluster {
 		c.peers = append(c.peers, Peer{ID: fmt.Sprintf("n%d", i+1), Raft: ln.Addr().String()})
 		c.dirs = append(c.dirs, filepath.Join(t.TempDir(), fmt.Sprintf("n%d", i+1)))
 	}
+	c.founders = size
 	if c.setup != nil {
 		c.setup(c)
 	}
@@ -113,7 +117,7 @@ func newTestClusterWith(t *testing.T, c *testCluster, size int) *testCluster {
 }
 
 func (c *testCluster) nodeConfig(i int, ln net.Listener) Config {
-	cc := Config{ID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i], Durability: "batch"}
+	cc := Config{ID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i], Durability: "batch", Join: i >= c.founders}
 	cc.Transport.Listener = ln
 	if c.dial != nil {
 		cc.Transport.Dial = c.dial(i)
@@ -401,4 +405,22 @@ func (c *testCluster) dump() {
 			n.AppliedSeq(), x.Closed(), x.Diverged())
 		_ = i
 	}
+}
+
+// addNode starts one more node that joins the running cluster; it is a member
+// once the leader adds it.
+func (c *testCluster) addNode() int {
+	c.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	i := len(c.peers)
+	c.peers = append(c.peers, Peer{ID: fmt.Sprintf("n%d", i+1), Raft: ln.Addr().String()})
+	c.dirs = append(c.dirs, filepath.Join(c.t.TempDir(), fmt.Sprintf("n%d", i+1)))
+	c.mu.Lock()
+	c.nodes = append(c.nodes, nil)
+	c.mu.Unlock()
+	c.start(i, ln)
+	return i
 }

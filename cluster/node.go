@@ -204,7 +204,7 @@ func (n *Node) startRaft() error {
 		return fmt.Errorf("cluster: %w", err)
 	}
 	n.raft = r
-	if !has {
+	if !has && !n.cfg.Join {
 		var servers []raft.Server
 		for _, p := range n.cfg.Peers {
 			addr := p.Raft
@@ -411,11 +411,23 @@ func (n *Node) Stats() Stats {
 }
 
 // Close leaves the cluster abruptly as far as the others can tell (no
-// leadership transfer: they elect a new leader as after a crash), then
-// closes the venue (final snapshot) and the journal.
+// leadership transfer: they elect a new leader as after a crash). A leader
+// first drains its venue: what it accepted is committed and answered. Then
+// the venue is closed (final snapshot) and the journal.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.leading.Store(false)
+		// A leader first drains its venue while raft still runs, so the
+		// commands it accepted are committed and answered (not under mu:
+		// the state machine journals them).
+		n.mu.Lock()
+		leader := n.mode == modeLeader
+		n.mu.Unlock()
+		if leader {
+			if err := n.x.Load().Close(); err != nil {
+				n.log.Info().Err(err).Msg("leader's venue closed with uncommitted commands")
+			}
+		}
 		err := n.raft.Shutdown().Error()
 		close(n.done)
 		<-n.watchDone

@@ -27,7 +27,7 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 	ccfg := cluster.Config{
 		ID: cc.NodeID, Peers: peers, Dir: dir, Durability: durability,
 		HeartbeatTimeout: cc.HeartbeatTimeout, ElectionTimeout: cc.ElectionTimeout,
-		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold,
+		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold, Join: cc.Join,
 		OnVenue: func(x *pipeline.Exchange) {
 			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
 		},

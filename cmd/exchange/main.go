@@ -21,6 +21,7 @@ Usage:
   exchange bench   [--quick]                        run the benchmark scenarios and print one table
   exchange config                                   print the default configuration file
   exchange passwd                                   read a password on stdin, print its bcrypt hash
+  exchange cluster status|add|remove|transfer --http ADDR   show or change a cluster's membership
 
 Run "exchange COMMAND -h" for the flags of one command.
 `
@@ -53,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "passwd":
 		err = cmdPasswd(args[1:], stdin, stdout, stderr)
+	case "cluster":
+		err = cmdCluster(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

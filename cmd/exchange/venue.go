@@ -123,6 +123,10 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if v.node != nil {
+		mux.Handle("/cluster", v.node.AdminHandler())
+		mux.Handle("/cluster/", v.node.AdminHandler())
+	}
 	mux.Handle("/", md.Handler())
 	v.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

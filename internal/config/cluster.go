@@ -24,6 +24,9 @@ type ClusterFile struct {
 	ElectionTimeout    time.Duration `yaml:"election_timeout"`
 	LeaderLeaseTimeout time.Duration `yaml:"leader_lease_timeout"`
 	SnapshotThreshold  uint64        `yaml:"snapshot_threshold"`
+	// Join: this node is added to a running cluster (exchange cluster add)
+	// instead of bootstrapping one from peers.
+	Join bool `yaml:"join"`
 }
 
 // PeerFile is one node of cluster.peers.
@@ -41,6 +44,7 @@ type Cluster struct {
 	Peers                                                 []PeerFile
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
 	SnapshotThreshold                                     uint64
+	Join                                                  bool
 }
 
 // resolveCluster checks the section and points c's listeners at this node's
@@ -78,6 +82,6 @@ func resolveCluster(f *ClusterFile, c *Config) error {
 		c.ListenHTTP = f.Peers[self].HTTP
 	}
 	c.Cluster = &Cluster{NodeID: f.NodeID, Peers: f.Peers, HeartbeatTimeout: f.HeartbeatTimeout,
-		ElectionTimeout: f.ElectionTimeout, LeaderLeaseTimeout: f.LeaderLeaseTimeout, SnapshotThreshold: f.SnapshotThreshold}
+		ElectionTimeout: f.ElectionTimeout, LeaderLeaseTimeout: f.LeaderLeaseTimeout, SnapshotThreshold: f.SnapshotThreshold, Join: f.Join}
 	return nil
 }
