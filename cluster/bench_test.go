@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -74,10 +75,12 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 	return r, nil
 }
 
+var benchOrders = flag.Int("cluster.orders", 50_000, "BenchmarkReplicatedPipeline: measured orders per run")
+
 // BenchmarkReplicatedPipeline runs bench.RunPipeline's order mix through a
 // single venue and through a 3-node cluster's leader, with none and batch,
 // closed loop and at 10 k orders/s offered. Each b.N iteration is one run of
-// 50,000 orders; run it with -benchtime=1x.
+// -cluster.orders orders (50,000); run it with -benchtime=1x.
 func BenchmarkReplicatedPipeline(b *testing.B) {
 	for _, dur := range []string{"none", "batch"} {
 		for _, rate := range []float64{0, 10_000} {
@@ -85,7 +88,7 @@ func BenchmarkReplicatedPipeline(b *testing.B) {
 				name := fmt.Sprintf("%s/nodes=%d/rate=%v", dur, nodes, rate)
 				b.Run(name, func(b *testing.B) {
 					for range b.N {
-						o := bench.PipelineOptions{Dir: b.TempDir(), Durability: dur, Orders: 50_000, Rate: rate, Seed: 1}
+						o := bench.PipelineOptions{Dir: b.TempDir(), Durability: dur, Orders: *benchOrders, Rate: rate, Seed: 1}
 						if nodes > 1 {
 							dir := b.TempDir()
 							o.OpenVenue = func(cfg *config.Config, reports func([]ordermanager.Report)) (bench.Venue, error) {

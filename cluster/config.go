@@ -40,8 +40,9 @@ type Config struct {
 	Dir string
 	// Durability is the journal policy ("always", "batch", "none"): with
 	// always and batch, raft's log store fsyncs every appended entry on every
-	// node (raft-boltdb) and so does the node's journal; with none neither
-	// does.
+	// node (raft-boltdb), so an entry is committed only once a majority has
+	// it on disk; with none it does not. The node's own journal is written
+	// without fsync either way (see openJournal).
 	Durability string
 
 	// HeartbeatTimeout and ElectionTimeout: a follower that hears nothing

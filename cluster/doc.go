@@ -16,7 +16,9 @@
 // raft appends it to every node's log store (raft-boltdb, fsynced per entry
 // unless the policy is none), commits it once a majority holds it, and then
 // every node's state machine (fsm.Apply) appends the same frames to that
-// node's own journal, in the unchanged segment format, so `exchange replay`
+// node's own journal (not fsynced: raft's log and snapshots are the durable
+// record; a node whose journal lost its tail in a machine crash gets it back
+// from them), in the unchanged segment format, so `exchange replay`
 // and recovery read a node's data folder exactly like a single venue's. Only
 // then does the leader's sequencer hand the batch to its engine, so an
 // execution report is sent only for a command that a majority holds.

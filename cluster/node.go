@@ -115,7 +115,11 @@ func (n *Node) openJournal() error {
 			verifyFrom = snap.Seq + 1
 		}
 	}
-	app, _, err := sequencer.OpenAppender(n.cfg.Dir, n.dur, n.venue.Config.SegmentBytes, verifyFrom, n.log)
+	// The journal is written without fsync whatever the policy: raft's log
+	// store holds every entry durably (per the policy) until a raft snapshot,
+	// which is itself durable, covers it; after a machine crash a node whose
+	// journal lost its tail gets it back from raft's log or snapshot.
+	app, _, err := sequencer.OpenAppender(n.cfg.Dir, sequencer.DurabilityNone, n.venue.Config.SegmentBytes, verifyFrom, n.log)
 	if err != nil {
 		return err
 	}
