@@ -170,7 +170,7 @@ func (c *testCluster) kill(i int) {
 	n := c.nodes[i]
 	c.nodes[i] = nil
 	c.mu.Unlock()
-	n.Close()
+	n.Kill()
 }
 
 // testDeadline bounds every wait of these tests: generous, because a loaded

@@ -360,6 +360,17 @@ func (n *Node) Submit(req *ordermanager.Request) bool {
 	return x != nil && x.Submit(req)
 }
 
+// Closed reports whether the node no longer takes requests (closed or
+// failed), so a caller that retries a refused Submit gives up.
+func (n *Node) Closed() bool {
+	select {
+	case <-n.done:
+		return true
+	default:
+	}
+	return n.Err() != nil
+}
+
 // IsLeader reports whether this node sequences and accepts orders.
 func (n *Node) IsLeader() bool { return n.leading.Load() }
 
@@ -418,7 +429,15 @@ func (n *Node) Stats() Stats {
 // leadership transfer: they elect a new leader as after a crash). A leader
 // first drains its venue: what it accepted is committed and answered. Then
 // the venue is closed (final snapshot) and the journal.
-func (n *Node) Close() error {
+func (n *Node) Close() error { return n.close(true) }
+
+// Kill stops the node the way a crash looks to the others: it leaves raft at
+// once, so the commands its venue accepted and had not committed are never
+// acknowledged (and are gone: its journal holds committed entries only).
+// For tests and the demo; it still closes files cleanly.
+func (n *Node) Kill() error { return n.close(false) }
+
+func (n *Node) close(drain bool) error {
 	n.closeOnce.Do(func() {
 		n.leading.Store(false)
 		// A leader first drains its venue while raft still runs, so the
@@ -427,7 +446,7 @@ func (n *Node) Close() error {
 		n.mu.Lock()
 		leader := n.mode == modeLeader
 		n.mu.Unlock()
-		if leader {
+		if leader && drain {
 			if err := n.x.Load().Close(); err != nil {
 				n.log.Info().Err(err).Msg("leader's venue closed with uncommitted commands")
 			}
@@ -476,11 +495,13 @@ func (l *raftLog) Append(frames []byte, firstSeq, lastSeq uint64) error {
 	return nil
 }
 
-// raftLogWriter sends raft's own log lines to zerolog at warn level.
+// raftLogWriter sends raft's own log lines to zerolog at debug level.
 type raftLogWriter struct{ log zerolog.Logger }
 
 func (w raftLogWriter) Write(p []byte) (int, error) {
-	w.log.Warn().Str("raft", string(trimNL(p))).Send()
+	// raft logs every failed heartbeat to a dead peer (every few tens of
+	// ms): debug level; the node logs role changes itself.
+	w.log.Debug().Str("raft", string(trimNL(p))).Send()
 	return len(p), nil
 }
 
