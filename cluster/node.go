@@ -481,6 +481,22 @@ type raftLog struct {
 	epoch atomic.Uint64
 }
 
+// Start hands the batch to raft without waiting (sequencer.PipelinedLog):
+// the leader stamps the next batch while this one replicates.
+func (l *raftLog) Start(frames []byte, firstSeq, lastSeq uint64) func() error {
+	b := appendEntry(make([]byte, 0, entryHeaderSize+len(frames)), entryHeader{l.epoch.Load(), firstSeq, lastSeq}, frames)
+	f := l.n.raft.Apply(b, l.n.cfg.ApplyTimeout)
+	return func() error {
+		if err := f.Error(); err != nil {
+			return fmt.Errorf("cluster: replicating seqs %d..%d: %w", firstSeq, lastSeq, err)
+		}
+		if err, ok := f.Response().(error); ok && err != nil {
+			return err
+		}
+		return nil
+	}
+}
+
 func (l *raftLog) Append(frames []byte, firstSeq, lastSeq uint64) error {
 	// raft keeps the entry's bytes (log cache, transport, FSM): a fresh
 	// buffer per batch.

@@ -18,6 +18,73 @@ type Log interface {
 	Append(frames []byte, firstSeq, lastSeq uint64) error
 }
 
+// PipelinedLog is a Log that keeps several batches in flight: Start hands a
+// batch over and returns at once, and its wait function returns once that
+// batch is durable (or failed). Batches become durable in the order they
+// were started, and a batch after a failed one is never durable by this
+// Sequencer's account. With it the writer stamps and starts the next batch
+// while earlier ones replicate (at most logInflightMax at once).
+type PipelinedLog interface {
+	Log
+	Start(frames []byte, firstSeq, lastSeq uint64) (wait func() error)
+}
+
+// logInflightMax bounds the batches a PipelinedLog holds at once.
+const logInflightMax = 8
+
+type inflightBatch struct {
+	wait    func() error
+	written uint64 // s.written after the batch
+	lastSeq uint64
+	records uint64
+}
+
+// commitLoop publishes pipelined batches in order as they become durable.
+func (s *Sequencer) commitLoop() {
+	defer close(s.pipeDone)
+	failed := false
+	for b := range s.pipe {
+		if !failed {
+			t0 := time.Now()
+			if err := b.wait(); err != nil {
+				failed = true
+				s.pipeErr.Store(&err)
+			} else {
+				ns := uint64(time.Since(t0))
+				s.stats.fsyncs.Add(1)
+				s.stats.fsyncNsTotal.Add(ns)
+				if ns > s.stats.fsyncNsMax.Load() {
+					s.stats.fsyncNsMax.Store(ns)
+				}
+				s.syncedSeq.Store(b.lastSeq)
+				s.durable.Store(b.written)
+				s.stats.records.Add(b.records)
+				s.consumerPark.wake()
+			}
+		}
+		s.pending.Add(-1)
+		s.writerPark.wake()
+	}
+}
+
+func (s *Sequencer) pipeError() error {
+	if p := s.pipeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// waitPipe returns once no pipelined batch is in flight, or one failed.
+func (s *Sequencer) waitPipe() error {
+	for s.pending.Load() != 0 {
+		if err := s.pipeError(); err != nil {
+			return err
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	return s.pipeError()
+}
+
 // SetPassthrough switches the writer between stamping (false, the default:
 // the leader sequences) and passing through commands that arrive already
 // sequenced (true: a standby fed from the replicated log). In passthrough the
@@ -70,6 +137,26 @@ func (s *Sequencer) writeBatchLog(h uint64) error {
 	ncp := cpHead - s.cpWritten
 	s.cpWritten = cpHead
 	s.cpTail.Store(cpHead)
+	if s.pipe != nil {
+		if err := s.pipeError(); err != nil {
+			return err
+		}
+		if pass {
+			// Nothing started may be overtaken.
+			if err := s.waitPipe(); err != nil {
+				return err
+			}
+		} else if len(s.logBuf) > 0 {
+			wait := s.logTo.(PipelinedLog).Start(s.logBuf, first, seq-1)
+			s.written += n
+			s.pending.Add(1)
+			s.pipe <- inflightBatch{wait: wait, written: s.written, lastSeq: seq - 1, records: n}
+			s.stats.bytes.Add(uint64(len(s.logBuf)))
+			s.stats.checkpoints.Add(ncp)
+			s.stats.batches.Add(1)
+			return nil
+		}
+	}
 	if !pass && len(s.logBuf) > 0 {
 		t0 := time.Now()
 		if err := s.logTo.Append(s.logBuf, first, seq-1); err != nil {

@@ -117,6 +117,11 @@ type Sequencer struct {
 	cps        [checkpointRingSize]Checkpoint
 	logTo      Log    // nil: the journal j
 	logBuf     []byte // writer goroutine only
+	// With a PipelinedLog: batches in flight, in order, to commitLoop.
+	pipe     chan inflightBatch
+	pipeDone chan struct{}
+	pending  atomic.Int64
+	pipeErr  atomic.Pointer[error]
 
 	_        pad
 	head     atomic.Uint64 // items submitted
@@ -220,6 +225,11 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 	if cfg.Log != nil {
 		s.logTo = cfg.Log
 		s.logBuf = make([]byte, 0, bufBytes)
+		if _, ok := cfg.Log.(PipelinedLog); ok {
+			s.pipe = make(chan inflightBatch, logInflightMax)
+			s.pipeDone = make(chan struct{})
+			go s.commitLoop()
+		}
 	}
 	s.writerPark.ch = make(chan struct{}, 1)
 	s.consumerPark.ch = make(chan struct{}, 1)
@@ -411,6 +421,13 @@ func (s *Sequencer) Stats() Stats {
 // run is the writer goroutine.
 func (s *Sequencer) run() {
 	err := s.loop()
+	if s.pipe != nil {
+		close(s.pipe)
+		<-s.pipeDone
+		if err == nil {
+			err = s.pipeError()
+		}
+	}
 	if s.j != nil {
 		if cerr := s.j.close(); err == nil {
 			err = cerr
@@ -427,6 +444,11 @@ func (s *Sequencer) run() {
 
 func (s *Sequencer) loop() error {
 	for {
+		if s.pipe != nil {
+			if err := s.pipeError(); err != nil {
+				return err
+			}
+		}
 		h := s.head.Load()
 		if h != s.written || s.cpHead.Load() != s.cpWritten {
 			if err := s.writeBatch(h); err != nil {
@@ -437,6 +459,11 @@ func (s *Sequencer) loop() error {
 		if s.closing.Load() {
 			if s.head.Load() != h {
 				continue
+			}
+			if s.pipe != nil {
+				if err := s.waitPipe(); err != nil {
+					return err
+				}
 			}
 			s.drained.Store(true)
 			s.consumerPark.wake()
@@ -452,7 +479,7 @@ func (s *Sequencer) loop() error {
 }
 
 func (s *Sequencer) writerReady() bool {
-	return s.head.Load() != s.written || s.cpHead.Load() != s.cpWritten ||
+	return s.pipeErr.Load() != nil || s.head.Load() != s.written || s.cpHead.Load() != s.cpWritten ||
 		(s.closing.Load() && (!s.drained.Load() || s.consumerDone.Load() || !s.consumerAttached.Load()))
 }
 
