@@ -254,7 +254,10 @@ func (c *testCluster) trade() *trader {
 				return
 			default:
 			}
-			comp := comps[k%2]
+			// ALPHA buys, BRAVO sells, BRAVO buys, ALPHA sells: positions
+			// and cash swing back, so no wallet runs dry however long the
+			// test runs.
+			comp := comps[(k+k/2)%2]
 			sid := cfg.SessionByCompID(comp)
 			s, _ := cfg.Session(sid)
 			cl, _ := ordermanager.MakeClOrdID(fmt.Sprintf("%s-%d", comp, k))
@@ -277,7 +280,7 @@ func (c *testCluster) trade() *trader {
 			if !sent {
 				time.Sleep(time.Millisecond)
 			}
-			if k%64 == 0 {
+			if k%16 == 0 {
 				time.Sleep(time.Millisecond)
 			}
 		}

@@ -35,7 +35,16 @@ func TestMembershipAddTransferRemove(t *testing.T) {
 		t.Fatalf("add: status %d, %d servers %+v", code, len(st.Servers), st.Servers)
 	}
 	c.waitAcks(100)
-	c.converge()
+	// The added node catches up with what the leader had journaled.
+	target := c.nodes[c.leader()].AppliedSeq()
+	deadline := time.Now().Add(testDeadline)
+	for c.nodes[added].AppliedSeq() < target {
+		if time.Now().After(deadline) {
+			c.dump()
+			t.Fatalf("the added node did not reach seq %d", target)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	// A change sent to a follower is refused, naming the leader.
 	ld = c.leader()
 	if code, _ := c.post((ld+1)%4, "/cluster/transfer"); code != http.StatusMisdirectedRequest {
@@ -46,7 +55,7 @@ func TestMembershipAddTransferRemove(t *testing.T) {
 			t.Fatalf("transfer: status %d", code)
 		}
 	}
-	deadline := time.Now().Add(testDeadline)
+	deadline = time.Now().Add(testDeadline)
 	for !c.nodes[added].IsLeader() {
 		if time.Now().After(deadline) {
 			t.Fatal("the added node did not take over leadership")

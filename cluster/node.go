@@ -255,9 +255,19 @@ func (n *Node) watch() {
 // becomeLeader waits until every earlier entry is applied (raft's barrier),
 // then turns the standby venue into the sequencer in place.
 func (n *Node) becomeLeader() {
-	if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+	// A leader that cannot pass the barrier (a slow apply, a brief loss of
+	// its majority) retries while it still leads: giving up would leave the
+	// cluster with a leader that refuses every order.
+	for {
+		err := n.raft.Barrier(n.cfg.ApplyTimeout).Error()
+		if err == nil {
+			break
+		}
 		n.log.Warn().Err(err).Msg("elected, but the barrier failed")
-		return
+		if n.raft.State() != raft.Leader || n.Closed() || len(n.notifyCh) > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
