@@ -24,6 +24,13 @@ import (
 // enter the order manager's queue (as the gateway would submit them) and are
 // timed until their first execution report leaves the report goroutine (as
 // the gateway would receive it). The journal is on disk.
+// Venue is what RunPipeline drives: a pipeline.Exchange, or a replicated
+// venue (a cluster's leader).
+type Venue interface {
+	Submit(req *ordermanager.Request) bool
+	Close() error
+}
+
 type PipelineOptions struct {
 	Dir        string // data folder (a fresh temporary folder)
 	Durability sequencer.Durability
@@ -35,6 +42,9 @@ type PipelineOptions struct {
 	// Window bounds the requests in flight (default 4096).
 	Window int
 	Seed   int64
+	// OpenVenue, when set, opens the venue instead of pipeline.Open (Dir and
+	// Durability are then its business): a replicated venue, for example.
+	OpenVenue func(cfg *config.Config, reports func([]ordermanager.Report)) (Venue, error)
 }
 
 // PipelineResult is what a run measured.
@@ -217,8 +227,13 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 			}
 		}
 	}
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
-		Log: zerolog.Nop(), Reports: onReports, SnapshotEvery: 1 << 62})
+	var x Venue
+	if o.OpenVenue != nil {
+		x, err = o.OpenVenue(cfg, onReports)
+	} else {
+		x, _, err = pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
+			Log: zerolog.Nop(), Reports: onReports, SnapshotEvery: 1 << 62})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +310,10 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Service: service, Stats: x.Stats()}
+	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Service: service}
+	if sx, ok := x.(interface{ Stats() pipeline.Stats }); ok {
+		res.Stats = sx.Stats()
+	}
 	if o.Rate > 0 {
 		res.SendLate = late
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// FloodLogoutGrace is how long a session being logged out for flooding has
 	// to answer the Logout before its connection is closed (default 2s).
 	FloodLogoutGrace time.Duration
+	// LogonGate, when set, is asked before every Logon; a non-empty answer
+	// refuses it with a Logout carrying that Text (a cluster standby names
+	// the leader's FIX address).
+	LogonGate func() string
 }
 
 // Gateway is the FIX acceptor and the translation between FIX and the order
@@ -53,6 +57,7 @@ type Gateway struct {
 	md         MarketData
 	log        zerolog.Logger
 	floodGrace time.Duration
+	gate       func() string
 
 	settings *quickfix.Settings
 	acc      *fixsession.Acceptor
@@ -128,6 +133,7 @@ func New(opts Options) (*Gateway, error) {
 		md:         opts.MarketData,
 		log:        opts.Log.With().Str("component", "gateway").Logger(),
 		floodGrace: opts.FloodLogoutGrace,
+		gate:       opts.LogonGate,
 		bySID:      map[quickfix.SessionID]*sessionState{},
 		byFS:       map[*fixsession.Session]*sessionState{},
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),
@@ -285,6 +291,12 @@ func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsessi
 		g.m.countLogon("blocked")
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
 		return reason
+	}
+	if g.gate != nil {
+		if reason := g.gate(); reason != "" {
+			g.m.countLogon("not_leader")
+			return reason
+		}
 	}
 	if reason, result := g.authenticate(msg, sid); reason != "" {
 		g.m.countLogon(result)

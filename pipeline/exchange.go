@@ -85,6 +85,16 @@ type Options struct {
 	// CheckpointEvery is the number of commands between checkpoint records
 	// (default 4096).
 	CheckpointEvery uint64
+
+	// ClusterLog, when set, makes the venue a cluster node (see follow.go):
+	// batches go to it instead of the journal, which the cluster writes itself;
+	// NextSeq is the seq after the journal's last. Follow starts it as a
+	// standby; OnDiverge is called once if it finds its output different
+	// from the leader's checkpoints.
+	ClusterLog sequencer.Log
+	NextSeq    uint64
+	Follow     bool
+	OnDiverge  func(error)
 }
 
 // Exchange is the running venue. Submit may be called from any goroutine.
@@ -117,6 +127,10 @@ type Exchange struct {
 	submitting atomic.Int64
 	closeOnce  sync.Once
 	closeErr   error
+	// dirty is set once the order manager holds commands that never became
+	// durable (the sequencer failed): its state is then not a snapshot of
+	// the journal.
+	dirty atomic.Bool
 
 	// Counters for metrics, readable from any goroutine.
 	stats struct {
@@ -129,6 +143,7 @@ type Exchange struct {
 
 	ops    chan *opReq // operator actions and reads (operate.go)
 	opWait []*opReq    // order manager goroutine only
+	followState
 }
 
 type evBatch struct {
@@ -217,6 +232,8 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		VerifyFromSeq:   verifyFrom,
 		Clock:           opts.Clock,
 		Logger:          opts.Log,
+		Log:             opts.ClusterLog,
+		NextSeq:         opts.NextSeq,
 	})
 	rec.Journal = jinfo
 	if err != nil {
@@ -257,6 +274,13 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	// ExecIDs of rejects are not journaled state; seed them from the clock so
 	// a restarted venue does not repeat them.
 	state.Manager.SeedRejectExecIDs(uint64(opts.Clock()) >> 1)
+	if opts.ClusterLog != nil {
+		x.followCh = make(chan *followBatch, followQueue)
+		x.ver = sequencer.NewVerifier(0)
+		x.ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+		x.followedSeq = state.Seq
+		seq.SetPassthrough(opts.Follow)
+	}
 	for range evBatches {
 		x.evFree <- &evBatch{evs: make([]matching.Event, 0, 4096)}
 	}
@@ -314,7 +338,7 @@ func (x *Exchange) Close() error {
 		close(x.repCh)
 		<-x.repDone
 		x.snapWG.Wait()
-		if err == nil {
+		if err == nil && !x.dirty.Load() {
 			if err = x.writeSnapshot(); err != nil {
 				err = fmt.Errorf("final snapshot: %w", err)
 			}
@@ -362,6 +386,11 @@ func (x *Exchange) omLoop() {
 		}
 		b.evs = b.evs[:0]
 		x.evFree <- b
+	}
+	room := func() {
+		for submitted-processed+1 > ringItems {
+			onEvents(<-x.evCh)
+		}
 	}
 	handle := func(req *ordermanager.Request) {
 		// Keep room for the largest request, so an accepted request (whose
@@ -420,16 +449,38 @@ func (x *Exchange) omLoop() {
 	// state equal the replayed state at lastSeq.
 	quiesce := func() {
 		for processed < submitted {
-			onEvents(<-x.evCh)
+			select {
+			case b := <-x.evCh:
+				onEvents(b)
+				continue
+			case <-x.engDone:
+			}
+			// The engine stopped (the sequencer failed): take what it
+			// sent and give up on the rest, which was never made durable.
+			// The order manager has applied those commands, so its state
+			// is no longer the journal's: no snapshot may be taken of it.
+			x.dirty.Store(true)
+			for more := true; more; {
+				select {
+				case b := <-x.evCh:
+					onEvents(b)
+				default:
+					more = false
+				}
+			}
+			break
 		}
 		flush()
 		x.state.Seq = lastSeq
 	}
 	maybeSnapshot := func() {
-		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery {
+		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery || x.dirty.Load() {
 			return
 		}
 		quiesce()
+		if x.dirty.Load() {
+			return
+		}
 		body := x.state.AppendSnapshot(nil)
 		lastSnap = lastSeq
 		x.snapWG.Add(1)
@@ -462,6 +513,18 @@ func (x *Exchange) omLoop() {
 			busy = true
 		default:
 		}
+		for more := x.followCh != nil; more; {
+			select {
+			case b := <-x.followCh:
+				if !x.omFollow(b, &submitted, room) {
+					quiesce()
+					return
+				}
+				busy = true
+			default:
+				more = false
+			}
+		}
 		if req := x.in.peek(); req != nil {
 			// One clock pair and one counter update per burst, not per
 			// request.
@@ -482,6 +545,12 @@ func (x *Exchange) omLoop() {
 				onEvents(b)
 			case r := <-x.ops:
 				operate(r)
+			case b := <-x.followCh:
+				x.in.sleeping.Store(false)
+				if !x.omFollow(b, &submitted, room) {
+					quiesce()
+					return
+				}
 			case <-x.quit:
 				x.in.sleeping.Store(false)
 				// Take what was queued before Close, then wait for every
@@ -524,6 +593,9 @@ func (x *Exchange) engineLoop() {
 			for j := start; j < len(b.evs); j++ {
 				h.Add(&b.evs[j])
 			}
+			if x.ver != nil {
+				x.ver.Applied(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
+			}
 			sinceCheckpoint++
 			if sinceCheckpoint >= checkpointEvery {
 				x.seq.Checkpoint(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
@@ -540,6 +612,9 @@ func (x *Exchange) engineLoop() {
 		}
 		b.items = len(items)
 		b.lastSeq = items[len(items)-1].Cmd.Seq
+		if x.ver != nil {
+			x.checkLeaderCheckpoints(b.lastSeq)
+		}
 		x.stats.events.Add(uint64(len(b.evs)))
 		if x.opts.Publisher != nil && len(b.evs) > 0 {
 			x.opts.Publisher.Publish(b.evs)

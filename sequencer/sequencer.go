@@ -79,6 +79,10 @@ type Config struct {
 	Clock func() int64
 	// Logger gets one line per recovery and per error; never one per record.
 	Logger zerolog.Logger
+	// Log, when set, takes each batch instead of the journal (see Log):
+	// Open then recovers nothing and the first command gets NextSeq.
+	Log     Log
+	NextSeq uint64
 }
 
 const (
@@ -105,6 +109,13 @@ type Sequencer struct {
 	log        zerolog.Logger
 	j          *journal
 	cps        [checkpointRingSize]Checkpoint
+	logTo      Log    // nil: the journal j
+	logBuf     []byte // writer goroutine only
+	// With a PipelinedLog: batches in flight, in order, to commitLoop.
+	pipe     chan inflightBatch
+	pipeDone chan struct{}
+	pending  atomic.Int64
+	pipeErr  atomic.Pointer[error]
 
 	_        pad
 	head     atomic.Uint64 // items submitted
@@ -136,6 +147,7 @@ type Sequencer struct {
 	consumerAttached         atomic.Bool
 	consumerDone             atomic.Bool
 	stopped                  atomic.Bool // the writer goroutine has finished
+	passthrough              atomic.Bool // see SetPassthrough
 	done                     chan struct{}
 	err                      error // set before stopped
 
@@ -180,10 +192,19 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 		cfg.Clock = func() int64 { return time.Now().UnixNano() }
 	}
 	bufBytes := (cfg.BatchRecordsMax + checkpointRingSize) * frameMax
-	j, info, err := openJournal(cfg.Dir, cfg.Create, cfg.VerifyFromSeq, cfg.SegmentBytesMax, bufBytes,
-		cfg.Durability != DurabilityNone, cfg.Logger)
-	if err != nil {
-		return nil, info, err
+	var (
+		j    *journal
+		info RecoveryInfo
+		err  error
+	)
+	if cfg.Log == nil {
+		j, info, err = openJournal(cfg.Dir, cfg.Create, cfg.VerifyFromSeq, cfg.SegmentBytesMax, bufBytes,
+			cfg.Durability != DurabilityNone, cfg.Logger)
+		if err != nil {
+			return nil, info, err
+		}
+	} else {
+		info.FirstSeq, info.LastSeq = max(cfg.NextSeq, 1), max(cfg.NextSeq, 1)-1
 	}
 	s := &Sequencer{
 		ring:       make([]Item, cfg.RingItems),
@@ -196,6 +217,15 @@ func Open(cfg Config) (*Sequencer, RecoveryInfo, error) {
 		log:        cfg.Logger,
 		j:          j,
 		done:       make(chan struct{}),
+	}
+	if cfg.Log != nil {
+		s.logTo = cfg.Log
+		s.logBuf = make([]byte, 0, bufBytes)
+		if _, ok := cfg.Log.(PipelinedLog); ok {
+			s.pipe = make(chan inflightBatch, logInflightMax)
+			s.pipeDone = make(chan struct{})
+			go s.commitLoop()
+		}
 	}
 	s.writerPark.ch = make(chan struct{}, 1)
 	s.consumerPark.ch = make(chan struct{}, 1)
@@ -387,8 +417,17 @@ func (s *Sequencer) Stats() Stats {
 // run is the writer goroutine.
 func (s *Sequencer) run() {
 	err := s.loop()
-	if cerr := s.j.close(); err == nil {
-		err = cerr
+	if s.pipe != nil {
+		close(s.pipe)
+		<-s.pipeDone
+		if err == nil {
+			err = s.pipeError()
+		}
+	}
+	if s.j != nil {
+		if cerr := s.j.close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		s.log.Error().Err(err).Uint64("durable_seq", s.DurableSeq()).Msg("sequencer stopped")
@@ -401,6 +440,11 @@ func (s *Sequencer) run() {
 
 func (s *Sequencer) loop() error {
 	for {
+		if s.pipe != nil {
+			if err := s.pipeError(); err != nil {
+				return err
+			}
+		}
 		h := s.head.Load()
 		if h != s.written || s.cpHead.Load() != s.cpWritten {
 			if err := s.writeBatch(h); err != nil {
@@ -411,6 +455,11 @@ func (s *Sequencer) loop() error {
 		if s.closing.Load() {
 			if s.head.Load() != h {
 				continue
+			}
+			if s.pipe != nil {
+				if err := s.waitPipe(); err != nil {
+					return err
+				}
 			}
 			s.drained.Store(true)
 			s.consumerPark.wake()
@@ -426,7 +475,7 @@ func (s *Sequencer) loop() error {
 }
 
 func (s *Sequencer) writerReady() bool {
-	return s.head.Load() != s.written || s.cpHead.Load() != s.cpWritten ||
+	return s.pipeErr.Load() != nil || s.head.Load() != s.written || s.cpHead.Load() != s.cpWritten ||
 		(s.closing.Load() && (!s.drained.Load() || s.consumerDone.Load() || !s.consumerAttached.Load()))
 }
 
@@ -434,6 +483,9 @@ func (s *Sequencer) writerReady() bool {
 // checkpoint with one write call and (unless none) one fsync, then publishes
 // the items to the consumer.
 func (s *Sequencer) writeBatch(h uint64) error {
+	if s.logTo != nil {
+		return s.writeBatchLog(h)
+	}
 	bytes0, segs0 := s.j.bytes, s.j.segments
 	n := min(h-s.written, s.batchMax)
 	if s.linger > 0 && s.durability == DurabilityBatch && n > 0 && n < s.batchMax {

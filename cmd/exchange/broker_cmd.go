@@ -34,7 +34,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	var sessions sessionList
 	fs.Var(&sessions, "session", "FIX session SENDERCOMPID:USERNAME:PASSWORD[:ACCOUNT]; repeat for several (default: the demo firms ALPHA, BRAVO, CHARLIE)")
 	target := fs.String("target", def.Sessions[0].TargetCompID, "TargetCompID of the exchange")
-	fixAddr := fs.String("fix", net.JoinHostPort(def.Host, strconv.Itoa(def.Port)), "exchange FIX address host:port")
+	fixAddr := fs.String("fix", net.JoinHostPort(def.Host, strconv.Itoa(def.Port)), "exchange FIX address host:port, or a cluster's nodes' as a comma-separated list (the leader is found from a standby's logon refusal)")
 	seed := fs.Int64("seed", def.Seed, "seed of the order-flow model (same seed, same orders)")
 	duration := fs.Duration("duration", def.Duration, "how long to send (0: no limit, then --orders must be set)")
 	orders := fs.Int("orders", def.OrdersMax, "stop after this many requests (0: no limit)")
@@ -64,14 +64,10 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	for i := range o.Sessions {
 		o.Sessions[i].TargetCompID = *target
 	}
-	host, portStr, err := net.SplitHostPort(*fixAddr)
+	fixAddrs, err := parseFIXAddrs(*fixAddr)
 	if err != nil {
-		return fmt.Errorf("--fix %q: %w", *fixAddr, err)
+		return err
 	}
-	if o.Port, err = strconv.Atoi(portStr); err != nil || o.Port <= 0 || o.Port > 65535 {
-		return fmt.Errorf("--fix %q: bad port", *fixAddr)
-	}
-	o.Host = host
 	o.Seed, o.Duration, o.OrdersMax, o.Rate, o.Window = *seed, *duration, *orders, *rate, *window
 	if o.Mode, err = broker.ParseMode(*mode); err != nil {
 		return fmt.Errorf("--mode: %w", err)
@@ -131,7 +127,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	defer stopProfile()
 	ctx, cancel := interruptible("")
 	defer cancel()
-	res, err := broker.Run(ctx, o)
+	res, err := runFollowingLeader(ctx, o, fixAddrs)
 	if res != nil {
 		_ = res.WriteTable(stdout)
 		if js, ok := o.Source.(*broker.JournalSource); ok && js.Skipped > 0 {

@@ -30,6 +30,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	keep := fs.Bool("keep", false, "keep the demo's data folder (default: a temporary folder, removed at the end)")
 	seed := fs.Int64("seed", 1, "seed of the simulated order flow")
 	day := fs.Duration("day", 0, "run an accelerated trading day of this length (pre-open, opening auction, continuous, closing call and auction, post-close, DAY expiry); 0: continuous trading")
+	clusterNodes := fs.Int("cluster", 0, "run N venues as a raft cluster, kill the leader halfway and check the failover (see demo_cluster.go)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	cfg, log, err := cf.load()
 	if err != nil {
 		return err
+	}
+	if *clusterNodes > 0 {
+		return runClusterDemo(*clusterNodes, *duration, *rate, *seed, cf.durability, log, stdout)
 	}
 	if cf.configPath != "" {
 		return errors.New("--config: the demo's brokers use the embedded default's firms and passwords; run `exchange serve --config` and `exchange broker` for your own")

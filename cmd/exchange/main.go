@@ -27,6 +27,7 @@ Usage:
   exchange report  trades|orders|executions|statement|bars [filters]   print history as a table, CSV or JSON
   exchange config                                   print the default configuration file
   exchange passwd                                   read a password on stdin, print its bcrypt hash
+  exchange cluster status|add|remove|transfer --http ADDR   show or change a cluster's membership
 
 Run "exchange COMMAND -h" for the flags of one command.
 `
@@ -65,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdPasswd(args[1:], stdin, stdout, stderr)
 	case "admin":
 		return admin.Main(args[1:], os.Getenv, stdout, stderr)
+	case "cluster":
+		err = cmdCluster(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

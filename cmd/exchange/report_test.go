@@ -66,13 +66,13 @@ func TestReportMatchesReplay(t *testing.T) {
 	}
 	for _, b := range []struct {
 		name string
-		db   func() []string
+		db   func(t *testing.T) []string
 	}{
-		{"sqlite", func() []string { return []string{"--db", filepath.Join(t.TempDir(), "reports.db")} }},
-		{"postgres", func() []string { return []string{"--dsn", pgtest.DSN(t)} }},
+		{"sqlite", func(t *testing.T) []string { return []string{"--db", filepath.Join(t.TempDir(), "reports.db")} }},
+		{"postgres", func(t *testing.T) []string { return []string{"--dsn", pgtest.DSN(t)} }},
 	} {
 		t.Run(b.name, func(t *testing.T) {
-			db := b.db()
+			db := b.db(t)
 			runOK(t, append([]string{"reporter", "--data", dir, "--config", cfgPath, "--once", "--batch", "3000", "--log-level", "warn"}, db...)...)
 			trades := readCSV(t, runOK(t, append([]string{"report", "trades", "--config", cfgPath, "--format", "csv"}, db...)...))
 			// time,symbol,match_id,price,qty,aggressor,buy_order,buy_account,sell_order,sell_account,auction,seq,out_seq

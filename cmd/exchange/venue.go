@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/cluster"
 	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
@@ -39,6 +40,9 @@ type venue struct {
 	adm       *admin.Server // the operator console, when venueOptions.admin
 	sched     *pipeline.Scheduler
 	rep       *venueReporter // nil unless venueOptions.reporter
+	// node is set when the configuration has a cluster: section
+	// (cluster_venue.go); x is then the node's first venue.
+	node *cluster.Node
 }
 
 type venueOptions struct {
@@ -77,14 +81,22 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	if dir == "" {
 		dir = cfg.DataDir
 	}
-	x, rec, err := pipeline.Open(pipeline.Options{
-		Config:     cfg,
-		Dir:        dir,
-		Durability: vo.durability,
-		Log:        log,
-		Publisher:  md,
-		Reports:    v.deliver,
-	})
+	var (
+		x   *pipeline.Exchange
+		rec pipeline.Recovery
+	)
+	if cfg.Cluster != nil {
+		x, err = v.openNode(cfg, dir, string(vo.durability), md, log)
+	} else {
+		x, rec, err = pipeline.Open(pipeline.Options{
+			Config:     cfg,
+			Dir:        dir,
+			Durability: vo.durability,
+			Log:        log,
+			Publisher:  md,
+			Reports:    v.deliver,
+		})
+	}
 	v.recovery = rec
 	if err != nil {
 		lns.close()
@@ -94,14 +106,16 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	if vo.reporter {
 		v.startReporter(x.Dir())
 	}
-	// Market data starts from the recovered books.
-	eng := x.State().Engine
-	orders := x.State().Orders()
-	md.Reset(eng.OutSeq(), orders)
-	for i := range cfg.Symbols {
-		id := cfg.Symbols[i].ID
-		md.SetPhase(id, eng.Phase(id))
-		md.SetHalted(id, eng.Halted(id))
+	if v.node == nil {
+		// Market data starts from the recovered books.
+		eng := x.State().Engine
+		orders := x.State().Orders()
+		md.Reset(eng.OutSeq(), orders)
+		for i := range cfg.Symbols {
+			id := cfg.Symbols[i].ID
+			md.SetPhase(id, eng.Phase(id))
+			md.SetHalted(id, eng.Halted(id))
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
@@ -110,7 +124,11 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		_ = md.Run(ctx)
 	}()
 
-	gw, err := gateway.New(gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log})
+	gwo := gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log}
+	if v.node != nil {
+		gwo.Submitter, gwo.LogonGate = v.node, v.logonGate
+	}
+	gw, err := gateway.New(gwo)
 	if err != nil {
 		lns.close()
 		v.stop()
@@ -119,7 +137,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	v.gw = gw
 	md.SetFIXSender(gw.Send)
 	for i := range cfg.Symbols {
-		gw.SetPhase(cfg.Symbols[i].ID, eng.Phase(cfg.Symbols[i].ID))
+		gw.SetPhase(cfg.Symbols[i].ID, x.State().Engine.Phase(cfg.Symbols[i].ID))
 	}
 	md.SetPhaseListener(gw.SetPhase)
 	if err := gw.Start(); err != nil {
@@ -134,6 +152,10 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.HandleFunc("/healthz", v.healthz)
 	mux.Handle("/metrics", v.metricsHandler())
 	mux.Handle("/api/history/", v.historyHandler())
+	if v.node != nil {
+		mux.Handle("/cluster", v.node.AdminHandler())
+		mux.Handle("/cluster/", v.node.AdminHandler())
+	}
 	mux.Handle("/", md.Handler())
 	v.startScheduler(vo)
 	v.httpSrv = v.serve(lns.http, mux, "HTTP")
@@ -258,7 +280,9 @@ func (v *venue) stop() error {
 		}
 	}
 	var err error
-	if v.x != nil {
+	if v.node != nil {
+		err = v.node.Close()
+	} else if v.x != nil {
 		err = v.x.Close()
 	}
 	if v.gw != nil {

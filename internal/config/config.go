@@ -112,7 +112,8 @@ type File struct {
 			Limits   *LimitsFile       `yaml:"limits"`
 		} `yaml:"accounts"`
 	} `yaml:"firms"`
-	Admin AdminFile `yaml:"admin"`
+	Admin   AdminFile    `yaml:"admin"`
+	Cluster *ClusterFile `yaml:"cluster"`
 }
 
 // FeesFile is a fee schedule as written in YAML.
@@ -183,6 +184,8 @@ type Config struct {
 	// PostgreSQL DSN (empty: SQLite at DATA/reports.db).
 	ReporterEnabled bool
 	ReporterDSN     string
+	// Cluster is nil for a venue that runs alone (see cluster.go).
+	Cluster *Cluster
 
 	symbolByName  map[string]matching.SymbolID
 	sessionByComp map[string]SessionID
@@ -614,6 +617,9 @@ func resolve(f *File) (*Config, error) {
 		c.Firms = append(c.Firms, firm)
 	}
 	if err := c.resolveAdmin(f); err != nil {
+		return nil, err
+	}
+	if err := resolveCluster(f.Cluster, c); err != nil {
 		return nil, err
 	}
 	return c, nil

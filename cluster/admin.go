@@ -1,0 +1,149 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Status is what GET /cluster answers.
+type Status struct {
+	ID         string   `json:"id"`
+	State      string   `json:"state"` // raft's: Leader, Follower, Candidate, Shutdown
+	Leading    bool     `json:"leading"`
+	Leader     *Peer    `json:"leader,omitempty"`
+	Servers    []Server `json:"servers"`
+	JournalSeq uint64   `json:"journal_seq"`
+	Term       string   `json:"term"`
+	Stats      Stats    `json:"stats"`
+	Err        string   `json:"error,omitempty"`
+}
+
+// Server is one member of the raft configuration.
+type Server struct {
+	ID       string `json:"id"`
+	Raft     string `json:"raft"`
+	Suffrage string `json:"suffrage"`
+}
+
+// Status reads the node's view of the cluster.
+func (n *Node) Status() Status {
+	st := Status{ID: n.cfg.ID, State: n.raft.State().String(), Leading: n.IsLeader(), JournalSeq: n.AppliedSeq(),
+		Term: n.raft.Stats()["term"], Stats: n.Stats()}
+	if p, ok := n.Leader(); ok {
+		st.Leader = &p
+	}
+	if err := n.Err(); err != nil {
+		st.Err = err.Error()
+	}
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		for _, s := range f.Configuration().Servers {
+			st.Servers = append(st.Servers, Server{ID: string(s.ID), Raft: string(s.Address), Suffrage: s.Suffrage.String()})
+		}
+	}
+	return st
+}
+
+// AddVoter adds a node (started with Config.Join) to the cluster; RemoveServer
+// removes one; TransferLeadership hands leadership to id, or to the most
+// up-to-date follower when id is empty. Each must run on the leader and
+// returns once the change is committed (at most timeout).
+func (n *Node) AddVoter(id, raftAddr string, timeout time.Duration) error {
+	return n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, timeout).Error()
+}
+
+// RemoveServer removes node id from the cluster (see AddVoter).
+func (n *Node) RemoveServer(id string, timeout time.Duration) error {
+	return n.raft.RemoveServer(raft.ServerID(id), 0, timeout).Error()
+}
+
+// TransferLeadership moves leadership (see AddVoter).
+func (n *Node) TransferLeadership(id string) error {
+	if id == "" {
+		return n.raft.LeadershipTransfer().Error()
+	}
+	for _, s := range n.Status().Servers {
+		if s.ID == id {
+			return n.raft.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(s.Raft)).Error()
+		}
+	}
+	return fmt.Errorf("cluster: no server %q", id)
+}
+
+// AdminHandler serves the cluster's operator endpoints (mount it at
+// /cluster; it has no authentication of its own: keep it on a loopback or
+// admin listener):
+//
+//	GET  /cluster                           Status as JSON
+//	POST /cluster/add?id=ID&raft=HOST:PORT  add a voter
+//	POST /cluster/remove?id=ID              remove a server
+//	POST /cluster/transfer[?id=ID]          move leadership
+//
+// A change sent to a follower is refused with 421 and the leader's id.
+func (n *Node) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, n.Status())
+	})
+	change := func(do func(r *http.Request) error) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if n.raft.State() != raft.Leader {
+				leader := ""
+				if p, ok := n.Leader(); ok {
+					leader = p.ID
+				}
+				writeJSON(w, http.StatusMisdirectedRequest, map[string]string{"error": "not the leader", "leader": leader})
+				return
+			}
+			if err := do(r); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				return
+			}
+			writeJSON(w, http.StatusOK, n.Status())
+		}
+	}
+	param := func(r *http.Request, name string) (string, error) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return "", fmt.Errorf("parameter %s is required", name)
+		}
+		return v, nil
+	}
+	mux.HandleFunc("POST /cluster/add", change(func(r *http.Request) error {
+		id, err := param(r, "id")
+		if err != nil {
+			return err
+		}
+		addr, err := param(r, "raft")
+		if err != nil {
+			return err
+		}
+		return n.AddVoter(id, addr, 10*time.Second)
+	}))
+	mux.HandleFunc("POST /cluster/remove", change(func(r *http.Request) error {
+		id, err := param(r, "id")
+		if err != nil {
+			return err
+		}
+		if id == n.cfg.ID {
+			return errors.New("the leader cannot remove itself: transfer leadership first")
+		}
+		return n.RemoveServer(id, 10*time.Second)
+	}))
+	mux.HandleFunc("POST /cluster/transfer", change(func(r *http.Request) error {
+		return n.TransferLeadership(r.URL.Query().Get("id"))
+	}))
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

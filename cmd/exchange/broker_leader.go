@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/exchange-sim/exchange/broker"
+)
+
+// parseFIXAddrs parses --fix: one host:port, or a comma-separated list (the
+// nodes of a cluster).
+func parseFIXAddrs(s string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.TrimSpace(a)
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("--fix %q: %w", a, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 || host == "" {
+			return nil, fmt.Errorf("--fix %q: bad address", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// leaderRe finds the address in a standby's Logout Text ("not the leader:
+// connect to HOST:PORT ...").
+var leaderRe = regexp.MustCompile(`not the leader: connect to (\S+)`)
+
+// runFollowingLeader runs the broker against the first address; when a
+// cluster standby refuses the logon naming the leader, it runs against the
+// leader instead, and when an address does not answer (or no leader is
+// elected yet) it tries the next in the list. It follows the leader at start
+// only: a failover during the run ends the run.
+func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (*broker.Result, error) {
+	var lastErr error
+	next := 0
+	target := addrs[0]
+	for attempt := 0; attempt < 2*len(addrs)+2; attempt++ {
+		host, port, _ := net.SplitHostPort(target)
+		o.Host = host
+		o.Port, _ = strconv.Atoi(port)
+		res, err := broker.Run(ctx, o)
+		if err == nil || res != nil && res.Sent > 0 || ctx.Err() != nil {
+			return res, err
+		}
+		lastErr = err
+		if m := leaderRe.FindStringSubmatch(err.Error()); m != nil && m[1] != target {
+			target = strings.TrimRight(m[1], ").,;")
+			continue
+		}
+		next = (next + 1) % len(addrs)
+		target = addrs[next]
+	}
+	if len(addrs) > 1 {
+		return nil, errors.Join(errors.New("no node of the cluster took the logon"), lastErr)
+	}
+	return nil, lastErr
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/cluster"
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/marketdata"
+	"github.com/exchange-sim/exchange/pipeline"
+)
+
+// openNode starts this venue as a node of the cluster in cfg.Cluster: its
+// pipeline is the node's (a standby until raft elects it), market data is
+// reset from each venue the node opens, and only the leader lets FIX
+// sessions log on.
+func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketdata.Publisher, log zerolog.Logger) (*pipeline.Exchange, error) {
+	cc := cfg.Cluster
+	peers := make([]cluster.Peer, len(cc.Peers))
+	for i, p := range cc.Peers {
+		peers[i] = cluster.Peer{ID: p.ID, Raft: p.Raft, FIX: p.FIX, HTTP: p.HTTP}
+	}
+	if durability == "" {
+		durability = string(cfg.Durability)
+	}
+	ccfg := cluster.Config{
+		ID: cc.NodeID, Peers: peers, Dir: dir, Durability: durability,
+		HeartbeatTimeout: cc.HeartbeatTimeout, ElectionTimeout: cc.ElectionTimeout,
+		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold, Join: cc.Join,
+		OnVenue: func(x *pipeline.Exchange) {
+			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
+		},
+	}
+	n, err := cluster.Open(ccfg, pipeline.Options{Config: cfg, Log: log, Publisher: md, Reports: v.deliver})
+	if err != nil {
+		return nil, err
+	}
+	v.node = n
+	return n.Exchange(), nil
+}
+
+// logonGate refuses logons on a standby, naming the leader's FIX address.
+func (v *venue) logonGate() string {
+	if v.node.IsLeader() {
+		return ""
+	}
+	if p, ok := v.node.Leader(); ok && p.FIX != "" {
+		return fmt.Sprintf("not the leader: connect to %s (node %s)", p.FIX, p.ID)
+	}
+	return "not the leader, and no leader is elected yet: retry shortly"
+}
