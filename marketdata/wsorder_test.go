@@ -199,7 +199,10 @@ func TestWebSocketCloseLogged(t *testing.T) {
 func TestWebSocketSlowClientSeq(t *testing.T) {
 	var stall sync.RWMutex
 	p := newTestPublisher(t, Config{SubscriberQueueMax: 8, FlushInterval: -1})
-	p.hooks.beforeWSWrite = func() { stall.RLock(); stall.RUnlock() }
+	p.hooks.beforeWSWrite = func() {
+		stall.RLock()
+		defer stall.RUnlock() // a write waits while the test holds the lock
+	}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan struct{})
 	go func() { p.Run(runCtx); close(runDone) }()

@@ -12,7 +12,6 @@ func withStop(px int64) opt   { return func(c *Command) { c.StopPrice = px } }
 func withDisplay(n int64) opt { return func(c *Command) { c.Display = n } }
 func withExpire(ns int64) opt { return func(c *Command) { c.ExpireNs = ns } }
 func withTime(ns int64) opt   { return func(c *Command) { c.TimeNs = ns } }
-func withPrice(p int64) opt   { return func(c *Command) { c.Price = p } }
 
 // pick returns the events of kind k, unstamped.
 func pick(evs []Event, k EventKind) []Event {

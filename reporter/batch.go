@@ -48,8 +48,6 @@ type rows struct {
 	args []any
 }
 
-func (r *rows) n() int { return len(r.args) / len(r.t.cols) }
-
 // sqlVarsMax keeps a multi-row insert under SQLite's limit on bound
 // parameters (32766 since 3.32).
 const sqlVarsMax = 30000

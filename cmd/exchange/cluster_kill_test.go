@@ -29,7 +29,7 @@ type clusterChild struct {
 func (n *clusterChild) start(t *testing.T) {
 	t.Helper()
 	n.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	n.cmd.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--config", n.cfg, "--data", n.dir, "--log-level", "error"))
+	n.cmd.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--config", n.cfg, "--data", n.dir, "--admin", "127.0.0.1:0", "--log-level", "error"))
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	n.cmd.Stderr = os.Stderr
 	if err := n.cmd.Start(); err != nil {

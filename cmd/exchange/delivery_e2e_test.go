@@ -203,7 +203,7 @@ func TestE2EFillSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
 	start := func(fixAddr string) *exec.Cmd {
 		child := exec.Command(os.Args[0], "-test.run=^$")
-		child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", freePort(t),
+		child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", freePort(t), "--admin", "127.0.0.1:0",
 			"--durability", "batch", "--log-level", "error"))
 		child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		child.Stderr = os.Stderr

@@ -38,6 +38,16 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"symbols.dynamic_band_bps":                        {"Symbols.DynamicBandBps", "pipeline state: the engine's dynamic volatility band"},
 	"reporter.enabled":                                {"ReporterEnabled", "cmd/exchange serve: runs the reporter inside the venue"},
 	"reporter.dsn":                                    {"ReporterDSN", "cmd/exchange: the reporter's PostgreSQL DSN"},
+	"cluster.node_id":                                 {"Cluster.NodeID", "cluster.Node: this node's raft ID"},
+	"cluster.peers.id":                                {"Cluster.Peers.ID", "cluster.Node: the peers' raft IDs"},
+	"cluster.peers.raft":                              {"Cluster.Peers.Raft", "cluster.Node: the peers' raft addresses"},
+	"cluster.peers.fix":                               {"Cluster.Peers.FIX", "cmd/exchange: the leader's FIX address in a standby's Logout"},
+	"cluster.peers.http":                              {"Cluster.Peers.HTTP", "cmd/exchange: the node's HTTP listener"},
+	"cluster.heartbeat_timeout":                       {"Cluster.HeartbeatTimeout", "cluster.Node: raft's heartbeat timeout"},
+	"cluster.election_timeout":                        {"Cluster.ElectionTimeout", "cluster.Node: raft's election timeout"},
+	"cluster.leader_lease_timeout":                    {"Cluster.LeaderLeaseTimeout", "cluster.Node: raft's leader lease"},
+	"cluster.snapshot_threshold":                      {"Cluster.SnapshotThreshold", "cluster.Node: entries between raft snapshots"},
+	"cluster.join":                                    {"Cluster.Join", "cluster.Node: a node added later waits to be added"},
 	"listen.admin":                                    {"ListenAdmin", "cmd/exchange startAdmin: the operator console's listener"},
 	"admin.tokens.name":                               {"AdminTokens.Name", "admin: journaled as who took an action"},
 	"admin.tokens.role":                               {"AdminTokens.Role", "admin: viewer or operator"},
@@ -212,8 +222,10 @@ func TestEveryKeyHasAConsumer(t *testing.T) {
 // for TestEveryKeyReachesItsField. A key left out cannot be changed alone
 // (noted beside it).
 var keyAlternatives = map[string]string{
-	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3", "reporter.enabled": "false", "reporter.dsn": "postgres://x@127.0.0.1/y",
-	"data_dir": "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
+	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3", "reporter.enabled": "false",
+	// cluster.*: a cluster section is valid only whole (node_id among its peers).
+	"reporter.dsn": "postgres://x@127.0.0.1/y",
+	"data_dir":     "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
 	"journal.snapshot_every": "5", "journal.batch_records_max": "17", "journal.batch_delay": "3ms",
 	"currency.code": "EUR", "currency.minor_units": "4",
 	// symbols.name: the accounts' holdings name the first symbol.

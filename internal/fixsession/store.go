@@ -334,12 +334,12 @@ func (s *store) get(seq uint64) ([]byte, bool) {
 		}
 	}
 	for off < s.end {
-		rs, raw, next, ok := s.recordAt(off, false)
+		rs, _, next, ok := s.recordAt(off, false)
 		if !ok || rs > seq {
 			return nil, false
 		}
 		if rs == seq {
-			rs, raw, next, ok = s.recordAt(off, true)
+			rs, raw, _, ok := s.recordAt(off, true)
 			if !ok {
 				return nil, false
 			}
