@@ -38,6 +38,9 @@ func (v *venue) startReporter(dir string) {
 			v.log.Info().Str("database", rep.DB().Where()).Uint64("from_seq", rep.Stats().AppliedSeq).Msg("reporter started")
 			err = rep.Run(ctx)
 		}
+		if err != nil && ctx.Err() != nil {
+			return // stopped by the venue's shutdown, not a failure
+		}
 		if err != nil {
 			v.log.Error().Err(err).Msg("reporter stopped; trading goes on, history lags until it is fixed and restarted")
 			vr.mu.Lock()
