@@ -1,7 +1,10 @@
 package fixsession
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,63 +13,147 @@ import (
 // ErrClosed is returned by Deliver after the session's store was closed.
 var ErrClosed = errors.New("fixsession: session closed")
 
-// Deliver sends application messages like SendBodies when the session is
-// logged on. When it is not, each message is still given its MsgSeqNum and
-// kept in the store (written through at once, since no connection's writer
-// will), so that the counterparty gets it at its next logon: our Logon
-// answer carries a MsgSeqNum above what it has seen, it asks for the gap,
-// and the stored messages are resent with PossDupFlag=Y and their original
-// SendingTime as OrigSendingTime, in order. This is FIX's delivery
+// Out is one application message for DeliverOut.
+type Out struct {
+	MsgType string
+	// Body is the message's body fields (complete tag=value␁ fields after
+	// the standard header).
+	Body []byte
+	// Route is routing header fields (complete tag=value␁ fields, such as
+	// a reversed OnBehalfOfCompID: see ReplyBody), nil for none.
+	Route []byte
+	// Key, when not 0, is recorded with the message in the store, in the
+	// same record, so that StoredKeyMax says which messages made it to
+	// the store (also after a kill). Keys must grow from message to
+	// message for StoredKeyMax to mean "every key up to it is stored".
+	Key uint64
+}
+
+// Deliver is DeliverOut for messages without routing or key.
+func (s *Session) Deliver(n int, msg func(i int) (msgType string, body []byte)) (first uint64, queued bool, err error) {
+	return s.DeliverOut(n, func(i int, o *Out) { o.MsgType, o.Body = msg(i) })
+}
+
+// DeliverOut sends application messages like SendBodies when the session
+// is logged on. When it is not, each message is still given its MsgSeqNum
+// and kept in the store (written through at once, since no connection's
+// writer will), so that the counterparty gets it at its next logon: our
+// Logon answer carries a MsgSeqNum above what it has seen, it asks for the
+// gap, and the stored messages are resent with PossDupFlag=Y and their
+// original SendingTime as OrigSendingTime, in order. This is FIX's delivery
 // guarantee, and it holds across restarts of this process too, since the
 // store is read back by NewSession. queued reports which way the messages
 // went. A counterparty that logs on with ResetSeqNumFlag=Y (or a session
 // configured to reset) gives up what was queued, as FIX defines.
 //
-// Cost offline: formatting plus one write system call per call (no fsync
-// unless Settings.StoreSync), under the session's lock.
-func (s *Session) Deliver(n int, msg func(i int) (msgType string, body []byte)) (first uint64, queued bool, err error) {
+// A counterparty that does not read (its connection's buffer is over
+// Settings.OutBytesMax) is disconnected, and the messages are stored for
+// its next logon all the same: err is ErrTooMuch and queued true.
+//
+// Cost: formatting, under the session's lock; offline, plus one write
+// system call per call (no fsync unless Settings.StoreSync).
+func (s *Session) DeliverOut(n int, msg func(i int, o *Out)) (first uint64, queued bool, err error) {
 	s.mu.Lock()
-	c := s.conn
-	if c != nil && c.loggedOn {
-		s.mu.Unlock()
-		first, err = s.SendBodies(n, msg)
-		if err != ErrNotLoggedOn {
-			return first, false, err
-		}
-		// It logged out between the two locks: store instead.
-		s.mu.Lock()
-		c = s.conn
-	}
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, true, ErrClosed
 	}
+	c := s.conn
 	now := time.Now()
 	first = s.store.nextOut
+	var o Out
+	i := 0
+	have := false // o holds message i already
+	if c != nil && c.loggedOn {
+		for ; i < n; i++ {
+			o = Out{}
+			msg(i, &o)
+			if err = c.sendKeyedLocked(o.MsgType, o.Route, o.Body, true, o.Key, now); err != nil {
+				break
+			}
+		}
+		c.kick()
+		if err == nil {
+			return first, false, nil
+		}
+		if err != ErrTooMuch {
+			return first, false, err
+		}
+		// The connection is being closed: the rest is stored, from the
+		// message that did not fit on.
+		have = true
+	}
 	var raw []byte
-	for i := 0; i < n; i++ {
-		mt, body := msg(i)
+	for ; i < n; i++ {
+		if !have {
+			o = Out{}
+			msg(i, &o)
+		}
+		have = false
 		seq := s.store.nextOut
 		if !s.cfg.NoResendStore {
-			raw = AppendMessage(raw[:0], &s.cfg.Header, mt, seq, now, nil, body)
-			s.store.save(seq, raw)
+			raw = appendMessageRouted(raw[:0], &s.cfg.Header, o.MsgType, seq, now, nil, o.Route, o.Body)
+			s.store.save(seq, raw, o.Key)
 		}
 		s.store.nextOut++
 	}
 	s.store.seqDirty = true
 	if c != nil {
-		// A connection is logging on or winding down: its writer (or
-		// finish, after the writer ends) writes the store's batch, and
-		// only one of them may write at a time.
+		// A connection is logging on or winding down (or, after
+		// ErrTooMuch, being closed): its writer (or finish, after the
+		// writer ends) writes the store's batch, and only one of them may
+		// write at a time.
 		c.kick()
-		return first, true, nil
+		return first, true, err
 	}
 	var fb flushBatch
 	s.store.take(&fb)
-	if err := fb.write(); err != nil {
-		return first, true, err
+	if werr := fb.write(); werr != nil {
+		return first, true, werr
 	}
 	return first, true, nil
+}
+
+// StoredKeyMax is the highest Out.Key recorded in the session's store,
+// ever (resets and daily rollovers keep it): 0 when none was. After a
+// restart it counts only messages whose records were read back whole.
+func (s *Session) StoredKeyMax() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.keyMax
+}
+
+// ReadStoredKeyMax is StoredKeyMax for a session that is not open: it reads
+// cfg's store files (without changing them; a torn tail is not counted).
+// Cost: one pass over the record headers of the store's messages.
+func ReadStoredKeyMax(cfg Settings) (uint64, error) {
+	if cfg.StoreDir == "" {
+		return 0, nil
+	}
+	name := filepath.Join(cfg.StoreDir, storeName(&cfg.Header))
+	var keyMax uint64
+	if b, err := os.ReadFile(name + ".seqnums"); err == nil && len(b) == seqRecKeyBytes {
+		keyMax = binary.LittleEndian.Uint64(b[16:])
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("fix store: %w", err)
+	}
+	f, err := os.Open(name + ".msgs")
+	if errors.Is(err, fs.ErrNotExist) {
+		return keyMax, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("fix store: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("fix store: %w", err)
+	}
+	sc, err := scanRecords(f, st.Size(), nil)
+	if err != nil {
+		return 0, fmt.Errorf("fix store %s.msgs: %w", name, err)
+	}
+	return max(keyMax, sc.keyMax), nil
 }
 
 // LastWritten returns when the session's store was last written (the zero

@@ -27,7 +27,7 @@ func saveRun(st *store, tag string, from, to uint64, keepPending bool) map[uint6
 			continue
 		}
 		msg := fmt.Sprintf("%s-%d-%s", tag, seq, string(make([]byte, int(seq%13))))
-		st.save(seq, []byte(msg))
+		st.save(seq, []byte(msg), 0)
 		want[seq] = msg
 	}
 	st.seqDirty = true

@@ -433,6 +433,12 @@ func (c *conn) sendLocked(msgType string, body []byte, app bool, now time.Time) 
 // sendRoutedLocked is sendLocked with routing header fields (a reply's
 // reversed OnBehalfOf*/DeliverTo*).
 func (c *conn) sendRoutedLocked(msgType string, route, body []byte, app bool, now time.Time) error {
+	return c.sendKeyedLocked(msgType, route, body, app, 0, now)
+}
+
+// sendKeyedLocked is sendRoutedLocked with the store key of an application
+// message (Out.Key).
+func (c *conn) sendKeyedLocked(msgType string, route, body []byte, app bool, key uint64, now time.Time) error {
 	s := c.sess
 	outMax := s.cfg.OutBytesMax
 	if outMax <= 0 {
@@ -451,7 +457,7 @@ func (c *conn) sendRoutedLocked(msgType string, route, body []byte, app bool, no
 	start := len(c.out)
 	c.out = appendMessageRouted(c.out, &s.cfg.Header, msgType, seq, now, nil, route, body)
 	if app && !s.cfg.NoResendStore {
-		s.store.save(seq, c.out[start:])
+		s.store.save(seq, c.out[start:], key)
 	}
 	s.store.nextOut++
 	s.store.seqDirty = true

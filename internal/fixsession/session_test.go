@@ -669,8 +669,8 @@ func TestStoreTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.save(1, []byte("one"))
-	st.save(2, []byte("two"))
+	st.save(1, []byte("one"), 0)
+	st.save(2, []byte("two"), 0)
 	var fb flushBatch
 	st.take(&fb)
 	if err := fb.write(); err != nil {
@@ -735,8 +735,8 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 	t.Run("killed", func(t *testing.T) {
 		dir := t.TempDir()
 		st := open(dir)
-		st.save(3, []byte("three"))
-		st.save(4, []byte("four"))
+		st.save(3, []byte("three"), 0)
+		st.save(4, []byte("four"), 0)
 		st.nextOut, st.nextIn, st.seqDirty = 5, 9, true
 		flush(st)
 		st.nextIn, st.seqDirty = 10, true // an inbound message, nothing sent
@@ -771,7 +771,7 @@ func TestStoreNumbersInMsgs(t *testing.T) {
 		st.nextOut, st.nextIn, st.seqDirty = 4, 6, true
 		flush(st)
 		whole := st.msgSize
-		torn := appendSeqRecord(nil, 40, 60)
+		torn := appendSeqRecord(nil, 40, 60, 0)
 		if _, err := st.msgF.Write(torn[:len(torn)-3]); err != nil {
 			t.Fatal(err)
 		}

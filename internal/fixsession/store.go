@@ -16,10 +16,20 @@ import (
 // sent, for resends after a reconnect or a restart. Two files per session:
 //
 //	<name>.msgs     records: u32 length, u64 MsgSeqNum, then the raw message bytes;
-//	                or, with MsgSeqNum 0 and length 16, the sequence numbers:
-//	                u64 next outbound MsgSeqNum, u64 next inbound MsgSeqNum
-//	<name>.seqnums  16 bytes, the same two numbers as of the last clean close
-//	                or reset (little endian)
+//	                with bit 31 of the length set (a keyed record), a u64 key
+//	                comes before the message (the length counts it);
+//	                or, with MsgSeqNum 0 and length 16 or 24, the sequence
+//	                numbers: u64 next outbound MsgSeqNum, u64 next inbound
+//	                MsgSeqNum, then (24) u64 the highest key stored
+//	<name>.seqnums  16 or 24 bytes, the same numbers as of the last clean
+//	                close or reset (little endian)
+//
+// The key is the caller's (the gateway records the ExecID of a report the
+// journal can regenerate): it is written in the same record as its message,
+// so whatever a kill tears off, a key on disk is the key of a message on
+// disk, and keyMax, the highest of them, says exactly up to where the
+// messages made it. keyMax survives resets and daily rollovers (it is in the
+// numbers records and the .seqnums file).
 //
 // The writer appends each batch (its messages, then the sequence numbers if
 // they changed) with one write call, before the batch goes on the socket,
@@ -36,6 +46,7 @@ type store struct {
 	msgSize    int64
 
 	nextOut, nextIn uint64
+	keyMax          uint64 // highest key of a keyed record, ever (see above)
 	seqDirty        bool
 	sync            bool // fsync after each batch
 
@@ -65,9 +76,12 @@ type store struct {
 }
 
 const (
-	recHeader   = 12
-	seqRecBytes = 16 // a numbers record's payload
-	markStride  = 32 // MsgSeqNums per index mark
+	recHeader      = 12
+	seqRecBytes    = 16 // a numbers record's payload, as earlier versions wrote it
+	seqRecKeyBytes = 24 // a numbers record's payload with keyMax
+	recKeyed       = 1 << 31
+	recKeyBytes    = 8
+	markStride     = 32 // MsgSeqNums per index mark
 )
 
 // storeCursor remembers where the last lookup ended, so that the next
@@ -112,12 +126,15 @@ func openStoreAt(dir string, h *Header, sched StoreSchedule, now time.Time) (*st
 	if s.seqF, err = os.OpenFile(name+".seqnums", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 		return nil, fmt.Errorf("fix store: %w", err)
 	}
-	var b [16]byte
+	var b [seqRecKeyBytes]byte
 	n, err := s.seqF.ReadAt(b[:], 0)
 	switch {
-	case n == 16:
+	case n == seqRecBytes || n == seqRecKeyBytes:
 		s.nextOut = binary.LittleEndian.Uint64(b[0:])
 		s.nextIn = binary.LittleEndian.Uint64(b[8:])
+		if n == seqRecKeyBytes {
+			s.keyMax = binary.LittleEndian.Uint64(b[16:])
+		}
 		if s.nextOut == 0 || s.nextIn == 0 {
 			s.closeFiles()
 			return nil, fmt.Errorf("fix store %s.seqnums: sequence number 0", name)
@@ -125,7 +142,7 @@ func openStoreAt(dir string, h *Header, sched StoreSchedule, now time.Time) (*st
 	case n == 0 && (err == nil || errors.Is(err, io.EOF)):
 	default:
 		s.closeFiles()
-		return nil, fmt.Errorf("fix store %s.seqnums: %d bytes, want 16 (%v)", name, n, err)
+		return nil, fmt.Errorf("fix store %s.seqnums: %d bytes, want 16 or 24 (%v)", name, n, err)
 	}
 	if s.msgF, err = os.OpenFile(name+".msgs", os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 		s.closeFiles()
@@ -154,43 +171,17 @@ func (s *store) loadIndex(name string) error {
 		return fmt.Errorf("fix store %s: %w", name, err)
 	}
 	size := st.Size()
-	// Only the record headers (and numbers records) are read: the file
-	// holds every message sent and can be far larger than the index built
-	// from it.
-	r := bufio.NewReaderSize(s.msgF, 64<<10)
-	var h [recHeader]byte
-	var nums [seqRecBytes]byte
-	off := int64(0)
-	lastApp := uint64(0)
-	for off+recHeader <= size {
-		if _, err := io.ReadFull(r, h[:]); err != nil {
-			return fmt.Errorf("fix store %s: %w", name, err)
-		}
-		n := int64(binary.LittleEndian.Uint32(h[0:]))
-		seq := binary.LittleEndian.Uint64(h[4:])
-		if n > MsgBytesMax*2 || off+recHeader+n > size || (seq == 0 && n != seqRecBytes) {
-			break
-		}
-		if seq == 0 {
-			if _, err := io.ReadFull(r, nums[:]); err != nil {
-				return fmt.Errorf("fix store %s: %w", name, err)
-			}
-			out, in := binary.LittleEndian.Uint64(nums[0:]), binary.LittleEndian.Uint64(nums[8:])
-			if out == 0 || in == 0 {
-				break // not a record this store wrote: cut here
-			}
-			s.nextOut, s.nextIn = out, in
-		} else {
-			if _, err := r.Discard(int(n)); err != nil {
-				return fmt.Errorf("fix store %s: %w", name, err)
-			}
-			s.indexAt(seq, off, off+recHeader+n)
-			lastApp = max(lastApp, seq)
-		}
-		off += recHeader + n
+	sc, err := scanRecords(s.msgF, size, func(seq uint64, off, end int64) { s.indexAt(seq, off, end) })
+	if err != nil {
+		return fmt.Errorf("fix store %s: %w", name, err)
 	}
+	if sc.numbers {
+		s.nextOut, s.nextIn = sc.nextOut, sc.nextIn
+	}
+	s.keyMax = max(s.keyMax, sc.keyMax)
 	// A message on disk was sent: never start below it.
-	s.nextOut = max(s.nextOut, lastApp+1)
+	s.nextOut = max(s.nextOut, sc.lastApp+1)
+	off := sc.end
 	if off < size {
 		if err := s.msgF.Truncate(off); err != nil {
 			return fmt.Errorf("fix store %s: %w", name, err)
@@ -200,6 +191,73 @@ func (s *store) loadIndex(name string) error {
 	s.end = off
 	_, err = s.msgF.Seek(off, io.SeekStart)
 	return err
+}
+
+// scanned is what scanRecords found in a msgs file.
+type scanned struct {
+	end             int64 // offset after the last whole record
+	lastApp         uint64
+	numbers         bool // a numbers record was found; the last one's are here
+	nextOut, nextIn uint64
+	keyMax          uint64
+}
+
+// scanRecords reads the record headers of a msgs file of size bytes from
+// its start, calling onMsg for each message record, up to the first record
+// that is torn or not one this store writes. Only headers, keys and numbers
+// are read: the file holds every message sent and can be far larger than
+// the index built from it.
+func scanRecords(f io.Reader, size int64, onMsg func(seq uint64, off, end int64)) (scanned, error) {
+	var sc scanned
+	r := bufio.NewReaderSize(f, 64<<10)
+	var h [recHeader]byte
+	var nums [seqRecKeyBytes]byte
+	off := int64(0)
+	for off+recHeader <= size {
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return sc, err
+		}
+		n32 := binary.LittleEndian.Uint32(h[0:])
+		keyed := n32&recKeyed != 0
+		n := int64(n32 &^ recKeyed)
+		seq := binary.LittleEndian.Uint64(h[4:])
+		if n > MsgBytesMax*2+recKeyBytes || off+recHeader+n > size ||
+			(seq == 0 && (keyed || n != seqRecBytes && n != seqRecKeyBytes)) || (keyed && n < recKeyBytes) {
+			break
+		}
+		if seq == 0 {
+			if _, err := io.ReadFull(r, nums[:n]); err != nil {
+				return sc, err
+			}
+			out, in := binary.LittleEndian.Uint64(nums[0:]), binary.LittleEndian.Uint64(nums[8:])
+			if out == 0 || in == 0 {
+				break // not a record this store wrote: cut here
+			}
+			sc.numbers, sc.nextOut, sc.nextIn = true, out, in
+			if n == seqRecKeyBytes {
+				sc.keyMax = max(sc.keyMax, binary.LittleEndian.Uint64(nums[16:]))
+			}
+		} else {
+			skip := int(n)
+			if keyed {
+				if _, err := io.ReadFull(r, nums[:recKeyBytes]); err != nil {
+					return sc, err
+				}
+				sc.keyMax = max(sc.keyMax, binary.LittleEndian.Uint64(nums[:]))
+				skip -= recKeyBytes
+			}
+			if _, err := r.Discard(skip); err != nil {
+				return sc, err
+			}
+			if onMsg != nil {
+				onMsg(seq, off, off+recHeader+n)
+			}
+			sc.lastApp = max(sc.lastApp, seq)
+		}
+		off += recHeader + n
+	}
+	sc.end = off
+	return sc, nil
 }
 
 // indexAt records that the record of seq starts at off and ends at end.
@@ -224,21 +282,30 @@ func (s *store) indexAt(seq uint64, off, end int64) {
 	s.end = end
 }
 
-// save records the application message raw sent as seq (not yet written).
-func (s *store) save(seq uint64, raw []byte) {
+// save records the application message raw sent as seq (not yet written),
+// with key when it is not 0 (a keyed record: keyMax counts it once the
+// record is read back whole).
+func (s *store) save(seq uint64, raw []byte, key uint64) {
 	off := s.msgSize + int64(len(s.pending))
 	if s.msgF == nil {
 		off = int64(len(s.mem))
 	}
-	var h [recHeader]byte
+	var h [recHeader + recKeyBytes]byte
+	hn := recHeader
 	binary.LittleEndian.PutUint32(h[0:], uint32(len(raw)))
 	binary.LittleEndian.PutUint64(h[4:], seq)
-	if s.msgF == nil {
-		s.mem = append(append(s.mem, h[:]...), raw...)
-	} else {
-		s.pending = append(append(s.pending, h[:]...), raw...)
+	if key != 0 {
+		binary.LittleEndian.PutUint32(h[0:], uint32(len(raw)+recKeyBytes)|recKeyed)
+		binary.LittleEndian.PutUint64(h[recHeader:], key)
+		hn += recKeyBytes
+		s.keyMax = max(s.keyMax, key)
 	}
-	s.indexAt(seq, off, off+recHeader+int64(len(raw)))
+	if s.msgF == nil {
+		s.mem = append(append(s.mem, h[:hn]...), raw...)
+	} else {
+		s.pending = append(append(s.pending, h[:hn]...), raw...)
+	}
+	s.indexAt(seq, off, off+int64(hn)+int64(len(raw)))
 }
 
 // flushBatch is what one flush writes; the writer takes it under the
@@ -261,7 +328,7 @@ func (s *store) take(fb *flushBatch) {
 		return
 	}
 	if s.seqDirty {
-		s.pending = appendSeqRecord(s.pending, s.nextOut, s.nextIn)
+		s.pending = appendSeqRecord(s.pending, s.nextOut, s.nextIn, s.keyMax)
 		s.seqDirty = false
 	}
 	if len(s.pending) > 0 {
@@ -271,11 +338,12 @@ func (s *store) take(fb *flushBatch) {
 	}
 }
 
-func appendSeqRecord(b []byte, nextOut, nextIn uint64) []byte {
-	var r [recHeader + seqRecBytes]byte
-	binary.LittleEndian.PutUint32(r[0:], seqRecBytes)
+func appendSeqRecord(b []byte, nextOut, nextIn, keyMax uint64) []byte {
+	var r [recHeader + seqRecKeyBytes]byte
+	binary.LittleEndian.PutUint32(r[0:], seqRecKeyBytes)
 	binary.LittleEndian.PutUint64(r[12:], nextOut)
 	binary.LittleEndian.PutUint64(r[20:], nextIn)
+	binary.LittleEndian.PutUint64(r[28:], keyMax)
 	return append(b, r[:]...)
 }
 
@@ -301,9 +369,10 @@ func (s *store) writeSeqFile() error {
 	if s.seqF == nil {
 		return nil
 	}
-	var b [seqRecBytes]byte
+	var b [seqRecKeyBytes]byte
 	binary.LittleEndian.PutUint64(b[0:], s.nextOut)
 	binary.LittleEndian.PutUint64(b[8:], s.nextIn)
+	binary.LittleEndian.PutUint64(b[16:], s.keyMax)
 	if _, err := s.seqF.WriteAt(b[:], 0); err != nil {
 		return fmt.Errorf("fix store: %w", err)
 	}
@@ -369,12 +438,12 @@ func (s *store) recordAt(off int64, body bool) (seq uint64, raw []byte, next int
 		if _, err := s.msgF.ReadAt(h[:], off); err != nil {
 			return 0, nil, 0, false
 		}
-		n := binary.LittleEndian.Uint32(h[:])
+		n, skip := recLen(binary.LittleEndian.Uint32(h[:]))
 		seq = binary.LittleEndian.Uint64(h[4:])
 		next = off + recHeader + int64(n)
 		if body {
-			raw = make([]byte, n)
-			if _, err := s.msgF.ReadAt(raw, off+recHeader); err != nil {
+			raw = make([]byte, n-skip)
+			if _, err := s.msgF.ReadAt(raw, off+recHeader+int64(skip)); err != nil {
 				return 0, nil, 0, false
 			}
 		}
@@ -383,12 +452,22 @@ func (s *store) recordAt(off int64, body bool) (seq uint64, raw []byte, next int
 	if len(rec) < recHeader {
 		return 0, nil, 0, false
 	}
-	n := binary.LittleEndian.Uint32(rec)
+	n, skip := recLen(binary.LittleEndian.Uint32(rec))
 	seq = binary.LittleEndian.Uint64(rec[4:])
 	if uint64(len(rec)) < recHeader+uint64(n) {
 		return 0, nil, 0, false
 	}
-	return seq, rec[recHeader : recHeader+n], off + recHeader + int64(n), true
+	return seq, rec[recHeader+skip : recHeader+n], off + recHeader + int64(n), true
+}
+
+// recLen splits a record's length word: the payload's length, and how much
+// of it comes before the message (a keyed record's key).
+func recLen(w uint32) (n, skip uint32) {
+	if w&recKeyed != 0 {
+		n = w &^ recKeyed
+		return n, min(n, recKeyBytes)
+	}
+	return w, 0
 }
 
 // reset starts both sequences at 1 and forgets the sent messages. The

@@ -1,0 +1,143 @@
+package fixsession
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// TestStoreKeys: a keyed message is read back (resent) without its key;
+// StoredKeyMax counts exactly the keyed records that are whole on disk, so
+// a kill that tears the last one gives the key before it; ReadStoredKeyMax
+// agrees without opening the session; a reset keeps the key.
+func TestStoreKeys(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, StoreDir: dir}
+	s, err := NewSession(cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"17=10\x01", "11=REJ\x01", "17=12\x01", "17=13\x01"}
+	keys := []uint64{10, 0, 12, 13}
+	if _, _, err := s.DeliverOut(len(bodies), func(i int, o *Out) {
+		o.MsgType, o.Body, o.Key = "8", []byte(bodies[i]), keys[i]
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if k := s.StoredKeyMax(); k != 13 {
+		t.Fatalf("StoredKeyMax %d, want 13", k)
+	}
+	for i, b := range bodies {
+		raw, ok := s.store.get(uint64(i + 1))
+		if !ok {
+			t.Fatalf("message %d not found", i+1)
+		}
+		if _, _, body := bodyOf(raw); !bytes.Equal(body, []byte(b)) {
+			t.Fatalf("message %d body %q, want %q", i+1, body, b)
+		}
+	}
+	// Killed: the last record is torn (its last byte never reached the
+	// file), and .seqnums was never written.
+	s.store.closeFiles()
+	msgs := filepath.Join(dir, storeName(&cfg.Header)+".msgs")
+	raw, err := os.ReadFile(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file ends with the numbers record after the batch: cut it and one
+	// byte of message 4.
+	cut := len(raw) - (recHeader + seqRecKeyBytes) - 1
+	if err := os.WriteFile(msgs, raw[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := ReadStoredKeyMax(cfg); err != nil || k != 12 {
+		t.Fatalf("ReadStoredKeyMax after the tear: %d %v, want 12", k, err)
+	}
+	s, err = NewSession(cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := s.StoredKeyMax(); k != 12 {
+		t.Fatalf("StoredKeyMax after the tear %d, want 12", k)
+	}
+	if out, _ := s.NextSeqNums(); out != 4 {
+		t.Fatalf("next outbound after the tear %d, want 4 (message 4 is gone)", out)
+	}
+	if raw, ok := s.store.get(3); !ok || !bytes.Contains(raw, []byte("\x0117=12\x01")) {
+		t.Fatalf("message 3 after the tear: %q %v", raw, ok)
+	}
+	s.mu.Lock()
+	err = s.store.reset()
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := s.StoredKeyMax(); k != 12 {
+		t.Fatalf("StoredKeyMax after a reset %d, want 12", k)
+	}
+	s.Close()
+	if k, err := ReadStoredKeyMax(cfg); err != nil || k != 12 {
+		t.Fatalf("ReadStoredKeyMax after a reset: %d %v, want 12", k, err)
+	}
+	s, err = NewSession(cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if k := s.StoredKeyMax(); k != 12 {
+		t.Fatalf("StoredKeyMax reopened after a reset %d, want 12", k)
+	}
+}
+
+// TestStoreKeysRollover: the daily rollover moves the day's messages aside;
+// the highest key stays with the session.
+func TestStoreKeysRollover(t *testing.T) {
+	dir := t.TempDir()
+	h := &Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	sched := StoreSchedule{Daily: true, ResetAt: 0}
+	day1 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	st, err := openStoreAt(dir, h, sched, day1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.save(1, []byte("8=FIX.4.4\x01"), 7)
+	if err := st.flushPending(); err != nil {
+		t.Fatal(err)
+	}
+	st.close()
+	st, err = openStoreAt(dir, h, sched, day1.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	if st.nextOut != 1 || st.keyMax != 7 {
+		t.Fatalf("after the rollover: next out %d key %d, want 1 and 7", st.nextOut, st.keyMax)
+	}
+	if k, err := ReadStoredKeyMax(Settings{Header: *h, StoreDir: dir}); err != nil || k != 7 {
+		t.Fatalf("ReadStoredKeyMax after the rollover: %d %v", k, err)
+	}
+}
+
+// TestDeliverOutRoute: routing header fields given with a message go out
+// after the standard header, on the wire and in the store.
+func TestDeliverOutRoute(t *testing.T) {
+	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}}
+	s, err := NewSession(cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := s.DeliverOut(1, func(_ int, o *Out) {
+		o.MsgType, o.Body, o.Route = "8", []byte("17=2\x01"), []byte("128=CLIENT\x01")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := s.store.get(1)
+	if !ok || !bytes.Contains(raw, []byte("\x01128=CLIENT\x0117=2\x01")) {
+		t.Fatalf("stored %q", raw)
+	}
+}
