@@ -47,6 +47,11 @@ type Options struct {
 	// refuses it with a Logout carrying that Text (a cluster standby names
 	// the leader's FIX address).
 	LogonGate func() string
+	// LoseReports is a test hook for the crash tests: a report of the
+	// journal (Report.OutSeq set) for which it returns true is neither sent
+	// nor stored, as if the process had been killed between the journal
+	// write and the FIX store write (redeliver.go). Nil in production.
+	LoseReports func(rep *ordermanager.Report) bool
 }
 
 // Gateway is the FIX acceptor and the translation between FIX and the order
@@ -58,6 +63,7 @@ type Gateway struct {
 	log        zerolog.Logger
 	floodGrace time.Duration
 	gate       func() string
+	lose       func(rep *ordermanager.Report) bool
 
 	settings *quickfix.Settings
 	acc      *fixsession.Acceptor
@@ -134,6 +140,7 @@ func New(opts Options) (*Gateway, error) {
 		log:        opts.Log.With().Str("component", "gateway").Logger(),
 		floodGrace: opts.FloodLogoutGrace,
 		gate:       opts.LogonGate,
+		lose:       opts.LoseReports,
 		bySID:      map[quickfix.SessionID]*sessionState{},
 		byFS:       map[*fixsession.Session]*sessionState{},
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),

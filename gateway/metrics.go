@@ -21,6 +21,7 @@ type metrics struct {
 	logons       [len(logonResults)]atomic.Uint64
 	dropped      [len(dropReasons)]atomic.Uint64
 	queued       atomic.Uint64 // reports stored for a session not logged on
+	redelivered  atomic.Uint64 // reports regenerated at recovery and stored (redeliver.go)
 
 	disconnectLost atomic.Uint64
 	guardClosed    atomic.Uint64 // connections closed for a malformed message
@@ -189,6 +190,7 @@ func (g *Gateway) WriteMetrics(w io.Writer) error {
 		p("exchange_gateway_reports_dropped_total{why=%q} %d\n", r, m.dropped[i].Load())
 	}
 	p("# HELP exchange_gateway_reports_queued_total Reports sequenced and stored for a session not logged on, delivered at its next logon.\n# TYPE exchange_gateway_reports_queued_total counter\nexchange_gateway_reports_queued_total %d\n", m.queued.Load())
+	p("# HELP exchange_gateway_reports_redelivered_total Reports regenerated from the journal at start-up that had not reached their FIX store before the stop, stored then.\n# TYPE exchange_gateway_reports_redelivered_total counter\nexchange_gateway_reports_redelivered_total %d\n", m.redelivered.Load())
 	p("# HELP exchange_gateway_disconnect_lost_total Session disconnects the order manager could not be told of (queue full).\n# TYPE exchange_gateway_disconnect_lost_total counter\nexchange_gateway_disconnect_lost_total %d\n", m.disconnectLost.Load())
 	p("# HELP exchange_gateway_malformed_total Connections closed for a malformed FIX message.\n# TYPE exchange_gateway_malformed_total counter\nexchange_gateway_malformed_total %d\n", m.guardClosed.Load())
 	return err

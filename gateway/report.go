@@ -43,12 +43,21 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			g.m.dropped[dropUnknownSession].Add(1)
 			continue
 		}
+		if g.lose != nil && rep.OutSeq != 0 && g.lose(rep) {
+			continue
+		}
 		if rep.Reject != 0 {
 			st.adm.rejects.Add(1)
 		}
 		start := len(d.body.b)
 		mt := g.reportMessage(rep, fs.ID().BeginString, &d.num, &d.body)
-		d.msgs = append(d.msgs, outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b)})
+		om := outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b)}
+		if rep.OutSeq != 0 {
+			// The store's key: which of the journal's reports it holds
+			// (redeliver.go).
+			om.key = rep.ExecID
+		}
+		d.msgs = append(d.msgs, om)
 	}
 	if len(d.msgs) == 0 {
 		return
@@ -69,9 +78,9 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			}
 		}
 		fs := d.msgs[i].fs
-		_, queued, err := fs.Deliver(len(d.idx), func(k int) (string, []byte) {
+		_, queued, err := fs.DeliverOut(len(d.idx), func(k int, o *fixsession.Out) {
 			m := &d.msgs[d.idx[k]]
-			return string(m.mt), d.body.b[m.start:m.end]
+			o.MsgType, o.Body, o.Key = msgTypes[m.mt], d.body.b[m.start:m.end], m.key
 		})
 		switch err {
 		case nil:
@@ -84,10 +93,11 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 				g.m.countOut(d.msgs[j].mt)
 			}
 		case fixsession.ErrTooMuch:
-			g.m.dropped[dropOutboxFull].Add(uint64(len(d.idx)))
+			// Disconnected; what did not fit is stored for its next logon.
+			g.m.queued.Add(uint64(len(d.idx)))
 			if st.closing.CompareAndSwap(false, true) {
 				g.log.Error().Str("session", fs.ID().String()).
-					Msg("broker is not reading its reports: session disconnected, further reports dropped")
+					Msg("broker is not reading its reports: session disconnected, further reports stored for its next logon")
 			}
 		default:
 			g.m.dropped[dropSendFailed].Add(uint64(len(d.idx)))
@@ -109,7 +119,17 @@ type outMsg struct {
 	fs         *fixsession.Session
 	mt         byte
 	start, end int
+	key        uint64 // fixsession.Out.Key
 }
+
+// msgTypes is the MsgType text of each report MsgType byte, without a
+// conversion per message.
+var msgTypes = func() (t [256]string) {
+	for i := range t {
+		t[i] = string(rune(i))
+	}
+	return t
+}()
 
 // Reject reasons of the order manager's codes. The methods are looked up on
 // the code's dynamic type so this package depends only on the Report type.

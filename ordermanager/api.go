@@ -147,6 +147,11 @@ type Report struct {
 	ExecType  byte
 	OrdStatus byte
 	ExecID    uint64
+	// OutSeq is the OutSeq of the engine event the report comes from (its
+	// ExecID is derived from it), so the journal regenerates it at recovery;
+	// 0 for the order manager's own answers (rejects before sequencing,
+	// status answers), which nothing regenerates.
+	OutSeq uint64
 
 	OrderID     matching.OrderID
 	ClOrdID     ClOrdID

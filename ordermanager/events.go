@@ -10,6 +10,15 @@ import "github.com/exchange-sim/exchange/matching"
 // the reports it causes. Events must arrive in OutSeq order. Cost: O(1); no
 // allocation in steady state.
 func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
+	start := len(reps)
+	reps = m.onEvent(ev, reps)
+	for i := start; i < len(reps); i++ {
+		reps[i].OutSeq = ev.OutSeq
+	}
+	return reps
+}
+
+func (m *Manager) onEvent(ev *matching.Event, reps []Report) []Report {
 	switch ev.Kind {
 	case matching.EvAccepted:
 		m.taker = ev.OrderID

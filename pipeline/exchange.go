@@ -77,6 +77,17 @@ type Options struct {
 	// less per order at low load). The slice is reused after the call
 	// returns.
 	Reports func(reps []ordermanager.Report)
+	// Recovered, when set, receives the reports Open's recovery regenerates
+	// from the journal after the snapshot, command by command, on Open's
+	// goroutine before any stage starts; reports the process was killed
+	// before delivering are among them (gateway.ReportMarks picks those).
+	// The slice is reused after the call.
+	Recovered func(reps []ordermanager.Report)
+	// SyncReports, when set, is called before a snapshot is written, once
+	// every report of the commands it covers has been handed to Reports:
+	// it must make them durable where they go (the gateway writes its FIX
+	// stores), since recovery regenerates reports only after the snapshot.
+	SyncReports func()
 	// RingItems is the sequencer's in-flight capacity (power of two; default
 	// 16384, not the sequencer's own default).
 	RingItems int
@@ -120,6 +131,10 @@ type Exchange struct {
 	// 0 every earlier batch has been delivered and it may call Reports
 	// itself without reordering anything.
 	repQueued atomic.Int64
+	// repIn counts report batches the order manager handed on, repOut
+	// those whose Reports call returned: a snapshot waits for repOut to
+	// reach repIn as of its seq (syncReports).
+	repIn, repOut atomic.Uint64
 
 	closed atomic.Bool
 	// submitting counts Submits between their closed check and the end of
@@ -239,7 +254,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log, snapshot: snap, snapshotLoaded: true})
+	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log, OnReports: opts.Recovered, snapshot: snap, snapshotLoaded: true})
 	rst.SkippedSnaps = skipped
 	rec.Rebuild = rst
 	if err != nil {
@@ -339,6 +354,7 @@ func (x *Exchange) Close() error {
 		<-x.repDone
 		x.snapWG.Wait()
 		if err == nil && !x.dirty.Load() {
+			x.syncReports(x.repIn.Load())
 			if err = x.writeSnapshot(); err != nil {
 				err = fmt.Errorf("final snapshot: %w", err)
 			}
@@ -364,6 +380,9 @@ func (x *Exchange) omLoop() {
 		lastSeq   = x.state.Seq
 	)
 	flush := func() {
+		if len(rb.reps) > 0 {
+			x.repIn.Add(1)
+		}
 		switch {
 		case len(rb.reps) == 0:
 		case x.repQueued.Load() == 0:
@@ -484,8 +503,10 @@ func (x *Exchange) omLoop() {
 		body := x.state.AppendSnapshot(nil)
 		lastSnap = lastSeq
 		x.snapWG.Add(1)
+		reported := x.repIn.Load()
 		go func(seq uint64, body []byte) {
 			defer x.snapWG.Done()
+			x.syncReports(reported)
 			if _, err := sequencer.WriteSnapshot(x.dir, seq, body); err != nil {
 				x.stats.snapshotErrs.Add(1)
 				x.log.Error().Err(err).Uint64("seq", seq).Msg("snapshot failed")
@@ -649,6 +670,28 @@ func (x *Exchange) deliver(rb *repBatch) {
 		x.opts.Reports(rb.reps)
 	}
 	rb.reps = rb.reps[:0]
+	x.repOut.Add(1)
+}
+
+// syncReports waits until the report batches up to the in-th have been
+// delivered and has them made durable (Options.SyncReports), so that a
+// snapshot never covers a report that is neither stored nor regenerated
+// by the next recovery. It runs off the critical path (on the snapshot's
+// goroutine, or in Close).
+func (x *Exchange) syncReports(in uint64) {
+	if x.opts.SyncReports == nil {
+		return
+	}
+	for x.repOut.Load() < in {
+		select {
+		case <-x.repDone:
+			// The report goroutine has ended: everything was delivered.
+		case <-time.After(100 * time.Microsecond):
+			continue
+		}
+		break
+	}
+	x.opts.SyncReports()
 }
 
 func (x *Exchange) writeSnapshot() error {

@@ -29,6 +29,10 @@ type RebuildOptions struct {
 	// OnEvents, when set, sees every command's engine events (for market data,
 	// CSV output, summaries). The slice is reused after the call.
 	OnEvents func(cmd *matching.Command, evs []matching.Event)
+	// OnReports, when set, sees every command's order-manager reports, in
+	// order (recovery hands those its FIX stores lack to the gateway:
+	// Options.Recovered). The slice is reused after the call.
+	OnReports func(reps []ordermanager.Report)
 	// OnItem, when set, sees every journaled command with its meta bytes
 	// (exchange replay lists operator actions from it) after it is applied.
 	OnItem func(it *sequencer.Item)
@@ -124,6 +128,9 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 		st.EventsReplayed += uint64(len(ap.evs))
 		if opts.OnEvents != nil {
 			opts.OnEvents(&it.Cmd, ap.evs)
+		}
+		if opts.OnReports != nil && len(ap.reps) > 0 {
+			opts.OnReports(ap.reps)
 		}
 		if opts.OnItem != nil {
 			opts.OnItem(it)

@@ -85,16 +85,19 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		x   *pipeline.Exchange
 		rec pipeline.Recovery
 	)
+	var rd *redelivery
 	if cfg.Cluster != nil {
 		x, err = v.openNode(cfg, dir, string(vo.durability), md, log)
-	} else {
+	} else if rd, err = newRedelivery(cfg); err == nil {
 		x, rec, err = pipeline.Open(pipeline.Options{
-			Config:     cfg,
-			Dir:        dir,
-			Durability: vo.durability,
-			Log:        log,
-			Publisher:  md,
-			Reports:    v.deliver,
+			Config:      cfg,
+			Dir:         dir,
+			Durability:  vo.durability,
+			Log:         log,
+			Publisher:   md,
+			Reports:     v.deliver,
+			Recovered:   rd.recovered,
+			SyncReports: v.syncReports,
 		})
 	}
 	v.recovery = rec
@@ -125,6 +128,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}()
 
 	gwo := gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log}
+	testHooks(&gwo)
 	if v.node != nil {
 		gwo.Submitter, gwo.LogonGate = v.node, v.logonGate
 	}
@@ -135,6 +139,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.gw = gw
+	if rd != nil {
+		gw.Redeliver(rd.reps)
+	}
 	md.SetFIXSender(gw.Send)
 	for i := range cfg.Symbols {
 		gw.SetPhase(cfg.Symbols[i].ID, x.State().Engine.Phase(cfg.Symbols[i].ID))

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/exchange-sim/exchange/gateway"
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/ordermanager"
+)
+
+// redelivery collects, during recovery, the reports the journal regenerates
+// that the FIX stores lack (the process was killed after their journal
+// write and before their store write), for the gateway to store before it
+// listens (gateway/redeliver.go).
+type redelivery struct {
+	marks gateway.ReportMarks
+	reps  []ordermanager.Report
+}
+
+func newRedelivery(cfg *config.Config) (*redelivery, error) {
+	m, err := gateway.ReadReportMarks(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &redelivery{marks: m}, nil
+}
+
+// recovered is pipeline.Options.Recovered.
+func (r *redelivery) recovered(reps []ordermanager.Report) {
+	r.reps = r.marks.Unstored(reps, r.reps)
+}
+
+// syncReports is pipeline.Options.SyncReports: before a snapshot, the
+// reports delivered so far are written to the FIX stores.
+func (v *venue) syncReports() {
+	if v.gw != nil {
+		v.gw.SyncStores()
+	}
+}
+
+// loseReportsEnv is a test hook for the crash tests (crash_test.go): with
+// it set to a list of ExecTypes ("F" for fills), the gateway neither sends
+// nor stores the journal's execution reports of those types, as if the
+// process were killed between the journal write and the FIX store write.
+const loseReportsEnv = "EXCHANGE_TEST_LOSE_REPORTS"
+
+func testHooks(o *gateway.Options) {
+	types := os.Getenv(loseReportsEnv)
+	if types == "" {
+		return
+	}
+	o.LoseReports = func(rep *ordermanager.Report) bool {
+		return rep.Kind == ordermanager.RepExec && strings.IndexByte(types, rep.ExecType) >= 0
+	}
+}
