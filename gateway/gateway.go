@@ -117,6 +117,8 @@ type sessionState struct {
 	lastDeliverNs atomic.Int64 // when Deliver last sent to this session
 	dlGen         uint64       // the Deliver call that last sent to it (Deliver only)
 
+	routes routes // third-party routing of its orders (route.go)
+
 	mu        sync.Mutex
 	authCache [32]byte // HMAC of the last password that passed bcrypt; zero = none
 

@@ -72,12 +72,33 @@ func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sess
 	} else {
 		req.RecvNs = m.ReceiveTime.UnixNano()
 	}
+	routed := false
+	if mt != 'H' && hasRoute(m) {
+		// Every report about the order goes back the way it came.
+		st.routes.remember(req.ClOrdID, m)
+		routed = true
+	}
 	if !g.submit.Submit(&req) {
+		if routed {
+			st.routes.forget(req.ClOrdID)
+		}
 		g.refuse(msg, fs, mt, &rejection{why: rBusy, text: "exchange busy: order queue full, try again"})
 		return nil
 	}
 	g.m.countSubmitted(uint8(req.Kind))
 	return nil
+}
+
+// hasRoute reports whether m carries third-party routing (115, 116, 144,
+// 128, 129, 145). Cost: one pass over the fields, no allocation.
+func hasRoute(m *fixsession.Message) bool {
+	for _, f := range m.Fields {
+		switch f.Tag {
+		case 115, 116, 144, 128, 129, 145:
+			return true
+		}
+	}
+	return false
 }
 
 // rateLimited refuses a message over the session's rate and, after

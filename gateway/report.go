@@ -51,7 +51,7 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		}
 		start := len(d.body.b)
 		mt := g.reportMessage(rep, fs.ID().BeginString, &d.num, &d.body)
-		om := outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b)}
+		om := outMsg{st: st, fs: fs, mt: mt, start: start, end: len(d.body.b), route: st.routes.of(rep)}
 		if rep.OutSeq != 0 {
 			// The store's key: which of the journal's reports it holds
 			// (redeliver.go).
@@ -80,7 +80,7 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		fs := d.msgs[i].fs
 		_, queued, err := fs.DeliverOut(len(d.idx), func(k int, o *fixsession.Out) {
 			m := &d.msgs[d.idx[k]]
-			o.MsgType, o.Body, o.Key = msgTypes[m.mt], d.body.b[m.start:m.end], m.key
+			o.MsgType, o.Body, o.Key, o.Route = msgTypes[m.mt], d.body.b[m.start:m.end], m.key, m.route
 		})
 		switch err {
 		case nil:
@@ -120,6 +120,7 @@ type outMsg struct {
 	mt         byte
 	start, end int
 	key        uint64 // fixsession.Out.Key
+	route      []byte // fixsession.Out.Route
 }
 
 // msgTypes is the MsgType text of each report MsgType byte, without a

@@ -209,3 +209,9 @@ func (s *Session) FlushStore() error {
 		return err
 	}
 }
+
+// AppendReplyRoute appends to dst the routing header fields of a reply to
+// m: m's third-party routing reversed (OnBehalfOf* become DeliverTo* and
+// the other way round), as ReplyBody sends them; for a caller that answers
+// m later, through Out.Route.
+func AppendReplyRoute(dst []byte, m *Message) []byte { return appendRoute(dst, m) }
