@@ -173,10 +173,7 @@ func clipField(b []byte) []byte {
 // its bytes.
 func ChecksumOK(msg []byte) bool {
 	n := len(msg) - len("10=000\x01")
-	sum := 0
-	for _, c := range msg[:n] {
-		sum += int(c)
-	}
+	sum := byteSum(msg[:n])
 	t := msg[n+3:]
 	return int(t[0]-'0')*100+int(t[1]-'0')*10+int(t[2]-'0') == sum%256
 }
@@ -247,28 +244,17 @@ const TimestampLayout = "20060102-15:04:05.000000"
 
 // AppendTimestamp appends t in UTC as TimestampLayout without allocating.
 func AppendTimestamp(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	us := t.Nanosecond() / 1000
-	dst = appendDigits(dst, y, 4)
-	dst = appendDigits(dst, int(mo), 2)
-	dst = appendDigits(dst, d, 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, h, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, s, 2)
+	dst = appendSecond(dst, t)
 	dst = append(dst, '.')
-	return appendDigits(dst, us, 6)
+	return appendDigits(dst, t.Nanosecond()/1000, 6)
 }
 
 // AppendTimestampMillis appends t in UTC as YYYYMMDD-HH:MM:SS.sss, the
 // finest UTCTimestamp FIX 4.2 and 4.4 allow.
 func AppendTimestampMillis(dst []byte, t time.Time) []byte {
-	dst = AppendTimestamp(dst, t)
-	return dst[:len(dst)-3]
+	dst = appendSecond(dst, t)
+	dst = append(dst, '.')
+	return appendDigits(dst, t.Nanosecond()/1e6, 3)
 }
 
 // microsAllowed reports whether the version's UTCTimestamp takes
@@ -349,24 +335,21 @@ type Header struct {
 
 // AppendField appends tag=value␁.
 func AppendField(dst []byte, tag int, val []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(tag), 10)
-	dst = append(dst, '=')
+	dst = appendTag(dst, tag)
 	dst = append(dst, val...)
 	return append(dst, 0x01)
 }
 
 // AppendString appends tag=value␁.
 func AppendString(dst []byte, tag int, val string) []byte {
-	dst = strconv.AppendInt(dst, int64(tag), 10)
-	dst = append(dst, '=')
+	dst = appendTag(dst, tag)
 	dst = append(dst, val...)
 	return append(dst, 0x01)
 }
 
 // AppendInt appends tag=value␁ for an integer value.
 func AppendInt(dst []byte, tag int, val int64) []byte {
-	dst = strconv.AppendInt(dst, int64(tag), 10)
-	dst = append(dst, '=')
+	dst = appendTag(dst, tag)
 	dst = strconv.AppendInt(dst, val, 10)
 	return append(dst, 0x01)
 }
@@ -382,14 +365,22 @@ func AppendMessage(dst []byte, h *Header, msgType string, seq uint64, sendingTim
 // header fields: DeliverToCompID and the like) after the standard header.
 func appendMessageRouted(dst []byte, h *Header, msgType string, seq uint64, sendingTime time.Time, origSendingTime, route, body []byte) []byte {
 	start := len(dst)
+	// BodyLength is known before anything is written (every part's length
+	// is), so the header goes out in order, without moving the message.
+	tsLen := len("YYYYMMDD-HH:MM:SS.sss")
+	if microsAllowed(h.BeginString) {
+		tsLen += 3
+	}
+	bodyLen := len("35=\x01") + len(msgType) + len("49=\x01") + len(h.SenderCompID) + len("56=\x01") + len(h.TargetCompID) +
+		len("34=\x01") + uintDigits(seq) + len("52=\x01") + tsLen + len(route) + len(body)
+	if origSendingTime != nil {
+		bodyLen += len("43=Y\x01122=\x01") + len(origSendingTime)
+	}
 	dst = append(dst, "8="...)
 	dst = append(dst, h.BeginString...)
 	dst = append(dst, "\x019="...)
-	// BodyLength is written with a fixed width of 7 digits reserved, then
-	// the digits are moved into place once the length is known.
-	lenAt := len(dst)
-	dst = append(dst, "0000000\x01"...)
-	bodyStart := len(dst)
+	dst = strconv.AppendInt(dst, int64(bodyLen), 10)
+	dst = append(dst, 0x01)
 	dst = AppendString(dst, 35, msgType)
 	dst = AppendString(dst, 49, h.SenderCompID)
 	dst = AppendString(dst, 56, h.TargetCompID)
@@ -405,19 +396,7 @@ func appendMessageRouted(dst []byte, h *Header, msgType string, seq uint64, send
 	// addressing), are header fields too.
 	dst = append(dst, route...)
 	dst = append(dst, body...)
-	bodyLen := len(dst) - bodyStart
-	var lb [8]byte
-	digits := strconv.AppendInt(lb[:0], int64(bodyLen), 10)
-	// Close the gap left by the reserved width.
-	shift := 7 - len(digits)
-	copy(dst[lenAt:], digits)
-	copy(dst[lenAt+len(digits):], dst[lenAt+7:])
-	dst = dst[:len(dst)-shift]
-	sum := 0
-	for _, c := range dst[start:] {
-		sum += int(c)
-	}
-	sum %= 256
+	sum := byteSum(dst[start:]) % 256
 	return append(dst, '1', '0', '=', byte('0'+sum/100), byte('0'+sum/10%10), byte('0'+sum%10), 0x01)
 }
 
