@@ -37,8 +37,15 @@ import (
 
 // ReportMarks are the sessions' marks (StoredKeyMax over the session's FIX
 // versions), indexed by config.SessionID-1, read before the gateway opens
-// its sessions (recovery runs first).
+// its sessions (recovery runs first). A session none of whose stores knows
+// its keys (never logged on with this version, its stores removed, or
+// written only by an earlier version) gets noMark: nothing is redelivered
+// to it, since it cannot be told what it already has (a removed store
+// would otherwise be sent every report since the snapshot again).
 type ReportMarks []uint64
+
+// noMark is the mark of a session whose stores do not know their keys.
+const noMark = ^uint64(0)
 
 // ReadReportMarks reads the marks of every configured session's FIX stores
 // without opening the sessions. Cost: one pass over the record headers of
@@ -49,21 +56,32 @@ func ReadReportMarks(cfg *config.Config) (ReportMarks, error) {
 		return nil, err
 	}
 	marks := make(ReportMarks, len(cfg.Sessions))
+	for i := range marks {
+		marks[i] = noMark
+	}
 	all := settings.SessionSettings()
 	for sid, k := range keys {
 		fsCfg, err := sessionSettings(sid, all[sid])
 		if err != nil {
 			return nil, err
 		}
-		m, err := fixsession.ReadStoredKeyMax(fsCfg)
+		m, known, err := fixsession.ReadStoredKeyMax(fsCfg)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: session %s: %w", sid, err)
 		}
-		if i := int(k.cfg) - 1; i >= 0 && i < len(marks) {
-			marks[i] = max(marks[i], m)
+		if i := int(k.cfg) - 1; known && i >= 0 && i < len(marks) {
+			marks[i] = markMax(marks[i], m)
 		}
 	}
 	return marks, nil
+}
+
+// markMax is the mark of a session with stores marked a and b.
+func markMax(a, b uint64) uint64 {
+	if a == noMark {
+		return b
+	}
+	return max(a, b)
 }
 
 // Unstored appends to keep the reports of reps that the journal
@@ -86,10 +104,13 @@ func (m ReportMarks) Unstored(reps []ordermanager.Report, keep []ordermanager.Re
 // storedMark is the session's mark as its open stores say (see
 // ReportMarks).
 func (g *Gateway) storedMark(st *sessionState) uint64 {
-	var m uint64
+	m := noMark
 	for fs, s := range g.byFS {
-		if s == st {
-			m = max(m, fs.StoredKeyMax())
+		if s != st {
+			continue
+		}
+		if k, known := fs.StoredKeyMax(); known {
+			m = markMax(m, k)
 		}
 	}
 	return m

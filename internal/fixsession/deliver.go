@@ -117,43 +117,46 @@ func (s *Session) DeliverOut(n int, msg func(i int, o *Out)) (first uint64, queu
 // StoredKeyMax is the highest Out.Key recorded in the session's store,
 // ever (resets and daily rollovers keep it): 0 when none was. After a
 // restart it counts only messages whose records were read back whole.
-func (s *Session) StoredKeyMax() uint64 {
+// known is false for a store that has never recorded keys as far as it
+// can tell (empty, or written only by an earlier version): its mark says
+// nothing of what it holds. Since a logon writes the store, a session that
+// has ever logged on with this version has a known mark.
+func (s *Session) StoredKeyMax() (keyMax uint64, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.store.keyMax
+	return s.store.keyMax, s.store.keyed
 }
 
 // ReadStoredKeyMax is StoredKeyMax for a session that is not open: it reads
 // cfg's store files (without changing them; a torn tail is not counted).
 // Cost: one pass over the record headers of the store's messages.
-func ReadStoredKeyMax(cfg Settings) (uint64, error) {
+func ReadStoredKeyMax(cfg Settings) (keyMax uint64, known bool, err error) {
 	if cfg.StoreDir == "" {
-		return 0, nil
+		return 0, false, nil
 	}
 	name := filepath.Join(cfg.StoreDir, storeName(&cfg.Header))
-	var keyMax uint64
 	if b, err := os.ReadFile(name + ".seqnums"); err == nil && len(b) == seqRecKeyBytes {
-		keyMax = binary.LittleEndian.Uint64(b[16:])
+		keyMax, known = binary.LittleEndian.Uint64(b[16:]), true
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return 0, fmt.Errorf("fix store: %w", err)
+		return 0, false, fmt.Errorf("fix store: %w", err)
 	}
 	f, err := os.Open(name + ".msgs")
 	if errors.Is(err, fs.ErrNotExist) {
-		return keyMax, nil
+		return keyMax, known, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("fix store: %w", err)
+		return 0, false, fmt.Errorf("fix store: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("fix store: %w", err)
+		return 0, false, fmt.Errorf("fix store: %w", err)
 	}
 	sc, err := scanRecords(f, st.Size(), nil)
 	if err != nil {
-		return 0, fmt.Errorf("fix store %s.msgs: %w", name, err)
+		return 0, false, fmt.Errorf("fix store %s.msgs: %w", name, err)
 	}
-	return max(keyMax, sc.keyMax), nil
+	return max(keyMax, sc.keyMax), known || sc.keyed, nil
 }
 
 // LastWritten returns when the session's store was last written (the zero

@@ -47,8 +47,13 @@ type store struct {
 
 	nextOut, nextIn uint64
 	keyMax          uint64 // highest key of a keyed record, ever (see above)
-	seqDirty        bool
-	sync            bool // fsync after each batch
+	// keyed: the store was written by a version that records keys (a
+	// numbers record or .seqnums file with keyMax, or a keyed record), so
+	// keyMax is a true mark; a store of an earlier version, or an empty one,
+	// says nothing of the keys of what it holds.
+	keyed    bool
+	seqDirty bool
+	sync     bool // fsync after each batch
 
 	// The index is sparse: marks[k] is the offset in msgs (or in mem) of
 	// the first record whose MsgSeqNum is at least base+k*markStride (or
@@ -133,7 +138,7 @@ func openStoreAt(dir string, h *Header, sched StoreSchedule, now time.Time) (*st
 		s.nextOut = binary.LittleEndian.Uint64(b[0:])
 		s.nextIn = binary.LittleEndian.Uint64(b[8:])
 		if n == seqRecKeyBytes {
-			s.keyMax = binary.LittleEndian.Uint64(b[16:])
+			s.keyMax, s.keyed = binary.LittleEndian.Uint64(b[16:]), true
 		}
 		if s.nextOut == 0 || s.nextIn == 0 {
 			s.closeFiles()
@@ -179,6 +184,7 @@ func (s *store) loadIndex(name string) error {
 		s.nextOut, s.nextIn = sc.nextOut, sc.nextIn
 	}
 	s.keyMax = max(s.keyMax, sc.keyMax)
+	s.keyed = s.keyed || sc.keyed
 	// A message on disk was sent: never start below it.
 	s.nextOut = max(s.nextOut, sc.lastApp+1)
 	off := sc.end
@@ -200,6 +206,7 @@ type scanned struct {
 	numbers         bool // a numbers record was found; the last one's are here
 	nextOut, nextIn uint64
 	keyMax          uint64
+	keyed           bool // a record only a key-recording store writes was found
 }
 
 // scanRecords reads the record headers of a msgs file of size bytes from
@@ -236,6 +243,7 @@ func scanRecords(f io.Reader, size int64, onMsg func(seq uint64, off, end int64)
 			sc.numbers, sc.nextOut, sc.nextIn = true, out, in
 			if n == seqRecKeyBytes {
 				sc.keyMax = max(sc.keyMax, binary.LittleEndian.Uint64(nums[16:]))
+				sc.keyed = true
 			}
 		} else {
 			skip := int(n)
@@ -244,6 +252,7 @@ func scanRecords(f io.Reader, size int64, onMsg func(seq uint64, off, end int64)
 					return sc, err
 				}
 				sc.keyMax = max(sc.keyMax, binary.LittleEndian.Uint64(nums[:]))
+				sc.keyed = true
 				skip -= recKeyBytes
 			}
 			if _, err := r.Discard(skip); err != nil {
@@ -298,7 +307,7 @@ func (s *store) save(seq uint64, raw []byte, key uint64) {
 		binary.LittleEndian.PutUint32(h[0:], uint32(len(raw)+recKeyBytes)|recKeyed)
 		binary.LittleEndian.PutUint64(h[recHeader:], key)
 		hn += recKeyBytes
-		s.keyMax = max(s.keyMax, key)
+		s.keyMax, s.keyed = max(s.keyMax, key), true
 	}
 	if s.msgF == nil {
 		s.mem = append(append(s.mem, h[:hn]...), raw...)
@@ -329,6 +338,7 @@ func (s *store) take(fb *flushBatch) {
 	}
 	if s.seqDirty {
 		s.pending = appendSeqRecord(s.pending, s.nextOut, s.nextIn, s.keyMax)
+		s.keyed = true
 		s.seqDirty = false
 	}
 	if len(s.pending) > 0 {
@@ -373,6 +383,7 @@ func (s *store) writeSeqFile() error {
 	binary.LittleEndian.PutUint64(b[0:], s.nextOut)
 	binary.LittleEndian.PutUint64(b[8:], s.nextIn)
 	binary.LittleEndian.PutUint64(b[16:], s.keyMax)
+	s.keyed = true
 	if _, err := s.seqF.WriteAt(b[:], 0); err != nil {
 		return fmt.Errorf("fix store: %w", err)
 	}

@@ -2,6 +2,7 @@ package fixsession
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,8 +29,8 @@ func TestStoreKeys(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if k := s.StoredKeyMax(); k != 13 {
-		t.Fatalf("StoredKeyMax %d, want 13", k)
+	if k, known := s.StoredKeyMax(); k != 13 || !known {
+		t.Fatalf("StoredKeyMax %d %v, want 13, known", k, known)
 	}
 	for i, b := range bodies {
 		raw, ok := s.store.get(uint64(i + 1))
@@ -54,14 +55,14 @@ func TestStoreKeys(t *testing.T) {
 	if err := os.WriteFile(msgs, raw[:cut], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if k, err := ReadStoredKeyMax(cfg); err != nil || k != 12 {
-		t.Fatalf("ReadStoredKeyMax after the tear: %d %v, want 12", k, err)
+	if k, known, err := ReadStoredKeyMax(cfg); err != nil || k != 12 || !known {
+		t.Fatalf("ReadStoredKeyMax after the tear: %d %v %v, want 12", k, known, err)
 	}
 	s, err = NewSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := s.StoredKeyMax(); k != 12 {
+	if k, _ := s.StoredKeyMax(); k != 12 {
 		t.Fatalf("StoredKeyMax after the tear %d, want 12", k)
 	}
 	if out, _ := s.NextSeqNums(); out != 4 {
@@ -76,20 +77,63 @@ func TestStoreKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := s.StoredKeyMax(); k != 12 {
+	if k, _ := s.StoredKeyMax(); k != 12 {
 		t.Fatalf("StoredKeyMax after a reset %d, want 12", k)
 	}
 	s.Close()
-	if k, err := ReadStoredKeyMax(cfg); err != nil || k != 12 {
-		t.Fatalf("ReadStoredKeyMax after a reset: %d %v, want 12", k, err)
+	if k, known, err := ReadStoredKeyMax(cfg); err != nil || k != 12 || !known {
+		t.Fatalf("ReadStoredKeyMax after a reset: %d %v %v, want 12", k, known, err)
 	}
 	s, err = NewSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if k := s.StoredKeyMax(); k != 12 {
+	if k, _ := s.StoredKeyMax(); k != 12 {
 		t.Fatalf("StoredKeyMax reopened after a reset %d, want 12", k)
+	}
+}
+
+// TestStoreKeysUnknown: a store that never recorded keys (absent, or
+// written only by the earlier layout: 16-byte numbers, unkeyed messages)
+// has no known mark; once this version writes to it, it has.
+func TestStoreKeysUnknown(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, StoreDir: dir}
+	if _, known, err := ReadStoredKeyMax(cfg); known || err != nil {
+		t.Fatalf("absent store: known %v, %v", known, err)
+	}
+	name := filepath.Join(dir, storeName(&cfg.Header))
+	var old []byte
+	old = binary.LittleEndian.AppendUint32(old, 3)
+	old = binary.LittleEndian.AppendUint64(old, 1)
+	old = append(old, "abc"...)
+	old = binary.LittleEndian.AppendUint32(old, seqRecBytes)
+	old = binary.LittleEndian.AppendUint64(old, 0)
+	old = binary.LittleEndian.AppendUint64(old, 2)
+	old = binary.LittleEndian.AppendUint64(old, 5)
+	if err := os.WriteFile(name+".msgs", old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, known, err := ReadStoredKeyMax(cfg); known || err != nil {
+		t.Fatalf("store of the earlier layout: known %v, %v", known, err)
+	}
+	s, err := NewSession(cfg, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, in := s.NextSeqNums(); out != 2 || in != 5 {
+		t.Fatalf("earlier layout read as out %d in %d, want 2 and 5", out, in)
+	}
+	if _, known := s.StoredKeyMax(); known {
+		t.Fatal("store of the earlier layout known before this version wrote to it")
+	}
+	if _, _, err := s.Deliver(1, func(int) (string, []byte) { return "8", []byte("11=A\x01") }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if k, known, err := ReadStoredKeyMax(cfg); !known || k != 0 || err != nil {
+		t.Fatalf("after a write by this version: %d %v %v, want 0, known", k, known, err)
 	}
 }
 
@@ -117,7 +161,7 @@ func TestStoreKeysRollover(t *testing.T) {
 	if st.nextOut != 1 || st.keyMax != 7 {
 		t.Fatalf("after the rollover: next out %d key %d, want 1 and 7", st.nextOut, st.keyMax)
 	}
-	if k, err := ReadStoredKeyMax(Settings{Header: *h, StoreDir: dir}); err != nil || k != 7 {
+	if k, _, err := ReadStoredKeyMax(Settings{Header: *h, StoreDir: dir}); err != nil || k != 7 {
 		t.Fatalf("ReadStoredKeyMax after the rollover: %d %v", k, err)
 	}
 }
