@@ -185,3 +185,27 @@ func TestDeliverOutRoute(t *testing.T) {
 		t.Fatalf("stored %q", raw)
 	}
 }
+
+// FuzzScanRecords: whatever a store file holds (damage, another program's
+// bytes), reading it never panics and stops within it.
+func FuzzScanRecords(f *testing.F) {
+	var s store
+	s.save(1, []byte("8=FIX.4.4\x01"), 7)
+	s.save(2, []byte("8=FIX.4.4\x01"), 0)
+	f.Add(append(appendSeqRecord(nil, 3, 4, 7), s.mem...))
+	f.Add(appendSeqRecord(nil, 0, 4, 7))
+	f.Add([]byte{8, 0, 0, 0x80, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sc, err := scanRecords(bytes.NewReader(b), int64(len(b)), func(seq uint64, off, end int64) {
+			if off < 0 || end > int64(len(b)) || off >= end {
+				t.Fatalf("record %d at %d..%d of %d bytes", seq, off, end, len(b))
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.end > int64(len(b)) {
+			t.Fatalf("end %d beyond %d bytes", sc.end, len(b))
+		}
+	})
+}
