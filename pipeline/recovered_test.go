@@ -86,7 +86,7 @@ func TestSyncReportsBeforeSnapshot(t *testing.T) {
 		clockStep = func() int64 { return atomic.AddInt64(&clock, 1000) }
 	)
 	x, _, err := Open(Options{
-		Config: cfg, Dir: dir, Log: zerolog.Nop(), SnapshotEvery: 40, Clock: clockStep,
+		Config: cfg, Dir: dir, Log: zerolog.Nop(), SnapshotEvery: 8, Clock: clockStep,
 		Reports: func(reps []ordermanager.Report) {
 			time.Sleep(300 * time.Microsecond)
 			mu.Lock()
@@ -107,9 +107,21 @@ func TestSyncReportsBeforeSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// In chunks, each left to come back from the engine before the next,
+	// so that periodic snapshots fall between them while the lagging
+	// report goroutine still has their reports queued.
 	reqs := randomRequests(cfg, 11, 600)
-	for i := range reqs {
-		for !x.Submit(&reqs[i]) {
+	for c := 0; c < len(reqs); c += 100 {
+		for i := c; i < c+100; i++ {
+			for !x.Submit(&reqs[i]) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for st := x.Stats(); st.Processed < st.Commands || st.Requests < uint64(c+100); st = x.Stats() {
+			if time.Now().After(deadline) {
+				t.Fatalf("chunk at %d not processed: %+v", c, st)
+			}
 			time.Sleep(time.Millisecond)
 		}
 	}
@@ -142,5 +154,30 @@ func TestSyncReportsBeforeSnapshot(t *testing.T) {
 		if got := atSync[len(atSync)-k]; got < need {
 			t.Errorf("snapshot at seq %d (OutSeq %d): SyncReports was called when reports up to OutSeq %d were delivered, want %d", snap.Seq, st.Engine.OutSeq(), got, need)
 		}
+	}
+}
+
+// TestSyncReportsWaits: syncReports calls SyncReports only once the report
+// batches up to the one asked for have been delivered (or the report
+// goroutine has ended).
+func TestSyncReportsWaits(t *testing.T) {
+	x := &Exchange{repDone: make(chan struct{})}
+	var at atomic.Int64
+	x.opts.SyncReports = func() { at.Store(int64(x.repOut.Load())) }
+	go func() {
+		for range 3 {
+			time.Sleep(2 * time.Millisecond) // a slow gateway
+			x.repOut.Add(1)
+		}
+	}()
+	x.syncReports(3)
+	if got := at.Load(); got < 3 {
+		t.Fatalf("SyncReports called with %d batches delivered, want 3", got)
+	}
+	// A report goroutine that has ended has delivered everything.
+	close(x.repDone)
+	x.syncReports(10)
+	if got := at.Load(); got != 3 {
+		t.Fatalf("after the report goroutine ended: %d", got)
 	}
 }
