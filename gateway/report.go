@@ -20,10 +20,13 @@ import (
 // pipeline makes them from its order manager or its report goroutine, one
 // at a time); it never blocks on a slow
 // broker: the session layer only appends to the connection's buffer (a
-// broker that stops reading is disconnected once that buffer is full). A
-// report for a session that is not logged on is sequenced and kept in that
-// session's FIX store, and reaches the broker at its next logon through the
-// resend its sequence gap asks for (see fixsession.Session.Deliver).
+// broker that stops reading is disconnected once that buffer is full, and
+// what did not fit is stored for its next logon). A report for a session
+// that is not logged on is sequenced and kept in that session's FIX store,
+// and reaches the broker at its next logon through the resend its sequence
+// gap asks for (see fixsession.Session.DeliverOut). A report of the
+// journal is stored keyed by its ExecID (redeliver.go), and one about an
+// order sent for a third party carries that routing back (route.go).
 func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	d := &g.dl
 	d.body.reset()
