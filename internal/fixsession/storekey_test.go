@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -208,4 +210,50 @@ func FuzzScanRecords(f *testing.F) {
 			t.Fatalf("end %d beyond %d bytes", sc.end, len(b))
 		}
 	})
+}
+
+// TestDeliverOutNonReaderStored: a counterparty that does not read is
+// disconnected once its buffer is full, and the messages that did not fit
+// are stored all the same (ErrTooMuch, queued), for its next logon: every
+// MsgSeqNum given out is in the store.
+func TestDeliverOutNonReaderStored(t *testing.T) {
+	app := &echoApp{}
+	a, addr := startAcceptor(t, app, "")
+	defer a.Stop("bye", time.Second)
+	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	s.mu.Lock()
+	s.cfg.OutBytesMax = 1 << 20
+	s.mu.Unlock()
+	r := dialRaw(t, addr)
+	r.send("A", "98=0\x01108=30\x01554=pw\x01")
+	r.expect("35=A")
+	body := AppendString(nil, 58, strings.Repeat("x", 8000))
+	var first, last uint64
+	var err error
+	for i := 0; i < 100_000 && err == nil; i++ {
+		var f uint64
+		var queued bool
+		f, queued, err = s.DeliverOut(2, func(_ int, o *Out) { o.MsgType, o.Body, o.Key = "8", body, uint64(i+1) })
+		if first == 0 {
+			first = f
+		}
+		last = f + 1
+		if err == ErrTooMuch && !queued {
+			t.Fatal("ErrTooMuch without queued")
+		}
+	}
+	if err != ErrTooMuch {
+		t.Fatalf("sending to a non-reader: %v", err)
+	}
+	for seq := first; seq <= last; seq++ {
+		s.mu.Lock()
+		_, ok := s.store.get(seq)
+		s.mu.Unlock()
+		if !ok {
+			t.Fatalf("message %d (of %d..%d) not in the store", seq, first, last)
+		}
+	}
+	if out, _ := s.NextSeqNums(); out != last+1 {
+		t.Fatalf("next outbound %d, want %d", out, last+1)
+	}
 }
