@@ -75,8 +75,7 @@ func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sess
 	routed := false
 	if mt != 'H' && hasRoute(m) {
 		// Every report about the order goes back the way it came.
-		st.routes.remember(req.ClOrdID, m)
-		routed = true
+		routed = st.routes.remember(req.ClOrdID, m)
 	}
 	if !g.submit.Submit(&req) {
 		if routed {

@@ -34,24 +34,31 @@ type routes struct {
 const routesMax = 1 << 16
 
 // remember keeps the reversed routing of request m under cl (the session's
-// reader goroutine, before the request is submitted).
-func (r *routes) remember(cl ordermanager.ClOrdID, m *fixsession.Message) {
+// reader goroutine, before the request is submitted); added says whether
+// it did (forget undoes only that).
+func (r *routes) remember(cl ordermanager.ClOrdID, m *fixsession.Message) (added bool) {
 	var buf [128]byte
 	rt := fixsession.AppendReplyRoute(buf[:0], m)
 	if len(rt) == 0 || cl.IsZero() {
-		return
+		return false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
 		r.m = map[ordermanager.ClOrdID][]byte{}
 	}
-	if _, ok := r.m[cl]; !ok && len(r.m) >= routesMax {
+	if _, ok := r.m[cl]; ok {
+		// The ClOrdID is in use by an order of the session: this request
+		// is refused as a duplicate, and the order keeps its routing.
+		return false
+	}
+	if len(r.m) >= routesMax {
 		r.dropped.Add(1)
-		return
+		return false
 	}
 	r.m[cl] = append([]byte(nil), rt...)
 	r.n.Store(int32(len(r.m)))
+	return true
 }
 
 // forget drops the route of cl (a request that was never submitted).
@@ -81,8 +88,8 @@ func (r *routes) of(rep *ordermanager.Report) []byte {
 	}
 	switch rep.Kind {
 	case ordermanager.RepExec:
-		if rep.ExecType == ordermanager.ExecOrderStatus || !rep.MassStatus.ReqID.IsZero() {
-			break // an answer about the order changes nothing
+		if rep.ExecType == ordermanager.ExecOrderStatus || !rep.MassStatus.ReqID.IsZero() || rep.Reject == ordermanager.RejDuplicateClOrdID {
+			break // an answer about the order, or a duplicate's refusal, ends nothing
 		}
 		if rep.Leaves == 0 && done(rep.OrdStatus) {
 			delete(r.m, rep.ClOrdID)
@@ -91,7 +98,9 @@ func (r *routes) of(rep *ordermanager.Report) []byte {
 			delete(r.m, rep.OrigClOrdID)
 		}
 	case ordermanager.RepCancelReject, ordermanager.RepMassCancel:
-		delete(r.m, rep.ClOrdID)
+		if rep.Reject != ordermanager.RejDuplicateClOrdID {
+			delete(r.m, rep.ClOrdID)
+		}
 	}
 	r.n.Store(int32(len(r.m)))
 	return rt

@@ -15,7 +15,9 @@ import (
 // (DeliverToCompID 128), not only the gateway's immediate rejects: its
 // acknowledgement, a fill later, the answer to a replace sent for it and
 // the exchange's own cancel of the replaced order; an order without
-// routing gets none; once the order has ended its routing is forgotten.
+// routing gets none; a duplicate ClOrdID sent for another firm does not
+// take the order's routing over; once the order has ended its routing is
+// forgotten.
 func TestLaterReportsReverseRouting(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := testConfig(t, addr, t.TempDir())
@@ -93,6 +95,15 @@ func TestLaterReportsReverseRouting(t *testing.T) {
 	r2 := om.next(t)
 	g.Deliver([]ordermanager.Report{rep(r2, ordermanager.ExecReplaced, ordermanager.StatusPartiallyFilled, 6, 8)})
 	routed("replace", next())
+	// A new order reusing the live ClOrdID, for another firm: refused as a
+	// duplicate; the live order keeps its routing.
+	send("D", "115=OTHERFIRM\x0111=R2\x0155=AAPL\x0154=1\x0138=1\x0140=2\x0144=190.00\x0160=20261203-10:00:00\x01")
+	dup := rep(om.next(t), ordermanager.ExecRejected, ordermanager.StatusRejected, 0, 0)
+	dup.OutSeq, dup.ExecID, dup.Reject = 0, 1<<50, ordermanager.RejDuplicateClOrdID
+	g.Deliver([]ordermanager.Report{dup})
+	if m := next(); m[39] != "8" {
+		t.Fatalf("duplicate's reject: %v", m)
+	}
 	exp := rep(r2, ordermanager.ExecExpired, ordermanager.StatusExpired, 0, 10)
 	exp.OrigClOrdID = ordermanager.ClOrdID{}
 	exp.Cancel = ordermanager.CancelReason(1)
