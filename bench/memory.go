@@ -214,7 +214,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	items = nil
 	settle()
 
-	t0, c0 := time.Now(), processCPU()
+	t0, c0 := time.Now(), ProcessCPU()
 	snap, err := sequencer.ReadSnapshot(path)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.SnapshotRecover, r.SnapshotRecoverCPU = time.Since(t0), processCPU()-c0
+	r.SnapshotRecover, r.SnapshotRecoverCPU = time.Since(t0), ProcessCPU()-c0
 	snap = nil
 	if rst.Engine.StateHash() != wantHash {
 		return nil, fmt.Errorf("bench: the restored engine's hash differs")
@@ -232,12 +232,12 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	rst = nil
 	settle()
 
-	t0, c0 = time.Now(), processCPU()
+	t0, c0 = time.Now(), ProcessCPU()
 	rep, stats, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true})
 	if err != nil {
 		return nil, err
 	}
-	r.Replay, r.ReplayCPU = time.Since(t0), processCPU()-c0
+	r.Replay, r.ReplayCPU = time.Since(t0), ProcessCPU()-c0
 	if rep.Engine.StateHash() != wantHash {
 		return nil, fmt.Errorf("bench: the replayed engine's hash differs")
 	}
