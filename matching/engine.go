@@ -75,7 +75,17 @@ type Engine struct {
 
 // New returns an engine with cfg.Symbols empty, trading books. Symbols is
 // clamped to 0..SymbolsMax.
-func New(cfg Config) *Engine {
+func New(cfg Config) *Engine { return newEngine(cfg, -1) }
+
+// restoreHeadroomLevels is how many levels' worth of B-tree nodes Restore
+// prewarms: room for the books to grow after a restore without allocating,
+// not for the levels the snapshot holds (those build their own nodes as they
+// are restored, so prewarming them would build every node twice).
+const restoreHeadroomLevels = 1 << 16
+
+// newEngine is New with the B-tree node prewarm capped at prewarmMax levels
+// when prewarmMax >= 0.
+func newEngine(cfg Config, prewarmMax int) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
@@ -89,6 +99,9 @@ func New(cfg Config) *Engine {
 	// gives a small engine, quick to build.
 	levelsHint := hint/2 + min(e.emptyMax, hint)
 	nodeLevels := levelsHint + min(64*2*n, hint, 1<<17)
+	if prewarmMax >= 0 {
+		nodeLevels = min(nodeLevels, prewarmMax)
+	}
 	e.nodes = btree.NewFreeListG[*level](nodeLevels/4 + 64)
 	prewarmNodes(e.nodes, nodeLevels)
 	perSide := min(levelsHint/max(2*n, 1), 1<<16)
