@@ -83,8 +83,8 @@ func New(cfg Config) *Engine { return newEngine(cfg, -1) }
 // are restored, so prewarming them would build every node twice).
 const restoreHeadroomLevels = 1 << 16
 
-// newEngine is New with the B-tree node prewarm capped at prewarmMax levels
-// when prewarmMax >= 0.
+// newEngine is New with the levels prewarmed (B-tree nodes and the level
+// slab) capped at prewarmMax when prewarmMax >= 0.
 func newEngine(cfg Config, prewarmMax int) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
@@ -114,6 +114,9 @@ func newEngine(cfg Config, prewarmMax int) *Engine {
 		}
 	}
 	e.orders.grow(max(hint, 64))
+	if prewarmMax >= 0 {
+		levelsHint = min(levelsHint, prewarmMax)
+	}
 	e.levels.grow(max(levelsHint, 64))
 	e.visit = e.fok.visit
 	e.au.init()
