@@ -31,6 +31,11 @@ Reads (viewer or operator token):
 Actions (operator token; every one journaled with who and --reason):
   halt SYMBOL|--all --reason R        halt trading
   resume SYMBOL|--all --reason R      resume trading
+  phase SYMBOL|all PHASE --reason R   force a trading phase: closed, pre_open,
+                                      opening_auction, continuous, closing_call,
+                                      closing_auction, post_close, volatility_auction
+                                      (leaving a call uncrosses; all: every symbol
+                                      not halted)
   kill on|off --account A|--firm F --reason R
                                       kill switch: cancel open orders and refuse new ones
   cancel [--firm F] [--account A] [--symbol S] --reason R
@@ -253,6 +258,16 @@ func (c *cli) run(cmd string, args []string) error {
 			req.Symbol = pos[0]
 		}
 		return c.post(cmd, req)
+	case "phase":
+		pos, err := c.sub(cmd, args, 2, 2, withReason)
+		if err != nil {
+			return err
+		}
+		req := PhaseRequest{Symbol: pos[0], Phase: pos[1], Reason: reason}
+		if pos[0] == "all" {
+			req.Symbol, req.All = "", true
+		}
+		return c.post("phase", req)
 	case "kill":
 		var acct, firm string
 		pos, err := c.sub(cmd, args, 1, 1, func(fs *flag.FlagSet) {
@@ -390,7 +405,11 @@ func (c *cli) printStatus(st *Status) {
 	w := c.table()
 	fmt.Fprintln(w, "SYMBOL\tPHASE\tLAST\tHALT REASON")
 	for _, s := range st.Symbols {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Symbol, s.Phase, dash(s.Last), s.HaltReason)
+		phase := s.Phase
+		if s.PhaseUnderHalt != "" {
+			phase += " (in " + s.PhaseUnderHalt + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Symbol, phase, dash(s.Last), s.HaltReason)
 	}
 	w.Flush()
 }
@@ -465,7 +484,7 @@ func (c *cli) printActions(as []Action) {
 // ActionTarget is what an action was about, in one word or two.
 func ActionTarget(a *Action) string {
 	var parts []string
-	for _, p := range [][2]string{{"symbol", a.Symbol}, {"firm", a.Firm}, {"account", a.Account}, {"session", a.Session}} {
+	for _, p := range [][2]string{{"symbol", a.Symbol}, {"firm", a.Firm}, {"account", a.Account}, {"session", a.Session}, {"to", a.Phase}} {
 		if p[1] != "" {
 			parts = append(parts, p[0]+" "+p[1])
 		}

@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"actions", config.RoleViewer, s.actions)
 	s.handle("POST "+p+"halt", config.RoleOperator, s.halt)
 	s.handle("POST "+p+"resume", config.RoleOperator, s.halt)
+	s.handle("POST "+p+"phase", config.RoleOperator, s.phase)
 	s.handle("POST "+p+"kill", config.RoleOperator, s.kill)
 	s.handle("POST "+p+"cancel", config.RoleOperator, s.cancel)
 	s.handle("POST "+p+"disconnect", config.RoleOperator, s.disconnect)
@@ -346,9 +347,9 @@ func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *a
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
 		for i := range s.cfg.Symbols {
 			sym := &s.cfg.Symbols[i]
-			ss := SymbolStatus{Symbol: sym.Name, Phase: "continuous", Halted: om.Halted(sym.ID)}
+			ss := SymbolStatus{Symbol: sym.Name, Phase: om.Phase(sym.ID).String(), Halted: om.Halted(sym.ID)}
 			if ss.Halted {
-				ss.Phase, ss.HaltReason = "halted", om.HaltReason(sym.ID)
+				ss.PhaseUnderHalt, ss.HaltReason = om.PhaseUnderHalt(sym.ID).String(), om.HaltReason(sym.ID)
 			}
 			if last := om.LastPrice(sym.ID); last != 0 {
 				ss.Last = price(sym, last)
@@ -507,8 +508,11 @@ func NoteAction(cfg *config.Config, n *ordermanager.OperatorNote) Action {
 	a := Action{Seq: n.Seq, Time: time.Unix(0, n.TimeNs).UTC(), Action: n.Action.String(), Who: n.Who, Why: n.Why}
 	if sym, ok := cfg.Symbol(n.Symbol); ok {
 		a.Symbol = sym.Name
-	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume {
+	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume || n.Action == ordermanager.ActPhase {
 		a.Symbol = "*"
+	}
+	if n.Action == ordermanager.ActPhase {
+		a.Phase = n.Phase.String()
 	}
 	if acc, ok := cfg.Account(n.Account); ok {
 		a.Account = acc.Name

@@ -249,6 +249,8 @@ func venueErr(err error) *apiError {
 		return errf(404, "session", "%v", err)
 	case errors.Is(err, ordermanager.ErrOperation):
 		return errf(400, "", "%v", err)
+	case errors.Is(err, ordermanager.ErrRefused):
+		return errf(409, "", "%v", err)
 	case errors.Is(err, pipeline.ErrClosed):
 		return errf(503, "", "the venue is shutting down")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

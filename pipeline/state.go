@@ -92,6 +92,8 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	if s.Manager, err = ordermanager.Restore(cfg, om); err != nil {
 		return nil, fmt.Errorf("order manager snapshot: %w", err)
 	}
+	// The order manager's copy of the phases is the engine's.
+	s.Manager.SetPhases(s.Engine.PhaseUnderHalt)
 	// The operator section (halt reasons, blocked firms, changed limits,
 	// recent operator actions) is absent from older snapshots.
 	if len(rest) > 0 {
