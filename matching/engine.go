@@ -9,6 +9,10 @@ const (
 	PriceMax int64 = 1 << 50
 	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
 	SymbolsMax = 1 << 20
+	// SymbolsAddedMax bounds the symbols CmdAddSymbol can add to an engine:
+	// New reserves room for their books up front, so that adding one never
+	// moves the books (their levels point into them).
+	SymbolsAddedMax = 256
 	// ordersHintMax bounds what New allocates up front; pools grow past it
 	// on demand.
 	ordersHintMax = 1 << 24
@@ -79,7 +83,7 @@ func New(cfg Config) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
-		books:    make([]book, n),
+		books:    make([]book, n, n+SymbolsAddedMax),
 		index:    make(map[OrderID]*order, hint),
 		emptyMax: max(hint, 4096),
 	}
@@ -170,6 +174,8 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 		return e.applyPhase(cmd, out)
 	case CmdAdmin:
 		return out
+	case CmdAddSymbol:
+		return e.applyAddSymbol(cmd, out)
 	default:
 		return e.reject(cmd, out, ReasonInvalidCommand)
 	}
