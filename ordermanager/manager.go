@@ -174,6 +174,8 @@ type Manager struct {
 	marks []bool // scratch, per account
 
 	opr operatorState // operator notes and what they changed (operator.go)
+	// listed holds the symbols listed at run time, oldest first (listing.go).
+	listed []config.Symbol
 	// taker is the order last accepted or re-entered by a replace: the
 	// taker of the trades and self-trade cancels that follow (cancels.go).
 	taker matching.OrderID

@@ -31,13 +31,15 @@ const (
 	ActUnblockFirm OperatorAction = 8
 	ActSetLimits   OperatorAction = 9  // new risk limits for Account
 	ActPhase       OperatorAction = 10 // move Symbol (0: every symbol not halted) to Phase
-	actCount       OperatorAction = 11
+	ActListSymbol  OperatorAction = 11 // list a new symbol (Listing); the note's Symbol is its ID
+	actCount       OperatorAction = 12
 )
 
 var actionNames = [actCount]string{
 	ActHalt: "halt", ActResume: "resume", ActKillOn: "kill-on", ActKillOff: "kill-off",
 	ActCancelAll: "cancel-all", ActDisconnect: "disconnect", ActBlockFirm: "block-firm",
 	ActUnblockFirm: "unblock-firm", ActSetLimits: "set-limits", ActPhase: "phase",
+	ActListSymbol: "list-symbol",
 }
 
 // String is the action's name as the console prints it.
@@ -85,6 +87,9 @@ type Operation struct {
 	Session config.SessionID
 	Limits  config.Limits  // ActSetLimits
 	Phase   matching.Phase // ActPhase
+	// Listing is the symbol ActListSymbol lists (config.BuildSymbol's; its ID
+	// is set by Operate).
+	Listing config.Symbol
 }
 
 // Errors of Operate, each wrapped with the name or number at fault.
@@ -129,7 +134,7 @@ const (
 )
 
 func isOperatorMeta(b []byte) bool {
-	return len(b) >= 2 && b[0] == metaVersion && (b[1] == opNote || b[1] == opLimits)
+	return len(b) >= 2 && b[0] == metaVersion && (b[1] == opNote || b[1] == opLimits || b[1] == opListSymbol)
 }
 
 func encodeNote(p *Pending, n *OperatorNote) {
@@ -232,6 +237,9 @@ func validLimits(l *config.Limits) error {
 // applyOperator is the state change of a note or a change of limits, live
 // and in replay.
 func (m *Manager) applyOperator(cmd *matching.Command, b []byte) error {
+	if b[1] == opListSymbol {
+		return m.applyListing(cmd, b)
+	}
 	if cmd.Kind != matching.CmdAdmin {
 		return fmt.Errorf("%w: operator meta on command kind %d", ErrMeta, cmd.Kind)
 	}
@@ -347,6 +355,10 @@ func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 	}
 	n := OperatorNote{Action: op.Action, Symbol: op.Symbol, Account: op.Account, Firm: op.Firm,
 		Session: op.Session, Who: op.Who, Why: op.Why, Limits: op.Limits, Phase: op.Phase}
+	if op.Action == ActListSymbol {
+		op.Listing.ID = matching.SymbolID(len(m.syms) + 1)
+		n.Symbol = op.Listing.ID
+	}
 	start := len(cmds)
 	cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAdmin}})
 	encodeNote(&cmds[start], &n)
@@ -390,6 +402,16 @@ func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 		// halted, as the calendar does.
 		cmd := matching.Command{Kind: matching.CmdPhase, Symbol: op.Symbol, Phase: op.Phase}
 		cmds, _ = m.push(cmds, &cmd, &meta{op: opPhase}, 0)
+	case ActListSymbol:
+		at := len(cmds)
+		cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAddSymbol, Symbol: op.Listing.ID,
+			Price: op.Listing.StaticBandBps, StopPrice: op.Listing.DynamicBandBps}})
+		encodeListing(&cmds[at], &op.Listing)
+		if err := m.applyOperator(&cmds[at].Cmd, cmds[at].MetaBytes()); err != nil {
+			// checkOperation checked the listing: this cannot happen (but
+			// the note is already applied; say so loudly).
+			return cmds[:at], err
+		}
 	case ActSetLimits:
 		at := len(cmds)
 		cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAdmin, Account: op.Account}})
@@ -448,6 +470,11 @@ func (m *Manager) checkOperation(op *Operation) error {
 		return validLimits(&op.Limits)
 	case ActPhase:
 		return m.checkPhase(op)
+	case ActListSymbol:
+		if op.Symbol != 0 {
+			return fmt.Errorf("%w: a listing names no existing symbol", ErrOperation)
+		}
+		return m.checkListing(op)
 	default:
 		return fmt.Errorf("%w: action %d", ErrOperation, op.Action)
 	}
