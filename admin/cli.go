@@ -36,6 +36,9 @@ Actions (operator token; every one journaled with who and --reason):
                                       closing_auction, post_close, volatility_auction
                                       (leaving a call uncrosses; all: every symbol
                                       not halted)
+  symbol add NAME --tick-size T --lot-size L [--reference-price P]
+         [--static-band-bps N] [--dynamic-band-bps N] --reason R
+                                      list a new symbol from now on
   kill on|off --account A|--firm F --reason R
                                       kill switch: cancel open orders and refuse new ones
   cancel [--firm F] [--account A] [--symbol S] --reason R
@@ -268,6 +271,25 @@ func (c *cli) run(cmd string, args []string) error {
 			req.Symbol, req.All = "", true
 		}
 		return c.post("phase", req)
+	case "symbol":
+		var req SymbolRequest
+		pos, err := c.sub(cmd, args, 2, 2, func(fs *flag.FlagSet) {
+			withReason(fs)
+			fs.StringVar(&req.TickSize, "tick-size", "", "price increment (decimal)")
+			fs.StringVar(&req.LotSize, "lot-size", "", "quantity increment (decimal)")
+			fs.StringVar(&req.ReferencePrice, "reference-price", "", "price band reference until the first trade")
+			fs.Int64Var(&req.StaticBandBps, "static-band-bps", 0, "static volatility band (0 none)")
+			fs.Int64Var(&req.DynamicBandBps, "dynamic-band-bps", 0, "dynamic volatility band (0 none)")
+		})
+		if err != nil {
+			return err
+		}
+		if pos[0] != "add" {
+			fmt.Fprintf(c.stderr, "exchange admin symbol: say add, not %q\n", pos[0])
+			return errUsage
+		}
+		req.Name, req.Reason = pos[1], reason
+		return c.post("symbols", req)
 	case "kill":
 		var acct, firm string
 		pos, err := c.sub(cmd, args, 1, 1, func(fs *flag.FlagSet) {

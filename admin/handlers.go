@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"halt", config.RoleOperator, s.halt)
 	s.handle("POST "+p+"resume", config.RoleOperator, s.halt)
 	s.handle("POST "+p+"phase", config.RoleOperator, s.phase)
+	s.handle("POST "+p+"symbols", config.RoleOperator, s.listSymbol)
 	s.handle("POST "+p+"kill", config.RoleOperator, s.kill)
 	s.handle("POST "+p+"cancel", config.RoleOperator, s.cancel)
 	s.handle("POST "+p+"disconnect", config.RoleOperator, s.disconnect)
@@ -154,8 +155,8 @@ func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any,
 	}
 	// The reason goes to the gateway and market data before the halt, so
 	// the SecurityStatus messages and the web page carry it.
-	for i := range s.cfg.Symbols {
-		if id := s.cfg.Symbols[i].ID; sym == 0 || sym == id {
+	for _, cs := range s.cfg.AllSymbols() {
+		if id := cs.ID; sym == 0 || sym == id {
 			if resume {
 				defer s.setHaltReason(id, "")
 			} else {
@@ -343,10 +344,13 @@ func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *a
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	st := Status{Started: s.started.UTC(), UptimeSeconds: time.Since(s.started).Seconds()}
-	syms := make([]SymbolStatus, len(s.cfg.Symbols))
+	var syms []SymbolStatus
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
-		for i := range s.cfg.Symbols {
-			sym := &s.cfg.Symbols[i]
+		// Read inside: a listing changes the list on this goroutine.
+		all := s.cfg.AllSymbols()
+		syms = make([]SymbolStatus, len(all))
+		for i := range all {
+			sym := &all[i]
 			ss := SymbolStatus{Symbol: sym.Name, Phase: om.Phase(sym.ID).String(), Halted: om.Halted(sym.ID)}
 			if ss.Halted {
 				ss.PhaseUnderHalt, ss.HaltReason = om.PhaseUnderHalt(sym.ID).String(), om.HaltReason(sym.ID)
@@ -432,8 +436,9 @@ func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 		CashReserved: s.money(v.CashReserved), Holdings: map[string]Holding{},
 		OpenOrders: v.OpenOrders, KillSwitch: v.KillSwitch, LimitsChanged: v.LimitsChanged,
 	}
-	for i := range s.cfg.Symbols {
-		sym := &s.cfg.Symbols[i]
+	all := s.cfg.AllSymbols()
+	for i := range all {
+		sym := &all[i]
 		if i < len(v.Holdings) && (v.Holdings[i] != 0 || v.HoldingsReserved[i] != 0) {
 			a.Holdings[sym.Name] = Holding{Qty: qty(sym, v.Holdings[i]), Reserved: qty(sym, v.HoldingsReserved[i])}
 		}

@@ -54,7 +54,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 	var md *marketdata.Publisher
 	if *tradesCSV != "" || *candlesCSV != "" {
-		if md, err = marketdata.New(marketdata.Config{Symbols: mdSymbols(cfg), TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
+		if md, err = marketdata.New(marketdata.Config{Symbols: mdSymbols(cfg), Listed: mdListed(cfg), TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
 			return err
 		}
 	}

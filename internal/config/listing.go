@@ -29,6 +29,19 @@ var (
 	ErrDuplicateSymbol = fmt.Errorf("%w: duplicate name", ErrListing)
 )
 
+// ListingError is the error of BuildSymbol and RegisterSymbol for a bad
+// field: Field is its name as the configuration and the admin API spell it.
+type ListingError struct{ Field, Msg string }
+
+func (e *ListingError) Error() string { return "symbol listing: " + e.Field + ": " + e.Msg }
+
+// Unwrap makes a ListingError an ErrListing.
+func (e *ListingError) Unwrap() error { return ErrListing }
+
+func listingErr(field, format string, args ...any) error {
+	return &ListingError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
 // listed is the table of symbols listed at run time, shared by every copy
 // of a Config (it is reached through a pointer).
 type listed struct {
@@ -102,29 +115,28 @@ type SymbolListing struct {
 // BuildSymbol checks a listing against the rules of the configuration's
 // symbols section (name, positive tick and lot sizes whose product is a
 // whole number of minor units, a reference price on the tick grid, bands
-// within 0..matching.BandBpsMax) and returns the symbol with ID id. Errors
-// wrap ErrListing and start with the field at fault (name, tick_size,
-// lot_size, reference_price, static_band_bps, dynamic_band_bps), then a
-// colon.
+// within 0..matching.BandBpsMax) and returns the symbol with ID id. An
+// error is a *ListingError naming the field at fault (name, tick_size,
+// lot_size, reference_price, static_band_bps, dynamic_band_bps).
 func (c *Config) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, error) {
 	var sym Symbol
 	if l.Name == "" || strings.ContainsAny(l.Name, " \t\x01|") || len(l.Name) > SymbolNameMax {
-		return sym, fmt.Errorf("%w: name: %q must be 1 to %d characters without spaces", ErrListing, l.Name, SymbolNameMax)
+		return sym, listingErr("name", "%q must be 1 to %d characters without spaces", l.Name, SymbolNameMax)
 	}
 	tick, err := positiveDecimal(l.TickSize, "tick_size")
 	if err != nil {
-		return sym, fmt.Errorf("%w: %v", ErrListing, err)
+		return sym, listingErr("tick_size", "%q must be a positive decimal number", l.TickSize)
 	}
 	lot, err := positiveDecimal(l.LotSize, "lot_size")
 	if err != nil {
-		return sym, fmt.Errorf("%w: %v", ErrListing, err)
+		return sym, listingErr("lot_size", "%q must be a positive decimal number", l.LotSize)
 	}
 	for _, b := range []struct {
 		name string
 		v    int64
 	}{{"static_band_bps", l.StaticBandBps}, {"dynamic_band_bps", l.DynamicBandBps}} {
 		if b.v < 0 || b.v > matching.BandBpsMax {
-			return sym, fmt.Errorf("%w: %s: %d must be within 0..%d", ErrListing, b.name, b.v, matching.BandBpsMax)
+			return sym, listingErr(b.name, "%d must be within 0..%d", b.v, matching.BandBpsMax)
 		}
 	}
 	sym = Symbol{ID: id, Name: l.Name, TickSize: tick, LotSize: lot, StaticBandBps: l.StaticBandBps, DynamicBandBps: l.DynamicBandBps}
@@ -134,10 +146,10 @@ func (c *Config) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, er
 	if l.ReferencePrice != "" {
 		ref, err := decimal.NewFromString(l.ReferencePrice)
 		if err != nil {
-			return Symbol{}, fmt.Errorf("%w: reference_price: %q is not a decimal number", ErrListing, l.ReferencePrice)
+			return Symbol{}, listingErr("reference_price", "%q is not a decimal number", l.ReferencePrice)
 		}
 		if sym.RefTicks, err = sym.PriceToTicks(ref); err != nil {
-			return Symbol{}, fmt.Errorf("%w: reference_price: %v", ErrListing, err)
+			return Symbol{}, listingErr("reference_price", "%v", err)
 		}
 	}
 	return sym, nil
@@ -151,8 +163,8 @@ const SymbolNameMax = 16
 func (c *Config) completeSymbol(sym *Symbol) error {
 	per := sym.TickSize.Mul(sym.LotSize).Shift(c.MinorUnits)
 	if !per.Equal(per.Truncate(0)) || !per.IsPositive() || !per.LessThan(decimal.New(1, 15)) {
-		return fmt.Errorf("%w: tick_size: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number below 10^15",
-			ErrListing, sym.TickSize, sym.LotSize, per, c.CurrencyCode)
+		return listingErr("tick_size", "one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number below 10^15",
+			sym.TickSize, sym.LotSize, per, c.CurrencyCode)
 	}
 	sym.CashPerTickLot = per.IntPart()
 	return nil
