@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -90,6 +92,19 @@ func TestE2EOperatorListsSymbol(t *testing.T) {
 	}
 	if st2.Manager.StateHash() != live.Manager.StateHash() || st2.Engine.StateHash() != live.Engine.StateHash() || st2.Hasher.Sum() != live.Hasher.Sum() {
 		t.Fatal("the replayed state differs from the live one")
+	}
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"replay", "--data", dir}, nil, &out, &errb); code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"(1 listed at run time)", "list-symbol  symbol NEWCO", "by demo-operator: IPO"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("replay output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !regexp.MustCompile(`NEWCO\s+1\s+30\s+20\.00`).MatchString(out.String()) {
+		t.Fatalf("replay's NEWCO line:\n%s", out.String())
 	}
 
 	// A restart lists NEWCO again (from the final snapshot) and trades on.
