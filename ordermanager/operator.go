@@ -343,11 +343,11 @@ func (m *Manager) FirmBlocked(firm config.FirmID) bool { return m.opr.blocked[fi
 
 // Operate validates one operator action and appends its commands to cmds:
 // the note first, then what carries it out (halts, kill switches, mass
-// cancels, new limits). Like Submit, it makes their state change; the caller
+// cancels, new limits, a phase command, a symbol listing). Like Submit, it makes their state change; the caller
 // must sequence every command it gets back, in order. It returns an error
 // wrapping ErrUnknownSymbol, ErrUnknownAccount, ErrUnknownFirm,
-// ErrUnknownSession or ErrOperation, and no commands, when the action cannot
-// be done. Cost: O(symbols) for a halt of every symbol, O(accounts) for a
+// ErrUnknownSession, ErrOperation, ErrRefused or config.ErrDuplicateSymbol,
+// and no commands, when the action cannot be done. Cost: O(symbols) for a halt of every symbol, O(accounts) for a
 // cancel of a symbol's orders; it allocates only when cmds must grow.
 func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 	if err := m.checkOperation(op); err != nil {
