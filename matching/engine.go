@@ -9,9 +9,9 @@ const (
 	PriceMax int64 = 1 << 50
 	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
 	SymbolsMax = 1 << 20
-	// SymbolsAddedMax bounds the symbols CmdAddSymbol can add to an engine:
-	// New reserves room for their books up front, so that adding one never
-	// moves the books (their levels point into them).
+	// SymbolsAddedMax bounds the symbols a venue lists at run time
+	// (CmdAddSymbol), over its journal's life: the order manager refuses
+	// more.
 	SymbolsAddedMax = 256
 	// ordersHintMax bounds what New allocates up front; pools grow past it
 	// on demand.
@@ -83,7 +83,7 @@ func New(cfg Config) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
-		books:    make([]book, n, n+SymbolsAddedMax),
+		books:    make([]book, n),
 		index:    make(map[OrderID]*order, hint),
 		emptyMax: max(hint, 4096),
 	}

@@ -185,9 +185,8 @@ const (
 	// CmdAddSymbol lists a new symbol from this command on: Symbol must be
 	// the next ID (Engine.Symbols()+1); Price and StopPrice carry its static
 	// and dynamic band in bps (0: none). It emits EvSymbolAdded; the symbol
-	// trades continuously until a CmdPhase says otherwise. An engine has
-	// room for SymbolsAddedMax more symbols than it was built (or restored)
-	// with; the order manager keeps a venue's additions within that.
+	// trades continuously until a CmdPhase says otherwise. Up to SymbolsMax
+	// symbols in all.
 	CmdAddSymbol CommandKind = 32
 )
 
