@@ -93,7 +93,8 @@ func (m *Manager) applyListing(cmd *matching.Command, b []byte) error {
 // listSymbol lists s: it must be the next symbol. O(accounts); it allocates.
 func (m *Manager) listSymbol(s config.Symbol) error {
 	if int(s.ID) != len(m.syms)+1 || len(m.listed) >= matching.SymbolsAddedMax {
-		return fmt.Errorf("%w: listing of symbol %d (%s) with %d symbols", ErrMeta, s.ID, s.Name, len(m.syms))
+		return fmt.Errorf("%w: listing of symbol %d (%s) with %d symbols already (a symbol listed at run time must stay out of the configuration file while the journal holds its listing)",
+			ErrMeta, s.ID, s.Name, len(m.syms))
 	}
 	if err := m.cfg.RegisterSymbol(s); err != nil {
 		return fmt.Errorf("%w: %v", ErrMeta, err)
