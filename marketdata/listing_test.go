@@ -1,10 +1,12 @@
 package marketdata
 
 import (
+	"context"
 	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -49,6 +51,23 @@ func TestListedSymbol(t *testing.T) {
 	}
 	ts := httptest.NewServer(p.Handler())
 	defer ts.Close()
+	// WebSocket: a subscription to NEWCO gets its book.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wc := dialWS(t, ctx, ts)
+	wc.send(ctx, t, `{"op":"subscribe","channels":["book"],"symbols":["NEWCO"]}`)
+	for {
+		m, err := wc.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("WebSocket: %v", err)
+		}
+		if m.Type == "error" {
+			t.Fatalf("WebSocket subscription refused: %+v", m)
+		}
+		if m.Symbol == "NEWCO" && len(m.Asks) == 1 && m.Asks[0].Price == "20.00" {
+			break
+		}
+	}
 	for path, want := range map[string]string{"/api/symbols": `"symbol":"NEWCO"`, "/api/book/NEWCO": `"price":"20.00","qty":"30"`} {
 		resp, err := ts.Client().Get(ts.URL + path)
 		if err != nil {
