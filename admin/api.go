@@ -5,8 +5,8 @@ import "time"
 // The JSON bodies of the API, shared by the server and the client. Prices,
 // quantities and money are decimal strings, as everywhere at the edges.
 
-// HaltRequest is POST /admin/v1/halt and /admin/v1/resume: one symbol, or
-// every symbol with "all": true.
+// HaltRequest is POST /admin/v1/halt, /admin/v1/resume and /admin/v1/expire:
+// one symbol, or every symbol with "all": true.
 type HaltRequest struct {
 	Symbol string `json:"symbol,omitempty"`
 	All    bool   `json:"all,omitempty"`

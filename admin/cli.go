@@ -31,6 +31,7 @@ Reads (viewer or operator token):
 Actions (operator token; every one journaled with who and --reason):
   halt SYMBOL|--all --reason R        halt trading
   resume SYMBOL|--all --reason R      resume trading
+  expire SYMBOL|--all --reason R      end of day: DAY orders (and due GTD ones) expire
   phase SYMBOL|all PHASE --reason R   force a trading phase: closed, pre_open,
                                       opening_auction, continuous, closing_call,
                                       closing_auction, post_close, volatility_auction
@@ -247,7 +248,7 @@ func (c *cli) run(cmd string, args []string) error {
 			return err
 		}
 		c.printActions(as)
-	case "halt", "resume":
+	case "halt", "resume", "expire":
 		var all bool
 		pos, err := c.sub(cmd, args, 0, 1, func(fs *flag.FlagSet) {
 			withReason(fs)

@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"resume", config.RoleOperator, s.halt)
 	s.handle("POST "+p+"phase", config.RoleOperator, s.phase)
 	s.handle("POST "+p+"symbols", config.RoleOperator, s.listSymbol)
+	s.handle("POST "+p+"expire", config.RoleOperator, s.expire)
 	s.handle("POST "+p+"kill", config.RoleOperator, s.kill)
 	s.handle("POST "+p+"cancel", config.RoleOperator, s.cancel)
 	s.handle("POST "+p+"disconnect", config.RoleOperator, s.disconnect)
@@ -513,7 +514,8 @@ func NoteAction(cfg *config.Config, n *ordermanager.OperatorNote) Action {
 	a := Action{Seq: n.Seq, Time: time.Unix(0, n.TimeNs).UTC(), Action: n.Action.String(), Who: n.Who, Why: n.Why}
 	if sym, ok := cfg.Symbol(n.Symbol); ok {
 		a.Symbol = sym.Name
-	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume || n.Action == ordermanager.ActPhase {
+	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume || n.Action == ordermanager.ActPhase ||
+		n.Action == ordermanager.ActExpire {
 		a.Symbol = "*"
 	}
 	if n.Action == ordermanager.ActPhase {

@@ -65,3 +65,25 @@ func (s *Server) phase(r *http.Request, body []byte, who config.AdminToken) (any
 	}
 	return v, nil
 }
+
+// expire ends the day's orders (POST /admin/v1/expire, a HaltRequest's
+// body): the DAY orders of one symbol, or of every symbol with "all":
+// true, expire, and GTD orders that are due, as the schedule's expiry
+// step does; each is reported to its owner (ExecType C).
+func (s *Server) expire(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+	var req HaltRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	if err := needReason(req.Reason); err != nil {
+		return nil, err
+	}
+	if (req.Symbol == "") == !req.All {
+		return nil, errf(400, "symbol", `give a symbol or "all": true, not both`)
+	}
+	sym, aerr := s.symbolID(req.Symbol, "symbol")
+	if aerr != nil {
+		return nil, aerr
+	}
+	return s.operate(r, &ordermanager.Operation{Action: ordermanager.ActExpire, Symbol: sym, Who: who.Name, Why: req.Reason})
+}

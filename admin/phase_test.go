@@ -139,3 +139,39 @@ func TestCLIPhase(t *testing.T) {
 		t.Fatalf("actions: %q", out)
 	}
 }
+
+// TestExpire: POST /admin/v1/expire ends the day's orders of a symbol or of
+// every symbol; refusals journal nothing.
+func TestExpire(t *testing.T) {
+	v := newTestVenue(t)
+	for _, c := range []struct {
+		token, body string
+		status      int
+		param       string
+	}{
+		{viewerToken, `{"all":true,"reason":"x"}`, 403, ""},
+		{operatorToken, `{"symbol":"NOPE","reason":"x"}`, 404, "symbol"},
+		{operatorToken, `{"all":true}`, 400, "reason"},
+		{operatorToken, `{"reason":"x"}`, 400, "symbol"},
+	} {
+		status, m, raw := v.call(t, c.token, "POST", "/admin/v1/expire", c.body)
+		if status != c.status || (c.param != "" && m["param"] != c.param) {
+			t.Fatalf("%s: %d %s", c.body, status, raw)
+		}
+	}
+	if v.x.Stats().Commands != 0 {
+		t.Fatalf("refusals sequenced %d commands", v.x.Stats().Commands)
+	}
+	env := map[string]string{"EXCHANGE_ADMIN_ADDR": v.ts.URL, "EXCHANGE_ADMIN_TOKEN": operatorToken}
+	code, out, errs := v.runCLI(t, env, "expire", "AAPL", "--reason", "end of day")
+	if code != 0 || !strings.Contains(out, "expire done: journaled at seq 1 (2 commands") {
+		t.Fatalf("expire AAPL: %d %q %q", code, out, errs)
+	}
+	if code, out, errs = v.runCLI(t, env, "expire", "--all", "--reason", "end of day"); code != 0 {
+		t.Fatalf("expire --all: %d %q %q", code, out, errs)
+	}
+	code, out, _ = v.runCLI(t, env, "actions")
+	if code != 0 || !strings.Contains(out, "expire") || !strings.Contains(out, "symbol *") || !strings.Contains(out, "symbol AAPL") {
+		t.Fatalf("actions: %q", out)
+	}
+}

@@ -32,14 +32,15 @@ const (
 	ActSetLimits   OperatorAction = 9  // new risk limits for Account
 	ActPhase       OperatorAction = 10 // move Symbol (0: every symbol not halted) to Phase
 	ActListSymbol  OperatorAction = 11 // list a new symbol (Listing); the note's Symbol is its ID
-	actCount       OperatorAction = 12
+	ActExpire      OperatorAction = 12 // end of day: DAY orders (and due GTD) of Symbol (0: all) expire
+	actCount       OperatorAction = 13
 )
 
 var actionNames = [actCount]string{
 	ActHalt: "halt", ActResume: "resume", ActKillOn: "kill-on", ActKillOff: "kill-off",
 	ActCancelAll: "cancel-all", ActDisconnect: "disconnect", ActBlockFirm: "block-firm",
 	ActUnblockFirm: "unblock-firm", ActSetLimits: "set-limits", ActPhase: "phase",
-	ActListSymbol: "list-symbol",
+	ActListSymbol: "list-symbol", ActExpire: "expire",
 }
 
 // String is the action's name as the console prints it.
@@ -397,6 +398,9 @@ func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 				cmds, _ = m.push(cmds, &cmd, &meta{op: opMassCancel}, 0)
 			}
 		}
+	case ActExpire:
+		// The scheduler's end-of-day expiry.
+		cmds, _ = m.push(cmds, &matching.Command{Kind: matching.CmdExpire, Symbol: op.Symbol}, &meta{op: opExpire}, 0)
 	case ActPhase:
 		// The scheduler's command: Symbol 0 moves every symbol that is not
 		// halted, as the calendar does.
@@ -446,7 +450,7 @@ func (m *Manager) checkOperation(op *Operation) error {
 		return fmt.Errorf("%w: account %d is not of firm %d", ErrOperation, op.Account, op.Firm)
 	}
 	switch op.Action {
-	case ActHalt, ActResume:
+	case ActHalt, ActResume, ActExpire:
 	case ActKillOn, ActKillOff:
 		if op.Account == 0 && op.Firm == 0 {
 			return fmt.Errorf("%w: a kill switch needs an account or a firm", ErrOperation)

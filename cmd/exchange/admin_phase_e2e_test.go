@@ -94,6 +94,13 @@ func TestE2EOperatorForcesPhases(t *testing.T) {
 	if s := symPhase("MSFT"); s.Phase != "halted" || s.PhaseUnderHalt != "continuous" {
 		t.Fatalf("MSFT status: %+v", s)
 	}
+	// End of day: the DAY order expires (ExecType C) and is journaled.
+	a.limit(t, "A9", "AAPL", "1", "2", "188.00")
+	a.expectExec(t, "A9", "0")
+	if _, err := op.Post(ctx, "expire", admin.HaltRequest{All: true, Reason: "end of day"}, &res); err != nil || res.Action != "expire" {
+		t.Fatalf("expire: %+v %v", res, err)
+	}
+	check(t, "expired at the end of the day", a.expectExec(t, "A9", "C"), "39=C", "151=0")
 	// Every symbol not halted: AAPL closes, MSFT stays halted underneath
 	// continuous.
 	if err := phase("all", "closed"); err != nil {
@@ -124,7 +131,7 @@ func TestE2EOperatorForcesPhases(t *testing.T) {
 	if code := run([]string{"replay", "--data", dir}, nil, &out, &errb); code != 0 {
 		t.Fatalf("replay: exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"operator actions        4", "symbol AAPL, to pre_open", "symbol *, to closed", "by demo-operator: forced continuous"} {
+	for _, want := range []string{"operator actions        5", "symbol AAPL, to pre_open", "symbol *, to closed", "by demo-operator: forced continuous", "expire       symbol *"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("replay output lacks %q:\n%s", want, out.String())
 		}
