@@ -9,6 +9,10 @@ const (
 	PriceMax int64 = 1 << 50
 	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
 	SymbolsMax = 1 << 20
+	// SymbolsAddedMax bounds the symbols a venue lists at run time
+	// (CmdAddSymbol), over its journal's life: the order manager refuses
+	// more.
+	SymbolsAddedMax = 256
 	// ordersHintMax bounds what New allocates up front; pools grow past it
 	// on demand.
 	ordersHintMax = 1 << 24
@@ -186,6 +190,8 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 		return e.applyPhase(cmd, out)
 	case CmdAdmin:
 		return out
+	case CmdAddSymbol:
+		return e.applyAddSymbol(cmd, out)
 	default:
 		return e.reject(cmd, out, ReasonInvalidCommand)
 	}

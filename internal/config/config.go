@@ -188,6 +188,7 @@ type Config struct {
 	Cluster *Cluster
 
 	symbolByName  map[string]matching.SymbolID
+	listed        *listed // symbols listed at run time (listing.go)
 	sessionByComp map[string]SessionID
 	accountByName map[string]matching.AccountID
 }
@@ -289,7 +290,12 @@ func Parse(b []byte, source string) (*Config, error) {
 }
 
 // SymbolByName returns the ID of a symbol, or 0.
-func (c *Config) SymbolByName(name string) matching.SymbolID { return c.symbolByName[name] }
+func (c *Config) SymbolByName(name string) matching.SymbolID {
+	if id := c.symbolByName[name]; id != 0 {
+		return id
+	}
+	return c.listedByName(name)
+}
 
 // SessionByCompID returns the session whose SenderCompID is comp, or 0.
 func (c *Config) SessionByCompID(comp string) SessionID { return c.sessionByComp[comp] }
@@ -300,7 +306,7 @@ func (c *Config) AccountByName(name string) matching.AccountID { return c.accoun
 // Symbol returns the symbol with ID id; ok is false for an unknown ID.
 func (c *Config) Symbol(id matching.SymbolID) (*Symbol, bool) {
 	if id == 0 || int(id) > len(c.Symbols) {
-		return nil, false
+		return c.lookupListed(id)
 	}
 	return &c.Symbols[id-1], true
 }
@@ -383,6 +389,7 @@ func resolve(f *File) (*Config, error) {
 		ReporterEnabled:    f.Reporter.Enabled == nil || *f.Reporter.Enabled,
 		ReporterDSN:        f.Reporter.DSN,
 		symbolByName:       map[string]matching.SymbolID{},
+		listed:             &listed{},
 		sessionByComp:      map[string]SessionID{},
 		accountByName:      map[string]matching.AccountID{},
 	}
