@@ -53,7 +53,9 @@ schedule:
   steps:
     - {at: "09:15", phase: continuous}
 `)
-	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, m, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, m, d, h, mi, s, ns, time.UTC)
+	}
 	for _, tc := range []struct {
 		name string
 		s    *Schedule
