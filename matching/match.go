@@ -13,6 +13,9 @@ import "math/bits"
 // returns. Every trade sets b's last price. Cost: O(log levels) per level
 // consumed plus O(1) per maker touched.
 func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
+	if l := e.best(opp); t.leaves == 0 || l == nil || !opp.crosses(l.price, t.price) {
+		return out // the common case of a move: nothing to trade
+	}
 	banded := b.staticBps|b.dynamicBps != 0
 	dynRef := b.lastPrice
 	for t.leaves > 0 {
