@@ -146,7 +146,25 @@ func (e *Engine) book(s SymbolID) *book {
 // cancelled; mass cancel and expiry walk the books they cover, O(orders).
 func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 	n := len(out)
-	out = e.apply(cmd, out)
+	switch cmd.Kind {
+	case CmdNew:
+		out = e.applyNew(cmd, out)
+	case CmdCancel:
+		out = e.applyCancel(cmd, out)
+	case CmdReplace:
+		out = e.applyReplace(cmd, out)
+	case CmdMassCancel:
+		out = e.applyMassCancel(cmd, out)
+	case CmdHalt, CmdResume:
+		out = e.applyHalt(cmd, out)
+	case CmdExpire, CmdExpireGTD:
+		out = e.applyExpire(cmd, out)
+	case CmdPhase:
+		out = e.applyPhase(cmd, out)
+	case CmdAdmin:
+	default:
+		out = e.reject(cmd, out, ReasonInvalidCommand)
+	}
 	// Every event carries the engine's sequence number and the command's
 	// stamp, written here once for all of them rather than by each emit.
 	seq := e.outSeq
@@ -157,29 +175,6 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 	}
 	e.outSeq = seq
 	return out
-}
-
-func (e *Engine) apply(cmd *Command, out []Event) []Event {
-	switch cmd.Kind {
-	case CmdNew:
-		return e.applyNew(cmd, out)
-	case CmdCancel:
-		return e.applyCancel(cmd, out)
-	case CmdReplace:
-		return e.applyReplace(cmd, out)
-	case CmdMassCancel:
-		return e.applyMassCancel(cmd, out)
-	case CmdHalt, CmdResume:
-		return e.applyHalt(cmd, out)
-	case CmdExpire, CmdExpireGTD:
-		return e.applyExpire(cmd, out)
-	case CmdPhase:
-		return e.applyPhase(cmd, out)
-	case CmdAdmin:
-		return out
-	default:
-		return e.reject(cmd, out, ReasonInvalidCommand)
-	}
 }
 
 // emit appends ev; Apply stamps it (OutSeq, InSeq, TimeNs, Cmd) before it
