@@ -259,7 +259,7 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 		}
 	}
 	if req.TIF == matching.GTD {
-		if req.ExpireNs, rej = expiry(b); rej != nil {
+		if req.ExpireNs, rej = expiry(b, n.cfg.Schedule); rej != nil {
 			return req, rej, nil
 		}
 	}
@@ -319,8 +319,10 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 }
 
 // expiry reads a GTD order's expiry: ExpireTime (126, a UTC timestamp) or
-// else the end of ExpireDate (432, YYYYMMDD, taken as a UTC date).
-func expiry(b fields) (int64, *rejection) {
+// else ExpireDate (432, YYYYMMDD, a LocalMktDate: a date of the venue's
+// calendar, in the schedule's time zone), which ends with that date's
+// trading day (config.Schedule.ExpireDateEnd).
+func expiry(b fields, sched *config.Schedule) (int64, *rejection) {
 	if v, ok := optional(b, tag.ExpireTime); ok {
 		for _, layout := range []string{"20060102-15:04:05.000000000", "20060102-15:04:05.000000", "20060102-15:04:05.000", "20060102-15:04:05"} {
 			if len(v) == len(layout) {
@@ -336,7 +338,7 @@ func expiry(b fields) (int64, *rejection) {
 		if err != nil || len(v) != 8 {
 			return 0, reject(rUnsupported, "ExpireDate (432) %q is not a date (YYYYMMDD)", clip(v))
 		}
-		return t.AddDate(0, 0, 1).UnixNano() - 1, nil
+		return sched.ExpireDateEnd(t.Date()).UnixNano(), nil
 	}
 	return 0, reject(rUnsupported, "a GTD order (TimeInForce 6) needs ExpireTime (126) or ExpireDate (432)")
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/quickfixgo/fix44/marketdatasnapshotfullrefresh"
 	"github.com/quickfixgo/quickfix"
 	"github.com/shopspring/decimal"
+
+	"github.com/exchange-sim/exchange/matching"
 )
 
 // fixEntryTypes is the set of MDEntryTypes a request asked for.
@@ -21,7 +23,13 @@ const (
 	fixBid fixEntryTypes = 1 << iota
 	fixOffer
 	fixTrade
+	fixOpening   // MDEntryType 4: official open, indicative in the pre-open call
+	fixClosing   // MDEntryType 5: official close, indicative in the closing call
+	fixImbalance // MDEntryType A: the call's imbalance
 )
+
+// fixDayTypes are the entry types of the trading day (fixday.go).
+const fixDayTypes = fixOpening | fixClosing | fixImbalance
 
 // FIX tags read from a MarketDataRequest.
 const (
@@ -109,6 +117,12 @@ func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
 				r.types |= fixOffer
 			case "2":
 				r.types |= fixTrade
+			case "4":
+				r.types |= fixOpening
+			case "5":
+				r.types |= fixClosing
+			case "A":
+				r.types |= fixImbalance
 			default:
 				if r.badType == "" {
 					r.badType = string(v)
@@ -163,7 +177,9 @@ type fixSession struct {
 // one MarketDataSnapshotFullRefresh (W) per symbol; 1 does the same and then
 // streams MarketDataIncrementalRefresh (X) messages; 2 ends the subscription
 // named by MDReqID. MarketDepth 0 is the full book (up to 1000 levels a side);
-// MDEntryTypes 0 (bid), 1 (offer) and 2 (trade) are supported. Unsupported
+// MDEntryTypes 0 (bid), 1 (offer), 2 (trade), 4 (opening price), 5 (closing
+// price) and A (imbalance) are supported (fixday.go), and every subscriber is
+// told each symbol's phase with SecurityStatus (35=f). Unsupported
 // requests, unknown symbols and a duplicate MDReqID are answered with a
 // MarketDataRequestReject (Y) carrying MDReqRejReason and Text. A malformed
 // message returns a MessageRejectError for the session to send.
@@ -176,6 +192,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	if rej != nil {
 		return rej
 	}
+	fix42 := sid.BeginString == quickfix.BeginStringFIX42
 	reject := func(reason enum.MDReqRejReason, text string) quickfix.MessageRejectError {
 		y := marketdatarequestreject.New(field.NewMDReqID(r.reqID))
 		if reason != "" {
@@ -203,7 +220,10 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	case r.aggregated == "N":
 		return reject(enum.MDReqRejReason_UNSUPPORTED_AGGREGATEDBOOK, "only aggregated books (AggregatedBook Y) are supported over FIX")
 	case r.badType != "" || r.types == 0:
-		return reject(enum.MDReqRejReason_UNSUPPORTED_MDENTRYTYPE, "MDEntryType "+r.badType+" is not supported (0 bid, 1 offer, 2 trade)")
+		return reject(enum.MDReqRejReason_UNSUPPORTED_MDENTRYTYPE, "MDEntryType "+r.badType+" is not supported (0 bid, 1 offer, 2 trade, 4 opening, 5 closing, A imbalance)")
+	case fix42 && r.types&fixDayTypes != 0:
+		return reject(enum.MDReqRejReason_UNSUPPORTED_MDENTRYTYPE,
+			"MDEntryTypes 4, 5 and A need FIX 4.4 (FIX 4.2 cannot tell an indicative price from an official one)")
 	case len(r.symbols) == 0:
 		return quickfix.RequiredTagMissing(tagSymbol)
 	}
@@ -219,7 +239,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	if depth == 0 || depth > fixDepthMax {
 		depth = fixDepthMax
 	}
-	var chans channel
+	chans := chStatus // the phase goes to every subscriber
 	if r.types&(fixBid|fixOffer) != 0 {
 		chans |= chBook
 	}
@@ -228,11 +248,12 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	}
 	if r.subType == 0 {
 		for _, s := range syms {
-			e := subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types}
+			e := subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types, fix42: fix42}
 			p.mu.RLock()
 			sn := p.snapshotOf(e, 1)
 			p.mu.RUnlock()
 			p.sendFIX(buildW(&sn), sid)
+			p.sendFIX(buildSecurityStatus(s, statusPhase(&sn.stats), fix42), sid)
 		}
 		return nil
 	}
@@ -249,7 +270,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 		return reject(enum.MDReqRejReason_INSUFFICIENT_BANDWIDTH, "too many subscriptions on this session")
 	}
 	for _, s := range syms {
-		fs.sub.subs = append(fs.sub.subs, subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types})
+		fs.sub.subs = append(fs.sub.subs, subscription{s: s, chans: chans, reqID: r.reqID, depth: depth, types: r.types, fix42: fix42})
 	}
 	p.markLagging(fs.sub, false) // the sender sends W for each subscription, then X
 	p.mu.Unlock()
@@ -312,6 +333,8 @@ type fixEntryKey struct {
 // fixSent is the book a subscription's client holds: what W and X told it.
 type fixSent struct {
 	bids, asks []Level
+	stats      []statEntry    // the trading day's entries (fixday.go)
+	phase      matching.Phase // the phase last told with SecurityStatus
 }
 
 // runFIXSession is a session's sender: snapshots when kicked, else one X per
@@ -328,8 +351,10 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 		case <-fs.sub.kick:
 			clear(sent)
 			for _, sn := range p.resnapshot(fs.sub, 1) {
-				sent[fixEntryKey{sn.e.reqID, sn.e.s}] = &fixSent{bids: sn.bids, asks: sn.asks}
-				if p.sendFIX(buildW(&sn), fs.sid) != nil {
+				ph := statusPhase(&sn.stats)
+				sent[fixEntryKey{sn.e.reqID, sn.e.s}] = &fixSent{bids: sn.bids, asks: sn.asks,
+					stats: statEntries(nil, &sn.stats, sn.e.types), phase: ph}
+				if p.sendFIX(buildW(&sn), fs.sid) != nil || p.sendFIX(buildSecurityStatus(sn.e.s, ph, sn.e.fix42), fs.sid) != nil {
 					p.OnLogout(fs.sid)
 					return
 				}
@@ -359,13 +384,26 @@ func (p *Publisher) runFIXSession(fs *fixSession) {
 					continue // unsubscribed, or subscribed after this update was queued
 				}
 				var x *marketdataincrementalrefresh.MarketDataIncrementalRefresh
+				var f *quickfix.Message
 				switch {
 				case u.ch == chBook && e.types&(fixBid|fixOffer) != 0:
 					x = buildBookX(e, last, bids, asks)
 				case u.ch == chTrades && e.types&fixTrade != 0 && len(u.trades) > 0:
 					x = buildTradesX(e, u.trades)
+				case u.ch == chStatus:
+					if e.types&fixDayTypes != 0 {
+						x = buildStatsX(e, last, &u.stats)
+					}
+					if ph := statusPhase(&u.stats); ph != last.phase {
+						last.phase = ph
+						f = buildSecurityStatus(e.s, ph, e.fix42)
+					}
 				}
 				if x != nil && p.sendFIX(x, fs.sid) != nil {
+					p.OnLogout(fs.sid)
+					return
+				}
+				if f != nil && p.sendFIX(f, fs.sid) != nil {
 					p.OnLogout(fs.sid)
 					return
 				}
@@ -424,8 +462,16 @@ func buildW(sn *snapshot) marketdatasnapshotfullrefresh.MarketDataSnapshotFullRe
 			en.SetMDEntryPx(px(s, t.Price))
 			en.SetMDEntrySize(qty(s, t.Qty))
 			en.SetMDEntryTime(fixTime(t.TimeNs))
+			if t.Auction && !sn.e.fix42 {
+				cond, sub := auctionTags(t.auction)
+				en.SetTradingSessionSubID(enum.TradingSessionSubID(sub))
+				if cond != "" {
+					en.SetTradeCondition(cond)
+				}
+			}
 		}
 	}
+	addStatsW(g, s, statEntries(nil, &sn.stats, sn.e.types))
 	w.SetNoMDEntries(g)
 	return w
 }
@@ -510,6 +556,13 @@ func buildTradesX(e subscription, trades []Trade) *marketdataincrementalrefresh.
 		en.SetMDEntryPx(px(s, t.Price))
 		en.SetMDEntrySize(qty(s, t.Qty))
 		en.SetMDEntryTime(fixTime(t.TimeNs))
+		if t.Auction && !e.fix42 {
+			cond, sub := auctionTags(t.auction)
+			en.SetTradingSessionSubID(enum.TradingSessionSubID(sub))
+			if cond != "" {
+				en.SetTradeCondition(cond)
+			}
+		}
 	}
 	x := marketdataincrementalrefresh.New()
 	x.SetMDReqID(e.reqID)

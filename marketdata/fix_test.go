@@ -38,6 +38,9 @@ func (a *exchangeApp) FromApp(msg *quickfix.Message, sid quickfix.SessionID) qui
 type brokerApp struct {
 	logon chan quickfix.SessionID
 	msgs  chan []fixField
+	// status keeps SecurityStatus (35=f) messages, which the tests of the
+	// book and the tape leave out; set before the session logs on.
+	status bool
 }
 
 func (a *brokerApp) OnCreate(quickfix.SessionID)                       {}
@@ -52,6 +55,9 @@ func (a *brokerApp) FromAdmin(m *quickfix.Message, _ quickfix.SessionID) quickfi
 	return nil
 }
 func (a *brokerApp) FromApp(m *quickfix.Message, _ quickfix.SessionID) quickfix.MessageRejectError {
+	if m.IsMsgTypeOf("f") && !a.status {
+		return nil
+	}
 	a.msgs <- splitFIX(m.Bytes())
 	return nil
 }
@@ -163,7 +169,11 @@ type fixRig struct {
 	sid    quickfix.SessionID
 }
 
-func newFIXRig(t *testing.T, p *Publisher) *fixRig {
+func newFIXRig(t *testing.T, p *Publisher) *fixRig { return newFIXRigStatus(t, p, false) }
+
+// newFIXRigStatus is newFIXRig whose broker keeps SecurityStatus messages
+// when status is set.
+func newFIXRigStatus(t *testing.T, p *Publisher, status bool) *fixRig {
 	port := freePort(t)
 	acc, err := quickfix.NewAcceptor(&exchangeApp{p}, quickfix.NewMemoryStoreFactory(), fixSettings(t, "acceptor", port), quickfix.NewNullLogFactory())
 	if err != nil {
@@ -173,7 +183,7 @@ func newFIXRig(t *testing.T, p *Publisher) *fixRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(acc.Stop)
-	b := &brokerApp{logon: make(chan quickfix.SessionID, 1), msgs: make(chan []fixField, 4096)}
+	b := &brokerApp{logon: make(chan quickfix.SessionID, 1), msgs: make(chan []fixField, 4096), status: status}
 	ini, err := quickfix.NewInitiator(b, quickfix.NewMemoryStoreFactory(), fixSettings(t, "initiator", port), quickfix.NewNullLogFactory())
 	if err != nil {
 		t.Fatal(err)
@@ -441,6 +451,10 @@ func TestParseMDRequest(t *testing.T) {
 		len(r.symbols) != 2 || r.symbols[1] != "MSFT" {
 		t.Fatalf("parsed %+v, %v", r, rej)
 	}
+	r, rej = parseMDRequest(raw("262=d|263=1|264=0|267=3|269=4|269=5|269=A|146=1|55=AAPL|"))
+	if rej != nil || r.badType != "" || r.types != fixOpening|fixClosing|fixImbalance {
+		t.Fatalf("day entry types parsed %+v, %v", r, rej)
+	}
 	for body, tag := range map[string]int{
 		"263=1|264=0|267=1|269=0|146=1|55=A|":                 262,
 		"262=a|264=0|267=1|269=0|146=1|55=A|":                 263,
@@ -462,6 +476,7 @@ func TestParseMDRequest(t *testing.T) {
 
 func FuzzParseMDRequest(f *testing.F) {
 	f.Add([]byte("262=a\x01263=1\x01264=10\x01267=1\x01269=0\x01146=1\x0155=AAPL\x01"))
+	f.Add([]byte("262=d\x01263=1\x01264=0\x01267=3\x01269=4\x01269=5\x01269=A\x01146=1\x0155=AAPL\x01"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		r, rej := parseMDRequest(raw)
 		if rej == nil && len(r.symbols) > fixSymbolsMax {

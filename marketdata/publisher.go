@@ -79,6 +79,8 @@ type symState struct {
 	firstNewNs  int64
 	haltChanged bool
 	queued      bool
+	// auction is the last auction uncrossed (EvUncross), whose trades follow.
+	auction matching.Phase
 	// ice holds the hidden reserve of each resting iceberg, so that the
 	// book shows only its peak.
 	ice map[matching.OrderID]int64
@@ -449,6 +451,9 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 			TakerOrderID: ev.OrderID, MakerOrderID: ev.MakerOrderID,
 			Auction: ev.Flags&matching.FlagAuction != 0,
 		}
+		if tr.Auction {
+			tr.auction = s.auction
+		}
 		s.tape.add(tr)
 		for iv := range s.candles {
 			s.candles[iv].add(ev.TimeNs, ev.Price, ev.Qty)
@@ -486,6 +491,7 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = ev.Price, ev.Qty, ev.Leaves, ev.Side
 		s.haltChanged = true
 	case matching.EvUncross:
+		s.auction = ev.Phase
 		switch {
 		case ev.Qty == 0:
 		case ev.Phase == matching.PhaseOpeningAuction:

@@ -14,6 +14,9 @@ const (
 	chBook channel = 1 << iota
 	chTrades
 	chCandles
+	// chStatus: the symbol's statistics changed (phase, halt, indicative,
+	// official prices); FIX subscribers only.
+	chStatus
 )
 
 // subscription is one symbol's worth of a subscriber's interest.
@@ -28,6 +31,9 @@ type subscription struct {
 	reqID string
 	depth int
 	types fixEntryTypes
+	// fix42: the session speaks FIX 4.2, which lacks TradingSessionSubID
+	// and the day's entries (fixday.go).
+	fix42 bool
 }
 
 // subscriber is one consumer of updates (a WebSocket connection or a FIX
@@ -132,7 +138,7 @@ func (p *Publisher) send(sub *subscriber, u *update) bool {
 func (p *Publisher) flush() {
 	now := int64(0)
 	for _, s := range p.dirtySyms {
-		var bookU, tradesU *update
+		var bookU, tradesU, statusU *update
 		var candleU [intervalCount]*update
 		hasBook := len(s.book.dirty) > 0
 		hasTrades := len(s.newTrades) > 0 || s.haltChanged
@@ -164,6 +170,14 @@ func (p *Publisher) flush() {
 							trades: append([]Trade(nil), s.newTrades...), stats: s.stats}
 					}
 					if !p.send(sub, tradesU) {
+						continue subs
+					}
+				}
+				if s.haltChanged && e.chans&chStatus != 0 {
+					if statusU == nil {
+						statusU = &update{s: s, seq: p.seq, ch: chStatus, sentNs: now, stats: s.stats}
+					}
+					if !p.send(sub, statusU) {
 						continue subs
 					}
 				}

@@ -16,6 +16,9 @@ type Trade struct {
 	// Auction marks a trade printed by an auction uncross (TakerSide is
 	// then Buy, by convention: an auction has no aggressor).
 	Auction bool
+	// auction is the auction that printed it (opening, closing or
+	// volatility), for FIX's flags.
+	auction matching.Phase
 }
 
 // tape is a bounded ring of the most recent trades, oldest first. It grows

@@ -345,6 +345,9 @@ func auctionFill(o *order, q int64) {
 func (e *Engine) auctionDone(o *order) {
 	l := o.lvl
 	l.remove(o)
+	if o.auctionOnly() {
+		l.side.auctionOnly--
+	}
 	delete(e.index, o.id)
 	e.orders.put(o)
 	if l.price != 0 && l.count == 0 {

@@ -34,6 +34,9 @@ type book struct {
 	// stops holds the waiting stop orders, buy then sell, in trigger order;
 	// nil until the first arrives.
 	stops [2]*btree.BTreeG[*order]
+	// stopTrees is set once either stop tree exists, so that the end of a
+	// command in continuous trading tests one flag (Engine.after).
+	stopTrees bool
 
 	// lastPrice is the last trade's price (0: none yet), refPrice the last
 	// auction's; they are the dynamic and static bands' references.

@@ -37,12 +37,14 @@ func (l *level) pushBack(o *order) {
 	l.qty += v
 	l.hidden += o.leaves - v
 	l.count++
-	if o.auctionOnly() {
-		l.side.auctionOnly++
-	}
 }
 
-// remove unlinks o, wherever it is in the queue. O(1).
+// remove unlinks o, wherever it is in the queue. O(1). pushBack and remove
+// stay small enough to inline into the continuous path; the count of
+// auction-only orders (bookSide.auctionOnly) is kept by their callers that
+// add such an order to a book or take one off it (place, unrest,
+// unlinkMaker, auctionDone), not by a refill, which moves an order within
+// its level.
 func (l *level) remove(o *order) {
 	if o.prev == nil {
 		l.head = o.next
@@ -58,9 +60,6 @@ func (l *level) remove(o *order) {
 	l.qty -= v
 	l.hidden -= o.leaves - v
 	l.count--
-	if o.auctionOnly() {
-		l.side.auctionOnly--
-	}
 	o.prev, o.next, o.lvl = nil, nil, nil
 }
 

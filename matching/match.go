@@ -13,6 +13,9 @@ import "math/bits"
 // returns. Every trade sets b's last price. Cost: O(log levels) per level
 // consumed plus O(1) per maker touched.
 func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
+	if l := e.best(opp); t.leaves == 0 || l == nil || !opp.crosses(l.price, t.price) {
+		return out // the common case of a move: nothing to trade
+	}
 	banded := b.staticBps|b.dynamicBps != 0
 	dynRef := b.lastPrice
 	for t.leaves > 0 {
@@ -79,11 +82,10 @@ func (e *Engine) trade(t, m *order, out []Event) []Event {
 		m.shown -= q
 	}
 	e.matchID++
-	out = e.emit(out, Event{
-		Kind: EvTrade, Side: t.side, Symbol: t.symbol, Account: t.account, OrderID: t.id,
-		Price: m.price, Qty: q, Leaves: t.leaves,
-		MakerOrderID: m.id, MakerAccount: m.account, MakerLeaves: m.leaves, MatchID: e.matchID,
-	})
+	out, ev := e.slot(out)
+	ev.Kind, ev.Side, ev.Symbol, ev.Account, ev.OrderID = EvTrade, t.side, t.symbol, t.account, t.id
+	ev.Price, ev.Qty, ev.Leaves = m.price, q, t.leaves
+	ev.MakerOrderID, ev.MakerAccount, ev.MakerLeaves, ev.MatchID = m.id, m.account, m.leaves, e.matchID
 	if m.leaves == 0 {
 		e.unlinkMaker(m)
 	} else if m.peak > 0 && m.shown == 0 {
@@ -107,6 +109,9 @@ func (e *Engine) refill(m *order, out []Event) []Event {
 // unlinkMaker takes a maker with no leaves off its level (which match
 // recycles if it empties) and out of the index.
 func (e *Engine) unlinkMaker(m *order) {
+	if m.auctionOnly() {
+		m.lvl.side.auctionOnly--
+	}
 	m.lvl.remove(m)
 	delete(e.index, m.id)
 	e.orders.put(m)

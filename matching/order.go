@@ -45,7 +45,7 @@ func (t *order) isSelf(m *order) bool {
 // auctionOnly reports whether o takes part in one auction only: what is
 // left of it after an uncross is cancelled.
 func (o *order) auctionOnly() bool {
-	return o.typ == Market || o.tif == AtOpen || o.tif == AtClose
+	return o.typ == Market || o.tif >= AtOpen // AtOpen or AtClose, the last two
 }
 
 // visible is what o shows on its level: its leaves, or an iceberg's peak.

@@ -25,6 +25,7 @@ func (e *Engine) stopTree(b *book, side Side) *btree.BTreeG[*order] {
 			less = sellStopLess
 		}
 		b.stops[i] = btree.NewWithFreeListG(btreeDegree, less, e.stopNodes)
+		b.stopTrees = true
 	}
 	return b.stops[i]
 }

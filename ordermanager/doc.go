@@ -59,6 +59,12 @@
 //     replace's in its chain) whatever fills happen in between (see
 //     holdFor), plus one minor unit for fee rounding; at the answer the
 //     reservation becomes need(new leaves, new price) exactly.
+//   - A stop or stop-limit order is reserved and banded around its stop
+//     price, when new and when replaced before its trigger (a replace then
+//     carries the new stop price; a stop order's replace without a price
+//     takes the band edge around it, as a new one does). Once triggered it
+//     is a market or limit order, and the engine refuses a replace that
+//     still carries a stop price.
 //
 // # Order lifecycle
 //

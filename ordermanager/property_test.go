@@ -197,6 +197,8 @@ func (f *flow) next() Request {
 			req.TIF = matching.FOK
 		case q < 7:
 			req.PostOnly = true
+		case q < 9:
+			f.stopOrder(&req, ref)
 		}
 		if r.IntN(3) == 0 {
 			req.STP = matching.STPMode(r.IntN(5))
@@ -218,6 +220,7 @@ func (f *flow) next() Request {
 		req.ClOrdID = f.fresh(sess.ID)
 		req.Account, req.Symbol, req.Side = 0, 0, 0
 		f.lastRpl[sess.ID], f.lastSess = req.ClOrdID, sess.ID
+		f.stopReplace(&req, sess.ID, ref)
 	case p < 965:
 		req.Kind = ReqMassCancel
 		req.ClOrdID = f.fresh(sess.ID)
@@ -240,6 +243,49 @@ func (f *flow) next() Request {
 		req = Request{Kind: ReqDisconnect, Firm: sess.Firm, Session: sess.ID}
 	}
 	return req
+}
+
+// stopOrder makes req a stop or stop-limit order with a stop price near
+// ref; a stop has no protection price half the time (reserved at the band
+// edge).
+func (f *flow) stopOrder(req *Request, ref int64) {
+	r := f.rng
+	req.StopPrice = ref + int64(r.IntN(int(ref/25))) - ref/50
+	req.Type, req.Price = matching.StopLimit, req.StopPrice+int64(r.IntN(int(ref/50)))-ref/100
+	if r.IntN(2) == 0 {
+		req.Type, req.Price = matching.Stop, 0
+		if r.IntN(2) == 0 {
+			req.Price = req.StopPrice + int64(r.IntN(int(ref/50)))
+		}
+	}
+	if req.Side == matching.Sell && req.Price != 0 {
+		req.Price = max(1, 2*req.StopPrice-req.Price)
+	}
+}
+
+// stopReplace gives a replace of a stop or stop-limit order (waiting, or
+// triggered already, which the engine then refuses) a new stop price, and
+// a stop (market) order no price half the time.
+func (f *flow) stopReplace(req *Request, sid config.SessionID, ref int64) {
+	if f.m == nil {
+		return
+	}
+	e, ok := f.m.cl.lookup(sid, req.OrigClOrdID)
+	if !ok || e.order == 0 {
+		return
+	}
+	o := f.m.order(e.order)
+	if o == nil || (o.typ != matching.Stop && o.typ != matching.StopLimit) {
+		return
+	}
+	r := f.rng
+	req.StopPrice = ref + int64(r.IntN(int(ref/25))) - ref/50
+	if r.IntN(2) == 0 {
+		req.Type = o.typ
+	}
+	if o.typ == matching.Stop && r.IntN(2) == 0 {
+		req.Price = 0
+	}
 }
 
 // pipeline runs the manager and the engine the way the live process does:
@@ -343,14 +389,19 @@ func TestPropertyRandomFlow(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	trades, rejects, chained, longest := 0, 0, 0, 0
+	trades, rejects, chained, longest, stopRepl, triggers := 0, 0, 0, 0, 0, 0
 	for seed := uint64(1); seed <= 6; seed++ {
 		p := runLive(t, cfg, seed, n, true)
 		chained += p.chained
 		longest = max(longest, p.longest)
 		for _, r := range p.evReps {
-			if r.ExecType == ExecTrade {
+			switch {
+			case r.ExecType == ExecTrade:
 				trades++
+			case r.ExecType == ExecReplaced && (r.Type == matching.Stop || r.Type == matching.StopLimit):
+				stopRepl++
+			case r.ExecType == ExecTriggered:
+				triggers++
 			}
 			if r.Reject != RejNone {
 				rejects++
@@ -363,7 +414,11 @@ func TestPropertyRandomFlow(t *testing.T) {
 	if chained < n/10 || longest < 3 {
 		t.Fatalf("only %d chained amends, longest chain %d: the flow does not exercise chains", chained, longest)
 	}
-	t.Logf("%d fill reports, %d engine-side rejects, %d chained amends, longest chain %d", trades, rejects, chained, longest)
+	if stopRepl < 20 || triggers < 20 {
+		t.Fatalf("%d stop orders replaced, %d triggered: the flow does not exercise stops", stopRepl, triggers)
+	}
+	t.Logf("%d fill reports, %d engine-side rejects, %d chained amends, longest chain %d, %d stop replaces, %d triggers",
+		trades, rejects, chained, longest, stopRepl, triggers)
 }
 
 // replay rebuilds a manager and engine from a journal the way recovery

@@ -392,14 +392,14 @@ func (m *Manager) submitAmend(req *Request, cmds []Pending, reps []Report) ([]Pe
 	cmd := matching.Command{Kind: matching.CmdCancel, OrderID: r.id, Symbol: r.sym, Account: r.acct, Side: r.side}
 	mt := meta{op: opCancel, session: req.Session, cl: req.ClOrdID, orig: orig}
 	if req.Kind == ReqReplace {
-		var hold int64
-		if hold, code = m.checkReplace(req, r, prevQty, prevPrice); code != RejNone {
+		var hold, price int64
+		if hold, price, code = m.checkReplace(req, r, prevQty, prevPrice); code != RejNone {
 			return cmds, m.rejectReq(req, code, reps)
 		}
-		// A waiting stop-limit order is replaced with its (new) stop price; once
-		// triggered it is a limit order and takes none (the engine refuses a
-		// mismatch: RejInvalidStopPrice).
-		cmd.Kind, cmd.Price, cmd.Qty, cmd.StopPrice = matching.CmdReplace, req.Price, req.Qty, req.StopPrice
+		// A waiting stop or stop-limit order is replaced with its (new) stop
+		// price; once triggered it is a market or limit order and takes none
+		// (the engine refuses the replace then: RejInvalidStopPrice).
+		cmd.Kind, cmd.Price, cmd.Qty, cmd.StopPrice = matching.CmdReplace, price, req.Qty, req.StopPrice
 		mt.op, mt.hold = opReplace, hold
 	}
 	var ok bool
@@ -412,37 +412,61 @@ func (m *Manager) submitAmend(req *Request, cmds []Pending, reps []Report) ([]Pe
 // checkReplace runs the risk checks of a replace of r that applies after
 // the previous link of its chain (prevQty total lots at prevPrice: the last
 // replace in flight, or the order itself) and returns what it must hold
-// until the engine answers.
-func (m *Manager) checkReplace(req *Request, r *orderRec, prevQty, prevPrice int64) (int64, RejectCode) {
+// until the engine answers and the price the command carries.
+//
+// A limit order is replaced at a new limit price, banded around the
+// reference price. A stop or stop-limit order, while it waits, is replaced
+// with a stop price (StopPrice) and, like a new one, reserved and banded
+// around that stop price: a stop-limit at its new limit price, a stop
+// (market) order at its protection price, or at the band edge when the
+// replace gives none (as a new stop order without one).
+func (m *Manager) checkReplace(req *Request, r *orderRec, prevQty, prevPrice int64) (int64, int64, RejectCode) {
 	a, s := &m.accts[r.acct-1], &m.syms[r.sym-1]
+	stop := r.typ == matching.Stop || r.typ == matching.StopLimit
 	switch {
 	case (req.Symbol != 0 && req.Symbol != r.sym) || (req.Side != 0 && req.Side != r.side) ||
 		(req.Account != 0 && req.Account != r.acct) || (req.Type != 0 && req.Type != r.typ):
-		return 0, RejReplaceMismatch
-	case r.typ != matching.Limit && r.typ != matching.StopLimit:
-		return 0, RejNotReplaceable
+		return 0, 0, RejReplaceMismatch
+	case r.typ != matching.Limit && !stop:
+		return 0, 0, RejNotReplaceable
 	case a.kill:
-		return 0, RejKillSwitch
+		return 0, 0, RejKillSwitch
 	case s.halted:
-		return 0, RejHalted
+		return 0, 0, RejHalted
 	case req.Qty <= 0 || req.Qty > matching.QtyMax:
-		return 0, RejInvalidQty
+		return 0, 0, RejInvalidQty
 	case req.Qty > a.lim.MaxOrderLots:
-		return 0, RejMaxOrderLots
-	case req.Price <= 0 || req.Price > matching.PriceMax:
-		return 0, RejInvalidPrice
-	case !inBand(req.Price, s.reference(), a.lim.PriceBandBps):
-		return 0, RejPriceBand
+		return 0, 0, RejMaxOrderLots
+	case stop != (req.StopPrice != 0) || req.StopPrice < 0 || req.StopPrice > matching.PriceMax:
+		return 0, 0, RejInvalidStopPrice
 	}
-	n, ok := notional(req.Price, req.Qty, s.cpt)
+	price, ref := req.Price, s.reference()
+	if stop {
+		ref = req.StopPrice
+	}
+	switch {
+	case price == 0 && r.typ == matching.Stop:
+		switch {
+		case a.lim.RequireMarketProtection:
+			return 0, 0, RejNoProtection
+		case a.lim.PriceBandBps == 0:
+			return 0, 0, RejNoReference
+		}
+		price = bandEdge(r.side, ref, a.lim.PriceBandBps)
+	case price <= 0 || price > matching.PriceMax:
+		return 0, 0, RejInvalidPrice
+	case !inBand(price, ref, a.lim.PriceBandBps):
+		return 0, 0, RejPriceBand
+	}
+	n, ok := notional(price, req.Qty, s.cpt)
 	if !ok || n > a.lim.MaxOrderNotional {
-		return 0, RejMaxNotional
+		return 0, 0, RejMaxNotional
 	}
-	hold := holdFor(a, s, r.side, r.filled, prevQty, prevPrice, req.Qty, req.Price)
+	hold := holdFor(a, s, r.side, r.filled, prevQty, prevPrice, req.Qty, price)
 	if r.side == matching.Sell {
-		return hold, m.checkFunds(a, r.side, r.sym, 0, hold)
+		return hold, price, m.checkFunds(a, r.side, r.sym, 0, hold)
 	}
-	return hold, m.checkFunds(a, r.side, r.sym, hold, 0)
+	return hold, price, m.checkFunds(a, r.side, r.sym, hold, 0)
 }
 
 // holdFor is what a replace to newQty total lots at newPrice must hold on

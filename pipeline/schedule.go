@@ -64,6 +64,9 @@ func AcceleratedDay(start time.Time, length time.Duration) Plan {
 	}
 }
 
+// stepLateMax is how late a step may still be issued (see Scheduler.run).
+const stepLateMax = time.Minute
+
 // SchedulerOptions configures a Scheduler.
 type SchedulerOptions struct {
 	Plan Plan
@@ -134,10 +137,20 @@ func (s *Scheduler) run() {
 		defer tk.Stop()
 		gtd = tk.C
 	}
+	// next is where the plan is read from: the last step issued, not the
+	// clock, so that a step whose time passed while the scheduler was late
+	// (a loaded machine, two steps close together) is issued at once rather
+	// than skipped; a step more than stepLateMax late (the process was
+	// stopped) is skipped, as at start (CatchUp covers that).
+	next := s.o.Now()
 	for {
 		var fire <-chan time.Time
 		var timer *time.Timer
-		at, st, ok := s.o.Plan(s.o.Now())
+		at, st, ok := s.o.Plan(next)
+		if now := s.o.Now(); ok && now.Sub(at) > stepLateMax {
+			next = now
+			continue
+		}
 		if ok {
 			timer = time.NewTimer(at.Sub(s.o.Now()))
 			fire = timer.C
@@ -152,6 +165,7 @@ func (s *Scheduler) run() {
 			s.send(ordermanager.Request{Kind: ordermanager.ReqExpireGTD})
 		case <-fire:
 			s.issue(st)
+			next = at
 			// Wait out the step's own instant, so that a clock that reads
 			// the step's time again does not repeat it.
 			for !s.o.Now().After(at) {

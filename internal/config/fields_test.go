@@ -27,7 +27,7 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"listen.debug":                                    {"ListenDebug", "cmd/exchange startVenue: the pprof listener, off when empty"},
 	"gateway.seq_reset_time":                          {"SeqResetTime", "gateway: the daily sequence reset of the session stores"},
 	"gateway.store_retention_days":                    {"StoreRetentionDays", "gateway: how long earlier days' session stores are kept"},
-	"schedule.time_zone":                              {"Schedule.Location", "pipeline.Scheduler: local midnight of the calendar"},
+	"schedule.time_zone":                              {"Schedule.Location", "pipeline.Scheduler: local midnight of the calendar; gateway: ExpireDate (432) as a local date"},
 	"schedule.trading_days":                           {"Schedule.TradingDays", "pipeline.Scheduler: the days that trade"},
 	"schedule.symbols":                                {"Schedule.Symbols", "pipeline.Scheduler: the symbols the calendar drives"},
 	"schedule.gtd_check":                              {"Schedule.GTDCheck", "pipeline.Scheduler: how often due GTD orders expire"},
