@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,16 +29,16 @@ func parseFIXAddrs(s string) ([]string, error) {
 	return out, nil
 }
 
-// leaderRe finds the address in a standby's Logout Text ("not the leader:
-// connect to HOST:PORT ...").
-var leaderRe = regexp.MustCompile(`not the leader: connect to (\S+)`)
-
 // runFollowingLeader runs the broker against the first address; when a
 // cluster standby refuses the logon naming the leader, it runs against the
 // leader instead, and when an address does not answer (or no leader is
-// elected yet) it tries the next in the list. It follows the leader at start
-// only: a failover during the run ends the run.
+// elected yet) it tries the next in the list. With several addresses a
+// session that drops during the run follows the leader too
+// (broker.Options.Failover).
 func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (*broker.Result, error) {
+	if len(addrs) > 1 {
+		o.Failover = addrs
+	}
 	var lastErr error
 	next := 0
 	target := addrs[0]
@@ -52,8 +51,8 @@ func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (
 			return res, err
 		}
 		lastErr = err
-		if m := leaderRe.FindStringSubmatch(err.Error()); m != nil && m[1] != target {
-			target = strings.TrimRight(m[1], ").,;")
+		if a, ok := broker.LeaderFromLogout(err.Error()); ok && a != target {
+			target = a
 			continue
 		}
 		next = (next + 1) % len(addrs)

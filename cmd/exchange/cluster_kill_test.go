@@ -98,30 +98,7 @@ func TestClusterKillLeader(t *testing.T) {
 			kills = n
 		}
 	}
-	root := t.TempDir()
-	var nodes []*clusterChild
-	sec := "cluster:\n  peers:\n"
-	for i := range 3 {
-		n := &clusterChild{id: fmt.Sprintf("n%d", i+1), fix: freePort(t), http: freePort(t), dir: filepath.Join(root, fmt.Sprintf("d%d", i+1))}
-		sec += fmt.Sprintf("    - {id: %s, raft: %s, fix: %s, http: %s}\n", n.id, freePort(t), n.fix, n.http)
-		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		n.cfg = filepath.Join(root, n.id+".yaml")
-		yaml := string(config.DefaultYAML()) + "\n" + sec + "  node_id: " + n.id + "\n"
-		if err := os.WriteFile(n.cfg, []byte(yaml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		n.start(t)
-	}
-	defer func() {
-		for _, n := range nodes {
-			if n.running() {
-				_ = n.cmd.Process.Kill()
-				_ = n.cmd.Wait()
-			}
-		}
-	}()
+	nodes := startClusterChildren(t)
 	acked := map[matching.OrderID]string{}
 	trade := func(round int, leader *clusterChild, dur time.Duration, kill bool) {
 		c := logon(t, leader.fix, defaultOpts("ALPHA"))
@@ -200,6 +177,37 @@ func TestClusterKillLeader(t *testing.T) {
 	}
 	compareSurvivors(t, live, acked)
 	t.Logf("%d kills; failover times %v", kills, failovers)
+}
+
+// startClusterChildren starts a 3-node cluster of `exchange serve` child
+// processes on loopback; they are killed when the test ends.
+func startClusterChildren(t *testing.T) []*clusterChild {
+	t.Helper()
+	root := t.TempDir()
+	var nodes []*clusterChild
+	sec := "cluster:\n  peers:\n"
+	for i := range 3 {
+		n := &clusterChild{id: fmt.Sprintf("n%d", i+1), fix: freePort(t), http: freePort(t), dir: filepath.Join(root, fmt.Sprintf("d%d", i+1))}
+		sec += fmt.Sprintf("    - {id: %s, raft: %s, fix: %s, http: %s}\n", n.id, freePort(t), n.fix, n.http)
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		n.cfg = filepath.Join(root, n.id+".yaml")
+		yaml := string(config.DefaultYAML()) + "\n" + sec + "  node_id: " + n.id + "\n"
+		if err := os.WriteFile(n.cfg, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n.start(t)
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			if n.running() {
+				_ = n.cmd.Process.Kill()
+				_ = n.cmd.Wait()
+			}
+		}
+	})
+	return nodes
 }
 
 func (n *clusterChild) running() bool { return n.cmd != nil && n.cmd.ProcessState == nil }

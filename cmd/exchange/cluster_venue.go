@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -49,4 +51,32 @@ func (v *venue) logonGate() string {
 		return fmt.Sprintf("not the leader: connect to %s (node %s)", p.FIX, p.ID)
 	}
 	return "not the leader, and no leader is elected yet: retry shortly"
+}
+
+// logoutOnStepDown logs every FIX session out when this node stops leading
+// (a leadership transfer, a lost majority): its orders would only be refused
+// as busy, and a broker that follows the leader (exchange broker --fix a,b,c)
+// learns from the drop that it should look for the new one.
+func (v *venue) logoutOnStepDown(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	leading := v.node.IsLeader()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := v.node.IsLeader()
+		if leading && !now {
+			text := v.logonGate()
+			for _, s := range v.gw.Sessions() {
+				if s.LoggedOn {
+					_ = v.gw.Disconnect(s.ID, text)
+				}
+			}
+			v.log.Warn().Str("reason", text).Msg("stepped down: FIX sessions logged out")
+		}
+		leading = now
+	}
 }

@@ -135,6 +135,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.gw = gw
+	if v.node != nil {
+		go v.logoutOnStepDown(ctx)
+	}
 	md.SetFIXSender(gw.Send)
 	for i := range cfg.Symbols {
 		gw.SetPhase(cfg.Symbols[i].ID, x.State().Engine.Phase(cfg.Symbols[i].ID))
