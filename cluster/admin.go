@@ -75,8 +75,9 @@ func (n *Node) TransferLeadership(id string) error {
 }
 
 // AdminHandler serves the cluster's operator endpoints (mount it at
-// /cluster; it has no authentication of its own: keep it on a loopback or
-// admin listener):
+// /cluster). It has no authentication of its own: the binary serves it
+// behind the admin API's bearer tokens (admin.Guard: viewer for GET,
+// operator for changes).
 //
 //	GET  /cluster                           Status as JSON
 //	POST /cluster/add?id=ID&raft=HOST:PORT  add a voter

@@ -37,9 +37,19 @@ func (n *clusterChild) start(t *testing.T) {
 	}
 }
 
-func (n *clusterChild) leading() bool {
+// clusterGet reads a node's GET /cluster with the demo viewer token.
+func (n *clusterChild) clusterGet() (*http.Response, error) {
 	c := http.Client{Timeout: 500 * time.Millisecond}
-	resp, err := c.Get("http://" + n.http + "/cluster")
+	req, err := http.NewRequest(http.MethodGet, "http://"+n.http+"/cluster", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer demo-viewer-token")
+	return c.Do(req)
+}
+
+func (n *clusterChild) leading() bool {
+	resp, err := n.clusterGet()
 	if err != nil {
 		return false
 	}
@@ -51,8 +61,7 @@ func (n *clusterChild) leading() bool {
 }
 
 func (n *clusterChild) journalSeq() int64 {
-	c := http.Client{Timeout: 500 * time.Millisecond}
-	resp, err := c.Get("http://" + n.http + "/cluster")
+	resp, err := n.clusterGet()
 	if err != nil {
 		return -1
 	}

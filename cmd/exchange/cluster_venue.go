@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/exchange-sim/exchange/admin"
 	"github.com/exchange-sim/exchange/cluster"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
@@ -79,4 +81,18 @@ func (v *venue) logoutOnStepDown(ctx context.Context) {
 		}
 		leading = now
 	}
+}
+
+// mountCluster serves the node's membership endpoints (/cluster, see
+// cluster.Node.AdminHandler) behind the admin API's bearer tokens: a viewer
+// token reads the status, changes need an operator token.
+func (v *venue) mountCluster(mux *http.ServeMux) {
+	g, err := admin.NewGuard(v.cfg.AdminTokens, v.log)
+	if err != nil {
+		v.log.Error().Err(err).Msg("cluster endpoints not served")
+		return
+	}
+	h := g.Wrap(v.node.AdminHandler())
+	mux.Handle("/cluster", h)
+	mux.Handle("/cluster/", h)
 }

@@ -156,8 +156,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.Handle("/metrics", v.metricsHandler())
 	mux.Handle("/api/history/", v.historyHandler())
 	if v.node != nil {
-		mux.Handle("/cluster", v.node.AdminHandler())
-		mux.Handle("/cluster/", v.node.AdminHandler())
+		v.mountCluster(mux)
 	}
 	mux.Handle("/", md.Handler())
 	v.startScheduler(vo)
