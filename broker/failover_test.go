@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -80,5 +81,44 @@ func TestTrackerResyncCountsOnce(t *testing.T) {
 	}
 	if tr.orders["c"] != nil || tr.orders["e"] != nil || tr.orders["f"] != nil {
 		t.Error("c (never committed), e (filled) and f (cancelled) are done")
+	}
+}
+
+// LeaderFromLogout reads a Logout Text from the network: it never panics and
+// only returns an address that parses as host:port.
+func FuzzLeaderFromLogout(f *testing.F) {
+	for _, s := range []string{
+		"not the leader: connect to 127.0.0.1:9878 (node n1)",
+		"not the leader: connect to [::1]:9878",
+		"not the leader: connect to 127.0.0.1:9878).",
+		"not the leader, and no leader is elected yet: retry shortly",
+		"not the leader: connect to ",
+		"not the leader: connect to nocolon",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		a, ok := LeaderFromLogout(text)
+		if !ok {
+			return
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			t.Fatalf("%q: returned %q, not host:port", text, a)
+		}
+	})
+}
+
+func TestLeaderFromLogout(t *testing.T) {
+	for text, want := range map[string]string{
+		"not the leader: connect to 127.0.0.1:9878 (node n1)":         "127.0.0.1:9878",
+		"not the leader: connect to 10.0.0.2:1).":                     "10.0.0.2:1",
+		"not the leader, and no leader is elected yet: retry shortly": "",
+		"bad password": "",
+	} {
+		got, ok := LeaderFromLogout(text)
+		if got != want || ok != (want != "") {
+			t.Errorf("%q: %q %v, want %q", text, got, ok, want)
+		}
 	}
 }

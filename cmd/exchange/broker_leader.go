@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exchange-sim/exchange/broker"
 )
@@ -43,6 +44,19 @@ func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (
 	next := 0
 	target := addrs[0]
 	for attempt := 0; attempt < 2*len(addrs)+2; attempt++ {
+		// A dead node refuses the connection at once, where a logon
+		// attempt would wait for LogonTimeout.
+		if len(addrs) > 1 {
+			nc, err := net.DialTimeout("tcp", target, 2*time.Second)
+			if err != nil {
+				lastErr = err
+				next = (next + 1) % len(addrs)
+				target = addrs[next]
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			nc.Close()
+		}
 		host, port, _ := net.SplitHostPort(target)
 		o.Host = host
 		o.Port, _ = strconv.Atoi(port)

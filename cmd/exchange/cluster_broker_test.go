@@ -16,7 +16,8 @@ import (
 )
 
 // TestBrokerFollowsLeader runs `exchange broker`'s engine with a cluster's
-// three FIX addresses, kills the leader mid-run, and checks that every
+// three FIX addresses, kills the leader mid-run (or, in the second case,
+// moves leadership with `exchange cluster transfer`), and checks that every
 // session logged on again to the new leader, that the requests in flight at
 // the kill were resynchronised by status requests, that every request sent
 // got exactly one answer, and that the run carried on after the failover.
@@ -24,6 +25,11 @@ func TestBrokerFollowsLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes; runs in the full suite")
 	}
+	t.Run("kill", func(t *testing.T) { testBrokerFollowsLeader(t, true) })
+	t.Run("transfer", func(t *testing.T) { testBrokerFollowsLeader(t, false) })
+}
+
+func testBrokerFollowsLeader(t *testing.T, kill bool) {
 	nodes := startClusterChildren(t)
 	leader := waitClusterLeader(t, nodes)
 	var addrs []string
@@ -36,35 +42,56 @@ func TestBrokerFollowsLeader(t *testing.T) {
 	o.DrainTimeout = 10 * time.Second
 	o.FailoverTimeout = 20 * time.Second
 	logs := &syncWriter{w: &strings.Builder{}}
-	lg := zerolog.New(logs).Level(zerolog.InfoLevel)
+	lg := zerolog.New(logs).With().Timestamp().Logger().Level(zerolog.InfoLevel)
 	o.Logger = &lg
 	// The new leader's journal at its election: the run must carry on
 	// beyond it.
 	type elected struct {
-		n   *clusterChild
-		seq int64
+		n, old *clusterChild
+		seq    int64
 	}
 	killed := make(chan elected, 1)
 	go func() {
-		time.Sleep(time.Second)
-		_ = leader.cmd.Process.Signal(syscall.SIGKILL)
+		// Once the broker's orders flow through the leader (it may have
+		// changed since the start: an election on a loaded machine).
+		leader := leader
+		deadline := time.Now().Add(30 * time.Second)
+		for flowing := false; !flowing; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				killed <- elected{}
+				return
+			}
+			for _, n := range nodes {
+				if n.leading() && n.journalSeq() > 500 {
+					leader, flowing = n, true
+				}
+			}
+		}
+		if kill {
+			_ = leader.cmd.Process.Signal(syscall.SIGKILL)
+		} else {
+			env := func(string) string { return "demo-operator-token" }
+			if err := runClusterCmd([]string{"transfer", "--http", leader.http}, env, io.Discard, io.Discard); err != nil {
+				t.Errorf("transfer: %v", err)
+			}
+		}
 		var rest []*clusterChild
 		for _, n := range nodes {
 			if n != leader {
 				rest = append(rest, n)
 			}
 		}
-		deadline := time.Now().Add(20 * time.Second)
+		deadline = time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
 			for _, n := range rest {
 				if n.leading() {
-					killed <- elected{n, n.journalSeq()}
+					killed <- elected{n, leader, n.journalSeq()}
 					return
 				}
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		killed <- elected{}
+		killed <- elected{old: leader}
 	}()
 	// The broker is pointed at a standby first: it follows the refusal.
 	var first []string
@@ -76,7 +103,12 @@ func TestBrokerFollowsLeader(t *testing.T) {
 	first = append(first, leader.fix)
 	res, err := runFollowingLeader(context.Background(), o, first)
 	next := <-killed
-	_ = leader.cmd.Wait()
+	if next.old == nil {
+		t.Fatalf("the broker's orders did not reach a leader's journal within 30 s (run: %v)", err)
+	}
+	if kill {
+		_ = next.old.cmd.Wait()
+	}
 	if next.n == nil {
 		t.Fatal("no new leader within 20 s of the kill")
 	}
@@ -88,6 +120,7 @@ func TestBrokerFollowsLeader(t *testing.T) {
 	t.Logf("result:\n%s", tbl.String())
 	if res.Failovers < int64(len(o.Sessions)) {
 		t.Errorf("%d failovers, want one per session (%d)\n%s", res.Failovers, len(o.Sessions), logs.String())
+
 	}
 	if res.Resynced == 0 {
 		t.Errorf("no request in flight at the kill was resynchronised")
@@ -99,6 +132,12 @@ func TestBrokerFollowsLeader(t *testing.T) {
 	}
 	if res.Acked+res.Rejected != res.Sent {
 		t.Errorf("acked %d + rejected %d != sent %d: an answer counted twice or missing", res.Acked, res.Rejected, res.Sent)
+	}
+	if !kill {
+		// The old leader drained before the transfer: what it had taken
+		// committed. (Not asserted: a request the broker sent as the
+		// Logout crossed it may still be lost.)
+		t.Logf("transfer: %d of %d requests in flight unknown to the new leader", res.LostAtFailover, res.Resynced)
 	}
 	if res.LostAtFailover > res.Resynced {
 		t.Errorf("lost %d > resynced %d", res.LostAtFailover, res.Resynced)
