@@ -243,6 +243,8 @@ func venueErr(err error) *apiError {
 		return errf(400, "", "%v", err)
 	case errors.Is(err, pipeline.ErrClosed):
 		return errf(503, "", "the venue is shutting down")
+	case errors.Is(err, pipeline.ErrStandby):
+		return errf(421, "", "this cluster node is a standby: send actions to the leader's admin API")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errf(503, "", "the order manager did not answer in time")
 	}

@@ -232,6 +232,9 @@ func (v *venue) serve(ln net.Listener, h http.Handler, name string) *http.Server
 // the configured calendar (none configured: continuous trading all day).
 func (v *venue) startScheduler(vo venueOptions) {
 	so := pipeline.SchedulerOptions{Plan: vo.plan, Submit: v.x.Submit, GTDCheck: time.Second}
+	if v.node != nil {
+		so.Submit = v.node.Submit // the leader's current venue; a standby refuses
+	}
 	if so.Plan == nil {
 		s := v.cfg.Schedule
 		if s == nil {
