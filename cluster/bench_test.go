@@ -71,6 +71,11 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 	r := &replicated{}
 	for i := range size {
 		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability}
+		// Long timeouts: on a loaded machine the default 150 ms lets a
+		// starved follower call an election mid-run, and bench.RunPipeline
+		// waits for ever for the orders the old leader never committed.
+		// Throughput does not depend on them.
+		cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 		cc.Transport.Listener = lns[i]
 		n, err := Open(cc, pipeline.Options{Config: cfg, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
 		if err != nil {
