@@ -114,6 +114,7 @@ func (f *failover) follow(i int) {
 		inflight := f.n.tr.inflight(i)
 		old := f.n.ini(i)
 		old.Stop()
+		drainCh(app.dropped) // the old connection's, if it ended twice
 		if !f.reconnect(i) {
 			if !f.stopped() {
 				f.n.log.Error().Str("session", old.Session.ID().String()).Dur("timeout", f.timeout).Msg("no cluster node took the logon: the session stays down")
@@ -173,7 +174,6 @@ func (f *failover) reconnect(i int) bool {
 		t.Stop()
 		if on {
 			f.n.inis[i].Store(ini)
-			drainCh(app.dropped) // the old connection's, if it ended twice
 			f.mu.Lock()
 			f.current[i] = target
 			f.mu.Unlock()
