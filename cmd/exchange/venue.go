@@ -135,9 +135,6 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.gw = gw
-	if v.node != nil {
-		go v.logoutOnStepDown(ctx)
-	}
 	md.SetFIXSender(gw.Send)
 	for i := range cfg.Symbols {
 		gw.SetPhase(cfg.Symbols[i].ID, x.State().Engine.Phase(cfg.Symbols[i].ID))
@@ -157,6 +154,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.Handle("/api/history/", v.historyHandler())
 	if v.node != nil {
 		v.mountCluster(mux)
+		go v.logoutOnStepDown(ctx)
 	}
 	mux.Handle("/", md.Handler())
 	v.startScheduler(vo)
