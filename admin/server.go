@@ -186,16 +186,8 @@ func (s *Server) handle(pattern string, role config.AdminRole, h handlerFunc) {
 		s.methods[path] = method
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := s.auth.check(bearer(r.Header.Get("Authorization")))
+		tok, ok := authorize(s.auth, s.log, w, r, role)
 		if !ok {
-			s.log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Msg("admin request refused: no or wrong token")
-			w.Header().Set("WWW-Authenticate", `Bearer realm="exchange-admin"`)
-			writeJSON(w, http.StatusUnauthorized, &apiError{Msg: "a valid bearer token is required (Authorization: Bearer TOKEN)"})
-			return
-		}
-		if role == config.RoleOperator && tok.Role != config.RoleOperator {
-			s.log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Str("who", tok.Name).Msg("admin request refused: viewer token asked for an action")
-			writeJSON(w, http.StatusForbidden, &apiError{Msg: fmt.Sprintf("token %q has role %s: actions need role operator", tok.Name, tok.Role)})
 			return
 		}
 		var body []byte
@@ -255,6 +247,8 @@ func venueErr(err error) *apiError {
 		return errf(409, "", "%v", err)
 	case errors.Is(err, pipeline.ErrClosed):
 		return errf(503, "", "the venue is shutting down")
+	case errors.Is(err, pipeline.ErrStandby):
+		return errf(421, "", "this cluster node is a standby: send actions to the leader's admin API")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errf(503, "", "the order manager did not answer in time")
 	}

@@ -41,6 +41,14 @@
 // of its own (relay.go) that counts the bytes the writer wrote. This caps it
 // at a few thousand requests a second.
 //
+// Against a cluster (Options.Failover: its nodes' FIX addresses), a native
+// session that drops during the run logs on again to the leader and asks it
+// for the fate of its requests in flight, with OrderMassStatusRequest and
+// then one OrderStatusRequest per request still unanswered (failover.go):
+// each is answered once, as acknowledged or, when the new leader does not
+// know it (never committed), rejected; Result counts failovers, resynchronised
+// and lost requests. The quickfix engine follows the leader only at start.
+//
 // Only one Run with the quickfix engine may be active per set of FIX
 // session IDs in a process: QuickFIX/Go keeps sessions in a process-wide
 // registry.

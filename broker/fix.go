@@ -161,7 +161,11 @@ func (a *app) FromApp(m *quickfix.Message, id quickfix.SessionID) quickfix.Messa
 func answer(tr *tracker, now time.Time, session int, msgType string, get func(tag int) []byte) bool {
 	switch msgType {
 	case "8":
-		tr.execReport(now, get(fieldClOrdID), get(fieldExecType), get(fieldOrdStatus), get(fieldOrdRejReason), get(fieldText))
+		if et := get(fieldExecType); string(et) == "I" {
+			tr.statusReport(now, session, get(fieldClOrdID), get(fieldOrdStatus), get(fieldText), len(get(fieldMassStatusReqID)) > 0)
+		} else {
+			tr.execReport(now, get(fieldClOrdID), et, get(fieldOrdStatus), get(fieldOrdRejReason), get(fieldText))
+		}
 	case "9":
 		tr.reject(now, get(fieldClOrdID), "cancel-reject 102=", get(fieldCxlRejReason), get(fieldText))
 	case "j":
@@ -209,6 +213,8 @@ const (
 	fieldBusinessRejectReason = int(tag.BusinessRejectReason)
 	fieldRefSeqNum            = int(tag.RefSeqNum)
 	fieldSessionRejectReason  = int(tag.SessionRejectReason)
+	fieldMassStatusReqID      = 584
+	fieldLastRptRequested     = 912
 )
 
 // bodyGetter reads b's fields for answer and sessionReject.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/exchange-sim/exchange/internal/fixsession"
@@ -20,16 +21,28 @@ import (
 // and never spins, so the sender hands it a whole batch at once (no relay,
 // no gate), and answers are read in place from the receive buffer.
 type nativeTransport struct {
-	inis []*fixsession.Initiator
+	// inis holds each session's initiator; a failover replaces it
+	// (failover.go).
+	inis []atomic.Pointer[fixsession.Initiator]
 	tr   *tracker
 	log  zerolog.Logger
 	down []bool // sender goroutine only: a send failed since the last success
+
+	// For failover.go: each session's settings and App, the addresses to
+	// follow the leader over (nil: none), and the run's end.
+	settings []fixsession.Settings
+	apps     []*nativeApp
+	slog     zerolog.Logger
+	fo       *failover
 }
+
+func (n *nativeTransport) ini(i int) *fixsession.Initiator { return n.inis[i].Load() }
 
 // startNative starts one initiator per session and waits until every
 // session is logged on.
 func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logger) (_ transport, err error) {
-	n := &nativeTransport{tr: tr, log: log, down: make([]bool, len(o.Sessions))}
+	n := &nativeTransport{tr: tr, log: log, down: make([]bool, len(o.Sessions)),
+		inis: make([]atomic.Pointer[fixsession.Initiator], len(o.Sessions))}
 	defer func() {
 		if err != nil {
 			n.close()
@@ -57,16 +70,22 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 			st.LogonFields = fixsession.AppendString(st.LogonFields, int(tag.Username), s.Username)
 			st.LogonFields = fixsession.AppendString(st.LogonFields, int(tag.Password), s.Password)
 		}
-		slog := log.With().Str("component", "fixsession").Logger().Level(level)
-		ini, err := fixsession.NewInitiator(addr, st, &nativeApp{i: i, tr: tr, l: l}, slog)
+		n.slog = log.With().Str("component", "fixsession").Logger().Level(level)
+		app := newNativeApp(i, tr, l)
+		ini, err := fixsession.NewInitiator(addr, st, app, n.slog)
 		if err != nil {
 			return nil, fmt.Errorf("broker: session %s: %w", s.SenderCompID, err)
 		}
-		n.inis = append(n.inis, ini)
+		n.settings = append(n.settings, st)
+		n.apps = append(n.apps, app)
+		n.inis[i].Store(ini)
 		ini.Start()
 	}
 	if err := l.waitLogon(o.LogonTimeout, ctx.Done()); err != nil {
 		return nil, err
+	}
+	if len(o.Failover) > 0 {
+		n.fo = startFailover(n, o, addr)
 	}
 	return n, nil
 }
@@ -78,7 +97,7 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 // A session that is not logged on (the exchange dropped it; the initiator
 // reconnects) does not end the run: its requests stay unanswered.
 func (n *nativeTransport) send(i int, b *batch) error {
-	s := n.inis[i].Session
+	s := n.ini(i).Session
 	err := n.tr.sendNoted(i, b.reqs, func() (uint64, error) { return s.SendBodies(b.len(), b.msg) })
 	if err != nil {
 		if !n.down[i] {
@@ -94,8 +113,15 @@ func (n *nativeTransport) send(i int, b *batch) error {
 
 // close logs every session out at once and waits for them.
 func (n *nativeTransport) close() {
+	if n.fo != nil {
+		n.fo.stop()
+	}
 	var wg sync.WaitGroup
-	for _, ini := range n.inis {
+	for i := range n.inis {
+		ini := n.ini(i)
+		if ini == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -105,25 +131,55 @@ func (n *nativeTransport) close() {
 	wg.Wait()
 }
 
-// nativeApp is the fixsession App of session i.
+// nativeApp is the fixsession App of session i (of each initiator the
+// session has, when it follows a cluster's leader).
 type nativeApp struct {
 	i  int
 	tr *tracker
 	l  *logons
+	// Signals for failover.go, each buffered and sent without blocking:
+	// the session logged on, its connection ended, a logon was refused
+	// (the Text), the last answer to a mass status request arrived (its
+	// MassStatusReqID).
+	loggedOn, dropped chan struct{}
+	refused, massLast chan string
+}
+
+func newNativeApp(i int, tr *tracker, l *logons) *nativeApp {
+	return &nativeApp{i: i, tr: tr, l: l, loggedOn: make(chan struct{}, 1), dropped: make(chan struct{}, 1),
+		refused: make(chan string, 1), massLast: make(chan string, 1)}
+}
+
+func signal[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
 }
 
 func (a *nativeApp) Logon(quickfix.SessionID, *fixsession.Session, *fixsession.Message) string {
 	return ""
 }
 
-func (a *nativeApp) OnLogon(*fixsession.Session)  { a.l.setLoggedOn(a.i, true) }
-func (a *nativeApp) OnLogout(*fixsession.Session) { a.l.setLoggedOn(a.i, false) }
+func (a *nativeApp) OnLogon(*fixsession.Session) {
+	a.l.setLoggedOn(a.i, true)
+	signal(a.loggedOn, struct{}{})
+}
+
+func (a *nativeApp) OnLogout(*fixsession.Session) {
+	a.l.setLoggedOn(a.i, false)
+	signal(a.dropped, struct{}{})
+}
 
 // FromApp reads the answer's fields in place (no parse into QuickFIX/Go's
 // message type, no copies) and times it by when its bytes were read. It
 // never rejects: a malformed or unexpected answer is counted, not fought
 // over.
 func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) quickfix.MessageRejectError {
+	if v, ok := m.Get(fieldLastRptRequested); ok && string(v) == "Y" {
+		id, _ := m.Get(fieldMassStatusReqID)
+		signal(a.massLast, string(id))
+	}
 	if !answer(a.tr, m.ReceiveTime, a.i, string(m.MsgType), func(t int) []byte { v, _ := m.Get(t); return v }) {
 		a.tr.unmatched()
 	}
@@ -142,4 +198,5 @@ func (a *nativeApp) FromAdmin(_ *fixsession.Session, m *fixsession.Message) {
 // of after LogonTimeout.
 func (a *nativeApp) OnLogonRefused(_ *fixsession.Session, text string) {
 	a.l.logonRefused(a.i, text)
+	signal(a.refused, text)
 }

@@ -163,6 +163,14 @@ type Options struct {
 	// measured with it). QuickFIX/Go writes one per message anyway.
 	WriteEach bool
 
+	// Failover lists a cluster's FIX addresses (host:port, Host:Port among
+	// them or not). With the native engine, a session that drops during the
+	// run logs on again to the cluster's leader and resynchronises its
+	// requests in flight (failover.go) instead of waiting for the address it
+	// had; FailoverTimeout bounds each reconnection (default 15 s).
+	Failover        []string
+	FailoverTimeout time.Duration
+
 	StoreDir     string // session store for sequence numbers (each engine its own format); empty = in memory
 	ResetOnLogon bool   // send 141=Y on Logon and start both sides at 1
 
@@ -251,6 +259,9 @@ func (o *Options) check() error {
 	}
 	if o.StallTimeout <= 0 {
 		o.StallTimeout = 10 * time.Second
+	}
+	if o.FailoverTimeout <= 0 {
+		o.FailoverTimeout = 15 * time.Second
 	}
 	if o.Duration < 0 || o.OrdersMax < 0 {
 		return errors.New("broker: negative Duration or OrdersMax")

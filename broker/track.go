@@ -61,9 +61,13 @@ type tracker struct {
 
 	sent, acked, filled, rejected, unmatchedN, skipped int64
 	down                                               int64 // not sent: the session was down
+	failovers, resynced, lost                          int64 // see Result
 	reasons                                            map[string]int64
 	ack, fill                                          *hdrhistogram.Histogram
 	lastAnswer                                         time.Time
+	// asked holds, per session, the status requests sent after a failover
+	// and not answered yet, in order (see statusReport).
+	asked [][]*request
 }
 
 func newTracker(sessions, window int, prefix string) *tracker {
@@ -262,6 +266,116 @@ func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, 
 	case "2", "4", "8", "C": // filled, cancelled, rejected, expired
 		t.doneLocked(r.order)
 	}
+}
+
+// statusReport handles an ExecutionReport with ExecType I (order status),
+// the answer to the OrderMassStatusRequest (mass: it carries
+// MassStatusReqID, and may name orders of other runs or sessions, which are
+// not unmatched answers) and the OrderStatusRequests sent after a failover.
+// A status request is answered in the order the requests were sent (the
+// exchange answers them from its state, in turn), so a non-mass answer is
+// the answer to the oldest status request of the session still waiting
+// (asked): it may name the order by another ClOrdID of its chain (a cancel
+// the leader took leaves the order's ClOrdID as it was). A known order's
+// status answers the request asked about, the request its ClOrdID names and
+// every earlier request of the order still unanswered (a later request of an
+// order was only taken after the earlier ones); OrdStatus 8 means the leader
+// does not know the ClOrdID asked about: that request was never committed,
+// and counts as rejected. A request already answered is not counted again.
+func (t *tracker) statusReport(now time.Time, session int, clOrdID, ordStatus, text []byte, mass bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var q *request
+	if !mass && session >= 0 && session < len(t.asked) && len(t.asked[session]) > 0 {
+		q = t.asked[session][0]
+		t.asked[session][0] = nil
+		t.asked[session] = t.asked[session][1:]
+	}
+	r := lookup(t, clOrdID)
+	if string(ordStatus) == "8" {
+		if q == nil {
+			q = r
+		}
+		switch {
+		case q == nil:
+			t.unmatchedN++
+		case !q.answered:
+			t.resynced++
+			t.lost++
+			t.refusedLocked(q, now, "status after failover 39=", ordStatus, []byte("unknown to the leader: never committed"))
+		}
+		return
+	}
+	if r == nil && q == nil {
+		if !mass {
+			t.unmatchedN++
+		}
+		return
+	}
+	for _, x := range []*request{q, r} {
+		if x == nil {
+			continue
+		}
+		for _, y := range x.order.requests {
+			if y.id <= x.id && t.answerLocked(y, now) {
+				t.acked++
+				t.resynced++
+			}
+		}
+	}
+	for _, x := range []*request{q, r} {
+		if x == nil {
+			continue
+		}
+		switch string(ordStatus) {
+		case "2", "4", "C":
+			t.doneLocked(x.order)
+		}
+	}
+}
+
+// ask notes that status requests for rs go out on session i now, in this
+// order (see statusReport); earlier ones still waiting are forgotten (their
+// connection ended).
+func (t *tracker) ask(session int, rs []*request) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.asked == nil {
+		t.asked = make([][]*request, len(t.bySeq))
+	}
+	t.asked[session] = append(t.asked[session][:0], rs...)
+}
+
+// inflight returns session i's requests sent and not answered.
+func (t *tracker) inflight(session int) []*request {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*request
+	for _, r := range t.requests {
+		if !r.answered && r.order.session == session {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unanswered keeps the requests of rs not answered yet, in place.
+func (t *tracker) unanswered(rs []*request) []*request {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := rs[:0]
+	for _, r := range rs {
+		if !r.answered {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (t *tracker) failedOver() {
+	t.mu.Lock()
+	t.failovers++
+	t.mu.Unlock()
 }
 
 // reject handles an OrderCancelReject or BusinessMessageReject naming

@@ -61,22 +61,66 @@ func (n *Node) RemoveServer(id string, timeout time.Duration) error {
 	return n.raft.RemoveServer(raft.ServerID(id), 0, timeout).Error()
 }
 
-// TransferLeadership moves leadership (see AddVoter).
-func (n *Node) TransferLeadership(id string) error {
+// TransferLeadership moves leadership (see AddVoter). The leader first stops
+// taking orders and lets those it took commit (at most transferDrain):
+// raft refuses new entries during a transfer, so without the drain every
+// command in flight would fail to replicate and be lost (never
+// acknowledged, but lost all the same). The reports of the drained
+// commands are not sent (the node no longer leads); clients learn them from
+// status requests to the new leader, as after a failover.
+func (n *Node) TransferLeadership(id string) (err error) {
+	addr := raft.ServerAddress("")
+	if id != "" {
+		for _, s := range n.Status().Servers {
+			if s.ID == id {
+				addr = raft.ServerAddress(s.Raft)
+			}
+		}
+		if addr == "" {
+			return fmt.Errorf("cluster: no server %q", id)
+		}
+	}
+	if n.leading.CompareAndSwap(true, false) {
+		defer func() {
+			if err != nil && n.raft.State() == raft.Leader {
+				n.mu.Lock()
+				if n.mode == modeLeader {
+					n.leading.Store(true)
+				}
+				n.mu.Unlock()
+			}
+		}()
+		n.drainVenue(transferDrain)
+	}
 	if id == "" {
 		return n.raft.LeadershipTransfer().Error()
 	}
-	for _, s := range n.Status().Servers {
-		if s.ID == id {
-			return n.raft.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(s.Raft)).Error()
+	return n.raft.LeadershipTransferToServer(raft.ServerID(id), addr).Error()
+}
+
+// transferDrain bounds the wait for the commands in flight before a
+// leadership transfer.
+const transferDrain = 2 * time.Second
+
+// drainVenue waits (at most d) until the venue has no request queued and
+// every command it sequenced has come back from its engine (committed).
+func (n *Node) drainVenue(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for quiet := 0; quiet < 3 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		x := n.x.Load()
+		st := x.Stats()
+		if x.QueueDepth() == 0 && st.Commands == st.Processed {
+			quiet++
+		} else {
+			quiet = 0
 		}
 	}
-	return fmt.Errorf("cluster: no server %q", id)
 }
 
 // AdminHandler serves the cluster's operator endpoints (mount it at
-// /cluster; it has no authentication of its own: keep it on a loopback or
-// admin listener):
+// /cluster). It has no authentication of its own: the binary serves it
+// behind the admin API's bearer tokens (admin.Guard: viewer for GET,
+// operator for changes).
 //
 //	GET  /cluster                           Status as JSON
 //	POST /cluster/add?id=ID&raft=HOST:PORT  add a voter

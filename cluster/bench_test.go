@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,12 +22,30 @@ import (
 // replicated is a 3-node in-process cluster driven through its leader.
 type replicated struct {
 	nodes  []*Node
-	leader *Node
+	leader atomic.Pointer[Node]
 }
 
-func (r *replicated) Submit(req *ordermanager.Request) bool { return r.leader.Submit(req) }
+// Submit follows the leader: on a loaded machine an election may move it
+// during a run, and a harness that kept submitting to the old one would
+// spin for ever.
+func (r *replicated) Submit(req *ordermanager.Request) bool {
+	l := r.leader.Load()
+	if l.Submit(req) {
+		return true
+	}
+	if l.IsLeader() {
+		return false // busy
+	}
+	for _, n := range r.nodes {
+		if n.IsLeader() {
+			r.leader.Store(n)
+			return n.Submit(req)
+		}
+	}
+	return false
+}
 
-func (r *replicated) Stats() pipeline.Stats { return r.leader.Exchange().Stats() }
+func (r *replicated) Stats() pipeline.Stats { return r.leader.Load().Exchange().Stats() }
 
 func (r *replicated) Close() error {
 	var err error
@@ -52,6 +71,11 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 	r := &replicated{}
 	for i := range size {
 		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability}
+		// Long timeouts: on a loaded machine the default 150 ms lets a
+		// starved follower call an election mid-run, and bench.RunPipeline
+		// waits for ever for the orders the old leader never committed.
+		// Throughput does not depend on them.
+		cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 		cc.Transport.Listener = lns[i]
 		n, err := Open(cc, pipeline.Options{Config: cfg, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
 		if err != nil {
@@ -61,10 +85,10 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 		r.nodes = append(r.nodes, n)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for r.leader == nil {
+	for r.leader.Load() == nil {
 		for _, n := range r.nodes {
 			if n.IsLeader() {
-				r.leader = n
+				r.leader.Store(n)
 			}
 		}
 		if time.Now().After(deadline) {

@@ -51,6 +51,23 @@
 // commands it had accepted but not committed are gone, and those commands were
 // never acknowledged. Their clients learn their fate from OrderStatusRequest.
 //
+// A leadership transfer (Node.TransferLeadership) first stops taking orders
+// and lets the commands in flight commit: raft refuses new entries during a
+// transfer, so without the drain they would all be lost.
+//
+// # Stopping
+//
+// Close on a leader drains its venue (what it accepted is committed and
+// answered) before raft shuts down. Close on a standby first waits until its
+// state machine has journaled every command entry the node knows to be
+// committed: raft's Shutdown does not wait for that, and a standby whose
+// state machine lagged its raft log would otherwise stop with a journal
+// short of what it had acknowledged to the leader (raft would apply the rest
+// once the node is back in a cluster, but replay of the stopped node's
+// folder would not see it). Two nodes stopped one after the other still end
+// at different seqs when the leader commits entries between the two stops;
+// the shorter journal is then a prefix of the longer.
+//
 // # Snapshots and catch-up
 //
 // A raft snapshot of a node is its venue's newest snapshot file plus its

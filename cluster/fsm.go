@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -27,6 +28,10 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	n := (*Node)(f)
 	if l.Type != raft.LogCommand {
 		return nil
+	}
+	defer n.appliedIndex.Store(l.Index)
+	if d := n.applyDelayNs.Load(); d > 0 {
+		time.Sleep(time.Duration(d))
 	}
 	n.mu.Lock()
 	h, frames, err := decodeEntry(l.Data)

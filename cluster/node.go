@@ -59,6 +59,13 @@ type Node struct {
 	leading atomic.Bool
 	failErr atomic.Pointer[error]
 
+	// appliedIndex is the raft index of the last command entry the state
+	// machine has handled (journaled, or found already journaled).
+	appliedIndex atomic.Uint64
+	// applyDelayNs slows the state machine down (tests: a standby whose
+	// journal lags its raft log).
+	applyDelayNs atomic.Int64
+
 	// leaderSince is when this node last started accepting orders (Unix ns).
 	leaderSince atomic.Int64
 	stats       struct{ elections, demotions, restores, entries atomic.Uint64 }
@@ -461,6 +468,9 @@ func (n *Node) close(drain bool) error {
 				n.log.Info().Err(err).Msg("leader's venue closed with uncommitted commands")
 			}
 		}
+		if !leader && drain {
+			n.applyCommitted(n.cfg.ApplyTimeout)
+		}
 		err := n.raft.Shutdown().Error()
 		close(n.done)
 		<-n.watchDone
@@ -481,6 +491,40 @@ func (n *Node) close(drain bool) error {
 		n.closeErr = err
 	})
 	return n.closeErr
+}
+
+// applyCommitted waits (at most d) until the state machine has journaled
+// every command entry this node knows to be committed. raft's Shutdown does
+// not wait for that: a standby whose state machine lagged its raft log would
+// stop with a journal short of what it had acknowledged to the leader (raft
+// applies the rest when the node is back in a cluster, but `exchange replay`
+// of a stopped node's folder would not see it).
+func (n *Node) applyCommitted(d time.Duration) {
+	commit := n.raft.CommitIndex()
+	// The last committed entry may be raft's own (a no-op, a configuration
+	// change, a barrier), which the state machine never sees: wait for the
+	// last command entry at or before it.
+	var (
+		target uint64
+		l      raft.Log
+	)
+	for i := commit; i > n.appliedIndex.Load(); i-- {
+		if err := n.store.GetLog(i, &l); err != nil {
+			break
+		}
+		if l.Type == raft.LogCommand {
+			target = i
+			break
+		}
+	}
+	deadline := time.Now().Add(d)
+	for n.appliedIndex.Load() < target && n.Err() == nil {
+		if time.Now().After(deadline) {
+			n.log.Warn().Uint64("applied_index", n.appliedIndex.Load()).Uint64("commit_index", target).Msg("stopping before every committed entry was journaled")
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // raftLog is the sequencer's Log on a cluster node: one batch, one raft

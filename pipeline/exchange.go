@@ -295,6 +295,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		x.ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
 		x.followedSeq = state.Seq
 		seq.SetPassthrough(opts.Follow)
+		x.standby.Store(opts.Follow)
 	}
 	for range evBatches {
 		x.evFree <- &evBatch{evs: make([]matching.Event, 0, 4096)}
@@ -321,7 +322,7 @@ func (x *Exchange) Dir() string { return x.dir }
 func (x *Exchange) Submit(req *ordermanager.Request) bool {
 	x.submitting.Add(1)
 	defer x.submitting.Add(-1)
-	if x.closed.Load() {
+	if x.closed.Load() || x.standby.Load() {
 		return false
 	}
 	if !x.in.push(req) {

@@ -37,8 +37,12 @@ type OperateResult struct {
 // like a request's, and Operate returns once every one of them is journaled
 // (durable under the journal policy) and matched, so the caller sees their
 // effect. It returns the order manager's error for an action it refuses,
-// ErrClosed when the venue closes first, or ctx's error.
+// ErrClosed when the venue closes first, ErrStandby on a cluster standby,
+// or ctx's error.
 func (x *Exchange) Operate(ctx context.Context, op *ordermanager.Operation) (OperateResult, error) {
+	if x.standby.Load() {
+		return OperateResult{}, ErrStandby
+	}
 	r := &opReq{done: make(chan struct{}), fn: func(om *ordermanager.Manager, cmds []ordermanager.Pending) ([]ordermanager.Pending, error) {
 		return om.Operate(op, cmds)
 	}}

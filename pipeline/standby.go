@@ -35,6 +35,10 @@ const followQueue = 64
 // checkpoint.
 var ErrDiverged = errors.New("standby diverged from the leader")
 
+// ErrStandby is returned by Operate on a standby: it only applies the
+// leader's log (Submit refuses too).
+var ErrStandby = errors.New("pipeline: a standby takes no requests: only the leader does")
+
 // followState is the part of Exchange a cluster node uses.
 type followState struct {
 	followCh chan *followBatch
@@ -48,6 +52,10 @@ type followState struct {
 	// followedSeq is the last command Follow put in the ring (order manager
 	// goroutine only).
 	followedSeq uint64
+	// standby is true from Open (Options.Follow) until Lead: Submit and
+	// Operate refuse, so nothing but the log changes a standby's state.
+	// It only ever goes from true to false.
+	standby atomic.Bool
 }
 
 // Follow hands a committed batch of already sequenced commands and the
@@ -108,6 +116,7 @@ func (x *Exchange) omFollow(b *followBatch, submitted *uint64, room func()) bool
 			runtime.Gosched()
 		}
 		x.seq.SetPassthrough(false)
+		x.standby.Store(false)
 		close(b.lead)
 		return true
 	}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exchange-sim/exchange/broker"
 )
@@ -30,20 +30,33 @@ func parseFIXAddrs(s string) ([]string, error) {
 	return out, nil
 }
 
-// leaderRe finds the address in a standby's Logout Text ("not the leader:
-// connect to HOST:PORT ...").
-var leaderRe = regexp.MustCompile(`not the leader: connect to (\S+)`)
-
 // runFollowingLeader runs the broker against the first address; when a
 // cluster standby refuses the logon naming the leader, it runs against the
 // leader instead, and when an address does not answer (or no leader is
-// elected yet) it tries the next in the list. It follows the leader at start
-// only: a failover during the run ends the run.
+// elected yet) it tries the next in the list. With several addresses a
+// session that drops during the run follows the leader too
+// (broker.Options.Failover).
 func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (*broker.Result, error) {
+	if len(addrs) > 1 {
+		o.Failover = addrs
+	}
 	var lastErr error
 	next := 0
 	target := addrs[0]
 	for attempt := 0; attempt < 2*len(addrs)+2; attempt++ {
+		// A dead node refuses the connection at once, where a logon
+		// attempt would wait for LogonTimeout.
+		if len(addrs) > 1 {
+			nc, err := net.DialTimeout("tcp", target, 2*time.Second)
+			if err != nil {
+				lastErr = err
+				next = (next + 1) % len(addrs)
+				target = addrs[next]
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			nc.Close()
+		}
 		host, port, _ := net.SplitHostPort(target)
 		o.Host = host
 		o.Port, _ = strconv.Atoi(port)
@@ -52,8 +65,8 @@ func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (
 			return res, err
 		}
 		lastErr = err
-		if m := leaderRe.FindStringSubmatch(err.Error()); m != nil && m[1] != target {
-			target = strings.TrimRight(m[1], ").,;")
+		if a, ok := broker.LeaderFromLogout(err.Error()); ok && a != target {
+			target = a
 			continue
 		}
 		next = (next + 1) % len(addrs)

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/exchange-sim/exchange/admin"
 	"github.com/exchange-sim/exchange/cluster"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
@@ -49,4 +53,46 @@ func (v *venue) logonGate() string {
 		return fmt.Sprintf("not the leader: connect to %s (node %s)", p.FIX, p.ID)
 	}
 	return "not the leader, and no leader is elected yet: retry shortly"
+}
+
+// logoutOnStepDown logs every FIX session out when this node stops leading
+// (a leadership transfer, a lost majority): its orders would only be refused
+// as busy, and a broker that follows the leader (exchange broker --fix a,b,c)
+// learns from the drop that it should look for the new one.
+func (v *venue) logoutOnStepDown(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	leading := v.node.IsLeader()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := v.node.IsLeader()
+		if leading && !now {
+			text := v.logonGate()
+			for _, s := range v.gw.Sessions() {
+				if s.LoggedOn {
+					_ = v.gw.Disconnect(s.ID, text)
+				}
+			}
+			v.log.Warn().Str("reason", text).Msg("stepped down: FIX sessions logged out")
+		}
+		leading = now
+	}
+}
+
+// mountCluster serves the node's membership endpoints (/cluster, see
+// cluster.Node.AdminHandler) behind the admin API's bearer tokens: a viewer
+// token reads the status, changes need an operator token.
+func (v *venue) mountCluster(mux *http.ServeMux) {
+	g, err := admin.NewGuard(v.cfg.AdminTokens, v.log)
+	if err != nil {
+		v.log.Error().Err(err).Msg("cluster endpoints not served")
+		return
+	}
+	h := g.Wrap(v.node.AdminHandler())
+	mux.Handle("/cluster", h)
+	mux.Handle("/cluster/", h)
 }

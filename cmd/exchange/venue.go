@@ -169,8 +169,8 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	mux.Handle("/metrics", v.metricsHandler())
 	mux.Handle("/api/history/", v.historyHandler())
 	if v.node != nil {
-		mux.Handle("/cluster", v.node.AdminHandler())
-		mux.Handle("/cluster/", v.node.AdminHandler())
+		v.mountCluster(mux)
+		go v.logoutOnStepDown(ctx)
 	}
 	mux.Handle("/", md.Handler())
 	v.startScheduler(vo)
@@ -246,6 +246,9 @@ func (v *venue) serve(ln net.Listener, h http.Handler, name string) *http.Server
 // the configured calendar (none configured: continuous trading all day).
 func (v *venue) startScheduler(vo venueOptions) {
 	so := pipeline.SchedulerOptions{Plan: vo.plan, Submit: v.x.Submit, GTDCheck: time.Second}
+	if v.node != nil {
+		so.Submit = v.node.Submit // the leader's current venue; a standby refuses
+	}
 	if so.Plan == nil {
 		s := v.cfg.Schedule
 		if s == nil {
