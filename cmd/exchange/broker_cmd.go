@@ -80,37 +80,11 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 	if o.Pace, err = broker.ParsePace(*pace); err != nil {
 		return fmt.Errorf("--pace: %w", err)
 	}
-	switch {
-	case *replay != "" && *journal != "":
-		return fmt.Errorf("--replay and --journal: choose one")
-	case *replay != "":
-		f, err := broker.OpenOrderFile(*replay)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		o.Source, o.Duration = f, 0
-	case *journal != "":
-		cfg, err := loadConfig(*configPath)
-		if err != nil {
-			return err
-		}
-		j, err := broker.OpenJournal(*journal, cfg)
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		o.Source, o.Duration = j, 0
-		if len(sessions) == 0 {
-			// The journal names firms; the demo passwords are known for the
-			// embedded default's firms.
-			o.Sessions = nil
-			for _, s := range cfg.Sessions {
-				o.Sessions = append(o.Sessions, broker.Session{SenderCompID: s.SenderCompID, TargetCompID: *target,
-					Username: s.Username, Password: "demo-" + s.Username})
-			}
-		}
+	closeSource, err := openBrokerSource(&o, *replay, *journal, *configPath, *target, len(sessions) > 0)
+	if err != nil {
+		return err
 	}
+	defer closeSource()
 	o.HgrmPath, o.PlotPath, o.StoreDir, o.Engine = *hgrm, *plot, *store, *engine
 	o.LogonTimeout = *logonTimeout
 	o.ResetOnLogon = *store == ""
@@ -141,4 +115,42 @@ func cmdBroker(args []string, stdout, stderr io.Writer) error {
 		return exitError{code: 1, err: fmt.Errorf("%d requests went unanswered", res.Unanswered)}
 	}
 	return nil
+}
+
+// openBrokerSource sets o's order source from --replay (an order file) or
+// --journal (a data folder's journal, read with the configuration at
+// configPath), at most one of them; with neither, the model stays. A journal
+// names firms: unless sessions were given, o logs on as every session of that
+// configuration with the demo passwords. The returned func closes the source.
+func openBrokerSource(o *broker.Options, replay, journal, configPath, target string, sessionsGiven bool) (func(), error) {
+	switch {
+	case replay != "" && journal != "":
+		return nil, fmt.Errorf("--replay and --journal: choose one")
+	case replay != "":
+		f, err := broker.OpenOrderFile(replay)
+		if err != nil {
+			return nil, err
+		}
+		o.Source, o.Duration = f, 0
+		return func() { f.Close() }, nil
+	case journal != "":
+		cfg, err := loadConfig(configPath)
+		if err != nil {
+			return nil, err
+		}
+		j, err := broker.OpenJournal(journal, cfg)
+		if err != nil {
+			return nil, err
+		}
+		o.Source, o.Duration = j, 0
+		if !sessionsGiven {
+			o.Sessions = nil
+			for _, s := range cfg.Sessions {
+				o.Sessions = append(o.Sessions, broker.Session{SenderCompID: s.SenderCompID, TargetCompID: target,
+					Username: s.Username, Password: "demo-" + s.Username})
+			}
+		}
+		return func() { j.Close() }, nil
+	}
+	return func() {}, nil
 }

@@ -208,3 +208,17 @@ func TestBenchOnly(t *testing.T) {
 		t.Errorf("bench --only wake ran other scenarios or not this one:\n%s", out)
 	}
 }
+
+// broker refuses --replay with --journal, and names a replay file it cannot
+// open, before it connects anywhere.
+func TestBrokerSourceFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run([]string{"broker", "--replay", "a.csv", "--journal", "dir"}, nil, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "choose one") {
+		t.Errorf("--replay with --journal: exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	missing := filepath.Join(t.TempDir(), "orders.csv")
+	if code := run([]string{"broker", "--replay", missing}, nil, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), missing) {
+		t.Errorf("--replay of a missing file: exit %d, stderr %q", code, stderr.String())
+	}
+}
