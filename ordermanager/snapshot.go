@@ -294,6 +294,26 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 			r.fail("last price out of range")
 		}
 	}
+	m.restoreAccounts(r)
+	m.restoreOrders(r, retain)
+	m.restoreOps(r)
+	m.restoreClOrdIDs(r)
+	m.restoreRetired(r)
+	if r.err == nil && len(r.b) != 0 {
+		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := m.checkConsistent(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
+	}
+	return m, nil
+}
+
+// restoreAccounts reads every account: its cash, holdings, reservations,
+// kill switch, open count and the mass cancels it has waiting.
+func (m *Manager) restoreAccounts(r *reader) {
 	for i := range m.accts {
 		a := &m.accts[i]
 		a.cash, a.cashRes = r.i64("cash"), r.i64("cash reserved")
@@ -314,6 +334,11 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 			a.massWait = append(a.massWait, op)
 		}
 	}
+}
+
+// restoreOrders reads the open orders, in rising ID order, into tables
+// sized once for them.
+func (m *Manager) restoreOrders(r *reader, retain int) {
 	n := r.count(63, "orders")
 	// Sized once for what the snapshot holds: a restore of millions of
 	// orders then never grows a table on the way.
@@ -334,23 +359,28 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 		o.clRef = r.u64("order ref")
 		o.cl, o.orig = r.cl("order ClOrdID"), r.cl("order OrigClOrdID")
 		if r.err != nil {
-			break
+			return
 		}
 		s := m.sym(o.sym)
 		if m.acct(o.acct) == nil || s == nil || validOrderFields(o.side, o.typ, o.tif, 0, false) != RejNone ||
 			o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves || o.qty > matching.QtyMax ||
 			o.price < 0 || o.price > matching.PriceMax || o.cumTL < 0 {
 			r.fail(fmt.Sprintf("order %d: values out of range", id))
-			break
+			return
 		}
 		if _, ok := notional(o.price, o.qty, s.cpt); !ok {
 			r.fail(fmt.Sprintf("order %d: notional overflow", id))
-			break
+			return
 		}
 		*m.newOrder(id) = o
 	}
-	n = r.count(46, "ops")
-	last = 0
+}
+
+// restoreOps reads the cancels and replaces in flight, in the order of
+// their orders.
+func (m *Manager) restoreOps(r *reader) {
+	n := r.count(46, "ops")
+	var last matching.OrderID
 	for range n {
 		id := matching.OrderID(r.u64("op order ID"))
 		if r.err == nil && (id < last || id == 0) {
@@ -363,33 +393,41 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 		op.clRef = r.u64("op ref")
 		op.cl, op.orig = r.cl("op ClOrdID"), r.cl("op OrigClOrdID")
 		if r.err != nil {
-			break
+			return
 		}
 		if m.acct(op.acct) == nil || m.sym(op.sym) == nil || (op.side != matching.Buy && op.side != matching.Sell) ||
 			op.hold < 0 || op.hold > holdMax {
 			r.fail(fmt.Sprintf("op on order %d: values out of range", id))
-			break
+			return
 		}
 		if l, _ := m.pushOp(id, op); l == nil {
 			r.fail(fmt.Sprintf("order %d: more than %d cancels and replaces in flight", id, AmendsInFlightMax))
-			break
+			return
 		}
 	}
-	n = r.count(22, "ClOrdIDs")
+}
+
+// restoreClOrdIDs reads the ClOrdID index.
+func (m *Manager) restoreClOrdIDs(r *reader) {
+	n := r.count(22, "ClOrdIDs")
 	for range n {
 		k := clKey{session: config.SessionID(r.u32("ClOrdID session"))}
 		k.id = r.cl("ClOrdID")
 		e := clEntry{order: matching.OrderID(r.u64("ClOrdID order")), ref: r.u64("ClOrdID ref"), status: r.u8("ClOrdID status")}
 		if r.err != nil {
-			break
+			return
 		}
 		if _, dup := m.cl.lookup(k.session, k.id); dup || k.id.IsZero() || e.ref >= m.cl.nextRef {
 			r.fail("ClOrdID duplicate, empty or beyond next ref")
-			break
+			return
 		}
 		m.cl.put(k, e)
 	}
-	n = r.count(13, "retired ClOrdIDs")
+}
+
+// restoreRetired reads the ring of retired ClOrdIDs.
+func (m *Manager) restoreRetired(r *reader) {
+	n := r.count(13, "retired ClOrdIDs")
 	if n > len(m.cl.ring) {
 		r.fail("more retired ClOrdIDs than kept")
 		n = 0
@@ -402,16 +440,6 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 			r.fail("retired ClOrdIDs")
 		}
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	if err := m.checkConsistent(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
-	}
-	return m, nil
 }
 
 // checkConsistent verifies that reservations and open counts equal what the
