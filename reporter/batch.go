@@ -21,7 +21,7 @@ type table struct {
 
 var (
 	tExecutions = &table{name: "executions", cols: []string{"seq", "exec_id", "time_ns", "exec_type", "ord_status", "order_id", "cl_ord_id", "orig_cl_ord_id",
-		"account_id", "symbol_id", "side", "ord_type", "tif", "price", "order_qty", "last_px", "last_qty", "cum_qty", "leaves_qty", "fee", "reject"}}
+		"account_id", "symbol_id", "side", "ord_type", "tif", "price", "order_qty", "last_px", "last_qty", "cum_qty", "leaves_qty", "fee", "reject", "auction"}}
 	tTrades = &table{name: "trades", cols: []string{"match_id", "seq", "out_seq", "time_ns", "symbol_id", "price", "qty", "aggressor",
 		"buy_order", "buy_account", "sell_order", "sell_account", "auction"}}
 	tOrders = &table{name: "orders", cols: []string{"order_id", "cl_ord_id", "account_id", "symbol_id", "side", "ord_type", "tif", "price", "order_qty",
@@ -33,13 +33,17 @@ var (
 		conflict: `ON CONFLICT (symbol_id, day) DO UPDATE SET high = {greatest}(daily_bars.high, excluded.high), low = {least}(daily_bars.low, excluded.low),
 			close = excluded.close, volume = daily_bars.volume + excluded.volume, notional = daily_bars.notional + excluded.notional,
 			trades = daily_bars.trades + excluded.trades, last_ns = excluded.last_ns`}
-	tStatements = &table{name: "statements", cols: []string{"day", "account_id", "cash", "cash_reserved", "fees", "fills", "bought", "sold", "updated_ns"},
+	tStatements = &table{name: "statements", cols: []string{"day", "account_id", "cash", "cash_reserved", "fees", "fills", "bought", "sold", "updated_ns", "realized_pnl"},
 		conflict: `ON CONFLICT (day, account_id) DO UPDATE SET cash = excluded.cash, cash_reserved = excluded.cash_reserved,
 			fees = statements.fees + excluded.fees, fills = statements.fills + excluded.fills, bought = statements.bought + excluded.bought,
-			sold = statements.sold + excluded.sold, updated_ns = excluded.updated_ns`}
-	tPositions = &table{name: "statement_positions", cols: []string{"day", "account_id", "symbol_id", "lots", "reserved_lots", "bought_lots", "sold_lots"},
+			sold = statements.sold + excluded.sold, updated_ns = excluded.updated_ns, realized_pnl = statements.realized_pnl + excluded.realized_pnl`}
+	tPositions = &table{name: "statement_positions", cols: []string{"day", "account_id", "symbol_id", "lots", "reserved_lots", "bought_lots", "sold_lots", "realized_pnl", "cost"},
 		conflict: `ON CONFLICT (day, account_id, symbol_id) DO UPDATE SET lots = excluded.lots, reserved_lots = excluded.reserved_lots,
-			bought_lots = statement_positions.bought_lots + excluded.bought_lots, sold_lots = statement_positions.sold_lots + excluded.sold_lots`}
+			bought_lots = statement_positions.bought_lots + excluded.bought_lots, sold_lots = statement_positions.sold_lots + excluded.sold_lots,
+			realized_pnl = statement_positions.realized_pnl + excluded.realized_pnl, cost = excluded.cost`}
+	tActions = &table{name: "operator_actions", cols: []string{"seq", "time_ns", "who", "action", "target", "reason", "detail"}}
+	tBasis   = &table{name: "cost_basis", cols: []string{"account_id", "symbol_id", "lots", "cost", "realized_pnl"},
+		conflict: `ON CONFLICT (account_id, symbol_id) DO UPDATE SET lots = excluded.lots, cost = excluded.cost, realized_pnl = excluded.realized_pnl`}
 )
 
 // rows is a table's pending rows, flattened: len(args) = rows × columns.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
 )
 
@@ -130,7 +131,8 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d), spare: newBatcher(cfg.Venue, db.d)}
+	carry := &carried{book: map[posKey]*basis{}}
+	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d, carry), spare: newBatcher(cfg.Venue, db.d, carry)}
 	fail := func(err error) (*Reporter, error) {
 		db.Close()
 		return nil, err
@@ -156,6 +158,15 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 			pos.Seq, pos.EventHash, pos.OutSeq, st.Hasher.Sum(), st.Engine.OutSeq())})
 	}
 	r.fol = fol
+	if err := r.loadBasis(ctx, pos); err != nil {
+		fol.Close()
+		return fail(err)
+	}
+	if notes := fol.State().Manager.OperatorNotes(1); pos.Seq > 0 && len(notes) == 1 && notes[0].Seq == pos.Seq && notes[0].Action == ordermanager.ActSetLimits {
+		// The last batch ended between a change of limits' note and its
+		// limits: record the action at the next command, as without the stop.
+		carry.limitsNote = &notes[0]
+	}
 	r.appliedSeq.Store(pos.Seq)
 	r.appliedNs.Store(pos.LastTimeNs)
 	conn, err := db.sql.Conn(ctx)

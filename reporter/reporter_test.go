@@ -235,6 +235,8 @@ func dumpTables(t testing.TB, db *DB) map[string]string {
 		"statements":          `SELECT * FROM statements ORDER BY day, account_id`,
 		"statement_positions": `SELECT * FROM statement_positions ORDER BY day, account_id, symbol_id`,
 		"reporter_state":      `SELECT * FROM reporter_state`,
+		"operator_actions":    `SELECT * FROM operator_actions ORDER BY seq`,
+		"cost_basis":          `SELECT * FROM cost_basis ORDER BY account_id, symbol_id`,
 	}
 	out := map[string]string{}
 	for name, q := range qs {
