@@ -2,7 +2,11 @@ package reporter
 
 import (
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -67,5 +71,27 @@ func TestMulDivNoOverflow(t *testing.T) {
 	}
 	if got := mulDiv(-7, 1, 2); got != -3 {
 		t.Errorf("mulDiv(-7, 1, 2) = %d, want -3 (toward zero)", got)
+	}
+}
+
+// TestBasisRebuiltForSchema1: a database with history but no cost basis
+// (filled by schema version 1) gets the basis its executions give, the same
+// as one computed while ingesting.
+func TestBasisRebuiltForSchema1(t *testing.T) {
+	dir, vcfg := fixtureJournal(t, 20_000)
+	opts := OpenOptions{Path: filepath.Join(t.TempDir(), "reports.db")}
+	r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, BatchCommands: 3000, Log: zerolog.Nop()})
+	want := dumpTables(t, r.db)["cost_basis"]
+	if _, err := r.db.sql.Exec(`DELETE FROM cost_basis`); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if count := want[:strings.IndexByte(want, ' ')]; count == "0" {
+		t.Fatal("the fixture has no positions")
+	}
+	r2 := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+	defer r2.Close()
+	if got := dumpTables(t, r2.db)["cost_basis"]; got != want {
+		t.Errorf("rebuilt cost basis %s, ingested %s", got, want)
 	}
 }
