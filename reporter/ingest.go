@@ -72,8 +72,10 @@ type Reporter struct {
 	fol *pipeline.Follower
 	w   interface {
 		commit(context.Context, []*rows, Position) error
+		close()
 	}
 	b       *batcher
+	bulk    bool      // the secondary indexes are dropped until caught up (bulk.go)
 	pending int       // commands in the open batch
 	opened  time.Time // when the open batch got its first command
 	// The previous batch commits in its own goroutine while the next one
@@ -174,6 +176,11 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 		fol.Close()
 		return fail(err)
 	}
+	if err := r.startBulk(ctx, pos); err != nil {
+		conn.Close()
+		fol.Close()
+		return fail(err)
+	}
 	if db.d == dialectPostgres {
 		r.w = &pgWriter{db: db, conn: conn}
 	} else {
@@ -186,6 +193,9 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 func (r *Reporter) Close() error {
 	if r.fol != nil {
 		r.fol.Close()
+	}
+	if r.w != nil {
+		r.w.close()
 	}
 	return r.db.Close()
 }
@@ -224,6 +234,9 @@ func (r *Reporter) run(ctx context.Context, once bool) (err error) {
 				return err
 			}
 			if err := r.wait(); err != nil {
+				return err
+			}
+			if err := r.endBulk(ctx); err != nil {
 				return err
 			}
 			if once {

@@ -127,6 +127,7 @@ func TestCatchUp(t *testing.T) {
 		if n := count(t, r.db, "executions"); n != wantExecs {
 			t.Errorf("executions: %d rows, replay has %d", n, wantExecs)
 		}
+		checkIndexes(t, r.db)
 		// Every order's final row agrees with its last execution report.
 		var bad int64
 		if _, err := r.db.sql.Exec(`CREATE INDEX IF NOT EXISTS test_executions_by_order ON executions (order_id)`); err != nil {
@@ -351,6 +352,7 @@ func TestKill9(t *testing.T) {
 		}
 		r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		got := dumpTables(t, r.db)
+		checkIndexes(t, r.db)
 		r.Close()
 		for name, w := range want {
 			if got[name] != w {
