@@ -29,8 +29,13 @@ import (
 
 // TestMain doubles as the reporter child process of the kill -9 test.
 func TestMain(m *testing.M) {
-	if os.Getenv("REPORTER_CHILD") == "1" {
+	switch os.Getenv("REPORTER_CHILD") {
+	case "1":
 		os.Exit(runChild())
+	case "follow":
+		os.Exit(runFollowChild())
+	case "nice":
+		os.Exit(runNiceChild())
 	}
 	code := m.Run()
 	for _, j := range journals {
