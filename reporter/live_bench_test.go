@@ -29,8 +29,9 @@ func BenchmarkLivePipeline(b *testing.B) {
 		orders = v
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv("REPORTER_BENCH_RATE"), 64)
-	// "child" is the reporter as its own process at nice 19
-	// (`exchange reporter --nice 19`), lag measured by polling its database.
+	// "child" is the reporter as its own process at nice 19, or
+	// REPORTER_BENCH_NICE (`exchange reporter --nice N`), lag measured by
+	// polling its database.
 	for _, mode := range []string{"off", "on", "child"} {
 		on := mode == "on"
 		b.Run("reporter="+mode, func(b *testing.B) {
@@ -80,7 +81,11 @@ func BenchmarkLivePipeline(b *testing.B) {
 				}
 				var child *childReporter
 				if mode == "child" {
-					c, err := startChildReporter(dir, 1000, 19)
+					nice := 19
+					if v, err := strconv.Atoi(os.Getenv("REPORTER_BENCH_NICE")); err == nil {
+						nice = v
+					}
+					c, err := startChildReporter(dir, 1000, nice)
 					if err != nil {
 						b.Fatal(err)
 					}
