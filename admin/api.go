@@ -5,11 +5,24 @@ import "time"
 // The JSON bodies of the API, shared by the server and the client. Prices,
 // quantities and money are decimal strings, as everywhere at the edges.
 
-// HaltRequest is POST /admin/v1/halt and /admin/v1/resume: one symbol, or
-// every symbol with "all": true.
+// HaltRequest is POST /admin/v1/halt, /admin/v1/resume and /admin/v1/expire:
+// one symbol, or every symbol with "all": true.
 type HaltRequest struct {
 	Symbol string `json:"symbol,omitempty"`
 	All    bool   `json:"all,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// PhaseRequest is POST /admin/v1/phase: force one symbol, or every symbol
+// that is not halted with "all": true, into a trading phase (one of
+// ordermanager.OperatorPhases: closed, pre_open, opening_auction,
+// continuous, closing_call, closing_auction, post_close,
+// volatility_auction). Leaving a call uncrosses the book first, as the
+// schedule's phase changes do.
+type PhaseRequest struct {
+	Symbol string `json:"symbol,omitempty"`
+	All    bool   `json:"all,omitempty"`
+	Phase  string `json:"phase"`
 	Reason string `json:"reason"`
 }
 
@@ -105,14 +118,16 @@ type QueueStatus struct {
 	Busy     uint64 `json:"busy"`      // requests refused because a queue was full
 }
 
-// SymbolStatus is one symbol's trading state. Phase is "continuous" or
-// "halted" until the trading-day phases exist.
+// SymbolStatus is one symbol's trading state. Phase is the engine's phase
+// ("halted" while halted, as matching.Engine.Phase says it); PhaseUnderHalt
+// is the phase a halted symbol resumes in.
 type SymbolStatus struct {
-	Symbol     string `json:"symbol"`
-	Phase      string `json:"phase"`
-	Halted     bool   `json:"halted"`
-	HaltReason string `json:"halt_reason,omitempty"`
-	Last       string `json:"last,omitempty"`
+	Symbol         string `json:"symbol"`
+	Phase          string `json:"phase"`
+	PhaseUnderHalt string `json:"phase_under_halt,omitempty"`
+	Halted         bool   `json:"halted"`
+	HaltReason     string `json:"halt_reason,omitempty"`
+	Last           string `json:"last,omitempty"`
 }
 
 // Session is one FIX session in GET /admin/v1/sessions.
@@ -179,4 +194,5 @@ type Action struct {
 	Account string    `json:"account,omitempty"`
 	Firm    string    `json:"firm,omitempty"`
 	Session string    `json:"session,omitempty"`
+	Phase   string    `json:"phase,omitempty"` // the phase of a "phase" action
 }

@@ -31,6 +31,15 @@ Reads (viewer or operator token):
 Actions (operator token; every one journaled with who and --reason):
   halt SYMBOL|--all --reason R        halt trading
   resume SYMBOL|--all --reason R      resume trading
+  expire SYMBOL|--all --reason R      end of day: DAY orders (and due GTD ones) expire
+  phase SYMBOL|all PHASE --reason R   force a trading phase: closed, pre_open,
+                                      opening_auction, continuous, closing_call,
+                                      closing_auction, post_close, volatility_auction
+                                      (leaving a call uncrosses; all: every symbol
+                                      not halted)
+  symbol add NAME --tick-size T --lot-size L [--reference-price P]
+         [--static-band-bps N] [--dynamic-band-bps N] --reason R
+                                      list a new symbol from now on
   kill on|off --account A|--firm F --reason R
                                       kill switch: cancel open orders and refuse new ones
   cancel [--firm F] [--account A] [--symbol S] --reason R
@@ -239,7 +248,7 @@ func (c *cli) run(cmd string, args []string) error {
 			return err
 		}
 		c.printActions(as)
-	case "halt", "resume":
+	case "halt", "resume", "expire":
 		var all bool
 		pos, err := c.sub(cmd, args, 0, 1, func(fs *flag.FlagSet) {
 			withReason(fs)
@@ -253,6 +262,35 @@ func (c *cli) run(cmd string, args []string) error {
 			req.Symbol = pos[0]
 		}
 		return c.post(cmd, req)
+	case "phase":
+		pos, err := c.sub(cmd, args, 2, 2, withReason)
+		if err != nil {
+			return err
+		}
+		req := PhaseRequest{Symbol: pos[0], Phase: pos[1], Reason: reason}
+		if pos[0] == "all" {
+			req.Symbol, req.All = "", true
+		}
+		return c.post("phase", req)
+	case "symbol":
+		var req SymbolRequest
+		pos, err := c.sub(cmd, args, 2, 2, func(fs *flag.FlagSet) {
+			withReason(fs)
+			fs.StringVar(&req.TickSize, "tick-size", "", "price increment (decimal)")
+			fs.StringVar(&req.LotSize, "lot-size", "", "quantity increment (decimal)")
+			fs.StringVar(&req.ReferencePrice, "reference-price", "", "price band reference until the first trade")
+			fs.Int64Var(&req.StaticBandBps, "static-band-bps", 0, "static volatility band (0 none)")
+			fs.Int64Var(&req.DynamicBandBps, "dynamic-band-bps", 0, "dynamic volatility band (0 none)")
+		})
+		if err != nil {
+			return err
+		}
+		if pos[0] != "add" {
+			fmt.Fprintf(c.stderr, "exchange admin symbol: say add, not %q\n", pos[0])
+			return errUsage
+		}
+		req.Name, req.Reason = pos[1], reason
+		return c.post("symbols", req)
 	case "kill":
 		var acct, firm string
 		pos, err := c.sub(cmd, args, 1, 1, func(fs *flag.FlagSet) {
@@ -390,7 +428,11 @@ func (c *cli) printStatus(st *Status) {
 	w := c.table()
 	fmt.Fprintln(w, "SYMBOL\tPHASE\tLAST\tHALT REASON")
 	for _, s := range st.Symbols {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Symbol, s.Phase, dash(s.Last), s.HaltReason)
+		phase := s.Phase
+		if s.PhaseUnderHalt != "" {
+			phase += " (in " + s.PhaseUnderHalt + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Symbol, phase, dash(s.Last), s.HaltReason)
 	}
 	w.Flush()
 }
@@ -465,7 +507,7 @@ func (c *cli) printActions(as []Action) {
 // ActionTarget is what an action was about, in one word or two.
 func ActionTarget(a *Action) string {
 	var parts []string
-	for _, p := range [][2]string{{"symbol", a.Symbol}, {"firm", a.Firm}, {"account", a.Account}, {"session", a.Session}} {
+	for _, p := range [][2]string{{"symbol", a.Symbol}, {"firm", a.Firm}, {"account", a.Account}, {"session", a.Session}, {"to", a.Phase}} {
 		if p[1] != "" {
 			parts = append(parts, p[0]+" "+p[1])
 		}

@@ -13,12 +13,10 @@
 // sequencer, and reads state only on the order manager's goroutine
 // (pipeline.Exchange.Inspect).
 //
-// Not yet here: forcing a trading-day phase change (start or end a call,
-// end the day). The phases belong to the trading-day work in matching; once
-// they exist, a "phase" action is one more OperatorAction whose commands
-// are the scheduler's phase commands. Nor adding a symbol at run time: the
-// engine, the order manager, the gateway and market data size their
-// per-symbol tables from the configuration at start, and the configuration is
-// shared read-only; a journaled "list symbol" command needs each of them to
-// grow a table (and the configuration a copy-on-write symbol list) first.
+// Forcing a trading phase (ActPhase) journals the note and the scheduler's
+// phase command; ending the day (ActExpire) the scheduler's expiry command. Listing a symbol (ActListSymbol) journals the note and one
+// matching.CmdAddSymbol carrying the symbol: the order manager registers it
+// in the configuration's run-time symbol table (config.RegisterSymbol) as it
+// applies the command, the engine and market data open its book on the
+// command and its EvSymbolAdded event, in sequence, live and in replay.
 package admin

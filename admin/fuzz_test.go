@@ -17,12 +17,16 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"firm":"ALPHA","blocked":true,"reason":"x"}`, `{"account":"A","limits":{"max_order_lots":5,"max_order_notional":"1.00"},"reason":"x"}`,
 		`{"limits":{"max_lots":5}}`, `{"limits":{"max_order_lots":"5"}}`, `[1]`, `null`, `{} {}`, `{"a":`, ``, `"s"`, `{"reason":"\u0000"}`,
 		`{"limits":{"max_open_orders":1e30}}`, `{"on":true,"on":false}`,
+		`{"symbol":"AAPL","phase":"pre_open","reason":"x"}`, `{"all":true,"phase":7,"reason":"x"}`,
+		`{"name":"NEWCO","tick_size":"0.05","lot_size":"10","reference_price":"20","static_band_bps":500,"dynamic_band_bps":-1,"reason":"IPO"}`,
+		`{"name":"N","tick_size":0.05}`, `{"static_band_bps":1e99}`,
 	} {
 		f.Add([]byte(s))
 	}
 	targets := []func() any{
 		func() any { return &HaltRequest{} }, func() any { return &KillRequest{} }, func() any { return &CancelRequest{} },
 		func() any { return &DisconnectRequest{} }, func() any { return &BlockRequest{} }, func() any { return &LimitsRequest{} },
+		func() any { return &PhaseRequest{} }, func() any { return &SymbolRequest{} },
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, mk := range targets {

@@ -30,6 +30,9 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"actions", config.RoleViewer, s.actions)
 	s.handle("POST "+p+"halt", config.RoleOperator, s.halt)
 	s.handle("POST "+p+"resume", config.RoleOperator, s.halt)
+	s.handle("POST "+p+"phase", config.RoleOperator, s.phase)
+	s.handle("POST "+p+"symbols", config.RoleOperator, s.listSymbol)
+	s.handle("POST "+p+"expire", config.RoleOperator, s.expire)
 	s.handle("POST "+p+"kill", config.RoleOperator, s.kill)
 	s.handle("POST "+p+"cancel", config.RoleOperator, s.cancel)
 	s.handle("POST "+p+"disconnect", config.RoleOperator, s.disconnect)
@@ -153,8 +156,8 @@ func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any,
 	}
 	// The reason goes to the gateway and market data before the halt, so
 	// the SecurityStatus messages and the web page carry it.
-	for i := range s.cfg.Symbols {
-		if id := s.cfg.Symbols[i].ID; sym == 0 || sym == id {
+	for _, cs := range s.cfg.AllSymbols() {
+		if id := cs.ID; sym == 0 || sym == id {
 			if resume {
 				defer s.setHaltReason(id, "")
 			} else {
@@ -342,13 +345,16 @@ func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *a
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	st := Status{Started: s.started.UTC(), UptimeSeconds: time.Since(s.started).Seconds()}
-	syms := make([]SymbolStatus, len(s.cfg.Symbols))
+	var syms []SymbolStatus
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
-		for i := range s.cfg.Symbols {
-			sym := &s.cfg.Symbols[i]
-			ss := SymbolStatus{Symbol: sym.Name, Phase: "continuous", Halted: om.Halted(sym.ID)}
+		// Read inside: a listing changes the list on this goroutine.
+		all := s.cfg.AllSymbols()
+		syms = make([]SymbolStatus, len(all))
+		for i := range all {
+			sym := &all[i]
+			ss := SymbolStatus{Symbol: sym.Name, Phase: om.Phase(sym.ID).String(), Halted: om.Halted(sym.ID)}
 			if ss.Halted {
-				ss.Phase, ss.HaltReason = "halted", om.HaltReason(sym.ID)
+				ss.PhaseUnderHalt, ss.HaltReason = om.PhaseUnderHalt(sym.ID).String(), om.HaltReason(sym.ID)
 			}
 			if last := om.LastPrice(sym.ID); last != 0 {
 				ss.Last = price(sym, last)
@@ -431,8 +437,9 @@ func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 		CashReserved: s.money(v.CashReserved), Holdings: map[string]Holding{},
 		OpenOrders: v.OpenOrders, KillSwitch: v.KillSwitch, LimitsChanged: v.LimitsChanged,
 	}
-	for i := range s.cfg.Symbols {
-		sym := &s.cfg.Symbols[i]
+	all := s.cfg.AllSymbols()
+	for i := range all {
+		sym := &all[i]
 		if i < len(v.Holdings) && (v.Holdings[i] != 0 || v.HoldingsReserved[i] != 0) {
 			a.Holdings[sym.Name] = Holding{Qty: qty(sym, v.Holdings[i]), Reserved: qty(sym, v.HoldingsReserved[i])}
 		}
@@ -507,8 +514,12 @@ func NoteAction(cfg *config.Config, n *ordermanager.OperatorNote) Action {
 	a := Action{Seq: n.Seq, Time: time.Unix(0, n.TimeNs).UTC(), Action: n.Action.String(), Who: n.Who, Why: n.Why}
 	if sym, ok := cfg.Symbol(n.Symbol); ok {
 		a.Symbol = sym.Name
-	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume {
+	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume || n.Action == ordermanager.ActPhase ||
+		n.Action == ordermanager.ActExpire {
 		a.Symbol = "*"
+	}
+	if n.Action == ordermanager.ActPhase {
+		a.Phase = n.Phase.String()
 	}
 	if acc, ok := cfg.Account(n.Account); ok {
 		a.Account = acc.Name

@@ -139,8 +139,8 @@ func (s *Server) restore() error {
 	reasons := map[matching.SymbolID]string{}
 	var blocked []config.FirmID
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
-		for i := range s.cfg.Symbols {
-			id := s.cfg.Symbols[i].ID
+		for _, cs := range s.cfg.AllSymbols() {
+			id := cs.ID
 			if r := om.HaltReason(id); r != "" && om.Halted(id) {
 				reasons[id] = r
 			}
@@ -249,6 +249,10 @@ func venueErr(err error) *apiError {
 		return errf(404, "session", "%v", err)
 	case errors.Is(err, ordermanager.ErrOperation):
 		return errf(400, "", "%v", err)
+	case errors.Is(err, config.ErrDuplicateSymbol):
+		return errf(409, "name", "%v", err)
+	case errors.Is(err, ordermanager.ErrRefused):
+		return errf(409, "", "%v", err)
 	case errors.Is(err, pipeline.ErrClosed):
 		return errf(503, "", "the venue is shutting down")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// processCPU is the CPU time the process has used (user and system): on a
+// ProcessCPU is the CPU time the process has used (user and system): on a
 // shared machine it says what a phase cost when wall time also counts other
 // processes' turns.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -165,161 +165,193 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	nWarm := len(warm)
+	r := newPipelineRun(o, reqs, len(warm))
 	all, warm, cmds = nil, nil, nil
 	// Collect the generator's garbage now: a collection it triggers later
 	// would run, and take a processor, during the measured run (the
 	// pipeline itself allocates nothing per request).
 	runtime.GC()
-	// A cancel or replace may follow an earlier one of the same order that
-	// is still in flight: the order manager chains it behind (up to
-	// ordermanager.AmendsInFlightMax per order), so the submitter does not
-	// wait for answers, only for room in the window.
-	answered := make([]bool, len(reqs)) // under mu
-	window := o.Window
-	if window <= 0 {
-		window = 4096
-	}
-	var (
-		mu        sync.Mutex
-		hist      = hdrhistogram.New(1, int64(10*time.Second), 3)
-		service   *hdrhistogram.Histogram
-		sentNs    []int64 // open loop: when each request was handed to Submit
-		count     int
-		lastNs    int64
-		doneWarm  = make(chan struct{})
-		doneAll   = make(chan struct{})
-		warmLeft  = nWarm
-		outstand  atomic.Int64
-		measuredN = len(reqs) - nWarm
-	)
-	if o.Rate > 0 {
-		service = hdrhistogram.New(1, int64(10*time.Second), 3)
-		sentNs = make([]int64, len(reqs))
-	}
-	onReports := func(reps []ordermanager.Report) {
-		now := time.Now().UnixNano()
-		mu.Lock()
-		defer mu.Unlock()
-		for i := range reps {
-			r := &reps[i]
-			idx := clIndex(r.ClOrdID.Bytes())
-			if idx < 0 || idx >= len(reqs) || answered[idx] {
-				continue
-			}
-			answered[idx] = true
-			outstand.Add(-1)
-			if idx < nWarm {
-				warmLeft--
-				if warmLeft == 0 {
-					close(doneWarm)
-				}
-				continue
-			}
-			_ = hist.RecordValue(max(now-r.RecvNs, 1))
-			if service != nil {
-				_ = service.RecordValue(max(now-sentNs[idx], 1))
-			}
-			count++
-			lastNs = now
-			if count == measuredN {
-				close(doneAll)
-			}
-		}
-	}
-	var x Venue
 	if o.OpenVenue != nil {
-		x, err = o.OpenVenue(cfg, onReports)
+		r.x, err = o.OpenVenue(cfg, r.onReports)
 	} else {
-		x, _, err = pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
-			Log: zerolog.Nop(), Reports: onReports, SnapshotEvery: 1 << 62})
+		r.x, _, err = pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
+			Log: zerolog.Nop(), Reports: r.onReports, SnapshotEvery: 1 << 62})
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer x.Close()
-	// submit waits for room in the window and hands r to the venue, stamped
-	// with due (its scheduled time), or with the time of the hand-off when
-	// due is 0.
-	late := hdrhistogram.New(1, int64(10*time.Second), 3)
-	submit := func(i int, due int64) {
-		for outstand.Load() >= int64(window) {
-			runtime.Gosched()
-		}
-		r := &reqs[i]
-		now := time.Now().UnixNano()
-		r.RecvNs = now
-		if due != 0 {
-			sentNs[i] = now
-			r.RecvNs = due
-			_ = late.RecordValue(max(now-due, 1))
-		}
-		outstand.Add(1)
-		for !x.Submit(r) {
-			runtime.Gosched()
-		}
-	}
-	for i := 0; i < nWarm; i++ {
-		submit(i, 0)
+	defer r.x.Close()
+	for i := 0; i < r.nWarm; i++ {
+		r.submit(i, 0)
 	}
 	select {
-	case <-doneWarm:
+	case <-r.doneWarm:
 	case <-time.After(60 * time.Second):
 		return nil, errors.New("bench: warmup not answered within 60 s")
 	}
 	start := time.Now()
 	if o.Rate <= 0 {
-		for i := nWarm; i < len(reqs); i++ {
-			submit(i, 0)
+		for i := r.nWarm; i < len(reqs); i++ {
+			r.submit(i, 0)
 		}
 	} else {
-		// Open loop: request k is due at start + k/Rate and is stamped with
-		// that time, so a stalled pipeline (or a sender that overslept)
-		// shows in the latencies instead of hiding in a slower send rate.
-		// The sender sleeps between bursts of due requests rather than
-		// polling the clock: a polling sender keeps one of the machine's
-		// processors to itself, which the stages (and the journal's fsync
-		// under batch durability) then lack. A Go timer under a millisecond
-		// can fire up to a millisecond late when every processor is idle,
-		// so SendLate records how late each request was handed over: its
-		// tail is the part of Latency's tail the sender itself added.
-		interval := float64(time.Second) / o.Rate
-		base := start.UnixNano()
-		for i := nWarm; i < len(reqs); {
-			t := time.Now().UnixNano()
-			for ; i < len(reqs); i++ {
-				due := base + int64(float64(i-nWarm)*interval)
-				if due > t {
-					break
-				}
-				submit(i, due)
-			}
-			if i < len(reqs) {
-				time.Sleep(20 * time.Microsecond)
-			}
-		}
+		r.submitOpenLoop(start)
 	}
 	timeout := 60*time.Second + time.Duration(float64(len(reqs))/max(o.Rate, 1)*float64(time.Second))
 	select {
-	case <-doneAll:
+	case <-r.doneAll:
 	case <-time.After(timeout):
-		mu.Lock()
-		n := count
-		mu.Unlock()
-		return nil, fmt.Errorf("bench: only %d of %d requests answered", n, measuredN)
+		r.mu.Lock()
+		n := r.count
+		r.mu.Unlock()
+		return nil, fmt.Errorf("bench: only %d of %d requests answered", n, r.measuredN)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	res := &PipelineResult{Options: o, Answered: count, Latency: hist, Service: service}
-	if sx, ok := x.(interface{ Stats() pipeline.Stats }); ok {
-		res.Stats = sx.Stats()
+	return r.result(start), nil
+}
+
+// pipelineRun is one RunPipeline: the requests, the window of those in
+// flight, and the histograms the answers fill.
+//
+// A cancel or replace may follow an earlier one of the same order that is
+// still in flight: the order manager chains it behind (up to
+// ordermanager.AmendsInFlightMax per order), so the submitter does not wait
+// for answers, only for room in the window.
+type pipelineRun struct {
+	o         PipelineOptions
+	x         Venue
+	reqs      []ordermanager.Request
+	nWarm     int
+	measuredN int
+	window    int64
+	outstand  atomic.Int64
+	late      *hdrhistogram.Histogram // open loop: how late each hand-off was
+	doneWarm  chan struct{}
+	doneAll   chan struct{}
+
+	mu       sync.Mutex
+	answered []bool
+	hist     *hdrhistogram.Histogram
+	service  *hdrhistogram.Histogram // open loop: from hand-off to answer
+	sentNs   []int64                 // open loop: when each request was handed to Submit
+	count    int
+	lastNs   int64
+	warmLeft int
+}
+
+func newPipelineRun(o PipelineOptions, reqs []ordermanager.Request, nWarm int) *pipelineRun {
+	r := &pipelineRun{
+		o: o, reqs: reqs, nWarm: nWarm, measuredN: len(reqs) - nWarm, window: int64(o.Window),
+		late:     hdrhistogram.New(1, int64(10*time.Second), 3),
+		doneWarm: make(chan struct{}), doneAll: make(chan struct{}),
+		answered: make([]bool, len(reqs)),
+		hist:     hdrhistogram.New(1, int64(10*time.Second), 3),
+		warmLeft: nWarm,
+	}
+	if r.window <= 0 {
+		r.window = 4096
 	}
 	if o.Rate > 0 {
-		res.SendLate = late
+		r.service = hdrhistogram.New(1, int64(10*time.Second), 3)
+		r.sentNs = make([]int64, len(reqs))
 	}
-	res.Elapsed = time.Duration(lastNs - start.UnixNano())
-	res.Throughput = float64(count) / res.Elapsed.Seconds()
-	return res, nil
+	return r
+}
+
+// onReports is the venue's report callback: the first answer to each request
+// frees its place in the window and, after the warmup, is measured.
+func (r *pipelineRun) onReports(reps []ordermanager.Report) {
+	now := time.Now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range reps {
+		rep := &reps[i]
+		idx := clIndex(rep.ClOrdID.Bytes())
+		if idx < 0 || idx >= len(r.reqs) || r.answered[idx] {
+			continue
+		}
+		r.answered[idx] = true
+		r.outstand.Add(-1)
+		if idx < r.nWarm {
+			r.warmLeft--
+			if r.warmLeft == 0 {
+				close(r.doneWarm)
+			}
+			continue
+		}
+		_ = r.hist.RecordValue(max(now-rep.RecvNs, 1))
+		if r.service != nil {
+			_ = r.service.RecordValue(max(now-r.sentNs[idx], 1))
+		}
+		r.count++
+		r.lastNs = now
+		if r.count == r.measuredN {
+			close(r.doneAll)
+		}
+	}
+}
+
+// submit waits for room in the window and hands request i to the venue,
+// stamped with due (its scheduled time), or with the time of the hand-off
+// when due is 0.
+func (r *pipelineRun) submit(i int, due int64) {
+	for r.outstand.Load() >= r.window {
+		runtime.Gosched()
+	}
+	req := &r.reqs[i]
+	now := time.Now().UnixNano()
+	req.RecvNs = now
+	if due != 0 {
+		r.sentNs[i] = now
+		req.RecvNs = due
+		_ = r.late.RecordValue(max(now-due, 1))
+	}
+	r.outstand.Add(1)
+	for !r.x.Submit(req) {
+		runtime.Gosched()
+	}
+}
+
+// submitOpenLoop sends the measured requests open loop: request k is due at
+// start + k/Rate and is stamped with that time, so a stalled pipeline (or a
+// sender that overslept) shows in the latencies instead of hiding in a slower
+// send rate. The sender sleeps between bursts of due requests rather than
+// polling the clock: a polling sender keeps one of the machine's processors
+// to itself, which the stages (and the journal's fsync under batch
+// durability) then lack. A Go timer under a millisecond can fire up to a
+// millisecond late when every processor is idle, so SendLate records how late
+// each request was handed over: its tail is the part of Latency's tail the
+// sender itself added.
+func (r *pipelineRun) submitOpenLoop(start time.Time) {
+	interval := float64(time.Second) / r.o.Rate
+	base := start.UnixNano()
+	for i := r.nWarm; i < len(r.reqs); {
+		t := time.Now().UnixNano()
+		for ; i < len(r.reqs); i++ {
+			due := base + int64(float64(i-r.nWarm)*interval)
+			if due > t {
+				break
+			}
+			r.submit(i, due)
+		}
+		if i < len(r.reqs) {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}
+
+func (r *pipelineRun) result(start time.Time) *PipelineResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := &PipelineResult{Options: r.o, Answered: r.count, Latency: r.hist, Service: r.service}
+	if sx, ok := r.x.(interface{ Stats() pipeline.Stats }); ok {
+		res.Stats = sx.Stats()
+	}
+	if r.o.Rate > 0 {
+		res.SendLate = r.late
+	}
+	res.Elapsed = time.Duration(r.lastNs - start.UnixNano())
+	res.Throughput = float64(r.count) / res.Elapsed.Seconds()
+	return res
 }
 
 // clIndex parses "k<index>", or returns -1.

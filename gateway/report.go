@@ -111,34 +111,6 @@ type outMsg struct {
 	start, end int
 }
 
-// Reject reasons of the order manager's codes. The methods are looked up on
-// the code's dynamic type so this package depends only on the Report type.
-type (
-	ordRejReasoner interface{ OrdRejReason() int }
-	cxlRejReasoner interface{ CxlRejReason() int }
-)
-
-func ordRejReason(c ordermanager.RejectCode) int {
-	if r, ok := any(c).(ordRejReasoner); ok {
-		return r.OrdRejReason()
-	}
-	return ordRejOther
-}
-
-func cxlRejReason(c ordermanager.RejectCode) int {
-	if r, ok := any(c).(cxlRejReasoner); ok {
-		return r.CxlRejReason()
-	}
-	return cxlRejOther
-}
-
-func rejectText(c ordermanager.RejectCode) string {
-	if s, ok := any(c).(interface{ String() string }); ok {
-		return s.String()
-	}
-	return "rejected (code " + strconv.Itoa(int(c)) + ")"
-}
-
 // reportMessage builds the FIX message for rep; mt is its MsgType.
 // scratch is a number-formatting buffer owned by the caller.
 func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch *[]byte, b *fixBody) byte {
@@ -152,8 +124,8 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		g.setClOrdIDs(b, rep, true)
 		b.SetString(tag.OrdStatus, string(orDefault(rep.OrdStatus, ordermanager.StatusRejected)))
 		b.SetString(tag.CxlRejResponseTo, string(orDefault(rep.CxlRejResponseTo, '1')))
-		b.SetInt(tag.CxlRejReason, fixCode(fix42, '9', cxlRejReason(rep.Reject)))
-		b.SetString(tag.Text, rejectText(rep.Reject))
+		b.SetInt(tag.CxlRejReason, fixCode(fix42, '9', rep.Reject.CxlRejReason()))
+		b.SetString(tag.Text, rep.Reject.String())
 		g.setAccount(b, rep.Account)
 	case ordermanager.RepMassCancel:
 		mt = 'r'
@@ -174,11 +146,11 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 		if rep.Reject != 0 {
 			b.SetString(tag.MassCancelResponse, massResponseRejected)
 			code := massRejOther
-			if ordRejReason(rep.Reject) == ordRejUnknownSymbol {
+			if rep.Reject.OrdRejReason() == ordRejUnknownSymbol {
 				code = massRejUnknownSymbol
 			}
 			b.SetInt(tag.MassCancelRejectReason, code)
-			b.SetString(tag.Text, rejectText(rep.Reject))
+			b.SetString(tag.Text, rep.Reject.String())
 		} else {
 			b.SetString(tag.MassCancelResponse, typ)
 		}
@@ -195,7 +167,7 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 			b.SetString(tag.BusinessRejectRefID, rep.ClOrdID.String())
 		}
 		code := bizOther
-		switch ordRejReason(rep.Reject) {
+		switch rep.Reject.OrdRejReason() {
 		case ordRejUnknownSymbol:
 			code = bizUnknownSecurity
 		case ordRejUnknownOrder:
@@ -204,7 +176,7 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 			code = bizNotAuthorized
 		}
 		b.SetInt(tag.BusinessRejectReason, code)
-		b.SetString(tag.Text, rejectText(rep.Reject))
+		b.SetString(tag.Text, rep.Reject.String())
 	case ordermanager.RepSecurityStatus:
 		mt = 'f'
 		g.securityStatus(b, rep, sym, fix42)
@@ -324,9 +296,9 @@ func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.S
 	}
 	if rep.Reject != 0 {
 		if rep.ExecType == ordermanager.ExecRejected {
-			b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', ordRejReason(rep.Reject)))
+			b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', rep.Reject.OrdRejReason()))
 		}
-		b.SetString(tag.Text, rejectText(rep.Reject))
+		b.SetString(tag.Text, rep.Reject.String())
 	} else if rep.Cancel != 0 {
 		// FIX 4.2's ExecRestatementReason stops at 5: the code is for 4.4.
 		if rr := rep.Cancel.RestatementReason(); rr >= 0 && !fix42 {

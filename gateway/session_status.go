@@ -59,8 +59,9 @@ func (g *Gateway) answerSessionStatus(m *fixsession.Message, fs *fixsession.Sess
 			want = string(f.Val)
 		}
 	}
-	for i := range g.cfg.Symbols {
-		sym := &g.cfg.Symbols[i]
+	all := g.cfg.AllSymbols()
+	for i := range all {
+		sym := &all[i]
 		if want == "" || want == sym.Name {
 			_ = fs.Send(g.sessionStatus(sym.ID, g.phaseOf(sym.ID)))
 		}

@@ -75,7 +75,7 @@ func TestCandleArithmetic(t *testing.T) {
 	}
 
 	// VWAP of the first second: (100.00*2 + 100.10*3)/5 = 100.06.
-	sym := p.byID[1]
+	sym := p.sym(1)
 	if v := sym.px.vwap(s1[0].Notional, s1[0].Volume); v != "100.06" {
 		t.Errorf("vwap %q, want 100.06", v)
 	}

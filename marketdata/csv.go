@@ -20,7 +20,7 @@ func (p *Publisher) WriteCandlesCSV(w io.Writer, iv Interval) error {
 	bw.WriteString("symbol,interval,start,open,high,low,close,volume,vwap,trades\n")
 	var b []byte
 	var cs []Candle
-	for _, s := range p.syms {
+	for _, s := range p.symList() {
 		cs = p.Candles(s.info.ID, iv, -1<<63, 1<<63-1, cs[:0])
 		for _, c := range cs {
 			b = append(b[:0], s.info.Name...)
@@ -56,7 +56,7 @@ func (p *Publisher) WriteTradesCSV(w io.Writer) error {
 	bw.WriteString("symbol,match_id,out_seq,time,price,qty,taker_side,taker_order,maker_order\n")
 	var b []byte
 	var ts []Trade
-	for _, s := range p.syms {
+	for _, s := range p.symList() {
 		ts = p.Trades(s.info.ID, 0, ts[:0])
 		for _, t := range ts {
 			b = append(b[:0], s.info.Name...)

@@ -209,7 +209,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	}
 	syms := make([]*symState, 0, len(r.symbols))
 	for _, name := range r.symbols {
-		s := p.byName[name]
+		s := p.symNamed(name)
 		if s == nil {
 			return reject(enum.MDReqRejReason_UNKNOWN_SYMBOL, "unknown symbol "+name)
 		}

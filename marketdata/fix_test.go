@@ -290,7 +290,7 @@ func (b fixBook) apply(t *testing.T, es []mdEntry) {
 }
 
 func (b fixBook) equal(p *Publisher, sym matching.SymbolID, depth int) string {
-	s := p.byID[sym]
+	s := p.sym(sym)
 	for _, side := range []struct {
 		typ string
 		sd  matching.Side

@@ -90,7 +90,7 @@ func intParam(q url.Values, name string, def, lo, hi int64) (int64, *paramError)
 
 func (p *Publisher) symbolParam(r *http.Request) (*symState, *paramError) {
 	name := r.PathValue("symbol")
-	if s := p.byName[name]; s != nil {
+	if s := p.symNamed(name); s != nil {
 		return s, nil
 	}
 	if len(name) > 64 {
@@ -101,7 +101,7 @@ func (p *Publisher) symbolParam(r *http.Request) (*symState, *paramError) {
 
 func (p *Publisher) serveSymbols(w http.ResponseWriter, r *http.Request) {
 	b := []byte{'['}
-	for i, s := range p.syms {
+	for i, s := range p.symList() {
 		if i > 0 {
 			b = append(b, ',')
 		}

@@ -3,7 +3,6 @@ package marketdata
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -27,6 +26,9 @@ type SymbolInfo struct {
 // Config sizes a Publisher. Zero fields take the defaults shown.
 type Config struct {
 	Symbols []SymbolInfo
+	// Listed, when set, describes a symbol listed at run time when its
+	// EvSymbolAdded arrives (the configuration's symbol table).
+	Listed func(matching.SymbolID) (SymbolInfo, bool)
 	// RingEvents is the capacity of the queue between Publish and Run, rounded
 	// up to a power of two (65536).
 	RingEvents int
@@ -120,9 +122,9 @@ type Publisher struct {
 		beforeWSWrite func() // before each WebSocket write
 		beforeFIXSend func() // before each FIX update is built and sent
 	}
-	byName map[string]*symState
-	byID   []*symState // index: SymbolID
-	syms   []*symState // in configuration order
+	// tab is the symbol table, replaced (copied on write) when a symbol is
+	// listed at run time (listing.go), so readers need no lock.
+	tab atomic.Pointer[symTable]
 
 	mu        sync.RWMutex // guards everything below and all symState
 	seq       uint64       // OutSeq of the last applied event
@@ -177,45 +179,18 @@ func New(cfg Config) (*Publisher, error) {
 		mask:        ringLen - 1,
 		wake:        make(chan struct{}, 1),
 		cfg:         cfg,
-		byName:      make(map[string]*symState, len(cfg.Symbols)),
 		levelSeen:   make(map[levelKey]struct{}),
 		snapCache:   make(map[feedKey]snapJSON),
 		wsWriters:   wsWriters,
 		fixSessions: make(map[quickfix.SessionID]*fixSession),
 	}
-	maxID := matching.SymbolID(0)
+	t := &symTable{byName: make(map[string]*symState, len(cfg.Symbols))}
 	for _, si := range cfg.Symbols {
-		switch {
-		case si.ID == 0 || si.ID > 1<<20:
-			return nil, fmt.Errorf("%w: symbol %q: id %d out of range 1..%d", ErrConfig, si.Name, si.ID, 1<<20)
-		case si.Name == "":
-			return nil, fmt.Errorf("%w: symbol %d has no name", ErrConfig, si.ID)
-		case si.TickSize.Sign() <= 0 || si.LotSize.Sign() <= 0:
-			return nil, fmt.Errorf("%w: symbol %q: tick and lot size must be positive", ErrConfig, si.Name)
-		case p.byName[si.Name] != nil:
-			return nil, fmt.Errorf("%w: symbol %q listed twice", ErrConfig, si.Name)
+		if err := t.add(&p.cfg, si, max(1, len(cfg.Symbols))); err != nil {
+			return nil, err
 		}
-		s := &symState{
-			info: si,
-			px:   newScale(si.TickSize),
-			qty:  newScale(si.LotSize),
-			book: newBook(cfg.OrdersHint / max(1, len(cfg.Symbols))),
-			tape: newTape(cfg.TradesMax),
-		}
-		for iv := range intervalCount {
-			s.candles[iv] = newSeries(iv.Duration(), cfg.CandlesMax)
-		}
-		p.byName[si.Name] = s
-		p.syms = append(p.syms, s)
-		maxID = max(maxID, si.ID)
 	}
-	p.byID = make([]*symState, maxID+1)
-	for _, s := range p.syms {
-		if p.byID[s.info.ID] != nil {
-			return nil, fmt.Errorf("%w: symbol id %d listed twice", ErrConfig, s.info.ID)
-		}
-		p.byID[s.info.ID] = s
-	}
+	p.tab.Store(t)
 	return p, nil
 }
 
@@ -400,7 +375,7 @@ func (p *Publisher) tellPhases(notes []phaseNote) {
 func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range p.syms {
+	for _, s := range p.symList() {
 		s.book.clear()
 	}
 	for i := range orders {
@@ -410,7 +385,7 @@ func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
 			s.book.add(o.ID, o.Side, o.Price, s.shown(o.ID, o.Leaves, icebergShown(o)))
 		}
 	}
-	for _, s := range p.syms {
+	for _, s := range p.symList() {
 		s.book.dirty = s.book.dirty[:0]
 		s.newTrades = s.newTrades[:0]
 		s.queued = false
@@ -425,8 +400,8 @@ func (p *Publisher) Reset(outSeq uint64, orders []matching.OrderInfo) {
 }
 
 func (p *Publisher) sym(id matching.SymbolID) *symState {
-	if int(id) < len(p.byID) {
-		return p.byID[id]
+	if t := p.tab.Load(); int(id) < len(t.byID) {
+		return t.byID[id]
 	}
 	return nil
 }
@@ -444,6 +419,10 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 			p.needResync.Store(true)
 		}
 		p.seq = ev.OutSeq
+	}
+	if ev.Kind == matching.EvSymbolAdded {
+		p.listed(ev.Symbol)
+		return true
 	}
 	s := p.sym(ev.Symbol)
 	if s == nil {

@@ -50,10 +50,12 @@ func appendOrders(dst []Order, s *bookSide, depth int) []Order {
 	return dst
 }
 
-// Symbols returns the configured symbols.
+// Symbols returns the symbols: the configured ones, then those listed at
+// run time.
 func (p *Publisher) Symbols() []SymbolInfo {
-	out := make([]SymbolInfo, len(p.syms))
-	for i, s := range p.syms {
+	syms := p.symList()
+	out := make([]SymbolInfo, len(syms))
+	for i, s := range syms {
 		out[i] = s.info
 	}
 	return out
@@ -61,7 +63,7 @@ func (p *Publisher) Symbols() []SymbolInfo {
 
 // Lookup finds a symbol by name.
 func (p *Publisher) Lookup(name string) (SymbolInfo, bool) {
-	if s := p.byName[name]; s != nil {
+	if s := p.symNamed(name); s != nil {
 		return s.info, true
 	}
 	return SymbolInfo{}, false

@@ -68,7 +68,7 @@ func (p *Publisher) parseWSRequest(data []byte) (req wsRequest, chans channel, i
 		return req, 0, 0, nil, bad("symbols", "symbols must name 1 to 256 symbols")
 	}
 	for _, name := range req.Symbols {
-		s := p.byName[name]
+		s := p.symNamed(name)
 		if s == nil {
 			if len(name) > 64 {
 				name = name[:64]

@@ -105,7 +105,7 @@ func (b *wsBook) apply(t *testing.T, m *wsMsg) {
 
 // equalBook compares the client's book with the publisher's full L2.
 func (b *wsBook) equalBook(p *Publisher, sym matching.SymbolID) string {
-	s := p.byID[sym]
+	s := p.sym(sym)
 	for _, side := range []struct {
 		sd matching.Side
 		m  map[string]wsLevel
@@ -268,7 +268,7 @@ func TestWebSocketFeed(t *testing.T) {
 		if len(b.trades) != len(tape) {
 			return fmt.Sprintf("client saw %d trades, tape has %d", len(b.trades), len(tape))
 		}
-		if len(b.candles) != len(cs) || b.candles[cs[len(cs)-1].StartNs/1e9] != p.byID[1].qty.string(cs[len(cs)-1].Volume) {
+		if len(b.candles) != len(cs) || b.candles[cs[len(cs)-1].StartNs/1e9] != p.sym(1).qty.string(cs[len(cs)-1].Volume) {
 			return fmt.Sprintf("client has %d candles, publisher %d", len(b.candles), len(cs))
 		}
 		return ""

@@ -9,6 +9,10 @@ const (
 	PriceMax int64 = 1 << 50
 	// SymbolsMax bounds Config.Symbols and a snapshot's symbol count.
 	SymbolsMax = 1 << 20
+	// SymbolsAddedMax bounds the symbols a venue lists at run time
+	// (CmdAddSymbol), over its journal's life: the order manager refuses
+	// more.
+	SymbolsAddedMax = 256
 	// ordersHintMax bounds what New allocates up front; pools grow past it
 	// on demand.
 	ordersHintMax = 1 << 24
@@ -75,7 +79,17 @@ type Engine struct {
 
 // New returns an engine with cfg.Symbols empty, trading books. Symbols is
 // clamped to 0..SymbolsMax.
-func New(cfg Config) *Engine {
+func New(cfg Config) *Engine { return newEngine(cfg, -1) }
+
+// restoreHeadroomLevels is how many levels' worth of B-tree nodes Restore
+// prewarms: room for the books to grow after a restore without allocating,
+// not for the levels the snapshot holds (those build their own nodes as they
+// are restored, so prewarming them would build every node twice).
+const restoreHeadroomLevels = 1 << 16
+
+// newEngine is New with the levels prewarmed (B-tree nodes and the level
+// slab) capped at prewarmMax when prewarmMax >= 0.
+func newEngine(cfg Config, prewarmMax int) *Engine {
 	n := min(max(cfg.Symbols, 0), SymbolsMax)
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
@@ -89,6 +103,9 @@ func New(cfg Config) *Engine {
 	// gives a small engine, quick to build.
 	levelsHint := hint/2 + min(e.emptyMax, hint)
 	nodeLevels := levelsHint + min(64*2*n, hint, 1<<17)
+	if prewarmMax >= 0 {
+		nodeLevels = min(nodeLevels, prewarmMax)
+	}
 	e.nodes = btree.NewFreeListG[*level](nodeLevels/4 + 64)
 	prewarmNodes(e.nodes, nodeLevels)
 	perSide := min(levelsHint/max(2*n, 1), 1<<16)
@@ -101,6 +118,9 @@ func New(cfg Config) *Engine {
 		}
 	}
 	e.orders.grow(max(hint, 64))
+	if prewarmMax >= 0 {
+		levelsHint = min(levelsHint, prewarmMax)
+	}
 	e.levels.grow(max(levelsHint, 64))
 	e.visit = e.fok.visit
 	e.au.init()
@@ -170,6 +190,8 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 		return e.applyPhase(cmd, out)
 	case CmdAdmin:
 		return out
+	case CmdAddSymbol:
+		return e.applyAddSymbol(cmd, out)
 	default:
 		return e.reject(cmd, out, ReasonInvalidCommand)
 	}

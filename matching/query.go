@@ -99,6 +99,15 @@ func (e *Engine) Phase(s SymbolID) Phase {
 	return b.phase
 }
 
+// PhaseUnderHalt returns symbol s's phase ignoring a halt: the phase it
+// resumes in (PhaseClosed for an unknown symbol). O(1).
+func (e *Engine) PhaseUnderHalt(s SymbolID) Phase {
+	if b := e.book(s); b != nil {
+		return b.phase
+	}
+	return PhaseClosed
+}
+
 // Indicative returns symbol s's indicative uncross during a call: price (0:
 // none), executable volume, and the imbalance with its side. O(1).
 func (e *Engine) Indicative(s SymbolID) (price, qty, imbalance int64, side Side) {

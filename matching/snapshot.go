@@ -106,7 +106,7 @@ func Restore(b []byte) (*Engine, error) {
 	if symbols > SymbolsMax || uint64(symbols)*(snapBookSize+4*snapSideHeadSize) > uint64(len(b)) {
 		return nil, fmt.Errorf("%w: %d symbols", ErrSnapshot, symbols)
 	}
-	e := New(Config{Symbols: int(symbols), OrdersHint: min(len(b)/snapOrderSize, 1<<20)})
+	e := newEngine(Config{Symbols: int(symbols), OrdersHint: min(len(b)/snapOrderSize, 1<<20)}, restoreHeadroomLevels)
 	e.outSeq = le.Uint64(b[12:])
 	e.matchID = le.Uint64(b[20:])
 	e.arrival = le.Uint64(b[28:])

@@ -182,6 +182,12 @@ const (
 	// whose ExpireNs is at or before the command's TimeNs, with reason
 	// ReasonExpired, and closes with EvMassCancelled.
 	CmdExpireGTD CommandKind = 10
+	// CmdAddSymbol lists a new symbol from this command on: Symbol must be
+	// the next ID (Engine.Symbols()+1); Price and StopPrice carry its static
+	// and dynamic band in bps (0: none). It emits EvSymbolAdded; the symbol
+	// trades continuously until a CmdPhase says otherwise. Up to SymbolsMax
+	// symbols in all.
+	CmdAddSymbol CommandKind = 32
 )
 
 // Command is one input to the engine. It is a fixed-size value so it can travel
@@ -278,6 +284,8 @@ const (
 	// EvStopAdded: stop order OrderID waits off the book (Price, StopPrice,
 	// Leaves). Market data does not show it.
 	EvStopAdded EventKind = 15
+	// EvSymbolAdded: Symbol was listed by CmdAddSymbol; its book is empty.
+	EvSymbolAdded EventKind = 32
 )
 
 // Event flags.

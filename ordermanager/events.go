@@ -34,6 +34,10 @@ func (m *Manager) OnEvent(ev *matching.Event, reps []Report) []Report {
 		}
 	case matching.EvMassCancelled:
 		reps = m.onMassCancelled(ev, reps)
+	case matching.EvPhase:
+		if s := m.sym(ev.Symbol); s != nil {
+			s.phase = ev.Phase
+		}
 	case matching.EvTriggered:
 		if r := m.order(ev.OrderID); r != nil {
 			reps, _ = m.appendExec(reps, r, ExecTriggered, StatusNew, ev.OutSeq*2, ev.TimeNs)

@@ -27,6 +27,16 @@ func FuzzApplySequenced(f *testing.F) {
 		f.Add(p.Cmd.AppendBinary(nil), p.MetaBytes())
 	}
 	f.Add(make([]byte, matching.CommandSize), []byte{1, 3, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0})
+	// A listing and a forced phase, as operators journal them.
+	var p Pending
+	sym := h.m.cfg.Symbols[0]
+	sym.ID, sym.Name = matching.SymbolID(len(h.m.cfg.Symbols)+1), "NEWCO"
+	encodeListing(&p, &sym)
+	p.Cmd = matching.Command{Kind: matching.CmdAddSymbol, Symbol: sym.ID}
+	f.Add(p.Cmd.AppendBinary(nil), p.MetaBytes())
+	encodeNote(&p, &OperatorNote{Action: ActPhase, Symbol: 1, Phase: matching.PhasePreOpen, Who: "ops", Why: "late"})
+	p.Cmd = matching.Command{Kind: matching.CmdAdmin}
+	f.Add(p.Cmd.AppendBinary(nil), p.MetaBytes())
 	f.Fuzz(func(t *testing.T, cmdBytes, meta []byte) {
 		var cmd matching.Command
 		if cmd.UnmarshalBinary(cmdBytes) != nil {

@@ -50,6 +50,7 @@ type symState struct {
 	ref    int64 // configured reference price, ticks
 	last   int64 // last trade price, ticks (0 before the first trade)
 	halted bool
+	phase  matching.Phase // the engine's, from its EvPhase events
 }
 
 // reference is the price the band is centred on: the last trade, else the
@@ -173,6 +174,8 @@ type Manager struct {
 	marks []bool // scratch, per account
 
 	opr operatorState // operator notes and what they changed (operator.go)
+	// listed holds the symbols listed at run time, oldest first (listing.go).
+	listed []config.Symbol
 	// taker is the order last accepted or re-entered by a replace: the
 	// taker of the trades and self-trade cancels that follow (cancels.go).
 	taker matching.OrderID
@@ -392,6 +395,36 @@ func (m *Manager) FeesCollected() int64 { return m.fees }
 func (m *Manager) Halted(sym matching.SymbolID) bool {
 	s := m.sym(sym)
 	return s != nil && s.halted
+}
+
+// Phase reports sym's trading phase as the manager has seen the engine's
+// events (matching.PhaseHalted while halted), like matching.Engine.Phase. O(1).
+func (m *Manager) Phase(sym matching.SymbolID) matching.Phase {
+	s := m.sym(sym)
+	switch {
+	case s == nil:
+		return matching.PhaseClosed
+	case s.halted:
+		return matching.PhaseHalted
+	}
+	return s.phase
+}
+
+// PhaseUnderHalt is sym's phase ignoring a halt: the phase it resumes in.
+func (m *Manager) PhaseUnderHalt(sym matching.SymbolID) matching.Phase {
+	if s := m.sym(sym); s != nil {
+		return s.phase
+	}
+	return matching.PhaseClosed
+}
+
+// SetPhases seeds every symbol's phase from the engine's (phase(sym) under
+// any halt), after both were restored from a snapshot, which does not carry
+// the manager's copy.
+func (m *Manager) SetPhases(phase func(matching.SymbolID) matching.Phase) {
+	for i := range m.syms {
+		m.syms[i].phase = phase(matching.SymbolID(i + 1))
+	}
 }
 
 // LastPrice returns the last trade price of sym in ticks (0 before the first).

@@ -29,14 +29,18 @@ const (
 	ActDisconnect  OperatorAction = 6 // disconnect FIX session Session (the gateway acts)
 	ActBlockFirm   OperatorAction = 7 // refuse Firm's logons (the gateway acts)
 	ActUnblockFirm OperatorAction = 8
-	ActSetLimits   OperatorAction = 9 // new risk limits for Account
-	actCount       OperatorAction = 10
+	ActSetLimits   OperatorAction = 9  // new risk limits for Account
+	ActPhase       OperatorAction = 10 // move Symbol (0: every symbol not halted) to Phase
+	ActListSymbol  OperatorAction = 11 // list a new symbol (Listing); the note's Symbol is its ID
+	ActExpire      OperatorAction = 12 // end of day: DAY orders (and due GTD) of Symbol (0: all) expire
+	actCount       OperatorAction = 13
 )
 
 var actionNames = [actCount]string{
 	ActHalt: "halt", ActResume: "resume", ActKillOn: "kill-on", ActKillOff: "kill-off",
 	ActCancelAll: "cancel-all", ActDisconnect: "disconnect", ActBlockFirm: "block-firm",
-	ActUnblockFirm: "unblock-firm", ActSetLimits: "set-limits",
+	ActUnblockFirm: "unblock-firm", ActSetLimits: "set-limits", ActPhase: "phase",
+	ActListSymbol: "list-symbol", ActExpire: "expire",
 }
 
 // String is the action's name as the console prints it.
@@ -69,7 +73,8 @@ type OperatorNote struct {
 	Session config.SessionID
 	Who     string
 	Why     string
-	Limits  config.Limits // ActSetLimits: the new limits
+	Limits  config.Limits  // ActSetLimits: the new limits
+	Phase   matching.Phase // ActPhase: the phase forced
 }
 
 // Operation is one operator action asked of the manager (see Operate).
@@ -81,7 +86,11 @@ type Operation struct {
 	Account matching.AccountID
 	Firm    config.FirmID
 	Session config.SessionID
-	Limits  config.Limits // ActSetLimits
+	Limits  config.Limits  // ActSetLimits
+	Phase   matching.Phase // ActPhase
+	// Listing is the symbol ActListSymbol lists (config.BuildSymbol's; its ID
+	// is set by Operate).
+	Listing config.Symbol
 }
 
 // Errors of Operate, each wrapped with the name or number at fault.
@@ -91,6 +100,9 @@ var (
 	ErrUnknownFirm    = errors.New("unknown firm")
 	ErrUnknownSession = errors.New("unknown session")
 	ErrOperation      = errors.New("invalid operation")
+	// ErrRefused: the action is well formed but the venue's state refuses
+	// it (a phase change for a halted symbol, say).
+	ErrRefused = errors.New("refused")
 )
 
 // operatorState is what notes change: it is replayed state, kept in the
@@ -112,6 +124,7 @@ const (
 //
 //	[0] 1 | [1] opNote | [2] action | [3:7] symbol u32 | [7:11] account u32 |
 //	[11:13] firm u16 | [13:17] session u32 | who length, who | why length, why
+//	(ActPhase only: | phase u8)
 //
 // Limits meta: [0] 1 | [1] opLimits | [2:6] account u32 | max order lots i64 |
 // max order notional i64 | price band bps i64 | max open orders i64 |
@@ -122,7 +135,7 @@ const (
 )
 
 func isOperatorMeta(b []byte) bool {
-	return len(b) >= 2 && b[0] == metaVersion && (b[1] == opNote || b[1] == opLimits)
+	return len(b) >= 2 && b[0] == metaVersion && (b[1] == opNote || b[1] == opLimits || b[1] == opListSymbol)
 }
 
 func encodeNote(p *Pending, n *OperatorNote) {
@@ -136,6 +149,9 @@ func encodeNote(p *Pending, n *OperatorNote) {
 	b = append(b, n.Who...)
 	b = append(b, byte(len(n.Why)))
 	b = append(b, n.Why...)
+	if n.Action == ActPhase {
+		b = append(b, byte(n.Phase))
+	}
 	p.MetaLen = uint8(len(b))
 }
 
@@ -167,6 +183,9 @@ func DecodeOperatorNote(cmd *matching.Command, b []byte) (n OperatorNote, ok boo
 	r := b[noteFixed:]
 	who, r, ok1 := lenPrefixed(r, OperatorWhoMax)
 	why, r, ok2 := lenPrefixed(r, OperatorWhyMax)
+	if n.Action == ActPhase && len(r) == 1 && matching.Phase(r[0]) <= matching.PhaseVolatilityAuction {
+		n.Phase, r = matching.Phase(r[0]), r[1:]
+	}
 	if !ok1 || !ok2 || len(r) != 0 || n.Action == 0 || n.Action >= actCount {
 		return OperatorNote{}, false
 	}
@@ -219,6 +238,9 @@ func validLimits(l *config.Limits) error {
 // applyOperator is the state change of a note or a change of limits, live
 // and in replay.
 func (m *Manager) applyOperator(cmd *matching.Command, b []byte) error {
+	if b[1] == opListSymbol {
+		return m.applyListing(cmd, b)
+	}
 	if cmd.Kind != matching.CmdAdmin {
 		return fmt.Errorf("%w: operator meta on command kind %d", ErrMeta, cmd.Kind)
 	}
@@ -322,18 +344,22 @@ func (m *Manager) FirmBlocked(firm config.FirmID) bool { return m.opr.blocked[fi
 
 // Operate validates one operator action and appends its commands to cmds:
 // the note first, then what carries it out (halts, kill switches, mass
-// cancels, new limits). Like Submit, it makes their state change; the caller
+// cancels, new limits, a phase command, a symbol listing). Like Submit, it makes their state change; the caller
 // must sequence every command it gets back, in order. It returns an error
 // wrapping ErrUnknownSymbol, ErrUnknownAccount, ErrUnknownFirm,
-// ErrUnknownSession or ErrOperation, and no commands, when the action cannot
-// be done. Cost: O(symbols) for a halt of every symbol, O(accounts) for a
+// ErrUnknownSession, ErrOperation, ErrRefused or config.ErrDuplicateSymbol,
+// and no commands, when the action cannot be done. Cost: O(symbols) for a halt of every symbol, O(accounts) for a
 // cancel of a symbol's orders; it allocates only when cmds must grow.
 func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 	if err := m.checkOperation(op); err != nil {
 		return cmds, err
 	}
 	n := OperatorNote{Action: op.Action, Symbol: op.Symbol, Account: op.Account, Firm: op.Firm,
-		Session: op.Session, Who: op.Who, Why: op.Why, Limits: op.Limits}
+		Session: op.Session, Who: op.Who, Why: op.Why, Limits: op.Limits, Phase: op.Phase}
+	if op.Action == ActListSymbol {
+		op.Listing.ID = matching.SymbolID(len(m.syms) + 1)
+		n.Symbol = op.Listing.ID
+	}
 	start := len(cmds)
 	cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAdmin}})
 	encodeNote(&cmds[start], &n)
@@ -372,6 +398,24 @@ func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 				cmds, _ = m.push(cmds, &cmd, &meta{op: opMassCancel}, 0)
 			}
 		}
+	case ActExpire:
+		// The scheduler's end-of-day expiry.
+		cmds, _ = m.push(cmds, &matching.Command{Kind: matching.CmdExpire, Symbol: op.Symbol}, &meta{op: opExpire}, 0)
+	case ActPhase:
+		// The scheduler's command: Symbol 0 moves every symbol that is not
+		// halted, as the calendar does.
+		cmd := matching.Command{Kind: matching.CmdPhase, Symbol: op.Symbol, Phase: op.Phase}
+		cmds, _ = m.push(cmds, &cmd, &meta{op: opPhase}, 0)
+	case ActListSymbol:
+		at := len(cmds)
+		cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAddSymbol, Symbol: op.Listing.ID,
+			Price: op.Listing.StaticBandBps, StopPrice: op.Listing.DynamicBandBps}})
+		encodeListing(&cmds[at], &op.Listing)
+		if err := m.applyOperator(&cmds[at].Cmd, cmds[at].MetaBytes()); err != nil {
+			// checkOperation checked the listing: this cannot happen (but
+			// the note is already applied; say so loudly).
+			return cmds[:at], err
+		}
 	case ActSetLimits:
 		at := len(cmds)
 		cmds = append(cmds, Pending{Cmd: matching.Command{Kind: matching.CmdAdmin, Account: op.Account}})
@@ -406,7 +450,7 @@ func (m *Manager) checkOperation(op *Operation) error {
 		return fmt.Errorf("%w: account %d is not of firm %d", ErrOperation, op.Account, op.Firm)
 	}
 	switch op.Action {
-	case ActHalt, ActResume:
+	case ActHalt, ActResume, ActExpire:
 	case ActKillOn, ActKillOff:
 		if op.Account == 0 && op.Firm == 0 {
 			return fmt.Errorf("%w: a kill switch needs an account or a firm", ErrOperation)
@@ -428,6 +472,13 @@ func (m *Manager) checkOperation(op *Operation) error {
 			return fmt.Errorf("%w: limits need an account", ErrOperation)
 		}
 		return validLimits(&op.Limits)
+	case ActPhase:
+		return m.checkPhase(op)
+	case ActListSymbol:
+		if op.Symbol != 0 {
+			return fmt.Errorf("%w: a listing names no existing symbol", ErrOperation)
+		}
+		return m.checkListing(op)
 	default:
 		return fmt.Errorf("%w: action %d", ErrOperation, op.Action)
 	}
@@ -448,4 +499,42 @@ func (m *Manager) scopeAccounts(op *Operation) []matching.AccountID {
 		out[i] = matching.AccountID(i + 1)
 	}
 	return out
+}
+
+// OperatorPhases are the phases an operator may force, by name: every phase
+// a schedule may set, and a volatility auction. Halts are ActHalt's.
+var OperatorPhases = func() map[string]matching.Phase {
+	m := map[string]matching.Phase{}
+	for name, p := range config.PhaseNames {
+		m[name] = p
+	}
+	m[matching.PhaseVolatilityAuction.String()] = matching.PhaseVolatilityAuction
+	return m
+}()
+
+// checkPhase refuses what the engine would refuse (a phase change for a
+// halted symbol) and a change to the phase a symbol is already in, before
+// anything is journaled. The manager's view of phases is the engine's as of
+// the last event back; a halt still in flight is refused by the engine
+// instead (EvRejected, nothing changes).
+func (m *Manager) checkPhase(op *Operation) error {
+	if op.Phase > matching.PhaseVolatilityAuction {
+		return fmt.Errorf("%w: phase %d", ErrOperation, op.Phase)
+	}
+	if op.Symbol != 0 {
+		s := m.sym(op.Symbol)
+		switch {
+		case s.halted:
+			return fmt.Errorf("%w: symbol %d is halted: resume it before changing its phase", ErrRefused, op.Symbol)
+		case s.phase == op.Phase:
+			return fmt.Errorf("%w: symbol %d is already in phase %s", ErrRefused, op.Symbol, op.Phase)
+		}
+		return nil
+	}
+	for i := range m.syms {
+		if !m.syms[i].halted {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: every symbol is halted: resume them before changing their phase", ErrRefused)
 }

@@ -263,10 +263,19 @@ func Restore(cfg *config.Config, b []byte) (*Manager, error) {
 }
 
 func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
+	return restoreListed(cfg, b, retain, nil)
+}
+
+func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*Manager, error) {
 	if len(b) < 8 || string(b[:4]) != snapMagic {
 		return nil, fmt.Errorf("%w: missing header", ErrSnapshot)
 	}
 	m := newManager(cfg, retain)
+	if listings != nil {
+		if err := m.restoreListings(listings); err != nil {
+			return nil, err
+		}
+	}
 	r := &reader{b: b[4:]}
 	if v := r.u32("version"); v != snapVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrSnapshot, v, snapVersion)

@@ -352,148 +352,38 @@ func (x *Exchange) Close() error {
 // venue runs.
 func (x *Exchange) omLoop() {
 	defer close(x.omDone)
-	om := x.state.Manager
-	cmdsMax := uint64(om.CommandsMax())
-	ringItems := uint64(x.opts.RingItems)
-	var (
-		pend      []ordermanager.Pending
-		rb        = <-x.repFree
-		submitted uint64 // commands handed to the sequencer
-		processed uint64 // commands whose events came back
-		lastSnap  = x.state.Seq
-		lastSeq   = x.state.Seq
-	)
-	flush := func() {
-		switch {
-		case len(rb.reps) == 0:
-		case x.repQueued.Load() == 0:
-			x.deliver(rb)
-		default:
-			x.repQueued.Add(1)
-			x.repCh <- rb
-			rb = <-x.repFree // emptied by deliver
-		}
+	s := &omStage{
+		x:         x,
+		om:        x.state.Manager,
+		cmdsMax:   uint64(x.state.Manager.CommandsMax()),
+		ringItems: uint64(x.opts.RingItems),
+		rb:        <-x.repFree,
+		lastSnap:  x.state.Seq,
+		lastSeq:   x.state.Seq,
+		seq0:      x.state.Seq,
 	}
-	onEvents := func(b *evBatch) {
-		for i := range b.evs {
-			rb.reps = om.OnEvent(&b.evs[i], rb.reps)
-		}
-		processed += uint64(b.items)
-		x.stats.processed.Add(uint64(b.items))
-		x.opsProcessed(processed)
-		if b.lastSeq != 0 {
-			lastSeq = b.lastSeq
-		}
-		b.evs = b.evs[:0]
-		x.evFree <- b
-	}
-	room := func() {
-		for submitted-processed+1 > ringItems {
-			onEvents(<-x.evCh)
-		}
-	}
-	handle := func(req *ordermanager.Request) {
-		// Keep room for the largest request, so an accepted request (whose
-		// state change the order manager has already made) always fits.
-		for submitted-processed+cmdsMax > ringItems {
-			if req.Kind == ordermanager.ReqNew || req.Kind == ordermanager.ReqReplace {
-				rb.reps = om.RejectBusy(req, rb.reps)
-				x.stats.busy.Add(1)
-				return
-			}
-			// Cancels and operator actions wait for room rather than fail.
-			onEvents(<-x.evCh)
-		}
-		pend, rb.reps = om.Submit(req, pend[:0], rb.reps)
-		for i := range pend {
-			p := &pend[i]
-			for !x.seq.TrySubmit(&p.Cmd, p.Meta[:p.MetaLen]) {
-				if err := x.seq.Err(); err != nil {
-					x.log.Error().Err(err).Msg("sequencer failed; the venue stops accepting orders")
-					x.closed.Store(true)
-					return
-				}
-				onEvents(<-x.evCh)
-			}
-			submitted++
-		}
-		x.stats.commands.Add(uint64(len(pend)))
-	}
-	seq0 := x.state.Seq
-	operate := func(r *opReq) {
-		x.runOp(r, om, func(p *ordermanager.Pending) (seq, n uint64) {
-			for !x.seq.TrySubmit(&p.Cmd, p.Meta[:p.MetaLen]) {
-				if err := x.seq.Err(); err != nil {
-					x.closed.Store(true)
-					return 0, 0
-				}
-				onEvents(<-x.evCh)
-			}
-			submitted++
-			return seq0 + submitted, submitted
-		}, func() uint64 { return processed })
-	}
-	// handleQueued handles req, the oldest queued request, and those after
-	// it, up to limit in all, in place in the queue.
-	handleQueued := func(req *ordermanager.Request, limit uint64) {
-		n := uint64(0)
-		for ; req != nil && n < limit; req = x.in.peek() {
-			handle(req)
-			x.in.pop()
-			n++
-		}
-		x.stats.requests.Add(n)
-	}
-	// quiesce waits until every command the order manager accepted has come
-	// back from the engine and hands on their reports: only then does its
-	// state equal the replayed state at lastSeq.
-	quiesce := func() {
-		for processed < submitted {
-			select {
-			case b := <-x.evCh:
-				onEvents(b)
-				continue
-			case <-x.engDone:
-			}
-			// The engine stopped (the sequencer failed): take what it
-			// sent and give up on the rest, which was never made durable.
-			// The order manager has applied those commands, so its state
-			// is no longer the journal's: no snapshot may be taken of it.
-			x.dirty.Store(true)
-			for more := true; more; {
-				select {
-				case b := <-x.evCh:
-					onEvents(b)
-				default:
-					more = false
-				}
-			}
-			break
-		}
-		flush()
-		x.state.Seq = lastSeq
-	}
-	maybeSnapshot := func() {
-		if x.opts.SnapshotEvery == 0 || lastSeq-lastSnap < x.opts.SnapshotEvery || x.dirty.Load() {
-			return
-		}
-		quiesce()
-		if x.dirty.Load() {
-			return
-		}
-		body := x.state.AppendSnapshot(nil)
-		lastSnap = lastSeq
-		x.snapWG.Add(1)
-		go func(seq uint64, body []byte) {
-			defer x.snapWG.Done()
-			if _, err := sequencer.WriteSnapshot(x.dir, seq, body); err != nil {
-				x.stats.snapshotErrs.Add(1)
-				x.log.Error().Err(err).Uint64("seq", seq).Msg("snapshot failed")
-				return
-			}
-			x.stats.snapshots.Add(1)
-		}(lastSeq, body)
-	}
+	s.run()
+}
+
+// omStage is the order manager's goroutine state: it owns the order manager,
+// counts the commands in flight through the sequencer and the engine, and
+// collects the reports their events give.
+type omStage struct {
+	x         *Exchange
+	om        *ordermanager.Manager
+	cmdsMax   uint64 // most commands one request can become
+	ringItems uint64
+	pend      []ordermanager.Pending
+	rb        *repBatch // reports collected, not yet handed on
+	submitted uint64    // commands handed to the sequencer
+	processed uint64    // commands whose events came back
+	lastSnap  uint64    // seq of the last snapshot taken
+	lastSeq   uint64    // last seq whose events came back
+	seq0      uint64    // seq the venue opened at
+}
+
+func (s *omStage) run() {
+	x := s.x
 	for {
 		// Event batches first: they free room in the sequencer and carry the
 		// reports of earlier requests.
@@ -501,7 +391,7 @@ func (x *Exchange) omLoop() {
 		for more := true; more; {
 			select {
 			case b := <-x.evCh:
-				onEvents(b)
+				s.onEvents(b)
 				busy = true
 			default:
 				more = false
@@ -509,15 +399,15 @@ func (x *Exchange) omLoop() {
 		}
 		select {
 		case r := <-x.ops:
-			operate(r)
+			s.operate(r)
 			busy = true
 		default:
 		}
 		for more := x.followCh != nil; more; {
 			select {
 			case b := <-x.followCh:
-				if !x.omFollow(b, &submitted, room) {
-					quiesce()
+				if !x.omFollow(b, &s.submitted, s.room) {
+					s.quiesce()
 					return
 				}
 				busy = true
@@ -529,7 +419,7 @@ func (x *Exchange) omLoop() {
 			// One clock pair and one counter update per burst, not per
 			// request.
 			t0 := time.Now()
-			handleQueued(req, omBurstMax)
+			s.handleQueued(req, omBurstMax)
 			x.stats.omNs.Add(uint64(time.Since(t0)))
 			busy = true
 		}
@@ -542,13 +432,13 @@ func (x *Exchange) omLoop() {
 			select {
 			case <-x.in.wake:
 			case b := <-x.evCh:
-				onEvents(b)
+				s.onEvents(b)
 			case r := <-x.ops:
-				operate(r)
+				s.operate(r)
 			case b := <-x.followCh:
 				x.in.sleeping.Store(false)
-				if !x.omFollow(b, &submitted, room) {
-					quiesce()
+				if !x.omFollow(b, &s.submitted, s.room) {
+					s.quiesce()
 					return
 				}
 			case <-x.quit:
@@ -556,15 +446,170 @@ func (x *Exchange) omLoop() {
 				// Take what was queued before Close, then wait for every
 				// accepted command to come back so nothing accepted goes
 				// unreported.
-				handleQueued(x.in.peek(), math.MaxUint64)
-				quiesce()
+				s.handleQueued(x.in.peek(), math.MaxUint64)
+				s.quiesce()
 				return
 			}
 			x.in.sleeping.Store(false)
 		}
-		flush()
-		maybeSnapshot()
+		s.flush()
+		s.maybeSnapshot()
 	}
+}
+
+// flush hands the collected reports on: delivered here when the report
+// stage has nothing queued, else queued to it.
+func (s *omStage) flush() {
+	x := s.x
+	switch {
+	case len(s.rb.reps) == 0:
+	case x.repQueued.Load() == 0:
+		x.deliver(s.rb)
+	default:
+		x.repQueued.Add(1)
+		x.repCh <- s.rb
+		s.rb = <-x.repFree // emptied by deliver
+	}
+}
+
+// onEvents applies an engine event batch to the order manager and returns
+// the batch to the engine.
+func (s *omStage) onEvents(b *evBatch) {
+	x := s.x
+	for i := range b.evs {
+		s.rb.reps = s.om.OnEvent(&b.evs[i], s.rb.reps)
+	}
+	s.processed += uint64(b.items)
+	x.stats.processed.Add(uint64(b.items))
+	x.opsProcessed(s.processed)
+	if b.lastSeq != 0 {
+		s.lastSeq = b.lastSeq
+	}
+	b.evs = b.evs[:0]
+	x.evFree <- b
+}
+
+// room waits until the ring has room for one more command.
+func (s *omStage) room() {
+	for s.submitted-s.processed+1 > s.ringItems {
+		s.onEvents(<-s.x.evCh)
+	}
+}
+
+// submit hands one accepted command to the sequencer, taking event batches
+// while its ring is full. It reports false when the sequencer has failed.
+func (s *omStage) submit(p *ordermanager.Pending) bool {
+	x := s.x
+	for !x.seq.TrySubmit(&p.Cmd, p.Meta[:p.MetaLen]) {
+		if err := x.seq.Err(); err != nil {
+			x.closed.Store(true)
+			return false
+		}
+		s.onEvents(<-x.evCh)
+	}
+	s.submitted++
+	return true
+}
+
+func (s *omStage) handle(req *ordermanager.Request) {
+	x := s.x
+	// Keep room for the largest request, so an accepted request (whose
+	// state change the order manager has already made) always fits.
+	for s.submitted-s.processed+s.cmdsMax > s.ringItems {
+		if req.Kind == ordermanager.ReqNew || req.Kind == ordermanager.ReqReplace {
+			s.rb.reps = s.om.RejectBusy(req, s.rb.reps)
+			x.stats.busy.Add(1)
+			return
+		}
+		// Cancels and operator actions wait for room rather than fail.
+		s.onEvents(<-x.evCh)
+	}
+	s.pend, s.rb.reps = s.om.Submit(req, s.pend[:0], s.rb.reps)
+	for i := range s.pend {
+		if !s.submit(&s.pend[i]) {
+			x.log.Error().Err(x.seq.Err()).Msg("sequencer failed; the venue stops accepting orders")
+			return
+		}
+	}
+	x.stats.commands.Add(uint64(len(s.pend)))
+}
+
+func (s *omStage) operate(r *opReq) {
+	s.x.runOp(r, s.om, func(p *ordermanager.Pending) (seq, n uint64) {
+		if !s.submit(p) {
+			return 0, 0
+		}
+		return s.seq0 + s.submitted, s.submitted
+	}, func() uint64 { return s.processed })
+}
+
+// handleQueued handles req, the oldest queued request, and those after it,
+// up to limit in all, in place in the queue.
+func (s *omStage) handleQueued(req *ordermanager.Request, limit uint64) {
+	x := s.x
+	n := uint64(0)
+	for ; req != nil && n < limit; req = x.in.peek() {
+		s.handle(req)
+		x.in.pop()
+		n++
+	}
+	x.stats.requests.Add(n)
+}
+
+// quiesce waits until every command the order manager accepted has come back
+// from the engine and hands on their reports: only then does its state equal
+// the replayed state at lastSeq.
+func (s *omStage) quiesce() {
+	x := s.x
+	for s.processed < s.submitted {
+		select {
+		case b := <-x.evCh:
+			s.onEvents(b)
+			continue
+		case <-x.engDone:
+		}
+		// The engine stopped (the sequencer failed): take what it sent and
+		// give up on the rest, which was never made durable. The order
+		// manager has applied those commands, so its state is no longer
+		// the journal's: no snapshot may be taken of it.
+		x.dirty.Store(true)
+		for more := true; more; {
+			select {
+			case b := <-x.evCh:
+				s.onEvents(b)
+			default:
+				more = false
+			}
+		}
+		break
+	}
+	s.flush()
+	x.state.Seq = s.lastSeq
+}
+
+// maybeSnapshot takes a snapshot once SnapshotEvery commands have passed
+// since the last one, writing it in the background.
+func (s *omStage) maybeSnapshot() {
+	x := s.x
+	if x.opts.SnapshotEvery == 0 || s.lastSeq-s.lastSnap < x.opts.SnapshotEvery || x.dirty.Load() {
+		return
+	}
+	s.quiesce()
+	if x.dirty.Load() {
+		return
+	}
+	body := x.state.AppendSnapshot(nil)
+	s.lastSnap = s.lastSeq
+	x.snapWG.Add(1)
+	go func(seq uint64, body []byte) {
+		defer x.snapWG.Done()
+		if _, err := sequencer.WriteSnapshot(x.dir, seq, body); err != nil {
+			x.stats.snapshotErrs.Add(1)
+			x.log.Error().Err(err).Uint64("seq", seq).Msg("snapshot failed")
+			return
+		}
+		x.stats.snapshots.Add(1)
+	}(s.lastSeq, body)
 }
 
 // engineLoop is the matching engine's goroutine: it owns x.state.Engine and the

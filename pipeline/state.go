@@ -53,6 +53,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	b = appendSection(b, s.Engine.AppendSnapshot)
 	b = appendSection(b, s.Manager.AppendSnapshot)
 	b = appendSection(b, s.Manager.AppendOperatorState)
+	b = appendSection(b, s.Manager.AppendListings)
 	return b
 }
 
@@ -83,22 +84,33 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The operator section (halt reasons, blocked firms, changed limits,
+	// recent operator actions) is absent from older snapshots, and so is
+	// the section of symbols listed at run time, which must be listed again
+	// before the order manager's section is read.
+	var opr, listings []byte
+	if len(rest) > 0 {
+		if opr, rest, err = section(rest, "operator"); err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) > 0 {
+		if listings, _, err = section(rest, "listed symbols"); err != nil {
+			return nil, err
+		}
+	}
 	if s.Engine, err = matching.Restore(eng); err != nil {
 		return nil, fmt.Errorf("engine snapshot: %w", err)
 	}
-	if s.Engine.Symbols() != len(cfg.Symbols) {
-		return nil, fmt.Errorf("snapshot has %d symbols, the configuration %d: the configuration changed since the journal was written", s.Engine.Symbols(), len(cfg.Symbols))
-	}
-	if s.Manager, err = ordermanager.Restore(cfg, om); err != nil {
+	if s.Manager, err = ordermanager.RestoreListed(cfg, om, listings); err != nil {
 		return nil, fmt.Errorf("order manager snapshot: %w", err)
 	}
-	// The operator section (halt reasons, blocked firms, changed limits,
-	// recent operator actions) is absent from older snapshots.
-	if len(rest) > 0 {
-		opr, _, err := section(rest, "operator")
-		if err != nil {
-			return nil, err
-		}
+	if n := len(cfg.Symbols) + len(s.Manager.Listed()); s.Engine.Symbols() != n {
+		return nil, fmt.Errorf("snapshot has %d symbols, the configuration and the listings %d: the configuration changed since the journal was written", s.Engine.Symbols(), n)
+	}
+	// The order manager's copy of the phases is the engine's.
+	s.Manager.SetPhases(s.Engine.PhaseUnderHalt)
+	if opr != nil {
 		if err := s.Manager.RestoreOperatorState(opr); err != nil {
 			return nil, fmt.Errorf("operator snapshot: %w", err)
 		}

@@ -33,7 +33,7 @@ type benchRow struct {
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
 	quick := fs.Bool("quick", false, "smaller runs (seconds instead of a minute or two)")
-	only := fs.String("only", "wake,engine,journal,pipeline,fix,fixcpu", "comma-separated scenarios: wake, engine, journal, pipeline, fix, fixcpu, ws, logon, memory")
+	only := fs.String("only", "wake,engine,journal,pipeline,fix,fixcpu", "comma-separated scenarios: "+benchScenarioNames())
 	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (benchmark and venue) to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,13 +42,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		s = strings.TrimSpace(s)
-		switch s {
-		case "wake", "engine", "journal", "pipeline", "fix", "fixcpu", "ws", "logon", "memory":
-			want[s] = true
-		case "":
-		default:
-			return fmt.Errorf("--only: unknown scenario %q (wake, engine, journal, pipeline, fix, fixcpu, ws, logon, memory)", s)
+		if s == "" {
+			continue
 		}
+		if benchScenarioByName(s) == nil {
+			return fmt.Errorf("--only: unknown scenario %q (%s)", s, benchScenarioNames())
+		}
+		want[s] = true
 	}
 	if *plots != "" {
 		if err := os.MkdirAll(*plots, 0o755); err != nil {
@@ -65,113 +65,146 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	scale := func(full, small int) int {
-		if *quick {
-			return small
-		}
-		return full
-	}
+	b := &benchRun{quick: *quick, plots: *plots, tmp: tmp, stderr: stderr}
 	fmt.Fprintf(stdout, "exchange bench: %s, %d cores (GOMAXPROCS %d), seeds fixed\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	var rows []benchRow
-	progress := func(name string) { fmt.Fprintf(stderr, "running %s...\n", name) }
+	for _, sc := range benchScenarios {
+		if !want[sc.name] {
+			continue
+		}
+		got, err := sc.run(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		rows = append(rows, got...)
+	}
+	printBenchRows(stdout, rows)
+	return nil
+}
 
-	if want["wake"] {
-		progress("thread wake-up")
-		n := scale(5_000, 1_000)
-		r := bench.RunWake(n)
-		rows = append(rows, benchRow{name: "thread wake-up, idle", ops: strconv.Itoa(n), rate: "-", lat: r.Latency,
-			note: "channel send -> receiver on a sleeping OS thread running; the floor under every stage hand-off of an idle venue"})
+// benchRun holds what every scenario of one `exchange bench` shares.
+type benchRun struct {
+	quick  bool
+	plots  string // folder for plots, or ""
+	tmp    string // scratch folder, removed at the end
+	stderr io.Writer
+}
+
+// scale is full, or small under --quick.
+func (b *benchRun) scale(full, small int) int {
+	if b.quick {
+		return small
 	}
-	if want["engine"] {
-		for _, k := range []struct {
-			kind string
-			n    int
-		}{{"mix", scale(3_000_000, 500_000)}, {"deep", scale(1_000_000, 200_000)}, {"wide", scale(1_000_000, 200_000)}} {
-			progress("engine " + k.kind)
-			r, err := bench.RunEngine(k.kind, k.n, 1)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, benchRow{name: r.Name, ops: strconv.Itoa(r.Commands), rate: rateStr(r.CmdsPerSec, "cmds/s"),
-				lat: r.Latency, note: fmt.Sprintf("%.2f allocs/cmd; latency per Apply incl. one clock read", r.AllocsPerOp)})
+	return full
+}
+
+func (b *benchRun) progress(name string) { fmt.Fprintf(b.stderr, "running %s...\n", name) }
+
+// benchScenarios are the scenarios of `exchange bench`, in the order they run
+// and print.
+var benchScenarios = []struct {
+	name string
+	run  func(*benchRun) ([]benchRow, error)
+}{
+	{"wake", (*benchRun).wake},
+	{"engine", (*benchRun).engine},
+	{"journal", (*benchRun).journal},
+	{"pipeline", (*benchRun).pipeline},
+	{"fix", func(b *benchRun) ([]benchRow, error) { return benchFIX(b.tmp, b.quick, b.plots, b.stderr) }},
+	{"fixcpu", func(b *benchRun) ([]benchRow, error) { return benchFIXCPU(b.tmp, b.quick, b.stderr) }},
+	{"ws", func(b *benchRun) ([]benchRow, error) { return benchWS(b.tmp, b.quick, b.stderr) }},
+	{"logon", func(b *benchRun) ([]benchRow, error) { return benchLogon(b.tmp, b.quick, b.stderr) }},
+	{"memory", func(b *benchRun) ([]benchRow, error) { return benchMemory(b.tmp, b.quick, b.stderr) }},
+}
+
+func benchScenarioByName(name string) func(*benchRun) ([]benchRow, error) {
+	for _, sc := range benchScenarios {
+		if sc.name == name {
+			return sc.run
 		}
 	}
-	if want["journal"] {
-		for _, d := range []string{"none", "batch"} {
-			progress("journal " + d)
-			r, err := bench.RunJournal(filepath.Join(tmp, "journal-"+d), d, scale(5_000_000, 1_000_000))
-			if err != nil {
-				return err
-			}
-			rows = append(rows, benchRow{name: "journal append " + d, ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
-				note: fmt.Sprintf("%.0f MB/s, %d fsyncs", r.MBPerSec, r.Fsyncs)})
-		}
-		progress("replay")
-		r, err := bench.RunReplay(filepath.Join(tmp, "replay"), scale(3_000_000, 500_000), 1)
+	return nil
+}
+
+func benchScenarioNames() string {
+	names := make([]string, len(benchScenarios))
+	for i, sc := range benchScenarios {
+		names[i] = sc.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func (b *benchRun) wake() ([]benchRow, error) {
+	b.progress("thread wake-up")
+	n := b.scale(5_000, 1_000)
+	r := bench.RunWake(n)
+	return []benchRow{{name: "thread wake-up, idle", ops: strconv.Itoa(n), rate: "-", lat: r.Latency,
+		note: "channel send -> receiver on a sleeping OS thread running; the floor under every stage hand-off of an idle venue"}}, nil
+}
+
+func (b *benchRun) engine() (rows []benchRow, err error) {
+	for _, k := range []struct {
+		kind string
+		n    int
+	}{{"mix", b.scale(3_000_000, 500_000)}, {"deep", b.scale(1_000_000, 200_000)}, {"wide", b.scale(1_000_000, 200_000)}} {
+		b.progress("engine " + k.kind)
+		r, err := bench.RunEngine(k.kind, k.n, 1)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		rows = append(rows, benchRow{name: "replay journal+engine", ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
-			note: "journal read (CRC32C, decode) + engine.Apply + event hash, exchange-core mix"})
+		rows = append(rows, benchRow{name: r.Name, ops: strconv.Itoa(r.Commands), rate: rateStr(r.CmdsPerSec, "cmds/s"),
+			lat: r.Latency, note: fmt.Sprintf("%.2f allocs/cmd; latency per Apply incl. one clock read", r.AllocsPerOp)})
 	}
-	if want["pipeline"] {
-		for _, p := range []bench.PipelineOptions{
-			{Durability: "none", Orders: scale(1_000_000, 200_000)},
-			{Durability: "batch", Orders: scale(1_000_000, 200_000)},
-			{Durability: "none", Orders: scale(1_000_000, 200_000), Rate: 100_000},
-			{Durability: "batch", Orders: scale(1_000_000, 200_000), Rate: 100_000},
-		} {
-			name := "pipeline " + p.Durability.String()
-			if p.Rate > 0 {
-				name += fmt.Sprintf(" @%s/s offered", rateShort(p.Rate))
-			}
-			progress(name)
-			p.Dir = filepath.Join(tmp, strings.ReplaceAll(name, " ", "_"))
-			p.Seed = 1
-			r, err := bench.RunPipeline(p)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			rows = append(rows, benchRow{name: name, ops: strconv.Itoa(r.Answered), rate: rateStr(r.Throughput, "orders/s"), lat: r.Latency,
-				note: "request in -> first report out, journal on disk" + lateNote(r.SendLate)})
-			writePlots(*plots, name, r.Latency, stderr)
-		}
-	}
-	if want["fix"] {
-		fixRows, err := benchFIX(tmp, *quick, *plots, stderr)
+	return rows, nil
+}
+
+func (b *benchRun) journal() (rows []benchRow, err error) {
+	for _, d := range []string{"none", "batch"} {
+		b.progress("journal " + d)
+		r, err := bench.RunJournal(filepath.Join(b.tmp, "journal-"+d), d, b.scale(5_000_000, 1_000_000))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		rows = append(rows, fixRows...)
+		rows = append(rows, benchRow{name: "journal append " + d, ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
+			note: fmt.Sprintf("%.0f MB/s, %d fsyncs", r.MBPerSec, r.Fsyncs)})
 	}
-	if want["fixcpu"] {
-		cpuRows, err := benchFIXCPU(tmp, *quick, stderr)
+	b.progress("replay")
+	r, err := bench.RunReplay(filepath.Join(b.tmp, "replay"), b.scale(3_000_000, 500_000), 1)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, benchRow{name: "replay journal+engine", ops: strconv.Itoa(r.Records), rate: rateStr(r.RecsPerSec, "records/s"),
+		note: "journal read (CRC32C, decode) + engine.Apply + event hash, exchange-core mix"}), nil
+}
+
+func (b *benchRun) pipeline() (rows []benchRow, err error) {
+	n := b.scale(1_000_000, 200_000)
+	for _, p := range []bench.PipelineOptions{
+		{Durability: "none", Orders: n},
+		{Durability: "batch", Orders: n},
+		{Durability: "none", Orders: n, Rate: 100_000},
+		{Durability: "batch", Orders: n, Rate: 100_000},
+	} {
+		name := "pipeline " + p.Durability.String()
+		if p.Rate > 0 {
+			name += fmt.Sprintf(" @%s/s offered", rateShort(p.Rate))
+		}
+		b.progress(name)
+		p.Dir = filepath.Join(b.tmp, strings.ReplaceAll(name, " ", "_"))
+		p.Seed = 1
+		r, err := bench.RunPipeline(p)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("%s: %w", strings.TrimPrefix(name, "pipeline "), err)
 		}
-		rows = append(rows, cpuRows...)
+		rows = append(rows, benchRow{name: name, ops: strconv.Itoa(r.Answered), rate: rateStr(r.Throughput, "orders/s"), lat: r.Latency,
+			note: "request in -> first report out, journal on disk" + lateNote(r.SendLate)})
+		writePlots(b.plots, name, r.Latency, b.stderr)
 	}
-	if want["ws"] {
-		wsRows, err := benchWS(tmp, *quick, stderr)
-		if err != nil {
-			return fmt.Errorf("ws: %w", err)
-		}
-		rows = append(rows, wsRows...)
-	}
-	if want["logon"] {
-		logonRows, err := benchLogon(tmp, *quick, stderr)
-		if err != nil {
-			return fmt.Errorf("logon: %w", err)
-		}
-		rows = append(rows, logonRows...)
-	}
-	if want["memory"] {
-		memRows, err := benchMemory(tmp, *quick, stderr)
-		if err != nil {
-			return fmt.Errorf("memory: %w", err)
-		}
-		rows = append(rows, memRows...)
-	}
+	return rows, nil
+}
+
+// printBenchRows prints the table of results, then each row's note.
+func printBenchRows(stdout io.Writer, rows []benchRow) {
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tops\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\t")
 	for _, r := range rows {
@@ -189,7 +222,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  %-34s %s\n", r.name+":", r.note)
 		}
 	}
-	return nil
 }
 
 // benchFIX starts a venue in-process and drives it over FIX on loopback

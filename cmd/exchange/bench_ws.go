@@ -54,9 +54,9 @@ func benchWS(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 		o := broker.DefaultOptions()
 		o.Port, o.Symbols, o.Seed, o.Duration = port, brokerSymbols(cfg), 1, dur
 		o.Mode, o.Rate, o.Window = broker.ModeOpen, rate, 256
-		c0 := processCPU()
+		c0 := bench.ProcessCPU()
 		r, err := broker.Run(context.Background(), o)
-		cpu = processCPU() - c0
+		cpu = bench.ProcessCPU() - c0
 		return r, err
 	}
 	var rows []benchRow

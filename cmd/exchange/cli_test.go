@@ -188,3 +188,23 @@ func TestReplayExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// bench --only names every scenario it knows in its usage, refuses one it
+// does not know by name, and runs just the ones asked for.
+func TestBenchOnly(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"bench", "--only", "wake,nonesuch"}, nil, &stdout, &stderr); code == 0 {
+		t.Fatal("bench --only nonesuch: exit 0")
+	}
+	if !strings.Contains(stderr.String(), `unknown scenario "nonesuch"`) || !strings.Contains(stderr.String(), "memory") {
+		t.Errorf("bench --only nonesuch: want the scenario named and the known ones listed; stderr:\n%s", stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"bench", "--quick", "--only", " wake "}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("bench --quick --only wake: exit %d; stderr:\n%s", code, stderr.String())
+	}
+	if out := stdout.String(); !strings.Contains(out, "thread wake-up, idle") || strings.Contains(out, "engine mix") {
+		t.Errorf("bench --only wake ran other scenarios or not this one:\n%s", out)
+	}
+}

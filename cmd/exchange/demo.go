@@ -68,19 +68,10 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	vo := venueOptions{}
 	if *day > 0 {
-		vo.plan = pipeline.AcceleratedDay(time.Now(), *day)
+		vo.plan = acceleratedDemoDay(cfg, *day, stdout)
 		if *duration == 20*time.Second || *duration > *day {
 			*duration = *day
 		}
-		for i := range cfg.Symbols {
-			// A band the simulated flow can reach, so that the day shows a
-			// volatility interruption.
-			if cfg.Symbols[i].DynamicBandBps == 0 {
-				cfg.Symbols[i].DynamicBandBps = 50
-			}
-		}
-		fmt.Fprintf(stdout, "an accelerated trading day of %s: pre-open call, opening auction at %s, closing call at %s, close at %s\n",
-			*day, *day/10, *day*3/4, *day*85/100)
 	}
 	v, err := startVenue(cfg, vo, log)
 	if err != nil {
@@ -107,47 +98,12 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := interruptible("\nstopping the brokers...")
 	defer cancel()
 
-	syms := brokerSymbols(cfg)
-	takers := broker.DefaultOptions()
-	takers.Port, takers.Symbols, takers.Seed, takers.Rate = port, syms, *seed, *rate
-	takers.Duration = *duration
-	if *duration == 0 {
-		takers.Duration = 365 * 24 * time.Hour
-	}
-	takers.Progress = stdout
-	mm := takers
-	mm.Progress = nil
-	mm.Sessions = []broker.Session{{SenderCompID: "MM", TargetCompID: cfg.TargetCompID, Username: "mm", Password: "demo-mm"}}
-	mm.Seed = *seed + 1000
-	mm.Rate = *rate / 3
-	mm.Mix = broker.Mix{Limit: 0.6, Cancel: 0.2, Replace: 0.2, SizeMinLots: 10, SizeMaxLots: 200,
-		Aggressiveness: 0, DepthTicks: 5, PostOnly: 0.5, LiveOrdersMax: 2000}
-	nop := zerolog.Nop()
-	takers.Logger, mm.Logger = &nop, &nop
-
-	var (
-		wg      sync.WaitGroup
-		results [2]*broker.Result
-		errs    [2]error
-	)
-	for i, o := range []broker.Options{mm, takers} {
-		wg.Add(1)
-		go func(i int, o broker.Options) {
-			defer wg.Done()
-			results[i], errs[i] = broker.Run(ctx, o)
-		}(i, o)
-		if i == 0 {
-			time.Sleep(300 * time.Millisecond) // the market maker quotes first
-		}
-	}
-	wg.Wait()
+	results, err := runDemoBrokers(ctx, demoBrokers(cfg, port, *seed, *rate, *duration, stdout))
 	cancel()
-	for _, e := range errs {
-		if e != nil && !errors.Is(e, context.Canceled) {
-			return fmt.Errorf("simulated broker: %w", e)
-		}
+	if err != nil {
+		return err
 	}
-	printDemoSummary(stdout, cfg, v, results[:], kept)
+	printDemoSummary(stdout, cfg, v, results, kept)
 	stopped = true
 	if err := v.stop(); err != nil {
 		return err
@@ -162,6 +118,69 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 		return exitError{code: 1, err: fmt.Errorf("%d orders went unanswered", unanswered)}
 	}
 	return nil
+}
+
+// acceleratedDemoDay is the plan of a trading day of length day starting
+// now, with a dynamic band the simulated flow can reach on every symbol that
+// has none, so that the day shows a volatility interruption.
+func acceleratedDemoDay(cfg *config.Config, day time.Duration, stdout io.Writer) pipeline.Plan {
+	for i := range cfg.Symbols {
+		if cfg.Symbols[i].DynamicBandBps == 0 {
+			cfg.Symbols[i].DynamicBandBps = 50
+		}
+	}
+	fmt.Fprintf(stdout, "an accelerated trading day of %s: pre-open call, opening auction at %s, closing call at %s, close at %s\n",
+		day, day/10, day*3/4, day*85/100)
+	return pipeline.AcceleratedDay(time.Now(), day)
+}
+
+// demoBrokers are the demo's two simulated brokers: a market maker quoting
+// at a third of rate, then the three trading firms together at rate. Only
+// the firms print progress.
+func demoBrokers(cfg *config.Config, port int, seed int64, rate float64, duration time.Duration, stdout io.Writer) []broker.Options {
+	takers := broker.DefaultOptions()
+	takers.Port, takers.Symbols, takers.Seed, takers.Rate = port, brokerSymbols(cfg), seed, rate
+	takers.Duration = duration
+	if duration == 0 {
+		takers.Duration = 365 * 24 * time.Hour
+	}
+	takers.Progress = stdout
+	mm := takers
+	mm.Progress = nil
+	mm.Sessions = []broker.Session{{SenderCompID: "MM", TargetCompID: cfg.TargetCompID, Username: "mm", Password: "demo-mm"}}
+	mm.Seed = seed + 1000
+	mm.Rate = rate / 3
+	mm.Mix = broker.Mix{Limit: 0.6, Cancel: 0.2, Replace: 0.2, SizeMinLots: 10, SizeMaxLots: 200,
+		Aggressiveness: 0, DepthTicks: 5, PostOnly: 0.5, LiveOrdersMax: 2000}
+	nop := zerolog.Nop()
+	takers.Logger, mm.Logger = &nop, &nop
+	return []broker.Options{mm, takers}
+}
+
+// runDemoBrokers runs the brokers together until they finish or ctx ends,
+// the first one (the market maker) given a head start to quote. A broker
+// stopped by ctx is not an error.
+func runDemoBrokers(ctx context.Context, opts []broker.Options) ([]*broker.Result, error) {
+	var wg sync.WaitGroup
+	results := make([]*broker.Result, len(opts))
+	errs := make([]error, len(opts))
+	for i, o := range opts {
+		wg.Add(1)
+		go func(i int, o broker.Options) {
+			defer wg.Done()
+			results[i], errs[i] = broker.Run(ctx, o)
+		}(i, o)
+		if i == 0 {
+			time.Sleep(300 * time.Millisecond) // the market maker quotes first
+		}
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			return nil, fmt.Errorf("simulated broker: %w", e)
+		}
+	}
+	return results, nil
 }
 
 // interruptible returns a context cancelled by SIGINT or SIGTERM (printing

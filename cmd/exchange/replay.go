@@ -54,7 +54,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 	var md *marketdata.Publisher
 	if *tradesCSV != "" || *candlesCSV != "" {
-		if md, err = marketdata.New(marketdata.Config{Symbols: mdSymbols(cfg), TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
+		if md, err = marketdata.New(marketdata.Config{Symbols: mdSymbols(cfg), Listed: mdListed(cfg), TradesMax: 1 << 20, CandlesMax: 1 << 20}); err != nil {
 			return err
 		}
 	}
@@ -184,6 +184,9 @@ func (s *replaySummary) add(cmd *matching.Command, evs []matching.Event) {
 		e := &evs[i]
 		switch e.Kind {
 		case matching.EvTrade:
+			for int(e.Symbol) >= len(s.trades) && int(e.Symbol) <= s.cfg.SymbolCount() { // listed at run time
+				s.trades, s.volume, s.notional = append(s.trades, 0), append(s.volume, 0), append(s.notional, 0)
+			}
 			if int(e.Symbol) < len(s.trades) {
 				s.trades[e.Symbol]++
 				s.volume[e.Symbol] += e.Qty
@@ -215,11 +218,15 @@ func (s *replaySummary) print(w io.Writer, dir string, state *pipeline.State, st
 		fmt.Fprintf(w, "  session time            %s .. %s (%s)\n", time.Unix(0, s.firstNs).UTC().Format(time.RFC3339Nano),
 			time.Unix(0, s.lastNs).UTC().Format(time.RFC3339Nano), time.Duration(s.lastNs-s.firstNs).Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "  symbols                 %d\n", len(s.cfg.Symbols))
+	all := s.cfg.AllSymbols()
+	fmt.Fprintf(w, "  symbols                 %d (%d listed at run time)\n", len(all), len(all)-len(s.cfg.Symbols))
 	fmt.Fprintf(w, "    %-10s %10s %14s %14s %12s\n", "symbol", "trades", "volume", "VWAP", "open orders")
 	eng := state.Engine
 	var trades uint64
-	for _, sym := range s.cfg.Symbols {
+	for _, sym := range all {
+		for int(sym.ID) >= len(s.trades) {
+			s.trades, s.volume, s.notional = append(s.trades, 0), append(s.volume, 0), append(s.notional, 0)
+		}
 		open := 0
 		for _, side := range []matching.Side{matching.Buy, matching.Sell} {
 			eng.Levels(sym.ID, side, func(_, _ int64, orders int) bool { open += orders; return true })

@@ -17,7 +17,7 @@ const replayActionsMax = 1000
 // replayActions collects the operator actions a replay meets.
 type replayActions struct {
 	cfg   *config.Config
-	list  []admin.Action
+	list  []ordermanager.OperatorNote // described at print time, once every listing is known
 	total int
 }
 
@@ -28,14 +28,15 @@ func (r *replayActions) add(it *sequencer.Item) {
 	}
 	r.total++
 	if len(r.list) < replayActionsMax {
-		r.list = append(r.list, admin.NoteAction(r.cfg, &n))
+		r.list = append(r.list, n)
 	}
 }
 
 func (r *replayActions) print(w io.Writer) {
 	fmt.Fprintf(w, "  operator actions        %d\n", r.total)
 	for i := range r.list {
-		a := &r.list[i]
+		a := new(admin.Action)
+		*a = admin.NoteAction(r.cfg, &r.list[i])
 		fmt.Fprintf(w, "    seq %-10d %s  %-12s %-20s by %s: %s\n", a.Seq, a.Time.Format(time.RFC3339), a.Action, admin.ActionTarget(a), a.Who, a.Why)
 	}
 	if r.total > len(r.list) {

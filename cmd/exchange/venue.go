@@ -16,6 +16,7 @@ import (
 	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/marketdata"
+	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
 	"github.com/exchange-sim/exchange/sequencer"
@@ -67,6 +68,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}
 	md, err := marketdata.New(marketdata.Config{
 		Symbols:      mdSymbols(cfg),
+		Listed:       mdListed(cfg),
 		RingEvents:   1 << 20,
 		TradesMax:    cfg.TradesKept,
 		DepthDefault: cfg.DepthLevels,
@@ -107,12 +109,19 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		v.startReporter(x.Dir())
 	}
 	if v.node == nil {
-		// Market data starts from the recovered books.
+		// Market data starts from the recovered books, of the symbols
+		// listed at run time too.
 		eng := x.State().Engine
 		orders := x.State().Orders()
+		all := cfg.AllSymbols()
+		for _, s := range all[len(cfg.Symbols):] {
+			if err := md.AddSymbol(marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}); err != nil {
+				log.Error().Err(err).Msg("market data: a listed symbol")
+			}
+		}
 		md.Reset(eng.OutSeq(), orders)
-		for i := range cfg.Symbols {
-			id := cfg.Symbols[i].ID
+		for i := range all {
+			id := all[i].ID
 			md.SetPhase(id, eng.Phase(id))
 			md.SetHalted(id, eng.Halted(id))
 		}
@@ -247,6 +256,19 @@ func mdSymbols(cfg *config.Config) []marketdata.SymbolInfo {
 		syms[i] = marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}
 	}
 	return syms
+}
+
+// mdListed describes to market data the symbols listed at run time, from
+// the configuration's table (the order manager registers them before their
+// EvSymbolAdded reaches market data).
+func mdListed(cfg *config.Config) func(matching.SymbolID) (marketdata.SymbolInfo, bool) {
+	return func(id matching.SymbolID) (marketdata.SymbolInfo, bool) {
+		s, ok := cfg.Symbol(id)
+		if !ok {
+			return marketdata.SymbolInfo{}, false
+		}
+		return marketdata.SymbolInfo{ID: s.ID, Name: s.Name, TickSize: s.TickSize, LotSize: s.LotSize}, true
+	}
 }
 
 func (v *venue) deliver(reps []ordermanager.Report) {

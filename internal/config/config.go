@@ -63,16 +63,9 @@ type File struct {
 		Code       string `yaml:"code"`
 		MinorUnits int32  `yaml:"minor_units"`
 	} `yaml:"currency"`
-	Symbols []struct {
-		Name           string `yaml:"name"`
-		TickSize       string `yaml:"tick_size"`
-		LotSize        string `yaml:"lot_size"`
-		ReferencePrice string `yaml:"reference_price"`
-		StaticBandBps  int64  `yaml:"static_band_bps"`
-		DynamicBandBps int64  `yaml:"dynamic_band_bps"`
-	} `yaml:"symbols"`
-	Fees         FeesFile   `yaml:"fees"`
-	RiskDefaults LimitsFile `yaml:"risk_defaults"`
+	Symbols      []SymbolFile `yaml:"symbols"`
+	Fees         FeesFile     `yaml:"fees"`
+	RiskDefaults LimitsFile   `yaml:"risk_defaults"`
 	Gateway      struct {
 		TargetCompID       string  `yaml:"target_comp_id"`
 		HeartbeatSeconds   int     `yaml:"heartbeat_seconds"`
@@ -93,27 +86,47 @@ type File struct {
 		Enabled *bool  `yaml:"enabled"`
 		DSN     string `yaml:"dsn"`
 	} `yaml:"reporter"`
-	Firms []struct {
-		Name     string    `yaml:"name"`
-		Fees     *FeesFile `yaml:"fees"`
-		Sessions []struct {
-			SenderCompID       string   `yaml:"sender_comp_id"`
-			Username           string   `yaml:"username"`
-			PasswordHash       string   `yaml:"password_hash"`
-			Account            string   `yaml:"account"`
-			CancelOnDisconnect *bool    `yaml:"cancel_on_disconnect"`
-			RatePerSecond      *float64 `yaml:"rate_per_second"`
-			Burst              *int     `yaml:"burst"`
-		} `yaml:"sessions"`
-		Accounts []struct {
-			Name     string            `yaml:"name"`
-			Cash     string            `yaml:"cash"`
-			Holdings map[string]string `yaml:"holdings"`
-			Limits   *LimitsFile       `yaml:"limits"`
-		} `yaml:"accounts"`
-	} `yaml:"firms"`
+	Firms   []FirmFile   `yaml:"firms"`
 	Admin   AdminFile    `yaml:"admin"`
 	Cluster *ClusterFile `yaml:"cluster"`
+}
+
+// SymbolFile is a symbol as written in YAML.
+type SymbolFile struct {
+	Name           string `yaml:"name"`
+	TickSize       string `yaml:"tick_size"`
+	LotSize        string `yaml:"lot_size"`
+	ReferencePrice string `yaml:"reference_price"`
+	StaticBandBps  int64  `yaml:"static_band_bps"`
+	DynamicBandBps int64  `yaml:"dynamic_band_bps"`
+}
+
+// FirmFile is a firm as written in YAML: its fees, FIX sessions and accounts.
+type FirmFile struct {
+	Name     string        `yaml:"name"`
+	Fees     *FeesFile     `yaml:"fees"`
+	Sessions []SessionFile `yaml:"sessions"`
+	Accounts []AccountFile `yaml:"accounts"`
+}
+
+// SessionFile is a firm's FIX session as written in YAML; a setting left out
+// takes the gateway section's.
+type SessionFile struct {
+	SenderCompID       string   `yaml:"sender_comp_id"`
+	Username           string   `yaml:"username"`
+	PasswordHash       string   `yaml:"password_hash"`
+	Account            string   `yaml:"account"`
+	CancelOnDisconnect *bool    `yaml:"cancel_on_disconnect"`
+	RatePerSecond      *float64 `yaml:"rate_per_second"`
+	Burst              *int     `yaml:"burst"`
+}
+
+// AccountFile is a firm's account as written in YAML.
+type AccountFile struct {
+	Name     string            `yaml:"name"`
+	Cash     string            `yaml:"cash"`
+	Holdings map[string]string `yaml:"holdings"`
+	Limits   *LimitsFile       `yaml:"limits"`
 }
 
 // FeesFile is a fee schedule as written in YAML.
@@ -188,6 +201,7 @@ type Config struct {
 	Cluster *Cluster
 
 	symbolByName  map[string]matching.SymbolID
+	listed        *listed // symbols listed at run time (listing.go)
 	sessionByComp map[string]SessionID
 	accountByName map[string]matching.AccountID
 }
@@ -289,7 +303,12 @@ func Parse(b []byte, source string) (*Config, error) {
 }
 
 // SymbolByName returns the ID of a symbol, or 0.
-func (c *Config) SymbolByName(name string) matching.SymbolID { return c.symbolByName[name] }
+func (c *Config) SymbolByName(name string) matching.SymbolID {
+	if id := c.symbolByName[name]; id != 0 {
+		return id
+	}
+	return c.listedByName(name)
+}
 
 // SessionByCompID returns the session whose SenderCompID is comp, or 0.
 func (c *Config) SessionByCompID(comp string) SessionID { return c.sessionByComp[comp] }
@@ -300,7 +319,7 @@ func (c *Config) AccountByName(name string) matching.AccountID { return c.accoun
 // Symbol returns the symbol with ID id; ok is false for an unknown ID.
 func (c *Config) Symbol(id matching.SymbolID) (*Symbol, bool) {
 	if id == 0 || int(id) > len(c.Symbols) {
-		return nil, false
+		return c.lookupListed(id)
 	}
 	return &c.Symbols[id-1], true
 }
@@ -383,6 +402,7 @@ func resolve(f *File) (*Config, error) {
 		ReporterEnabled:    f.Reporter.Enabled == nil || *f.Reporter.Enabled,
 		ReporterDSN:        f.Reporter.DSN,
 		symbolByName:       map[string]matching.SymbolID{},
+		listed:             &listed{},
 		sessionByComp:      map[string]SessionID{},
 		accountByName:      map[string]matching.AccountID{},
 	}
@@ -411,56 +431,32 @@ func resolve(f *File) (*Config, error) {
 	if c.StoreRetentionDays < 1 {
 		return nil, fmt.Errorf("gateway.store_retention_days: %d is below 1", c.StoreRetentionDays)
 	}
-	if len(f.Symbols) == 0 {
-		return nil, errors.New("symbols: at least one symbol is required")
-	}
-	for i, s := range f.Symbols {
-		where := fmt.Sprintf("symbols[%d]", i)
-		if s.Name == "" || strings.ContainsAny(s.Name, " \t\x01|") || len(s.Name) > 16 {
-			return nil, fmt.Errorf("%s.name: %q must be 1 to 16 characters without spaces", where, s.Name)
-		}
-		if _, dup := c.symbolByName[s.Name]; dup {
-			return nil, fmt.Errorf("%s.name: %q is defined twice", where, s.Name)
-		}
-		tick, err := positiveDecimal(s.TickSize, where+".tick_size")
-		if err != nil {
-			return nil, err
-		}
-		lot, err := positiveDecimal(s.LotSize, where+".lot_size")
-		if err != nil {
-			return nil, err
-		}
-		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
-			StaticBandBps: s.StaticBandBps, DynamicBandBps: s.DynamicBandBps}
-		if s.StaticBandBps < 0 || s.StaticBandBps > matching.BandBpsMax || s.DynamicBandBps < 0 || s.DynamicBandBps > matching.BandBpsMax {
-			return nil, fmt.Errorf("%s: static_band_bps and dynamic_band_bps must be within 0..%d", where, matching.BandBpsMax)
-		}
-		per := tick.Mul(lot).Shift(c.MinorUnits)
-		if !per.Equal(per.Truncate(0)) || !per.IsPositive() {
-			return nil, fmt.Errorf("%s: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number (raise currency.minor_units or change the sizes)",
-				where, tick, lot, per, c.CurrencyCode)
-		}
-		sym.CashPerTickLot = per.IntPart()
-		if s.ReferencePrice != "" {
-			ref, err := decimal.NewFromString(s.ReferencePrice)
-			if err != nil {
-				return nil, fmt.Errorf("%s.reference_price: %q is not a decimal number", where, s.ReferencePrice)
-			}
-			if sym.RefTicks, err = sym.PriceToTicks(ref); err != nil {
-				return nil, fmt.Errorf("%s.reference_price: %w", where, err)
-			}
-		}
-		c.symbolByName[s.Name] = sym.ID
-		c.Symbols = append(c.Symbols, sym)
+	if err := c.resolveSymbols(f.Symbols); err != nil {
+		return nil, err
 	}
 	sched, err := c.schedule(f.Schedule)
 	if err != nil {
 		return nil, err
 	}
 	c.Schedule = sched
+	if err := c.resolveFirms(f); err != nil {
+		return nil, err
+	}
+	if err := c.resolveAdmin(f); err != nil {
+		return nil, err
+	}
+	if err := resolveCluster(f.Cluster, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolveFirms checks the risk defaults, fees and firms sections and fills
+// c.Firms, c.Accounts and c.Sessions, their IDs in file order from 1.
+func (c *Config) resolveFirms(f *File) error {
 	defLimits, err := c.limits(Limits{}, &f.RiskDefaults, "risk_defaults")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if defLimits.MaxOrderLots == 0 {
 		defLimits.MaxOrderLots = 1_000_000
@@ -479,20 +475,21 @@ func resolve(f *File) (*Config, error) {
 		takerDef = *f.Fees.TakerBps
 	}
 	if len(f.Firms) == 0 {
-		return nil, errors.New("firms: at least one firm is required")
+		return errors.New("firms: at least one firm is required")
 	}
 	if len(f.Firms) > 65535 {
-		return nil, errors.New("firms: more than 65535 firms")
+		return errors.New("firms: more than 65535 firms")
 	}
+	rf := firmResolver{c: c, f: f, defLimits: defLimits, usernames: map[string]bool{}}
 	firmNames := map[string]bool{}
-	usernames := map[string]bool{}
-	for i, fm := range f.Firms {
+	for i := range f.Firms {
+		fm := &f.Firms[i]
 		where := fmt.Sprintf("firms[%d]", i)
 		if fm.Name == "" {
-			return nil, fmt.Errorf("%s.name: required", where)
+			return fmt.Errorf("%s.name: required", where)
 		}
 		if firmNames[fm.Name] {
-			return nil, fmt.Errorf("%s.name: %q is defined twice", where, fm.Name)
+			return fmt.Errorf("%s.name: %q is defined twice", where, fm.Name)
 		}
 		firmNames[fm.Name] = true
 		firm := Firm{ID: FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
@@ -505,124 +502,192 @@ func resolve(f *File) (*Config, error) {
 			}
 		}
 		if firm.MakerBps < -1000 || firm.MakerBps > 1000 || firm.TakerBps < 0 || firm.TakerBps > 1000 {
-			return nil, fmt.Errorf("%s.fees: maker %d / taker %d bps outside the allowed range (maker -1000..1000, taker 0..1000)", where, firm.MakerBps, firm.TakerBps)
+			return fmt.Errorf("%s.fees: maker %d / taker %d bps outside the allowed range (maker -1000..1000, taker 0..1000)", where, firm.MakerBps, firm.TakerBps)
 		}
 		if len(fm.Accounts) == 0 {
-			return nil, fmt.Errorf("%s.accounts: a firm needs at least one account", where)
+			return fmt.Errorf("%s.accounts: a firm needs at least one account", where)
 		}
-		for j, a := range fm.Accounts {
-			aw := fmt.Sprintf("%s.accounts[%d]", where, j)
-			if a.Name == "" || len(a.Name) > 32 {
-				return nil, fmt.Errorf("%s.name: %q must be 1 to 32 characters", aw, a.Name)
+		for j := range fm.Accounts {
+			if err := rf.account(&firm, &fm.Accounts[j], fmt.Sprintf("%s.accounts[%d]", where, j)); err != nil {
+				return err
 			}
-			if _, dup := c.accountByName[a.Name]; dup {
-				return nil, fmt.Errorf("%s.name: %q is defined twice", aw, a.Name)
-			}
-			acc := Account{ID: matching.AccountID(len(c.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
-			if a.Cash != "" {
-				v, err := decimal.NewFromString(a.Cash)
-				if err != nil {
-					return nil, fmt.Errorf("%s.cash: %q is not a decimal number", aw, a.Cash)
-				}
-				if v.IsNegative() {
-					return nil, fmt.Errorf("%s.cash: %s is negative", aw, a.Cash)
-				}
-				if acc.Cash, err = c.MoneyToMinor(v); err != nil {
-					return nil, fmt.Errorf("%s.cash: %w", aw, err)
-				}
-			}
-			for name, q := range a.Holdings {
-				sid := c.symbolByName[name]
-				if sid == 0 {
-					return nil, fmt.Errorf("%s.holdings: unknown symbol %q", aw, name)
-				}
-				v, err := decimal.NewFromString(q)
-				if err != nil {
-					return nil, fmt.Errorf("%s.holdings.%s: %q is not a decimal number", aw, name, q)
-				}
-				lots, err := c.Symbols[sid-1].QtyToLots(v)
-				if err != nil {
-					return nil, fmt.Errorf("%s.holdings.%s: %w", aw, name, err)
-				}
-				acc.Holdings[sid] = lots
-			}
-			if acc.Limits, err = c.limits(defLimits, a.Limits, aw+".limits"); err != nil {
-				return nil, err
-			}
-			c.accountByName[a.Name] = acc.ID
-			c.Accounts = append(c.Accounts, acc)
-			firm.Accounts = append(firm.Accounts, acc.ID)
 		}
-		for j, s := range fm.Sessions {
-			sw := fmt.Sprintf("%s.sessions[%d]", where, j)
-			if s.SenderCompID == "" || strings.ContainsAny(s.SenderCompID, " \x01|=") {
-				return nil, fmt.Errorf("%s.sender_comp_id: %q must be non-empty without spaces", sw, s.SenderCompID)
+		for j := range fm.Sessions {
+			if err := rf.session(&firm, fm, &fm.Sessions[j], fmt.Sprintf("%s.sessions[%d]", where, j)); err != nil {
+				return err
 			}
-			if s.SenderCompID == c.TargetCompID {
-				return nil, fmt.Errorf("%s.sender_comp_id: %q is the exchange's own CompID", sw, s.SenderCompID)
-			}
-			if _, dup := c.sessionByComp[s.SenderCompID]; dup {
-				return nil, fmt.Errorf("%s.sender_comp_id: %q is defined twice", sw, s.SenderCompID)
-			}
-			if s.Username == "" {
-				return nil, fmt.Errorf("%s.username: required", sw)
-			}
-			if usernames[s.Username] {
-				return nil, fmt.Errorf("%s.username: %q is defined twice", sw, s.Username)
-			}
-			usernames[s.Username] = true
-			if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
-				return nil, fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
-			}
-			sess := Session{
-				ID:                 SessionID(len(c.Sessions) + 1),
-				Firm:               firm.ID,
-				SenderCompID:       s.SenderCompID,
-				Username:           s.Username,
-				PasswordHash:       s.PasswordHash,
-				DefaultAccount:     firm.Accounts[0],
-				CancelOnDisconnect: f.Gateway.CancelOnDisconnect,
-				RatePerSecond:      f.Gateway.RatePerSecond,
-				Burst:              f.Gateway.Burst,
-			}
-			if s.Account != "" {
-				id := c.accountByName[s.Account]
-				if id == 0 || c.Accounts[id-1].Firm != firm.ID {
-					return nil, fmt.Errorf("%s.account: %q is not an account of firm %s", sw, s.Account, fm.Name)
-				}
-				sess.DefaultAccount = id
-			}
-			if s.CancelOnDisconnect != nil {
-				sess.CancelOnDisconnect = *s.CancelOnDisconnect
-			}
-			if s.RatePerSecond != nil {
-				sess.RatePerSecond = *s.RatePerSecond
-			}
-			if s.Burst != nil {
-				sess.Burst = *s.Burst
-			}
-			if sess.RatePerSecond <= 0 {
-				sess.RatePerSecond = 50000
-			}
-			if sess.Burst <= 0 {
-				sess.Burst = int(sess.RatePerSecond)
-			}
-			c.sessionByComp[s.SenderCompID] = sess.ID
-			c.Sessions = append(c.Sessions, sess)
-			firm.Sessions = append(firm.Sessions, sess.ID)
 		}
 		if len(firm.Sessions) == 0 {
-			return nil, fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
+			return fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
 		}
 		c.Firms = append(c.Firms, firm)
 	}
-	if err := c.resolveAdmin(f); err != nil {
-		return nil, err
+	return nil
+}
+
+// firmResolver holds what resolving one firm's accounts and sessions needs
+// from the rest of the file.
+type firmResolver struct {
+	c         *Config
+	f         *File
+	defLimits Limits
+	usernames map[string]bool // every session's, across firms
+}
+
+// account resolves the account a of firm, aw naming it in errors.
+func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
+	c := rf.c
+	var err error
+	if a.Name == "" || len(a.Name) > 32 {
+		return fmt.Errorf("%s.name: %q must be 1 to 32 characters", aw, a.Name)
 	}
-	if err := resolveCluster(f.Cluster, c); err != nil {
-		return nil, err
+	if _, dup := c.accountByName[a.Name]; dup {
+		return fmt.Errorf("%s.name: %q is defined twice", aw, a.Name)
 	}
-	return c, nil
+	acc := Account{ID: matching.AccountID(len(c.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
+	if a.Cash != "" {
+		v, err := decimal.NewFromString(a.Cash)
+		if err != nil {
+			return fmt.Errorf("%s.cash: %q is not a decimal number", aw, a.Cash)
+		}
+		if v.IsNegative() {
+			return fmt.Errorf("%s.cash: %s is negative", aw, a.Cash)
+		}
+		if acc.Cash, err = c.MoneyToMinor(v); err != nil {
+			return fmt.Errorf("%s.cash: %w", aw, err)
+		}
+	}
+	for name, q := range a.Holdings {
+		sid := c.symbolByName[name]
+		if sid == 0 {
+			return fmt.Errorf("%s.holdings: unknown symbol %q", aw, name)
+		}
+		v, err := decimal.NewFromString(q)
+		if err != nil {
+			return fmt.Errorf("%s.holdings.%s: %q is not a decimal number", aw, name, q)
+		}
+		lots, err := c.Symbols[sid-1].QtyToLots(v)
+		if err != nil {
+			return fmt.Errorf("%s.holdings.%s: %w", aw, name, err)
+		}
+		acc.Holdings[sid] = lots
+	}
+	if acc.Limits, err = c.limits(rf.defLimits, a.Limits, aw+".limits"); err != nil {
+		return err
+	}
+	c.accountByName[a.Name] = acc.ID
+	c.Accounts = append(c.Accounts, acc)
+	firm.Accounts = append(firm.Accounts, acc.ID)
+	return nil
+}
+
+// session resolves the FIX session s of firm fm, sw naming it in errors.
+func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw string) error {
+	c, f := rf.c, rf.f
+	if s.SenderCompID == "" || strings.ContainsAny(s.SenderCompID, " \x01|=") {
+		return fmt.Errorf("%s.sender_comp_id: %q must be non-empty without spaces", sw, s.SenderCompID)
+	}
+	if s.SenderCompID == c.TargetCompID {
+		return fmt.Errorf("%s.sender_comp_id: %q is the exchange's own CompID", sw, s.SenderCompID)
+	}
+	if _, dup := c.sessionByComp[s.SenderCompID]; dup {
+		return fmt.Errorf("%s.sender_comp_id: %q is defined twice", sw, s.SenderCompID)
+	}
+	if s.Username == "" {
+		return fmt.Errorf("%s.username: required", sw)
+	}
+	if rf.usernames[s.Username] {
+		return fmt.Errorf("%s.username: %q is defined twice", sw, s.Username)
+	}
+	rf.usernames[s.Username] = true
+	if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
+		return fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
+	}
+	sess := Session{
+		ID:                 SessionID(len(c.Sessions) + 1),
+		Firm:               firm.ID,
+		SenderCompID:       s.SenderCompID,
+		Username:           s.Username,
+		PasswordHash:       s.PasswordHash,
+		DefaultAccount:     firm.Accounts[0],
+		CancelOnDisconnect: f.Gateway.CancelOnDisconnect,
+		RatePerSecond:      f.Gateway.RatePerSecond,
+		Burst:              f.Gateway.Burst,
+	}
+	if s.Account != "" {
+		id := c.accountByName[s.Account]
+		if id == 0 || c.Accounts[id-1].Firm != firm.ID {
+			return fmt.Errorf("%s.account: %q is not an account of firm %s", sw, s.Account, fm.Name)
+		}
+		sess.DefaultAccount = id
+	}
+	if s.CancelOnDisconnect != nil {
+		sess.CancelOnDisconnect = *s.CancelOnDisconnect
+	}
+	if s.RatePerSecond != nil {
+		sess.RatePerSecond = *s.RatePerSecond
+	}
+	if s.Burst != nil {
+		sess.Burst = *s.Burst
+	}
+	if sess.RatePerSecond <= 0 {
+		sess.RatePerSecond = 50000
+	}
+	if sess.Burst <= 0 {
+		sess.Burst = int(sess.RatePerSecond)
+	}
+	c.sessionByComp[s.SenderCompID] = sess.ID
+	c.Sessions = append(c.Sessions, sess)
+	firm.Sessions = append(firm.Sessions, sess.ID)
+	return nil
+}
+
+// resolveSymbols checks the symbols section and fills c.Symbols, their IDs
+// in file order from 1.
+func (c *Config) resolveSymbols(symbols []SymbolFile) error {
+	if len(symbols) == 0 {
+		return errors.New("symbols: at least one symbol is required")
+	}
+	for i, s := range symbols {
+		where := fmt.Sprintf("symbols[%d]", i)
+		if s.Name == "" || strings.ContainsAny(s.Name, " \t\x01|") || len(s.Name) > 16 {
+			return fmt.Errorf("%s.name: %q must be 1 to 16 characters without spaces", where, s.Name)
+		}
+		if _, dup := c.symbolByName[s.Name]; dup {
+			return fmt.Errorf("%s.name: %q is defined twice", where, s.Name)
+		}
+		tick, err := positiveDecimal(s.TickSize, where+".tick_size")
+		if err != nil {
+			return err
+		}
+		lot, err := positiveDecimal(s.LotSize, where+".lot_size")
+		if err != nil {
+			return err
+		}
+		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
+			StaticBandBps: s.StaticBandBps, DynamicBandBps: s.DynamicBandBps}
+		if s.StaticBandBps < 0 || s.StaticBandBps > matching.BandBpsMax || s.DynamicBandBps < 0 || s.DynamicBandBps > matching.BandBpsMax {
+			return fmt.Errorf("%s: static_band_bps and dynamic_band_bps must be within 0..%d", where, matching.BandBpsMax)
+		}
+		per := tick.Mul(lot).Shift(c.MinorUnits)
+		if !per.Equal(per.Truncate(0)) || !per.IsPositive() {
+			return fmt.Errorf("%s: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number (raise currency.minor_units or change the sizes)",
+				where, tick, lot, per, c.CurrencyCode)
+		}
+		sym.CashPerTickLot = per.IntPart()
+		if s.ReferencePrice != "" {
+			ref, err := decimal.NewFromString(s.ReferencePrice)
+			if err != nil {
+				return fmt.Errorf("%s.reference_price: %q is not a decimal number", where, s.ReferencePrice)
+			}
+			if sym.RefTicks, err = sym.PriceToTicks(ref); err != nil {
+				return fmt.Errorf("%s.reference_price: %w", where, err)
+			}
+		}
+		c.symbolByName[s.Name] = sym.ID
+		c.Symbols = append(c.Symbols, sym)
+	}
+	return nil
 }
 
 func (c *Config) limits(base Limits, lf *LimitsFile, where string) (Limits, error) {

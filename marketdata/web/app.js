@@ -221,6 +221,14 @@
   }
 
   $('symbol').onchange = () => choose($('symbol').value, state.interval);
+  // Symbols an operator lists at run time join the list when it is opened.
+  $('symbol').onfocus = () => fetch('api/symbols').then((r) => r.json()).then((syms) => {
+    const sel = $('symbol');
+    const have = new Set(Array.from(sel.options, (o) => o.value));
+    for (const s of syms) {
+      if (!have.has(s.symbol)) { sel.add(new Option(s.symbol, s.symbol)); state.ticks[s.symbol] = s.tick_size; }
+    }
+  }).catch(() => {});
   $('interval').onchange = () => choose(state.symbol, $('interval').value);
 
   fetch('api/symbols').then((r) => r.json()).then((syms) => {
