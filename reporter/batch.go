@@ -42,6 +42,7 @@ var (
 		conflict: `ON CONFLICT (day, account_id, symbol_id) DO UPDATE SET lots = excluded.lots, reserved_lots = excluded.reserved_lots,
 			bought_lots = statement_positions.bought_lots + excluded.bought_lots, sold_lots = statement_positions.sold_lots + excluded.sold_lots,
 			realized_pnl = statement_positions.realized_pnl + excluded.realized_pnl, cost = excluded.cost`}
+	tSymbols = &table{name: "symbols", cols: []string{"id", "name", "tick_size", "lot_size"}, conflict: `ON CONFLICT (id) DO NOTHING`}
 	tActions = &table{name: "operator_actions", cols: []string{"seq", "time_ns", "who", "action", "target", "reason", "detail"}}
 	tBasis   = &table{name: "cost_basis", cols: []string{"account_id", "symbol_id", "lots", "cost", "realized_pnl"},
 		conflict: `ON CONFLICT (account_id, symbol_id) DO UPDATE SET lots = excluded.lots, cost = excluded.cost, realized_pnl = excluded.realized_pnl`}

@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/exchange-sim/exchange/admin"
 	"github.com/exchange-sim/exchange/internal/config"
@@ -23,26 +24,27 @@ type batcher struct {
 	lastNs  int64
 	firstNs int64 // the batch's first command's time
 
-	execs, trades, actions rows
-	orders                 map[matching.OrderID]*orderRow
-	orderList              []*orderRow // in first-seen order, for a deterministic write
-	bars                   map[matching.SymbolID]*barRow
-	stmts                  map[matching.AccountID]*stmtRow
-	stmtList               []*stmtRow
-	pos                    map[posKey]*posRow
-	posList                []*posRow
-	out                    [8]*rows
-	orderRows              rows
-	barRows                rows
-	stmtRows               rows
-	posRows                rows
-	basisRows              rows
+	execs, trades, actions, listed rows
+	orders                         map[matching.OrderID]*orderRow
+	orderList                      []*orderRow // in first-seen order, for a deterministic write
+	bars                           map[matching.SymbolID]*barRow
+	stmts                          map[matching.AccountID]*stmtRow
+	stmtList                       []*stmtRow
+	pos                            map[posKey]*posRow
+	posList                        []*posRow
+	out                            [9]*rows
+	orderRows                      rows
+	barRows                        rows
+	stmtRows                       rows
+	posRows                        rows
+	basisRows                      rows
 }
 
 // carried is the replay-derived state a batch hands to the next: the cost
 // basis of every account and symbol (stored in cost_basis with each batch)
-// and an operator's change of limits whose note is read but whose limits
-// command is not yet (replayed state: Open finds it again after a restart).
+// and an operator's change of limits or listing whose note is read but whose
+// next command is not yet (replayed state: Open finds it again after a
+// restart).
 type carried struct {
 	book       map[posKey]*basis
 	limitsNote *ordermanager.OperatorNote
@@ -84,7 +86,7 @@ type posRow struct {
 
 func newBatcher(cfg *config.Config, d dialect, carry *carried) *batcher {
 	b := &batcher{cfg: cfg, d: d, carry: carry,
-		execs: rows{t: tExecutions}, trades: rows{t: tTrades}, actions: rows{t: tActions},
+		execs: rows{t: tExecutions}, trades: rows{t: tTrades}, actions: rows{t: tActions}, listed: rows{t: tSymbols},
 		orderRows: rows{t: tOrders}, barRows: rows{t: tBars}, stmtRows: rows{t: tStatements}, posRows: rows{t: tPositions}, basisRows: rows{t: tBasis},
 	}
 	b.reset()
@@ -100,6 +102,7 @@ func (b *batcher) setDay(day int64) {
 func (b *batcher) reset() {
 	b.firstNs, b.lastNs = 0, 0
 	b.execs.args, b.trades.args, b.actions.args, b.basisRows.args = b.execs.args[:0], b.trades.args[:0], b.actions.args[:0], b.basisRows.args[:0]
+	b.listed.args = b.listed.args[:0]
 	b.orderRows.args, b.barRows.args, b.stmtRows.args, b.posRows.args = b.orderRows.args[:0], b.barRows.args[:0], b.stmtRows.args[:0], b.posRows.args[:0]
 	b.orders = map[matching.OrderID]*orderRow{}
 	b.orderList = b.orderList[:0]
@@ -162,6 +165,14 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 	}
 	for i := range evs {
 		e := &evs[i]
+		if e.Kind == matching.EvSymbolAdded {
+			// A symbol listed at run time: the replay registered it in
+			// the configuration; its units go into the symbols table.
+			if sym, ok := b.cfg.Symbol(e.Symbol); ok {
+				b.listed.args = append(b.listed.args, int64(sym.ID), sym.Name, sym.TickSize.String(), sym.LotSize.String())
+			}
+			continue
+		}
 		if e.Kind != matching.EvTrade {
 			continue
 		}
@@ -267,10 +278,14 @@ func (b *batcher) flush() []*rows {
 			typeText(p.Type), tifText(p.TIF), p.Price, p.OrderQty, byteText[p.OrdStatus], p.CumQty, p.Leaves, p.CumTicksLots, o.fees, o.transitions,
 			o.createdNs, p.TransactNs)
 	}
-	for id := matching.SymbolID(1); int(id) <= len(b.cfg.Symbols); id++ {
-		if br := b.bars[id]; br != nil {
-			b.barRows.args = append(b.barRows.args, int64(id), b.day, br.open, br.high, br.low, br.close, br.vol, br.notional, br.nt, br.firstNs, br.lastNs)
-		}
+	ids := make([]matching.SymbolID, 0, len(b.bars)) // symbols listed at run time included
+	for id := range b.bars {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		br := b.bars[id]
+		b.barRows.args = append(b.barRows.args, int64(id), b.day, br.open, br.high, br.low, br.close, br.vol, br.notional, br.nt, br.firstNs, br.lastNs)
 	}
 	for _, s := range b.stmtList {
 		b.stmtRows.args = append(b.stmtRows.args, b.day, int64(s.acct), s.cash, s.res, s.fees, s.fills, s.bought, s.sold, s.updatedNs, s.realized)
@@ -281,21 +296,28 @@ func (b *batcher) flush() []*rows {
 			b.basisRows.args = append(b.basisRows.args, int64(p.acct), int64(p.sym), p.basisLots, p.cost, p.realizedAll)
 		}
 	}
-	b.out = [8]*rows{&b.execs, &b.trades, &b.orderRows, &b.barRows, &b.stmtRows, &b.posRows, &b.actions, &b.basisRows}
+	b.out = [9]*rows{&b.listed, &b.execs, &b.trades, &b.orderRows, &b.barRows, &b.stmtRows, &b.posRows, &b.actions, &b.basisRows}
 	return b.out[:]
 }
 
 // operator records the operator action a command's note journals (the
 // manager's replayed list of notes holds it once the note is applied). A
-// change of limits is recorded at the command after its note, which carries
-// the new limits.
+// change of limits and a listing are recorded at the command after their
+// note, which carries the new limits or lists the symbol (so that its name
+// is known).
 func (b *batcher) operator(st *pipeline.State, cmd *matching.Command) {
 	if n := b.carry.limitsNote; n != nil {
 		b.carry.limitsNote = nil
 		detail := ""
-		if cmd.Kind == matching.CmdAdmin && cmd.Seq == n.Seq+1 && cmd.Account == n.Account {
+		switch {
+		case n.Action == ordermanager.ActSetLimits && cmd.Kind == matching.CmdAdmin && cmd.Seq == n.Seq+1 && cmd.Account == n.Account:
 			if v, ok := st.Manager.Account(n.Account); ok {
 				detail = limitsText(&v.Limits)
+			}
+		case n.Action == ordermanager.ActListSymbol && cmd.Kind == matching.CmdAddSymbol && cmd.Seq == n.Seq+1 && cmd.Symbol == n.Symbol:
+			if sym, ok := b.cfg.Symbol(n.Symbol); ok {
+				detail = fmt.Sprintf("tick_size=%s lot_size=%s reference_ticks=%d static_band_bps=%d dynamic_band_bps=%d",
+					sym.TickSize, sym.LotSize, sym.RefTicks, sym.StaticBandBps, sym.DynamicBandBps)
 			}
 		}
 		b.action(n, detail)
@@ -308,11 +330,17 @@ func (b *batcher) operator(st *pipeline.State, cmd *matching.Command) {
 		return
 	}
 	n := notes[0]
-	if n.Action == ordermanager.ActSetLimits {
+	if deferredNote(n.Action) {
 		b.carry.limitsNote = &n
 		return
 	}
 	b.action(&n, "")
+}
+
+// deferredNote says whether an action is recorded at the command after its
+// note.
+func deferredNote(a ordermanager.OperatorAction) bool {
+	return a == ordermanager.ActSetLimits || a == ordermanager.ActListSymbol
 }
 
 func (b *batcher) action(n *ordermanager.OperatorNote, detail string) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/ordermanager"
 	"github.com/exchange-sim/exchange/pipeline"
 )
 
@@ -164,9 +163,10 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 		fol.Close()
 		return fail(err)
 	}
-	if notes := fol.State().Manager.OperatorNotes(1); pos.Seq > 0 && len(notes) == 1 && notes[0].Seq == pos.Seq && notes[0].Action == ordermanager.ActSetLimits {
-		// The last batch ended between a change of limits' note and its
-		// limits: record the action at the next command, as without the stop.
+	if notes := fol.State().Manager.OperatorNotes(1); pos.Seq > 0 && len(notes) == 1 && notes[0].Seq == pos.Seq && deferredNote(notes[0].Action) {
+		// The last batch ended between a change of limits' or a listing's
+		// note and its command: record the action at the next command, as
+		// without the stop.
 		carry.limitsNote = &notes[0]
 	}
 	r.appliedSeq.Store(pos.Seq)
@@ -335,7 +335,8 @@ func (r *Reporter) wait() error {
 
 // checkVenue records the venue's symbols, accounts and currency in an empty
 // database and refuses one whose symbols differ (another venue's
-// configuration: ticks and lots would mean other things).
+// configuration: ticks and lots would mean other things). Symbols listed at
+// run time are added to the database by the batches that list them.
 func (r *Reporter) checkVenue(ctx context.Context) error {
 	v := r.cfg.Venue
 	d := r.db.d
@@ -351,8 +352,17 @@ func (r *Reporter) checkVenue(ctx context.Context) error {
 			rs.Close()
 			return err
 		}
-		n++
 		s, ok := v.Symbol(matching.SymbolID(id))
+		if id > len(v.Symbols) {
+			// Listed at run time (a journaled listing the replay registers
+			// again), not in the configuration file: checked if this
+			// configuration has registered it already, not counted.
+			if !ok {
+				continue
+			}
+		} else {
+			n++
+		}
 		if !ok || s.Name != name || s.TickSize.String() != tick || s.LotSize.String() != lot {
 			rs.Close()
 			return &VenueError{DB: r.db.where, Dir: r.cfg.DataDir, Reason: fmt.Sprintf("symbol %d is %s (tick %s, lot %s) in the database but not in the configuration", id, name, tick, lot)}

@@ -97,6 +97,19 @@ func dayJournal(t *testing.T) (string, *config.Config) {
 	submit(order("BRAVO", matching.Buy, 18500, 14))  // 14 at 185.00 with MM
 	submit(order("MM", matching.Sell, 19000, 3))     // rests, best ask
 	submit(order("BRAVO", matching.Buy, 19000, 3))   // 3 at 190.00 with MM
+	// A symbol listed at run time, and a trade in it.
+	sym, err := cfg.BuildSymbol(&config.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operate(ordermanager.Operation{Action: ordermanager.ActListSymbol, Who: "carol", Why: "IPO", Listing: sym})
+	newco := matching.SymbolID(len(cfg.Symbols) + 1)
+	rest := order("MM", matching.Sell, 400, 2)
+	rest.Symbol = newco
+	submit(rest)
+	take := order("CHARLIE", matching.Buy, 400, 2)
+	take.Symbol = newco
+	submit(take)
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +175,7 @@ func TestTradingDayHistory(t *testing.T) {
 			return ""
 		}
 		A, B, C, M := acct("ALPHA-1"), acct("BRAVO-1"), acct("CHARLIE-1"), acct("MM-1")
-		check("trades", q(`SELECT price, qty, aggressor, buy_account, sell_account, CASE WHEN auction THEN 1 ELSE 0 END FROM trades ORDER BY seq, out_seq`), [][]string{
+		check("trades", q(`SELECT price, qty, aggressor, buy_account, sell_account, CASE WHEN auction THEN 1 ELSE 0 END FROM trades WHERE symbol_id = 1 ORDER BY seq, out_seq`), [][]string{
 			{"19000", "4", "none", A, B, "1"},
 			{"19000", "6", "sell", A, B, "0"},
 			{"19100", "5", "buy", C, B, "0"},
@@ -173,14 +186,27 @@ func TestTradingDayHistory(t *testing.T) {
 		check("auction fills", q(`SELECT account_id, side, last_px, last_qty FROM executions WHERE auction ORDER BY exec_id`), [][]string{
 			{A, "buy", "19000", "4"}, {B, "sell", "19000", "4"},
 		})
-		check("continuous fills flagged", q(`SELECT COUNT(*) FROM executions WHERE exec_type = 'F' AND NOT auction`), [][]string{{"10"}})
+		check("continuous fills flagged", q(`SELECT COUNT(*) FROM executions WHERE exec_type = 'F' AND NOT auction AND symbol_id = 1`), [][]string{{"10"}})
 		check("operator actions", q(`SELECT who, action, target, reason FROM operator_actions ORDER BY seq`), [][]string{
 			{"alice", "halt", "symbol AAPL", "news pending"},
 			{"alice", "resume", "symbol AAPL", "news out"},
 			{"bob", "set-limits", "account BRAVO-1", "smaller short limit"},
 			{"bob", "kill-on", "account CHARLIE-1", "runaway algo"},
 			{"bob", "kill-off", "account CHARLIE-1", "fixed"},
+			{"carol", "list-symbol", "symbol NEWCO", "IPO"},
 		})
+		if d := q(`SELECT detail FROM operator_actions WHERE action = 'list-symbol'`); len(d) != 1 || !strings.Contains(d[0][0], "tick_size=0.05 lot_size=10") {
+			t.Errorf("list-symbol detail %v", d)
+		}
+		// The listed symbol's units are in the database: its trade and bar
+		// print in them.
+		var bars [][]string
+		if err := db.Query(context.Background(), "bars", Filter{Symbol: "NEWCO"}, func(row []string) error { bars = append(bars, append([]string(nil), row...)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(bars) != 2 || bars[1][2] != "20.00" || bars[1][6] != "20" {
+			t.Errorf("NEWCO bars: %v", bars)
+		}
 		if d := q(`SELECT detail FROM operator_actions WHERE action = 'set-limits'`); len(d) != 1 || !strings.Contains(d[0][0], "short_limit_lots=500 ") {
 			t.Errorf("set-limits detail %v, want the new limits", d)
 		}
@@ -209,7 +235,7 @@ func TestTradingDayHistory(t *testing.T) {
 		if err := db.Query(context.Background(), "actions", Filter{}, func(row []string) error { rows = append(rows, append([]string(nil), row...)); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 6 || rows[0][4] != "target" || rows[3][3] != "set-limits" {
+		if len(rows) != 7 || rows[0][4] != "target" || rows[3][3] != "set-limits" {
 			t.Errorf("actions report: %v", rows)
 		}
 		rows = nil
@@ -251,6 +277,8 @@ func TestTradingDayHistory(t *testing.T) {
 		if pos := position(t, opts2); pos < 20 || pos != last {
 			t.Fatalf("reopened reporter ended at seq %d (last %d); the journal has more commands", pos, last)
 		}
+		// A database holding a symbol listed at run time opens again.
+		catchUp(t, Config{Venue: cfg, DataDir: dir, DB: opts2, Log: zerolog.Nop()}).Close()
 		got := dumpTables(t, mustOpen(t, opts2))
 		for name, w := range want {
 			if got[name] != w {
