@@ -15,5 +15,14 @@
 // another venue's journal is recognised and refused.
 //
 // It must not sit on the critical path: it reads the journal files, never the
-// live pipeline, so a slow database only makes it lag.
+// live pipeline, so a slow database only makes it lag. Its CPU, though, is
+// taken from the same cores: as its own process (`exchange reporter --nice
+// 19`, LowerPriority) it gets only the time the venue leaves.
+//
+// Beyond what replay hands it, the reporter derives two things itself, as
+// replayed state carried from batch to batch: realized P&L by average cost
+// (pnl.go; the cost basis is stored in cost_basis in each batch's
+// transaction), and the operator actions, read from the order manager's
+// journaled notes (batcher.operator). An empty SQLite database is filled
+// without its secondary indexes, built once caught up (bulk.go).
 package reporter

@@ -97,3 +97,18 @@ func count(t testing.TB, db *DB, table string) int64 {
 func newFollowerForBench(cfg *config.Config, dir string) (*pipeline.Follower, error) {
 	return pipeline.NewFollower(cfg, dir, 0, zerolog.Nop())
 }
+
+// checkIndexes fails unless a SQLite database has its secondary indexes
+// (dropped for a bulk catch-up, built when it ends or at the next start).
+func checkIndexes(t testing.TB, db *DB) {
+	t.Helper()
+	if db.d != dialectSQLite {
+		return
+	}
+	for _, ix := range secondaryIndexes {
+		var n int
+		if err := db.sql.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, ix.name).Scan(&n); err != nil || n != 1 {
+			t.Errorf("index %s: %d found (%v)", ix.name, n, err)
+		}
+	}
+}

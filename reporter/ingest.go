@@ -71,8 +71,10 @@ type Reporter struct {
 	fol *pipeline.Follower
 	w   interface {
 		commit(context.Context, []*rows, Position) error
+		close()
 	}
 	b       *batcher
+	bulk    bool      // the secondary indexes are dropped until caught up (bulk.go)
 	pending int       // commands in the open batch
 	opened  time.Time // when the open batch got its first command
 	// The previous batch commits in its own goroutine while the next one
@@ -130,7 +132,8 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d), spare: newBatcher(cfg.Venue, db.d)}
+	carry := &carried{book: map[posKey]*basis{}}
+	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d, carry), spare: newBatcher(cfg.Venue, db.d, carry)}
 	fail := func(err error) (*Reporter, error) {
 		db.Close()
 		return nil, err
@@ -156,10 +159,25 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 			pos.Seq, pos.EventHash, pos.OutSeq, st.Hasher.Sum(), st.Engine.OutSeq())})
 	}
 	r.fol = fol
+	if err := r.loadBasis(ctx, pos); err != nil {
+		fol.Close()
+		return fail(err)
+	}
+	if notes := fol.State().Manager.OperatorNotes(1); pos.Seq > 0 && len(notes) == 1 && notes[0].Seq == pos.Seq && deferredNote(notes[0].Action) {
+		// The last batch ended between a change of limits' or a listing's
+		// note and its command: record the action at the next command, as
+		// without the stop.
+		carry.limitsNote = &notes[0]
+	}
 	r.appliedSeq.Store(pos.Seq)
 	r.appliedNs.Store(pos.LastTimeNs)
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
+		fol.Close()
+		return fail(err)
+	}
+	if err := r.startBulk(ctx, pos); err != nil {
+		conn.Close()
 		fol.Close()
 		return fail(err)
 	}
@@ -175,6 +193,9 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 func (r *Reporter) Close() error {
 	if r.fol != nil {
 		r.fol.Close()
+	}
+	if r.w != nil {
+		r.w.close()
 	}
 	return r.db.Close()
 }
@@ -213,6 +234,9 @@ func (r *Reporter) run(ctx context.Context, once bool) (err error) {
 				return err
 			}
 			if err := r.wait(); err != nil {
+				return err
+			}
+			if err := r.endBulk(ctx); err != nil {
 				return err
 			}
 			if once {
@@ -311,7 +335,8 @@ func (r *Reporter) wait() error {
 
 // checkVenue records the venue's symbols, accounts and currency in an empty
 // database and refuses one whose symbols differ (another venue's
-// configuration: ticks and lots would mean other things).
+// configuration: ticks and lots would mean other things). Symbols listed at
+// run time are added to the database by the batches that list them.
 func (r *Reporter) checkVenue(ctx context.Context) error {
 	v := r.cfg.Venue
 	d := r.db.d
@@ -327,8 +352,17 @@ func (r *Reporter) checkVenue(ctx context.Context) error {
 			rs.Close()
 			return err
 		}
-		n++
 		s, ok := v.Symbol(matching.SymbolID(id))
+		if id > len(v.Symbols) {
+			// Listed at run time (a journaled listing the replay registers
+			// again), not in the configuration file: checked if this
+			// configuration has registered it already, not counted.
+			if !ok {
+				continue
+			}
+		} else {
+			n++
+		}
 		if !ok || s.Name != name || s.TickSize.String() != tick || s.LotSize.String() != lot {
 			rs.Close()
 			return &VenueError{DB: r.db.where, Dir: r.cfg.DataDir, Reason: fmt.Sprintf("symbol %d is %s (tick %s, lot %s) in the database but not in the configuration", id, name, tick, lot)}

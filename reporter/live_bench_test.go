@@ -29,12 +29,12 @@ func BenchmarkLivePipeline(b *testing.B) {
 		orders = v
 	}
 	rate, _ := strconv.ParseFloat(os.Getenv("REPORTER_BENCH_RATE"), 64)
-	for _, on := range []bool{false, true} {
-		name := "reporter=off"
-		if on {
-			name = "reporter=on"
-		}
-		b.Run(name, func(b *testing.B) {
+	// "child" is the reporter as its own process at nice 19, or
+	// REPORTER_BENCH_NICE (`exchange reporter --nice N`), lag measured by
+	// polling its database.
+	for _, mode := range []string{"off", "on", "child"} {
+		on := mode == "on"
+		b.Run("reporter="+mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				dir := b.TempDir()
 				var (
@@ -79,11 +79,34 @@ func BenchmarkLivePipeline(b *testing.B) {
 						}
 					}()
 				}
+				var child *childReporter
+				if mode == "child" {
+					nice := 19
+					if v, err := strconv.Atoi(os.Getenv("REPORTER_BENCH_NICE")); err == nil {
+						nice = v
+					}
+					c, err := startChildReporter(dir, 1000, nice)
+					if err != nil {
+						b.Fatal(err)
+					}
+					child = c
+				}
 				res, err := bench.RunPipeline(bench.PipelineOptions{Dir: dir, Durability: "none", Orders: orders, Rate: rate, Seed: 1})
 				if err != nil {
 					cancel()
 					wg.Wait()
+					if child != nil {
+						child.close()
+					}
 					b.Fatal(err)
+				}
+				if child != nil {
+					t0 := time.Now()
+					child.waitSeq(res.Stats.Sequencer.DurableSeq, t0.Add(5*time.Minute))
+					b.ReportMetric(time.Since(t0).Seconds(), "catchup-after-s")
+					mu.Lock()
+					lags = child.close()
+					mu.Unlock()
 				}
 				b.ReportMetric(res.Throughput, "orders/s")
 				b.ReportMetric(float64(res.Latency.ValueAtQuantile(99))/1e3, "p99-µs")

@@ -22,7 +22,7 @@ type Filter struct {
 }
 
 // Reports names the reports Query knows.
-var Reports = []string{"trades", "orders", "executions", "statement", "bars"}
+var Reports = []string{"trades", "orders", "executions", "statement", "bars", "actions"}
 
 // units converts the database's ticks, lots and minor units to decimals,
 // from the venue description the database holds.
@@ -223,17 +223,18 @@ func (db *DB) Query(ctx context.Context, kind string, f Filter, fn func(row []st
 		f.symbolCond(&w, "symbol_id")
 		f.accountCond(&w, "account_id")
 		header = []string{"time", "exec_id", "seq", "account", "symbol", "side", "exec_type", "ord_status", "order_id", "cl_ord_id", "orig_cl_ord_id",
-			"ord_type", "tif", "price", "order_qty", "last_px", "last_qty", "cum_qty", "leaves_qty", "fee", "reject"}
+			"ord_type", "tif", "price", "order_qty", "last_px", "last_qty", "cum_qty", "leaves_qty", "fee", "reject", "auction"}
 		q = `SELECT time_ns, exec_id, seq, account_id, symbol_id, side, exec_type, ord_status, order_id, cl_ord_id, orig_cl_ord_id, ord_type, tif,
-			price, order_qty, last_px, last_qty, cum_qty, leaves_qty, fee, reject FROM executions` + w.String() + ` ORDER BY seq, exec_id`
+			price, order_qty, last_px, last_qty, cum_qty, leaves_qty, fee, reject, auction FROM executions` + w.String() + ` ORDER BY seq, exec_id`
 		scan = func(sc func(...any) error, row []string) error {
 			var tns, eid, seq, acct, sym, oid, px, oq, lpx, lq, cq, lv, fee int64
 			var side, et, os, cl, ocl, ot, tif, rej string
-			if err := sc(&tns, &eid, &seq, &acct, &sym, &side, &et, &os, &oid, &cl, &ocl, &ot, &tif, &px, &oq, &lpx, &lq, &cq, &lv, &fee, &rej); err != nil {
+			var auction bool
+			if err := sc(&tns, &eid, &seq, &acct, &sym, &side, &et, &os, &oid, &cl, &ocl, &ot, &tif, &px, &oq, &lpx, &lq, &cq, &lv, &fee, &rej, &auction); err != nil {
 				return err
 			}
 			copy(row, []string{fmtTime(tns), itoa(eid), itoa(seq), accts[acct], u.name[sym], side, et, os, itoa(oid), cl, ocl, ot, tif,
-				u.px(sym, px), u.qty(sym, oq), u.px(sym, lpx), u.qty(sym, lq), u.qty(sym, cq), u.qty(sym, lv), u.money(fee), rej})
+				u.px(sym, px), u.qty(sym, oq), u.px(sym, lpx), u.qty(sym, lq), u.qty(sym, cq), u.qty(sym, lv), u.money(fee), rej, strconv.FormatBool(auction)})
 			return nil
 		}
 	case "orders":
@@ -275,16 +276,29 @@ func (db *DB) Query(ctx context.Context, kind string, f Filter, fn func(row []st
 		if err != nil {
 			return err
 		}
-		header = []string{"day", "account", "cash", "cash_reserved", "fees", "fills", "bought", "sold", "positions"}
-		q = `SELECT day, account_id, cash, cash_reserved, fees, fills, bought, sold FROM statements` + w.String() + ` ORDER BY day, account_id`
+		header = []string{"day", "account", "cash", "cash_reserved", "fees", "fills", "bought", "sold", "realized_pnl", "net_pnl", "positions"}
+		q = `SELECT day, account_id, cash, cash_reserved, fees, fills, bought, sold, realized_pnl FROM statements` + w.String() + ` ORDER BY day, account_id`
 		scan = func(sc func(...any) error, row []string) error {
 			var day string
-			var acct, cash, res, fees, fills, bought, sold int64
-			if err := sc(&day, &acct, &cash, &res, &fees, &fills, &bought, &sold); err != nil {
+			var acct, cash, res, fees, fills, bought, sold, pnl int64
+			if err := sc(&day, &acct, &cash, &res, &fees, &fills, &bought, &sold, &pnl); err != nil {
 				return err
 			}
 			copy(row, []string{day, accts[acct], u.money(cash), u.money(res), u.money(fees), itoa(fills), u.money(bought), u.money(sold),
-				pos[day+"/"+itoa(acct)]})
+				u.money(pnl), u.money(pnl - fees), pos[day+"/"+itoa(acct)]})
+			return nil
+		}
+	case "actions":
+		timeCond("time_ns")
+		header = []string{"seq", "time", "who", "action", "target", "reason", "detail"}
+		q = `SELECT seq, time_ns, who, action, target, reason, detail FROM operator_actions` + w.String() + ` ORDER BY seq`
+		scan = func(sc func(...any) error, row []string) error {
+			var seq, tns int64
+			var who, action, target, reason, detail string
+			if err := sc(&seq, &tns, &who, &action, &target, &reason, &detail); err != nil {
+				return err
+			}
+			copy(row, []string{itoa(seq), fmtTime(tns), who, action, target, reason, detail})
 			return nil
 		}
 	default:
@@ -314,9 +328,9 @@ func (db *DB) Query(ctx context.Context, kind string, f Filter, fn func(row []st
 }
 
 // positions returns every statement's positions as text, by "day/account":
-// "SYM lots (reserved r, bought b, sold s); ...".
+// "SYM lots (reserved r, bought b, sold s, avg cost c, realized p); ...".
 func (db *DB) positions(ctx context.Context, u *units) (map[string]string, error) {
-	rs, err := db.sql.QueryContext(ctx, `SELECT day, account_id, symbol_id, lots, reserved_lots, bought_lots, sold_lots FROM statement_positions ORDER BY day, account_id, symbol_id`)
+	rs, err := db.sql.QueryContext(ctx, `SELECT day, account_id, symbol_id, lots, reserved_lots, bought_lots, sold_lots, cost, realized_pnl FROM statement_positions ORDER BY day, account_id, symbol_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -324,15 +338,16 @@ func (db *DB) positions(ctx context.Context, u *units) (map[string]string, error
 	out := map[string]string{}
 	for rs.Next() {
 		var day string
-		var acct, sym, lots, res, b, s int64
-		if err := rs.Scan(&day, &acct, &sym, &lots, &res, &b, &s); err != nil {
+		var acct, sym, lots, res, b, s, cost, pnl int64
+		if err := rs.Scan(&day, &acct, &sym, &lots, &res, &b, &s, &cost, &pnl); err != nil {
 			return nil, err
 		}
 		k := day + "/" + itoa(acct)
 		if out[k] != "" {
 			out[k] += "; "
 		}
-		out[k] += fmt.Sprintf("%s %s (reserved %s, bought %s, sold %s)", u.name[sym], u.qty(sym, lots), u.qty(sym, res), u.qty(sym, b), u.qty(sym, s))
+		out[k] += fmt.Sprintf("%s %s (reserved %s, bought %s, sold %s, cost %s, realized %s)", u.name[sym], u.qty(sym, lots), u.qty(sym, res),
+			u.qty(sym, b), u.qty(sym, s), u.money(cost), u.money(pnl))
 	}
 	return out, rs.Err()
 }

@@ -29,8 +29,13 @@ import (
 
 // TestMain doubles as the reporter child process of the kill -9 test.
 func TestMain(m *testing.M) {
-	if os.Getenv("REPORTER_CHILD") == "1" {
+	switch os.Getenv("REPORTER_CHILD") {
+	case "1":
 		os.Exit(runChild())
+	case "follow":
+		os.Exit(runFollowChild())
+	case "nice":
+		os.Exit(runNiceChild())
 	}
 	code := m.Run()
 	for _, j := range journals {
@@ -127,6 +132,7 @@ func TestCatchUp(t *testing.T) {
 		if n := count(t, r.db, "executions"); n != wantExecs {
 			t.Errorf("executions: %d rows, replay has %d", n, wantExecs)
 		}
+		checkIndexes(t, r.db)
 		// Every order's final row agrees with its last execution report.
 		var bad int64
 		if _, err := r.db.sql.Exec(`CREATE INDEX IF NOT EXISTS test_executions_by_order ON executions (order_id)`); err != nil {
@@ -235,6 +241,8 @@ func dumpTables(t testing.TB, db *DB) map[string]string {
 		"statements":          `SELECT * FROM statements ORDER BY day, account_id`,
 		"statement_positions": `SELECT * FROM statement_positions ORDER BY day, account_id, symbol_id`,
 		"reporter_state":      `SELECT * FROM reporter_state`,
+		"operator_actions":    `SELECT * FROM operator_actions ORDER BY seq`,
+		"cost_basis":          `SELECT * FROM cost_basis ORDER BY account_id, symbol_id`,
 	}
 	out := map[string]string{}
 	for name, q := range qs {
@@ -349,6 +357,7 @@ func TestKill9(t *testing.T) {
 		}
 		r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		got := dumpTables(t, r.db)
+		checkIndexes(t, r.db)
 		r.Close()
 		for name, w := range want {
 			if got[name] != w {

@@ -142,6 +142,24 @@ var migrations = []string{
 		reason TEXT NOT NULL,
 		detail TEXT NOT NULL
 	);`,
+	// 2: the auction marker of fills, the operator action's target, realized
+	// P&L in statements and the average-cost basis it is computed from
+	// (pnl.go). A database filled by version 1 gets its cost basis rebuilt
+	// from its executions when the reporter opens it (rebuildBasis).
+	`ALTER TABLE executions ADD COLUMN auction BOOLEAN NOT NULL DEFAULT FALSE;
+	ALTER TABLE operator_actions ADD COLUMN target TEXT NOT NULL DEFAULT '';
+	ALTER TABLE statements ADD COLUMN realized_pnl BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE statement_positions ADD COLUMN realized_pnl BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE statement_positions ADD COLUMN cost BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE cost_basis (
+		account_id INTEGER NOT NULL,
+		symbol_id INTEGER NOT NULL,
+		lots BIGINT NOT NULL,
+		cost BIGINT NOT NULL,
+		realized_pnl BIGINT NOT NULL,
+		PRIMARY KEY (account_id, symbol_id)
+	);
+	CREATE INDEX operator_actions_by_seq ON operator_actions (seq);`,
 }
 
 // SchemaVersion is the schema version this build writes.

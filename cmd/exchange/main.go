@@ -24,7 +24,7 @@ Usage:
   exchange admin   [--addr A] [--token T] COMMAND   operator console: status, halt, kill switch, ...
   exchange bench   [--quick]                        run the benchmark scenarios and print one table
   exchange reporter --data DIR [--dsn DSN]          follow a journal into the history database (SQLite or PostgreSQL)
-  exchange report  trades|orders|executions|statement|bars [filters]   print history as a table, CSV or JSON
+  exchange report  trades|orders|executions|statement|bars|actions [filters]   print history as a table, CSV or JSON
   exchange config                                   print the default configuration file
   exchange passwd                                   read a password on stdin, print its bcrypt hash
   exchange cluster status|add|remove|transfer --http ADDR   show or change a cluster's membership

@@ -18,7 +18,7 @@ import (
 	"github.com/exchange-sim/exchange/reporter"
 )
 
-const reportUsage = `exchange report trades|orders|executions|statement|bars [flags]
+const reportUsage = `exchange report trades|orders|executions|statement|bars|actions [flags]
 
 Reads the reporter's history database (DATA/reports.db, or PostgreSQL with
 --dsn) and prints one report, streamed row by row.

@@ -135,6 +135,10 @@ func TestReportMatchesReplay(t *testing.T) {
 			if len(js) != 5 || js[0]["match_id"] != trades[1][2] || js[4]["price"] != trades[5][3] {
 				t.Fatalf("json: %v", js)
 			}
+			// No operator acted in this journal: the report is its header.
+			if acts := readCSV(t, runOK(t, append([]string{"report", "actions", "--config", cfgPath, "--format", "csv"}, db...)...)); len(acts) != 1 || strings.Join(acts[0], ",") != "seq,time,who,action,target,reason,detail" {
+				t.Fatalf("report actions: %v", acts)
+			}
 			table := runOK(t, append([]string{"report", "bars", "--config", cfgPath}, db...)...)
 			if !strings.Contains(table, "BENCH") || !strings.HasPrefix(table, "day ") {
 				t.Fatalf("bars table:\n%s", table)

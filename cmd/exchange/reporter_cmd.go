@@ -27,12 +27,21 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	once := fs.Bool("once", false, "catch up with the journal as it is now, then exit")
 	batch := fs.Int("batch", 0, "most journal commands per transaction (default 50000)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	nice := fs.Int("nice", 0, "lower this process's CPU priority to this nice value (1..19, Linux), so that beside a venue on the same machine it takes only CPU time the venue leaves")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dataDir == "" {
 		fmt.Fprintln(stderr, "exchange reporter: --data DIR is required")
 		return errUsage
+	}
+	if *nice < 0 || *nice > 19 {
+		return fmt.Errorf("--nice: %d is not 0..19", *nice)
+	}
+	if *nice > 0 {
+		if err := reporter.LowerPriority(*nice); err != nil {
+			return fmt.Errorf("--nice %d: %w", *nice, err)
+		}
 	}
 	lvl, err := zerolog.ParseLevel(*logLevel)
 	if err != nil {

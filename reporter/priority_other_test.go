@@ -1,0 +1,5 @@
+//go:build !linux
+
+package reporter
+
+func runNiceChild() int { return 0 }
