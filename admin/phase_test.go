@@ -131,8 +131,8 @@ func TestCLIPhase(t *testing.T) {
 		t.Fatalf("missing phase: exit %d", code)
 	}
 	code, out, _ = v.runCLI(t, env, "phase", "all", "closed", "--reason", "end of day")
-	if code != 0 {
-		t.Fatalf("all closed: %d", code)
+	if code != 0 || !strings.Contains(out, "phase done") || !strings.Contains(out, "end of day") {
+		t.Fatalf("all closed: %d %q", code, out)
 	}
 	code, out, _ = v.runCLI(t, env, "actions")
 	if code != 0 || !strings.Contains(out, "symbol *, to closed") || !strings.Contains(out, "symbol AAPL, to pre_open") {
