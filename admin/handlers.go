@@ -122,6 +122,18 @@ func needReason(reason string) *apiError {
 }
 
 // operate runs op and answers with where it was journaled.
+// scopedSymbol checks an action's reason and its scope, one symbol or
+// "all": true (ID 0), and returns the symbol's ID.
+func (s *Server) scopedSymbol(reason, symbol string, all bool) (matching.SymbolID, *apiError) {
+	if err := needReason(reason); err != nil {
+		return 0, err
+	}
+	if (symbol == "") == !all {
+		return 0, errf(400, "symbol", `give a symbol or "all": true, not both`)
+	}
+	return s.symbolID(symbol, "symbol")
+}
+
 func (s *Server) operate(r *http.Request, op *ordermanager.Operation) (any, *apiError) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
@@ -139,13 +151,7 @@ func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any,
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	if err := needReason(req.Reason); err != nil {
-		return nil, err
-	}
-	if (req.Symbol == "") == !req.All {
-		return nil, errf(400, "symbol", `give a symbol or "all": true, not both`)
-	}
-	sym, aerr := s.symbolID(req.Symbol, "symbol")
+	sym, aerr := s.scopedSymbol(req.Reason, req.Symbol, req.All)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -29,12 +29,6 @@ func (s *Server) phase(r *http.Request, body []byte, who config.AdminToken) (any
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	if err := needReason(req.Reason); err != nil {
-		return nil, err
-	}
-	if (req.Symbol == "") == !req.All {
-		return nil, errf(400, "symbol", `give a symbol or "all": true, not both`)
-	}
 	ph, ok := ordermanager.OperatorPhases[req.Phase]
 	if req.Phase == matching.PhaseHalted.String() {
 		return nil, errf(400, "phase", "halts are not a phase to force: use halt and resume")
@@ -42,7 +36,7 @@ func (s *Server) phase(r *http.Request, body []byte, who config.AdminToken) (any
 	if !ok {
 		return nil, errf(400, "phase", "%q is not a phase an operator may set: one of %s", req.Phase, phaseNames)
 	}
-	sym, aerr := s.symbolID(req.Symbol, "symbol")
+	sym, aerr := s.scopedSymbol(req.Reason, req.Symbol, req.All)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -75,13 +69,7 @@ func (s *Server) expire(r *http.Request, body []byte, who config.AdminToken) (an
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	if err := needReason(req.Reason); err != nil {
-		return nil, err
-	}
-	if (req.Symbol == "") == !req.All {
-		return nil, errf(400, "symbol", `give a symbol or "all": true, not both`)
-	}
-	sym, aerr := s.symbolID(req.Symbol, "symbol")
+	sym, aerr := s.scopedSymbol(req.Reason, req.Symbol, req.All)
 	if aerr != nil {
 		return nil, aerr
 	}
