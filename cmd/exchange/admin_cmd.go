@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/admin"
 	"github.com/exchange-sim/exchange/internal/config"
 )
 

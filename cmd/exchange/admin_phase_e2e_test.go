@@ -9,8 +9,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/admin"
-	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/internal/admin"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
 // TestE2EOperatorForcesPhases: an operator forces AAPL into the opening

@@ -12,9 +12,9 @@ import (
 	"github.com/quickfixgo/tag"
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/admin"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
 // TestE2EOperatorListsSymbol: an operator lists NEWCO through the admin

@@ -17,8 +17,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/bench"
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/bench"
+	"github.com/exchange-sim/exchange/internal/broker"
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/sequencer"
 )

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 	"github.com/exchange-sim/exchange/internal/config"
 )
 

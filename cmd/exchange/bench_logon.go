@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/exchange-sim/exchange/bench"
+	"github.com/exchange-sim/exchange/internal/bench"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/exchange-sim/exchange/bench"
+	"github.com/exchange-sim/exchange/internal/bench"
 )
 
 // benchMemory builds books of resting orders (100 k and 1 M; 100 k with

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 )
 
 // sessionList is a repeatable --session COMP:USER:PASSWORD[:ACCOUNT] flag.

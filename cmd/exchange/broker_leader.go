@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 )
 
 // parseFIXAddrs parses --fix: one host:port, or a comma-separated list (the

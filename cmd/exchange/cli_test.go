@@ -17,8 +17,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/ordermanager"
-	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
 // flagLine is a flag's line in PrintDefaults: "  -name" and an optional

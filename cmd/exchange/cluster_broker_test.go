@@ -12,7 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 )
 
 // TestBrokerFollowsLeader runs `exchange broker`'s engine with a cluster's

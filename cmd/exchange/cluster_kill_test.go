@@ -15,8 +15,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/pipeline"
 )
 
 // clusterChild is one `exchange serve` node of a 3-node cluster, a child

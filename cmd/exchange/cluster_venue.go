@@ -8,11 +8,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/admin"
-	"github.com/exchange-sim/exchange/cluster"
+	"github.com/exchange-sim/exchange/internal/admin"
+	"github.com/exchange-sim/exchange/internal/cluster"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/marketdata"
-	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/internal/marketdata"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
 // openNode starts this venue as a node of the cluster in cfg.Cluster: its

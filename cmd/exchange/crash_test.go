@@ -14,8 +14,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/pipeline"
 )
 
 // crashChildEnv makes the test binary run `exchange serve` instead of the

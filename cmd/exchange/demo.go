@@ -16,9 +16,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/pipeline"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
 func cmdDemo(args []string, stdout, stderr io.Writer) error {

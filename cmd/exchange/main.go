@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/admin"
 	"strings"
 )
 

@@ -14,11 +14,11 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/term"
 
-	"github.com/exchange-sim/exchange/broker"
+	"github.com/exchange-sim/exchange/internal/broker"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/marketdata"
+	"github.com/exchange-sim/exchange/internal/marketdata"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/pipeline"
 )
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {

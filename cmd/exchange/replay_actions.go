@@ -5,9 +5,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/exchange-sim/exchange/admin"
+	"github.com/exchange-sim/exchange/internal/admin"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 

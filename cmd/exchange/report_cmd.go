@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/exchange-sim/exchange/reporter"
+	"github.com/exchange-sim/exchange/internal/reporter"
 )
 
 const reportUsage = `exchange report trades|orders|executions|statement|bars|actions [flags]

@@ -12,7 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/bench"
+	"github.com/exchange-sim/exchange/internal/bench"
 	"github.com/exchange-sim/exchange/internal/pgtest"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/reporter"
+	"github.com/exchange-sim/exchange/internal/reporter"
 )
 
 // cmdReporter runs the reporter as its own process: it follows the journal

@@ -7,9 +7,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/ordermanager"
-	"github.com/exchange-sim/exchange/pipeline"
 )
 
 // TestE2ETradingDay runs a trading day over FIX, its phases sent as the

@@ -11,14 +11,14 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/admin"
-	"github.com/exchange-sim/exchange/cluster"
-	"github.com/exchange-sim/exchange/gateway"
+	"github.com/exchange-sim/exchange/internal/admin"
+	"github.com/exchange-sim/exchange/internal/cluster"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/marketdata"
+	"github.com/exchange-sim/exchange/internal/gateway"
+	"github.com/exchange-sim/exchange/internal/marketdata"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/exchange-sim/exchange/ordermanager"
-	"github.com/exchange-sim/exchange/pipeline"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 

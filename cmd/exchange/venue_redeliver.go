@@ -4,9 +4,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/exchange-sim/exchange/gateway"
 	"github.com/exchange-sim/exchange/internal/config"
-	"github.com/exchange-sim/exchange/ordermanager"
+	"github.com/exchange-sim/exchange/internal/gateway"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
 )
 
 // redelivery collects, during recovery, the reports the journal regenerates

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/exchange-sim/exchange/reporter"
+	"github.com/exchange-sim/exchange/internal/reporter"
 )
 
 // venueReporter is the reporter running inside serve: a goroutine that

@@ -1,0 +1,140 @@
+package cluster
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/exchange-sim/exchange/internal/bench"
+	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/sequencer"
+)
+
+// replicated is a 3-node in-process cluster driven through its leader.
+type replicated struct {
+	nodes  []*Node
+	leader atomic.Pointer[Node]
+}
+
+// Submit follows the leader: on a loaded machine an election may move it
+// during a run, and a harness that kept submitting to the old one would
+// spin for ever.
+func (r *replicated) Submit(req *ordermanager.Request) bool {
+	l := r.leader.Load()
+	if l.Submit(req) {
+		return true
+	}
+	if l.IsLeader() {
+		return false // busy
+	}
+	for _, n := range r.nodes {
+		if n.IsLeader() {
+			r.leader.Store(n)
+			return n.Submit(req)
+		}
+	}
+	return false
+}
+
+func (r *replicated) Stats() pipeline.Stats { return r.leader.Load().Exchange().Stats() }
+
+func (r *replicated) Close() error {
+	var err error
+	for _, n := range r.nodes {
+		err = errors.Join(err, n.Close())
+	}
+	return err
+}
+
+func openReplicated(dir, durability string, size int, cfg *config.Config, reports func([]ordermanager.Report)) (*replicated, error) {
+	var (
+		peers []Peer
+		lns   []net.Listener
+	)
+	for i := range size {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		peers = append(peers, Peer{ID: fmt.Sprintf("n%d", i+1), Raft: ln.Addr().String()})
+	}
+	r := &replicated{}
+	for i := range size {
+		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability}
+		// Long timeouts: on a loaded machine the default 150 ms lets a
+		// starved follower call an election mid-run, and bench.RunPipeline
+		// waits for ever for the orders the old leader never committed.
+		// Throughput does not depend on them.
+		cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
+		cc.Transport.Listener = lns[i]
+		n, err := Open(cc, pipeline.Options{Config: cfg, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.nodes = append(r.nodes, n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for r.leader.Load() == nil {
+		for _, n := range r.nodes {
+			if n.IsLeader() {
+				r.leader.Store(n)
+			}
+		}
+		if time.Now().After(deadline) {
+			r.Close()
+			return nil, errors.New("no leader within 30 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return r, nil
+}
+
+var benchOrders = flag.Int("cluster.orders", 50_000, "BenchmarkReplicatedPipeline: measured orders per run")
+
+// BenchmarkReplicatedPipeline runs bench.RunPipeline's order mix through a
+// single venue and through a 3-node cluster's leader, with none and batch,
+// closed loop and at 10 k orders/s offered. Each b.N iteration is one run of
+// -cluster.orders orders (50,000); run it with -benchtime=1x.
+func BenchmarkReplicatedPipeline(b *testing.B) {
+	for _, dur := range []string{"none", "batch"} {
+		for _, rate := range []float64{0, 10_000} {
+			for _, nodes := range []int{1, 3} {
+				name := fmt.Sprintf("%s/nodes=%d/rate=%v", dur, nodes, rate)
+				b.Run(name, func(b *testing.B) {
+					for range b.N {
+						o := bench.PipelineOptions{Dir: b.TempDir(), Durability: sequencer.Durability(dur), Orders: *benchOrders, Rate: rate, Seed: 1}
+						if nodes > 1 {
+							dir := b.TempDir()
+							o.OpenVenue = func(cfg *config.Config, reports func([]ordermanager.Report)) (bench.Venue, error) {
+								return openReplicated(dir, dur, nodes, cfg, reports)
+							}
+						}
+						res, err := bench.RunPipeline(o)
+						if err != nil {
+							b.Fatal(err)
+						}
+						h := res.Latency
+						b.ReportMetric(res.Throughput, "orders/s")
+						b.ReportMetric(float64(h.ValueAtQuantile(50))/1e3, "p50-µs")
+						b.ReportMetric(float64(h.ValueAtQuantile(99))/1e3, "p99-µs")
+						b.ReportMetric(float64(h.ValueAtQuantile(99.9))/1e3, "p99.9-µs")
+						if st := res.Stats.Sequencer; st.Batches > 0 {
+							b.ReportMetric(float64(st.Records)/float64(st.Batches), "cmds/batch")
+						}
+					}
+				})
+			}
+		}
+	}
+}
