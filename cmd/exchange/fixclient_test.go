@@ -24,8 +24,11 @@ import (
 // loopback ports and a FIX 4.4 test broker (a QuickFIX/Go initiator in this
 // process) that keeps every answer it gets in an inbox the tests wait on.
 
-// waitMax bounds every wait of the end-to-end tests.
-const waitMax = 5 * time.Second
+// waitMax bounds every wait of the end-to-end tests. Every wait ends as soon
+// as what it waits for happens, so the bound only decides when a test gives
+// up: under -race on two loaded cores a logon's bcrypt check alone has taken
+// seconds, and 5 s made logons time out.
+const waitMax = 15 * time.Second
 
 // freePort returns a loopback address with a port that was free a moment ago.
 func freePort(t *testing.T) string {
