@@ -116,6 +116,12 @@ type levelPool struct {
 	allocated int
 }
 
+// slabMax caps how many orders or levels a pool adds at once once it has
+// run out: doubling a pool of millions would leave up to half of a slab
+// resident and unused (a pool's slabs need not be contiguous, so growing in
+// bounded steps costs nothing but a call per step).
+const slabMax = 1 << 16
+
 func (p *levelPool) grow(n int) {
 	slab := make([]level, n)
 	for i := range slab {
@@ -127,7 +133,7 @@ func (p *levelPool) grow(n int) {
 
 func (p *levelPool) get(price int64, side *bookSide) *level {
 	if p.free == nil {
-		p.grow(max(p.allocated, 256))
+		p.grow(min(max(p.allocated, 256), slabMax))
 	}
 	l := p.free
 	p.free = l.nextFree

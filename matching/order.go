@@ -84,7 +84,7 @@ func (p *orderPool) grow(n int) {
 
 func (p *orderPool) get() *order {
 	if p.free == nil {
-		p.grow(max(p.allocated, 1024))
+		p.grow(min(max(p.allocated, 1024), slabMax))
 	}
 	o := p.free
 	p.free = o.next
