@@ -80,7 +80,7 @@ type clBook struct {
 
 func (b *clBook) init(retain, hint int) {
 	size := 16
-	for size < 2*(retain+hint) {
+	for overFull(retain+hint, size) {
 		size *= 2
 	}
 	b.slots = make([]uint64, size)
@@ -115,11 +115,11 @@ func (b *clBook) len() int { return b.n + b.oldN }
 
 // reserve makes an empty index large enough for n entries without growing.
 func (b *clBook) reserve(n int) {
-	if b.len() != 0 || 2*n <= len(b.slots) {
+	if b.len() != 0 || !overFull(n, len(b.slots)) {
 		return
 	}
 	size := len(b.slots)
-	for size < 2*n {
+	for overFull(n, size) {
 		size *= 2
 	}
 	b.slots = make([]uint64, size)
@@ -160,7 +160,7 @@ func (b *clBook) put(k clKey, e clEntry) uint32 {
 	b.migrate()
 	var h uint32
 	var i uint64
-	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && 2*(b.n+b.oldN+1) <= len(b.slots) {
+	if b.missGen == b.gen && b.miss == k && b.slots[b.missI] == 0 && !overFull(b.n+b.oldN+1, len(b.slots)) {
 		h, i = b.missH, b.missI
 	} else {
 		var ok bool
@@ -183,7 +183,7 @@ func (b *clBook) put(k clKey, e clEntry) uint32 {
 			x.order, x.ref, x.status = e.order, e.ref, e.status
 			return idx
 		}
-		if 2*(b.n+b.oldN+1) > len(b.slots) {
+		if overFull(b.n+b.oldN+1, len(b.slots)) {
 			b.grow()
 			h, i, _ = b.find(&k)
 		}
