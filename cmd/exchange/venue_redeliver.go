@@ -12,7 +12,7 @@ import (
 // redelivery collects, during recovery, the reports the journal regenerates
 // that the FIX stores lack (the process was killed after their journal
 // write and before their store write), for the gateway to store before it
-// listens (gateway/redeliver.go).
+// listens (internal/gateway/redeliver.go).
 type redelivery struct {
 	marks gateway.ReportMarks
 	reps  []ordermanager.Report

@@ -13,7 +13,7 @@ import (
 // default firms and symbols; it runs only when EXCHANGE_FIX_ADDR
 // (host:port) is set, e.g.
 //
-//	EXCHANGE_FIX_ADDR=127.0.0.1:9878 go test ./broker -run Live -v
+//	EXCHANGE_FIX_ADDR=127.0.0.1:9878 go test ./internal/broker -run Live -v
 func TestLiveExchange(t *testing.T) {
 	addr := os.Getenv("EXCHANGE_FIX_ADDR")
 	if addr == "" {
