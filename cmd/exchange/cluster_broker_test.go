@@ -38,7 +38,9 @@ func testBrokerFollowsLeader(t *testing.T, kill bool) {
 	}
 	o := broker.DefaultOptions()
 	o.Mode, o.Window = broker.ModeClosed, 32
-	o.Duration = 3 * time.Second
+	// Long enough to carry on after a failover that takes seconds on a
+	// loaded machine (the kill comes after 500 commands, about a second in).
+	o.Duration = 6 * time.Second
 	o.DrainTimeout = 10 * time.Second
 	o.FailoverTimeout = 20 * time.Second
 	logs := &syncWriter{w: &strings.Builder{}}
