@@ -279,19 +279,12 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 	if int(sym.ID) <= len(n.units) {
 		su = n.units[sym.ID-1]
 	}
-	var err error
-	if req.Qty, err = toUnits(b, tag.OrderQty, su.lot, sym.QtyToLots); err != nil {
-		if merr, ok := err.(quickfix.MessageRejectError); ok {
-			return req, nil, merr
-		}
-		return req, reject(rBadQty, "OrderQty (38) %s", err), nil
+	if req.Qty, rej, merr = unitsField(b, tag.OrderQty, "OrderQty", su.lot, sym.QtyToLots, rBadQty); rej != nil || merr != nil {
+		return req, rej, merr
 	}
 	if b.Has(tag.Price) {
-		if req.Price, err = toUnits(b, tag.Price, su.tick, sym.PriceToTicks); err != nil {
-			if merr, ok := err.(quickfix.MessageRejectError); ok {
-				return req, nil, merr
-			}
-			return req, reject(rBadPrice, "Price (44) %s", err), nil
+		if req.Price, rej, merr = unitsField(b, tag.Price, "Price", su.tick, sym.PriceToTicks, rBadPrice); rej != nil || merr != nil {
+			return req, rej, merr
 		}
 	} else if req.Type == matching.Limit || req.Type == matching.StopLimit {
 		return req, reject(rBadPrice, "Price (44) is required for a limit order"), nil
@@ -300,19 +293,13 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 		if !b.Has(tag.StopPx) {
 			return req, reject(rBadPrice, "StopPx (99) is required for a stop order"), nil
 		}
-		if req.StopPrice, err = toUnits(b, tag.StopPx, su.tick, sym.PriceToTicks); err != nil {
-			if merr, ok := err.(quickfix.MessageRejectError); ok {
-				return req, nil, merr
-			}
-			return req, reject(rBadPrice, "StopPx (99) %s", err), nil
+		if req.StopPrice, rej, merr = unitsField(b, tag.StopPx, "StopPx", su.tick, sym.PriceToTicks, rBadPrice); rej != nil || merr != nil {
+			return req, rej, merr
 		}
 	}
 	if b.Has(tag.MaxFloor) {
-		if req.Display, err = toUnits(b, tag.MaxFloor, su.lot, sym.QtyToLots); err != nil {
-			if merr, ok := err.(quickfix.MessageRejectError); ok {
-				return req, nil, merr
-			}
-			return req, reject(rBadQty, "MaxFloor (111) %s", err), nil
+		if req.Display, rej, merr = unitsField(b, tag.MaxFloor, "MaxFloor", su.lot, sym.QtyToLots, rBadQty); rej != nil || merr != nil {
+			return req, rej, merr
 		}
 	}
 	return req, nil, nil
@@ -555,6 +542,21 @@ func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError 
 // it can answer, else the decimal path of the symbol (slow), whose error says
 // why the value is refused. A value that is not a decimal number at all gives
 // a quickfix.MessageRejectError (a session-level reject).
+// unitsField reads a price or quantity field as toUnits does and turns a
+// failure into the answer it deserves: a session-level reject for a field
+// that is not a FIX float, else a business reject with why, naming the
+// field as name (tag).
+func unitsField(b fields, t quickfix.Tag, name string, fast units.Unit, slow func(decimal.Decimal) (int64, error), why reason) (int64, *rejection, quickfix.MessageRejectError) {
+	v, err := toUnits(b, t, fast, slow)
+	if err == nil {
+		return v, nil, nil
+	}
+	if merr, ok := err.(quickfix.MessageRejectError); ok {
+		return 0, nil, merr
+	}
+	return 0, reject(why, "%s (%d) %s", name, t, err), nil
+}
+
 func toUnits(b fields, tag quickfix.Tag, fast units.Unit, slow func(decimal.Decimal) (int64, error)) (int64, error) {
 	if v, err := b.GetBytes(tag); err == nil && isFIXFloat(v) {
 		if u, ok := fast.ParseFast(v); ok {
