@@ -25,6 +25,17 @@ const (
 	Sell Side = 2
 )
 
+// String is "buy" or "sell" ("" for any other value).
+func (s Side) String() string {
+	switch s {
+	case Buy:
+		return "buy"
+	case Sell:
+		return "sell"
+	}
+	return ""
+}
+
 // OrderType of a new order.
 type OrderType uint8
 
@@ -44,6 +55,22 @@ const (
 	// Price.
 	StopLimit OrderType = 4
 )
+
+// String names the type: "limit", "market", "stop" or "stop_limit" (""
+// for any other value).
+func (t OrderType) String() string {
+	switch t {
+	case Limit:
+		return "limit"
+	case Market:
+		return "market"
+	case Stop:
+		return "stop"
+	case StopLimit:
+		return "stop_limit"
+	}
+	return ""
+}
 
 // TimeInForce of an order.
 type TimeInForce uint8
@@ -67,6 +94,28 @@ const (
 	// it is cancelled. They are accepted in the closing call only.
 	AtClose TimeInForce = 7
 )
+
+// String names the time in force: "gtc", "day", "ioc", "fok", "gtd",
+// "at_open" or "at_close" ("" for any other value).
+func (t TimeInForce) String() string {
+	switch t {
+	case GTC:
+		return "gtc"
+	case Day:
+		return "day"
+	case IOC:
+		return "ioc"
+	case FOK:
+		return "fok"
+	case GTD:
+		return "gtd"
+	case AtOpen:
+		return "at_open"
+	case AtClose:
+		return "at_close"
+	}
+	return ""
+}
 
 // Phase is a symbol's trading phase. The zero value is continuous trading,
 // so an engine that is never sent a phase command trades all day.

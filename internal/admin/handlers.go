@@ -486,8 +486,8 @@ func (s *Server) firmOrders(r *http.Request, _ []byte, _ config.AdminToken) (any
 		sym, _ := s.cfg.Symbol(v.Symbol)
 		out = append(out, Order{
 			OrderID: strconv.FormatUint(uint64(v.ID), 10), ClOrdID: v.ClOrdID, Account: s.accountName(v.Account),
-			Session: s.sessionName(v.Session), Symbol: s.symbolName(v.Symbol), Side: sideName(v.Side),
-			Type: typeName2(v.Type), TIF: tifName(v.TIF), Price: price(sym, v.Price), Qty: qty(sym, v.Qty),
+			Session: s.sessionName(v.Session), Symbol: s.symbolName(v.Symbol), Side: v.Side.String(),
+			Type: v.Type.String(), TIF: v.TIF.String(), Price: price(sym, v.Price), Qty: qty(sym, v.Qty),
 			Filled: qty(sym, v.Filled), Leaves: qty(sym, v.Leaves),
 		})
 	}
@@ -551,32 +551,6 @@ func qty(sym *config.Symbol, lots int64) string {
 		return strconv.FormatInt(lots, 10)
 	}
 	return decimal.NewFromInt(lots).Mul(sym.LotSize).String()
-}
-
-func sideName(s matching.Side) string {
-	if s == matching.Sell {
-		return "sell"
-	}
-	return "buy"
-}
-
-func typeName2(t matching.OrderType) string {
-	if t == matching.Market {
-		return "market"
-	}
-	return "limit"
-}
-
-func tifName(t matching.TimeInForce) string {
-	switch t {
-	case matching.Day:
-		return "day"
-	case matching.IOC:
-		return "ioc"
-	case matching.FOK:
-		return "fok"
-	}
-	return "gtc"
 }
 
 func (s *Server) money(minor int64) string {

@@ -71,7 +71,7 @@ func (p *Publisher) WriteTradesCSV(w io.Writer) error {
 			b = append(b, ',')
 			b = s.qty.appendValue(b, t.Qty)
 			b = append(b, ',')
-			b = append(b, sideName(t.TakerSide)...)
+			b = append(b, t.TakerSide.String()...)
 			b = append(b, ',')
 			b = strconv.AppendUint(b, uint64(t.TakerOrderID), 10)
 			b = append(b, ',')

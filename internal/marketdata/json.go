@@ -2,8 +2,6 @@ package marketdata
 
 import (
 	"strconv"
-
-	"github.com/exchange-sim/exchange/matching"
 )
 
 // The JSON forms are written by hand: one encoder serves HTTP replies and
@@ -71,16 +69,6 @@ func appendOrdersJSON(b []byte, s *symState, os []Order) []byte {
 	return append(b, ']')
 }
 
-func sideName(sd matching.Side) string {
-	switch sd {
-	case matching.Buy:
-		return "buy"
-	case matching.Sell:
-		return "sell"
-	}
-	return ""
-}
-
 func appendTradesJSON(b []byte, s *symState, ts []Trade) []byte {
 	b = append(b, '[')
 	for i, t := range ts {
@@ -96,7 +84,7 @@ func appendTradesJSON(b []byte, s *symState, ts []Trade) []byte {
 		b = append(b, `,"qty":`...)
 		b = appendDec(b, &s.qty, t.Qty)
 		b = append(b, `,"side":"`...)
-		b = append(b, sideName(t.TakerSide)...)
+		b = append(b, t.TakerSide.String()...)
 		b = append(b, '"')
 		if t.Auction {
 			b = append(b, `,"auction":true`...)
@@ -187,7 +175,7 @@ func appendStatsJSON(b []byte, s *symState, st Stats) []byte {
 	b = appendDec(b, &s.qty, st.ImbQty)
 	if st.ImbSide != 0 {
 		b = append(b, `,"imbalance_side":"`...)
-		b = append(b, sideName(st.ImbSide)...)
+		b = append(b, st.ImbSide.String()...)
 		b = append(b, '"')
 	}
 	return append(b, '}')

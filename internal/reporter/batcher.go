@@ -3,6 +3,7 @@ package reporter
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/exchange-sim/exchange/internal/admin"
 	"github.com/exchange-sim/exchange/internal/config"
@@ -113,36 +114,14 @@ func (b *batcher) reset() {
 	b.posList = b.posList[:0]
 }
 
-func sideText(s matching.Side) string {
-	if s == matching.Buy {
-		return "buy"
+// tifText is each time in force as the tables store it: upper case
+// ("GTC", "DAY", "AT_OPEN", ...), built once from matching's names.
+var tifText = func() (t [256]string) {
+	for i := range t {
+		t[i] = strings.ToUpper(matching.TimeInForce(i).String())
 	}
-	return "sell"
-}
-
-func typeText(t matching.OrderType) string {
-	switch t {
-	case matching.Limit:
-		return "limit"
-	case matching.Market:
-		return "market"
-	}
-	return "other"
-}
-
-func tifText(t matching.TimeInForce) string {
-	switch t {
-	case matching.GTC:
-		return "GTC"
-	case matching.Day:
-		return "DAY"
-	case matching.IOC:
-		return "IOC"
-	case matching.FOK:
-		return "FOK"
-	}
-	return "other"
-}
+	return t
+}()
 
 // one-byte FIX codes as strings, without allocating per row.
 var byteText [256]string
@@ -183,7 +162,7 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 		// An auction trade has no aggressor (the engine names the buyer as
 		// its OrderID by convention).
 		auction := e.Flags&matching.FlagAuction != 0
-		aggressor := sideText(e.Side)
+		aggressor := e.Side.String()
 		if auction {
 			aggressor = "none"
 		}
@@ -210,7 +189,7 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 			reject = p.Reject.String()
 		}
 		b.execs.args = append(b.execs.args, seq, int64(p.ExecID), p.TransactNs, byteText[p.ExecType], byteText[p.OrdStatus], int64(p.OrderID),
-			p.ClOrdID.String(), p.OrigClOrdID.String(), int64(p.Account), int64(p.Symbol), sideText(p.Side), typeText(p.Type), tifText(p.TIF),
+			p.ClOrdID.String(), p.OrigClOrdID.String(), int64(p.Account), int64(p.Symbol), p.Side.String(), p.Type.String(), tifText[p.TIF],
 			p.Price, p.OrderQty, p.LastPx, p.LastQty, p.CumQty, p.Leaves, p.Fee, reject, p.Auction)
 		if p.OrderID != 0 {
 			o := b.orders[p.OrderID]
@@ -274,8 +253,8 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 func (b *batcher) flush() []*rows {
 	for _, o := range b.orderList {
 		p := &o.r
-		b.orderRows.args = append(b.orderRows.args, int64(p.OrderID), p.ClOrdID.String(), int64(p.Account), int64(p.Symbol), sideText(p.Side),
-			typeText(p.Type), tifText(p.TIF), p.Price, p.OrderQty, byteText[p.OrdStatus], p.CumQty, p.Leaves, p.CumTicksLots, o.fees, o.transitions,
+		b.orderRows.args = append(b.orderRows.args, int64(p.OrderID), p.ClOrdID.String(), int64(p.Account), int64(p.Symbol), p.Side.String(),
+			p.Type.String(), tifText[p.TIF], p.Price, p.OrderQty, byteText[p.OrdStatus], p.CumQty, p.Leaves, p.CumTicksLots, o.fees, o.transitions,
 			o.createdNs, p.TransactNs)
 	}
 	ids := make([]matching.SymbolID, 0, len(b.bars)) // symbols listed at run time included
