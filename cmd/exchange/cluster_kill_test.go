@@ -126,20 +126,7 @@ func TestClusterKillLeader(t *testing.T) {
 			time.Sleep(300 * time.Millisecond) // answers to the last orders
 		}
 		time.Sleep(100 * time.Millisecond)
-		c.mu.Lock()
-		n := 0
-		for _, m := range c.inbox {
-			if m.get(35) == "8" && m.get(150) == "0" {
-				id, err := strconv.ParseUint(m.get(37), 10, 64)
-				if err != nil {
-					c.mu.Unlock()
-					t.Fatalf("ack without a numeric OrderID: %s", m)
-				}
-				acked[matching.OrderID(id)] = m.get(11)
-				n++
-			}
-		}
-		c.mu.Unlock()
+		n := c.collectAcks(t, acked)
 		c.stop()
 		t.Logf("round %d via %s: sent %d orders, %d acknowledged", round, leader.id, sent, n)
 		if n == 0 {

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -98,20 +97,7 @@ func TestCrashKillMidTrading(t *testing.T) {
 				t.Fatal("the client never saw the killed venue disconnect")
 			}
 		}
-		c.mu.Lock()
-		n := 0
-		for _, m := range c.inbox {
-			if m.get(35) == "8" && m.get(150) == "0" {
-				id, err := strconv.ParseUint(m.get(37), 10, 64)
-				if err != nil {
-					c.mu.Unlock()
-					t.Fatalf("ack without a numeric OrderID: %s", m)
-				}
-				acked[matching.OrderID(id)] = m.get(11)
-				n++
-			}
-		}
-		c.mu.Unlock()
+		n := c.collectAcks(t, acked)
 		c.stop()
 		t.Logf("round %d: sent %d orders, %d acknowledged before the kill", round, sent, n)
 		if n == 0 {

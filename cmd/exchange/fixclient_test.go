@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 
@@ -582,4 +583,25 @@ func (c *fixClient) noMore(t *testing.T, d time.Duration, msgType string, where 
 		}
 		c.wait(deadline)
 	}
+}
+
+// collectAcks records, in acked, the ClOrdID of every order the inbox holds
+// a new-order acknowledgement (35=8, 150=0) for, by OrderID, and returns how
+// many it found.
+func (c *fixClient) collectAcks(t *testing.T, acked map[matching.OrderID]string) int {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, m := range c.inbox {
+		if m.get(35) == "8" && m.get(150) == "0" {
+			id, err := strconv.ParseUint(m.get(37), 10, 64)
+			if err != nil {
+				t.Fatalf("ack without a numeric OrderID: %s", m)
+			}
+			acked[matching.OrderID(id)] = m.get(11)
+			n++
+		}
+	}
+	return n
 }
