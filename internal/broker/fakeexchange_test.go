@@ -106,15 +106,30 @@ func startFake(t *testing.T, firms []string, configure func(*fakeExchange)) *fak
 			}
 		}
 	}()
-	acc, err := quickfix.NewAcceptor(f, quickfix.NewMemoryStoreFactory(), st,
-		gatedLogFactory{inner: quickfix.NewNullLogFactory(), gates: f.gates})
-	if err != nil {
-		t.Fatal(err)
+	// freePort's port may be taken by another test process before the
+	// acceptor binds it. A failed Start leaves the acceptor's sessions
+	// registered in QuickFIX/Go's process-wide table (its Stop cannot run
+	// without listeners), and every later fake would then fail with
+	// "Duplicate SessionID": unregister them and try another port.
+	for attempt := 1; ; attempt++ {
+		acc, err := quickfix.NewAcceptor(f, quickfix.NewMemoryStoreFactory(), st,
+			gatedLogFactory{inner: quickfix.NewNullLogFactory(), gates: f.gates})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = acc.Start(); err == nil {
+			f.acc = acc
+			break
+		}
+		for id := range st.SessionSettings() {
+			_ = quickfix.UnregisterSession(id)
+		}
+		if attempt == 5 {
+			t.Fatal(err)
+		}
+		f.port = freePort(t)
+		g.Set(config.SocketAcceptPort, strconv.Itoa(f.port))
 	}
-	if err := acc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.acc = acc
 	t.Cleanup(f.stop)
 	return f
 }
