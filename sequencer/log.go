@@ -56,8 +56,10 @@ func (s *Sequencer) commitLoop() {
 				if ns > s.stats.fsyncNsMax.Load() {
 					s.stats.fsyncNsMax.Store(ns)
 				}
-				s.durable.Store(b.written)
+				// Counted before the consumer can see them, so a report never
+				// precedes the stats that include its command.
 				s.stats.records.Add(b.records)
+				s.durable.Store(b.written)
 				s.consumerPark.wake()
 			}
 		}
@@ -148,11 +150,11 @@ func (s *Sequencer) writeBatchLog(h uint64) error {
 		} else if len(s.logBuf) > 0 {
 			wait := s.logTo.(PipelinedLog).Start(s.logBuf, first, seq-1)
 			s.written += n
-			s.pending.Add(1)
-			s.pipe <- inflightBatch{wait: wait, written: s.written, lastSeq: seq - 1, records: n}
 			s.stats.bytes.Add(uint64(len(s.logBuf)))
 			s.stats.checkpoints.Add(ncp)
 			s.stats.batches.Add(1)
+			s.pending.Add(1)
+			s.pipe <- inflightBatch{wait: wait, written: s.written, lastSeq: seq - 1, records: n}
 			return nil
 		}
 	}
@@ -169,12 +171,12 @@ func (s *Sequencer) writeBatchLog(h uint64) error {
 		}
 		s.stats.bytes.Add(uint64(len(s.logBuf)))
 	}
-	s.written += n
-	s.durable.Store(s.written)
-	s.consumerPark.wake()
 	s.stats.records.Add(n)
 	s.stats.checkpoints.Add(ncp)
 	s.stats.batches.Add(1)
+	s.written += n
+	s.durable.Store(s.written)
+	s.consumerPark.wake()
 	return nil
 }
 

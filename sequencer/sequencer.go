@@ -532,14 +532,16 @@ func (s *Sequencer) writeBatch(h uint64) error {
 			s.stats.fsyncNsMax.Store(ns)
 		}
 	}
-	s.written += n
-	s.durable.Store(s.written)
-	s.consumerPark.wake()
+	// Counted before the consumer can see the records, so a report never
+	// precedes the stats that include its command.
 	s.stats.records.Add(n)
 	s.stats.checkpoints.Add(ncp)
 	s.stats.batches.Add(1)
 	s.stats.bytes.Add(s.j.bytes - bytes0)
 	s.stats.segments.Add(s.j.segments - segs0)
+	s.written += n
+	s.durable.Store(s.written)
+	s.consumerPark.wake()
 	return nil
 }
 

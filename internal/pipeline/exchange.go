@@ -293,6 +293,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		x.followCh = make(chan *followBatch, followQueue)
 		x.ver = sequencer.NewVerifier(0)
 		x.ver.Applied(state.Seq, state.Engine.OutSeq(), state.Hasher.Sum())
+		x.verSeq = state.Seq
 		x.followedSeq = state.Seq
 		seq.SetPassthrough(opts.Follow)
 		x.standby.Store(opts.Follow)
@@ -661,7 +662,7 @@ func (x *Exchange) engineLoop() {
 				h.Add(&b.evs[j])
 			}
 			if x.ver != nil {
-				x.ver.Applied(items[i].Cmd.Seq, eng.OutSeq(), h.Sum())
+				x.verBuf = append(x.verBuf, verState{items[i].Cmd.Seq, eng.OutSeq(), h.Sum()})
 			}
 			sinceCheckpoint++
 			if sinceCheckpoint >= checkpointEvery {
@@ -680,7 +681,7 @@ func (x *Exchange) engineLoop() {
 		b.items = len(items)
 		b.lastSeq = items[len(items)-1].Cmd.Seq
 		if x.ver != nil {
-			x.checkLeaderCheckpoints(b.lastSeq)
+			x.verified()
 		}
 		x.stats.events.Add(uint64(len(b.evs)))
 		if x.opts.Publisher != nil && len(b.evs) > 0 {

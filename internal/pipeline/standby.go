@@ -42,13 +42,20 @@ var ErrStandby = errors.New("pipeline: a standby takes no requests: only the lea
 // followState is the part of Exchange a cluster node uses.
 type followState struct {
 	followCh chan *followBatch
-	// cpMu guards cpPending: the leader's checkpoints, handed over by the
-	// order manager goroutine, checked by the engine goroutine once it has
-	// applied their InSeq.
+	// cpMu guards cpPending (the leader's checkpoints, handed over by the
+	// order manager goroutine), ver and verSeq. A checkpoint is checked by
+	// whichever goroutine finds both it and its InSeq's state: the engine
+	// after a batch, or the order manager when the checkpoint arrives after
+	// the engine applied its InSeq (a quiet leader's last checkpoints come
+	// in a batch with no commands, which wakes no engine).
 	cpMu      sync.Mutex
 	cpPending []sequencer.Checkpoint
-	ver       *sequencer.Verifier // engine goroutine only
-	diverged  atomic.Bool
+	ver       *sequencer.Verifier
+	verSeq    uint64 // the last InSeq given to ver.Applied
+	// verBuf holds the engine's states of the batch in hand until it hands
+	// them to ver under cpMu (engine goroutine only).
+	verBuf   []verState
+	diverged atomic.Bool
 	// followedSeq is the last command Follow put in the ring (order manager
 	// goroutine only).
 	followedSeq uint64
@@ -123,7 +130,7 @@ func (x *Exchange) omFollow(b *followBatch, submitted *uint64, room func()) bool
 	if len(b.cps) > 0 {
 		x.cpMu.Lock()
 		x.cpPending = append(x.cpPending, b.cps...)
-		x.cpMu.Unlock()
+		x.checkPendingLocked()
 	}
 	om := x.state.Manager
 	for i := range b.items {
@@ -148,13 +155,26 @@ func (x *Exchange) omFollow(b *followBatch, submitted *uint64, room func()) bool
 	return true
 }
 
-// checkLeaderCheckpoints runs on the engine goroutine after a batch up to
-// appliedSeq: it checks every pending leader checkpoint it can.
-func (x *Exchange) checkLeaderCheckpoints(appliedSeq uint64) {
+type verState struct{ inSeq, outSeq, hash uint64 }
+
+// verified runs on the engine goroutine after a batch: it records the states
+// the batch reached and checks every pending leader checkpoint it can.
+func (x *Exchange) verified() {
 	x.cpMu.Lock()
+	for _, v := range x.verBuf {
+		x.ver.Applied(v.inSeq, v.outSeq, v.hash)
+		x.verSeq = v.inSeq
+	}
+	x.verBuf = x.verBuf[:0]
+	x.checkPendingLocked()
+}
+
+// checkPendingLocked checks the pending checkpoints whose InSeq ver has seen
+// and keeps the others. It is called with cpMu held and releases it.
+func (x *Exchange) checkPendingLocked() {
 	n := 0
 	for _, cp := range x.cpPending {
-		if cp.InSeq > appliedSeq {
+		if cp.InSeq > x.verSeq {
 			x.cpPending[n] = cp
 			n++
 			continue

@@ -234,4 +234,50 @@ func TestStandbyFollowsAndDetectsDivergence(t *testing.T) {
 		t.Error("the diverged standby still takes requests")
 	}
 	bad.Close()
+
+	// A quiet leader's last checkpoints come in a batch with no commands,
+	// after the standby's engine has applied everything: they are checked
+	// all the same.
+	lateDiverged := make(chan error, 1)
+	late, _ := open(&recordingLog{}, true, func(err error) { lateDiverged <- err })
+	var items []sequencer.Item
+	var cps []sequencer.Checkpoint
+	leaderLog.mu.Lock()
+	for _, f := range leaderLog.frames {
+		if err := sequencer.DecodeFrames(f, func(rec *sequencer.Record) error {
+			if rec.Kind == sequencer.RecordCommand {
+				items = append(items, rec.Item)
+			} else {
+				c := rec.Checkpoint
+				c.EventHash ^= 1
+				cps = append(cps, c)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaderLog.mu.Unlock()
+	if err := late.Follow(items, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for late.Stats().Processed < uint64(len(items)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the standby did not apply the commands")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := late.Follow(nil, cps); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-lateDiverged:
+		if !errors.Is(err, ErrDiverged) {
+			t.Errorf("divergence error %v does not wrap ErrDiverged", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("checkpoints that arrived after the engine applied their commands were never checked")
+	}
+	late.Close()
 }
