@@ -135,6 +135,11 @@ type Exchange struct {
 	// those whose Reports call returned: a snapshot waits for repOut to
 	// reach repIn as of its seq (syncReports).
 	repIn, repOut atomic.Uint64
+	// repWaiters counts syncReports calls waiting; while it is not zero,
+	// deliver closes repWake (under repWakeMu) after each batch to wake them.
+	repWaiters atomic.Int32
+	repWakeMu  sync.Mutex
+	repWake    chan struct{}
 
 	closed atomic.Bool
 	// submitting counts Submits between their closed check and the end of
@@ -718,6 +723,14 @@ func (x *Exchange) deliver(rb *repBatch) {
 	}
 	rb.reps = rb.reps[:0]
 	x.repOut.Add(1)
+	if x.repWaiters.Load() != 0 {
+		x.repWakeMu.Lock()
+		if x.repWake != nil {
+			close(x.repWake)
+			x.repWake = nil
+		}
+		x.repWakeMu.Unlock()
+	}
 }
 
 // syncReports waits until the report batches up to the in-th have been
@@ -729,15 +742,28 @@ func (x *Exchange) syncReports(in uint64) {
 	if x.opts.SyncReports == nil {
 		return
 	}
-	for x.repOut.Load() < in {
+	x.repWaiters.Add(1)
+	for {
+		// Registered as a waiter before the check: a batch delivered after
+		// it closes the channel taken here.
+		x.repWakeMu.Lock()
+		if x.repWake == nil {
+			x.repWake = make(chan struct{})
+		}
+		wake := x.repWake
+		x.repWakeMu.Unlock()
+		if x.repOut.Load() >= in {
+			break
+		}
 		select {
 		case <-x.repDone:
 			// The report goroutine has ended: everything was delivered.
-		case <-time.After(100 * time.Microsecond):
+		case <-wake:
 			continue
 		}
 		break
 	}
+	x.repWaiters.Add(-1)
 	x.opts.SyncReports()
 }
 
