@@ -722,6 +722,11 @@ func (x *Exchange) deliver(rb *repBatch) {
 		x.opts.Reports(rb.reps)
 	}
 	rb.reps = rb.reps[:0]
+	x.delivered()
+}
+
+// delivered counts one batch as delivered and wakes syncReports' waiters.
+func (x *Exchange) delivered() {
 	x.repOut.Add(1)
 	if x.repWaiters.Load() != 0 {
 		x.repWakeMu.Lock()

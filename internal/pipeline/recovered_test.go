@@ -167,7 +167,7 @@ func TestSyncReportsWaits(t *testing.T) {
 	go func() {
 		for range 3 {
 			time.Sleep(2 * time.Millisecond) // a slow gateway
-			x.repOut.Add(1)
+			x.delivered()
 		}
 	}()
 	x.syncReports(3)
