@@ -189,7 +189,7 @@ func startClusterChildren(t *testing.T) []*clusterChild {
 	}
 	for _, n := range nodes {
 		n.cfg = filepath.Join(root, n.id+".yaml")
-		yaml := string(config.DefaultYAML()) + "\n" + sec + "  node_id: " + n.id + "\n"
+		yaml := cheapYAML(string(config.DefaultYAML())) + "\n" + sec + "  node_id: " + n.id + "\n"
 		if err := os.WriteFile(n.cfg, []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/quickfixgo/quickfix/store/file"
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
@@ -74,6 +75,28 @@ func testLogger() zerolog.Logger {
 	return zerolog.Nop()
 }
 
+// cheapHashes maps the embedded default's password hashes (bcrypt cost 10)
+// to hashes of the same demo passwords at bcrypt's least cost. A logon's
+// bcrypt check at cost 10 has taken seconds under -race on two loaded cores
+// and timed out the end-to-end tests' logons; the tests are about FIX, not
+// about bcrypt (internal/gateway tests authentication). A default whose
+// hashes change simply keeps its own (slower, still correct).
+var cheapHashes = map[string]string{
+	"$2a$10$G8FuJp3tePxl/gQUF.Vlb.GtNoCV10wU1Or7nul.WAI6kodXbEUPK": "$2a$04$JqbqFkez0ClxeYjPAQ1MnOf9Gxc.fx1imMQaPymtX.y7NTLMUO63m", // demo-alpha
+	"$2a$10$IuX04LUTRe.iiGvHZJsk6OwlRl7x2s5PGpHbuvogpsTc83TXpa3J.": "$2a$04$tN8FHTxLIObAmQDdfatzDet/24bgAIKWCfUUzhC2DehubYvKyJQD6", // demo-bravo
+	"$2a$10$4p81EY7yZJ8H9lIb/Il3ruQJLjvkTHiiazb1SW612nChFAM53An0K": "$2a$04$EmsghziKqgBPI7X02taheelxngOt/1HTXriLI2TLz1RAn62eTFsGi", // demo-charlie
+	"$2a$10$9AkAeM1I6zMl5UNQ/6RRferOuXID3ZyuqCm8D7i6e7/bmD74pXnRK": "$2a$04$jPdnTtuMRyGwZiGELJ.i6ebj6LTm3GPxI7WGTXQkNVz2kDl1URMJi", // demo-mm
+}
+
+// cheapYAML is y with the default's password hashes replaced (cheapHashes),
+// for configurations a test writes for an `exchange serve` child.
+func cheapYAML(y string) string {
+	for old, cheap := range cheapHashes {
+		y = strings.ReplaceAll(y, old, cheap)
+	}
+	return y
+}
+
 // startTestVenue starts a venue on cfg with its data in dir. fixAddr "" picks
 // a free port. The venue is stopped when the test ends unless stopped before.
 func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr string, durability sequencer.Durability) *venue {
@@ -84,6 +107,11 @@ func startTestVenue(t *testing.T, cfg *config.Config, dir, fixAddr string, durab
 	cfg.DataDir = dir
 	cfg.ListenFIX = fixAddr
 	cfg.ListenHTTP = "127.0.0.1:0"
+	for i := range cfg.Sessions {
+		if cheap, ok := cheapHashes[cfg.Sessions[i].PasswordHash]; ok {
+			cfg.Sessions[i].PasswordHash = cheap
+		}
+	}
 	v, err := startVenue(cfg, venueOptions{dataDir: dir, durability: durability}, testLogger())
 	if err != nil {
 		t.Fatalf("startVenue: %v", err)
@@ -604,4 +632,23 @@ func (c *fixClient) collectAcks(t *testing.T, acked map[matching.OrderID]string)
 		}
 	}
 	return n
+}
+
+// The cheap hashes stand for the default's: each key is one of its hashes,
+// and each cheap hash checks the same demo password.
+func TestCheapHashesMatchDefault(t *testing.T) {
+	y := string(config.DefaultYAML())
+	for old, cheap := range cheapHashes {
+		i := strings.Index(y, old)
+		if i < 0 {
+			t.Errorf("%s is not a hash of the default configuration any more", old)
+			continue
+		}
+		line := y[i:]
+		line = line[:strings.IndexByte(line, '\n')]
+		pw := strings.TrimSpace(line[strings.Index(line, "#")+1:])
+		if err := bcrypt.CompareHashAndPassword([]byte(cheap), []byte(pw)); err != nil {
+			t.Errorf("the cheap hash for %s does not check %q: %v", old, pw, err)
+		}
+	}
 }
