@@ -22,6 +22,11 @@ import (
 const crashChildEnv = "EXCHANGE_CRASH_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
+	// serve starts its reporter child as this binary with the reporter's
+	// arguments (reporterCommand).
+	if len(os.Args) > 1 && os.Args[1] == "reporter" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	if args := os.Getenv(crashChildEnv); args != "" {
 		os.Exit(run(splitArgs(args), os.Stdin, os.Stdout, os.Stderr))
 	}

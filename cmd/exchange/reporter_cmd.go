@@ -27,6 +27,7 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	once := fs.Bool("once", false, "catch up with the journal as it is now, then exit")
 	batch := fs.Int("batch", 0, "most journal commands per transaction (default 50000)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	parentStdin := fs.Bool("parent-stdin", false, "stop when standard input ends (serve runs its reporter child this way, so it ends with serve)")
 	nice := fs.Int("nice", 0, "lower this process's CPU priority to this nice value (1..19, Linux), so that beside a venue on the same machine it takes only CPU time the venue leaves")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +48,7 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--log-level: %q is not a level", *logLevel)
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(lvl).With().Timestamp().Logger()
+	log := newLogger(stderr).Level(lvl).With().Str("process", "reporter").Logger()
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
@@ -63,9 +64,18 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if *parentStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			cancel()
+		}()
+	}
 	start := time.Now()
 	rep, err := reporter.Open(ctx, reporter.Config{Venue: cfg, DataDir: *dataDir, DB: o, BatchCommands: *batch, Log: log})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while opening
+		}
 		return err
 	}
 	defer rep.Close()
@@ -75,6 +85,11 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 		err = rep.CatchUp(ctx)
 	} else {
 		err = rep.Run(ctx)
+	}
+	if err != nil && ctx.Err() != nil {
+		// Stopped by a signal or by the end of serve (--parent-stdin): a
+		// transaction cut short is rolled back and done again next time.
+		err = nil
 	}
 	st := rep.Stats()
 	el := time.Since(start)

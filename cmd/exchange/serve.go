@@ -89,7 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	// while start-up finishes still gets a clean shutdown.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	v, err := startVenue(cfg, venueOptions{admin: true, reporter: cfg.ReporterEnabled}, log)
+	v, err := startVenue(cfg, venueOptions{admin: true, reporter: cfg.ReporterEnabled, configPath: cf.configPath}, log)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -22,13 +28,21 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestServeReporter: inside serve the reporter follows the journal into
+// TestServeReporter: beside serve the reporter follows the journal into
 // DATA/reports.db, its lag is a metric, the data service answers from the
-// database, and the history survives a restart of the venue.
+// database, and the history survives a restart of the venue; as serve's
+// child process (the default) and as a goroutine of serve.
 func TestServeReporter(t *testing.T) {
+	for _, mode := range []string{config.ReporterChild, config.ReporterInline} {
+		t.Run(mode, func(t *testing.T) { testServeReporter(t, mode) })
+	}
+}
+
+func testServeReporter(t *testing.T, mode string) {
 	dir := t.TempDir()
 	cfg := testConfig(t)
 	cfg.DataDir, cfg.ListenFIX, cfg.ListenHTTP = dir, "127.0.0.1:0", "127.0.0.1:0"
+	cfg.ReporterProcess = mode
 	start := func() *venue {
 		v, err := startVenue(cfg, venueOptions{dataDir: dir, reporter: true}, testLogger())
 		if err != nil {
@@ -40,7 +54,13 @@ func TestServeReporter(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			durable := v.x.Stats().Sequencer.DurableSeq
-			if rep, err := v.rep.current(); err != nil {
+			if v.repChild != nil {
+				if db, err := v.repChild.historyDB(context.Background()); err == nil {
+					if pos, err := db.Position(context.Background()); err == nil && durable > 0 && pos.Seq == durable {
+						return
+					}
+				}
+			} else if rep, err := v.rep.current(); err != nil {
 				t.Fatal(err)
 			} else if rep != nil && durable > 0 && rep.Stats().AppliedSeq == durable {
 				return
@@ -93,4 +113,83 @@ func TestServeReporter(t *testing.T) {
 	if code, body = httpGet(t, "http://"+v.httpAddr+"/api/history/trades/AAPL"); code != 200 || strings.Count(body, "match_id") != 3 {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
+}
+
+// The reporter child never outlives serve: a serve killed with SIGKILL
+// takes its reporter process with it (the child's stdin pipe closes).
+func TestServeReporterChildEndsWithServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts serve as a child process")
+	}
+	dir := t.TempDir()
+	fixAddr := freePort(t)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), crashChildEnv+"="+joinArgs("serve", "--data", dir, "--fix", fixAddr, "--http", freePort(t), "--admin", "127.0.0.1:0", "--log-level", "error"))
+	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = child.Wait(); close(done) }()
+	defer func() { _ = child.Process.Kill(); <-done }()
+	waitListening(t, fixAddr, 15*time.Second)
+	var rep int
+	deadline := time.Now().Add(15 * time.Second)
+	for rep == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("serve started no reporter process")
+		}
+		rep = childOf(child.Process.Pid)
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = child.Process.Kill()
+	<-done
+	deadline = time.Now().Add(15 * time.Second)
+	for processAlive(rep) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(rep, syscall.SIGKILL)
+			t.Fatalf("the reporter process %d outlived serve by 15 s", rep)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// childOf returns the pid of a child process of parent, or 0.
+func childOf(parent int) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _ := procStat(pid); ppid == parent {
+			return pid
+		}
+	}
+	return 0
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	_, state := procStat(pid)
+	return state != "" && state != "Z"
+}
+
+// procStat reads a process's parent pid and state from /proc/PID/stat.
+func procStat(pid int) (ppid int, state string) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, ""
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, ""
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, ""
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0]
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os/exec"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -40,7 +41,8 @@ type venue struct {
 	recovery  pipeline.Recovery
 	adm       *admin.Server // the operator console, when venueOptions.admin
 	sched     *pipeline.Scheduler
-	rep       *venueReporter // nil unless venueOptions.reporter
+	rep       *venueReporter // the reporter in this process (reporter.process: inline)
+	repChild  *reporterChild // the reporter as a child process (reporter.process: child)
 	// node is set when the configuration has a cluster: section
 	// (cluster_venue.go); x is then the node's first venue.
 	node *cluster.Node
@@ -54,6 +56,11 @@ type venueOptions struct {
 	// demo's accelerated day).
 	plan     pipeline.Plan
 	reporter bool // follow the journal into the history database (venue_reporter.go)
+	// configPath is the configuration file serve was given ("": the
+	// embedded default), handed on to the reporter child; reporterCmd
+	// starts that child (nil: this binary, reporterCommand).
+	configPath  string
+	reporterCmd func(args []string) *exec.Cmd
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -109,7 +116,11 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}
 	v.x = x
 	if vo.reporter {
-		v.startReporter(x.Dir())
+		if cfg.ReporterProcess == config.ReporterInline {
+			v.startReporter(x.Dir())
+		} else {
+			v.startReporterChild(x.Dir(), vo)
+		}
 	}
 	if v.node == nil {
 		// Market data starts from the recovered books, of the symbols
@@ -321,6 +332,9 @@ func (v *venue) stop() error {
 		v.gw.Stop()
 	}
 	v.stopReporter()
+	if v.repChild != nil {
+		v.repChild.stop()
+	}
 	if v.cancel != nil {
 		v.cancel()
 		<-v.mdDone

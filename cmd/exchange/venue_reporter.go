@@ -76,6 +76,10 @@ func (vr *venueReporter) current() (*reporter.Reporter, error) {
 // while it is not open.
 func (v *venue) historyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v.repChild != nil {
+			v.repChild.serveHistory(w, r)
+			return
+		}
 		var rep *reporter.Reporter
 		var err error
 		if v.rep != nil {
@@ -100,6 +104,10 @@ func (v *venue) historyHandler() http.Handler {
 
 // writeReporterMetrics adds the reporter's lag to /metrics.
 func (v *venue) writeReporterMetrics(bw *bufio.Writer, durableSeq uint64) {
+	if v.repChild != nil {
+		v.repChild.writeMetrics(bw, durableSeq)
+		return
+	}
 	if v.rep == nil {
 		return
 	}

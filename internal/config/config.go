@@ -85,6 +85,8 @@ type File struct {
 	Reporter struct {
 		Enabled *bool  `yaml:"enabled"`
 		DSN     string `yaml:"dsn"`
+		Process string `yaml:"process"`
+		Nice    *int   `yaml:"nice"`
 	} `yaml:"reporter"`
 	Firms   []FirmFile   `yaml:"firms"`
 	Admin   AdminFile    `yaml:"admin"`
@@ -197,6 +199,10 @@ type Config struct {
 	// PostgreSQL DSN (empty: SQLite at DATA/reports.db).
 	ReporterEnabled bool
 	ReporterDSN     string
+	// ReporterProcess is where serve runs it: ReporterChild (its own
+	// process at nice ReporterNice, the default) or ReporterInline.
+	ReporterProcess string
+	ReporterNice    int
 	// Cluster is nil for a venue that runs alone (see cluster.go).
 	Cluster *Cluster
 
@@ -401,6 +407,8 @@ func resolve(f *File) (*Config, error) {
 		TradesKept:         orInt(f.MarketData.TradesKept, 1000),
 		ReporterEnabled:    f.Reporter.Enabled == nil || *f.Reporter.Enabled,
 		ReporterDSN:        f.Reporter.DSN,
+		ReporterProcess:    orString(f.Reporter.Process, ReporterChild),
+		ReporterNice:       19,
 		symbolByName:       map[string]matching.SymbolID{},
 		listed:             &listed{},
 		sessionByComp:      map[string]SessionID{},
@@ -443,6 +451,9 @@ func resolve(f *File) (*Config, error) {
 		return nil, err
 	}
 	if err := c.resolveAdmin(f); err != nil {
+		return nil, err
+	}
+	if err := c.resolveReporter(f); err != nil {
 		return nil, err
 	}
 	if err := resolveCluster(f.Cluster, c); err != nil {

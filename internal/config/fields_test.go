@@ -38,6 +38,8 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"symbols.dynamic_band_bps":                        {"Symbols.DynamicBandBps", "pipeline state: the engine's dynamic volatility band"},
 	"reporter.enabled":                                {"ReporterEnabled", "cmd/exchange serve: runs the reporter inside the venue"},
 	"reporter.dsn":                                    {"ReporterDSN", "cmd/exchange: the reporter's PostgreSQL DSN"},
+	"reporter.process":                                {"ReporterProcess", "cmd/exchange serve: the reporter as a child process or a goroutine"},
+	"reporter.nice":                                   {"ReporterNice", "cmd/exchange serve: the reporter child's CPU priority"},
 	"cluster.node_id":                                 {"Cluster.NodeID", "cluster.Node: this node's raft ID"},
 	"cluster.peers.id":                                {"Cluster.Peers.ID", "cluster.Node: the peers' raft IDs"},
 	"cluster.peers.raft":                              {"Cluster.Peers.Raft", "cluster.Node: the peers' raft addresses"},
@@ -224,8 +226,8 @@ func TestEveryKeyHasAConsumer(t *testing.T) {
 var keyAlternatives = map[string]string{
 	"listen.fix": "127.0.0.1:19878", "listen.http": "127.0.0.1:18080", "listen.debug": "127.0.0.1:6060", "listen.admin": "127.0.0.1:18081", "gateway.seq_reset_time": `"06:30"`, "gateway.store_retention_days": "3", "reporter.enabled": "false",
 	// cluster.*: a cluster section is valid only whole (node_id among its peers).
-	"reporter.dsn": "postgres://x@127.0.0.1/y",
-	"data_dir":     "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
+	"reporter.dsn": "postgres://x@127.0.0.1/y", "reporter.process": "inline", "reporter.nice": "5",
+	"data_dir": "/elsewhere", "journal.durability": "none", "journal.segment_bytes": "4096000",
 	"journal.snapshot_every": "5", "journal.batch_records_max": "17", "journal.batch_delay": "3ms",
 	"currency.code": "EUR", "currency.minor_units": "4",
 	// symbols.name: the accounts' holdings name the first symbol.

@@ -66,8 +66,9 @@ func (c *Config) defaults() error {
 // Reporter follows one venue's journal into one database. Run it in one
 // goroutine; Stats may be read from any.
 type Reporter struct {
-	cfg Config
-	db  *DB
+	cfg  Config
+	db   *DB
+	lock writerLock // this reporter is the database's one writer (writerlock.go)
 	fol *pipeline.Follower
 	w   interface {
 		commit(context.Context, []*rows, Position) error
@@ -132,10 +133,16 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return nil, err
 	}
+	lock, err := db.acquireWriterLock(ctx, cfg.DB.Path, cfg.Log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	carry := &carried{book: map[posKey]*basis{}}
-	r := &Reporter{cfg: cfg, db: db, b: newBatcher(cfg.Venue, db.d, carry), spare: newBatcher(cfg.Venue, db.d, carry)}
+	r := &Reporter{cfg: cfg, db: db, lock: lock, b: newBatcher(cfg.Venue, db.d, carry), spare: newBatcher(cfg.Venue, db.d, carry)}
 	fail := func(err error) (*Reporter, error) {
 		db.Close()
+		lock.release()
 		return nil, err
 	}
 	if err := r.checkVenue(ctx); err != nil {
@@ -197,7 +204,9 @@ func (r *Reporter) Close() error {
 	if r.w != nil {
 		r.w.close()
 	}
-	return r.db.Close()
+	err := r.db.Close()
+	r.lock.release()
+	return err
 }
 
 // Run follows the journal until ctx is done, committing a batch when it
