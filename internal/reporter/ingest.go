@@ -69,8 +69,8 @@ type Reporter struct {
 	cfg  Config
 	db   *DB
 	lock writerLock // this reporter is the database's one writer (writerlock.go)
-	fol *pipeline.Follower
-	w   interface {
+	fol  *pipeline.Follower
+	w    interface {
 		commit(context.Context, []*rows, Position) error
 		close()
 	}
