@@ -222,3 +222,27 @@ func TestBrokerSourceFlags(t *testing.T) {
 		t.Errorf("--replay of a missing file: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// One venue per data folder: a second start on a folder in use is refused
+// with an error naming the folder and the holder, before it touches the
+// journal; once the first stops the folder is free.
+func TestDataFolderInUse(t *testing.T) {
+	dir := t.TempDir()
+	v := startTestVenue(t, config.Default(), dir, "", "none")
+	cfg := config.Default()
+	cfg.DataDir, cfg.ListenFIX, cfg.ListenHTTP, cfg.ListenAdmin = dir, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	_, err := startVenue(cfg, venueOptions{dataDir: dir, durability: "none"}, testLogger())
+	if err == nil || !strings.Contains(err.Error(), "is in use by another process (pid "+strconv.Itoa(os.Getpid())+")") {
+		t.Fatalf("second venue on %s: %v", dir, err)
+	}
+	if err := v.stop(); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := startVenue(cfg, venueOptions{dataDir: dir, durability: "none"}, testLogger())
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	if err := v2.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

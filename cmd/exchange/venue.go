@@ -43,6 +43,7 @@ type venue struct {
 	sched     *pipeline.Scheduler
 	rep       *venueReporter // the reporter in this process (reporter.process: inline)
 	repChild  *reporterChild // the reporter as a child process (reporter.process: child)
+	lock      *dataLock      // held on the data folder while the venue runs
 	// node is set when the configuration has a cluster: section
 	// (cluster_venue.go); x is then the node's first venue.
 	node *cluster.Node
@@ -90,6 +91,16 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	if dir == "" {
 		dir = cfg.DataDir
 	}
+	if v.lock, err = lockDataDir(dir); err != nil {
+		lns.close()
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			v.lock.release()
+		}
+	}()
 	var (
 		x   *pipeline.Exchange
 		rec pipeline.Recovery
@@ -204,6 +215,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 			return nil, err
 		}
 	}
+	started = true
 	return v, nil
 }
 
@@ -339,5 +351,6 @@ func (v *venue) stop() error {
 		v.cancel()
 		<-v.mdDone
 	}
+	v.lock.release()
 	return err
 }
