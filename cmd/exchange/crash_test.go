@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/gateway"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -28,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if args := os.Getenv(crashChildEnv); args != "" {
-		os.Exit(run(splitArgs(args), os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(runWith(runHooks{gateway: loseReportsHook}, splitArgs(args), os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -169,5 +172,21 @@ func waitListening(t *testing.T, addr string, max time.Duration) {
 			t.Fatalf("%s not listening after %s: %v", addr, max, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// loseReportsEnv tells a serve child (TestMain) to lose reports: with it
+// set to a list of ExecTypes ("F" for fills), the gateway neither sends nor
+// stores the journal's execution reports of those types, as if the process
+// were killed between the journal write and the FIX store write.
+const loseReportsEnv = "EXCHANGE_TEST_LOSE_REPORTS"
+
+func loseReportsHook(o *gateway.Options) {
+	types := os.Getenv(loseReportsEnv)
+	if types == "" {
+		return
+	}
+	o.LoseReports = func(rep *ordermanager.Report) bool {
+		return rep.Kind == ordermanager.RepExec && strings.IndexByte(types, rep.ExecType) >= 0
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/exchange-sim/exchange/internal/admin"
+	"github.com/exchange-sim/exchange/internal/gateway"
 	"strings"
 )
 
@@ -40,6 +41,17 @@ func main() {
 var errUsage = errors.New("usage")
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(runHooks{}, args, stdin, stdout, stderr)
+}
+
+// runHooks let the tests reach into a command they run in a child process
+// (crash_test.go's TestMain); the binary itself runs with none.
+type runHooks struct {
+	// gateway edits serve's gateway options (nil: none).
+	gateway func(*gateway.Options)
+}
+
+func runWith(h runHooks, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -47,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(args[1:], stdout, stderr)
+		err = cmdServe(args[1:], stdout, stderr, h)
 	case "demo":
 		err = cmdDemo(args[1:], stdout, stderr)
 	case "broker":

@@ -74,7 +74,7 @@ func (c *commonFlags) load() (*config.Config, zerolog.Logger, error) {
 	return cfg, log, nil
 }
 
-func cmdServe(args []string, stdout, stderr io.Writer) error {
+func cmdServe(args []string, stdout, stderr io.Writer, h runHooks) error {
 	fs := newFlagSet("serve", stderr)
 	var cf commonFlags
 	cf.register(fs, "")
@@ -89,7 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	// while start-up finishes still gets a clean shutdown.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	v, err := startVenue(cfg, venueOptions{admin: true, reporter: cfg.ReporterEnabled, configPath: cf.configPath}, log)
+	v, err := startVenue(cfg, venueOptions{admin: true, reporter: cfg.ReporterEnabled, configPath: cf.configPath, gatewayHook: h.gateway}, log)
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,8 @@ type venueOptions struct {
 	// starts that child (nil: this binary, reporterCommand).
 	configPath  string
 	reporterCmd func(args []string) *exec.Cmd
+	// gatewayHook edits the gateway's options (tests only: runHooks).
+	gatewayHook func(*gateway.Options)
 }
 
 // startVenue recovers the state in the data folder and starts every stage.
@@ -159,7 +161,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	}()
 
 	gwo := gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log}
-	testHooks(&gwo)
+	if vo.gatewayHook != nil {
+		vo.gatewayHook(&gwo)
+	}
 	if v.node != nil {
 		gwo.Submitter, gwo.LogonGate = v.node, v.logonGate
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"strings"
-
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
@@ -36,21 +33,5 @@ func (r *redelivery) recovered(reps []ordermanager.Report) {
 func (v *venue) syncReports() {
 	if v.gw != nil {
 		v.gw.SyncStores()
-	}
-}
-
-// loseReportsEnv is a test hook for the crash tests (crash_test.go): with
-// it set to a list of ExecTypes ("F" for fills), the gateway neither sends
-// nor stores the journal's execution reports of those types, as if the
-// process were killed between the journal write and the FIX store write.
-const loseReportsEnv = "EXCHANGE_TEST_LOSE_REPORTS"
-
-func testHooks(o *gateway.Options) {
-	types := os.Getenv(loseReportsEnv)
-	if types == "" {
-		return
-	}
-	o.LoseReports = func(rep *ordermanager.Report) bool {
-		return rep.Kind == ordermanager.RepExec && strings.IndexByte(types, rep.ExecType) >= 0
 	}
 }
