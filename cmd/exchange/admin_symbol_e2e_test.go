@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
@@ -70,8 +71,15 @@ func TestE2EOperatorListsSymbol(t *testing.T) {
 	if len(syms) != len(v.cfg.Symbols)+1 || syms[len(syms)-1]["symbol"] != "NEWCO" {
 		t.Fatalf("/api/symbols: %v", syms)
 	}
-	if body := getJSON(t, v, "/api/book/NEWCO", nil); !strings.Contains(body, `"price":"20.00","qty":"20"`) {
-		t.Fatalf("/api/book/NEWCO: %s", body)
+	// Market data publishes after the reports: wait for the fill to show.
+	for deadline := time.Now().Add(waitMax); ; time.Sleep(5 * time.Millisecond) {
+		body := getJSON(t, v, "/api/book/NEWCO", nil)
+		if strings.Contains(body, `"price":"20.00","qty":"20"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/api/book/NEWCO: %s", body)
+		}
 	}
 	mdRequest(t, a, "m1", "NEWCO")
 	a.expect(t, "W", "55=NEWCO", "262=m1", "268=2") // the offer left and the trade

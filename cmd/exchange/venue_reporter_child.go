@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/exchange-sim/exchange/internal/reporter"
 )
 
@@ -54,6 +56,9 @@ func reporterCommand(args []string) *exec.Cmd {
 // startReporterChild starts the child and its supervisor.
 func (v *venue) startReporterChild(dir string, vo venueOptions) {
 	args := []string{"reporter", "--data", dir, "--nice", fmt.Sprint(v.cfg.ReporterNice), "--parent-stdin"}
+	if lvl := v.log.GetLevel(); lvl != zerolog.NoLevel && lvl != zerolog.TraceLevel {
+		args = append(args, "--log-level", lvl.String()) // serve's own
+	}
 	if vo.configPath != "" {
 		args = append(args, "--config", vo.configPath)
 	}
