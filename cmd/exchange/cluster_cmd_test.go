@@ -15,17 +15,25 @@ import (
 // membership (403), an operator token may (here refused as a bad request,
 // which is past the check).
 func TestClusterEndpointsNeedTokens(t *testing.T) {
-	dir := t.TempDir()
-	fix, web, raft := freePort(t), freePort(t), freePort(t)
-	yaml := string(config.DefaultYAML()) + "\ncluster:\n  node_id: n1\n  peers:\n    - {id: n1, raft: " + raft + ", fix: " + fix + ", http: " + web + "}\n"
-	cfg, err := config.Parse([]byte(yaml), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.ListenFIX, cfg.ListenHTTP = dir, fix, web
-	v, err := startVenue(cfg, venueOptions{dataDir: dir, durability: "batch"}, testLogger())
-	if err != nil {
-		t.Fatalf("startVenue: %v", err)
+	var v *venue
+	// The ports were free a moment ago; another test's listener may take
+	// one in between, so a bind failure picks new ports (three tries).
+	for try := 1; ; try++ {
+		dir := t.TempDir()
+		fix, web, raft := freePort(t), freePort(t), freePort(t)
+		yaml := string(config.DefaultYAML()) + "\ncluster:\n  node_id: n1\n  peers:\n    - {id: n1, raft: " + raft + ", fix: " + fix + ", http: " + web + "}\n"
+		cfg, err := config.Parse([]byte(yaml), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.DataDir, cfg.ListenFIX, cfg.ListenHTTP = dir, fix, web
+		v, err = startVenue(cfg, venueOptions{dataDir: dir, durability: "batch"}, testLogger())
+		if err == nil {
+			break
+		}
+		if try == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("startVenue: %v", err)
+		}
 	}
 	t.Cleanup(func() { _ = v.stop() })
 	deadline := time.Now().Add(20 * time.Second)
