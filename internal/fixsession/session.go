@@ -9,7 +9,7 @@
 // writer goroutine through an unbuffered channel one at a time (busy-spinning
 // while the writer is busy), writes every message with its own system call
 // and several more for its file store, and panics on some malformed input
-// (quickfixgo/quickfix#678). Here a connection has one reader goroutine that
+// (QuickFIX/Go issue 678). Here a connection has one reader goroutine that
 // processes every message of a read in turn and one writer goroutine that
 // writes whatever accumulated since its last write with one system call (and
 // the store's records with one more), so under load the per-message cost is

@@ -42,7 +42,7 @@
 // not QuickFIX/Go's session loop: QuickFIX/Go v0.9.7 writes one message per
 // system call through an unbuffered channel, spinning while its writer is
 // busy, adds several system calls per message in its file store, and panics
-// on some malformed input (quickfixgo/quickfix#678); together that capped the
+// on some malformed input (QuickFIX/Go issue 678); together that capped the
 // FIX round trip near 4k orders/s on two cores. The session layer frames
 // every inbound byte strictly (the first malformed message closes the
 // connection), processes every message of a read in turn on the connection's
