@@ -1,7 +1,5 @@
 package fixsession
 
-import "fmt"
-
 // RejectError is an App's refusal of an inbound application message, which
 // the session answers (rejectErr): a session-level Reject (35=3) carrying
 // SessionRejectReason (373), RefTagID (371) and Text (58), or, when
@@ -34,16 +32,6 @@ const (
 	ReasonIncorrectNumInGroup = 16
 )
 
-// BizReasonConditionallyRequiredMissing is the BusinessRejectReason (380)
-// of ConditionallyRequiredMissing.
-const BizReasonConditionallyRequiredMissing = 5
-
-// Reject is a session-level Reject (35=3) with reason and text, naming no
-// tag.
-func Reject(reason int, text string) *RejectError {
-	return &RejectError{Text: text, Reason: reason}
-}
-
 // RejectTag is a session-level Reject (35=3) with reason and text about
 // tag (RefTagID 371).
 func RejectTag(reason, tag int, text string) *RejectError {
@@ -72,12 +60,4 @@ func ValueIsIncorrect(tag int) *RejectError {
 // tag's type (373=6), with QuickFIX's Text.
 func IncorrectDataFormat(tag int) *RejectError {
 	return RejectTag(ReasonIncorrectDataFormat, tag, txtDataFormat)
-}
-
-// ConditionallyRequiredMissing is the refusal of a message without a tag its
-// other fields make required: a BusinessMessageReject (380=5) naming the tag
-// in its Text, as QuickFIX/Go answers it.
-func ConditionallyRequiredMissing(tag int) *RejectError {
-	return &RejectError{Text: fmt.Sprintf("Conditionally Required Field Missing (%d)", tag), Reason: BizReasonConditionallyRequiredMissing,
-		RefTagID: tag, HasRefTag: true, Business: true}
 }

@@ -20,10 +20,9 @@ func TestRejectConstructors(t *testing.T) {
 		{"required", RequiredTagMissing(11), quickfix.RequiredTagMissing(11)},
 		{"value", ValueIsIncorrect(146), quickfix.ValueIsIncorrect(146)},
 		{"format", IncorrectDataFormat(263), quickfix.IncorrectDataFormatForValue(263)},
-		{"conditional", ConditionallyRequiredMissing(44), quickfix.ConditionallyRequiredFieldMissing(44)},
 		{"tag", RejectTag(16, 267, "Incorrect NumInGroup count for repeating group"), quickfix.NewMessageRejectError("Incorrect NumInGroup count for repeating group", 16, ptr(267))},
 		{"tag 0", RejectTag(0, 0, "Invalid tag number"), quickfix.InvalidTagNumber(0)},
-		{"no tag", Reject(11, "Invalid MsgType"), quickfix.InvalidMessageType()},
+		{"no tag", &RejectError{Text: "Invalid MsgType", Reason: 11}, quickfix.InvalidMessageType()},
 		{"business", BusinessReject(3, "Unsupported Message Type"), quickfix.UnsupportedMessageType()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,9 +52,9 @@ func TestRejectWire(t *testing.T) {
 		{"FIX.4.4", RequiredTagMissing(11), "3", "45=7|373=1|371=11|58=Required tag missing|372=D|"},
 		{"FIX.4.4", RejectTag(13, 0, "x"), "3", "45=7|373=13|371=0|58=x|372=D|"},
 		{"FIX.4.2", RejectTag(13, 54, "x"), "3", "45=7|371=54|58=x|372=D|"},
-		{"FIX.4.4", Reject(6, "bad"), "3", "45=7|373=6|58=bad|372=D|"},
+		{"FIX.4.4", &RejectError{Text: "bad", Reason: 6}, "3", "45=7|373=6|58=bad|372=D|"},
+		{"FIX.4.0", RequiredTagMissing(11), "3", "45=7|58=Required tag missing (11)|"},
 		{"FIX.4.4", BusinessReject(3, "Unsupported Message Type"), "j", "45=7|380=3|58=Unsupported Message Type|372=D|"},
-		{"FIX.4.4", ConditionallyRequiredMissing(44), "j", "45=7|380=5|58=Conditionally Required Field Missing (44)|372=D|"},
 	} {
 		mt, body := rejectBody(t, tc.begin, tc.rej)
 		if mt != tc.mt || body != tc.body {
