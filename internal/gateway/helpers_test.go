@@ -406,7 +406,12 @@ type qfFields struct{ b *quickfix.Body }
 
 func (q qfFields) Has(t int) bool { return q.b.Has(quickfix.Tag(t)) }
 
+// Get asks Has first: GetBytes of an absent tag builds an error (several
+// allocations and a Sprintf).
 func (q qfFields) Get(t int) ([]byte, bool) {
+	if !q.b.Has(quickfix.Tag(t)) {
+		return nil, false
+	}
 	v, err := q.b.GetBytes(quickfix.Tag(t))
 	return v, err == nil
 }
