@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/exchange-sim/exchange/internal/fixsession"
-	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
 	"github.com/rs/zerolog"
 )
@@ -157,7 +156,7 @@ func signal[T any](ch chan T, v T) {
 	}
 }
 
-func (a *nativeApp) Logon(quickfix.SessionID, *fixsession.Session, *fixsession.Message) string {
+func (a *nativeApp) Logon(fixsession.SessionID, *fixsession.Session, *fixsession.Message) string {
 	return ""
 }
 
@@ -175,7 +174,7 @@ func (a *nativeApp) OnLogout(*fixsession.Session) {
 // message type, no copies) and times it by when its bytes were read. It
 // never rejects: a malformed or unexpected answer is counted, not fought
 // over.
-func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) quickfix.MessageRejectError {
+func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) *fixsession.RejectError {
 	if v, ok := m.Get(fieldLastRptRequested); ok && string(v) == "Y" {
 		id, _ := m.Get(fieldMassStatusReqID)
 		signal(a.massLast, string(id))

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -28,7 +27,7 @@ type confApp struct {
 	orders []string
 }
 
-func (a *confApp) Logon(_ quickfix.SessionID, _ *Session, m *Message) string {
+func (a *confApp) Logon(_ SessionID, _ *Session, m *Message) string {
 	if pw, _ := m.Get(554); string(pw) == "bad" {
 		return "bad password"
 	}
@@ -36,9 +35,9 @@ func (a *confApp) Logon(_ quickfix.SessionID, _ *Session, m *Message) string {
 }
 func (a *confApp) OnLogon(*Session)  { a.mu.Lock(); a.logons++; a.mu.Unlock() }
 func (a *confApp) OnLogout(*Session) {}
-func (a *confApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
+func (a *confApp) FromApp(s *Session, m *Message) *RejectError {
 	if string(m.MsgType) != "D" {
-		return quickfix.NewBusinessMessageRejectError("Unsupported Message Type", 3, nil)
+		return BusinessReject(3, "Unsupported Message Type")
 	}
 	id, _ := m.Get(11)
 	a.mu.Lock()

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -27,7 +26,7 @@ type Acceptor struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
-	sessions map[quickfix.SessionID]*Session
+	sessions map[SessionID]*Session
 	conns    map[*conn]struct{}
 	stopping bool
 	wg       sync.WaitGroup
@@ -35,7 +34,7 @@ type Acceptor struct {
 
 // NewAcceptor returns an acceptor with no sessions.
 func NewAcceptor(app App, log zerolog.Logger) *Acceptor {
-	return &Acceptor{app: app, log: log, sessions: map[quickfix.SessionID]*Session{}, conns: map[*conn]struct{}{}}
+	return &Acceptor{app: app, log: log, sessions: map[SessionID]*Session{}, conns: map[*conn]struct{}{}}
 }
 
 // AddSession configures a session (before Serve).
@@ -51,7 +50,7 @@ func (a *Acceptor) AddSession(cfg Settings) (*Session, error) {
 }
 
 // Session returns a configured session.
-func (a *Acceptor) Session(id quickfix.SessionID) *Session {
+func (a *Acceptor) Session(id SessionID) *Session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.sessions[id]
@@ -212,7 +211,7 @@ func (c *conn) logon(app App, raw []byte, now time.Time, log zerolog.Logger) err
 	begin, _ := Get(fs, 8)
 	them, _ := Get(fs, 49)
 	us, _ := Get(fs, 56)
-	sid := quickfix.SessionID{BeginString: string(begin), SenderCompID: string(us), TargetCompID: string(them)}
+	sid := SessionID{BeginString: string(begin), SenderCompID: string(us), TargetCompID: string(them)}
 	s := c.acceptor.Session(sid)
 	m := &Message{Raw: raw, Fields: fs, MsgType: mt, ReceiveTime: now}
 	seqv, _ := Get(fs, 34)
@@ -349,8 +348,8 @@ func logonInvalid(s *Session, fs []Field, now time.Time) string {
 // waiting for a Logon answer do not count a Logout (QuickFIX/Go's
 // logonState, QuickFIX C++), so the number is used again by the next
 // accepted Logon's answer.
-func (c *conn) refuse(s *Session, sid quickfix.SessionID, text string) {
-	h := Header{BeginString: sid.BeginString, SenderCompID: sid.SenderCompID, TargetCompID: sid.TargetCompID}
+func (c *conn) refuse(s *Session, sid SessionID, text string) {
+	h := sid
 	seq := uint64(1)
 	if s != nil {
 		s.mu.Lock()

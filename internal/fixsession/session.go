@@ -9,15 +9,14 @@
 // writer goroutine through an unbuffered channel one at a time (busy-spinning
 // while the writer is busy), writes every message with its own system call
 // and several more for its file store, and panics on some malformed input
-// (quickfixgo/quickfix#678). Here a connection has one reader goroutine that
+// (QuickFIX/Go issue 678). Here a connection has one reader goroutine that
 // processes every message of a read in turn and one writer goroutine that
 // writes whatever accumulated since its last write with one system call (and
 // the store's records with one more), so under load the per-message cost is
 // a few hundred nanoseconds of formatting rather than several system calls
-// and goroutine hand-offs. QuickFIX/Go's message type is still used where it
-// costs nothing on the hot path: parsing the rarer inbound messages (Logon,
-// MarketDataRequest) on demand (Message.Quickfix) and building the rarer
-// outbound ones (Session.Send).
+// and goroutine hand-offs. The package has its own vocabulary (SessionID,
+// Settings read from QuickFIX-format settings text, RejectError); of
+// QuickFIX/Go it uses only the parser of the data dictionaries it embeds.
 //
 // Every inbound message is checked against its version's FIX data
 // dictionary (QuickFIX's FIX 4.2/4.4 specs, embedded: dictionary.go,
@@ -37,7 +36,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -49,43 +47,21 @@ type Message struct {
 	MsgType     []byte
 	SeqNum      uint64
 	ReceiveTime time.Time
-
-	qf     quickfix.Message
-	parsed bool
-	buf    bytes.Buffer
 }
 
 // Get returns the value of the first field with tag.
 func (m *Message) Get(tag int) ([]byte, bool) { return Get(m.Fields, tag) }
 
-// reset makes m the message raw (fields scanned into fs, reused). The
-// QuickFIX/Go copy is left as it is (not copied over per message) and
-// marked stale; Quickfix parses it again on demand.
+// reset makes m the message raw (fields scanned into fs, reused).
 func (m *Message) reset(raw []byte, fs []Field, now time.Time) {
 	m.set(raw, Scan(raw, fs[:0]), now)
 }
 
 // set makes m the message raw whose fields are already scanned.
 func (m *Message) set(raw []byte, fields []Field, now time.Time) {
-	m.Raw, m.Fields, m.ReceiveTime, m.parsed = raw, fields, now, false
+	m.Raw, m.Fields, m.ReceiveTime = raw, fields, now
 	m.MsgType, _ = Get(m.Fields, 35)
 	m.SeqNum = 0
-}
-
-// Quickfix parses the message into QuickFIX/Go's message type (once per
-// callback). The result shares the callback's lifetime.
-func (m *Message) Quickfix() (*quickfix.Message, error) {
-	if !m.parsed {
-		m.buf.Reset()
-		m.buf.Write(m.Raw)
-		m.qf = *quickfix.NewMessage()
-		if err := quickfix.ParseMessage(&m.qf, &m.buf); err != nil {
-			return nil, err
-		}
-		m.qf.ReceiveTime = m.ReceiveTime
-		m.parsed = true
-	}
-	return &m.qf, nil
 }
 
 // App is what a session layer user implements. Callbacks for one session
@@ -96,14 +72,14 @@ type App interface {
 	// our view: SenderCompID is us), on an initiator when the answer
 	// arrives. A non-empty refusal is sent as the Logout's Text and the
 	// connection closed.
-	Logon(sid quickfix.SessionID, s *Session, msg *Message) (refusal string)
+	Logon(sid SessionID, s *Session, msg *Message) (refusal string)
 	OnLogon(s *Session)
 	// OnLogout is called once when a logged-on session's connection ends.
 	OnLogout(s *Session)
-	// FromApp handles an application message; a non-nil error is answered
-	// with a Reject (3) or, when it is a business reject, a
+	// FromApp handles an application message; a non-nil refusal is
+	// answered with a Reject (3) or, when it is a business reject, a
 	// BusinessMessageReject (j), as QuickFIX/Go does.
-	FromApp(s *Session, msg *Message) quickfix.MessageRejectError
+	FromApp(s *Session, msg *Message) *RejectError
 }
 
 // AdminApp is optionally implemented by an App that wants to see the
@@ -158,10 +134,8 @@ type Settings struct {
 	Schedule StoreSchedule
 }
 
-// ID returns the session's identity in QuickFIX/Go's terms.
-func (st *Settings) ID() quickfix.SessionID {
-	return quickfix.SessionID{BeginString: st.Header.BeginString, SenderCompID: st.Header.SenderCompID, TargetCompID: st.Header.TargetCompID}
-}
+// ID returns the session's identity (its Header).
+func (st *Settings) ID() SessionID { return st.Header }
 
 // Errors of Send.
 var (
@@ -177,7 +151,7 @@ const outBytesMaxDefault = 64 << 20
 // Session is one configured FIX session; it outlives its connections.
 type Session struct {
 	cfg   Settings
-	id    quickfix.SessionID
+	id    SessionID
 	app   App
 	log   zerolog.Logger
 	store *store
@@ -204,7 +178,7 @@ func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
 }
 
 // ID is the session's identity (our view).
-func (s *Session) ID() quickfix.SessionID { return s.id }
+func (s *Session) ID() SessionID { return s.id }
 
 // LoggedOn reports whether the session has a logged-on connection.
 func (s *Session) LoggedOn() bool {
@@ -276,54 +250,6 @@ func (s *Session) ReplyBody(to *Message, msgType string, body []byte) error {
 	s.mu.Unlock()
 	c.kick()
 	return err
-}
-
-// Reply is Send for an answer to the message to (see ReplyBody).
-func (s *Session) Reply(to *Message, m *quickfix.Message) error {
-	mt, body, err := BodyOf(m)
-	if err != nil {
-		return err
-	}
-	return s.ReplyBody(to, mt, body)
-}
-
-// Send sends an application message built with QuickFIX/Go's type (for
-// the rarer messages); its header fields other than MsgType are ignored.
-// Session-level messages go through Logout and the session itself.
-func (s *Session) Send(m *quickfix.Message) error {
-	mt, body, err := BodyOf(m)
-	if err != nil {
-		return err
-	}
-	return s.SendBody(mt, body)
-}
-
-// BodyOf serializes a QuickFIX/Go message and returns its MsgType and the
-// body fields.
-func BodyOf(m *quickfix.Message) (string, []byte, error) {
-	mt, err := m.Header.GetBytes(35)
-	if err != nil || len(mt) == 0 {
-		return "", nil, errors.New("fixsession: message without MsgType")
-	}
-	var c quickfix.Message
-	c.Header.Init()
-	c.Body.Init()
-	c.Trailer.Init()
-	c.Header.SetBytes(35, mt)
-	m.Body.CopyInto(&c.Body.FieldMap)
-	raw := c.Bytes()
-	// raw is 9=..␁35=..␁<body>10=..␁
-	i := bytes.Index(raw, []byte("\x0135="))
-	if i < 0 {
-		return "", nil, errors.New("fixsession: cannot serialize message")
-	}
-	j := bytes.IndexByte(raw[i+1:], 0x01)
-	start := i + 1 + j + 1
-	end := len(raw) - len("10=000\x01")
-	if start > end {
-		return "", nil, errors.New("fixsession: cannot serialize message")
-	}
-	return string(mt), raw[start:end], nil
 }
 
 // Logout sends a Logout with text and closes the connection when the
@@ -1075,52 +1001,40 @@ func appendRoute(dst []byte, m *Message) []byte {
 	return dst
 }
 
-// reject sends a session-level Reject (3) of m.
+// reject sends a session-level Reject (3) of m; a negative refTag names
+// no tag (0 is a tag here: the invalid tag number 0 is named in its Reject).
 func (c *conn) reject(m *Message, reason int, text string, refTag int) {
-	c.rejectErr(m, quickfix.NewMessageRejectError(text, reason, tagPtr(refTag)))
-}
-
-// tagPtr gives a RefTagID; a negative t is none (0 is a tag here: the
-// invalid tag number 0 is named in its Reject).
-func tagPtr(t int) *quickfix.Tag {
-	if t < 0 {
-		return nil
-	}
-	q := quickfix.Tag(t)
-	return &q
+	c.rejectErr(m, &RejectError{Text: text, Reason: reason, RefTagID: refTag, HasRefTag: refTag >= 0})
 }
 
 // rejectErr answers m with a Reject (3) or a BusinessMessageReject (j), the
 // fields QuickFIX/Go's session sets for the same error.
-func (c *conn) rejectErr(m *Message, rej quickfix.MessageRejectError) {
+func (c *conn) rejectErr(m *Message, rej *RejectError) {
 	s := c.sess
-	fix42Plus := s.cfg.Header.BeginString >= quickfix.BeginStringFIX42
+	fix42Plus := s.cfg.Header.BeginString >= BeginStringFIX42
 	var body []byte
 	mt := "3"
 	body = AppendInt(body, 45, int64(m.SeqNum))
 	if fix42Plus {
-		if rej.IsBusinessReject() {
+		if rej.Business {
 			mt = "j"
-			body = AppendInt(body, 380, int64(rej.RejectReason()))
-			if ref := rej.BusinessRejectRefID(); ref != "" {
-				body = AppendString(body, 379, ref)
-			}
+			body = AppendInt(body, 380, int64(rej.Reason))
 		} else {
-			if !(rej.RejectReason() > 11 && s.cfg.Header.BeginString == quickfix.BeginStringFIX42) {
-				body = AppendInt(body, 373, int64(rej.RejectReason()))
+			if !(rej.Reason > 11 && s.cfg.Header.BeginString == BeginStringFIX42) {
+				body = AppendInt(body, 373, int64(rej.Reason))
 			}
-			if ref := rej.RefTagID(); ref != nil {
-				body = AppendInt(body, 371, int64(*ref))
+			if rej.HasRefTag {
+				body = AppendInt(body, 371, int64(rej.RefTagID))
 			}
 		}
-		body = AppendString(body, 58, rej.Error())
+		body = AppendString(body, 58, rej.Text)
 		if len(m.MsgType) > 0 {
 			body = AppendField(body, 372, m.MsgType)
 		}
 	} else {
-		text := rej.Error()
-		if ref := rej.RefTagID(); ref != nil {
-			text = fmt.Sprintf("%s (%d)", text, *ref)
+		text := rej.Text
+		if rej.HasRefTag {
+			text = fmt.Sprintf("%s (%d)", text, rej.RefTagID)
 		}
 		body = AppendString(body, 58, text)
 	}

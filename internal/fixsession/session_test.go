@@ -130,7 +130,7 @@ type echoApp struct {
 	got     []string
 }
 
-func (a *echoApp) Logon(sid quickfix.SessionID, s *Session, m *Message) string {
+func (a *echoApp) Logon(sid SessionID, s *Session, m *Message) string {
 	if pw, _ := m.Get(554); s != nil && string(pw) != "pw" {
 		return "bad password"
 	}
@@ -138,10 +138,10 @@ func (a *echoApp) Logon(sid quickfix.SessionID, s *Session, m *Message) string {
 }
 func (a *echoApp) OnLogon(*Session)  { a.mu.Lock(); a.logons++; a.mu.Unlock() }
 func (a *echoApp) OnLogout(*Session) { a.mu.Lock(); a.logouts++; a.mu.Unlock() }
-func (a *echoApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
+func (a *echoApp) FromApp(s *Session, m *Message) *RejectError {
 	id, ok := m.Get(11)
 	if !ok {
-		return quickfix.NewMessageRejectError("Required tag missing", 1, tagPtr(11))
+		return RejectTag(1, 11, "Required tag missing")
 	}
 	a.mu.Lock()
 	a.got = append(a.got, string(id))
@@ -432,7 +432,7 @@ func TestQuickFIXInitiatorInterop(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no report after the restart")
 	}
-	s := a2.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	s := a2.Session(SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
 	out, in := s.NextSeqNums()
 	if out < 53 || in < 53 {
 		t.Fatalf("sequence numbers after restart: out %d in %d", out, in)
@@ -503,10 +503,10 @@ type clientApp struct {
 	logged  chan struct{}
 }
 
-func (c *clientApp) Logon(quickfix.SessionID, *Session, *Message) string { return "" }
-func (c *clientApp) OnLogon(*Session)                                    { c.logged <- struct{}{} }
-func (c *clientApp) OnLogout(*Session)                                   {}
-func (c *clientApp) FromApp(s *Session, m *Message) quickfix.MessageRejectError {
+func (c *clientApp) Logon(SessionID, *Session, *Message) string { return "" }
+func (c *clientApp) OnLogon(*Session)                           { c.logged <- struct{}{} }
+func (c *clientApp) OnLogout(*Session)                          {}
+func (c *clientApp) FromApp(s *Session, m *Message) *RejectError {
 	id, _ := m.Get(11)
 	c.reports <- string(id)
 	return nil
@@ -586,7 +586,7 @@ func TestNonReaderDisconnected(t *testing.T) {
 	app := &echoApp{}
 	a, addr := startAcceptor(t, app, "")
 	defer a.Stop("bye", time.Second)
-	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	s := a.Session(SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
 	s.mu.Lock() // the connection reads it under s.mu
 	s.cfg.OutBytesMax = 1 << 20
 	s.mu.Unlock()

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 )
 
@@ -220,7 +219,7 @@ func TestDeliverOutNonReaderStored(t *testing.T) {
 	app := &echoApp{}
 	a, addr := startAcceptor(t, app, "")
 	defer a.Stop("bye", time.Second)
-	s := a.Session(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
+	s := a.Session(SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCH", TargetCompID: "ALPHA"})
 	s.mu.Lock()
 	s.cfg.OutBytesMax = 1 << 20
 	s.mu.Unlock()

@@ -326,12 +326,9 @@ func ParseTimestamp(v []byte) (time.Time, bool) {
 	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), true
 }
 
-// Header names the three identity fields of a session's outbound messages.
-type Header struct {
-	BeginString  string
-	SenderCompID string
-	TargetCompID string
-}
+// Header is a session's identity as the standard header of its outbound
+// messages carries it (SessionID under the name the wire functions use).
+type Header = SessionID
 
 // AppendField appends tag=value␁.
 func AppendField(dst []byte, tag int, val []byte) []byte {

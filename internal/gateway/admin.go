@@ -6,10 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
-
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -177,9 +176,10 @@ func (g *Gateway) haltReason(sym matching.SymbolID) string {
 	return g.adm.reasons[sym]
 }
 
-// logonBlocked returns the Logout text for a session of a blocked firm.
-func (g *Gateway) logonBlocked(sid quickfix.SessionID) string {
-	st := g.bySID[sid]
+// logonBlocked returns the Logout text for a session of a blocked firm (fs
+// is the configured FIX session logging on, nil when none is).
+func (g *Gateway) logonBlocked(fs *fixsession.Session) string {
+	st := g.byFS[fs]
 	if st == nil || !g.FirmBlocked(st.cfg.Firm) {
 		return ""
 	}

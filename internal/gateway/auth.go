@@ -9,9 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 )
 
 // logonRetryMin is the least time between a failed password check and the
@@ -28,7 +29,8 @@ func randomKey(b []byte) error {
 	return err
 }
 
-// authenticate checks a Logon: the session must be a configured one (known
+// authenticate checks the Logon msg of sid, whose configured FIX session
+// is fs (nil when none is): the session must be a configured one (known
 // SenderCompID, our TargetCompID, a supported BeginString), not logged on
 // already under the other BeginString, and Username/Password must match. It
 // returns a reason for the Logout's Text and a metrics label, or "" when the
@@ -36,8 +38,8 @@ func randomKey(b []byte) error {
 // under a per-process random key, so a reconnect storm with the right password
 // costs one bcrypt per session, while a wrong password always pays the full
 // bcrypt price. Passwords are never logged.
-func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (reason, result string) {
-	st := g.bySID[sid]
+func (g *Gateway) authenticate(msg fields, sid fixsession.SessionID, fs *fixsession.Session) (reason, result string) {
+	st := g.byFS[fs]
 	if st == nil {
 		switch {
 		case g.cfg.SessionByCompID(sid.TargetCompID) == 0:
@@ -51,15 +53,15 @@ func (g *Gateway) authenticate(msg *quickfix.Message, sid quickfix.SessionID) (r
 	if fs := st.fs.Load(); fs != nil && fs.ID() != sid {
 		return fmt.Sprintf("SenderCompID %q is already logged on (%s)", sid.TargetCompID, fs.ID().BeginString), "already_logged_on"
 	}
-	user, err := msg.Body.GetBytes(tag.Username)
-	if err != nil || len(user) == 0 {
+	user, ok := msg.Get(tag.Username)
+	if !ok || len(user) == 0 {
 		return "Username (553) is required", "bad_username"
 	}
 	if string(user) != st.cfg.Username {
 		return fmt.Sprintf("bad username for SenderCompID %q", sid.TargetCompID), "bad_username"
 	}
-	pw, err := msg.Body.GetBytes(tag.Password)
-	if err != nil || len(pw) == 0 {
+	pw, ok := msg.Get(tag.Password)
+	if !ok || len(pw) == 0 {
 		return "Password (554) is required", "bad_password"
 	}
 	if len(pw) > passwordMax {

@@ -150,3 +150,41 @@ func BenchmarkRoundTripRaw(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 }
+
+// BenchmarkRejectNewOrder measures the gateway's own reject of a
+// NewOrderSingle (an ExecutionReport 35=8 with its fields echoed), read
+// from the session layer's framed fields and written in wire form.
+func BenchmarkRejectNewOrder(b *testing.B) {
+	g, _ := fuzzSetup(b)
+	raw := []byte("8=FIX.4.4\x019=0\x0135=D\x0149=ALPHA\x0156=EXCHANGE\x0134=2\x0152=20260102-03:04:05.678\x01" +
+		"11=order-123456\x0155=ZZZ\x0154=1\x0138=100\x0140=2\x0144=190.25\x0159=0\x0110=000\x01")
+	var m fixsession.Message
+	m.Raw, m.Fields = raw, fixsession.Scan(raw, nil)
+	in := inbound{f: rawFields{&m}, seq: 2}
+	rej := &rejection{why: rUnknownSymbol, text: "unknown symbol \"ZZZ\""}
+	h := fixsession.Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	var body fixBody
+	var out []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		body.reset()
+		mt := g.rejectFields(in, "FIX.4.4", 'D', rej, &body)
+		out = fixsession.AppendMessage(out[:0], &h, mt, 1, time.Unix(1, 0), nil, body.b)
+	}
+}
+
+// BenchmarkNormalizeNewOrderRaw is BenchmarkNormalizeNewOrder over the
+// session layer's framed fields, as the gateway reads every order.
+func BenchmarkNormalizeNewOrderRaw(b *testing.B) {
+	n, _ := alphaNormalizer(b)
+	raw := []byte("8=FIX.4.4\x019=0\x0135=D\x0149=ALPHA\x0156=EXCHANGE\x0134=2\x0152=20260102-03:04:05.678\x01" +
+		"11=order-123456\x0155=AAPL\x0154=1\x0138=100\x0140=2\x0144=190.25\x0159=0\x0110=000\x01")
+	var m fixsession.Message
+	m.Raw, m.Fields = raw, fixsession.Scan(raw, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, rej, merr := n.normalizeFields(rawFields{&m}, 'D'); rej != nil || merr != nil {
+			b.Fatal(rej, merr)
+		}
+	}
+}

@@ -42,14 +42,17 @@
 // not QuickFIX/Go's session loop: QuickFIX/Go v0.9.7 writes one message per
 // system call through an unbuffered channel, spinning while its writer is
 // busy, adds several system calls per message in its file store, and panics
-// on some malformed input (quickfixgo/quickfix#678); together that capped the
+// on some malformed input (QuickFIX/Go issue 678); together that capped the
 // FIX round trip near 4k orders/s on two cores. The session layer frames
 // every inbound byte strictly (the first malformed message closes the
 // connection), processes every message of a read in turn on the connection's
 // reader goroutine, and writes whatever accumulated with one system call.
-// QuickFIX/Go is still the reference: its tag and message types are used at
-// the edges (rejects, market data, Logon checks), and every end-to-end test
-// drives the gateway with a QuickFIX/Go initiator.
+// The gateway speaks the session layer's vocabulary (fixsession.SessionID,
+// RejectError, QuickFIX-format settings read into fixsession.KeyValues, tag
+// numbers from internal/fixsession/tag) and builds every outbound message,
+// reports and its own rejects alike, in wire form (fixBody). QuickFIX/Go
+// is still the reference: every end-to-end test drives the gateway with a
+// QuickFIX/Go initiator.
 //
 // Inbound order messages are normalized straight from the framed fields;
 // reports are encoded straight into wire form by Deliver, on the pipeline's

@@ -1,13 +1,10 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
-
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 )
 
 // echoValid is echo for a reject's copy of the request's fields, leaving
@@ -15,19 +12,19 @@ import (
 // undefined Side, OrdType or TimeInForce, a quantity or price that is not a
 // plain decimal): a validating client would otherwise reject the reject and
 // never see its reason. The reject's Text names the bad value.
-func echoValid(from fields, to *quickfix.Body, tags ...quickfix.Tag) {
+func echoValid(from fields, to *fixBody, tags ...int) {
 	for _, t := range tags {
 		v, ok := optional(from, t)
 		if !ok || len(v) == 0 || !validValue(t, v) {
 			continue
 		}
-		to.SetBytes(t, bytes.Clone(v))
+		to.SetBytes(t, v)
 	}
 }
 
 // validValue reports whether v is a value FIX 4.4 (and 4.2, whose sets are
 // subsets) defines for t; tags it does not check are valid.
-func validValue(t quickfix.Tag, v []byte) bool {
+func validValue(t int, v []byte) bool {
 	switch t {
 	case tag.Side:
 		return len(v) == 1 && (v[0] >= '1' && v[0] <= '9' || v[0] >= 'A' && v[0] <= 'G')
@@ -68,14 +65,13 @@ func plainDecimal(v []byte) bool {
 // (every report carries the sequencer's), and refusing orders without it
 // would turn away hand-written and minimal clients for a field nothing
 // uses. exchange broker and QuickFIX-based brokers send it (see README).
-func transactTime(b fields) quickfix.MessageRejectError {
+func transactTime(b fields) *fixsession.RejectError {
 	v, ok := optional(b, tag.TransactTime)
 	if !ok {
 		return nil
 	}
 	if _, ok := fixsession.ParseTimestamp(v); !ok {
-		t := tag.TransactTime
-		return quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: TransactTime (60) %q is not a UTCTimestamp", clip(v)), sessRejIncorrectDataFormat, &t)
+		return fixsession.RejectTag(sessRejIncorrectDataFormat, tag.TransactTime, fmt.Sprintf("incorrect data format for value: TransactTime (60) %q is not a UTCTimestamp", clip(v)))
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
@@ -26,10 +25,12 @@ type Submitter interface {
 }
 
 // MarketData handles MarketDataRequest (35=V) for a session and forgets a
-// session's subscriptions when it logs out (implemented by package marketdata).
+// session's subscriptions when it logs out (implemented by package
+// marketdata). raw is the whole request as received, valid only during the
+// call; a non-nil refusal is answered by the session layer.
 type MarketData interface {
-	OnMarketDataRequest(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError
-	OnLogout(sid quickfix.SessionID)
+	OnMarketDataRequest(raw []byte, sid fixsession.SessionID) *fixsession.RejectError
+	OnLogout(sid fixsession.SessionID)
 }
 
 // Options configure a Gateway.
@@ -65,18 +66,18 @@ type Gateway struct {
 	gate       func() string
 	lose       func(rep *ordermanager.Report) bool
 
-	settings *quickfix.Settings
-	acc      *fixsession.Acceptor
+	acc *fixsession.Acceptor
 
 	// status is each symbol's trading phase, for TradingSessionStatus.
 	status tradingStatus
 
-	// sessions is indexed by config.SessionID-1; bySID and byFS map each
-	// configured FIX session (one per CompID and BeginString) to its state,
-	// by identity (Logon) and by the session layer's pointer (every
-	// message: no hashing of three strings). All are read-only after New.
+	// sessions is indexed by config.SessionID-1; byFS, the one map of
+	// sessions, maps each configured FIX session (one per CompID and
+	// BeginString) to its state by the session layer's pointer, which every
+	// callback has (Logon included: no hashing of three strings per
+	// message). The acceptor finds the FIX session by its SessionID. Both
+	// are read-only after New.
 	sessions []*sessionState
-	bySID    map[quickfix.SessionID]*sessionState
 	byFS     map[*fixsession.Session]*sessionState
 	units    []symUnits // fast decimal conversions, by SymbolID-1
 
@@ -143,7 +144,6 @@ func New(opts Options) (*Gateway, error) {
 		floodGrace: opts.FloodLogoutGrace,
 		gate:       opts.LogonGate,
 		lose:       opts.LoseReports,
-		bySID:      map[quickfix.SessionID]*sessionState{},
 		byFS:       map[*fixsession.Session]*sessionState{},
 		startTag:   fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff),
 		m:          newMetrics(),
@@ -173,7 +173,6 @@ func New(opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.settings = settings
 	if g.schedule, err = storeSchedule(cfg); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -183,9 +182,8 @@ func New(opts Options) (*Gateway, error) {
 		g.m.guardClosed.Add(1)
 		g.log.Warn().Str("remote", remote).Str("reason", err.Error()).Msg("malformed FIX message: connection closed")
 	}
-	all := settings.SessionSettings()
 	for sid, k := range keys {
-		fsCfg, err := sessionSettings(sid, all[sid])
+		fsCfg, err := sessionSettings(sid, settings[sid])
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +192,6 @@ func New(opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gateway: session %s: %w", sid, err)
 		}
-		g.bySID[sid] = g.sessions[k.cfg-1]
 		g.byFS[fs] = g.sessions[k.cfg-1]
 	}
 	g.chooseHomes()
@@ -257,14 +254,14 @@ func (g *Gateway) Addr() string {
 }
 
 // LiveSession returns the FIX session a configured session is logged on with.
-func (g *Gateway) LiveSession(id config.SessionID) (quickfix.SessionID, bool) {
+func (g *Gateway) LiveSession(id config.SessionID) (fixsession.SessionID, bool) {
 	st := g.session(id)
 	if st == nil {
-		return quickfix.SessionID{}, false
+		return fixsession.SessionID{}, false
 	}
 	fs := st.fs.Load()
 	if fs == nil {
-		return quickfix.SessionID{}, false
+		return fixsession.SessionID{}, false
 	}
 	return fs.ID(), true
 }
@@ -276,27 +273,24 @@ func (g *Gateway) session(id config.SessionID) *sessionState {
 	return g.sessions[id-1]
 }
 
-// Send sends a message built with QuickFIX/Go's type to a logged-on
-// session (market data uses it).
-func (g *Gateway) Send(msg *quickfix.Message, sid quickfix.SessionID) error {
+// Send sends an application message, MsgType msgType and body the complete
+// tag=value␁ fields after the standard header, to the logged-on session sid
+// (market data's FIX sender).
+func (g *Gateway) Send(sid fixsession.SessionID, msgType string, body []byte) error {
 	s := g.acc.Session(sid)
 	if s == nil {
 		return fmt.Errorf("gateway: unknown session %s", sid)
 	}
-	return s.Send(msg)
+	return s.SendBody(msgType, body)
 }
 
 // fixApp is the gateway as the session layer's App.
 type fixApp struct{ g *Gateway }
 
 // Logon authenticates a Logon.
-func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsession.Message) string {
+func (a fixApp) Logon(sid fixsession.SessionID, fs *fixsession.Session, m *fixsession.Message) string {
 	g := a.g
-	msg, err := m.Quickfix()
-	if err != nil {
-		return "Logon could not be parsed: " + err.Error()
-	}
-	if reason := g.logonBlocked(sid); reason != "" {
+	if reason := g.logonBlocked(fs); reason != "" {
 		g.m.countLogon("blocked")
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
 		return reason
@@ -307,7 +301,7 @@ func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsessi
 			return reason
 		}
 	}
-	if reason, result := g.authenticate(msg, sid); reason != "" {
+	if reason, result := g.authenticate(rawFields{m}, sid, fs); reason != "" {
 		g.m.countLogon(result)
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
 		return reason
@@ -381,11 +375,11 @@ func (a fixApp) OnLogout(s *fixsession.Session) {
 
 // FromApp rate limits, validates, normalizes and submits application
 // messages.
-func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) quickfix.MessageRejectError {
+func (a fixApp) FromApp(s *fixsession.Session, m *fixsession.Message) *fixsession.RejectError {
 	g := a.g
 	st := g.byFS[s]
 	if st == nil || st.fs.Load() != s {
-		return quickfix.NewBusinessMessageRejectError("not logged on", bizNotAuthorized, nil)
+		return fixsession.BusinessReject(bizNotAuthorized, "not logged on")
 	}
 	st.adm.msgsIn.Add(1)
 	return g.handle(m, s, st)

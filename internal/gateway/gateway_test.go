@@ -9,6 +9,7 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
 
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -327,23 +328,23 @@ func TestSequenceNumbersPersist(t *testing.T) {
 }
 
 type fakeMD struct {
-	reqs    chan quickfix.SessionID
-	logouts chan quickfix.SessionID
+	reqs    chan fixsession.SessionID
+	logouts chan fixsession.SessionID
 }
 
-func (m *fakeMD) OnMarketDataRequest(_ *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
+func (m *fakeMD) OnMarketDataRequest(_ []byte, sid fixsession.SessionID) *fixsession.RejectError {
 	m.reqs <- sid
 	return nil
 }
 
-func (m *fakeMD) OnLogout(sid quickfix.SessionID) { m.logouts <- sid }
+func (m *fakeMD) OnLogout(sid fixsession.SessionID) { m.logouts <- sid }
 
 // TestMarketDataRouting: MarketDataRequest goes to the market data handler,
 // which also hears of the session's logout.
 func TestMarketDataRouting(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := testConfig(t, addr, t.TempDir())
-	md := &fakeMD{reqs: make(chan quickfix.SessionID, 4), logouts: make(chan quickfix.SessionID, 4)}
+	md := &fakeMD{reqs: make(chan fixsession.SessionID, 4), logouts: make(chan fixsession.SessionID, 4)}
 	g, err := New(Options{Config: cfg, Submitter: newFakeOM(), MarketData: md, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +356,7 @@ func TestMarketDataRouting(t *testing.T) {
 	c := dial(t, addr, quickfix.BeginStringFIX44, "ALPHA", "EXCHANGE", "alpha", "pw-alpha")
 	c.waitLogon()
 	c.send("35=V", "262=md1", "263=1", "264=1")
-	var sid quickfix.SessionID
+	var sid fixsession.SessionID
 	select {
 	case sid = <-md.reqs:
 	case <-time.After(5 * time.Second):

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 )
 
@@ -387,7 +389,7 @@ func rawLogon(t testing.TB, addr, begin, comp, target, user, pass string) string
 
 // waitLive waits until the gateway has seen the session's logon (the broker
 // may see the Logon answer a moment before the gateway's OnLogon has run).
-func waitLive(t testing.TB, g *Gateway, id config.SessionID) quickfix.SessionID {
+func waitLive(t testing.TB, g *Gateway, id config.SessionID) fixsession.SessionID {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if sid, ok := g.LiveSession(id); ok {
@@ -395,17 +397,66 @@ func waitLive(t testing.TB, g *Gateway, id config.SessionID) quickfix.SessionID 
 		}
 	}
 	t.Fatalf("session %d not live", id)
-	return quickfix.SessionID{}
+	return fixsession.SessionID{}
+}
+
+// qfFields reads the body of a message built or parsed by QuickFIX/Go, as
+// the tests make them.
+type qfFields struct{ b *quickfix.Body }
+
+func (q qfFields) Has(t int) bool { return q.b.Has(quickfix.Tag(t)) }
+
+// Get asks Has first: GetBytes of an absent tag builds an error (several
+// allocations and a Sprintf).
+func (q qfFields) Get(t int) ([]byte, bool) {
+	if !q.b.Has(quickfix.Tag(t)) {
+		return nil, false
+	}
+	v, err := q.b.GetBytes(quickfix.Tag(t))
+	return v, err == nil
 }
 
 // normalize is normalizeFields for a message parsed by QuickFIX/Go, as the
-// tests build them.
+// tests build them; a session-level refusal comes back in QuickFIX/Go's
+// terms, as the tests inspect it.
 func (n normalizer) normalize(msg *quickfix.Message, mt byte) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
-	return n.normalizeFields(&msg.Body, mt)
+	req, rej, merr := n.normalizeFields(qfFields{&msg.Body}, mt)
+	return req, rej, qfReject(merr)
 }
 
-// rejectMessage is rejectFields for a message parsed by QuickFIX/Go.
+// qfReject is rej as QuickFIX/Go's MessageRejectError (nil for nil).
+func qfReject(rej *fixsession.RejectError) quickfix.MessageRejectError {
+	if rej == nil {
+		return nil
+	}
+	var ref *quickfix.Tag
+	if rej.HasRefTag {
+		t := quickfix.Tag(rej.RefTagID)
+		ref = &t
+	}
+	if rej.Business {
+		return quickfix.NewBusinessMessageRejectError(rej.Text, rej.Reason, ref)
+	}
+	return quickfix.NewMessageRejectError(rej.Text, rej.Reason, ref)
+}
+
+// rejectMessage is rejectFields for a message parsed by QuickFIX/Go, the
+// reject parsed back by QuickFIX/Go for the tests to inspect.
 func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej *rejection) *quickfix.Message {
 	seq, _ := in.Header.GetInt(tag.MsgSeqNum)
-	return g.rejectFields(inbound{f: &in.Body, seq: uint64(max(seq, 0))}, begin, mt, rej)
+	var b fixBody
+	msgType := g.rejectFields(inbound{f: qfFields{&in.Body}, seq: uint64(max(seq, 0))}, begin, mt, rej, &b)
+	h := fixsession.SessionID{BeginString: begin, SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	raw := fixsession.AppendMessage(nil, &h, msgType, 1, time.Now(), nil, b.b)
+	out := quickfix.NewMessage()
+	if err := quickfix.ParseMessage(out, bytes.NewBuffer(raw)); err != nil {
+		panic(fmt.Sprintf("reject does not parse: %v: %q", err, raw))
+	}
+	return out
+}
+
+// authenticateQF is authenticate for a Logon built by QuickFIX/Go, the
+// configured session found as the acceptor finds it.
+func (g *Gateway) authenticateQF(msg *quickfix.Message, sid fixsession.SessionID) (reason, result string) {
+	return g.authenticate(qfFields{&msg.Body}, sid, g.acc.Session(sid))
 }

@@ -1,26 +1,23 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
-
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 )
 
 // handle runs on the session's own goroutine for each application message:
 // rate limit, normalize, submit; every refusal is answered.
-func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sessionState) quickfix.MessageRejectError {
+func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sessionState) *fixsession.RejectError {
 	mtb := m.MsgType
 	if string(mtb) == msgTypeMassStatus {
 		return g.handleMassStatus(m, fs, st)
 	}
 	if len(mtb) != 1 {
-		return quickfix.NewBusinessMessageRejectError("unsupported message type", bizUnsupportedMsgType, nil)
+		return fixsession.BusinessReject(bizUnsupportedMsgType, "unsupported message type")
 	}
 	mt := mtb[0]
 	msg := inbound{f: rawFields{m}, seq: m.SeqNum}
@@ -31,10 +28,10 @@ func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sess
 		return nil
 	case 'V':
 		if g.md == nil {
-			return quickfix.NewBusinessMessageRejectError("MarketDataRequest (V) is not supported by this exchange", bizUnsupportedMsgType, nil)
+			return fixsession.BusinessReject(bizUnsupportedMsgType, "MarketDataRequest (V) is not supported by this exchange")
 		}
 	default:
-		return quickfix.NewBusinessMessageRejectError(fmt.Sprintf("unsupported message type %q", mtb), bizUnsupportedMsgType, nil)
+		return fixsession.BusinessReject(bizUnsupportedMsgType, fmt.Sprintf("unsupported message type %q", mtb))
 	}
 	g.m.countIn(mt)
 	if st.closing.Load() {
@@ -47,16 +44,12 @@ func (g *Gateway) handle(m *fixsession.Message, fs *fixsession.Session, st *sess
 	}
 	st.flood.Store(0)
 	if mt == 'V' {
-		qm, err := m.Quickfix()
-		if err != nil {
-			return quickfix.NewMessageRejectError("message could not be parsed: "+err.Error(), sessRejIncorrectDataFormat, nil)
-		}
-		return g.md.OnMarketDataRequest(qm, fs.ID())
+		// The session layer framed and checked it against its dictionary.
+		return g.md.OnMarketDataRequest(m.Raw, fs.ID())
 	}
 	if t, dup := repeatedTag(m.Fields); dup {
 		g.m.countReject(mt, reasonCount)
-		tg := quickfix.Tag(t)
-		return quickfix.NewMessageRejectError(fmt.Sprintf("tag %d appears more than once", t), sessRejTagRepeated, &tg)
+		return fixsession.RejectTag(sessRejTagRepeated, t, fmt.Sprintf("tag %d appears more than once", t))
 	}
 	req, rej, merr := normalizer{cfg: g.cfg, sess: st.cfg, units: g.units}.normalizeFields(msg.f, mt)
 	if merr != nil {
@@ -145,12 +138,13 @@ func (g *Gateway) refuse(in inbound, fs *fixsession.Session, mt byte, rej *rejec
 	if st := g.byFS[fs]; st != nil {
 		st.adm.rejects.Add(1)
 	}
-	out := g.rejectFields(in, fs.ID().BeginString, mt, rej)
+	var b fixBody
+	out := g.rejectFields(in, fs.ID().BeginString, mt, rej, &b)
 	var to *fixsession.Message // the request, whose routing the reject reverses
 	if rf, ok := in.f.(rawFields); ok {
 		to = rf.m
 	}
-	if err := fs.Reply(to, out); err != nil {
+	if err := fs.ReplyBody(to, out, b.b); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }
@@ -161,72 +155,77 @@ type inbound struct {
 	seq uint64 // MsgSeqNum, 0 when unknown
 }
 
-// rejectFields builds the reject for refuse (separate so tests and the fuzz
-// target can inspect it without a session).
-func (g *Gateway) rejectFields(in inbound, begin string, mt byte, rej *rejection) *quickfix.Message {
-	out := quickfix.NewMessage()
-	ib, ob := in.f, &out.Body
+// rejectFields builds the reject for refuse into b and returns its
+// MsgType (separate so tests and the fuzz target can inspect it without a
+// session). The fields are set as for a report and then put in tag order
+// (sortFields: the order these rejects have always had on the wire).
+func (g *Gateway) rejectFields(in inbound, begin string, mt byte, rej *rejection, b *fixBody) (msgType string) {
+	start := len(b.b)
+	ib := in.f
 	code := reasonCode(mt, rej.why)
-	now := quickfix.FIXUTCTimestamp{Time: time.Now(), Precision: quickfix.Micros}
+	fix42 := begin == fixsession.BeginStringFIX42
+	now := time.Now().UnixNano()
 	switch mt {
 	case 'D':
-		out.Header.SetString(tag.MsgType, "8")
-		ob.SetString(tag.OrderID, "NONE")
-		ob.SetString(tag.ExecID, g.nextExecID())
-		if begin == quickfix.BeginStringFIX42 {
-			ob.SetString(tag.ExecTransType, "0")
+		msgType = "8"
+		b.SetString(tag.OrderID, "NONE")
+		b.SetString(tag.ExecID, g.nextExecID())
+		if fix42 {
+			b.SetString(tag.ExecTransType, "0")
 		}
-		ob.SetString(tag.ExecType, "8")
-		ob.SetString(tag.OrdStatus, "8")
-		echo(ib, ob, tag.ClOrdID, tag.Account, tag.Symbol)
-		echoValid(ib, ob, tag.Side, tag.OrderQty, tag.OrdType, tag.Price, tag.TimeInForce)
-		ob.SetString(tag.CumQty, "0")
-		ob.SetString(tag.LeavesQty, "0")
-		ob.SetString(tag.AvgPx, "0")
-		ob.SetInt(tag.OrdRejReason, fixCode(begin == quickfix.BeginStringFIX42, '8', code))
-		ob.SetField(tag.TransactTime, now)
+		b.SetString(tag.ExecType, "8")
+		b.SetString(tag.OrdStatus, "8")
+		echo(ib, b, tag.ClOrdID, tag.Account, tag.Symbol)
+		echoValid(ib, b, tag.Side, tag.OrderQty, tag.OrdType, tag.Price, tag.TimeInForce)
+		b.SetString(tag.CumQty, "0")
+		b.SetString(tag.LeavesQty, "0")
+		b.SetString(tag.AvgPx, "0")
+		b.SetInt(tag.OrdRejReason, fixCode(fix42, '8', code))
+		b.SetTime(tag.TransactTime, now)
 	case 'F', 'G':
-		out.Header.SetString(tag.MsgType, "9")
-		if !echo(ib, ob, tag.OrderID) {
-			ob.SetString(tag.OrderID, "NONE")
+		msgType = "9"
+		if !echo(ib, b, tag.OrderID) {
+			b.SetString(tag.OrderID, "NONE")
 		}
-		echo(ib, ob, tag.ClOrdID, tag.OrigClOrdID, tag.Account)
-		if !ob.Has(tag.OrigClOrdID) {
-			ob.SetString(tag.OrigClOrdID, "NONE")
+		echo(ib, b, tag.ClOrdID, tag.Account)
+		if !echo(ib, b, tag.OrigClOrdID) {
+			b.SetString(tag.OrigClOrdID, "NONE")
 		}
-		ob.SetString(tag.OrdStatus, "8")
+		b.SetString(tag.OrdStatus, "8")
 		if mt == 'F' {
-			ob.SetString(tag.CxlRejResponseTo, "1")
+			b.SetString(tag.CxlRejResponseTo, "1")
 		} else {
-			ob.SetString(tag.CxlRejResponseTo, "2")
+			b.SetString(tag.CxlRejResponseTo, "2")
 		}
-		ob.SetInt(tag.CxlRejReason, fixCode(begin == quickfix.BeginStringFIX42, '9', code))
-		ob.SetField(tag.TransactTime, now)
+		b.SetInt(tag.CxlRejReason, fixCode(fix42, '9', code))
+		b.SetTime(tag.TransactTime, now)
 	case 'q':
-		out.Header.SetString(tag.MsgType, "r")
-		ob.SetString(tag.OrderID, "NONE")
-		echo(ib, ob, tag.ClOrdID, tag.MassCancelRequestType, tag.Symbol, tag.Account)
-		ob.SetString(tag.MassCancelResponse, massResponseRejected)
-		ob.SetInt(tag.MassCancelRejectReason, code)
-		ob.SetInt(tag.TotalAffectedOrders, 0)
-		ob.SetField(tag.TransactTime, now)
+		msgType = "r"
+		b.SetString(tag.OrderID, "NONE")
+		echo(ib, b, tag.ClOrdID, tag.MassCancelRequestType, tag.Symbol, tag.Account)
+		b.SetString(tag.MassCancelResponse, massResponseRejected)
+		b.SetInt(tag.MassCancelRejectReason, code)
+		b.SetInt(tag.TotalAffectedOrders, 0)
+		b.SetTime(tag.TransactTime, now)
 	default:
-		out.Header.SetString(tag.MsgType, "j")
+		msgType = "j"
 		if in.seq != 0 {
-			ob.SetInt(tag.RefSeqNum, int(in.seq))
+			b.SetInt(tag.RefSeqNum, int(in.seq))
 		}
-		ob.SetString(tag.RefMsgType, string(mt))
+		b.SetString(tag.RefMsgType, string(mt))
 		if v, ok := optional(ib, tag.ClOrdID); ok && len(v) > 0 {
-			ob.SetBytes(tag.BusinessRejectRefID, bytes.Clone(v))
+			b.SetBytes(tag.BusinessRejectRefID, v)
 		}
-		ob.SetInt(tag.BusinessRejectReason, code)
+		b.SetInt(tag.BusinessRejectReason, code)
 	}
-	ob.SetString(tag.Text, rej.text)
-	return out
+	b.SetString(tag.Text, rej.text)
+	b.sortFields(start)
+	return msgType
 }
 
-// echo copies the tags present in from to to; it reports whether all were.
-func echo(from fields, to *quickfix.Body, tags ...quickfix.Tag) bool {
+// echo copies the tags present (and not empty) in from to to; it reports
+// whether all were.
+func echo(from fields, to *fixBody, tags ...int) bool {
 	all := true
 	for _, t := range tags {
 		v, ok := optional(from, t)
@@ -234,7 +233,7 @@ func echo(from fields, to *quickfix.Body, tags ...quickfix.Tag) bool {
 			all = false
 			continue
 		}
-		to.SetBytes(t, bytes.Clone(v))
+		to.SetBytes(t, v)
 	}
 	return all
 }
@@ -266,7 +265,7 @@ func repeatedTag(fs []fixsession.Field) (int, bool) {
 
 // normalizedTagBit gives each tag the normalizer reads its own bit.
 func normalizedTagBit(t int) uint16 {
-	switch quickfix.Tag(t) {
+	switch t {
 	case tag.ClOrdID:
 		return 1 << 0
 	case tag.OrigClOrdID:

@@ -1,24 +1,21 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
-
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 )
 
 // OrderMassStatusRequest (35=AF, FIX 4.3 and later) and its answers.
 const (
 	msgTypeMassStatus    = "AF"
-	tagMassStatusReqID   = quickfix.Tag(584)
-	tagMassStatusReqType = quickfix.Tag(585)
-	tagTotNumReports     = quickfix.Tag(911)
-	tagLastRptRequested  = quickfix.Tag(912)
-	tagExecRestatement   = quickfix.Tag(378)
+	tagMassStatusReqID   = 584
+	tagMassStatusReqType = 585
+	tagTotNumReports     = 911
+	tagLastRptRequested  = 912
+	tagExecRestatement   = 378
 )
 
 // handleMassStatus takes an OrderMassStatusRequest: MassStatusReqType 7
@@ -27,12 +24,12 @@ const (
 // per open order carrying MassStatusReqID, TotNumReports and, on the last,
 // LastRptRequested=Y; or one report with OrderID NONE when there is none.
 // A request it cannot take gets a BusinessMessageReject naming AF.
-func (g *Gateway) handleMassStatus(m *fixsession.Message, fs *fixsession.Session, st *sessionState) quickfix.MessageRejectError {
-	if fs.ID().BeginString == quickfix.BeginStringFIX42 {
-		return quickfix.NewBusinessMessageRejectError("OrderMassStatusRequest (AF) is not part of FIX 4.2", bizUnsupportedMsgType, nil)
+func (g *Gateway) handleMassStatus(m *fixsession.Message, fs *fixsession.Session, st *sessionState) *fixsession.RejectError {
+	if fs.ID().BeginString == fixsession.BeginStringFIX42 {
+		return fixsession.BusinessReject(bizUnsupportedMsgType, "OrderMassStatusRequest (AF) is not part of FIX 4.2")
 	}
 	b := rawFields{m}
-	refuse := func(code int, format string, a ...any) quickfix.MessageRejectError {
+	refuse := func(code int, format string, a ...any) *fixsession.RejectError {
 		g.massStatusReject(m, fs, code, fmt.Sprintf(format, a...))
 		return nil
 	}
@@ -91,19 +88,18 @@ func (g *Gateway) handleMassStatus(m *fixsession.Message, fs *fixsession.Session
 // massStatusReject sends a BusinessMessageReject of an
 // OrderMassStatusRequest.
 func (g *Gateway) massStatusReject(m *fixsession.Message, fs *fixsession.Session, code int, text string) {
-	out := quickfix.NewMessage()
-	out.Header.SetString(tag.MsgType, "j")
-	ob := &out.Body
+	var b fixBody
 	if m.SeqNum != 0 {
-		ob.SetInt(tag.RefSeqNum, int(m.SeqNum))
+		b.SetInt(tag.RefSeqNum, int(m.SeqNum))
 	}
-	ob.SetString(tag.RefMsgType, msgTypeMassStatus)
-	if v, ok := m.Get(int(tagMassStatusReqID)); ok && len(v) > 0 {
-		ob.SetBytes(tag.BusinessRejectRefID, bytes.Clone(v))
+	b.SetString(tag.RefMsgType, msgTypeMassStatus)
+	if v, ok := m.Get(tagMassStatusReqID); ok && len(v) > 0 {
+		b.SetBytes(tag.BusinessRejectRefID, v)
 	}
-	ob.SetInt(tag.BusinessRejectReason, code)
-	ob.SetString(tag.Text, text)
-	if err := fs.Send(out); err != nil {
+	b.SetInt(tag.BusinessRejectReason, code)
+	b.SetString(tag.Text, text)
+	b.sortFields(0)
+	if err := fs.SendBody("j", b.b); err != nil {
 		g.m.dropped[dropSendFailed].Add(1)
 	}
 }

@@ -5,24 +5,23 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 )
 
-// FIX tags come from github.com/quickfixgo/tag; this one is the
-// exchange's own.
+// FIX tags come from internal/fixsession/tag; this one is the exchange's
+// own.
 const (
 	// TagSTPMode is the user-defined tag that carries an order's self-trade
 	// prevention mode: 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
 	// both, 4 decrement and cancel (matching.STPMode values).
-	TagSTPMode quickfix.Tag = 7928
+	TagSTPMode = 7928
 )
 
 // reason is why the gateway itself refused a message. Each message type
@@ -134,7 +133,7 @@ func reject(why reason, format string, args ...any) *rejection {
 // normalizer turns one inbound application message of a logged-on session
 // into an ordermanager.Request. It never panics on any input: a message is
 // either a Request, a rejection (business reject with a code and text), or a
-// quickfix.MessageRejectError (session-level Reject: required tag missing,
+// fixsession.RejectError (session-level Reject: required tag missing,
 // incorrect data format).
 type normalizer struct {
 	cfg   *config.Config
@@ -142,12 +141,12 @@ type normalizer struct {
 	units []symUnits // by SymbolID-1; nil means the decimal path only
 }
 
-// fields is read access to a message's fields: *quickfix.Body, or
-// rawFields over the session layer's message (the hot path, no parse into
-// QuickFIX/Go's maps).
+// fields is read access to a message's fields: rawFields over the session
+// layer's message (no parse into maps), or the tests' messages.
 type fields interface {
-	Has(tag quickfix.Tag) bool
-	GetBytes(tag quickfix.Tag) ([]byte, quickfix.MessageRejectError)
+	Has(tag int) bool
+	// Get returns the value of tag's first field, ok false when absent.
+	Get(tag int) (v []byte, ok bool)
 }
 
 // rawFields reads the fields of an inbound message as the session layer
@@ -155,19 +154,14 @@ type fields interface {
 // normalizer asks for.
 type rawFields struct{ m *fixsession.Message }
 
-func (r rawFields) Has(t quickfix.Tag) bool {
-	_, ok := r.m.Get(int(t))
+func (r rawFields) Has(t int) bool {
+	_, ok := r.m.Get(t)
 	return ok
 }
 
-func (r rawFields) GetBytes(t quickfix.Tag) ([]byte, quickfix.MessageRejectError) {
-	if v, ok := r.m.Get(int(t)); ok {
-		return v, nil
-	}
-	return nil, quickfix.ConditionallyRequiredFieldMissing(t)
-}
+func (r rawFields) Get(t int) ([]byte, bool) { return r.m.Get(t) }
 
-func (n normalizer) normalizeFields(b fields, mt byte) (req ordermanager.Request, rej *rejection, merr quickfix.MessageRejectError) {
+func (n normalizer) normalizeFields(b fields, mt byte) (req ordermanager.Request, rej *rejection, merr *fixsession.RejectError) {
 	req.Session = n.sess.ID
 	req.Firm = n.sess.Firm
 	switch mt {
@@ -187,17 +181,17 @@ func (n normalizer) normalizeFields(b fields, mt byte) (req ordermanager.Request
 		req.Kind = ordermanager.ReqMassCancel
 		return n.massCancel(b, req)
 	}
-	return req, nil, quickfix.NewBusinessMessageRejectError(fmt.Sprintf("unsupported message type %q", mt), bizUnsupportedMsgType, nil)
+	return req, nil, fixsession.BusinessReject(bizUnsupportedMsgType, fmt.Sprintf("unsupported message type %q", mt))
 }
 
 // order handles NewOrderSingle (isNew) and OrderCancelReplaceRequest.
-func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (ordermanager.Request, *rejection, *fixsession.RejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
 	}
 	for _, t := range []struct {
-		tag  quickfix.Tag
+		tag  int
 		name string
 	}{{tag.Symbol, "Symbol"}, {tag.Side, "Side"}, {tag.OrderQty, "OrderQty"}, {tag.OrdType, "OrdType"}} {
 		if _, merr := required(b, t.tag, t.name); merr != nil {
@@ -224,7 +218,7 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 	if req.Side, rej = side(b); rej != nil {
 		return req, rej, nil
 	}
-	ordType, _ := b.GetBytes(tag.OrdType)
+	ordType, _ := b.Get(tag.OrdType)
 	switch string(ordType) {
 	case "1":
 		req.Type = matching.Market
@@ -331,7 +325,7 @@ func expiry(b fields, sched *config.Schedule) (int64, *rejection) {
 }
 
 // cancel handles OrderCancelRequest.
-func (n normalizer) cancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) cancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, *fixsession.RejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
@@ -363,7 +357,7 @@ func (n normalizer) cancel(b fields, req ordermanager.Request) (ordermanager.Req
 
 // orderRef reads the order a cancel or replace refers to: OrigClOrdID (41)
 // and/or OrderID (37); at least one is required.
-func (n normalizer) orderRef(b fields, req *ordermanager.Request) (*rejection, quickfix.MessageRejectError) {
+func (n normalizer) orderRef(b fields, req *ordermanager.Request) (*rejection, *fixsession.RejectError) {
 	orig, _ := optional(b, tag.OrigClOrdID)
 	oid, _ := optional(b, tag.OrderID)
 	if len(orig) == 0 && len(oid) == 0 {
@@ -386,7 +380,7 @@ func (n normalizer) orderRef(b fields, req *ordermanager.Request) (*rejection, q
 }
 
 // status handles OrderStatusRequest: ClOrdID or OrderID identifies the order.
-func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, *fixsession.RejectError) {
 	clOrdID, _ := optional(b, tag.ClOrdID)
 	oid, _ := optional(b, tag.OrderID)
 	if len(clOrdID) == 0 && len(oid) == 0 {
@@ -427,7 +421,7 @@ func (n normalizer) status(b fields, req ordermanager.Request) (ordermanager.Req
 
 // massCancel handles OrderMassCancelRequest: 530=1 cancels the account's
 // orders in Symbol, 530=7 all of them.
-func (n normalizer) massCancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, quickfix.MessageRejectError) {
+func (n normalizer) massCancel(b fields, req ordermanager.Request) (ordermanager.Request, *rejection, *fixsession.RejectError) {
 	clOrdID, merr := required(b, tag.ClOrdID, "ClOrdID")
 	if merr != nil {
 		return req, nil, merr
@@ -471,7 +465,7 @@ func newClOrdID(v []byte) (ordermanager.ClOrdID, *rejection) {
 }
 
 func (n normalizer) symbol(b fields) (*config.Symbol, *rejection) {
-	name, _ := b.GetBytes(tag.Symbol)
+	name, _ := b.Get(tag.Symbol)
 	sym, ok := n.cfg.Symbol(n.cfg.SymbolByName(string(name)))
 	if !ok {
 		return nil, reject(rUnknownSymbol, "unknown symbol %q", clip(name))
@@ -497,7 +491,7 @@ func (n normalizer) account(b fields) (matching.AccountID, *rejection) {
 }
 
 func side(b fields) (matching.Side, *rejection) {
-	v, _ := b.GetBytes(tag.Side)
+	v, _ := b.Get(tag.Side)
 	switch string(v) {
 	case "1":
 		return matching.Buy, nil
@@ -507,20 +501,12 @@ func side(b fields) (matching.Side, *rejection) {
 	return 0, reject(rUnsupported, "Side (54) %q is not supported: use 1 (buy) or 2 (sell)", clip(v))
 }
 
-// optional reads a field that may be absent. GetBytes on an absent tag
-// builds an error (several allocations and a Sprintf); Has does not, so
-// optional fields on the hot path are asked for this way.
-func optional(b fields, tag quickfix.Tag) ([]byte, bool) {
-	if !b.Has(tag) {
-		return nil, false
-	}
-	v, err := b.GetBytes(tag)
-	return v, err == nil
-}
+// optional reads a field that may be absent.
+func optional(b fields, tag int) ([]byte, bool) { return b.Get(tag) }
 
-func required(b fields, tag quickfix.Tag, name string) ([]byte, quickfix.MessageRejectError) {
-	v, err := b.GetBytes(tag)
-	if err != nil || len(v) == 0 {
+func required(b fields, tag int, name string) ([]byte, *fixsession.RejectError) {
+	v, ok := b.Get(tag)
+	if !ok || len(v) == 0 {
 		return nil, requiredMissing(tag, name)
 	}
 	return v, nil
@@ -528,37 +514,37 @@ func required(b fields, tag quickfix.Tag, name string) ([]byte, quickfix.Message
 
 // Session-level reject reasons (373).
 const (
-	sessRejRequiredTagMissing  = 1
-	sessRejValueIncorrect      = 5
-	sessRejIncorrectDataFormat = 6
-	sessRejTagRepeated         = 13
+	sessRejRequiredTagMissing  = fixsession.ReasonRequiredTagMissing
+	sessRejValueIncorrect      = fixsession.ReasonValueIncorrect
+	sessRejIncorrectDataFormat = fixsession.ReasonIncorrectDataFormat
+	sessRejTagRepeated         = fixsession.ReasonTagRepeated
 )
 
-func requiredMissing(tag quickfix.Tag, name string) quickfix.MessageRejectError {
-	return quickfix.NewMessageRejectError(fmt.Sprintf("required tag missing: %s (%d)", name, tag), sessRejRequiredTagMissing, &tag)
+func requiredMissing(tag int, name string) *fixsession.RejectError {
+	return fixsession.RejectTag(sessRejRequiredTagMissing, tag, fmt.Sprintf("required tag missing: %s (%d)", name, tag))
 }
 
 // toUnits converts the decimal field tag to units: the int64 fast path when
 // it can answer, else the decimal path of the symbol (slow), whose error says
 // why the value is refused. A value that is not a decimal number at all gives
-// a quickfix.MessageRejectError (a session-level reject).
+// a *fixsession.RejectError (a session-level reject).
 // unitsField reads a price or quantity field as toUnits does and turns a
 // failure into the answer it deserves: a session-level reject for a field
 // that is not a FIX float, else a business reject with why, naming the
 // field as name (tag).
-func unitsField(b fields, t quickfix.Tag, name string, fast units.Unit, slow func(decimal.Decimal) (int64, error), why reason) (int64, *rejection, quickfix.MessageRejectError) {
+func unitsField(b fields, t int, name string, fast units.Unit, slow func(decimal.Decimal) (int64, error), why reason) (int64, *rejection, *fixsession.RejectError) {
 	v, err := toUnits(b, t, fast, slow)
 	if err == nil {
 		return v, nil, nil
 	}
-	if merr, ok := err.(quickfix.MessageRejectError); ok {
+	if merr, ok := err.(*fixsession.RejectError); ok {
 		return 0, nil, merr
 	}
 	return 0, reject(why, "%s (%d) %s", name, t, err), nil
 }
 
-func toUnits(b fields, tag quickfix.Tag, fast units.Unit, slow func(decimal.Decimal) (int64, error)) (int64, error) {
-	if v, err := b.GetBytes(tag); err == nil && isFIXFloat(v) {
+func toUnits(b fields, tag int, fast units.Unit, slow func(decimal.Decimal) (int64, error)) (int64, error) {
+	if v, ok := b.Get(tag); ok && isFIXFloat(v) {
 		if u, ok := fast.ParseFast(v); ok {
 			return u, nil
 		}
@@ -577,17 +563,17 @@ const decimalFieldMax = 32
 // decimalField parses a FIX float field strictly: optional sign, digits, an
 // optional point and digits, nothing else (no exponent, no spaces), so that
 // parsing costs little whatever the input.
-func decimalField(b fields, tag quickfix.Tag) (decimal.Decimal, quickfix.MessageRejectError) {
-	v, err := b.GetBytes(tag)
-	if err != nil {
-		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d is empty", tag), sessRejIncorrectDataFormat, &tag)
+func decimalField(b fields, tag int) (decimal.Decimal, *fixsession.RejectError) {
+	v, ok := b.Get(tag)
+	if !ok {
+		return decimal.Decimal{}, fixsession.RejectTag(sessRejIncorrectDataFormat, tag, fmt.Sprintf("incorrect data format for value: tag %d is empty", tag))
 	}
 	if !isFIXFloat(v) {
-		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)), sessRejIncorrectDataFormat, &tag)
+		return decimal.Decimal{}, fixsession.RejectTag(sessRejIncorrectDataFormat, tag, fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)))
 	}
 	d, perr := decimal.NewFromString(string(v))
 	if perr != nil {
-		return decimal.Decimal{}, quickfix.NewMessageRejectError(fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)), sessRejIncorrectDataFormat, &tag)
+		return decimal.Decimal{}, fixsession.RejectTag(sessRejIncorrectDataFormat, tag, fmt.Sprintf("incorrect data format for value: tag %d %q is not a decimal number", tag, clip(v)))
 	}
 	return d, nil
 }

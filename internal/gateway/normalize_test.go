@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -222,9 +221,9 @@ func TestAuthenticate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Stop()
-	sid := quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
+	sid := fixsession.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}
 	logon := func(pw string) string {
-		reason, _ := g.authenticate(build(t, "35=A", "553=alpha", "554="+pw), sid)
+		reason, _ := g.authenticateQF(build(t, "35=A", "553=alpha", "554="+pw), sid)
 		return reason
 	}
 	if r := logon("wrong"); !strings.Contains(r, "bad password") {
@@ -243,7 +242,7 @@ func TestAuthenticate(t *testing.T) {
 	if r := logon("pw-alpha"); r != "" { // remembered: no bcrypt, no throttle
 		t.Fatalf("cached password: %q", r)
 	}
-	if r, _ := g.authenticate(build(t, "35=A", "553=alpha", "554=pw-alpha"), quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ZED"}); !strings.Contains(r, "unknown SenderCompID") {
+	if r, _ := g.authenticateQF(build(t, "35=A", "553=alpha", "554=pw-alpha"), fixsession.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ZED"}); !strings.Contains(r, "unknown SenderCompID") {
 		t.Fatalf("unknown: %q", r)
 	}
 }

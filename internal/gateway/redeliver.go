@@ -59,9 +59,8 @@ func ReadReportMarks(cfg *config.Config) (ReportMarks, error) {
 	for i := range marks {
 		marks[i] = noMark
 	}
-	all := settings.SessionSettings()
 	for sid, k := range keys {
-		fsCfg, err := sessionSettings(sid, all[sid])
+		fsCfg, err := sessionSettings(sid, settings[sid])
 		if err != nil {
 			return nil, err
 		}

@@ -4,12 +4,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
 	"github.com/shopspring/decimal"
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
@@ -139,7 +138,7 @@ var msgTypes = func() (t [256]string) {
 // scratch is a number-formatting buffer owned by the caller.
 func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch *[]byte, b *fixBody) byte {
 	sym, _ := g.cfg.Symbol(rep.Symbol)
-	fix42 := begin == quickfix.BeginStringFIX42
+	fix42 := begin == fixsession.BeginStringFIX42
 	var mt byte
 	switch rep.Kind {
 	case ordermanager.RepCancelReject:
@@ -387,25 +386,28 @@ func orderIDText(id matching.OrderID) string {
 }
 
 // fixBody accumulates the body fields of an outbound message in wire form,
-// in the order they are set.
+// in the order they are set. Every message the gateway sends is built in
+// one: execution reports and the other reports of the order manager
+// (reportMessage), the gateway's own rejects (rejectFields,
+// massStatusReject) and TradingSessionStatus.
 type fixBody struct{ b []byte }
 
 func (f *fixBody) reset() { f.b = f.b[:0] }
 
-func (f *fixBody) SetString(t quickfix.Tag, v string) {
-	f.b = fixsession.AppendString(f.b, int(t), v)
+func (f *fixBody) SetString(t int, v string) {
+	f.b = fixsession.AppendString(f.b, t, v)
 }
 
-func (f *fixBody) SetBytes(t quickfix.Tag, v []byte) {
-	f.b = fixsession.AppendField(f.b, int(t), v)
+func (f *fixBody) SetBytes(t int, v []byte) {
+	f.b = fixsession.AppendField(f.b, t, v)
 }
 
-func (f *fixBody) SetInt(t quickfix.Tag, v int) {
-	f.b = fixsession.AppendInt(f.b, int(t), int64(v))
+func (f *fixBody) SetInt(t int, v int) {
+	f.b = fixsession.AppendInt(f.b, t, int64(v))
 }
 
 // SetTime writes a UTCTimestamp in microseconds; ns 0 is now.
-func (f *fixBody) SetTime(t quickfix.Tag, ns int64) {
+func (f *fixBody) SetTime(t int, ns int64) {
 	tm := time.Now()
 	if ns != 0 {
 		tm = time.Unix(0, ns)
@@ -440,14 +442,14 @@ type numWriter struct {
 	su  symUnits
 }
 
-func (w *numWriter) set(tag quickfix.Tag) { w.b.SetBytes(tag, w.buf) }
+func (w *numWriter) set(tag int) { w.b.SetBytes(tag, w.buf) }
 
-func (w *numWriter) uint(tag quickfix.Tag, v uint64) {
+func (w *numWriter) uint(tag int, v uint64) {
 	w.buf = strconv.AppendUint(w.buf[:0], v, 10)
 	w.set(tag)
 }
 
-func (w *numWriter) price(tag quickfix.Tag, ticks int64) {
+func (w *numWriter) price(tag int, ticks int64) {
 	var ok bool
 	if w.buf, ok = w.su.tick.AppendFast(w.buf[:0], ticks); !ok {
 		w.buf = append(w.buf[:0], priceText(w.sym, ticks)...)
@@ -455,7 +457,7 @@ func (w *numWriter) price(tag quickfix.Tag, ticks int64) {
 	w.set(tag)
 }
 
-func (w *numWriter) qty(tag quickfix.Tag, lots int64) {
+func (w *numWriter) qty(tag int, lots int64) {
 	var ok bool
 	if w.buf, ok = w.su.lot.AppendFast(w.buf[:0], lots); !ok {
 		w.buf = append(w.buf[:0], qtyText(w.sym, lots)...)
@@ -465,7 +467,7 @@ func (w *numWriter) qty(tag quickfix.Tag, lots int64) {
 
 // avgPx is exact in whole ticks on the fast path; a fractional-tick average
 // takes the decimal path.
-func (w *numWriter) avgPx(tag quickfix.Tag, cumTicksLots, cumQty int64) {
+func (w *numWriter) avgPx(tag int, cumTicksLots, cumQty int64) {
 	if cumQty > 0 && cumTicksLots > 0 && cumTicksLots%cumQty == 0 {
 		w.price(tag, cumTicksLots/cumQty)
 		return

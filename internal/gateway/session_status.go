@@ -3,10 +3,8 @@ package gateway
 import (
 	"sync"
 
-	"github.com/quickfixgo/quickfix"
-	"github.com/quickfixgo/tag"
-
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -38,9 +36,11 @@ func (g *Gateway) SetPhase(sym matching.SymbolID, p matching.Phase) {
 	if known && old == p {
 		return
 	}
+	var b fixBody
+	g.sessionStatus(&b, sym, p)
 	for _, st := range g.sessions {
 		if fs := st.fs.Load(); fs != nil {
-			_ = fs.Send(g.sessionStatus(sym, p))
+			_ = fs.SendBody("h", b.b)
 		}
 	}
 }
@@ -55,31 +55,33 @@ func (g *Gateway) phaseOf(sym matching.SymbolID) matching.Phase {
 func (g *Gateway) answerSessionStatus(m *fixsession.Message, fs *fixsession.Session) {
 	want := ""
 	for _, f := range m.Fields {
-		if f.Tag == int(tag.TradingSessionID) {
+		if f.Tag == tag.TradingSessionID {
 			want = string(f.Val)
 		}
 	}
 	all := g.cfg.AllSymbols()
+	var b fixBody
 	for i := range all {
 		sym := &all[i]
 		if want == "" || want == sym.Name {
-			_ = fs.Send(g.sessionStatus(sym.ID, g.phaseOf(sym.ID)))
+			b.reset()
+			g.sessionStatus(&b, sym.ID, g.phaseOf(sym.ID))
+			_ = fs.SendBody("h", b.b)
 		}
 	}
 }
 
-func (g *Gateway) sessionStatus(sym matching.SymbolID, p matching.Phase) *quickfix.Message {
-	msg := quickfix.NewMessage()
-	msg.Header.SetString(tag.MsgType, "h")
+// sessionStatus appends the body of symbol sym's TradingSessionStatus (h)
+// in phase p to b, its fields in tag order.
+func (g *Gateway) sessionStatus(b *fixBody, sym matching.SymbolID, p matching.Phase) {
 	name := "NONE"
 	if s, ok := g.cfg.Symbol(sym); ok {
 		name = s.Name
 	}
-	msg.Body.SetString(tag.TradingSessionID, name)
-	msg.Body.SetInt(tag.TradSesStatus, tradSesStatus(p))
-	msg.Body.SetString(tag.TradingSessionSubID, p.String())
-	msg.Body.SetString(tag.Text, p.String())
-	return msg
+	b.SetString(tag.Text, p.String())
+	b.SetString(tag.TradingSessionID, name)
+	b.SetInt(tag.TradSesStatus, tradSesStatus(p))
+	b.SetString(tag.TradingSessionSubID, p.String())
 }
 
 // tradSesStatus is FIX TradSesStatus (340): 1 halted, 2 open, 3 closed,

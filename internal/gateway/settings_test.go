@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quickfixgo/quickfix"
+	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
 func TestBuildSettings(t *testing.T) {
@@ -20,14 +20,14 @@ func TestBuildSettings(t *testing.T) {
 	if len(keys) != 2*len(cfg.Sessions) {
 		t.Fatalf("%d sessions", len(keys))
 	}
-	sid := quickfix.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "BRAVO"}
-	ss := s.SessionSettings()[sid]
+	sid := fixsession.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "BRAVO"}
+	ss := s[sid]
 	if ss == nil || keys[sid].cfg != cfg.SessionByCompID("BRAVO") {
 		t.Fatalf("no FIX.4.2 BRAVO session")
 	}
 	for k, want := range map[string]string{"SocketAcceptPort": "4567", "HeartBtInt": "30",
 		"FileStorePath": filepath.Join(dir, "fix-sessions")} {
-		if got, _ := ss.Setting(k); got != want {
+		if got := ss[k]; got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
@@ -44,19 +44,19 @@ func TestBuildSettings(t *testing.T) {
 	if s, _, err = buildSettings(cfg, "127.0.0.1:4567"); err != nil {
 		t.Fatal(err)
 	}
-	alpha44 := s.SessionSettings()[quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
-	alpha42 := s.SessionSettings()[quickfix.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
-	if v, _ := alpha44.Setting("ResetOnLogon"); v != "Y" {
+	alpha44 := s[fixsession.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
+	alpha42 := s[fixsession.SessionID{BeginString: "FIX.4.2", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
+	if v := alpha44["ResetOnLogon"]; v != "Y" {
 		t.Errorf("ResetOnLogon not overridden: %q", v)
 	}
-	if v, _ := alpha42.Setting("ResetOnLogon"); v != "N" {
+	if v := alpha42["ResetOnLogon"]; v != "N" {
 		t.Errorf("FIX.4.2 session changed: %q", v)
 	}
-	if v, _ := alpha42.Setting("MaxLatency"); v != "30" {
+	if v := alpha42["MaxLatency"]; v != "30" {
 		t.Errorf("DEFAULT override missing: %q", v)
 	}
 	// What the session layer makes of them.
-	fs44, err := sessionSettings(quickfix.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, alpha44)
+	fs44, err := sessionSettings(fixsession.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, alpha44)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package marketdata
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/shopspring/decimal"
 
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -66,7 +68,7 @@ type mdRequest struct {
 // that is not well formed gets a session-level reject; one that asks for
 // something unsupported is parsed fine and answered with a
 // MarketDataRequestReject by the caller.
-func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
+func parseMDRequest(raw []byte) (mdRequest, *fixsession.RejectError) {
 	r := mdRequest{updateType: -1}
 	var have [4]bool // 262, 263, 264, 267|146 seen
 	nTypes, nSyms := -1, -1
@@ -86,14 +88,14 @@ func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
 			continue
 		}
 		v := f[eq+1:]
-		num := func() (int, quickfix.MessageRejectError) {
+		num := func() (int, *fixsession.RejectError) {
 			n, err := strconv.Atoi(string(v))
 			if err != nil || len(v) > 9 {
-				return 0, quickfix.IncorrectDataFormatForValue(quickfix.Tag(tag))
+				return 0, fixsession.IncorrectDataFormat(tag)
 			}
 			return n, nil
 		}
-		var rej quickfix.MessageRejectError
+		var rej *fixsession.RejectError
 		switch tag {
 		case tagMDReqID:
 			r.reqID, have[0] = string(v), true
@@ -130,16 +132,16 @@ func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
 			}
 			nTypes--
 			if nTypes < 0 {
-				return r, quickfix.NewMessageRejectError("MDEntryType outside its group", 16, tagPtr(tagNoMDEntryTypes))
+				return r, fixsession.RejectTag(fixsession.ReasonIncorrectNumInGroup, tagNoMDEntryTypes, "MDEntryType outside its group")
 			}
 		case tagNoRelatedSym:
 			nSyms, rej = num()
 			if rej == nil && nSyms > fixSymbolsMax {
-				return r, quickfix.ValueIsIncorrect(quickfix.Tag(tagNoRelatedSym))
+				return r, fixsession.ValueIsIncorrect(tagNoRelatedSym)
 			}
 		case tagSymbol:
 			if nSyms <= 0 {
-				return r, quickfix.NewMessageRejectError("Symbol outside the NoRelatedSym group", 16, tagPtr(tagNoRelatedSym))
+				return r, fixsession.RejectTag(fixsession.ReasonIncorrectNumInGroup, tagNoRelatedSym, "Symbol outside the NoRelatedSym group")
 			}
 			r.symbols = append(r.symbols, string(v))
 			nSyms--
@@ -150,24 +152,22 @@ func parseMDRequest(raw []byte) (mdRequest, quickfix.MessageRejectError) {
 	}
 	switch {
 	case !have[0]:
-		return r, quickfix.RequiredTagMissing(tagMDReqID)
+		return r, fixsession.RequiredTagMissing(tagMDReqID)
 	case !have[1]:
-		return r, quickfix.RequiredTagMissing(tagSubReqType)
+		return r, fixsession.RequiredTagMissing(tagSubReqType)
 	case r.subType != 2 && !have[2]:
-		return r, quickfix.RequiredTagMissing(tagMarketDepth)
+		return r, fixsession.RequiredTagMissing(tagMarketDepth)
 	case nTypes > 0:
-		return r, quickfix.NewMessageRejectError("Incorrect NumInGroup count for repeating group", 16, tagPtr(tagNoMDEntryTypes))
+		return r, fixsession.RejectTag(fixsession.ReasonIncorrectNumInGroup, tagNoMDEntryTypes, "Incorrect NumInGroup count for repeating group")
 	case nSyms > 0:
-		return r, quickfix.NewMessageRejectError("Incorrect NumInGroup count for repeating group", 16, tagPtr(tagNoRelatedSym))
+		return r, fixsession.RejectTag(fixsession.ReasonIncorrectNumInGroup, tagNoRelatedSym, "Incorrect NumInGroup count for repeating group")
 	}
 	return r, nil
 }
 
-func tagPtr(t quickfix.Tag) *quickfix.Tag { return &t }
-
 // fixSession is one FIX session's market-data subscriber and its sender.
 type fixSession struct {
-	sid  quickfix.SessionID
+	sid  fixsession.SessionID
 	sub  *subscriber
 	done chan struct{}
 }
@@ -182,18 +182,20 @@ type fixSession struct {
 // told each symbol's phase with SecurityStatus (35=f). Unsupported
 // requests, unknown symbols and a duplicate MDReqID are answered with a
 // MarketDataRequestReject (Y) carrying MDReqRejReason and Text. A malformed
-// message returns a MessageRejectError for the session to send.
+// message returns a RejectError for the session to send. raw is the whole
+// request as received (header and trailer included), read during the call
+// only.
 //
 // It never waits on the publisher: updates go through the session's bounded
 // queue to its own sender goroutine, and a session that falls behind gets a
 // fresh W instead of the updates it missed.
-func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
-	r, rej := parseMDRequest(msg.Bytes())
+func (p *Publisher) OnMarketDataRequest(raw []byte, sid fixsession.SessionID) *fixsession.RejectError {
+	r, rej := parseMDRequest(raw)
 	if rej != nil {
 		return rej
 	}
-	fix42 := sid.BeginString == quickfix.BeginStringFIX42
-	reject := func(reason enum.MDReqRejReason, text string) quickfix.MessageRejectError {
+	fix42 := sid.BeginString == fixsession.BeginStringFIX42
+	reject := func(reason enum.MDReqRejReason, text string) *fixsession.RejectError {
 		y := marketdatarequestreject.New(field.NewMDReqID(r.reqID))
 		if reason != "" {
 			y.SetMDReqRejReason(reason)
@@ -204,7 +206,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 	}
 	switch {
 	case r.reqID == "" || len(r.reqID) > fixMDReqIDMax:
-		return quickfix.ValueIsIncorrect(tagMDReqID)
+		return fixsession.ValueIsIncorrect(tagMDReqID)
 	case r.subType == 2:
 		if !p.unsubscribeFIX(sid, r.reqID) {
 			return reject("", "no subscription with MDReqID "+r.reqID)
@@ -225,7 +227,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 		return reject(enum.MDReqRejReason_UNSUPPORTED_MDENTRYTYPE,
 			"MDEntryTypes 4, 5 and A need FIX 4.4 (FIX 4.2 cannot tell an indicative price from an official one)")
 	case len(r.symbols) == 0:
-		return quickfix.RequiredTagMissing(tagSymbol)
+		return fixsession.RequiredTagMissing(tagSymbol)
 	}
 	syms := make([]*symState, 0, len(r.symbols))
 	for _, name := range r.symbols {
@@ -279,7 +281,7 @@ func (p *Publisher) OnMarketDataRequest(msg *quickfix.Message, sid quickfix.Sess
 
 // OnLogout drops every market-data subscription of a FIX session; the gateway
 // calls it from its OnLogout.
-func (p *Publisher) OnLogout(sid quickfix.SessionID) {
+func (p *Publisher) OnLogout(sid fixsession.SessionID) {
 	p.fixMu.Lock()
 	fs := p.fixSessions[sid]
 	delete(p.fixSessions, sid)
@@ -290,7 +292,7 @@ func (p *Publisher) OnLogout(sid quickfix.SessionID) {
 	}
 }
 
-func (p *Publisher) unsubscribeFIX(sid quickfix.SessionID, reqID string) bool {
+func (p *Publisher) unsubscribeFIX(sid fixsession.SessionID, reqID string) bool {
 	p.fixMu.Lock()
 	fs := p.fixSessions[sid]
 	p.fixMu.Unlock()
@@ -311,7 +313,7 @@ func (p *Publisher) unsubscribeFIX(sid quickfix.SessionID, reqID string) bool {
 	return found
 }
 
-func (p *Publisher) fixSessionFor(sid quickfix.SessionID) *fixSession {
+func (p *Publisher) fixSessionFor(sid fixsession.SessionID) *fixSession {
 	p.fixMu.Lock()
 	defer p.fixMu.Unlock()
 	fs := p.fixSessions[sid]
@@ -570,17 +572,61 @@ func buildTradesX(e subscription, trades []Trade) *marketdataincrementalrefresh.
 	return &x
 }
 
-// FIXSender sends a message to a FIX session.
-type FIXSender func(msg *quickfix.Message, sid quickfix.SessionID) error
+// FIXSender sends an application message, MsgType msgType and body its
+// tag=value␁ fields after the standard header, to the FIX session sid
+// (the gateway's Send).
+type FIXSender func(sid fixsession.SessionID, msgType string, body []byte) error
 
-// SetFIXSender routes the publisher's FIX messages (W, X, Y) through send,
-// the gateway's session layer; until it is called they go through
-// QuickFIX/Go's session registry (quickfix.SendToTarget).
+// SetFIXSender routes the publisher's FIX messages (W, X, Y, f) through
+// send, the gateway's session layer; until it is called they cannot be sent
+// (errNoFIXSender, which ends the session's subscriptions as a failed send
+// does).
 func (p *Publisher) SetFIXSender(send FIXSender) { p.fixSend.Store(&send) }
 
-func (p *Publisher) sendFIX(msg quickfix.Messagable, sid quickfix.SessionID) error {
-	if f := p.fixSend.Load(); f != nil {
-		return (*f)(msg.ToMessage(), sid)
+var errNoFIXSender = errors.New("marketdata: no FIX sender (SetFIXSender)")
+
+// sendFIX sends a message built with QuickFIX/Go's typed messages (the
+// repeating groups of W and X are why they are built so: market data is
+// where QuickFIX/Go's message types still serve, at the edge) as its body
+// bytes.
+func (p *Publisher) sendFIX(msg quickfix.Messagable, sid fixsession.SessionID) error {
+	f := p.fixSend.Load()
+	if f == nil {
+		return errNoFIXSender
 	}
-	return quickfix.SendToTarget(msg, sid)
+	mt, body, err := bodyOf(msg.ToMessage())
+	if err != nil {
+		return err
+	}
+	return (*f)(sid, mt, body)
+}
+
+// bodyOf serializes a QuickFIX/Go message and returns its MsgType and the
+// body fields (the header other than MsgType is the session layer's). The
+// body is m's own, shared rather than copied: FieldMap.CopyInto keeps only
+// the first entry of each tag, which would drop every repeating group's
+// members but the count.
+func bodyOf(m *quickfix.Message) (string, []byte, error) {
+	mt, err := m.Header.GetBytes(35)
+	if err != nil || len(mt) == 0 {
+		return "", nil, errors.New("marketdata: message without MsgType")
+	}
+	var c quickfix.Message
+	c.Header.Init()
+	c.Trailer.Init()
+	c.Header.SetBytes(35, mt)
+	c.Body = m.Body
+	raw := c.Bytes()
+	// raw is 8=..␁9=..␁35=..␁<body>10=..␁
+	i := bytes.Index(raw, []byte("\x0135="))
+	if i < 0 {
+		return "", nil, errors.New("marketdata: cannot serialize message")
+	}
+	j := bytes.IndexByte(raw[i+1:], 0x01)
+	start := i + 1 + j + 1
+	end := len(raw) - len("10=000\x01")
+	if start > end {
+		return "", nil, errors.New("marketdata: cannot serialize message")
+	}
+	return string(mt), raw[start:end], nil
 }

@@ -14,14 +14,17 @@ import (
 	"github.com/quickfixgo/field"
 	"github.com/quickfixgo/fix44/marketdatarequest"
 	"github.com/quickfixgo/quickfix"
+
+	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
-// exchangeApp is the smallest acceptor application: V goes to the publisher.
+// exchangeApp is the smallest acceptor application: V goes to the publisher,
+// which sends through QuickFIX/Go's session registry (qfSender).
 type exchangeApp struct{ p *Publisher }
 
 func (a *exchangeApp) OnCreate(quickfix.SessionID)                       {}
 func (a *exchangeApp) OnLogon(quickfix.SessionID)                        {}
-func (a *exchangeApp) OnLogout(sid quickfix.SessionID)                   { a.p.OnLogout(sid) }
+func (a *exchangeApp) OnLogout(sid quickfix.SessionID)                   { a.p.OnLogout(ourSID(sid)) }
 func (a *exchangeApp) ToAdmin(*quickfix.Message, quickfix.SessionID)     {}
 func (a *exchangeApp) ToApp(*quickfix.Message, quickfix.SessionID) error { return nil }
 func (a *exchangeApp) FromAdmin(*quickfix.Message, quickfix.SessionID) quickfix.MessageRejectError {
@@ -29,9 +32,46 @@ func (a *exchangeApp) FromAdmin(*quickfix.Message, quickfix.SessionID) quickfix.
 }
 func (a *exchangeApp) FromApp(msg *quickfix.Message, sid quickfix.SessionID) quickfix.MessageRejectError {
 	if msg.IsMsgTypeOf("V") {
-		return a.p.OnMarketDataRequest(msg, sid)
+		rej := a.p.OnMarketDataRequest(msg.Bytes(), ourSID(sid))
+		if rej == nil {
+			return nil
+		}
+		var ref *quickfix.Tag
+		if rej.HasRefTag {
+			t := quickfix.Tag(rej.RefTagID)
+			ref = &t
+		}
+		if rej.Business {
+			return quickfix.NewBusinessMessageRejectError(rej.Text, rej.Reason, ref)
+		}
+		return quickfix.NewMessageRejectError(rej.Text, rej.Reason, ref)
 	}
 	return quickfix.UnsupportedMessageType()
+}
+
+// ourSID is a QuickFIX/Go session ID in the session layer's terms.
+func ourSID(sid quickfix.SessionID) fixsession.SessionID {
+	return fixsession.SessionID{BeginString: sid.BeginString, SenderCompID: sid.SenderCompID, TargetCompID: sid.TargetCompID}
+}
+
+// qfSender is the publisher's FIXSender over QuickFIX/Go's session
+// registry. The body goes out as it is: QuickFIX/Go writes a field as
+// tag=value␁, so the first field's tag with the rest of the body (its
+// other fields included) as the value writes the body unchanged, repeating
+// groups and field order included.
+func qfSender(sid fixsession.SessionID, msgType string, body []byte) error {
+	eq := bytes.IndexByte(body, '=')
+	if eq <= 0 || body[len(body)-1] != 0x01 {
+		return fmt.Errorf("body %q is not tag=value fields", body)
+	}
+	first, err := strconv.Atoi(string(body[:eq]))
+	if err != nil {
+		return err
+	}
+	m := quickfix.NewMessage()
+	m.Header.SetString(35, msgType)
+	m.Body.SetBytes(quickfix.Tag(first), body[eq+1:len(body)-1])
+	return quickfix.SendToTarget(m, quickfix.SessionID{BeginString: sid.BeginString, SenderCompID: sid.SenderCompID, TargetCompID: sid.TargetCompID})
 }
 
 // brokerApp is the test's initiator: it hands every message it receives over.
@@ -175,6 +215,7 @@ func newFIXRig(t *testing.T, p *Publisher) *fixRig { return newFIXRigStatus(t, p
 // when status is set.
 func newFIXRigStatus(t *testing.T, p *Publisher, status bool) *fixRig {
 	port := freePort(t)
+	p.SetFIXSender(qfSender)
 	acc, err := quickfix.NewAcceptor(&exchangeApp{p}, quickfix.NewMemoryStoreFactory(), fixSettings(t, "acceptor", port), quickfix.NewNullLogFactory())
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +509,7 @@ func TestParseMDRequest(t *testing.T) {
 		"262=a|263=1|264=99999999999|267=1|269=0|146=1|55=A|": 264,
 	} {
 		_, rej := parseMDRequest(raw(body))
-		if rej == nil || rej.RefTagID() == nil || int(*rej.RefTagID()) != tag {
+		if rej == nil || !rej.HasRefTag || rej.RefTagID != tag {
 			t.Errorf("%s: reject %v, want one naming tag %d", body, rej, tag)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/matching"
-	"github.com/quickfixgo/quickfix"
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
 )
@@ -139,7 +139,7 @@ type Publisher struct {
 	snapCache map[feedKey]snapJSON
 
 	fixMu       sync.Mutex
-	fixSessions map[quickfix.SessionID]*fixSession
+	fixSessions map[fixsession.SessionID]*fixSession
 }
 
 // ErrConfig reports an unusable Config.
@@ -184,7 +184,7 @@ func New(cfg Config) (*Publisher, error) {
 		levelSeen:   make(map[levelKey]struct{}),
 		snapCache:   make(map[feedKey]snapJSON),
 		wsWriters:   wsWriters,
-		fixSessions: make(map[quickfix.SessionID]*fixSession),
+		fixSessions: make(map[fixsession.SessionID]*fixSession),
 	}
 	t := &symTable{byName: make(map[string]*symState, len(cfg.Symbols))}
 	for _, si := range cfg.Symbols {
