@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // AdminFile is the `admin:` section as written in YAML: the bearer tokens of
@@ -33,7 +35,7 @@ type AdminToken struct {
 }
 
 // AdminNameMax bounds a token's name (it is journaled with every action).
-const AdminNameMax = 32
+const AdminNameMax = refdata.OperatorNameMax
 
 func (c *Config) resolveAdmin(f *File) error {
 	c.ListenAdmin = orString(f.Listen.Admin, "127.0.0.1:8081")

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/exchange-sim/exchange/matching"
 )
 
 // ScheduleFile is the YAML form of the trading calendar:
@@ -37,39 +35,11 @@ type StepFile struct {
 	Expire bool   `yaml:"expire"`
 }
 
-// Schedule is the resolved trading calendar.
-type Schedule struct {
-	Location    *time.Location
-	TradingDays [7]bool // by time.Weekday
-	Symbols     []matching.SymbolID
-	GTDCheck    time.Duration
-	Steps       []Step // by time of day
-}
-
-// Step is one transition of the trading day: at At after local midnight the
-// symbols move to Phase, or, with Expire, their DAY orders expire.
-type Step struct {
-	At     time.Duration
-	Phase  matching.Phase
-	Expire bool
-}
-
-// PhaseNames maps the configuration's phase names (matching.Phase's
-// String) to the phases a schedule may set.
-var PhaseNames = func() map[string]matching.Phase {
-	m := map[string]matching.Phase{}
-	for _, p := range []matching.Phase{matching.PhaseClosed, matching.PhasePreOpen, matching.PhaseOpeningAuction,
-		matching.PhaseContinuous, matching.PhaseClosingCall, matching.PhaseClosingAuction, matching.PhasePostClose} {
-		m[p.String()] = p
-	}
-	return m
-}()
-
 var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
 // schedule resolves the schedule section (nil: none).
-func (c *Config) schedule(f *ScheduleFile) (*Schedule, error) {
+func (r *resolver) schedule(f *ScheduleFile) (*Schedule, error) {
 	if f == nil {
 		return nil, nil
 	}
@@ -99,7 +69,7 @@ func (c *Config) schedule(f *ScheduleFile) (*Schedule, error) {
 		s.TradingDays[wd] = true
 	}
 	for i, name := range f.Symbols {
-		id := c.symbolByName[name]
+		id := r.symbolByName[name]
 		if id == 0 {
 			return nil, fmt.Errorf("schedule.symbols[%d]: unknown symbol %q", i, name)
 		}

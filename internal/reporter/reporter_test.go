@@ -435,6 +435,8 @@ func TestOtherVenueRefused(t *testing.T) {
 		}
 		// Another configuration (other symbols) is refused as well.
 		other := *vcfg
+		reg := *vcfg.Registry // a Config's copy shares its registry
+		other.Registry = &reg
 		other.Symbols = append(other.Symbols[:0:0], other.Symbols...)
 		other.Symbols[0].Name = "OTHER"
 		_, err := Open(context.Background(), Config{Venue: &other, DataDir: dirA, DB: opts, Log: zerolog.Nop()})
