@@ -26,7 +26,7 @@ type State struct {
 func NewState(cfg *config.Config) *State {
 	return &State{
 		Engine:  matching.New(matching.Config{Symbols: len(cfg.Symbols), OrdersHint: 1 << 16, Bands: bandsOf(cfg)}),
-		Manager: ordermanager.New(cfg),
+		Manager: ordermanager.New(cfg.Registry, ordermanager.Config{}),
 		Hasher:  matching.NewHasher(),
 	}
 }
@@ -102,7 +102,7 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	if s.Engine, err = matching.Restore(eng); err != nil {
 		return nil, fmt.Errorf("engine snapshot: %w", err)
 	}
-	if s.Manager, err = ordermanager.RestoreListed(cfg, om, listings); err != nil {
+	if s.Manager, err = ordermanager.RestoreListed(cfg.Registry, ordermanager.Config{}, om, listings); err != nil {
 		return nil, fmt.Errorf("order manager snapshot: %w", err)
 	}
 	if n := len(cfg.Symbols) + len(s.Manager.Listed()); s.Engine.Symbols() != n {
