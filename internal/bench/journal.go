@@ -29,7 +29,7 @@ func WriteJournal(dir string, n, accounts int, seed int64) (*config.Config, erro
 	if err != nil {
 		return nil, err
 	}
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(),
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(),
 		Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62})
 	if err != nil {
 		return nil, err

@@ -174,7 +174,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	if o.OpenVenue != nil {
 		r.x, err = o.OpenVenue(cfg, r.onReports)
 	} else {
-		r.x, _, err = pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
+		r.x, _, err = pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: o.Dir, Durability: o.Durability,
 			Log: zerolog.Nop(), Reports: r.onReports, SnapshotEvery: 1 << 62})
 	}
 	if err != nil {

@@ -77,7 +77,7 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 		// Throughput does not depend on them.
 		cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 		cc.Transport.Listener = lns[i]
-		n, err := Open(cc, pipeline.Options{Config: cfg, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
+		n, err := Open(cc, pipeline.Options{Ref: cfg.Registry, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
 		if err != nil {
 			r.Close()
 			return nil, err

@@ -92,7 +92,7 @@ func TestListSymbolReplayed(t *testing.T) {
 	}
 	for _, ignore := range []bool{true, false} {
 		fresh := config.Default()
-		st, _, err := Rebuild(fresh, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
+		st, _, err := Rebuild(fresh.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatalf("rebuild (ignore snapshots %v): %v", ignore, err)
 		}
@@ -103,7 +103,7 @@ func TestListSymbolReplayed(t *testing.T) {
 	}
 	// The live configuration replays its own journal: registering again is
 	// a no-op.
-	if st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()}); err != nil {
+	if st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()}); err != nil {
 		t.Fatal(err)
 	} else {
 		check("rebuild with the live configuration", st)

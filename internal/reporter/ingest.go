@@ -145,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return fail(err)
 	}
-	fol, err := pipeline.NewFollower(cfg.Venue, cfg.DataDir, pos.Seq, cfg.Log)
+	fol, err := pipeline.NewFollower(cfg.Venue.Registry, cfg.DataDir, pos.Seq, cfg.Log)
 	if err != nil {
 		if pos.Seq > 0 && strings.Contains(err.Error(), "ends at seq") {
 			return fail(&VenueError{DB: db.where, Dir: cfg.DataDir, Reason: fmt.Sprintf("the database has history up to seq %d, the journal ends before it (%v)", pos.Seq, err)})

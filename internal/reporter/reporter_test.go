@@ -86,7 +86,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, o func(testing.TB) OpenO
 // replayCounts replays dir independently of the reporter and counts trades
 // and execution reports.
 func replayCounts(t testing.TB, dir string, cfg *config.Config) (trades, execs int64, lastSeq uint64) {
-	f, err := pipeline.NewFollower(cfg, dir, 0, zerolog.Nop())
+	f, err := pipeline.NewFollower(cfg.Registry, dir, 0, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,13 +170,13 @@ func TestFollowsGrowingJournal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.SegmentBytes = 64 << 10 // several segments
 		warm, cmds := bench.GenerateMix(3, 6000, 20)
 		reqs, err := bench.MixRequests(cfg, append(warm, cmds...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62})
+		x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62,
+			SegmentBytes: 64 << 10}) // several segments
 		if err != nil {
 			t.Fatal(err)
 		}

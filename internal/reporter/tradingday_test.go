@@ -33,7 +33,7 @@ func dayJournal(t *testing.T) (string, *config.Config) {
 	dir := t.TempDir()
 	clock := int64(1_700_000_000_000_000_000)
 	var mu sync.Mutex
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(),
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(),
 		Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62,
 		Clock: func() int64 { mu.Lock(); defer mu.Unlock(); clock += 1000; return clock }})
 	if err != nil {
