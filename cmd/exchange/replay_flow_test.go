@@ -75,7 +75,7 @@ func TestE2EBrokerReplaysJournal(t *testing.T) {
 
 	dst := t.TempDir()
 	v := startTestVenue(t, config.Default(), dst, "", "none")
-	j, err := broker.OpenJournal(src, cfg)
+	j, err := broker.OpenJournal(src, cfg.Registry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func WriteJournal(dir string, n, accounts int, seed int64) (*config.Config, erro
 		return nil, err
 	}
 	warm, cmds := GenerateMix(seed, n, accounts)
-	reqs, err := MixRequests(cfg, append(warm, cmds...))
+	reqs, err := MixRequests(cfg.Registry, append(warm, cmds...))
 	warm, cmds = nil, nil
 	if err != nil {
 		return nil, err

@@ -171,7 +171,7 @@ func TestFollowsGrowingJournal(t *testing.T) {
 			t.Fatal(err)
 		}
 		warm, cmds := bench.GenerateMix(3, 6000, 20)
-		reqs, err := bench.MixRequests(cfg, append(warm, cmds...))
+		reqs, err := bench.MixRequests(cfg.Registry, append(warm, cmds...))
 		if err != nil {
 			t.Fatal(err)
 		}
