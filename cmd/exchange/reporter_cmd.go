@@ -64,7 +64,7 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	start := time.Now()
-	rep, err := reporter.Open(ctx, reporter.Config{Venue: cfg, DataDir: *dataDir, DB: o, BatchCommands: *batch, Log: log})
+	rep, err := reporter.Open(ctx, reporter.Config{Venue: cfg.Registry, DataDir: *dataDir, DB: o, BatchCommands: *batch, Log: log})
 	if err != nil {
 		return err
 	}

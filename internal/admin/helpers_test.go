@@ -48,7 +48,7 @@ func newTestVenue(t *testing.T) *testVenue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Config: cfg, Exchange: x, Gateway: gw, Log: zerolog.Nop()})
+	s, err := New(Options{Ref: cfg.Registry, Tokens: cfg.AdminTokens, Durability: cfg.Durability, Exchange: x, Gateway: gw, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

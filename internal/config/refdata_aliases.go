@@ -18,6 +18,14 @@ type (
 	Step          = refdata.Step
 	SymbolListing = refdata.SymbolListing
 	ListingError  = refdata.ListingError
+	AdminRole     = refdata.AdminRole
+	AdminToken    = refdata.AdminToken
+)
+
+// RoleViewer and RoleOperator are refdata's.
+const (
+	RoleViewer   = refdata.RoleViewer
+	RoleOperator = refdata.RoleOperator
 )
 
 // SymbolNameMax bounds a symbol's name (refdata.SymbolNameMax).

@@ -11,15 +11,15 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
 // Config is what a Reporter needs.
 type Config struct {
-	// Venue is the configuration the journal was written with.
-	Venue *config.Config
+	// Venue is the reference data the journal was written with.
+	Venue *refdata.Registry
 	// DataDir is the venue's data folder (journal/, snapshots/).
 	DataDir string
 	// DB is where history goes.
@@ -145,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Reporter, error) {
 	if err != nil {
 		return fail(err)
 	}
-	fol, err := pipeline.NewFollower(cfg.Venue.Registry, cfg.DataDir, pos.Seq, cfg.Log)
+	fol, err := pipeline.NewFollower(cfg.Venue, cfg.DataDir, pos.Seq, cfg.Log)
 	if err != nil {
 		if pos.Seq > 0 && strings.Contains(err.Error(), "ends at seq") {
 			return fail(&VenueError{DB: db.where, Dir: cfg.DataDir, Reason: fmt.Sprintf("the database has history up to seq %d, the journal ends before it (%v)", pos.Seq, err)})

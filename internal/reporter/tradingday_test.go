@@ -124,7 +124,7 @@ func TestTradingDayHistory(t *testing.T) {
 	dir, cfg := dayJournal(t)
 	forEachBackend(t, func(t *testing.T, o func(testing.TB) OpenOptions) {
 		opts := o(t)
-		r := catchUp(t, Config{Venue: cfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+		r := catchUp(t, Config{Venue: cfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		db := r.db
 		q := func(query string) [][]string {
 			t.Helper()
@@ -254,7 +254,7 @@ func TestTradingDayHistory(t *testing.T) {
 		last := uint64(0)
 		for i := 0; ; i++ {
 			ctx, cancel := context.WithCancel(context.Background())
-			r, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: opts2, BatchCommands: 1, Log: zerolog.Nop(),
+			r, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: opts2, BatchCommands: 1, Log: zerolog.Nop(),
 				OnCommit: func(uint64, int64, int64) { cancel() }})
 			if err != nil {
 				t.Fatal(err)
@@ -278,7 +278,7 @@ func TestTradingDayHistory(t *testing.T) {
 			t.Fatalf("reopened reporter ended at seq %d (last %d); the journal has more commands", pos, last)
 		}
 		// A database holding a symbol listed at run time opens again.
-		catchUp(t, Config{Venue: cfg, DataDir: dir, DB: opts2, Log: zerolog.Nop()}).Close()
+		catchUp(t, Config{Venue: cfg.Registry, DataDir: dir, DB: opts2, Log: zerolog.Nop()}).Close()
 		got := dumpTables(t, mustOpen(t, opts2))
 		for name, w := range want {
 			if got[name] != w {
