@@ -13,6 +13,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -403,7 +404,7 @@ func TestReportsInOrderNeverConcurrent(t *testing.T) {
 		t.Fatalf("Reports was called %d times while another call was running", n)
 	}
 	type key struct {
-		s  config.SessionID
+		s  refdata.SessionID
 		cl string
 	}
 	cum := map[key]int64{}

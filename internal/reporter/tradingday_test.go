@@ -13,6 +13,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -98,7 +99,7 @@ func dayJournal(t *testing.T) (string, *config.Config) {
 	submit(order("MM", matching.Sell, 19000, 3))     // rests, best ask
 	submit(order("BRAVO", matching.Buy, 19000, 3))   // 3 at 190.00 with MM
 	// A symbol listed at run time, and a trade in it.
-	sym, err := cfg.BuildSymbol(&config.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20"}, 0)
+	sym, err := cfg.BuildSymbol(&refdata.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
