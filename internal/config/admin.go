@@ -29,14 +29,14 @@ func (c *Config) resolveAdmin(f *File) error {
 			return fmt.Errorf("%s.name: %q is used twice", where, t.Name)
 		}
 		seen[t.Name] = true
-		role := AdminRole(t.Role)
-		if role != RoleViewer && role != RoleOperator {
+		role := refdata.AdminRole(t.Role)
+		if role != refdata.RoleViewer && role != refdata.RoleOperator {
 			return fmt.Errorf("%s.role: %q is not viewer or operator", where, t.Role)
 		}
 		if !strings.HasPrefix(t.Hash, "$2a$") && !strings.HasPrefix(t.Hash, "$2b$") && !strings.HasPrefix(t.Hash, "$2y$") {
 			return fmt.Errorf("%s.hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", where)
 		}
-		c.AdminTokens = append(c.AdminTokens, AdminToken{Name: t.Name, Role: role, Hash: t.Hash})
+		c.AdminTokens = append(c.AdminTokens, refdata.AdminToken{Name: t.Name, Role: role, Hash: t.Hash})
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ type Config struct {
 	DataDir    string
 	// ListenAdmin and AdminTokens configure the operator console (admin.go).
 	ListenAdmin string
-	AdminTokens []AdminToken
+	AdminTokens []refdata.AdminToken
 	// ListenDebug is the address of the profiling listener (/debug/pprof/);
 	// empty disables it. It is never the public HTTP listener.
 	ListenDebug string
@@ -184,7 +184,7 @@ type Config struct {
 	TradesKept  int
 
 	// Schedule is the trading calendar; nil: continuous trading all day.
-	Schedule *Schedule
+	Schedule *refdata.Schedule
 
 	// ReporterEnabled runs the reporter inside serve; ReporterDSN is its
 	// PostgreSQL DSN (empty: SQLite at DATA/reports.db).
@@ -283,7 +283,7 @@ func resolve(f *File) (*Config, error) {
 		Tables:        refdata.Tables{CurrencyCode: orString(f.Currency.Code, "USD"), MinorUnits: f.Currency.MinorUnits},
 		targetCompID:  c.TargetCompID,
 		symbolByName:  map[string]matching.SymbolID{},
-		sessionByComp: map[string]SessionID{},
+		sessionByComp: map[string]refdata.SessionID{},
 		accountByName: map[string]matching.AccountID{},
 	}
 	if err := r.resolveSymbols(f.Symbols); err != nil {
@@ -313,14 +313,14 @@ type resolver struct {
 	refdata.Tables
 	targetCompID  string
 	symbolByName  map[string]matching.SymbolID
-	sessionByComp map[string]SessionID
+	sessionByComp map[string]refdata.SessionID
 	accountByName map[string]matching.AccountID
 }
 
 // resolveFirms checks the risk defaults, fees and firms sections and fills
 // r.Firms, r.Accounts and r.Sessions, their IDs in file order from 1.
 func (r *resolver) resolveFirms(f *File) error {
-	defLimits, err := r.limits(Limits{}, &f.RiskDefaults, "risk_defaults")
+	defLimits, err := r.limits(refdata.Limits{}, &f.RiskDefaults, "risk_defaults")
 	if err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (r *resolver) resolveFirms(f *File) error {
 			return fmt.Errorf("%s.name: %q is defined twice", where, fm.Name)
 		}
 		firmNames[fm.Name] = true
-		firm := Firm{ID: FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
+		firm := refdata.Firm{ID: refdata.FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
 		if fm.Fees != nil {
 			if fm.Fees.MakerBps != nil {
 				firm.MakerBps = *fm.Fees.MakerBps
@@ -396,12 +396,12 @@ func (r *resolver) resolveFirms(f *File) error {
 type firmResolver struct {
 	*resolver
 	f         *File
-	defLimits Limits
+	defLimits refdata.Limits
 	usernames map[string]bool // every session's, across firms
 }
 
 // account resolves the account a of firm, aw naming it in errors.
-func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
+func (rf *firmResolver) account(firm *refdata.Firm, a *AccountFile, aw string) error {
 	r := rf.resolver
 	var err error
 	if a.Name == "" || len(a.Name) > 32 {
@@ -410,7 +410,7 @@ func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
 	if _, dup := r.accountByName[a.Name]; dup {
 		return fmt.Errorf("%s.name: %q is defined twice", aw, a.Name)
 	}
-	acc := Account{ID: matching.AccountID(len(r.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
+	acc := refdata.Account{ID: matching.AccountID(len(r.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
 	if a.Cash != "" {
 		v, err := decimal.NewFromString(a.Cash)
 		if err != nil {
@@ -448,7 +448,7 @@ func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
 }
 
 // session resolves the FIX session s of firm fm, sw naming it in errors.
-func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw string) error {
+func (rf *firmResolver) session(firm *refdata.Firm, fm *FirmFile, s *SessionFile, sw string) error {
 	r, f := rf.resolver, rf.f
 	if s.SenderCompID == "" || strings.ContainsAny(s.SenderCompID, " \x01|=") {
 		return fmt.Errorf("%s.sender_comp_id: %q must be non-empty without spaces", sw, s.SenderCompID)
@@ -469,8 +469,8 @@ func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw str
 	if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
 		return fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
 	}
-	sess := Session{
-		ID:                 SessionID(len(r.Sessions) + 1),
+	sess := refdata.Session{
+		ID:                 refdata.SessionID(len(r.Sessions) + 1),
 		Firm:               firm.ID,
 		SenderCompID:       s.SenderCompID,
 		Username:           s.Username,
@@ -530,7 +530,7 @@ func (r *resolver) resolveSymbols(symbols []SymbolFile) error {
 		if err != nil {
 			return err
 		}
-		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
+		sym := refdata.Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
 			StaticBandBps: s.StaticBandBps, DynamicBandBps: s.DynamicBandBps}
 		if s.StaticBandBps < 0 || s.StaticBandBps > matching.BandBpsMax || s.DynamicBandBps < 0 || s.DynamicBandBps > matching.BandBpsMax {
 			return fmt.Errorf("%s: static_band_bps and dynamic_band_bps must be within 0..%d", where, matching.BandBpsMax)
@@ -556,7 +556,7 @@ func (r *resolver) resolveSymbols(symbols []SymbolFile) error {
 	return nil
 }
 
-func (r *resolver) limits(base Limits, lf *LimitsFile, where string) (Limits, error) {
+func (r *resolver) limits(base refdata.Limits, lf *LimitsFile, where string) (refdata.Limits, error) {
 	l := base
 	if lf == nil {
 		return l, nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // ScheduleFile is the YAML form of the trading calendar:
@@ -39,11 +41,11 @@ var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
 // schedule resolves the schedule section (nil: none).
-func (r *resolver) schedule(f *ScheduleFile) (*Schedule, error) {
+func (r *resolver) schedule(f *ScheduleFile) (*refdata.Schedule, error) {
 	if f == nil {
 		return nil, nil
 	}
-	s := &Schedule{Location: time.UTC, GTDCheck: f.GTDCheck}
+	s := &refdata.Schedule{Location: time.UTC, GTDCheck: f.GTDCheck}
 	if f.TimeZone != "" {
 		loc, err := time.LoadLocation(f.TimeZone)
 		if err != nil {
@@ -86,12 +88,12 @@ func (r *resolver) schedule(f *ScheduleFile) (*Schedule, error) {
 				return nil, fmt.Errorf("%s.at: %q is not a time of day (HH:MM or HH:MM:SS)", where, st.At)
 			}
 		}
-		step := Step{At: time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, Expire: st.Expire}
+		step := refdata.Step{At: time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, Expire: st.Expire}
 		if st.Expire == (st.Phase != "") {
 			return nil, fmt.Errorf("%s: a step has either a phase or expire: true", where)
 		}
 		if !st.Expire {
-			p, ok := PhaseNames[st.Phase]
+			p, ok := refdata.PhaseNames[st.Phase]
 			if !ok {
 				return nil, fmt.Errorf("%s.phase: %q is not one of closed, pre_open, continuous, closing_call, post_close, opening_auction, closing_auction", where, st.Phase)
 			}
