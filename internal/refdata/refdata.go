@@ -1,8 +1,8 @@
 // Package refdata is the venue's reference data once resolved: the symbols
 // with their tick and lot sizes, the member firms with their fees, FIX
 // sessions and accounts, the accounts' opening balances and risk limits, the
-// quote currency, the trading calendar, and the symbols an operator lists
-// while the venue runs. Everything here is keyed by the small integer IDs the
+// quote currency, the trading calendar, the operators' admin tokens, and the
+// symbols an operator lists while the venue runs. Everything here is keyed by the small integer IDs the
 // stages use (matching.SymbolID, matching.AccountID, FirmID, SessionID) and
 // counted in int64 units; decimals appear only in the conversions on Symbol
 // and Registry.
