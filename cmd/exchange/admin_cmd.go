@@ -10,7 +10,8 @@ import (
 
 // startAdmin starts the operator console on cfg.ListenAdmin.
 func (v *venue) startAdmin() error {
-	s, err := admin.New(admin.Options{Config: v.cfg, Exchange: v.x, Gateway: v.gw, MarketData: v.md, Log: v.log})
+	s, err := admin.New(admin.Options{Ref: v.cfg.Registry, Tokens: v.cfg.AdminTokens, Durability: v.cfg.Durability,
+		Addr: v.cfg.ListenAdmin, Exchange: v.x, Gateway: v.gw, MarketData: v.md, Log: v.log})
 	if err != nil {
 		return err
 	}

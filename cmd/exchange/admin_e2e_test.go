@@ -153,7 +153,7 @@ func TestE2EOperatorHaltsWhileBrokersTrade(t *testing.T) {
 	stop()
 	om, eng, ev := live()
 	var listed []ordermanager.OperatorNote
-	st2, _, err := pipeline.Rebuild(v.cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop(),
+	st2, _, err := pipeline.Rebuild(v.cfg.Registry, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop(),
 		OnItem: func(it *sequencer.Item) {
 			if n, ok := ordermanager.DecodeOperatorNote(&it.Cmd, it.MetaBytes()); ok {
 				listed = append(listed, n)

@@ -117,7 +117,7 @@ func TestE2EOperatorForcesPhases(t *testing.T) {
 
 	stop()
 	st := v.x.State()
-	st2, _, err := pipeline.Rebuild(v.cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
+	st2, _, err := pipeline.Rebuild(v.cfg.Registry, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

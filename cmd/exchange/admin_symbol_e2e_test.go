@@ -94,7 +94,7 @@ func TestE2EOperatorListsSymbol(t *testing.T) {
 	b.stop()
 	stop()
 	live := v.x.State()
-	st2, _, err := pipeline.Rebuild(config.Default(), pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
+	st2, _, err := pipeline.Rebuild(config.Default().Registry, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func openBrokerSource(o *broker.Options, replay, journal, configPath, target str
 		if err != nil {
 			return nil, err
 		}
-		j, err := broker.OpenJournal(journal, cfg)
+		j, err := broker.OpenJournal(journal, cfg.Registry)
 		if err != nil {
 			return nil, err
 		}

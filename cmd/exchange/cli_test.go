@@ -161,7 +161,7 @@ func TestDemoSummaryReplayHint(t *testing.T) {
 func TestReplayExitCodes(t *testing.T) {
 	cfg := config.Default()
 	dir := t.TempDir()
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(),
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(),
 		CheckpointEvery: 4, Reports: func([]ordermanager.Report) {}})
 	if err != nil {
 		t.Fatal(err)

@@ -283,7 +283,7 @@ func compareSurvivors(t *testing.T, nodes []*clusterChild, acked map[matching.Or
 		hash string
 	}
 	rebuild := func(n *clusterChild, until uint64) result {
-		st, _, err := pipeline.Rebuild(config.Default(), pipeline.RebuildOptions{Dir: n.dir, UntilSeq: until, IgnoreSnapshots: until != 0, Log: zerolog.Nop()})
+		st, _, err := pipeline.Rebuild(config.Default().Registry, pipeline.RebuildOptions{Dir: n.dir, UntilSeq: until, IgnoreSnapshots: until != 0, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatalf("%s: rebuild: %v", n.id, err)
 		}

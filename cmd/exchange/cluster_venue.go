@@ -36,7 +36,9 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
 		},
 	}
-	n, err := cluster.Open(ccfg, pipeline.Options{Config: cfg, Log: log, Publisher: md, Reports: v.deliver})
+	o := pipelineOptions(cfg)
+	o.Log, o.Publisher, o.Reports = log, md, v.deliver
+	n, err := cluster.Open(ccfg, o)
 	if err != nil {
 		return nil, err
 	}

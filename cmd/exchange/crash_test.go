@@ -113,7 +113,7 @@ func TestCrashKillMidTrading(t *testing.T) {
 		}
 
 		// Rebuild what the journal holds, as the next start will.
-		st, rs, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: dir, Log: zerolog.Nop()})
+		st, rs, err := pipeline.Rebuild(cfg.Registry, pipeline.RebuildOptions{Dir: dir, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatalf("round %d: rebuild after SIGKILL: %v", round, err)
 		}

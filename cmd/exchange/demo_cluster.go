@@ -156,7 +156,7 @@ func runClusterDemo(size int, duration time.Duration, rate float64, seed int64, 
 		}
 		_ = v.stop()
 		venues[i] = nil
-		st, rs, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: addrs[i].dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
+		st, rs, err := pipeline.Rebuild(cfg.Registry, pipeline.RebuildOptions{Dir: addrs[i].dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
 		if err != nil {
 			return fmt.Errorf("n%d: replay: %w", i+1, err)
 		}

@@ -97,7 +97,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.ProgressEvery = 1000
 	}
-	state, st, err := pipeline.Rebuild(cfg, opts)
+	state, st, err := pipeline.Rebuild(cfg.Registry, opts)
 	prog.done()
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ func (r *replayActions) print(w io.Writer) {
 	fmt.Fprintf(w, "  operator actions        %d\n", r.total)
 	for i := range r.list {
 		a := new(admin.Action)
-		*a = admin.NoteAction(r.cfg, &r.list[i])
+		*a = admin.NoteAction(r.cfg.Registry, &r.list[i])
 		fmt.Fprintf(w, "    seq %-10d %s  %-12s %-20s by %s: %s\n", a.Seq, a.Time.Format(time.RFC3339), a.Action, admin.ActionTarget(a), a.Who, a.Why)
 	}
 	if r.total > len(r.list) {

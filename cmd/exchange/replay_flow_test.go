@@ -38,7 +38,7 @@ func countCommands(t *testing.T, dir string) map[matching.CommandKind]int {
 func TestE2EBrokerReplaysJournal(t *testing.T) {
 	cfg := config.Default()
 	src := t.TempDir()
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: src, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}})
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: src, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestE2EBrokerReplaysJournal(t *testing.T) {
 
 	dst := t.TempDir()
 	v := startTestVenue(t, config.Default(), dst, "", "none")
-	j, err := broker.OpenJournal(src, cfg)
+	j, err := broker.OpenJournal(src, cfg.Registry)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func cmdReporter(args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 	start := time.Now()
-	rep, err := reporter.Open(ctx, reporter.Config{Venue: cfg, DataDir: *dataDir, DB: o, BatchCommands: *batch, Log: log})
+	rep, err := reporter.Open(ctx, reporter.Config{Venue: cfg.Registry, DataDir: *dataDir, DB: o, BatchCommands: *batch, Log: log})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while opening

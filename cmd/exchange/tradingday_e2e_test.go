@@ -118,7 +118,7 @@ func TestE2ETradingDay(t *testing.T) {
 	quiesce(v)
 	stopTestVenue(t, v)
 	live := v.x.State()
-	st, _, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
+	st, _, err := pipeline.Rebuild(cfg.Registry, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,16 +111,14 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 	if cfg.Cluster != nil {
 		x, err = v.openNode(cfg, dir, string(vo.durability), md, log)
 	} else if rd, err = newRedelivery(cfg); err == nil {
-		x, rec, err = pipeline.Open(pipeline.Options{
-			Config:      cfg,
-			Dir:         dir,
-			Durability:  vo.durability,
-			Log:         log,
-			Publisher:   md,
-			Reports:     v.deliver,
-			Recovered:   rd.recovered,
-			SyncReports: v.syncReports,
-		})
+		o := pipelineOptions(cfg)
+		o.Dir = dir
+		if vo.durability != "" {
+			o.Durability = vo.durability
+		}
+		o.Log, o.Publisher, o.Reports = log, md, v.deliver
+		o.Recovered, o.SyncReports = rd.recovered, v.syncReports
+		x, rec, err = pipeline.Open(o)
 	}
 	v.recovery = rec
 	if err != nil {

@@ -30,7 +30,7 @@ func (v *venue) startReporter(dir string) {
 	v.rep = vr
 	go func() {
 		defer close(vr.done)
-		rep, err := reporter.Open(ctx, reporter.Config{Venue: v.cfg, DataDir: dir, DB: reporter.OpenOptions{DSN: v.cfg.ReporterDSN}, Log: v.log})
+		rep, err := reporter.Open(ctx, reporter.Config{Venue: v.cfg.Registry, DataDir: dir, DB: reporter.OpenOptions{DSN: v.cfg.ReporterDSN}, Log: v.log})
 		if err == nil {
 			vr.mu.Lock()
 			vr.rep = rep

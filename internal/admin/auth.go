@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // tokenMax bounds the bearer token bcrypt is asked to check (bcrypt itself
@@ -26,7 +26,7 @@ const bcryptsMax = 2
 // process, while a wrong token always pays the full price (one bcrypt per
 // configured token). Tokens are never logged or kept in the clear.
 type authenticator struct {
-	tokens []config.AdminToken
+	tokens []refdata.AdminToken
 	key    [32]byte
 	sem    chan struct{}
 
@@ -34,7 +34,7 @@ type authenticator struct {
 	known map[[32]byte]int // HMAC of a verified token -> index into tokens
 }
 
-func newAuthenticator(tokens []config.AdminToken) (*authenticator, error) {
+func newAuthenticator(tokens []refdata.AdminToken) (*authenticator, error) {
 	a := &authenticator{tokens: tokens, sem: make(chan struct{}, bcryptsMax), known: map[[32]byte]int{}}
 	if _, err := rand.Read(a.key[:]); err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func bearer(h string) string {
 }
 
 // check returns the token's configuration entry, or ok false.
-func (a *authenticator) check(token string) (t config.AdminToken, ok bool) {
+func (a *authenticator) check(token string) (t refdata.AdminToken, ok bool) {
 	if token == "" || len(token) > tokenMax {
 		return t, false
 	}

@@ -5,21 +5,21 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
-func testTokens(t testing.TB) []config.AdminToken {
+func testTokens(t testing.TB) []refdata.AdminToken {
 	t.Helper()
-	var out []config.AdminToken
+	var out []refdata.AdminToken
 	for _, x := range []struct {
 		name, token string
-		role        config.AdminRole
-	}{{"op", "op-secret", config.RoleOperator}, {"view", "view-secret", config.RoleViewer}} {
+		role        refdata.AdminRole
+	}{{"op", "op-secret", refdata.RoleOperator}, {"view", "view-secret", refdata.RoleViewer}} {
 		h, err := bcrypt.GenerateFromPassword([]byte(x.token), bcrypt.MinCost)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, config.AdminToken{Name: x.name, Role: x.role, Hash: string(h)})
+		out = append(out, refdata.AdminToken{Name: x.name, Role: x.role, Hash: string(h)})
 	}
 	return out
 }
@@ -33,10 +33,10 @@ func TestAuthCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // the second round is served from the cache
-		if tok, ok := a.check("op-secret"); !ok || tok.Name != "op" || tok.Role != config.RoleOperator {
+		if tok, ok := a.check("op-secret"); !ok || tok.Name != "op" || tok.Role != refdata.RoleOperator {
 			t.Fatalf("operator token: %+v %v", tok, ok)
 		}
-		if tok, ok := a.check("view-secret"); !ok || tok.Role != config.RoleViewer {
+		if tok, ok := a.check("view-secret"); !ok || tok.Role != refdata.RoleViewer {
 			t.Fatalf("viewer token: %+v %v", tok, ok)
 		}
 	}

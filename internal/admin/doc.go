@@ -16,7 +16,7 @@
 // Forcing a trading phase (ActPhase) journals the note and the scheduler's
 // phase command; ending the day (ActExpire) the scheduler's expiry command. Listing a symbol (ActListSymbol) journals the note and one
 // matching.CmdAddSymbol carrying the symbol: the order manager registers it
-// in the configuration's run-time symbol table (config.RegisterSymbol) as it
+// in the reference data's run-time symbol table (refdata.Registry.RegisterSymbol) as it
 // applies the command, the engine and market data open its book on the
 // command and its EvSymbolAdded event, in sequence, live and in replay.
 package admin

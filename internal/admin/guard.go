@@ -6,7 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // Guard puts an HTTP handler that is not part of the admin API (the cluster
@@ -21,7 +21,7 @@ type Guard struct {
 }
 
 // NewGuard checks tokens as the admin API configured with them would.
-func NewGuard(tokens []config.AdminToken, log zerolog.Logger) (*Guard, error) {
+func NewGuard(tokens []refdata.AdminToken, log zerolog.Logger) (*Guard, error) {
 	a, err := newAuthenticator(tokens)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
@@ -32,9 +32,9 @@ func NewGuard(tokens []config.AdminToken, log zerolog.Logger) (*Guard, error) {
 // Wrap returns h behind the tokens.
 func (g *Guard) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		role := config.RoleOperator
+		role := refdata.RoleOperator
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			role = config.RoleViewer
+			role = refdata.RoleViewer
 		}
 		if _, ok := authorize(g.auth, g.log, w, r, role); ok {
 			h.ServeHTTP(w, r)
@@ -44,7 +44,7 @@ func (g *Guard) Wrap(h http.Handler) http.Handler {
 
 // authorize checks r's bearer token for role; when it fails it has
 // answered 401 or 403 and logged why.
-func authorize(a *authenticator, log zerolog.Logger, w http.ResponseWriter, r *http.Request, role config.AdminRole) (config.AdminToken, bool) {
+func authorize(a *authenticator, log zerolog.Logger, w http.ResponseWriter, r *http.Request, role refdata.AdminRole) (refdata.AdminToken, bool) {
 	tok, ok := a.check(bearer(r.Header.Get("Authorization")))
 	if !ok {
 		log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Msg("admin request refused: no or wrong token")
@@ -52,7 +52,7 @@ func authorize(a *authenticator, log zerolog.Logger, w http.ResponseWriter, r *h
 		writeJSON(w, http.StatusUnauthorized, &apiError{Msg: "a valid bearer token is required (Authorization: Bearer TOKEN)"})
 		return tok, false
 	}
-	if role == config.RoleOperator && tok.Role != config.RoleOperator {
+	if role == refdata.RoleOperator && tok.Role != refdata.RoleOperator {
 		log.Warn().Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Str("who", tok.Name).Msg("admin request refused: viewer token asked for an action")
 		writeJSON(w, http.StatusForbidden, &apiError{Msg: fmt.Sprintf("token %q has role %s: actions need role operator", tok.Name, tok.Role)})
 		return tok, false

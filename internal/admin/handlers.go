@@ -8,9 +8,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -22,22 +22,22 @@ const ordersMax = 10000
 
 func (s *Server) routes() {
 	const p = "/admin/v1/"
-	s.handle("GET "+p+"status", config.RoleViewer, s.status)
-	s.handle("GET "+p+"sessions", config.RoleViewer, s.sessions)
-	s.handle("GET "+p+"accounts", config.RoleViewer, s.accounts)
-	s.handle("GET "+p+"accounts/{account}", config.RoleViewer, s.accounts)
-	s.handle("GET "+p+"firms/{firm}/orders", config.RoleViewer, s.firmOrders)
-	s.handle("GET "+p+"actions", config.RoleViewer, s.actions)
-	s.handle("POST "+p+"halt", config.RoleOperator, s.halt)
-	s.handle("POST "+p+"resume", config.RoleOperator, s.halt)
-	s.handle("POST "+p+"phase", config.RoleOperator, s.phase)
-	s.handle("POST "+p+"symbols", config.RoleOperator, s.listSymbol)
-	s.handle("POST "+p+"expire", config.RoleOperator, s.expire)
-	s.handle("POST "+p+"kill", config.RoleOperator, s.kill)
-	s.handle("POST "+p+"cancel", config.RoleOperator, s.cancel)
-	s.handle("POST "+p+"disconnect", config.RoleOperator, s.disconnect)
-	s.handle("POST "+p+"block", config.RoleOperator, s.block)
-	s.handle("POST "+p+"limits", config.RoleOperator, s.limits)
+	s.handle("GET "+p+"status", refdata.RoleViewer, s.status)
+	s.handle("GET "+p+"sessions", refdata.RoleViewer, s.sessions)
+	s.handle("GET "+p+"accounts", refdata.RoleViewer, s.accounts)
+	s.handle("GET "+p+"accounts/{account}", refdata.RoleViewer, s.accounts)
+	s.handle("GET "+p+"firms/{firm}/orders", refdata.RoleViewer, s.firmOrders)
+	s.handle("GET "+p+"actions", refdata.RoleViewer, s.actions)
+	s.handle("POST "+p+"halt", refdata.RoleOperator, s.halt)
+	s.handle("POST "+p+"resume", refdata.RoleOperator, s.halt)
+	s.handle("POST "+p+"phase", refdata.RoleOperator, s.phase)
+	s.handle("POST "+p+"symbols", refdata.RoleOperator, s.listSymbol)
+	s.handle("POST "+p+"expire", refdata.RoleOperator, s.expire)
+	s.handle("POST "+p+"kill", refdata.RoleOperator, s.kill)
+	s.handle("POST "+p+"cancel", refdata.RoleOperator, s.cancel)
+	s.handle("POST "+p+"disconnect", refdata.RoleOperator, s.disconnect)
+	s.handle("POST "+p+"block", refdata.RoleOperator, s.block)
+	s.handle("POST "+p+"limits", refdata.RoleOperator, s.limits)
 	s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := s.methods[r.URL.Path]; ok {
 			w.Header().Set("Allow", m)
@@ -55,7 +55,7 @@ func (s *Server) symbolID(name, field string) (matching.SymbolID, *apiError) {
 	if name == "" {
 		return 0, nil
 	}
-	if id := s.cfg.SymbolByName(name); id != 0 {
+	if id := s.ref.SymbolByName(name); id != 0 {
 		return id, nil
 	}
 	return 0, errf(404, field, "unknown symbol %q", name)
@@ -65,47 +65,47 @@ func (s *Server) accountID(name, field string) (matching.AccountID, *apiError) {
 	if name == "" {
 		return 0, nil
 	}
-	if id := s.cfg.AccountByName(name); id != 0 {
+	if id := s.ref.AccountByName(name); id != 0 {
 		return id, nil
 	}
 	return 0, errf(404, field, "unknown account %q", name)
 }
 
-func (s *Server) firmID(name, field string) (config.FirmID, *apiError) {
+func (s *Server) firmID(name, field string) (refdata.FirmID, *apiError) {
 	if name == "" {
 		return 0, nil
 	}
-	for i := range s.cfg.Firms {
-		if s.cfg.Firms[i].Name == name {
-			return s.cfg.Firms[i].ID, nil
+	for i := range s.ref.Firms {
+		if s.ref.Firms[i].Name == name {
+			return s.ref.Firms[i].ID, nil
 		}
 	}
 	return 0, errf(404, field, "unknown firm %q", name)
 }
 
-func (s *Server) firmName(id config.FirmID) string {
-	if f, ok := s.cfg.Firm(id); ok {
+func (s *Server) firmName(id refdata.FirmID) string {
+	if f, ok := s.ref.Firm(id); ok {
 		return f.Name
 	}
 	return ""
 }
 
 func (s *Server) symbolName(id matching.SymbolID) string {
-	if sym, ok := s.cfg.Symbol(id); ok {
+	if sym, ok := s.ref.Symbol(id); ok {
 		return sym.Name
 	}
 	return ""
 }
 
 func (s *Server) accountName(id matching.AccountID) string {
-	if a, ok := s.cfg.Account(id); ok {
+	if a, ok := s.ref.Account(id); ok {
 		return a.Name
 	}
 	return ""
 }
 
-func (s *Server) sessionName(id config.SessionID) string {
-	if ss, ok := s.cfg.Session(id); ok {
+func (s *Server) sessionName(id refdata.SessionID) string {
+	if ss, ok := s.ref.Session(id); ok {
 		return ss.SenderCompID
 	}
 	return ""
@@ -146,7 +146,7 @@ func (s *Server) operate(r *http.Request, op *ordermanager.Operation) (any, *api
 	return ActionResult{Action: op.Action.String(), Who: op.Who, Why: op.Why, Seq: res.Seq, LastSeq: res.LastSeq, Commands: res.Commands}, nil
 }
 
-func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) halt(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req HaltRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any,
 	}
 	// The reason goes to the gateway and market data before the halt, so
 	// the SecurityStatus messages and the web page carry it.
-	for _, cs := range s.cfg.AllSymbols() {
+	for _, cs := range s.ref.AllSymbols() {
 		if id := cs.ID; sym == 0 || sym == id {
 			if resume {
 				defer s.setHaltReason(id, "")
@@ -174,7 +174,7 @@ func (s *Server) halt(r *http.Request, body []byte, who config.AdminToken) (any,
 	return s.operate(r, op)
 }
 
-func (s *Server) kill(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) kill(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req KillRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (s *Server) kill(r *http.Request, body []byte, who config.AdminToken) (any,
 	return s.operate(r, op)
 }
 
-func (s *Server) cancel(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) cancel(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req CancelRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -225,14 +225,14 @@ func (s *Server) cancel(r *http.Request, body []byte, who config.AdminToken) (an
 		return nil, aerr
 	}
 	if op.Account != 0 && op.Firm != 0 {
-		if a, _ := s.cfg.Account(op.Account); a.Firm != op.Firm {
+		if a, _ := s.ref.Account(op.Account); a.Firm != op.Firm {
 			return nil, errf(400, "account", "account %q is not of firm %q", req.Account, req.Firm)
 		}
 	}
 	return s.operate(r, op)
 }
 
-func (s *Server) disconnect(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) disconnect(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req DisconnectRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (s *Server) disconnect(r *http.Request, body []byte, who config.AdminToken)
 	if err := needReason(req.Reason); err != nil {
 		return nil, err
 	}
-	id := s.cfg.SessionByCompID(req.Session)
+	id := s.ref.SessionByCompID(req.Session)
 	if id == 0 {
 		return nil, errf(404, "session", "unknown session %q", req.Session)
 	}
@@ -263,7 +263,7 @@ func (s *Server) disconnect(r *http.Request, body []byte, who config.AdminToken)
 	return v, nil
 }
 
-func (s *Server) block(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) block(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req BlockRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func (s *Server) block(r *http.Request, body []byte, who config.AdminToken) (any
 	return v, aerr
 }
 
-func (s *Server) limits(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) limits(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req LimitsRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func (s *Server) limits(r *http.Request, body []byte, who config.AdminToken) (an
 		if err != nil {
 			return nil, errf(400, "limits.max_order_notional", "%q is not a decimal amount", *in.MaxOrderNotional)
 		}
-		if l.MaxOrderNotional, err = s.cfg.MoneyToMinor(d); err != nil {
+		if l.MaxOrderNotional, err = s.ref.MoneyToMinor(d); err != nil {
 			return nil, errf(400, "limits.max_order_notional", "%v", err)
 		}
 	}
@@ -347,14 +347,14 @@ func (s *Server) limits(r *http.Request, body []byte, who config.AdminToken) (an
 
 // Reads.
 
-func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *apiError) {
+func (s *Server) status(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *apiError) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	st := Status{Started: s.started.UTC(), UptimeSeconds: time.Since(s.started).Seconds()}
 	var syms []SymbolStatus
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
 		// Read inside: a listing changes the list on this goroutine.
-		all := s.cfg.AllSymbols()
+		all := s.ref.AllSymbols()
 		syms = make([]SymbolStatus, len(all))
 		for i := range all {
 			sym := &all[i]
@@ -373,10 +373,10 @@ func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *a
 	}
 	st.Symbols = syms
 	xs := s.x.Stats()
-	st.Journal = JournalStatus{Dir: s.x.Dir(), Durability: string(s.cfg.Durability), DurableSeq: xs.Sequencer.DurableSeq,
+	st.Journal = JournalStatus{Dir: s.x.Dir(), Durability: string(s.dur), DurableSeq: xs.Sequencer.DurableSeq,
 		Records: xs.Sequencer.Records, Fsyncs: xs.Sequencer.Fsyncs}
 	st.Queues = QueueStatus{Inbound: s.x.QueueDepth(), InFlight: xs.Commands - min(xs.Processed, xs.Commands), Busy: xs.Busy}
-	st.Sessions = len(s.cfg.Sessions)
+	st.Sessions = len(s.ref.Sessions)
 	if s.gw != nil {
 		for _, si := range s.gw.Sessions() {
 			if si.LoggedOn {
@@ -387,7 +387,7 @@ func (s *Server) status(r *http.Request, _ []byte, _ config.AdminToken) (any, *a
 	return st, nil
 }
 
-func (s *Server) sessions(_ *http.Request, _ []byte, _ config.AdminToken) (any, *apiError) {
+func (s *Server) sessions(_ *http.Request, _ []byte, _ refdata.AdminToken) (any, *apiError) {
 	out := []Session{}
 	if s.gw == nil {
 		return out, nil
@@ -403,7 +403,7 @@ func (s *Server) sessions(_ *http.Request, _ []byte, _ config.AdminToken) (any, 
 	return out, nil
 }
 
-func (s *Server) accounts(r *http.Request, _ []byte, _ config.AdminToken) (any, *apiError) {
+func (s *Server) accounts(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *apiError) {
 	var ids []matching.AccountID
 	one := r.PathValue("account")
 	if one != "" {
@@ -413,8 +413,8 @@ func (s *Server) accounts(r *http.Request, _ []byte, _ config.AdminToken) (any, 
 		}
 		ids = append(ids, id)
 	} else {
-		for i := range s.cfg.Accounts {
-			ids = append(ids, s.cfg.Accounts[i].ID)
+		for i := range s.ref.Accounts {
+			ids = append(ids, s.ref.Accounts[i].ID)
 		}
 	}
 	views := make([]ordermanager.AccountView, len(ids))
@@ -443,7 +443,7 @@ func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 		CashReserved: s.money(v.CashReserved), Holdings: map[string]Holding{},
 		OpenOrders: v.OpenOrders, KillSwitch: v.KillSwitch, LimitsChanged: v.LimitsChanged,
 	}
-	all := s.cfg.AllSymbols()
+	all := s.ref.AllSymbols()
 	for i := range all {
 		sym := &all[i]
 		if i < len(v.Holdings) && (v.Holdings[i] != 0 || v.HoldingsReserved[i] != 0) {
@@ -460,7 +460,7 @@ func (s *Server) accountJSON(v *ordermanager.AccountView) Account {
 	return a
 }
 
-func (s *Server) firmOrders(r *http.Request, _ []byte, _ config.AdminToken) (any, *apiError) {
+func (s *Server) firmOrders(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *apiError) {
 	firm, aerr := s.firmID(r.PathValue("firm"), "firm")
 	if aerr != nil {
 		return nil, aerr
@@ -474,7 +474,7 @@ func (s *Server) firmOrders(r *http.Request, _ []byte, _ config.AdminToken) (any
 	var views []ordermanager.OrderView
 	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
 		views = om.OpenOrdersOf(func(a matching.AccountID) bool {
-			acc, ok := s.cfg.Account(a)
+			acc, ok := s.ref.Account(a)
 			return ok && acc.Firm == firm
 		}, limit)
 	}); err != nil {
@@ -483,7 +483,7 @@ func (s *Server) firmOrders(r *http.Request, _ []byte, _ config.AdminToken) (any
 	out := make([]Order, 0, len(views))
 	for i := range views {
 		v := &views[i]
-		sym, _ := s.cfg.Symbol(v.Symbol)
+		sym, _ := s.ref.Symbol(v.Symbol)
 		out = append(out, Order{
 			OrderID: strconv.FormatUint(uint64(v.ID), 10), ClOrdID: v.ClOrdID, Account: s.accountName(v.Account),
 			Session: s.sessionName(v.Session), Symbol: s.symbolName(v.Symbol), Side: v.Side.String(),
@@ -494,7 +494,7 @@ func (s *Server) firmOrders(r *http.Request, _ []byte, _ config.AdminToken) (any
 	return out, nil
 }
 
-func (s *Server) actions(r *http.Request, _ []byte, _ config.AdminToken) (any, *apiError) {
+func (s *Server) actions(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *apiError) {
 	n, aerr := queryInt(r, "n", 20, actionsMax)
 	if aerr != nil {
 		return nil, aerr
@@ -513,12 +513,12 @@ func (s *Server) actions(r *http.Request, _ []byte, _ config.AdminToken) (any, *
 }
 
 // ActionJSON is a note as the API and `exchange replay` show it.
-func (s *Server) ActionJSON(n *ordermanager.OperatorNote) Action { return NoteAction(s.cfg, n) }
+func (s *Server) ActionJSON(n *ordermanager.OperatorNote) Action { return NoteAction(s.ref, n) }
 
-// NoteAction describes an operator note with the configuration's names.
-func NoteAction(cfg *config.Config, n *ordermanager.OperatorNote) Action {
+// NoteAction describes an operator note with the reference data's names.
+func NoteAction(ref *refdata.Registry, n *ordermanager.OperatorNote) Action {
 	a := Action{Seq: n.Seq, Time: time.Unix(0, n.TimeNs).UTC(), Action: n.Action.String(), Who: n.Who, Why: n.Why}
-	if sym, ok := cfg.Symbol(n.Symbol); ok {
+	if sym, ok := ref.Symbol(n.Symbol); ok {
 		a.Symbol = sym.Name
 	} else if n.Action == ordermanager.ActHalt || n.Action == ordermanager.ActResume || n.Action == ordermanager.ActPhase ||
 		n.Action == ordermanager.ActExpire {
@@ -527,26 +527,26 @@ func NoteAction(cfg *config.Config, n *ordermanager.OperatorNote) Action {
 	if n.Action == ordermanager.ActPhase {
 		a.Phase = n.Phase.String()
 	}
-	if acc, ok := cfg.Account(n.Account); ok {
+	if acc, ok := ref.Account(n.Account); ok {
 		a.Account = acc.Name
 	}
-	if f, ok := cfg.Firm(n.Firm); ok {
+	if f, ok := ref.Firm(n.Firm); ok {
 		a.Firm = f.Name
 	}
-	if ss, ok := cfg.Session(n.Session); ok {
+	if ss, ok := ref.Session(n.Session); ok {
 		a.Session = ss.SenderCompID
 	}
 	return a
 }
 
-func price(sym *config.Symbol, ticks int64) string {
+func price(sym *refdata.Symbol, ticks int64) string {
 	if sym == nil {
 		return strconv.FormatInt(ticks, 10)
 	}
 	return decimal.NewFromInt(ticks).Mul(sym.TickSize).String()
 }
 
-func qty(sym *config.Symbol, lots int64) string {
+func qty(sym *refdata.Symbol, lots int64) string {
 	if sym == nil {
 		return strconv.FormatInt(lots, 10)
 	}
@@ -554,5 +554,5 @@ func qty(sym *config.Symbol, lots int64) string {
 }
 
 func (s *Server) money(minor int64) string {
-	return s.cfg.MinorToMoney(minor).StringFixed(s.cfg.MinorUnits)
+	return s.ref.MinorToMoney(minor).StringFixed(s.ref.MinorUnits)
 }

@@ -40,7 +40,7 @@ func newTestVenue(t *testing.T) *testVenue {
 	cfg := config.Default()
 	// The gateway keeps its FIX session stores in the data folder.
 	cfg.ListenFIX, cfg.DataDir = "127.0.0.1:0", t.TempDir()
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: cfg.DataDir, Durability: "none", Log: zerolog.Nop()})
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: cfg.DataDir, Durability: "none", Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func newTestVenue(t *testing.T) *testVenue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Config: cfg, Exchange: x, Gateway: gw, Log: zerolog.Nop()})
+	s, err := New(Options{Ref: cfg.Registry, Tokens: cfg.AdminTokens, Durability: cfg.Durability, Exchange: x, Gateway: gw, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

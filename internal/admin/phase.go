@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -24,7 +24,7 @@ var phaseNames = func() string {
 // phase forces a trading-phase change: the note, then the scheduler's
 // phase command, journaled like every action. A change the engine refuses
 // (a halted symbol) or that changes nothing (the phase it is in) is a 409.
-func (s *Server) phase(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) phase(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req PhaseRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (s *Server) phase(r *http.Request, body []byte, who config.AdminToken) (any
 // body): the DAY orders of one symbol, or of every symbol with "all":
 // true, expire, and GTD orders that are due, as the schedule's expiry
 // step does; each is reported to its owner (ExecType C).
-func (s *Server) expire(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) expire(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req HaltRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err

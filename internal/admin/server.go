@@ -15,24 +15,31 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/marketdata"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // Options configure a Server.
 type Options struct {
-	Config   *config.Config
-	Exchange *pipeline.Exchange
+	// Ref is the venue's reference data (required): names of symbols,
+	// firms, sessions and accounts; listings are checked against it.
+	Ref *refdata.Registry
+	// Tokens are the operators' bearer tokens.
+	Tokens []refdata.AdminToken
+	// Durability is the journal's policy, as the status shows it.
+	Durability sequencer.Durability
+	Exchange   *pipeline.Exchange
 	// Gateway may be nil (no FIX sessions to show or disconnect).
 	Gateway *gateway.Gateway
 	// MarketData may be nil; when set it is told the reasons of halts.
 	MarketData *marketdata.Publisher
 	Log        zerolog.Logger
-	// Addr overrides Config.ListenAdmin.
+	// Addr is the address Start listens on.
 	Addr string
 	// Timeout bounds one request's wait for the order manager (default 10s).
 	Timeout time.Duration
@@ -40,7 +47,9 @@ type Options struct {
 
 // Server is the admin HTTP API.
 type Server struct {
-	cfg     *config.Config
+	ref     *refdata.Registry
+	dur     sequencer.Durability
+	tokens  int
 	x       *pipeline.Exchange
 	gw      *gateway.Gateway
 	md      *marketdata.Publisher
@@ -59,20 +68,17 @@ type Server struct {
 
 // New builds the server; nothing listens until Start.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil || opts.Exchange == nil {
-		return nil, errors.New("admin: Options.Config and Options.Exchange are required")
+	if opts.Ref == nil || opts.Exchange == nil {
+		return nil, errors.New("admin: Options.Ref and Options.Exchange are required")
 	}
-	a, err := newAuthenticator(opts.Config.AdminTokens)
+	a, err := newAuthenticator(opts.Tokens)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{
-		cfg: opts.Config, x: opts.Exchange, gw: opts.Gateway, md: opts.MarketData, auth: a,
+		ref: opts.Ref, dur: opts.Durability, tokens: len(opts.Tokens), x: opts.Exchange, gw: opts.Gateway, md: opts.MarketData, auth: a,
 		log: opts.Log.With().Str("component", "admin").Logger(), addr: opts.Addr, timeout: opts.Timeout,
 		started: time.Now(), mux: http.NewServeMux(),
-	}
-	if s.addr == "" {
-		s.addr = opts.Config.ListenAdmin
 	}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
@@ -103,7 +109,7 @@ func (s *Server) Start() error {
 			s.log.Error().Err(err).Msg("admin server stopped")
 		}
 	}()
-	s.log.Info().Str("addr", ln.Addr().String()).Int("tokens", len(s.cfg.AdminTokens)).Msg("admin API listening")
+	s.log.Info().Str("addr", ln.Addr().String()).Int("tokens", s.tokens).Msg("admin API listening")
 	return nil
 }
 
@@ -137,17 +143,17 @@ func (s *Server) restore() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	reasons := map[matching.SymbolID]string{}
-	var blocked []config.FirmID
+	var blocked []refdata.FirmID
 	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
-		for _, cs := range s.cfg.AllSymbols() {
+		for _, cs := range s.ref.AllSymbols() {
 			id := cs.ID
 			if r := om.HaltReason(id); r != "" && om.Halted(id) {
 				reasons[id] = r
 			}
 		}
-		for i := range s.cfg.Firms {
-			if om.FirmBlocked(s.cfg.Firms[i].ID) {
-				blocked = append(blocked, s.cfg.Firms[i].ID)
+		for i := range s.ref.Firms {
+			if om.FirmBlocked(s.ref.Firms[i].ID) {
+				blocked = append(blocked, s.ref.Firms[i].ID)
 			}
 		}
 	})
@@ -176,9 +182,9 @@ func (s *Server) setHaltReason(sym matching.SymbolID, r string) {
 
 // handlerFunc answers one authorized request with a value to encode as JSON
 // or an error.
-type handlerFunc func(r *http.Request, body []byte, who config.AdminToken) (any, *apiError)
+type handlerFunc func(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError)
 
-func (s *Server) handle(pattern string, role config.AdminRole, h handlerFunc) {
+func (s *Server) handle(pattern string, role refdata.AdminRole, h handlerFunc) {
 	if method, path, ok := strings.Cut(pattern, " "); ok && !strings.Contains(path, "{") {
 		if s.methods == nil {
 			s.methods = map[string]string{}
@@ -241,7 +247,7 @@ func venueErr(err error) *apiError {
 		return errf(404, "session", "%v", err)
 	case errors.Is(err, ordermanager.ErrOperation):
 		return errf(400, "", "%v", err)
-	case errors.Is(err, config.ErrDuplicateSymbol):
+	case errors.Is(err, refdata.ErrDuplicateSymbol):
 		return errf(409, "name", "%v", err)
 	case errors.Is(err, ordermanager.ErrRefused):
 		return errf(409, "", "%v", err)

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // SymbolRequest is POST /admin/v1/symbols: list a new symbol from the
@@ -26,7 +26,7 @@ type SymbolRequest struct {
 // the engine, market data and the gateway's lookups know it once the
 // action returns, and a restart or a replay lists it again from the
 // journal (or the snapshot).
-func (s *Server) listSymbol(r *http.Request, body []byte, who config.AdminToken) (any, *apiError) {
+func (s *Server) listSymbol(r *http.Request, body []byte, who refdata.AdminToken) (any, *apiError) {
 	var req SymbolRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -39,15 +39,15 @@ func (s *Server) listSymbol(r *http.Request, body []byte, who config.AdminToken)
 			return nil, errf(400, f[0], "required")
 		}
 	}
-	sym, err := s.cfg.BuildSymbol(&config.SymbolListing{Name: req.Name, TickSize: req.TickSize, LotSize: req.LotSize,
+	sym, err := s.ref.BuildSymbol(&refdata.SymbolListing{Name: req.Name, TickSize: req.TickSize, LotSize: req.LotSize,
 		ReferencePrice: req.ReferencePrice, StaticBandBps: req.StaticBandBps, DynamicBandBps: req.DynamicBandBps}, 0)
-	var le *config.ListingError
+	var le *refdata.ListingError
 	if errors.As(err, &le) {
 		return nil, errf(400, le.Field, "%s", le.Msg)
 	} else if err != nil {
 		return nil, errf(400, "", "%v", err)
 	}
-	if s.cfg.SymbolByName(req.Name) != 0 {
+	if s.ref.SymbolByName(req.Name) != 0 {
 		return nil, errf(409, "name", "symbol %q is already listed", req.Name)
 	}
 	return s.operate(r, &ordermanager.Operation{Action: ordermanager.ActListSymbol, Listing: sym, Who: who.Name, Why: req.Reason})

@@ -24,12 +24,12 @@ func WriteJournal(dir string, n, accounts int, seed int64) (*config.Config, erro
 		return nil, err
 	}
 	warm, cmds := GenerateMix(seed, n, accounts)
-	reqs, err := MixRequests(cfg, append(warm, cmds...))
+	reqs, err := MixRequests(cfg.Registry, append(warm, cmds...))
 	warm, cmds = nil, nil
 	if err != nil {
 		return nil, err
 	}
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(),
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(),
 		Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62})
 	if err != nil {
 		return nil, err

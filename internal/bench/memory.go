@@ -133,7 +133,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	touchPages(items)
 	items = items[:0]
 	h0, r0 := settle()
-	st := pipeline.NewState(cfg)
+	st := pipeline.NewState(cfg.Registry)
 	cmds := make([]ordermanager.Pending, 0, 4)
 	reps := make([]ordermanager.Report, 0, 16)
 	evs := make([]matching.Event, 0, 16)
@@ -237,7 +237,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	rst, err := pipeline.RestoreState(cfg, snap.Body)
+	rst, err := pipeline.RestoreState(cfg.Registry, snap.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	settle()
 
 	t0, c0 = time.Now(), ProcessCPU()
-	rep, stats, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true})
+	rep, stats, err := pipeline.Rebuild(cfg.Registry, pipeline.RebuildOptions{Dir: dir, IgnoreSnapshots: true})
 	if err != nil {
 		return nil, err
 	}

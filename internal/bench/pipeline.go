@@ -16,6 +16,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -42,9 +43,10 @@ type PipelineOptions struct {
 	// Window bounds the requests in flight (default 4096).
 	Window int
 	Seed   int64
-	// OpenVenue, when set, opens the venue instead of pipeline.Open (Dir and
-	// Durability are then its business): a replicated venue, for example.
-	OpenVenue func(cfg *config.Config, reports func([]ordermanager.Report)) (Venue, error)
+	// OpenVenue, when set, opens the venue of reference data ref instead of
+	// pipeline.Open (Dir and Durability are then its business): a
+	// replicated venue, for example.
+	OpenVenue func(ref *refdata.Registry, reports func([]ordermanager.Report)) (Venue, error)
 }
 
 // PipelineResult is what a run measured.
@@ -110,7 +112,7 @@ firms:
 // order's current ClOrdID and carry its side, type and time in force (the
 // engine commands leave them out). Order IDs line up because the order
 // manager numbers accepted new orders in order, as the generator does.
-func MixRequests(cfg *config.Config, cmds []matching.Command) ([]ordermanager.Request, error) {
+func MixRequests(ref *refdata.Registry, cmds []matching.Command) ([]ordermanager.Request, error) {
 	type live struct {
 		cl   ordermanager.ClOrdID
 		side matching.Side
@@ -122,11 +124,11 @@ func MixRequests(cfg *config.Config, cmds []matching.Command) ([]ordermanager.Re
 	for i := range cmds {
 		c := &cmds[i]
 		cl, _ := ordermanager.MakeClOrdID("k" + strconv.Itoa(i))
-		acc, ok := cfg.Account(c.Account)
+		acc, ok := ref.Account(c.Account)
 		if !ok {
 			return nil, fmt.Errorf("command %d: account %d is not configured", i, c.Account)
 		}
-		firm, _ := cfg.Firm(acc.Firm)
+		firm, _ := ref.Firm(acc.Firm)
 		r := ordermanager.Request{Session: firm.Sessions[0], Firm: acc.Firm, Account: c.Account, Symbol: c.Symbol,
 			Side: c.Side, Type: c.Type, TIF: c.TIF, STP: c.STP, Price: c.Price, Qty: c.Qty, ClOrdID: cl}
 		switch c.Kind {
@@ -161,7 +163,7 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	}
 	warm, cmds := GenerateMix(o.Seed, o.Orders, benchAccounts)
 	all := append(warm, cmds...)
-	reqs, err := MixRequests(cfg, all)
+	reqs, err := MixRequests(cfg.Registry, all)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +174,9 @@ func RunPipeline(o PipelineOptions) (*PipelineResult, error) {
 	// pipeline itself allocates nothing per request).
 	runtime.GC()
 	if o.OpenVenue != nil {
-		r.x, err = o.OpenVenue(cfg, r.onReports)
+		r.x, err = o.OpenVenue(cfg.Registry, r.onReports)
 	} else {
-		r.x, _, err = pipeline.Open(pipeline.Options{Config: cfg, Dir: o.Dir, Durability: o.Durability,
+		r.x, _, err = pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: o.Dir, Durability: o.Durability,
 			Log: zerolog.Nop(), Reports: r.onReports, SnapshotEvery: 1 << 62})
 	}
 	if err != nil {

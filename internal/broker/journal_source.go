@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -17,22 +17,22 @@ import (
 // the offsets its sequencer stamped. Orders are named by their exchange
 // OrderID, so cancels and replaces follow the orders they targeted. Each
 // command goes out on the first session of the firm owning its account
-// (cfg must be the configuration the journal was written with). Mass
+// (ref must be the reference data the journal was written with). Mass
 // cancels, halts and operator commands are not order flow and are skipped.
 type JournalSource struct {
 	r       *sequencer.Reader
-	cfg     *config.Config
+	ref     *refdata.Registry
 	firstNs int64
 	Skipped int
 }
 
 // OpenJournal opens the journal in the data folder dir.
-func OpenJournal(dir string, cfg *config.Config) (*JournalSource, error) {
+func OpenJournal(dir string, ref *refdata.Registry) (*JournalSource, error) {
 	r, err := sequencer.NewReader(dir, 1)
 	if err != nil {
 		return nil, err
 	}
-	return &JournalSource{r: r, cfg: cfg}, nil
+	return &JournalSource{r: r, ref: ref}, nil
 }
 
 // Close closes the journal.
@@ -80,18 +80,18 @@ func (j *JournalSource) intent(c *matching.Command) (Intent, bool, error) {
 		j.firstNs = c.TimeNs
 	}
 	in.At = time.Duration(c.TimeNs - j.firstNs)
-	acc, ok := j.cfg.Account(c.Account)
+	acc, ok := j.ref.Account(c.Account)
 	if !ok {
 		return in, false, fmt.Errorf("account %d is not in the configuration", c.Account)
 	}
-	firm, _ := j.cfg.Firm(acc.Firm)
-	sess, _ := j.cfg.Session(firm.Sessions[0])
+	firm, _ := j.ref.Firm(acc.Firm)
+	sess, _ := j.ref.Session(firm.Sessions[0])
 	in.Session = sess.SenderCompID
 	in.Ref = "o" + strconv.FormatUint(uint64(c.OrderID), 10)
 	if in.Kind == KindCancel {
 		return in, true, nil
 	}
-	sym, ok := j.cfg.Symbol(c.Symbol)
+	sym, ok := j.ref.Symbol(c.Symbol)
 	if !ok {
 		return in, false, fmt.Errorf("symbol %d is not in the configuration", c.Symbol)
 	}

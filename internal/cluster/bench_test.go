@@ -13,9 +13,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/bench"
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 
@@ -55,7 +55,7 @@ func (r *replicated) Close() error {
 	return err
 }
 
-func openReplicated(dir, durability string, size int, cfg *config.Config, reports func([]ordermanager.Report)) (*replicated, error) {
+func openReplicated(dir, durability string, size int, ref *refdata.Registry, reports func([]ordermanager.Report)) (*replicated, error) {
 	var (
 		peers []Peer
 		lns   []net.Listener
@@ -77,7 +77,7 @@ func openReplicated(dir, durability string, size int, cfg *config.Config, report
 		// Throughput does not depend on them.
 		cc.HeartbeatTimeout, cc.ElectionTimeout, cc.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 		cc.Transport.Listener = lns[i]
-		n, err := Open(cc, pipeline.Options{Config: cfg, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
+		n, err := Open(cc, pipeline.Options{Ref: ref, Log: zerolog.Nop(), Reports: reports, SnapshotEvery: 1 << 62})
 		if err != nil {
 			r.Close()
 			return nil, err
@@ -116,8 +116,8 @@ func BenchmarkReplicatedPipeline(b *testing.B) {
 						o := bench.PipelineOptions{Dir: b.TempDir(), Durability: sequencer.Durability(dur), Orders: *benchOrders, Rate: rate, Seed: 1}
 						if nodes > 1 {
 							dir := b.TempDir()
-							o.OpenVenue = func(cfg *config.Config, reports func([]ordermanager.Report)) (bench.Venue, error) {
-								return openReplicated(dir, dur, nodes, cfg, reports)
+							o.OpenVenue = func(ref *refdata.Registry, reports func([]ordermanager.Report)) (bench.Venue, error) {
+								return openReplicated(dir, dur, nodes, ref, reports)
 							}
 						}
 						res, err := bench.RunPipeline(o)

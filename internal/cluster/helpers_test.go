@@ -153,7 +153,7 @@ func (c *testCluster) start(i int, ln net.Listener) {
 		}
 	}
 	n, err := Open(c.nodeConfig(i, ln), pipeline.Options{
-		Config: c.cfg, Log: zerolog.Nop(), CheckpointEvery: 64, RingItems: 1 << 12, SnapshotEvery: c.snapEvery,
+		Ref: c.cfg.Registry, Log: zerolog.Nop(), CheckpointEvery: 64, RingItems: 1 << 12, SnapshotEvery: c.snapEvery,
 		Reports: func(reps []ordermanager.Report) { c.acks.add(i, reps) },
 	})
 	if err != nil {
@@ -351,7 +351,7 @@ func (c *testCluster) closeAndCheck() {
 			continue
 		}
 		checked++
-		_, _, err := pipeline.Rebuild(c.cfg, pipeline.RebuildOptions{Dir: c.dirs[i], IgnoreSnapshots: true, Log: zerolog.Nop(),
+		_, _, err := pipeline.Rebuild(c.cfg.Registry, pipeline.RebuildOptions{Dir: c.dirs[i], IgnoreSnapshots: true, Log: zerolog.Nop(),
 			OnEvents: func(_ *matching.Command, evs []matching.Event) {
 				for _, ev := range evs {
 					if ev.Kind == matching.EvAccepted {

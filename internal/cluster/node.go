@@ -91,7 +91,7 @@ func Open(cfg Config, venue pipeline.Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if venue.Config == nil {
+	if venue.Ref == nil {
 		return nil, errors.New("cluster: no venue configuration")
 	}
 	n := &Node{cfg: cfg, venue: venue, log: venue.Log.With().Str("node", cfg.ID).Logger(), dur: dur,
@@ -126,7 +126,7 @@ func (n *Node) openJournal() error {
 	// store holds every entry durably (per the policy) until a raft snapshot,
 	// which is itself durable, covers it; after a machine crash a node whose
 	// journal lost its tail gets it back from raft's log or snapshot.
-	app, _, err := sequencer.OpenAppender(n.cfg.Dir, sequencer.DurabilityNone, n.venue.Config.SegmentBytes, verifyFrom, n.log)
+	app, _, err := sequencer.OpenAppender(n.cfg.Dir, sequencer.DurabilityNone, n.venue.SegmentBytes, verifyFrom, n.log)
 	if err != nil {
 		return err
 	}

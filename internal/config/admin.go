@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // AdminFile is the `admin:` section as written in YAML: the bearer tokens of
@@ -15,46 +17,26 @@ type AdminFile struct {
 	} `yaml:"tokens"`
 }
 
-// AdminRole is what an admin token may do.
-type AdminRole string
-
-const (
-	// RoleViewer may read venue status, sessions, accounts and actions.
-	RoleViewer AdminRole = "viewer"
-	// RoleOperator may also act: halt, kill switches, cancels, limits.
-	RoleOperator AdminRole = "operator"
-)
-
-// AdminToken is one bearer token of the operator console.
-type AdminToken struct {
-	Name string // who: journaled with every action the token takes
-	Role AdminRole
-	Hash string // bcrypt hash of the token
-}
-
-// AdminNameMax bounds a token's name (it is journaled with every action).
-const AdminNameMax = 32
-
 func (c *Config) resolveAdmin(f *File) error {
 	c.ListenAdmin = orString(f.Listen.Admin, "127.0.0.1:8081")
 	seen := map[string]bool{}
 	for i, t := range f.Admin.Tokens {
 		where := fmt.Sprintf("admin.tokens[%d]", i)
-		if t.Name == "" || len(t.Name) > AdminNameMax || strings.ContainsAny(t.Name, " \t\r\n") {
-			return fmt.Errorf("%s.name: %q must be 1 to %d characters without spaces", where, t.Name, AdminNameMax)
+		if t.Name == "" || len(t.Name) > refdata.OperatorNameMax || strings.ContainsAny(t.Name, " \t\r\n") {
+			return fmt.Errorf("%s.name: %q must be 1 to %d characters without spaces", where, t.Name, refdata.OperatorNameMax)
 		}
 		if seen[t.Name] {
 			return fmt.Errorf("%s.name: %q is used twice", where, t.Name)
 		}
 		seen[t.Name] = true
-		role := AdminRole(t.Role)
-		if role != RoleViewer && role != RoleOperator {
+		role := refdata.AdminRole(t.Role)
+		if role != refdata.RoleViewer && role != refdata.RoleOperator {
 			return fmt.Errorf("%s.role: %q is not viewer or operator", where, t.Role)
 		}
 		if !strings.HasPrefix(t.Hash, "$2a$") && !strings.HasPrefix(t.Hash, "$2b$") && !strings.HasPrefix(t.Hash, "$2y$") {
 			return fmt.Errorf("%s.hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", where)
 		}
-		c.AdminTokens = append(c.AdminTokens, AdminToken{Name: t.Name, Role: role, Hash: t.Hash})
+		c.AdminTokens = append(c.AdminTokens, refdata.AdminToken{Name: t.Name, Role: role, Hash: t.Hash})
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 // Package config loads the exchange's one YAML configuration file (or the
-// embedded default), checks it, and resolves it into the small integer IDs and
-// int64 units the stages use: symbols with tick and lot sizes, firms with their
-// FIX sessions and hashed passwords, accounts with balances and risk limits,
-// listeners, journal policy. Decimals appear here and at the other edges only.
+// embedded default), checks it, and resolves it: the reference data (symbols
+// with tick and lot sizes, firms with their FIX sessions and hashed
+// passwords, accounts with balances and risk limits) into a
+// refdata.Registry, and the rest (listeners, journal policy, gateway and
+// market-data settings) into Config's fields, which cmd/exchange maps onto
+// each package's own configuration struct. Decimals appear here and at the
+// other edges only.
 package config
 
 import (
@@ -17,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
@@ -28,14 +32,6 @@ var defaultYAML []byte
 // DefaultYAML returns the embedded default configuration file, as `exchange
 // config` prints it.
 func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
-
-// FirmID is the small integer a firm is known by inside the exchange (from 1).
-type FirmID uint16
-
-// SessionID is the small integer a FIX session (one SenderCompID) is known by
-// inside the exchange (from 1). It is stable for a given configuration, so it can
-// be journaled.
-type SessionID uint32
 
 // File is the configuration file as written in YAML.
 type File struct {
@@ -149,9 +145,14 @@ type LimitsFile struct {
 	RequireMarketProtection *bool   `yaml:"require_market_protection"`
 }
 
-// Config is the resolved configuration: every name has its small integer ID and
-// every amount its int64 unit. Slices are indexed by ID-1.
+// Config is the resolved configuration: the reference data in the embedded
+// Registry (every name with its small integer ID, every amount in its int64
+// unit, slices indexed by ID-1; its fields and lookups are promoted), and
+// the settings of the listeners and stages. A copy of a Config shares its
+// Registry.
 type Config struct {
+	*refdata.Registry
+
 	Source string // file name, or "embedded default"
 
 	ListenFIX  string
@@ -159,7 +160,7 @@ type Config struct {
 	DataDir    string
 	// ListenAdmin and AdminTokens configure the operator console (admin.go).
 	ListenAdmin string
-	AdminTokens []AdminToken
+	AdminTokens []refdata.AdminToken
 	// ListenDebug is the address of the profiling listener (/debug/pprof/);
 	// empty disables it. It is never the public HTTP listener.
 	ListenDebug string
@@ -169,14 +170,6 @@ type Config struct {
 	SnapshotEvery   uint64
 	BatchRecordsMax int
 	BatchDelay      time.Duration
-
-	CurrencyCode string
-	MinorUnits   int32
-
-	Symbols  []Symbol
-	Firms    []Firm
-	Sessions []Session
-	Accounts []Account
 
 	TargetCompID     string
 	HeartbeatSeconds int
@@ -193,7 +186,7 @@ type Config struct {
 	TradesKept  int
 
 	// Schedule is the trading calendar; nil: continuous trading all day.
-	Schedule *Schedule
+	Schedule *refdata.Schedule
 
 	// ReporterEnabled runs the reporter inside serve; ReporterDSN is its
 	// PostgreSQL DSN (empty: SQLite at DATA/reports.db).
@@ -205,72 +198,6 @@ type Config struct {
 	ReporterNice    int
 	// Cluster is nil for a venue that runs alone (see cluster.go).
 	Cluster *Cluster
-
-	symbolByName  map[string]matching.SymbolID
-	listed        *listed // symbols listed at run time (listing.go)
-	sessionByComp map[string]SessionID
-	accountByName map[string]matching.AccountID
-}
-
-// Symbol is one instrument.
-type Symbol struct {
-	ID       matching.SymbolID
-	Name     string
-	TickSize decimal.Decimal
-	LotSize  decimal.Decimal
-	// RefTicks is the configured reference price in ticks, used for the price
-	// band until the first trade.
-	RefTicks int64
-	// CashPerTickLot is the cash, in minor units, of one tick on one lot: the
-	// notional of an order is Price (ticks) × Qty (lots) × CashPerTickLot.
-	CashPerTickLot int64
-	// StaticBandBps and DynamicBandBps are the engine's volatility bands
-	// (around the last auction price and the last trade price); 0: none.
-	StaticBandBps, DynamicBandBps int64
-}
-
-// Firm is a member of the exchange.
-type Firm struct {
-	ID       FirmID
-	Name     string
-	Sessions []SessionID
-	Accounts []matching.AccountID
-	MakerBps int64
-	TakerBps int64
-}
-
-// Session is one FIX session a firm may log on with.
-type Session struct {
-	ID                 SessionID
-	Firm               FirmID
-	SenderCompID       string
-	Username           string
-	PasswordHash       string
-	DefaultAccount     matching.AccountID
-	CancelOnDisconnect bool
-	RatePerSecond      float64
-	Burst              int
-}
-
-// Account holds cash and positions and carries risk limits.
-type Account struct {
-	ID       matching.AccountID
-	Name     string
-	Firm     FirmID
-	Cash     int64                       // minor units
-	Holdings map[matching.SymbolID]int64 // lots
-	Limits   Limits
-}
-
-// Limits are one account's risk limits in internal units.
-type Limits struct {
-	MaxOrderLots            int64
-	MaxOrderNotional        int64 // minor units
-	PriceBandBps            int64 // 0 disables the band
-	MaxOpenOrders           int
-	AllowShort              bool
-	ShortLimitLots          int64
-	RequireMarketProtection bool
 }
 
 // Default returns the resolved embedded default configuration.
@@ -308,81 +235,8 @@ func Parse(b []byte, source string) (*Config, error) {
 	return c, nil
 }
 
-// SymbolByName returns the ID of a symbol, or 0.
-func (c *Config) SymbolByName(name string) matching.SymbolID {
-	if id := c.symbolByName[name]; id != 0 {
-		return id
-	}
-	return c.listedByName(name)
-}
-
-// SessionByCompID returns the session whose SenderCompID is comp, or 0.
-func (c *Config) SessionByCompID(comp string) SessionID { return c.sessionByComp[comp] }
-
-// AccountByName returns the ID of an account, or 0.
-func (c *Config) AccountByName(name string) matching.AccountID { return c.accountByName[name] }
-
-// Symbol returns the symbol with ID id; ok is false for an unknown ID.
-func (c *Config) Symbol(id matching.SymbolID) (*Symbol, bool) {
-	if id == 0 || int(id) > len(c.Symbols) {
-		return c.lookupListed(id)
-	}
-	return &c.Symbols[id-1], true
-}
-
-// Account returns the account with ID id; ok is false for an unknown ID.
-func (c *Config) Account(id matching.AccountID) (*Account, bool) {
-	if id == 0 || int(id) > len(c.Accounts) {
-		return nil, false
-	}
-	return &c.Accounts[id-1], true
-}
-
-// Session returns the session with ID id; ok is false for an unknown ID.
-func (c *Config) Session(id SessionID) (*Session, bool) {
-	if id == 0 || int(id) > len(c.Sessions) {
-		return nil, false
-	}
-	return &c.Sessions[id-1], true
-}
-
-// Firm returns the firm with ID id; ok is false for an unknown ID.
-func (c *Config) Firm(id FirmID) (*Firm, bool) {
-	if id == 0 || int(id) > len(c.Firms) {
-		return nil, false
-	}
-	return &c.Firms[id-1], true
-}
-
-// PriceToTicks converts a decimal price to ticks of sym. It refuses a price that
-// is not a whole number of ticks, is not positive, or is out of range.
-func (s *Symbol) PriceToTicks(p decimal.Decimal) (int64, error) {
-	return units.FromDecimal(p, s.TickSize, "tick size")
-}
-
-// QtyToLots converts a decimal quantity to lots of sym, refusing one that is not
-// a whole, positive number of lots.
-func (s *Symbol) QtyToLots(q decimal.Decimal) (int64, error) {
-	return units.FromDecimal(q, s.LotSize, "lot size")
-}
-
-// TicksToPrice converts ticks back to a decimal price.
-func (s *Symbol) TicksToPrice(t int64) decimal.Decimal { return units.ToDecimal(t, s.TickSize) }
-
-// LotsToQty converts lots back to a decimal quantity.
-func (s *Symbol) LotsToQty(l int64) decimal.Decimal { return units.ToDecimal(l, s.LotSize) }
-
 // unitsMax bounds converted prices and quantities (units.Max).
 const unitsMax = units.Max
-
-// MoneyToMinor converts a decimal amount of the quote currency to minor units,
-// refusing fractions of a minor unit.
-func (c *Config) MoneyToMinor(v decimal.Decimal) (int64, error) {
-	return units.MinorFromDecimal(v, c.MinorUnits)
-}
-
-// MinorToMoney converts minor units back to a decimal amount.
-func (c *Config) MinorToMoney(m int64) decimal.Decimal { return units.MinorToDecimal(m, c.MinorUnits) }
 
 func resolve(f *File) (*Config, error) {
 	c := &Config{
@@ -394,8 +248,6 @@ func resolve(f *File) (*Config, error) {
 		SnapshotEvery:      f.Journal.SnapshotEvery,
 		BatchRecordsMax:    orInt(f.Journal.BatchRecordsMax, 8192),
 		BatchDelay:         f.Journal.BatchDelay,
-		CurrencyCode:       orString(f.Currency.Code, "USD"),
-		MinorUnits:         f.Currency.MinorUnits,
 		TargetCompID:       orString(f.Gateway.TargetCompID, "EXCHANGE"),
 		HeartbeatSeconds:   orInt(f.Gateway.HeartbeatSeconds, 30),
 		FloodLogoutAfter:   orInt(f.Gateway.FloodLogoutAfter, 10000),
@@ -409,10 +261,6 @@ func resolve(f *File) (*Config, error) {
 		ReporterDSN:        f.Reporter.DSN,
 		ReporterProcess:    orString(f.Reporter.Process, ReporterChild),
 		ReporterNice:       19,
-		symbolByName:       map[string]matching.SymbolID{},
-		listed:             &listed{},
-		sessionByComp:      map[string]SessionID{},
-		accountByName:      map[string]matching.AccountID{},
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 1_000_000
@@ -427,8 +275,8 @@ func resolve(f *File) (*Config, error) {
 	if c.SegmentBytes < 4096 {
 		return nil, fmt.Errorf("journal.segment_bytes: %d is below the minimum 4096", c.SegmentBytes)
 	}
-	if c.MinorUnits < 0 || c.MinorUnits > 8 {
-		return nil, fmt.Errorf("currency.minor_units: %d is outside 0..8", c.MinorUnits)
+	if f.Currency.MinorUnits < 0 || f.Currency.MinorUnits > 8 {
+		return nil, fmt.Errorf("currency.minor_units: %d is outside 0..8", f.Currency.MinorUnits)
 	}
 	if c.QueueDepth < 16 || c.QueueDepth > 1<<24 {
 		return nil, fmt.Errorf("gateway.queue_depth: %d is outside 16..16777216", c.QueueDepth)
@@ -439,15 +287,23 @@ func resolve(f *File) (*Config, error) {
 	if c.StoreRetentionDays < 1 {
 		return nil, fmt.Errorf("gateway.store_retention_days: %d is below 1", c.StoreRetentionDays)
 	}
-	if err := c.resolveSymbols(f.Symbols); err != nil {
+	r := &resolver{
+		Tables:        refdata.Tables{CurrencyCode: orString(f.Currency.Code, "USD"), MinorUnits: f.Currency.MinorUnits},
+		targetCompID:  c.TargetCompID,
+		symbolByName:  map[string]matching.SymbolID{},
+		sessionByComp: map[string]refdata.SessionID{},
+		accountByName: map[string]matching.AccountID{},
+	}
+	if err := r.resolveSymbols(f.Symbols); err != nil {
 		return nil, err
 	}
-	sched, err := c.schedule(f.Schedule)
-	if err != nil {
+	if c.Schedule, err = r.schedule(f.Schedule); err != nil {
 		return nil, err
 	}
-	c.Schedule = sched
-	if err := c.resolveFirms(f); err != nil {
+	if err := r.resolveFirms(f); err != nil {
+		return nil, err
+	}
+	if c.Registry, err = refdata.New(r.Tables); err != nil {
 		return nil, err
 	}
 	if err := c.resolveAdmin(f); err != nil {
@@ -462,10 +318,20 @@ func resolve(f *File) (*Config, error) {
 	return c, nil
 }
 
+// resolver holds the reference data resolved so far, and its indexes by
+// name, until refdata.New takes the finished tables.
+type resolver struct {
+	refdata.Tables
+	targetCompID  string
+	symbolByName  map[string]matching.SymbolID
+	sessionByComp map[string]refdata.SessionID
+	accountByName map[string]matching.AccountID
+}
+
 // resolveFirms checks the risk defaults, fees and firms sections and fills
-// c.Firms, c.Accounts and c.Sessions, their IDs in file order from 1.
-func (c *Config) resolveFirms(f *File) error {
-	defLimits, err := c.limits(Limits{}, &f.RiskDefaults, "risk_defaults")
+// r.Firms, r.Accounts and r.Sessions, their IDs in file order from 1.
+func (r *resolver) resolveFirms(f *File) error {
+	defLimits, err := r.limits(refdata.Limits{}, &f.RiskDefaults, "risk_defaults")
 	if err != nil {
 		return err
 	}
@@ -491,7 +357,7 @@ func (c *Config) resolveFirms(f *File) error {
 	if len(f.Firms) > 65535 {
 		return errors.New("firms: more than 65535 firms")
 	}
-	rf := firmResolver{c: c, f: f, defLimits: defLimits, usernames: map[string]bool{}}
+	rf := firmResolver{resolver: r, f: f, defLimits: defLimits, usernames: map[string]bool{}}
 	firmNames := map[string]bool{}
 	for i := range f.Firms {
 		fm := &f.Firms[i]
@@ -503,7 +369,7 @@ func (c *Config) resolveFirms(f *File) error {
 			return fmt.Errorf("%s.name: %q is defined twice", where, fm.Name)
 		}
 		firmNames[fm.Name] = true
-		firm := Firm{ID: FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
+		firm := refdata.Firm{ID: refdata.FirmID(i + 1), Name: fm.Name, MakerBps: makerDef, TakerBps: takerDef}
 		if fm.Fees != nil {
 			if fm.Fees.MakerBps != nil {
 				firm.MakerBps = *fm.Fees.MakerBps
@@ -531,7 +397,7 @@ func (c *Config) resolveFirms(f *File) error {
 		if len(firm.Sessions) == 0 {
 			return fmt.Errorf("%s.sessions: a firm needs at least one FIX session", where)
 		}
-		c.Firms = append(c.Firms, firm)
+		r.Firms = append(r.Firms, firm)
 	}
 	return nil
 }
@@ -539,23 +405,23 @@ func (c *Config) resolveFirms(f *File) error {
 // firmResolver holds what resolving one firm's accounts and sessions needs
 // from the rest of the file.
 type firmResolver struct {
-	c         *Config
+	*resolver
 	f         *File
-	defLimits Limits
+	defLimits refdata.Limits
 	usernames map[string]bool // every session's, across firms
 }
 
 // account resolves the account a of firm, aw naming it in errors.
-func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
-	c := rf.c
+func (rf *firmResolver) account(firm *refdata.Firm, a *AccountFile, aw string) error {
+	r := rf.resolver
 	var err error
 	if a.Name == "" || len(a.Name) > 32 {
 		return fmt.Errorf("%s.name: %q must be 1 to 32 characters", aw, a.Name)
 	}
-	if _, dup := c.accountByName[a.Name]; dup {
+	if _, dup := r.accountByName[a.Name]; dup {
 		return fmt.Errorf("%s.name: %q is defined twice", aw, a.Name)
 	}
-	acc := Account{ID: matching.AccountID(len(c.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
+	acc := refdata.Account{ID: matching.AccountID(len(r.Accounts) + 1), Name: a.Name, Firm: firm.ID, Holdings: map[matching.SymbolID]int64{}}
 	if a.Cash != "" {
 		v, err := decimal.NewFromString(a.Cash)
 		if err != nil {
@@ -564,12 +430,12 @@ func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
 		if v.IsNegative() {
 			return fmt.Errorf("%s.cash: %s is negative", aw, a.Cash)
 		}
-		if acc.Cash, err = c.MoneyToMinor(v); err != nil {
+		if acc.Cash, err = r.MoneyToMinor(v); err != nil {
 			return fmt.Errorf("%s.cash: %w", aw, err)
 		}
 	}
 	for name, q := range a.Holdings {
-		sid := c.symbolByName[name]
+		sid := r.symbolByName[name]
 		if sid == 0 {
 			return fmt.Errorf("%s.holdings: unknown symbol %q", aw, name)
 		}
@@ -577,31 +443,31 @@ func (rf *firmResolver) account(firm *Firm, a *AccountFile, aw string) error {
 		if err != nil {
 			return fmt.Errorf("%s.holdings.%s: %q is not a decimal number", aw, name, q)
 		}
-		lots, err := c.Symbols[sid-1].QtyToLots(v)
+		lots, err := r.Symbols[sid-1].QtyToLots(v)
 		if err != nil {
 			return fmt.Errorf("%s.holdings.%s: %w", aw, name, err)
 		}
 		acc.Holdings[sid] = lots
 	}
-	if acc.Limits, err = c.limits(rf.defLimits, a.Limits, aw+".limits"); err != nil {
+	if acc.Limits, err = r.limits(rf.defLimits, a.Limits, aw+".limits"); err != nil {
 		return err
 	}
-	c.accountByName[a.Name] = acc.ID
-	c.Accounts = append(c.Accounts, acc)
+	r.accountByName[a.Name] = acc.ID
+	r.Accounts = append(r.Accounts, acc)
 	firm.Accounts = append(firm.Accounts, acc.ID)
 	return nil
 }
 
 // session resolves the FIX session s of firm fm, sw naming it in errors.
-func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw string) error {
-	c, f := rf.c, rf.f
+func (rf *firmResolver) session(firm *refdata.Firm, fm *FirmFile, s *SessionFile, sw string) error {
+	r, f := rf.resolver, rf.f
 	if s.SenderCompID == "" || strings.ContainsAny(s.SenderCompID, " \x01|=") {
 		return fmt.Errorf("%s.sender_comp_id: %q must be non-empty without spaces", sw, s.SenderCompID)
 	}
-	if s.SenderCompID == c.TargetCompID {
+	if s.SenderCompID == rf.targetCompID {
 		return fmt.Errorf("%s.sender_comp_id: %q is the exchange's own CompID", sw, s.SenderCompID)
 	}
-	if _, dup := c.sessionByComp[s.SenderCompID]; dup {
+	if _, dup := r.sessionByComp[s.SenderCompID]; dup {
 		return fmt.Errorf("%s.sender_comp_id: %q is defined twice", sw, s.SenderCompID)
 	}
 	if s.Username == "" {
@@ -614,8 +480,8 @@ func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw str
 	if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
 		return fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
 	}
-	sess := Session{
-		ID:                 SessionID(len(c.Sessions) + 1),
+	sess := refdata.Session{
+		ID:                 refdata.SessionID(len(r.Sessions) + 1),
 		Firm:               firm.ID,
 		SenderCompID:       s.SenderCompID,
 		Username:           s.Username,
@@ -626,8 +492,8 @@ func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw str
 		Burst:              f.Gateway.Burst,
 	}
 	if s.Account != "" {
-		id := c.accountByName[s.Account]
-		if id == 0 || c.Accounts[id-1].Firm != firm.ID {
+		id := r.accountByName[s.Account]
+		if id == 0 || r.Accounts[id-1].Firm != firm.ID {
 			return fmt.Errorf("%s.account: %q is not an account of firm %s", sw, s.Account, fm.Name)
 		}
 		sess.DefaultAccount = id
@@ -647,15 +513,15 @@ func (rf *firmResolver) session(firm *Firm, fm *FirmFile, s *SessionFile, sw str
 	if sess.Burst <= 0 {
 		sess.Burst = int(sess.RatePerSecond)
 	}
-	c.sessionByComp[s.SenderCompID] = sess.ID
-	c.Sessions = append(c.Sessions, sess)
+	r.sessionByComp[s.SenderCompID] = sess.ID
+	r.Sessions = append(r.Sessions, sess)
 	firm.Sessions = append(firm.Sessions, sess.ID)
 	return nil
 }
 
-// resolveSymbols checks the symbols section and fills c.Symbols, their IDs
+// resolveSymbols checks the symbols section and fills r.Symbols, their IDs
 // in file order from 1.
-func (c *Config) resolveSymbols(symbols []SymbolFile) error {
+func (r *resolver) resolveSymbols(symbols []SymbolFile) error {
 	if len(symbols) == 0 {
 		return errors.New("symbols: at least one symbol is required")
 	}
@@ -664,7 +530,7 @@ func (c *Config) resolveSymbols(symbols []SymbolFile) error {
 		if s.Name == "" || strings.ContainsAny(s.Name, " \t\x01|") || len(s.Name) > 16 {
 			return fmt.Errorf("%s.name: %q must be 1 to 16 characters without spaces", where, s.Name)
 		}
-		if _, dup := c.symbolByName[s.Name]; dup {
+		if _, dup := r.symbolByName[s.Name]; dup {
 			return fmt.Errorf("%s.name: %q is defined twice", where, s.Name)
 		}
 		tick, err := positiveDecimal(s.TickSize, where+".tick_size")
@@ -675,15 +541,15 @@ func (c *Config) resolveSymbols(symbols []SymbolFile) error {
 		if err != nil {
 			return err
 		}
-		sym := Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
+		sym := refdata.Symbol{ID: matching.SymbolID(i + 1), Name: s.Name, TickSize: tick, LotSize: lot,
 			StaticBandBps: s.StaticBandBps, DynamicBandBps: s.DynamicBandBps}
 		if s.StaticBandBps < 0 || s.StaticBandBps > matching.BandBpsMax || s.DynamicBandBps < 0 || s.DynamicBandBps > matching.BandBpsMax {
 			return fmt.Errorf("%s: static_band_bps and dynamic_band_bps must be within 0..%d", where, matching.BandBpsMax)
 		}
-		per := tick.Mul(lot).Shift(c.MinorUnits)
+		per := tick.Mul(lot).Shift(r.MinorUnits)
 		if !per.Equal(per.Truncate(0)) || !per.IsPositive() {
 			return fmt.Errorf("%s: one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number (raise currency.minor_units or change the sizes)",
-				where, tick, lot, per, c.CurrencyCode)
+				where, tick, lot, per, r.CurrencyCode)
 		}
 		sym.CashPerTickLot = per.IntPart()
 		if s.ReferencePrice != "" {
@@ -695,13 +561,13 @@ func (c *Config) resolveSymbols(symbols []SymbolFile) error {
 				return fmt.Errorf("%s.reference_price: %w", where, err)
 			}
 		}
-		c.symbolByName[s.Name] = sym.ID
-		c.Symbols = append(c.Symbols, sym)
+		r.symbolByName[s.Name] = sym.ID
+		r.Symbols = append(r.Symbols, sym)
 	}
 	return nil
 }
 
-func (c *Config) limits(base Limits, lf *LimitsFile, where string) (Limits, error) {
+func (r *resolver) limits(base refdata.Limits, lf *LimitsFile, where string) (refdata.Limits, error) {
 	l := base
 	if lf == nil {
 		return l, nil
@@ -717,7 +583,7 @@ func (c *Config) limits(base Limits, lf *LimitsFile, where string) (Limits, erro
 		if err != nil || !v.IsPositive() {
 			return l, fmt.Errorf("%s.max_order_notional: %q must be a positive decimal number", where, *lf.MaxOrderNotional)
 		}
-		if l.MaxOrderNotional, err = c.MoneyToMinor(v); err != nil {
+		if l.MaxOrderNotional, err = r.MoneyToMinor(v); err != nil {
 			return l, fmt.Errorf("%s.max_order_notional: %w", where, err)
 		}
 	}

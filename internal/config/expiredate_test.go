@@ -3,6 +3,8 @@ package config
 import (
 	"testing"
 	"time"
+
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // TestExpireDateEnd: ExpireDate (432) is a date of the venue's calendar, in
@@ -10,7 +12,7 @@ import (
 // that date's trading day; the cases are checked in UTC, where a UTC
 // reading of the date would give the last nanosecond of the UTC date.
 func TestExpireDateEnd(t *testing.T) {
-	parse := func(schedule string) *Schedule {
+	parse := func(schedule string) *refdata.Schedule {
 		t.Helper()
 		c, err := Parse(append(DefaultYAML(), schedule...), "test")
 		if err != nil {
@@ -58,7 +60,7 @@ schedule:
 	}
 	for _, tc := range []struct {
 		name string
-		s    *Schedule
+		s    *refdata.Schedule
 		date [3]int
 		want time.Time
 	}{

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exchange-sim/exchange/matching"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // ScheduleFile is the YAML form of the trading calendar:
@@ -37,43 +37,15 @@ type StepFile struct {
 	Expire bool   `yaml:"expire"`
 }
 
-// Schedule is the resolved trading calendar.
-type Schedule struct {
-	Location    *time.Location
-	TradingDays [7]bool // by time.Weekday
-	Symbols     []matching.SymbolID
-	GTDCheck    time.Duration
-	Steps       []Step // by time of day
-}
-
-// Step is one transition of the trading day: at At after local midnight the
-// symbols move to Phase, or, with Expire, their DAY orders expire.
-type Step struct {
-	At     time.Duration
-	Phase  matching.Phase
-	Expire bool
-}
-
-// PhaseNames maps the configuration's phase names (matching.Phase's
-// String) to the phases a schedule may set.
-var PhaseNames = func() map[string]matching.Phase {
-	m := map[string]matching.Phase{}
-	for _, p := range []matching.Phase{matching.PhaseClosed, matching.PhasePreOpen, matching.PhaseOpeningAuction,
-		matching.PhaseContinuous, matching.PhaseClosingCall, matching.PhaseClosingAuction, matching.PhasePostClose} {
-		m[p.String()] = p
-	}
-	return m
-}()
-
 var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
 // schedule resolves the schedule section (nil: none).
-func (c *Config) schedule(f *ScheduleFile) (*Schedule, error) {
+func (r *resolver) schedule(f *ScheduleFile) (*refdata.Schedule, error) {
 	if f == nil {
 		return nil, nil
 	}
-	s := &Schedule{Location: time.UTC, GTDCheck: f.GTDCheck}
+	s := &refdata.Schedule{Location: time.UTC, GTDCheck: f.GTDCheck}
 	if f.TimeZone != "" {
 		loc, err := time.LoadLocation(f.TimeZone)
 		if err != nil {
@@ -99,7 +71,7 @@ func (c *Config) schedule(f *ScheduleFile) (*Schedule, error) {
 		s.TradingDays[wd] = true
 	}
 	for i, name := range f.Symbols {
-		id := c.symbolByName[name]
+		id := r.symbolByName[name]
 		if id == 0 {
 			return nil, fmt.Errorf("schedule.symbols[%d]: unknown symbol %q", i, name)
 		}
@@ -116,12 +88,12 @@ func (c *Config) schedule(f *ScheduleFile) (*Schedule, error) {
 				return nil, fmt.Errorf("%s.at: %q is not a time of day (HH:MM or HH:MM:SS)", where, st.At)
 			}
 		}
-		step := Step{At: time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, Expire: st.Expire}
+		step := refdata.Step{At: time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, Expire: st.Expire}
 		if st.Expire == (st.Phase != "") {
 			return nil, fmt.Errorf("%s: a step has either a phase or expire: true", where)
 		}
 		if !st.Expire {
-			p, ok := PhaseNames[st.Phase]
+			p, ok := refdata.PhaseNames[st.Phase]
 			if !ok {
 				return nil, fmt.Errorf("%s.phase: %q is not one of closed, pre_open, continuous, closing_call, post_close, opening_auction, closing_auction", where, st.Phase)
 			}

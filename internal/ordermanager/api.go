@@ -1,7 +1,7 @@
 package ordermanager
 
 import (
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -78,8 +78,8 @@ type Request struct {
 	On       bool           // ReqKillSwitch
 	Phase    matching.Phase // ReqPhase
 
-	Session config.SessionID
-	Firm    config.FirmID
+	Session refdata.SessionID
+	Firm    refdata.FirmID
 	Account matching.AccountID
 	Symbol  matching.SymbolID
 	Price   int64 // ticks; limit price, or market protection price (0 none)
@@ -142,7 +142,7 @@ type RejectCode uint8
 // fixed-size value; the gateway converts ticks and lots back to decimals.
 type Report struct {
 	Kind    ReportKind
-	Session config.SessionID
+	Session refdata.SessionID
 
 	ExecType  byte
 	OrdStatus byte

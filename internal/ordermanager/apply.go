@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -54,7 +54,7 @@ var opKind = [opCount]matching.CommandKind{
 type meta struct {
 	op      uint8
 	flags   uint8
-	session config.SessionID
+	session refdata.SessionID
 	hold    int64
 	cl      ClOrdID
 	orig    ClOrdID
@@ -85,7 +85,7 @@ func (mt *meta) decode(b []byte) error {
 	if mt.op == 0 || mt.op >= opCount {
 		return fmt.Errorf("%w: meta op %d", ErrMeta, mt.op)
 	}
-	mt.session = config.SessionID(binary.LittleEndian.Uint32(b[2:]))
+	mt.session = refdata.SessionID(binary.LittleEndian.Uint32(b[2:]))
 	mt.flags = b[6]
 	mt.hold = int64(binary.LittleEndian.Uint64(b[7:]))
 	r := b[metaFixed:]

@@ -42,7 +42,7 @@ func BenchmarkNewCancel(b *testing.B) { benchNewCancel(b, ClOrdIDsRetained) }
 func BenchmarkNewCancelSmall(b *testing.B) { benchNewCancel(b, 256) }
 
 func benchNewCancel(b *testing.B, retain int) {
-	m := newManager(testConfig(b), retain)
+	m := New(testConfig(b).Registry, Config{ClOrdIDsRetained: retain})
 	cmds := make([]Pending, 0, 4)
 	reps := make([]Report, 0, 8)
 	var out uint64
@@ -90,7 +90,7 @@ func BenchmarkNewFill(b *testing.B) { benchNewFill(b, ClOrdIDsRetained) }
 func BenchmarkNewFillSmall(b *testing.B) { benchNewFill(b, 256) }
 
 func benchNewFill(b *testing.B, retain int) {
-	m := newManager(testConfig(b), retain)
+	m := New(testConfig(b).Registry, Config{ClOrdIDsRetained: retain})
 	cmds := make([]Pending, 0, 4)
 	reps := make([]Report, 0, 8)
 	var out uint64
@@ -172,7 +172,7 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs warm-up")
 	}
-	m := newManager(testConfig(t), 1024)
+	m := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024})
 	cmds := make([]Pending, 0, 4)
 	reps := make([]Report, 0, 8)
 	var out, n uint64

@@ -350,7 +350,7 @@ func TestChainedAmends(t *testing.T) {
 			h.checkInvariants(c0, h0)
 			h.quiet(t)
 			// The journal replays to the same state and reports.
-			m := newManager(testConfig(t), 1024)
+			m := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024})
 			e := matching.New(matching.Config{Symbols: 2, OrdersHint: 64})
 			var reps []Report
 			var evs []matching.Event
@@ -386,7 +386,7 @@ func TestSnapshotWithChains(t *testing.T) {
 	cfg := propConfig(t)
 	for seed := uint64(20); seed < 24; seed++ {
 		f := newFlow(cfg, seed)
-		p := &pipeline{t: t, m: New(cfg), e: matching.New(matching.Config{Symbols: len(cfg.Symbols)})}
+		p := &pipeline{t: t, m: New(cfg.Registry, Config{}), e: matching.New(matching.Config{Symbols: len(cfg.Symbols)})}
 		f.m = p.m
 		lag := 25
 		for i := 0; ; i++ {
@@ -406,7 +406,7 @@ func TestSnapshotWithChains(t *testing.T) {
 			}
 		}
 		snap := p.m.AppendSnapshot(nil)
-		m2, err := Restore(cfg, snap)
+		m2, err := Restore(cfg.Registry, Config{}, snap)
 		if err != nil {
 			t.Fatal(err)
 		}

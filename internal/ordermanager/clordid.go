@@ -4,13 +4,13 @@ import (
 	"errors"
 	"math/rand/v2"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
 // clKey is a ClOrdID in the scope it must be unique in: its session.
 type clKey struct {
-	session config.SessionID
+	session refdata.SessionID
 	id      ClOrdID
 }
 
@@ -24,7 +24,7 @@ type clEntry struct {
 // clEnt is one registered ClOrdID in the book's slab: 64 bytes, one cache
 // line.
 type clEnt struct {
-	session config.SessionID
+	session refdata.SessionID
 	id      ClOrdID
 	status  byte
 	live    bool
@@ -127,7 +127,7 @@ func (b *clBook) reserve(n int) {
 	b.gen++
 }
 
-func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
+func (b *clBook) lookup(s refdata.SessionID, id ClOrdID) (clEntry, bool) {
 	k := clKey{s, id}
 	h, i, ok := b.find(&k)
 	if ok {
@@ -145,7 +145,7 @@ func (b *clBook) lookup(s config.SessionID, id ClOrdID) (clEntry, bool) {
 // register records id of session s as naming order and returns its
 // registration number and slab entry (a hint for retire; 0 for none). O(1);
 // no allocation below the high-water mark.
-func (b *clBook) register(s config.SessionID, id ClOrdID, order matching.OrderID) (uint64, uint32) {
+func (b *clBook) register(s refdata.SessionID, id ClOrdID, order matching.OrderID) (uint64, uint32) {
 	ref := b.nextRef
 	b.nextRef++
 	if id.IsZero() {
@@ -277,7 +277,7 @@ func removeSlotIn(slots []uint64, mask, i uint64) {
 // retire marks registration ref of id finished with final status st (0 to
 // leave it) and queues it for forgetting. ent is register's slab index hint;
 // a stale or zero hint costs a lookup.
-func (b *clBook) retire(s config.SessionID, id ClOrdID, ref uint64, st byte, ent uint32) {
+func (b *clBook) retire(s refdata.SessionID, id ClOrdID, ref uint64, st byte, ent uint32) {
 	if id.IsZero() {
 		return
 	}

@@ -1,7 +1,7 @@
 package ordermanager
 
 import (
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -30,7 +30,7 @@ type closedRec struct {
 	price, qty, filled, cumTL int64
 	acct                      matching.AccountID
 	sym                       matching.SymbolID
-	session                   config.SessionID
+	session                   refdata.SessionID
 	side                      matching.Side
 	typ                       matching.OrderType
 	tif                       matching.TimeInForce

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -29,8 +29,8 @@ func FuzzApplySequenced(f *testing.F) {
 	f.Add(make([]byte, matching.CommandSize), []byte{1, 3, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0})
 	// A listing and a forced phase, as operators journal them.
 	var p Pending
-	sym := h.m.cfg.Symbols[0]
-	sym.ID, sym.Name = matching.SymbolID(len(h.m.cfg.Symbols)+1), "NEWCO"
+	sym := h.m.ref.Symbols[0]
+	sym.ID, sym.Name = matching.SymbolID(len(h.m.ref.Symbols)+1), "NEWCO"
 	encodeListing(&p, &sym)
 	p.Cmd = matching.Command{Kind: matching.CmdAddSymbol, Symbol: sym.ID}
 	f.Add(p.Cmd.AppendBinary(nil), p.MetaBytes())
@@ -70,9 +70,9 @@ func FuzzRestore(f *testing.F) {
 	snap := h.m.AppendSnapshot(nil)
 	f.Add(snap)
 	f.Add(snap[:len(snap)/2])
-	cfg := h.m.cfg
+	ref := h.m.ref
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := restore(cfg, b, 1024)
+		m, err := Restore(ref, Config{ClOrdIDsRetained: 1024}, b)
 		if err != nil {
 			return
 		}
@@ -91,7 +91,7 @@ func decodeRequest(b []byte) Request {
 	return Request{
 		Kind: RequestKind(b[4] % 12), Side: matching.Side(b[5] % 4), Type: matching.OrderType(b[6] % 4),
 		TIF: matching.TimeInForce(b[7] % 6), STP: matching.STPMode(b[8] % 6), PostOnly: b[9]&1 != 0, On: b[9]&2 != 0,
-		Session: config.SessionID(b[10] % 6), Firm: config.FirmID(b[11] % 5), Account: matching.AccountID(b[12] % 6),
+		Session: refdata.SessionID(b[10] % 6), Firm: refdata.FirmID(b[11] % 5), Account: matching.AccountID(b[12] % 6),
 		Symbol: matching.SymbolID(b[13] % 4), Price: 9000 + int64(int16(le.Uint16(b[14:]))), Qty: int64(int16(le.Uint16(b[16:]))),
 		ClOrdID: id, OrigClOrdID: orig, OrderID: matching.OrderID(b[18] % 16),
 	}

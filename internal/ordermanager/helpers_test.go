@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -79,7 +80,7 @@ func newHarness(t testing.TB) *harness {
 	c := testConfig(t)
 	// A small ClOrdID retention keeps the harness cheap to build (tests and
 	// fuzzing build thousands); the property tests use New itself.
-	return &harness{t: t, m: newManager(c, 1024), e: matching.New(matching.Config{Symbols: len(c.Symbols), OrdersHint: 64})}
+	return &harness{t: t, m: New(c.Registry, Config{ClOrdIDsRetained: 1024}), e: matching.New(matching.Config{Symbols: len(c.Symbols), OrdersHint: 64})}
 }
 
 // do submits req, sequences and matches its commands, and returns every
@@ -126,7 +127,7 @@ func cl(s string) ClOrdID {
 // Request builders. Firm and session follow the account: A1 -> firm 1
 // session 1, A2 -> firm 1 session 2, B1 -> firm 2 session 3, C1 -> firm 3
 // session 4.
-func sessOf(acct matching.AccountID) (config.FirmID, config.SessionID) {
+func sessOf(acct matching.AccountID) (refdata.FirmID, refdata.SessionID) {
 	switch acct {
 	case 1:
 		return 1, 1

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -29,9 +29,9 @@ func (m *Manager) appendSecurityStatus(reps []Report, ev *matching.Event) []Repo
 	if ev.Kind == matching.EvHalted {
 		st = SecurityHalted
 	}
-	for i := range m.cfg.Sessions {
+	for i := range m.ref.Sessions {
 		reps = append(reps, Report{
-			Kind: RepSecurityStatus, Session: m.cfg.Sessions[i].ID, ExecType: st,
+			Kind: RepSecurityStatus, Session: m.ref.Sessions[i].ID, ExecType: st,
 			ExecID: ev.OutSeq * 2, Symbol: ev.Symbol, TransactNs: ev.TimeNs,
 		})
 	}
@@ -41,7 +41,7 @@ func (m *Manager) appendSecurityStatus(reps []Report, ev *matching.Event) []Repo
 // AccountView is one account as the operator console shows it.
 type AccountView struct {
 	ID           matching.AccountID
-	Firm         config.FirmID
+	Firm         refdata.FirmID
 	Cash         int64 // minor units
 	CashReserved int64
 	// Holdings and HoldingsReserved are lots, by SymbolID-1.
@@ -49,7 +49,7 @@ type AccountView struct {
 	HoldingsReserved []int64
 	OpenOrders       int
 	KillSwitch       bool
-	Limits           config.Limits
+	Limits           refdata.Limits
 	LimitsChanged    bool // an operator set the limits
 }
 
@@ -72,7 +72,7 @@ type OrderView struct {
 	ID       matching.OrderID
 	Account  matching.AccountID
 	Symbol   matching.SymbolID
-	Session  config.SessionID
+	Session  refdata.SessionID
 	Side     matching.Side
 	Type     matching.OrderType
 	TIF      matching.TimeInForce
@@ -179,15 +179,15 @@ func (m *Manager) RestoreOperatorState(b []byte) error {
 		}
 		o.reasons[s] = string(txt)
 	}
-	o.blocked = map[config.FirmID]bool{}
+	o.blocked = map[refdata.FirmID]bool{}
 	for range r.count(2, "blocked firms") {
 		v := r.take(2, "blocked firm")
 		if v != nil {
-			o.blocked[config.FirmID(binary.LittleEndian.Uint16(v))] = true
+			o.blocked[refdata.FirmID(binary.LittleEndian.Uint16(v))] = true
 		}
 	}
 	o.limits = map[matching.AccountID]bool{}
-	lims := map[matching.AccountID]config.Limits{}
+	lims := map[matching.AccountID]refdata.Limits{}
 	for range r.count(limitsBytes, "limits") {
 		acct, l, ok := decodeLimits(r.take(limitsBytes, "limits"))
 		if !ok || m.acct(acct) == nil {

@@ -6,14 +6,14 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
 // Listing a symbol at run time (ActListSymbol). The action journals its note
 // and then one matching.CmdAddSymbol whose meta carries the whole symbol
 // (name, sizes, reference price, bands). Applying that command, live or in
-// replay, registers the symbol in the configuration (config.RegisterSymbol,
+// replay, registers the symbol in the reference data (refdata.Registry.RegisterSymbol,
 // idempotent), grows the manager's per-symbol tables and every account's
 // holdings by one, and the engine opens the book in sequence. The symbols
 // listed so far travel in their own snapshot section (AppendListings), in
@@ -37,10 +37,10 @@ func decimalParts(d decimal.Decimal) (int64, int8, bool) {
 	return c.Int64(), int8(e), true
 }
 
-func encodeListing(p *Pending, s *config.Symbol) bool {
+func encodeListing(p *Pending, s *refdata.Symbol) bool {
 	tc, te, ok1 := decimalParts(s.TickSize)
 	lc, lexp, ok2 := decimalParts(s.LotSize)
-	if !ok1 || !ok2 || len(s.Name) > config.SymbolNameMax {
+	if !ok1 || !ok2 || len(s.Name) > refdata.SymbolNameMax {
 		return false
 	}
 	le := binary.LittleEndian
@@ -60,9 +60,9 @@ func encodeListing(p *Pending, s *config.Symbol) bool {
 }
 
 // decodeListing reads a listing meta. CashPerTickLot is left for
-// config.RegisterSymbol to derive. It never panics.
-func decodeListing(b []byte) (config.Symbol, bool) {
-	var s config.Symbol
+// refdata.Registry.RegisterSymbol to derive. It never panics.
+func decodeListing(b []byte) (refdata.Symbol, bool) {
+	var s refdata.Symbol
 	if len(b) < listingFixed || b[0] != metaVersion || b[1] != opListSymbol || len(b) != listingFixed+int(b[listingFixed-1]) {
 		return s, false
 	}
@@ -76,7 +76,7 @@ func decodeListing(b []byte) (config.Symbol, bool) {
 	s.Name = string(b[listingFixed:])
 	ok := s.ID != 0 && s.TickSize.IsPositive() && s.LotSize.IsPositive() && s.RefTicks >= 0 && s.RefTicks <= matching.PriceMax &&
 		s.StaticBandBps >= 0 && s.StaticBandBps <= matching.BandBpsMax && s.DynamicBandBps >= 0 && s.DynamicBandBps <= matching.BandBpsMax &&
-		s.Name != "" && len(s.Name) <= config.SymbolNameMax
+		s.Name != "" && len(s.Name) <= refdata.SymbolNameMax
 	return s, ok
 }
 
@@ -91,15 +91,15 @@ func (m *Manager) applyListing(cmd *matching.Command, b []byte) error {
 }
 
 // listSymbol lists s: it must be the next symbol. O(accounts); it allocates.
-func (m *Manager) listSymbol(s config.Symbol) error {
+func (m *Manager) listSymbol(s refdata.Symbol) error {
 	if int(s.ID) != len(m.syms)+1 || len(m.listed) >= matching.SymbolsAddedMax {
 		return fmt.Errorf("%w: listing of symbol %d (%s) with %d symbols already (a symbol listed at run time must stay out of the configuration file while the journal holds its listing)",
 			ErrMeta, s.ID, s.Name, len(m.syms))
 	}
-	if err := m.cfg.RegisterSymbol(s); err != nil {
+	if err := m.ref.RegisterSymbol(s); err != nil {
 		return fmt.Errorf("%w: %v", ErrMeta, err)
 	}
-	reg, _ := m.cfg.Symbol(s.ID)
+	reg, _ := m.ref.Symbol(s.ID)
 	m.syms = append(m.syms, symState{cpt: reg.CashPerTickLot, ref: reg.RefTicks})
 	for i := range m.accts {
 		a := &m.accts[i]
@@ -111,12 +111,12 @@ func (m *Manager) listSymbol(s config.Symbol) error {
 }
 
 // checkListing refuses a listing before anything is journaled: a name in
-// use (config.ErrDuplicateSymbol), no room left (ErrRefused), sizes the
+// use (refdata.ErrDuplicateSymbol), no room left (ErrRefused), sizes the
 // journal cannot carry (ErrOperation).
 func (m *Manager) checkListing(op *Operation) error {
 	s := &op.Listing
-	if m.cfg.SymbolByName(s.Name) != 0 {
-		return fmt.Errorf("%w: %q", config.ErrDuplicateSymbol, s.Name)
+	if m.ref.SymbolByName(s.Name) != 0 {
+		return fmt.Errorf("%w: %q", refdata.ErrDuplicateSymbol, s.Name)
 	}
 	if len(m.listed) >= matching.SymbolsAddedMax {
 		return fmt.Errorf("%w: %d symbols listed at run time already, at most %d", ErrRefused, len(m.listed), matching.SymbolsAddedMax)
@@ -135,7 +135,7 @@ func (m *Manager) checkListing(op *Operation) error {
 
 // Listed returns the symbols listed at run time, oldest first. The slice
 // must not be changed.
-func (m *Manager) Listed() []config.Symbol { return m.listed }
+func (m *Manager) Listed() []refdata.Symbol { return m.listed }
 
 // AppendListings appends the snapshot section of the symbols listed at run
 // time: count u32, then each listing meta with its length u8.
@@ -148,13 +148,6 @@ func (m *Manager) AppendListings(b []byte) []byte {
 		b = append(b, p.MetaBytes()...)
 	}
 	return b
-}
-
-// RestoreListed is Restore for a venue with symbols listed at run time:
-// listings is AppendListings' section (nil: none). The listings are
-// registered in cfg like a replay registers them.
-func RestoreListed(cfg *config.Config, b, listings []byte) (*Manager, error) {
-	return restoreListed(cfg, b, ClOrdIDsRetained, listings)
 }
 
 func (m *Manager) restoreListings(b []byte) error {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -26,8 +26,8 @@ func TestListingAndPhaseNotes(t *testing.T) {
 		t.Fatal("a note with a trailing byte decoded")
 	}
 
-	base := len(h.m.cfg.Symbols)
-	sym, err := h.m.cfg.BuildSymbol(&config.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20", StaticBandBps: 1000}, 0)
+	base := len(h.m.ref.Symbols)
+	sym, err := h.m.ref.BuildSymbol(&refdata.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20", StaticBandBps: 1000}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestListingAndPhaseNotes(t *testing.T) {
 	for i := range cmds {
 		h.e.Apply(&cmds[i].Cmd, nil)
 	}
-	if _, err := h.m.Operate(&Operation{Action: ActListSymbol, Listing: sym, Who: "ops", Why: "again"}, nil); !errors.Is(err, config.ErrDuplicateSymbol) {
+	if _, err := h.m.Operate(&Operation{Action: ActListSymbol, Listing: sym, Who: "ops", Why: "again"}, nil); !errors.Is(err, refdata.ErrDuplicateSymbol) {
 		t.Fatalf("again: %v", err)
 	}
 	a, _ := h.m.Account(1)
@@ -58,16 +58,16 @@ func TestListingAndPhaseNotes(t *testing.T) {
 	}
 
 	snap, listings := h.m.AppendSnapshot(nil), h.m.AppendListings(nil)
-	m2, err := RestoreListed(h.m.cfg, snap, listings)
+	m2, err := RestoreListed(h.m.ref, Config{}, snap, listings)
 	if err != nil || m2.StateHash() != h.m.StateHash() || len(m2.Listed()) != 1 {
 		t.Fatalf("restore: %v", err)
 	}
-	if _, err := Restore(h.m.cfg, snap); err == nil {
+	if _, err := Restore(h.m.ref, Config{}, snap); err == nil {
 		t.Fatal("a snapshot with a listed symbol restored without its listings")
 	}
 	bad := append([]byte(nil), listings...)
 	bad[len(bad)-1] = ' ' // the name's last byte: a space is no name
-	if _, err := RestoreListed(h.m.cfg, snap, bad); !errors.Is(err, ErrSnapshot) {
+	if _, err := RestoreListed(h.m.ref, Config{}, snap, bad); !errors.Is(err, ErrSnapshot) {
 		t.Fatalf("damaged listings: %v", err)
 	}
 }

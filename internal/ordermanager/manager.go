@@ -3,7 +3,7 @@ package ordermanager
 import (
 	"math/bits"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -63,8 +63,8 @@ func (s *symState) reference() int64 {
 }
 
 type acctState struct {
-	firm     config.FirmID
-	lim      config.Limits
+	firm     refdata.FirmID
+	lim      refdata.Limits
 	makerBps int64
 	takerBps int64
 	resBps   int64 // max(0, maker, taker): the fee rate a buy reserves
@@ -81,7 +81,7 @@ type acctState struct {
 // massOp is a mass cancel in flight, resolved by its EvMassCancelled (or
 // EvRejected).
 type massOp struct {
-	session config.SessionID
+	session refdata.SessionID
 	symbol  matching.SymbolID
 	report  bool // a client asked: answer with RepMassCancel
 	cl      ClOrdID
@@ -95,7 +95,7 @@ type orderRec struct {
 	id      matching.OrderID
 	acct    matching.AccountID
 	sym     matching.SymbolID
-	session config.SessionID
+	session refdata.SessionID
 	side    matching.Side
 	typ     matching.OrderType
 	tif     matching.TimeInForce
@@ -121,7 +121,7 @@ type orderRec struct {
 // engine's answer.
 type opRec struct {
 	replace bool
-	session config.SessionID
+	session refdata.SessionID
 	acct    matching.AccountID
 	sym     matching.SymbolID
 	side    matching.Side
@@ -152,7 +152,7 @@ type opChain struct {
 // checks, order lifecycle and execution reports. It is a pure state machine
 // driven by one goroutine; it has no locks and starts no goroutines.
 type Manager struct {
-	cfg   *config.Config
+	ref   *refdata.Registry
 	syms  []symState
 	accts []acctState
 
@@ -175,7 +175,7 @@ type Manager struct {
 
 	opr operatorState // operator notes and what they changed (operator.go)
 	// listed holds the symbols listed at run time, oldest first (listing.go).
-	listed []config.Symbol
+	listed []refdata.Symbol
 	// taker is the order last accepted or re-entered by a replace: the
 	// taker of the trades and self-trade cancels that follow (cancels.go).
 	taker matching.OrderID
@@ -187,18 +187,16 @@ type Manager struct {
 // ordersHint is the number of order records allocated up front.
 const ordersHint = 1 << 14
 
-// New returns a manager with the accounts, balances and limits of cfg and
-// no orders. It allocates its tables up front.
-func New(cfg *config.Config) *Manager { return newManager(cfg, ClOrdIDsRetained) }
-
-// newManager is New with a chosen ClOrdID retention (benchmarks compare
-// working-set sizes with it).
-func newManager(cfg *config.Config, retain int) *Manager {
+// New returns a manager with the accounts, balances and limits of ref and
+// no orders. It allocates its tables up front. Symbols an operator lists
+// are registered in ref.
+func New(ref *refdata.Registry, cfg Config) *Manager {
+	retain := cfg.retain()
 	hint := min(ordersHint, max(retain, 16))
 	m := &Manager{
-		cfg:         cfg,
-		syms:        make([]symState, len(cfg.Symbols)),
-		accts:       make([]acctState, len(cfg.Accounts)),
+		ref:         ref,
+		syms:        make([]symState, len(ref.Symbols)),
+		accts:       make([]acctState, len(ref.Accounts)),
 		orders:      newSlab[orderRec](hint + 1),
 		free:        make([]int32, 0, hint),
 		index:       newTable[orderKey, int32](hint),
@@ -209,17 +207,17 @@ func newManager(cfg *config.Config, retain int) *Manager {
 	}
 	m.orders.add() // index 0: no order
 	m.cl.init(retain, hint)
-	for i := range cfg.Symbols {
-		s := &cfg.Symbols[i]
+	for i := range ref.Symbols {
+		s := &ref.Symbols[i]
 		m.syms[i] = symState{cpt: s.CashPerTickLot, ref: s.RefTicks}
 	}
-	n := len(cfg.Symbols)
-	for i := range cfg.Accounts {
-		a := &cfg.Accounts[i]
+	n := len(ref.Symbols)
+	for i := range ref.Accounts {
+		a := &ref.Accounts[i]
 		st := &m.accts[i]
 		st.firm = a.Firm
 		st.lim = a.Limits
-		if f, ok := cfg.Firm(a.Firm); ok {
+		if f, ok := ref.Firm(a.Firm); ok {
 			st.makerBps, st.takerBps = f.MakerBps, f.TakerBps
 		}
 		st.resBps = max(0, st.makerBps, st.takerBps)
@@ -455,8 +453,8 @@ func (m *Manager) nextRejExecID() uint64 {
 // call RejectBusy).
 func (m *Manager) CommandsMax() int {
 	n := 2
-	for i := range m.cfg.Firms {
-		n = max(n, len(m.cfg.Firms[i].Accounts))
+	for i := range m.ref.Firms {
+		n = max(n, len(m.ref.Firms[i].Accounts))
 	}
 	return n
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -54,7 +54,7 @@ func (a OperatorAction) String() string {
 // Limits of an operator note's text (the note travels in a command's meta
 // bytes, at most MetaMax).
 const (
-	OperatorWhoMax = config.AdminNameMax
+	OperatorWhoMax = refdata.OperatorNameMax
 	OperatorWhyMax = 72
 	// OperatorNotesKept is how many notes the manager remembers (newest).
 	OperatorNotesKept = 256
@@ -69,11 +69,11 @@ type OperatorNote struct {
 	// Account and Firm scope kill switches, cancels and limits; Session names
 	// the session of a disconnect.
 	Account matching.AccountID
-	Firm    config.FirmID
-	Session config.SessionID
+	Firm    refdata.FirmID
+	Session refdata.SessionID
 	Who     string
 	Why     string
-	Limits  config.Limits  // ActSetLimits: the new limits
+	Limits  refdata.Limits // ActSetLimits: the new limits
 	Phase   matching.Phase // ActPhase: the phase forced
 }
 
@@ -84,13 +84,13 @@ type Operation struct {
 	Why     string
 	Symbol  matching.SymbolID
 	Account matching.AccountID
-	Firm    config.FirmID
-	Session config.SessionID
-	Limits  config.Limits  // ActSetLimits
+	Firm    refdata.FirmID
+	Session refdata.SessionID
+	Limits  refdata.Limits // ActSetLimits
 	Phase   matching.Phase // ActPhase
-	// Listing is the symbol ActListSymbol lists (config.BuildSymbol's; its ID
+	// Listing is the symbol ActListSymbol lists (refdata.Registry.BuildSymbol's; its ID
 	// is set by Operate).
-	Listing config.Symbol
+	Listing refdata.Symbol
 }
 
 // Errors of Operate, each wrapped with the name or number at fault.
@@ -111,7 +111,7 @@ type operatorState struct {
 	notes     []OperatorNote // ring of the newest OperatorNotesKept
 	notesNext int            // ring position of the next note once full
 	reasons   map[matching.SymbolID]string
-	blocked   map[config.FirmID]bool
+	blocked   map[refdata.FirmID]bool
 	limits    map[matching.AccountID]bool // accounts whose limits an operator set
 }
 
@@ -155,7 +155,7 @@ func encodeNote(p *Pending, n *OperatorNote) {
 	p.MetaLen = uint8(len(b))
 }
 
-func encodeLimits(p *Pending, acct matching.AccountID, l *config.Limits) {
+func encodeLimits(p *Pending, acct matching.AccountID, l *refdata.Limits) {
 	le := binary.LittleEndian
 	b := append(p.Meta[:0], metaVersion, opLimits)
 	b = le.AppendUint32(b, uint32(acct))
@@ -178,8 +178,8 @@ func DecodeOperatorNote(cmd *matching.Command, b []byte) (n OperatorNote, ok boo
 	n.Action = OperatorAction(b[2])
 	n.Symbol = matching.SymbolID(le.Uint32(b[3:]))
 	n.Account = matching.AccountID(le.Uint32(b[7:]))
-	n.Firm = config.FirmID(le.Uint16(b[11:]))
-	n.Session = config.SessionID(le.Uint32(b[13:]))
+	n.Firm = refdata.FirmID(le.Uint16(b[11:]))
+	n.Session = refdata.SessionID(le.Uint32(b[13:]))
 	r := b[noteFixed:]
 	who, r, ok1 := lenPrefixed(r, OperatorWhoMax)
 	why, r, ok2 := lenPrefixed(r, OperatorWhyMax)
@@ -200,8 +200,8 @@ func lenPrefixed(r []byte, max int) (v, rest []byte, ok bool) {
 	return r[1 : 1+int(r[0])], r[1+int(r[0]):], true
 }
 
-func decodeLimits(b []byte) (matching.AccountID, config.Limits, bool) {
-	var l config.Limits
+func decodeLimits(b []byte) (matching.AccountID, refdata.Limits, bool) {
+	var l refdata.Limits
 	if len(b) != limitsBytes || b[0] != metaVersion || b[1] != opLimits {
 		return 0, l, false
 	}
@@ -219,7 +219,7 @@ func decodeLimits(b []byte) (matching.AccountID, config.Limits, bool) {
 	return acct, l, validLimits(&l) == nil
 }
 
-func validLimits(l *config.Limits) error {
+func validLimits(l *refdata.Limits) error {
 	switch {
 	case l.MaxOrderLots <= 0 || l.MaxOrderLots > matching.QtyMax:
 		return fmt.Errorf("%w: max_order_lots %d must be 1..%d", ErrOperation, l.MaxOrderLots, matching.QtyMax)
@@ -280,7 +280,7 @@ func (m *Manager) applyOperator(cmd *matching.Command, b []byte) error {
 		}
 	case ActBlockFirm, ActUnblockFirm:
 		if o.blocked == nil {
-			o.blocked = map[config.FirmID]bool{}
+			o.blocked = map[refdata.FirmID]bool{}
 		}
 		if n.Action == ActBlockFirm {
 			o.blocked[n.Firm] = true
@@ -340,14 +340,14 @@ func (m *Manager) OperatorNotes(n int) []OperatorNote {
 func (m *Manager) HaltReason(sym matching.SymbolID) string { return m.opr.reasons[sym] }
 
 // FirmBlocked reports whether an operator blocked firm's logons.
-func (m *Manager) FirmBlocked(firm config.FirmID) bool { return m.opr.blocked[firm] }
+func (m *Manager) FirmBlocked(firm refdata.FirmID) bool { return m.opr.blocked[firm] }
 
 // Operate validates one operator action and appends its commands to cmds:
 // the note first, then what carries it out (halts, kill switches, mass
 // cancels, new limits, a phase command, a symbol listing). Like Submit, it makes their state change; the caller
 // must sequence every command it gets back, in order. It returns an error
 // wrapping ErrUnknownSymbol, ErrUnknownAccount, ErrUnknownFirm,
-// ErrUnknownSession, ErrOperation, ErrRefused or config.ErrDuplicateSymbol,
+// ErrUnknownSession, ErrOperation, ErrRefused or refdata.ErrDuplicateSymbol,
 // and no commands, when the action cannot be done. Cost: O(symbols) for a halt of every symbol, O(accounts) for a
 // cancel of a symbol's orders; it allocates only when cmds must grow.
 func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
@@ -442,7 +442,7 @@ func (m *Manager) checkOperation(op *Operation) error {
 		return fmt.Errorf("%w: %d", ErrUnknownAccount, op.Account)
 	}
 	if op.Firm != 0 {
-		if _, ok := m.cfg.Firm(op.Firm); !ok {
+		if _, ok := m.ref.Firm(op.Firm); !ok {
 			return fmt.Errorf("%w: %d", ErrUnknownFirm, op.Firm)
 		}
 	}
@@ -460,7 +460,7 @@ func (m *Manager) checkOperation(op *Operation) error {
 			return fmt.Errorf("%w: cancel-all needs a firm, an account or a symbol", ErrOperation)
 		}
 	case ActDisconnect:
-		if _, ok := m.cfg.Session(op.Session); !ok {
+		if _, ok := m.ref.Session(op.Session); !ok {
 			return fmt.Errorf("%w: %d", ErrUnknownSession, op.Session)
 		}
 	case ActBlockFirm, ActUnblockFirm:
@@ -491,7 +491,7 @@ func (m *Manager) scopeAccounts(op *Operation) []matching.AccountID {
 	if op.Account != 0 {
 		return []matching.AccountID{op.Account}
 	}
-	if f, ok := m.cfg.Firm(op.Firm); ok && op.Firm != 0 {
+	if f, ok := m.ref.Firm(op.Firm); ok && op.Firm != 0 {
 		return slices.Clone(f.Accounts)
 	}
 	out := make([]matching.AccountID, len(m.accts))
@@ -505,7 +505,7 @@ func (m *Manager) scopeAccounts(op *Operation) []matching.AccountID {
 // a schedule may set, and a volatility auction. Halts are ActHalt's.
 var OperatorPhases = func() map[string]matching.Phase {
 	m := map[string]matching.Phase{}
-	for name, p := range config.PhaseNames {
+	for name, p := range refdata.PhaseNames {
 		m[name] = p
 	}
 	m[matching.PhaseVolatilityAuction.String()] = matching.PhaseVolatilityAuction

@@ -43,8 +43,8 @@ func TestOperatorReplay(t *testing.T) {
 			}
 		}
 	}
-	if status != len(h.m.cfg.Sessions) {
-		t.Fatalf("%d SecurityStatus reports of the halt, want one per session (%d)", status, len(h.m.cfg.Sessions))
+	if status != len(h.m.ref.Sessions) {
+		t.Fatalf("%d SecurityStatus reports of the halt, want one per session (%d)", status, len(h.m.ref.Sessions))
 	}
 	if !h.m.Halted(1) || h.m.HaltReason(1) != "news" || !h.m.FirmBlocked(2) || h.m.accts[2].lim.MaxOrderLots != 3 ||
 		h.m.accts[0].kill || !h.m.accts[1].kill || h.m.accts[0].open != 0 {
@@ -65,7 +65,7 @@ func TestOperatorReplay(t *testing.T) {
 		t.Fatalf("unknown symbol: %v", err)
 	}
 
-	m := newManager(testConfig(t), 1024)
+	m := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024})
 	e := matching.New(matching.Config{Symbols: 2, OrdersHint: 64})
 	var evs []matching.Event
 	for i := range h.journal {
@@ -88,7 +88,7 @@ func TestOperatorReplay(t *testing.T) {
 
 	// The operator section round-trips; damaged input is refused.
 	b := h.m.AppendOperatorState(nil)
-	r := newManager(testConfig(t), 1024)
+	r := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024})
 	if err := r.RestoreOperatorState(b); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestOperatorReplay(t *testing.T) {
 		t.Fatal("operator section does not round-trip")
 	}
 	for cut := range len(b) {
-		if err := newManager(testConfig(t), 1024).RestoreOperatorState(b[:cut]); err == nil {
+		if err := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024}).RestoreOperatorState(b[:cut]); err == nil {
 			t.Fatalf("a section cut at %d of %d bytes was accepted", cut, len(b))
 		}
 	}
@@ -121,13 +121,13 @@ func FuzzOperatorMeta(f *testing.F) {
 	}
 	f.Add(h.m.AppendOperatorState(nil), uint32(0))
 	f.Fuzz(func(t *testing.T, b []byte, acct uint32) {
-		m := newManager(testConfig(t), 64)
+		m := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 64})
 		before := m.StateHash()
 		cmd := matching.Command{Kind: matching.CmdAdmin, Account: matching.AccountID(acct), Seq: 1}
 		if err := m.ApplySequenced(&cmd, b); err != nil && m.StateHash() != before {
 			t.Fatal("a refused command changed the state")
 		}
 		DecodeOperatorNote(&cmd, b)
-		_ = newManager(testConfig(t), 64).RestoreOperatorState(b)
+		_ = New(testConfig(t).Registry, Config{ClOrdIDsRetained: 64}).RestoreOperatorState(b)
 	})
 }

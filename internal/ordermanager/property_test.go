@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -70,7 +71,7 @@ type flow struct {
 	// lastSess the session that sent the last one: amends aimed at them
 	// chain behind a replace still in flight.
 	lastRpl  []ClOrdID
-	lastSess config.SessionID
+	lastSess refdata.SessionID
 }
 
 func newFlow(cfg *config.Config, seed uint64) *flow {
@@ -78,7 +79,7 @@ func newFlow(cfg *config.Config, seed uint64) *flow {
 		ids: make([][]ClOrdID, len(cfg.Sessions)+1), lastRpl: make([]ClOrdID, len(cfg.Sessions)+1), kill: make([]bool, len(cfg.Accounts)+1), halt: make([]bool, len(cfg.Symbols)+1)}
 }
 
-func (f *flow) fresh(s config.SessionID) ClOrdID {
+func (f *flow) fresh(s refdata.SessionID) ClOrdID {
 	f.n++
 	id, _ := MakeClOrdID(fmt.Sprintf("c%d", f.n))
 	// Now and then reuse an old ID to hit the duplicate check.
@@ -92,7 +93,7 @@ func (f *flow) fresh(s config.SessionID) ClOrdID {
 	return id
 }
 
-func (f *flow) target(s config.SessionID, chain bool) ClOrdID {
+func (f *flow) target(s refdata.SessionID, chain bool) ClOrdID {
 	if chain && f.m != nil {
 		// The latest ClOrdID of an order of s with a replace in flight.
 		var tails []ClOrdID
@@ -141,7 +142,7 @@ func (f *flow) next() Request {
 		// in flight (else the last to send one): chains.
 		sid := f.lastSess
 		if f.m != nil {
-			var with []config.SessionID
+			var with []refdata.SessionID
 			f.m.ops.each(func(k orderKey, c *opChain) {
 				if o := f.m.order(matching.OrderID(k)); o != nil && f.m.link(c.tail).replace {
 					with = append(with, o.session)
@@ -266,7 +267,7 @@ func (f *flow) stopOrder(req *Request, ref int64) {
 // stopReplace gives a replace of a stop or stop-limit order (waiting, or
 // triggered already, which the engine then refuses) a new stop price, and
 // a stop (market) order no price half the time.
-func (f *flow) stopReplace(req *Request, sid config.SessionID, ref int64) {
+func (f *flow) stopReplace(req *Request, sid refdata.SessionID, ref int64) {
 	if f.m == nil {
 		return
 	}
@@ -347,7 +348,7 @@ func (p *pipeline) step() {
 // checking the invariants after every Submit and every event.
 func runLive(t *testing.T, cfg *config.Config, seed uint64, n int, check bool) *pipeline {
 	f := newFlow(cfg, seed)
-	p := &pipeline{t: t, m: New(cfg), e: matching.New(matching.Config{Symbols: len(cfg.Symbols)})}
+	p := &pipeline{t: t, m: New(cfg.Registry, Config{}), e: matching.New(matching.Config{Symbols: len(cfg.Symbols)})}
 	f.m = p.m
 	h := &harness{t: t, m: p.m}
 	c0, h0 := h.totals()
@@ -464,7 +465,7 @@ func TestReplayEquivalence(t *testing.T) {
 	for seed := uint64(10); seed < 16; seed++ {
 		live := runLive(t, cfg, seed, 4000, false)
 		chained += live.chained
-		m := New(cfg)
+		m := New(cfg.Registry, Config{})
 		e := matching.New(matching.Config{Symbols: len(cfg.Symbols)})
 		reps := replay(t, m, e, live.journal)
 		compareReports(t, fmt.Sprintf("seed %d", seed), live.evReps, reps)
@@ -488,14 +489,14 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	cfg := propConfig(t)
 	live := runLive(t, cfg, 42, 3000, false)
 	half := len(live.journal) / 2
-	m := New(cfg)
+	m := New(cfg.Registry, Config{})
 	e := matching.New(matching.Config{Symbols: len(cfg.Symbols)})
 	replay(t, m, e, live.journal[:half])
 	if m.OpenOrders() == 0 {
 		t.Fatal("no open orders at the snapshot: weak test")
 	}
 	snap := m.AppendSnapshot(nil)
-	m2, err := Restore(cfg, snap)
+	m2, err := Restore(cfg.Registry, Config{}, snap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,11 +515,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	// Corrupt snapshots are refused, never panic.
 	for i := 0; i < len(snap); i += 1 + len(snap)/40 {
-		if _, err := Restore(cfg, snap[:i]); err == nil {
+		if _, err := Restore(cfg.Registry, Config{}, snap[:i]); err == nil {
 			t.Fatalf("truncated snapshot at %d accepted", i)
 		}
 	}
 	bad := append([]byte(nil), snap...)
 	bad[len(bad)/2] ^= 0xff
-	_, _ = Restore(cfg, bad)
+	_, _ = Restore(cfg.Registry, Config{}, bad)
 }

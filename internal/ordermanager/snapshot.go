@@ -8,7 +8,7 @@ import (
 	"hash/fnv"
 	"slices"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -253,24 +253,23 @@ func (r *reader) count(min int, what string) int {
 	return int(n)
 }
 
-// Restore rebuilds a manager for cfg from AppendSnapshot's output. It
-// returns an error wrapping ErrSnapshot, and never panics, on input that is
-// truncated, has trailing bytes, does not fit cfg, or describes an
+// Restore rebuilds a manager for ref and cfg from AppendSnapshot's output.
+// It returns an error wrapping ErrSnapshot, and never panics, on input that
+// is truncated, has trailing bytes, does not fit ref, or describes an
 // inconsistent state (reservations or open counts that do not match the
 // orders, duplicate IDs, values out of range).
-func Restore(cfg *config.Config, b []byte) (*Manager, error) {
-	return restore(cfg, b, ClOrdIDsRetained)
+func Restore(ref *refdata.Registry, cfg Config, b []byte) (*Manager, error) {
+	return RestoreListed(ref, cfg, b, nil)
 }
 
-func restore(cfg *config.Config, b []byte, retain int) (*Manager, error) {
-	return restoreListed(cfg, b, retain, nil)
-}
-
-func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*Manager, error) {
+// RestoreListed is Restore for a venue with symbols listed at run time:
+// listings is AppendListings' section (nil: none). The listings are
+// registered in ref like a replay registers them.
+func RestoreListed(ref *refdata.Registry, cfg Config, b, listings []byte) (*Manager, error) {
 	if len(b) < 8 || string(b[:4]) != snapMagic {
 		return nil, fmt.Errorf("%w: missing header", ErrSnapshot)
 	}
-	m := newManager(cfg, retain)
+	m := New(ref, cfg)
 	if listings != nil {
 		if err := m.restoreListings(listings); err != nil {
 			return nil, err
@@ -295,7 +294,7 @@ func restoreListed(cfg *config.Config, b []byte, retain int, listings []byte) (*
 		}
 	}
 	m.restoreAccounts(r)
-	m.restoreOrders(r, retain)
+	m.restoreOrders(r, cfg.retain())
 	m.restoreOps(r)
 	m.restoreClOrdIDs(r)
 	m.restoreRetired(r)
@@ -324,7 +323,7 @@ func (m *Manager) restoreAccounts(r *reader) {
 		}
 		n := r.count(18, "mass cancels")
 		for range n {
-			op := massOp{session: config.SessionID(r.u32("mass session")), symbol: matching.SymbolID(r.u32("mass symbol"))}
+			op := massOp{session: refdata.SessionID(r.u32("mass session")), symbol: matching.SymbolID(r.u32("mass symbol"))}
 			op.report = r.bool("mass report")
 			op.clRef = r.u64("mass ref")
 			op.cl = r.cl("mass ClOrdID")
@@ -352,7 +351,7 @@ func (m *Manager) restoreOrders(r *reader, retain int) {
 		}
 		last = id
 		o := orderRec{id: id, acct: matching.AccountID(r.u32("order account")), sym: matching.SymbolID(r.u32("order symbol")),
-			session: config.SessionID(r.u32("order session"))}
+			session: refdata.SessionID(r.u32("order session"))}
 		o.side, o.typ, o.tif = matching.Side(r.u8("side")), matching.OrderType(r.u8("type")), matching.TimeInForce(r.u8("tif"))
 		o.pending = r.bool("pending")
 		o.price, o.qty, o.filled, o.leaves, o.cumTL = r.i64("price"), r.i64("qty"), r.i64("filled"), r.i64("leaves"), r.i64("cumTL")
@@ -387,7 +386,7 @@ func (m *Manager) restoreOps(r *reader) {
 			r.fail("ops out of order")
 		}
 		last = id
-		op := opRec{replace: r.bool("op replace"), session: config.SessionID(r.u32("op session")),
+		op := opRec{replace: r.bool("op replace"), session: refdata.SessionID(r.u32("op session")),
 			acct: matching.AccountID(r.u32("op account")), sym: matching.SymbolID(r.u32("op symbol")), side: matching.Side(r.u8("op side"))}
 		op.price, op.qty, op.hold = r.i64("op price"), r.i64("op qty"), r.i64("op hold")
 		op.clRef = r.u64("op ref")
@@ -411,7 +410,7 @@ func (m *Manager) restoreOps(r *reader) {
 func (m *Manager) restoreClOrdIDs(r *reader) {
 	n := r.count(22, "ClOrdIDs")
 	for range n {
-		k := clKey{session: config.SessionID(r.u32("ClOrdID session"))}
+		k := clKey{session: refdata.SessionID(r.u32("ClOrdID session"))}
 		k.id = r.cl("ClOrdID")
 		e := clEntry{order: matching.OrderID(r.u64("ClOrdID order")), ref: r.u64("ClOrdID ref"), status: r.u8("ClOrdID status")}
 		if r.err != nil {
@@ -433,7 +432,7 @@ func (m *Manager) restoreRetired(r *reader) {
 		n = 0
 	}
 	for range n {
-		k := clKey{session: config.SessionID(r.u32("retired session"))}
+		k := clKey{session: refdata.SessionID(r.u32("retired session"))}
 		k.id = r.cl("retired ClOrdID")
 		ref := r.u64("retired ref")
 		if r.err == nil && m.cl.restoreRetired(k, ref) != nil {

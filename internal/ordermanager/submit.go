@@ -3,7 +3,7 @@ package ordermanager
 import (
 	"math/bits"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -107,8 +107,8 @@ func refMsgType(k RequestKind) byte {
 }
 
 // session checks that req comes from a configured session of req.Firm.
-func (m *Manager) session(req *Request) *config.Session {
-	s, ok := m.cfg.Session(req.Session)
+func (m *Manager) session(req *Request) *refdata.Session {
+	s, ok := m.ref.Session(req.Session)
 	if !ok || s.Firm != req.Firm {
 		return nil
 	}
@@ -117,7 +117,7 @@ func (m *Manager) session(req *Request) *config.Session {
 
 // account resolves req's account (0: the session's default) and checks it
 // belongs to req.Firm.
-func (m *Manager) account(req *Request, s *config.Session) (matching.AccountID, *acctState, RejectCode) {
+func (m *Manager) account(req *Request, s *refdata.Session) (matching.AccountID, *acctState, RejectCode) {
 	id := req.Account
 	if id == 0 && s != nil {
 		id = s.DefaultAccount
@@ -585,14 +585,14 @@ func (m *Manager) submitMassCancel(req *Request, cmds []Pending, reps []Report) 
 // mass cancel per account (which also cancels other sessions' orders in a
 // shared account). O(open orders).
 func (m *Manager) submitDisconnect(req *Request, cmds []Pending, reps []Report) ([]Pending, []Report) {
-	sess, ok := m.cfg.Session(req.Session)
+	sess, ok := m.ref.Session(req.Session)
 	if !ok {
 		return cmds, m.rejectReq(req, RejUnknownSession, reps)
 	}
 	if !sess.CancelOnDisconnect {
 		return cmds, reps
 	}
-	firm, ok := m.cfg.Firm(sess.Firm)
+	firm, ok := m.ref.Firm(sess.Firm)
 	if !ok {
 		return cmds, reps
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -97,7 +97,7 @@ func testClBook(t *testing.T, retain, letters, steps int) {
 			s = append(s, byte('a'+rng.IntN(26)))
 		}
 		id, _ := MakeClOrdIDBytes(s)
-		return clKey{session: config.SessionID(1 + rng.IntN(3)), id: id}
+		return clKey{session: refdata.SessionID(1 + rng.IntN(3)), id: id}
 	}
 	migrating := 0
 	for step := 0; step < steps; step++ {

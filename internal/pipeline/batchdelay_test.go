@@ -4,19 +4,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 )
 
-// journal.batch_delay reaches the sequencer: with durability batch, a lone
+// Options.BatchDelay (journal.batch_delay, mapped by cmd/exchange's
+// pipelineOptions) reaches the sequencer: with durability batch, a lone
 // order waits the delay before its group commit, and the orders submitted
 // while it waits share that commit.
 func TestBatchDelayReachesSequencer(t *testing.T) {
 	cfg := config.Default()
 	const delay = 300 * time.Millisecond
-	cfg.BatchDelay = delay
 	col := newCollector()
-	x := open(t, t.TempDir(), cfg, col, "batch", 0)
+	x, _, err := Open(Options{Ref: cfg.Registry, Dir: t.TempDir(), Durability: "batch", BatchDelay: delay,
+		Log: zerolog.Nop(), Reports: col.add})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer x.Close()
 
 	t0 := time.Now()

@@ -22,8 +22,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -59,13 +59,29 @@ func appendOrders(eng *matching.Engine, out []matching.OrderInfo) []matching.Ord
 // data at start-up).
 func (s *State) Orders() []matching.OrderInfo { return appendOrders(s.Engine, nil) }
 
-// Options configures Open.
+// Options configures Open. The venue's configuration file reaches it
+// through cmd/exchange, which maps each setting onto these fields; a zero
+// field takes the default given (the configuration file's default too).
 type Options struct {
-	Config *config.Config
-	// Dir overrides Config.DataDir.
+	// Ref is the venue's reference data (required): symbols, firms,
+	// sessions, accounts. Symbols an operator lists are registered in it.
+	Ref *refdata.Registry
+	// Dir is the data folder: journal, snapshots (required).
 	Dir string
-	// Durability overrides Config.Durability when set.
+	// Durability is the journal's fsync policy (default batch).
 	Durability sequencer.Durability
+	// SegmentBytes rotates journal segments (default 256 MiB).
+	SegmentBytes int64
+	// BatchRecordsMax bounds the commands of one group commit (default
+	// RingItems/2).
+	BatchRecordsMax int
+	// BatchDelay, with durability batch, is how long a batch smaller than
+	// BatchRecordsMax waits for more commands to share its fsync (default 0:
+	// only those that arrived during the last fsync).
+	BatchDelay time.Duration
+	// QueueDepth bounds the requests waiting for the order manager, from
+	// every session (default 65536).
+	QueueDepth int
 	// Clock stamps commands (Unix ns); default time.Now.
 	Clock func() int64
 	Log   zerolog.Logger
@@ -91,7 +107,8 @@ type Options struct {
 	// RingItems is the sequencer's in-flight capacity (power of two; default
 	// 16384, not the sequencer's own default).
 	RingItems int
-	// SnapshotEvery overrides Config.SnapshotEvery (commands between snapshots).
+	// SnapshotEvery is the number of commands between snapshots (default
+	// 1,000,000).
 	SnapshotEvery uint64
 	// CheckpointEvery is the number of commands between checkpoint records
 	// (default 4096).
@@ -200,18 +217,13 @@ const (
 // damage is an error naming file, offset and seq) and starts the stages.
 func Open(opts Options) (*Exchange, Recovery, error) {
 	var rec Recovery
-	cfg := opts.Config
-	if cfg == nil {
-		return nil, rec, errors.New("pipeline: no configuration")
+	if opts.Ref == nil {
+		return nil, rec, errors.New("pipeline: no reference data")
+	}
+	if opts.Dir == "" {
+		return nil, rec, errors.New("pipeline: no data folder")
 	}
 	dir := opts.Dir
-	if dir == "" {
-		dir = cfg.DataDir
-	}
-	dur := opts.Durability
-	if dur == "" {
-		dur = cfg.Durability
-	}
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return time.Now().UnixNano() }
 	}
@@ -219,7 +231,10 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		opts.RingItems = 1 << 14
 	}
 	if opts.SnapshotEvery == 0 {
-		opts.SnapshotEvery = cfg.SnapshotEvery
+		opts.SnapshotEvery = 1_000_000
+	}
+	if opts.QueueDepth == 0 {
+		opts.QueueDepth = 1 << 16
 	}
 	if opts.CheckpointEvery == 0 {
 		opts.CheckpointEvery = 4096
@@ -244,11 +259,11 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	seq, jinfo, err := sequencer.Open(sequencer.Config{
 		Dir:             dir,
 		Create:          true,
-		Durability:      dur,
-		SegmentBytesMax: cfg.SegmentBytes,
+		Durability:      opts.Durability,
+		SegmentBytesMax: opts.SegmentBytes,
 		RingItems:       opts.RingItems,
-		BatchRecordsMax: cfg.BatchRecordsMax,
-		BatchLinger:     cfg.BatchDelay,
+		BatchRecordsMax: opts.BatchRecordsMax,
+		BatchLinger:     opts.BatchDelay,
 		VerifyFromSeq:   verifyFrom,
 		Clock:           opts.Clock,
 		Logger:          opts.Log,
@@ -259,7 +274,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	state, rst, err := Rebuild(cfg, RebuildOptions{Dir: dir, Log: opts.Log, OnReports: opts.Recovered, snapshot: snap, snapshotLoaded: true})
+	state, rst, err := Rebuild(opts.Ref, RebuildOptions{Dir: dir, Log: opts.Log, OnReports: opts.Recovered, snapshot: snap, snapshotLoaded: true})
 	rst.SkippedSnaps = skipped
 	rec.Rebuild = rst
 	if err != nil {
@@ -276,7 +291,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		log:     opts.Log,
 		seq:     seq,
 		state:   state,
-		in:      newInbound(cfg.QueueDepth),
+		in:      newInbound(opts.QueueDepth),
 		evCh:    make(chan *evBatch, evBatches),
 		evFree:  make(chan *evBatch, evBatches),
 		repCh:   make(chan *repBatch, repBatches),

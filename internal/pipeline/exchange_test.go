@@ -13,6 +13,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -64,7 +65,7 @@ func open(t *testing.T, dir string, cfg *config.Config, col *collector, durabili
 	clock := int64(1_700_000_000_000_000_000)
 	var mu sync.Mutex
 	x, _, err := Open(Options{
-		Config: cfg, Dir: dir, Durability: durability, Log: zerolog.Nop(),
+		Ref: cfg.Registry, Dir: dir, Durability: durability, Log: zerolog.Nop(),
 		Reports: col.add, SnapshotEvery: snapEvery, CheckpointEvery: 64,
 		Clock: func() int64 { mu.Lock(); defer mu.Unlock(); clock += 1000; return clock },
 	})
@@ -143,7 +144,7 @@ func TestOrderToFillAndRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		y, rec, err := Open(Options{Config: cfg, Dir: dir, Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}})
+		y, rec, err := Open(Options{Ref: cfg.Registry, Dir: dir, Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +287,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 				snaps = snaps[:len(snaps)-1]
 			}
 			for _, ignore := range []bool{true, false} {
-				st, rs, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
+				st, rs, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -299,7 +300,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 				}
 			}
 			// Replay of a prefix stops where told.
-			st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: true, UntilSeq: live.Seq / 2, Log: zerolog.Nop()})
+			st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: true, UntilSeq: live.Seq / 2, Log: zerolog.Nop()})
 			if err != nil || st.Seq != live.Seq/2 {
 				t.Fatalf("until: seq %d err %v", st.Seq, err)
 			}
@@ -313,7 +314,7 @@ func TestOpenRefusesBadDataDir(t *testing.T) {
 	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := Open(Options{Config: cfg, Dir: f, Log: zerolog.Nop()})
+	_, _, err := Open(Options{Ref: cfg.Registry, Dir: f, Log: zerolog.Nop()})
 	if err == nil {
 		t.Fatal("Open accepted a file as data folder")
 	}
@@ -343,7 +344,7 @@ func TestMarketDataResyncFromBooks(t *testing.T) {
 	cfg := config.Default()
 	md := &fakeMD{}
 	col := newCollector()
-	x, _, err := Open(Options{Config: cfg, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(), Reports: col.add, Publisher: md})
+	x, _, err := Open(Options{Ref: cfg.Registry, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(), Reports: col.add, Publisher: md})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestReportsInOrderNeverConcurrent(t *testing.T) {
 		overlap atomic.Int32
 		col     = newCollector()
 	)
-	x, _, err := Open(Options{Config: cfg, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(),
+	x, _, err := Open(Options{Ref: cfg.Registry, Dir: t.TempDir(), Durability: "none", Log: zerolog.Nop(),
 		Reports: func(reps []ordermanager.Report) {
 			if inCall.Add(1) != 1 {
 				overlap.Add(1)
@@ -403,7 +404,7 @@ func TestReportsInOrderNeverConcurrent(t *testing.T) {
 		t.Fatalf("Reports was called %d times while another call was running", n)
 	}
 	type key struct {
-		s  config.SessionID
+		s  refdata.SessionID
 		cl string
 	}
 	cum := map[key]int64{}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -24,11 +24,11 @@ type Follower struct {
 
 // NewFollower rebuilds the state after command afterSeq (from the newest
 // snapshot at or before it plus the journal; afterSeq 0 starts from an empty
-// venue) and opens the journal of dir after it.
-func NewFollower(cfg *config.Config, dir string, afterSeq uint64, log zerolog.Logger) (*Follower, error) {
-	state := NewState(cfg)
+// venue of reference data ref) and opens the journal of dir after it.
+func NewFollower(ref *refdata.Registry, dir string, afterSeq uint64, log zerolog.Logger) (*Follower, error) {
+	state := NewState(ref)
 	if afterSeq > 0 {
-		s, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, UntilSeq: afterSeq, Log: log})
+		s, _, err := Rebuild(ref, RebuildOptions{Dir: dir, UntilSeq: afterSeq, Log: log})
 		if err != nil {
 			return nil, err
 		}

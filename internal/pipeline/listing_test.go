@@ -9,6 +9,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -23,7 +24,7 @@ func TestListSymbolReplayed(t *testing.T) {
 	x := open(t, dir, cfg, col, "batch", 0)
 	ctx := context.Background()
 	base := len(cfg.Symbols)
-	sym, err := cfg.BuildSymbol(&config.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20", DynamicBandBps: 500}, 0)
+	sym, err := cfg.BuildSymbol(&refdata.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20", DynamicBandBps: 500}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,12 +40,12 @@ func TestListSymbolReplayed(t *testing.T) {
 		t.Fatalf("registered %+v", s)
 	}
 	_, err = x.Operate(ctx, &ordermanager.Operation{Action: ordermanager.ActListSymbol, Listing: sym, Who: "ops", Why: "again"})
-	if !errors.Is(err, config.ErrDuplicateSymbol) {
+	if !errors.Is(err, refdata.ErrDuplicateSymbol) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	dup := sym
 	dup.Name = "AAPL"
-	if _, err = x.Operate(ctx, &ordermanager.Operation{Action: ordermanager.ActListSymbol, Listing: dup, Who: "ops", Why: "x"}); !errors.Is(err, config.ErrDuplicateSymbol) {
+	if _, err = x.Operate(ctx, &ordermanager.Operation{Action: ordermanager.ActListSymbol, Listing: dup, Who: "ops", Why: "x"}); !errors.Is(err, refdata.ErrDuplicateSymbol) {
 		t.Fatalf("configured name: %v", err)
 	}
 	bravo := cfg.AccountByName("BRAVO-1")
@@ -92,7 +93,7 @@ func TestListSymbolReplayed(t *testing.T) {
 	}
 	for _, ignore := range []bool{true, false} {
 		fresh := config.Default()
-		st, _, err := Rebuild(fresh, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
+		st, _, err := Rebuild(fresh.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatalf("rebuild (ignore snapshots %v): %v", ignore, err)
 		}
@@ -103,7 +104,7 @@ func TestListSymbolReplayed(t *testing.T) {
 	}
 	// The live configuration replays its own journal: registering again is
 	// a no-op.
-	if st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()}); err != nil {
+	if st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()}); err != nil {
 		t.Fatal(err)
 	} else {
 		check("rebuild with the live configuration", st)

@@ -69,7 +69,7 @@ func TestOperatePhaseReplayed(t *testing.T) {
 		t.Fatalf("live phases: %s %s", live.Manager.Phase(1), live.Manager.PhaseUnderHalt(2))
 	}
 	for _, ignore := range []bool{true, false} {
-		st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
+		st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}

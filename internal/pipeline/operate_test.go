@@ -87,7 +87,7 @@ func TestOperateJournaledAndReplayed(t *testing.T) {
 	var listed []ordermanager.OperatorNote
 	for _, ignore := range []bool{true, false} {
 		listed = listed[:0]
-		st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop(), OnItem: func(it *sequencer.Item) {
+		st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: ignore, Log: zerolog.Nop(), OnItem: func(it *sequencer.Item) {
 			if n, ok := ordermanager.DecodeOperatorNote(&it.Cmd, it.MetaBytes()); ok {
 				listed = append(listed, n)
 			}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -66,7 +66,7 @@ type RebuildStats struct {
 // replays the journal after it, checking every checkpoint record against the
 // regenerated event hash. A mismatch is an error: the build no longer
 // reproduces the recorded output.
-func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, error) {
+func Rebuild(ref *refdata.Registry, opts RebuildOptions) (*State, RebuildStats, error) {
 	var st RebuildStats
 	start := time.Now()
 	if fi, err := os.Stat(opts.Dir); err != nil {
@@ -74,7 +74,7 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 	} else if !fi.IsDir() {
 		return nil, st, fmt.Errorf("data folder %s: not a directory", opts.Dir)
 	}
-	state := NewState(cfg)
+	state := NewState(ref)
 	if !opts.IgnoreSnapshots {
 		snap := opts.snapshot
 		if !opts.snapshotLoaded {
@@ -87,7 +87,7 @@ func Rebuild(cfg *config.Config, opts RebuildOptions) (*State, RebuildStats, err
 			}
 		}
 		if snap != nil && (opts.UntilSeq == 0 || snap.Seq <= opts.UntilSeq) {
-			s, err := RestoreState(cfg, snap.Body)
+			s, err := RestoreState(ref, snap.Body)
 			if err != nil {
 				return nil, st, fmt.Errorf("snapshot %s: %w", snap.File, err)
 			}

@@ -49,7 +49,7 @@ func TestRecoveredReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []ordermanager.Report
-	y, _, err := Open(Options{Config: cfg, Dir: dir, Log: zerolog.Nop(), Recovered: func(reps []ordermanager.Report) {
+	y, _, err := Open(Options{Ref: cfg.Registry, Dir: dir, Log: zerolog.Nop(), Recovered: func(reps []ordermanager.Report) {
 		got = append(got, reps...)
 	}})
 	if err != nil {
@@ -86,7 +86,7 @@ func TestSyncReportsBeforeSnapshot(t *testing.T) {
 		clockStep = func() int64 { return atomic.AddInt64(&clock, 1000) }
 	)
 	x, _, err := Open(Options{
-		Config: cfg, Dir: dir, Log: zerolog.Nop(), SnapshotEvery: 8, Clock: clockStep,
+		Ref: cfg.Registry, Dir: dir, Log: zerolog.Nop(), SnapshotEvery: 8, Clock: clockStep,
 		Reports: func(reps []ordermanager.Report) {
 			time.Sleep(300 * time.Microsecond)
 			mu.Lock()
@@ -141,7 +141,7 @@ func TestSyncReportsBeforeSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := RestoreState(cfg, snap.Body)
+		st, err := RestoreState(cfg.Registry, snap.Body)
 		if err != nil {
 			t.Fatal(err)
 		}

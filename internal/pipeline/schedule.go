@@ -4,20 +4,20 @@ import (
 	"sync"
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
 // Plan gives the first step of a trading calendar strictly after a time
 // (ok false: none ever).
-type Plan func(after time.Time) (at time.Time, step config.Step, ok bool)
+type Plan func(after time.Time) (at time.Time, step refdata.Step, ok bool)
 
 // CalendarPlan is the plan of a configured schedule: on each trading day, in
 // its time zone, its steps at their times of day (a step in a daylight-saving
 // gap or overlap happens when time.Date puts it). O(steps) per call.
-func CalendarPlan(s *config.Schedule) Plan {
-	return func(after time.Time) (time.Time, config.Step, bool) {
+func CalendarPlan(s *refdata.Schedule) Plan {
+	return func(after time.Time) (time.Time, refdata.Step, bool) {
 		t := after.In(s.Location)
 		y, m, d := t.Date()
 		for i := 0; i < 8; i++ {
@@ -33,7 +33,7 @@ func CalendarPlan(s *config.Schedule) Plan {
 				}
 			}
 		}
-		return time.Time{}, config.Step{}, false
+		return time.Time{}, refdata.Step{}, false
 	}
 }
 
@@ -45,22 +45,22 @@ func AcceleratedDay(start time.Time, length time.Duration) Plan {
 	frac := func(f float64) time.Time { return start.Add(time.Duration(float64(length) * f)) }
 	steps := []struct {
 		at   time.Time
-		step config.Step
+		step refdata.Step
 	}{
-		{frac(0), config.Step{Phase: matching.PhasePreOpen}},
-		{frac(0.10), config.Step{Phase: matching.PhaseContinuous}},
-		{frac(0.75), config.Step{Phase: matching.PhaseClosingCall}},
-		{frac(0.85), config.Step{Phase: matching.PhasePostClose}},
-		{frac(0.90), config.Step{Expire: true}},
-		{frac(1), config.Step{Phase: matching.PhaseClosed}},
+		{frac(0), refdata.Step{Phase: matching.PhasePreOpen}},
+		{frac(0.10), refdata.Step{Phase: matching.PhaseContinuous}},
+		{frac(0.75), refdata.Step{Phase: matching.PhaseClosingCall}},
+		{frac(0.85), refdata.Step{Phase: matching.PhasePostClose}},
+		{frac(0.90), refdata.Step{Expire: true}},
+		{frac(1), refdata.Step{Phase: matching.PhaseClosed}},
 	}
-	return func(after time.Time) (time.Time, config.Step, bool) {
+	return func(after time.Time) (time.Time, refdata.Step, bool) {
 		for _, s := range steps {
 			if s.at.After(after) {
 				return s.at, s.step, true
 			}
 		}
-		return time.Time{}, config.Step{}, false
+		return time.Time{}, refdata.Step{}, false
 	}
 }
 
@@ -116,7 +116,7 @@ func (s *Scheduler) run() {
 	defer close(s.done)
 	if s.o.CatchUp {
 		now := s.o.Now()
-		var last *config.Step
+		var last *refdata.Step
 		for t := now.Add(-24 * time.Hour); ; {
 			at, st, ok := s.o.Plan(t)
 			if !ok || at.After(now) {
@@ -179,7 +179,7 @@ func (s *Scheduler) run() {
 }
 
 // issue sends one step for every symbol of the plan.
-func (s *Scheduler) issue(st config.Step) {
+func (s *Scheduler) issue(st refdata.Step) {
 	req := ordermanager.Request{Kind: ordermanager.ReqPhase, Phase: st.Phase}
 	if st.Expire {
 		req = ordermanager.Request{Kind: ordermanager.ReqExpire}

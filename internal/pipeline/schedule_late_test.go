@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -18,19 +18,19 @@ func TestSchedulerLateStep(t *testing.T) {
 	t0 := time.Now().Add(20 * time.Millisecond)
 	steps := []struct {
 		at   time.Time
-		step config.Step
+		step refdata.Step
 	}{
-		{t0.Add(-2 * stepLateMax), config.Step{Phase: matching.PhasePreOpen}}, // long past: skipped
-		{t0, config.Step{Expire: true}},
-		{t0.Add(time.Nanosecond), config.Step{Phase: matching.PhaseClosed}},
+		{t0.Add(-2 * stepLateMax), refdata.Step{Phase: matching.PhasePreOpen}}, // long past: skipped
+		{t0, refdata.Step{Expire: true}},
+		{t0.Add(time.Nanosecond), refdata.Step{Phase: matching.PhaseClosed}},
 	}
-	plan := func(after time.Time) (time.Time, config.Step, bool) {
+	plan := func(after time.Time) (time.Time, refdata.Step, bool) {
 		for _, s := range steps {
 			if s.at.After(after) {
 				return s.at, s.step, true
 			}
 		}
-		return time.Time{}, config.Step{}, false
+		return time.Time{}, refdata.Step{}, false
 	}
 	var mu sync.Mutex
 	var got []ordermanager.Request

@@ -7,6 +7,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -30,14 +31,14 @@ schedule:
 	for _, tc := range []struct {
 		after time.Time
 		at    time.Time
-		step  config.Step
+		step  refdata.Step
 	}{
 		// Thursday 2026-12-03 08:00 New York: the pre-open the same day.
-		{time.Date(2026, 12, 3, 8, 0, 0, 0, ny), time.Date(2026, 12, 3, 9, 0, 0, 0, ny), config.Step{At: 9 * time.Hour, Phase: matching.PhasePreOpen}},
-		{time.Date(2026, 12, 3, 9, 30, 0, 0, ny), time.Date(2026, 12, 3, 16, 0, 0, 0, ny), config.Step{At: 16 * time.Hour, Phase: matching.PhaseClosingCall}},
-		{time.Date(2026, 12, 3, 16, 5, 0, 0, ny), time.Date(2026, 12, 3, 16, 10, 0, 0, ny), config.Step{At: 16*time.Hour + 10*time.Minute, Expire: true}},
+		{time.Date(2026, 12, 3, 8, 0, 0, 0, ny), time.Date(2026, 12, 3, 9, 0, 0, 0, ny), refdata.Step{At: 9 * time.Hour, Phase: matching.PhasePreOpen}},
+		{time.Date(2026, 12, 3, 9, 30, 0, 0, ny), time.Date(2026, 12, 3, 16, 0, 0, 0, ny), refdata.Step{At: 16 * time.Hour, Phase: matching.PhaseClosingCall}},
+		{time.Date(2026, 12, 3, 16, 5, 0, 0, ny), time.Date(2026, 12, 3, 16, 10, 0, 0, ny), refdata.Step{At: 16*time.Hour + 10*time.Minute, Expire: true}},
 		// Friday evening: Monday's pre-open.
-		{time.Date(2026, 12, 4, 17, 0, 0, 0, ny), time.Date(2026, 12, 7, 9, 0, 0, 0, ny), config.Step{At: 9 * time.Hour, Phase: matching.PhasePreOpen}},
+		{time.Date(2026, 12, 4, 17, 0, 0, 0, ny), time.Date(2026, 12, 7, 9, 0, 0, 0, ny), refdata.Step{At: 9 * time.Hour, Phase: matching.PhasePreOpen}},
 	} {
 		at, st, ok := plan(tc.after)
 		if !ok || !at.Equal(tc.at) || st != tc.step {

@@ -31,7 +31,7 @@ func TestStandbyRefusesRequestsAndActions(t *testing.T) {
 	lg := &failingLog{app: app, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	lg.okBatches.Store(1 << 30)
 	col := newCollector()
-	x, _, err := Open(Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
+	x, _, err := Open(Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
 		ClusterLog: lg, NextSeq: 1, Follow: true})
 	if err != nil {
 		t.Fatal(err)

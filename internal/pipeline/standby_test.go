@@ -51,7 +51,7 @@ func TestFailedLogWritesNoSnapshot(t *testing.T) {
 	lg := &failingLog{app: app, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	lg.okBatches.Store(1 << 30)
 	col := newCollector()
-	x, _, err := Open(Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
+	x, _, err := Open(Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
 		ClusterLog: lg, NextSeq: 1, SnapshotEvery: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestFailedLogWritesNoSnapshot(t *testing.T) {
 	if snap.Seq > app.LastSeq() {
 		t.Fatalf("snapshot at seq %d, the journal ends at %d", snap.Seq, app.LastSeq())
 	}
-	st, err := RestoreState(cfg, snap.Body)
+	st, err := RestoreState(cfg.Registry, snap.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestStandbyFollowsAndDetectsDivergence(t *testing.T) {
 			rl.app = app
 		}
 		col := newCollector()
-		x, _, err := Open(Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
+		x, _, err := Open(Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: col.add,
 			ClusterLog: lg, NextSeq: 1, Follow: follow, OnDiverge: onDiverge, CheckpointEvery: 2})
 		if err != nil {
 			t.Fatal(err)

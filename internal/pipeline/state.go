@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 	"github.com/exchange-sim/exchange/sequencer"
 )
@@ -22,19 +22,23 @@ type State struct {
 	Seq uint64
 }
 
-// NewState returns the state of an empty venue for cfg.
-func NewState(cfg *config.Config) *State {
+// NewState returns the state of an empty venue of reference data ref. Its
+// order manager runs with the defaults (the zero ordermanager.Config, here
+// and in RestoreState): a venue, its standbys and every replay of its
+// journal must agree on them, since the ClOrdID retention decides which
+// reused ClOrdIDs are refused.
+func NewState(ref *refdata.Registry) *State {
 	return &State{
-		Engine:  matching.New(matching.Config{Symbols: len(cfg.Symbols), OrdersHint: 1 << 16, Bands: bandsOf(cfg)}),
-		Manager: ordermanager.New(cfg),
+		Engine:  matching.New(matching.Config{Symbols: len(ref.Symbols), OrdersHint: 1 << 16, Bands: bandsOf(ref)}),
+		Manager: ordermanager.New(ref, ordermanager.Config{}),
 		Hasher:  matching.NewHasher(),
 	}
 }
 
 // bandsOf lists the symbols' volatility bands for the engine.
-func bandsOf(cfg *config.Config) []matching.Bands {
-	b := make([]matching.Bands, len(cfg.Symbols))
-	for i, s := range cfg.Symbols {
+func bandsOf(ref *refdata.Registry) []matching.Bands {
+	b := make([]matching.Bands, len(ref.Symbols))
+	for i, s := range ref.Symbols {
 		b[i] = matching.Bands{StaticBps: s.StaticBandBps, DynamicBps: s.DynamicBandBps}
 	}
 	return b
@@ -66,7 +70,7 @@ func appendSection(b []byte, fn func([]byte) []byte) []byte {
 }
 
 // RestoreState rebuilds a State from a snapshot body.
-func RestoreState(cfg *config.Config, body []byte) (*State, error) {
+func RestoreState(ref *refdata.Registry, body []byte) (*State, error) {
 	if len(body) < 20 {
 		return nil, errors.New("snapshot body too short")
 	}
@@ -102,10 +106,10 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 	if s.Engine, err = matching.Restore(eng); err != nil {
 		return nil, fmt.Errorf("engine snapshot: %w", err)
 	}
-	if s.Manager, err = ordermanager.RestoreListed(cfg, om, listings); err != nil {
+	if s.Manager, err = ordermanager.RestoreListed(ref, ordermanager.Config{}, om, listings); err != nil {
 		return nil, fmt.Errorf("order manager snapshot: %w", err)
 	}
-	if n := len(cfg.Symbols) + len(s.Manager.Listed()); s.Engine.Symbols() != n {
+	if n := len(ref.Symbols) + len(s.Manager.Listed()); s.Engine.Symbols() != n {
 		return nil, fmt.Errorf("snapshot has %d symbols, the configuration and the listings %d: the configuration changed since the journal was written", s.Engine.Symbols(), n)
 	}
 	// The order manager's copy of the phases is the engine's.

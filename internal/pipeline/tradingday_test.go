@@ -77,7 +77,7 @@ func TestAcceleratedDay(t *testing.T) {
 	if p := live.Engine.Phase(1); p != matching.PhaseClosed && p != matching.PhasePostClose {
 		t.Fatalf("phase at the end %d", p)
 	}
-	st, _, err := Rebuild(cfg, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
+	st, _, err := Rebuild(cfg.Registry, RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

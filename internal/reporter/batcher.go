@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/exchange-sim/exchange/internal/admin"
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -17,7 +17,7 @@ import (
 // first, so a batch writes each key once; the database merges them with
 // what earlier batches stored.
 type batcher struct {
-	cfg     *config.Config
+	ref     *refdata.Registry
 	d       dialect
 	carry   *carried
 	dayNum  int64 // UTC days since 1970 of the batch's commands
@@ -85,8 +85,8 @@ type posRow struct {
 	filled                  bool  // the basis changed in the batch
 }
 
-func newBatcher(cfg *config.Config, d dialect, carry *carried) *batcher {
-	b := &batcher{cfg: cfg, d: d, carry: carry,
+func newBatcher(ref *refdata.Registry, d dialect, carry *carried) *batcher {
+	b := &batcher{ref: ref, d: d, carry: carry,
 		execs: rows{t: tExecutions}, trades: rows{t: tTrades}, actions: rows{t: tActions}, listed: rows{t: tSymbols},
 		orderRows: rows{t: tOrders}, barRows: rows{t: tBars}, stmtRows: rows{t: tStatements}, posRows: rows{t: tPositions}, basisRows: rows{t: tBasis},
 	}
@@ -147,7 +147,7 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 		if e.Kind == matching.EvSymbolAdded {
 			// A symbol listed at run time: the replay registered it in
 			// the configuration; its units go into the symbols table.
-			if sym, ok := b.cfg.Symbol(e.Symbol); ok {
+			if sym, ok := b.ref.Symbol(e.Symbol); ok {
 				b.listed.args = append(b.listed.args, int64(sym.ID), sym.Name, sym.TickSize.String(), sym.LotSize.String())
 			}
 			continue
@@ -230,7 +230,7 @@ func (b *batcher) add(st *pipeline.State, cmd *matching.Command, evs []matching.
 		if p.ExecType == ordermanager.ExecTrade {
 			s.fills++
 			cpt := int64(1)
-			if sym, ok := b.cfg.Symbol(p.Symbol); ok {
+			if sym, ok := b.ref.Symbol(p.Symbol); ok {
 				cpt = sym.CashPerTickLot
 			}
 			cash := p.LastPx * p.LastQty * cpt
@@ -294,7 +294,7 @@ func (b *batcher) operator(st *pipeline.State, cmd *matching.Command) {
 				detail = limitsText(&v.Limits)
 			}
 		case n.Action == ordermanager.ActListSymbol && cmd.Kind == matching.CmdAddSymbol && cmd.Seq == n.Seq+1 && cmd.Symbol == n.Symbol:
-			if sym, ok := b.cfg.Symbol(n.Symbol); ok {
+			if sym, ok := b.ref.Symbol(n.Symbol); ok {
 				detail = fmt.Sprintf("tick_size=%s lot_size=%s reference_ticks=%d static_band_bps=%d dynamic_band_bps=%d",
 					sym.TickSize, sym.LotSize, sym.RefTicks, sym.StaticBandBps, sym.DynamicBandBps)
 			}
@@ -323,13 +323,13 @@ func deferredNote(a ordermanager.OperatorAction) bool {
 }
 
 func (b *batcher) action(n *ordermanager.OperatorNote, detail string) {
-	a := admin.NoteAction(b.cfg, n)
+	a := admin.NoteAction(b.ref, n)
 	b.actions.args = append(b.actions.args, int64(n.Seq), n.TimeNs, n.Who, a.Action, admin.ActionTarget(&a), n.Why, detail)
 }
 
 // limitsText is a change of limits as the detail of its action (notional in
 // minor units, as the schema keeps money).
-func limitsText(l *config.Limits) string {
+func limitsText(l *refdata.Limits) string {
 	return fmt.Sprintf("max_order_lots=%d max_order_notional=%d price_band_bps=%d max_open_orders=%d allow_short=%t short_limit_lots=%d require_market_protection=%t",
 		l.MaxOrderLots, l.MaxOrderNotional, l.PriceBandBps, l.MaxOpenOrders, l.AllowShort, l.ShortLimitLots, l.RequireMarketProtection)
 }

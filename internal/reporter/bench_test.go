@@ -72,7 +72,7 @@ func benchCatchUp(b *testing.B, opts func(*testing.B) OpenOptions) {
 		o := opts(b)
 		b.StartTimer()
 		start, cpu0 := time.Now(), processCPU()
-		r, err := Open(context.Background(), Config{Venue: vcfg, DataDir: dir, DB: o, BatchDelay: benchBatchDelay(), Log: zerolog.Nop()})
+		r, err := Open(context.Background(), Config{Venue: vcfg.Registry, DataDir: dir, DB: o, BatchDelay: benchBatchDelay(), Log: zerolog.Nop()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func runFollowChild() int {
 			return 1
 		}
 	}
-	r, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: OpenOptions{Path: os.Getenv("REPORTER_DB")}, Log: zerolog.Nop()})
+	r, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: OpenOptions{Path: os.Getenv("REPORTER_DB")}, Log: zerolog.Nop()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -95,7 +95,7 @@ func count(t testing.TB, db *DB, table string) int64 {
 }
 
 func newFollowerForBench(cfg *config.Config, dir string) (*pipeline.Follower, error) {
-	return pipeline.NewFollower(cfg, dir, 0, zerolog.Nop())
+	return pipeline.NewFollower(cfg.Registry, dir, 0, zerolog.Nop())
 }
 
 // checkIndexes fails unless a SQLite database has its secondary indexes

@@ -21,7 +21,7 @@ func FuzzHistoryQuery(f *testing.F) {
 	f.Add("trades", "NOPE", "")
 	f.Add("other", "BENCH", "")
 	dir, vcfg := fixtureJournal(f, 2_000)
-	r := catchUp(f, Config{Venue: vcfg, DataDir: dir, DB: OpenOptions{Path: filepath.Join(f.TempDir(), "r.db")}, Log: zerolog.Nop()})
+	r := catchUp(f, Config{Venue: vcfg.Registry, DataDir: dir, DB: OpenOptions{Path: filepath.Join(f.TempDir(), "r.db")}, Log: zerolog.Nop()})
 	f.Cleanup(func() { r.Close() })
 	h := r.DB().Handler()
 	f.Fuzz(func(t *testing.T, kind, sym, query string) {

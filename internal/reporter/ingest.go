@@ -11,15 +11,15 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
 // Config is what a Reporter needs.
 type Config struct {
-	// Venue is the configuration the journal was written with.
-	Venue *config.Config
+	// Venue is the reference data the journal was written with.
+	Venue *refdata.Registry
 	// DataDir is the venue's data folder (journal/, snapshots/).
 	DataDir string
 	// DB is where history goes.

@@ -63,7 +63,7 @@ func BenchmarkLivePipeline(b *testing.B) {
 							case <-time.After(time.Millisecond):
 							}
 						}
-						r, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: OpenOptions{Path: filepath.Join(dir, "reports.db")}, Log: zerolog.Nop(),
+						r, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: OpenOptions{Path: filepath.Join(dir, "reports.db")}, Log: zerolog.Nop(),
 							OnCommit: func(_ uint64, firstNs, _ int64) {
 								mu.Lock()
 								lags = append(lags, time.Since(time.Unix(0, firstNs)))

@@ -8,7 +8,7 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -99,7 +99,7 @@ func mulDiv(v, n, d int64) int64 {
 
 // initialBasis is the basis of the holdings accounts are configured with:
 // at the symbol's reference price.
-func initialBasis(v *config.Config) map[posKey]*basis {
+func initialBasis(v *refdata.Registry) map[posKey]*basis {
 	out := map[posKey]*basis{}
 	for _, a := range v.Accounts {
 		for sid, lots := range a.Holdings {

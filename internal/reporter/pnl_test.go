@@ -80,7 +80,7 @@ func TestMulDivNoOverflow(t *testing.T) {
 func TestBasisRebuiltForSchema1(t *testing.T) {
 	dir, vcfg := fixtureJournal(t, 20_000)
 	opts := OpenOptions{Path: filepath.Join(t.TempDir(), "reports.db")}
-	r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, BatchCommands: 3000, Log: zerolog.Nop()})
+	r := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, BatchCommands: 3000, Log: zerolog.Nop()})
 	want := dumpTables(t, r.db)["cost_basis"]
 	if _, err := r.db.sql.Exec(`DELETE FROM cost_basis`); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestBasisRebuiltForSchema1(t *testing.T) {
 	if count := want[:strings.IndexByte(want, ' ')]; count == "0" {
 		t.Fatal("the fixture has no positions")
 	}
-	r2 := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+	r2 := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 	defer r2.Close()
 	if got := dumpTables(t, r2.db)["cost_basis"]; got != want {
 		t.Errorf("rebuilt cost basis %s, ingested %s", got, want)

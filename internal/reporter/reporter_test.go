@@ -52,7 +52,7 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	r, err := Open(context.Background(), Config{Venue: cfg, DataDir: os.Getenv("REPORTER_DATA"),
+	r, err := Open(context.Background(), Config{Venue: cfg.Registry, DataDir: os.Getenv("REPORTER_DATA"),
 		DB: OpenOptions{Path: os.Getenv("REPORTER_DB"), DSN: os.Getenv("REPORTER_DSN")}, BatchCommands: 1500, Log: zerolog.Nop()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,7 +86,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, o func(testing.TB) OpenO
 // replayCounts replays dir independently of the reporter and counts trades
 // and execution reports.
 func replayCounts(t testing.TB, dir string, cfg *config.Config) (trades, execs int64, lastSeq uint64) {
-	f, err := pipeline.NewFollower(cfg, dir, 0, zerolog.Nop())
+	f, err := pipeline.NewFollower(cfg.Registry, dir, 0, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestCatchUp(t *testing.T) {
 	}
 	forEachBackend(t, func(t *testing.T, o func(testing.TB) OpenOptions) {
 		opts := o(t)
-		r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, BatchCommands: 4000, Log: zerolog.Nop()})
+		r := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, BatchCommands: 4000, Log: zerolog.Nop()})
 		defer r.Close()
 		if st := r.Stats(); st.AppliedSeq != lastSeq || st.Commits < 5 {
 			t.Fatalf("stats %+v, want applied seq %d over at least 5 commits", st, lastSeq)
@@ -153,7 +153,7 @@ func TestCatchUp(t *testing.T) {
 		}
 		// A second catch-up has nothing to add and adds nothing.
 		r.Close()
-		r2 := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+		r2 := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		defer r2.Close()
 		if st := r2.Stats(); st.Records != 0 {
 			t.Errorf("second catch-up ingested %d commands", st.Records)
@@ -170,13 +170,13 @@ func TestFollowsGrowingJournal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.SegmentBytes = 64 << 10 // several segments
 		warm, cmds := bench.GenerateMix(3, 6000, 20)
-		reqs, err := bench.MixRequests(cfg, append(warm, cmds...))
+		reqs, err := bench.MixRequests(cfg.Registry, append(warm, cmds...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62})
+		x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(), Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62,
+			SegmentBytes: 64 << 10}) // several segments
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestFollowsGrowingJournal(t *testing.T) {
 		}
 		submit(reqs[:1000])
 		ctx, cancel := context.WithCancel(context.Background())
-		r, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: o(t), Poll: 5 * time.Millisecond, BatchDelay: 10 * time.Millisecond, Log: zerolog.Nop()})
+		r, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: o(t), Poll: 5 * time.Millisecond, BatchDelay: 10 * time.Millisecond, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func TestKill9(t *testing.T) {
 	}
 	dir, vcfg := fixtureJournal(t, 40_000)
 	forEachBackend(t, func(t *testing.T, o func(testing.TB) OpenOptions) {
-		ref := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: o(t), BatchCommands: 1500, Log: zerolog.Nop()})
+		ref := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: o(t), BatchCommands: 1500, Log: zerolog.Nop()})
 		want := dumpTables(t, ref.db)
 		last := ref.Stats().AppliedSeq
 		ref.Close()
@@ -355,7 +355,7 @@ func TestKill9(t *testing.T) {
 		if mid < 4 {
 			t.Errorf("only %d kills landed mid-ingestion; the test proves little", mid)
 		}
-		r := catchUp(t, Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+		r := catchUp(t, Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		got := dumpTables(t, r.db)
 		checkIndexes(t, r.db)
 		r.Close()
@@ -425,16 +425,16 @@ func TestOtherVenueRefused(t *testing.T) {
 	}
 	forEachBackend(t, func(t *testing.T, o func(testing.TB) OpenOptions) {
 		opts := o(t)
-		catchUp(t, Config{Venue: vcfg, DataDir: dirA, DB: opts, Log: zerolog.Nop()}).Close()
+		catchUp(t, Config{Venue: vcfg.Registry, DataDir: dirA, DB: opts, Log: zerolog.Nop()}).Close()
 		for _, dir := range []string{dirB, dirShort} {
-			_, err := Open(context.Background(), Config{Venue: vcfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+			_, err := Open(context.Background(), Config{Venue: vcfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 			var ve *VenueError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), "another venue") || !strings.Contains(err.Error(), dir) {
 				t.Fatalf("journal %s: err = %v, want a VenueError naming it", dir, err)
 			}
 		}
 		// Another configuration (other symbols) is refused as well.
-		other := *vcfg
+		other := *vcfg.Registry // the same venue with other symbols
 		other.Symbols = append(other.Symbols[:0:0], other.Symbols...)
 		other.Symbols[0].Name = "OTHER"
 		_, err := Open(context.Background(), Config{Venue: &other, DataDir: dirA, DB: opts, Log: zerolog.Nop()})

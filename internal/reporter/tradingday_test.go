@@ -13,6 +13,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -33,7 +34,7 @@ func dayJournal(t *testing.T) (string, *config.Config) {
 	dir := t.TempDir()
 	clock := int64(1_700_000_000_000_000_000)
 	var mu sync.Mutex
-	x, _, err := pipeline.Open(pipeline.Options{Config: cfg, Dir: dir, Durability: "none", Log: zerolog.Nop(),
+	x, _, err := pipeline.Open(pipeline.Options{Ref: cfg.Registry, Dir: dir, Durability: "none", Log: zerolog.Nop(),
 		Reports: func([]ordermanager.Report) {}, SnapshotEvery: 1 << 62,
 		Clock: func() int64 { mu.Lock(); defer mu.Unlock(); clock += 1000; return clock }})
 	if err != nil {
@@ -98,7 +99,7 @@ func dayJournal(t *testing.T) (string, *config.Config) {
 	submit(order("MM", matching.Sell, 19000, 3))     // rests, best ask
 	submit(order("BRAVO", matching.Buy, 19000, 3))   // 3 at 190.00 with MM
 	// A symbol listed at run time, and a trade in it.
-	sym, err := cfg.BuildSymbol(&config.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20"}, 0)
+	sym, err := cfg.BuildSymbol(&refdata.SymbolListing{Name: "NEWCO", TickSize: "0.05", LotSize: "10", ReferencePrice: "20"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestTradingDayHistory(t *testing.T) {
 	dir, cfg := dayJournal(t)
 	forEachBackend(t, func(t *testing.T, o func(testing.TB) OpenOptions) {
 		opts := o(t)
-		r := catchUp(t, Config{Venue: cfg, DataDir: dir, DB: opts, Log: zerolog.Nop()})
+		r := catchUp(t, Config{Venue: cfg.Registry, DataDir: dir, DB: opts, Log: zerolog.Nop()})
 		db := r.db
 		q := func(query string) [][]string {
 			t.Helper()
@@ -254,7 +255,7 @@ func TestTradingDayHistory(t *testing.T) {
 		last := uint64(0)
 		for i := 0; ; i++ {
 			ctx, cancel := context.WithCancel(context.Background())
-			r, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: opts2, BatchCommands: 1, Log: zerolog.Nop(),
+			r, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: opts2, BatchCommands: 1, Log: zerolog.Nop(),
 				OnCommit: func(uint64, int64, int64) { cancel() }})
 			if err != nil {
 				t.Fatal(err)
@@ -278,7 +279,7 @@ func TestTradingDayHistory(t *testing.T) {
 			t.Fatalf("reopened reporter ended at seq %d (last %d); the journal has more commands", pos, last)
 		}
 		// A database holding a symbol listed at run time opens again.
-		catchUp(t, Config{Venue: cfg, DataDir: dir, DB: opts2, Log: zerolog.Nop()}).Close()
+		catchUp(t, Config{Venue: cfg.Registry, DataDir: dir, DB: opts2, Log: zerolog.Nop()}).Close()
 		got := dumpTables(t, mustOpen(t, opts2))
 		for name, w := range want {
 			if got[name] != w {

@@ -1,4 +1,4 @@
-package config
+package refdata
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"github.com/exchange-sim/exchange/matching"
 )
 
-// Symbols listed at run time. The configured symbols (Symbols) never
+// Symbols listed at run time. The configured symbols (Tables.Symbols) never
 // change; a symbol an operator lists while the venue runs is journaled by
 // the order manager and registered here, in sequence, by whichever stage
 // applies the listing first (live: the order manager as it accepts the
@@ -43,7 +43,7 @@ func listingErr(field, format string, args ...any) error {
 }
 
 // listed is the table of symbols listed at run time, shared by every copy
-// of a Config (it is reached through a pointer).
+// of a Registry (it is reached through a pointer).
 type listed struct {
 	mu  sync.Mutex // writers only
 	tab atomic.Pointer[listedTable]
@@ -51,29 +51,29 @@ type listed struct {
 
 // listedTable is one published version: never changed once stored.
 type listedTable struct {
-	syms   []Symbol // IDs len(Config.Symbols)+1 on
+	syms   []Symbol // IDs len(Tables.Symbols)+1 on
 	byName map[string]matching.SymbolID
 }
 
-func (c *Config) listedTab() *listedTable {
-	if c.listed == nil {
+func (r *Registry) listedTab() *listedTable {
+	if r.listed == nil {
 		return nil
 	}
-	return c.listed.tab.Load()
+	return r.listed.tab.Load()
 }
 
 // lookupListed returns a symbol listed at run time.
-func (c *Config) lookupListed(id matching.SymbolID) (*Symbol, bool) {
-	t := c.listedTab()
-	i := int(id) - len(c.Symbols) - 1
+func (r *Registry) lookupListed(id matching.SymbolID) (*Symbol, bool) {
+	t := r.listedTab()
+	i := int(id) - len(r.Symbols) - 1
 	if t == nil || i < 0 || i >= len(t.syms) {
 		return nil, false
 	}
 	return &t.syms[i], true
 }
 
-func (c *Config) listedByName(name string) matching.SymbolID {
-	if t := c.listedTab(); t != nil {
+func (r *Registry) listedByName(name string) matching.SymbolID {
+	if t := r.listedTab(); t != nil {
 		return t.byName[name]
 	}
 	return 0
@@ -82,20 +82,20 @@ func (c *Config) listedByName(name string) matching.SymbolID {
 // AllSymbols returns the configured symbols then those listed at run time,
 // by ID. The slice must not be changed; it allocates only when symbols were
 // listed.
-func (c *Config) AllSymbols() []Symbol {
-	t := c.listedTab()
+func (r *Registry) AllSymbols() []Symbol {
+	t := r.listedTab()
 	if t == nil || len(t.syms) == 0 {
-		return c.Symbols
+		return r.Symbols
 	}
-	out := make([]Symbol, 0, len(c.Symbols)+len(t.syms))
-	return append(append(out, c.Symbols...), t.syms...)
+	out := make([]Symbol, 0, len(r.Symbols)+len(t.syms))
+	return append(append(out, r.Symbols...), t.syms...)
 }
 
 // SymbolCount is the number of symbols, listed ones included: the largest
 // SymbolID.
-func (c *Config) SymbolCount() int {
-	n := len(c.Symbols)
-	if t := c.listedTab(); t != nil {
+func (r *Registry) SymbolCount() int {
+	n := len(r.Symbols)
+	if t := r.listedTab(); t != nil {
 		n += len(t.syms)
 	}
 	return n
@@ -118,17 +118,17 @@ type SymbolListing struct {
 // within 0..matching.BandBpsMax) and returns the symbol with ID id. An
 // error is a *ListingError naming the field at fault (name, tick_size,
 // lot_size, reference_price, static_band_bps, dynamic_band_bps).
-func (c *Config) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, error) {
+func (r *Registry) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, error) {
 	var sym Symbol
 	if l.Name == "" || strings.ContainsAny(l.Name, " \t\x01|") || len(l.Name) > SymbolNameMax {
 		return sym, listingErr("name", "%q must be 1 to %d characters without spaces", l.Name, SymbolNameMax)
 	}
-	tick, err := positiveDecimal(l.TickSize, "tick_size")
-	if err != nil {
+	tick, ok := positive(l.TickSize)
+	if !ok {
 		return sym, listingErr("tick_size", "%q must be a positive decimal number", l.TickSize)
 	}
-	lot, err := positiveDecimal(l.LotSize, "lot_size")
-	if err != nil {
+	lot, ok := positive(l.LotSize)
+	if !ok {
 		return sym, listingErr("lot_size", "%q must be a positive decimal number", l.LotSize)
 	}
 	for _, b := range []struct {
@@ -140,7 +140,7 @@ func (c *Config) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, er
 		}
 	}
 	sym = Symbol{ID: id, Name: l.Name, TickSize: tick, LotSize: lot, StaticBandBps: l.StaticBandBps, DynamicBandBps: l.DynamicBandBps}
-	if err := c.completeSymbol(&sym); err != nil {
+	if err := r.completeSymbol(&sym); err != nil {
 		return Symbol{}, err
 	}
 	if l.ReferencePrice != "" {
@@ -155,16 +155,22 @@ func (c *Config) BuildSymbol(l *SymbolListing, id matching.SymbolID) (Symbol, er
 	return sym, nil
 }
 
+// positive parses a positive decimal number.
+func positive(s string) (decimal.Decimal, bool) {
+	d, err := decimal.NewFromString(s)
+	return d, err == nil && d.IsPositive()
+}
+
 // SymbolNameMax bounds a symbol's name.
 const SymbolNameMax = 16
 
 // completeSymbol derives CashPerTickLot from the sizes and checks them as
 // the configuration does.
-func (c *Config) completeSymbol(sym *Symbol) error {
-	per := sym.TickSize.Mul(sym.LotSize).Shift(c.MinorUnits)
+func (r *Registry) completeSymbol(sym *Symbol) error {
+	per := sym.TickSize.Mul(sym.LotSize).Shift(r.MinorUnits)
 	if !per.Equal(per.Truncate(0)) || !per.IsPositive() || !per.LessThan(decimal.New(1, 15)) {
 		return listingErr("tick_size", "one tick (%s) on one lot (%s) is %s minor units of %s; it must be a whole number below 10^15",
-			sym.TickSize, sym.LotSize, per, c.CurrencyCode)
+			sym.TickSize, sym.LotSize, per, r.CurrencyCode)
 	}
 	sym.CashPerTickLot = per.IntPart()
 	return nil
@@ -175,29 +181,29 @@ func (c *Config) completeSymbol(sym *Symbol) error {
 // nothing changes: every stage that applies a journal registers its
 // listings). A name in use is ErrDuplicateSymbol. CashPerTickLot is
 // derived from the sizes. Safe from any goroutine; O(symbols listed).
-func (c *Config) RegisterSymbol(sym Symbol) error {
-	if err := c.completeSymbol(&sym); err != nil {
+func (r *Registry) RegisterSymbol(sym Symbol) error {
+	if err := r.completeSymbol(&sym); err != nil {
 		return err
 	}
-	if c.listed == nil {
-		return fmt.Errorf("%w: this configuration was not built by Load or Default", ErrListing)
+	if r.listed == nil {
+		return fmt.Errorf("%w: this registry was not built by New", ErrListing)
 	}
-	c.listed.mu.Lock()
-	defer c.listed.mu.Unlock()
-	if have, ok := c.Symbol(sym.ID); ok {
+	r.listed.mu.Lock()
+	defer r.listed.mu.Unlock()
+	if have, ok := r.Symbol(sym.ID); ok {
 		if have.Name != sym.Name || !have.TickSize.Equal(sym.TickSize) || !have.LotSize.Equal(sym.LotSize) ||
 			have.RefTicks != sym.RefTicks || have.StaticBandBps != sym.StaticBandBps || have.DynamicBandBps != sym.DynamicBandBps {
 			return fmt.Errorf("%w: symbol %d is %s here and %s in the listing", ErrListing, sym.ID, have.Name, sym.Name)
 		}
 		return nil
 	}
-	if int(sym.ID) != c.SymbolCount()+1 {
-		return fmt.Errorf("%w: symbol ID %d is not the next (%d)", ErrListing, sym.ID, c.SymbolCount()+1)
+	if int(sym.ID) != r.SymbolCount()+1 {
+		return fmt.Errorf("%w: symbol ID %d is not the next (%d)", ErrListing, sym.ID, r.SymbolCount()+1)
 	}
-	if c.SymbolByName(sym.Name) != 0 {
+	if r.SymbolByName(sym.Name) != 0 {
 		return fmt.Errorf("%w: %q", ErrDuplicateSymbol, sym.Name)
 	}
-	old := c.listedTab()
+	old := r.listedTab()
 	t := &listedTable{byName: map[string]matching.SymbolID{}}
 	if old != nil {
 		t.syms = append(t.syms, old.syms...)
@@ -207,6 +213,6 @@ func (c *Config) RegisterSymbol(sym Symbol) error {
 	}
 	t.syms = append(t.syms, sym)
 	t.byName[sym.Name] = sym.ID
-	c.listed.tab.Store(t)
+	r.listed.tab.Store(t)
 	return nil
 }

@@ -1,10 +1,39 @@
-package config
+package refdata
 
 import (
 	"time"
 
 	"github.com/exchange-sim/exchange/matching"
 )
+
+// Schedule is the resolved trading calendar: which days trade, in which
+// time zone, which symbols follow it, and the steps of each trading day.
+type Schedule struct {
+	Location    *time.Location
+	TradingDays [7]bool // by time.Weekday
+	Symbols     []matching.SymbolID
+	GTDCheck    time.Duration
+	Steps       []Step // by time of day
+}
+
+// Step is one transition of the trading day: at At after local midnight the
+// symbols move to Phase, or, with Expire, their DAY orders expire.
+type Step struct {
+	At     time.Duration
+	Phase  matching.Phase
+	Expire bool
+}
+
+// PhaseNames maps the configuration's phase names (matching.Phase's
+// String) to the phases a schedule may set.
+var PhaseNames = func() map[string]matching.Phase {
+	m := map[string]matching.Phase{}
+	for _, p := range []matching.Phase{matching.PhaseClosed, matching.PhasePreOpen, matching.PhaseOpeningAuction,
+		matching.PhaseContinuous, matching.PhaseClosingCall, matching.PhaseClosingAuction, matching.PhasePostClose} {
+		m[p.String()] = p
+	}
+	return m
+}()
 
 // ExpireDateEnd is when an order good till the local date y-m-d (FIX
 // ExpireDate 432, a LocalMktDate: a date of the venue's calendar, not of

@@ -1,4 +1,4 @@
-package config
+package refdata
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 // different one at a registered ID and a name in use; lookups from other
 // goroutines see a consistent table meanwhile (run with -race).
 func TestRegisterSymbol(t *testing.T) {
-	c := Default()
+	c := testRegistry(t)
 	n := len(c.Symbols)
 	for _, tc := range []struct {
 		l     SymbolListing
@@ -82,7 +82,7 @@ func TestRegisterSymbol(t *testing.T) {
 	if c.SymbolCount() != n+1 || len(c.AllSymbols()) != n+1 || len(c.Symbols) != n || c.SymbolByName("NEWCO") != matching.SymbolID(n+1) {
 		t.Fatalf("after: %d symbols", c.SymbolCount())
 	}
-	if Default().SymbolByName("NEWCO") != 0 {
-		t.Fatal("a listing leaked into another configuration")
+	if testRegistry(t).SymbolByName("NEWCO") != 0 {
+		t.Fatal("a listing leaked into another registry")
 	}
 }
