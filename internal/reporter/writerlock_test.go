@@ -19,13 +19,13 @@ func TestOneWriterAtATime(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := open(t)
-		first, err := Open(context.Background(), Config{Venue: cfg, DataDir: dir, DB: o, Log: zerolog.Nop()})
+		first, err := Open(context.Background(), Config{Venue: cfg.Registry, DataDir: dir, DB: o, Log: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
-		if second, err := Open(ctx, Config{Venue: cfg, DataDir: dir, DB: o, Log: zerolog.Nop()}); err == nil {
+		if second, err := Open(ctx, Config{Venue: cfg.Registry, DataDir: dir, DB: o, Log: zerolog.Nop()}); err == nil {
 			second.Close()
 			first.Close()
 			t.Fatal("a second reporter opened the database while the first was writing it")
@@ -35,7 +35,7 @@ func TestOneWriterAtATime(t *testing.T) {
 		// Once the first stops, the next one gets the lock at its next try.
 		waiting := make(chan error, 1)
 		go func() {
-			r, err := Open(context.Background(), Config{Venue: cfg, DataDir: dir, DB: o, Log: zerolog.Nop()})
+			r, err := Open(context.Background(), Config{Venue: cfg.Registry, DataDir: dir, DB: o, Log: zerolog.Nop()})
 			if err == nil {
 				err = r.CatchUp(context.Background())
 				r.Close()
