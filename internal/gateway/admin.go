@@ -6,10 +6,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -44,8 +44,8 @@ const sampleEvery = time.Second
 
 // SessionInfo is one configured FIX session as the console shows it.
 type SessionInfo struct {
-	ID           config.SessionID
-	Firm         config.FirmID
+	ID           refdata.SessionID
+	Firm         refdata.FirmID
 	SenderCompID string // the client's CompID
 	TargetCompID string // ours
 	LoggedOn     bool
@@ -113,7 +113,7 @@ var ErrUnknownSession = errors.New("unknown session")
 // Disconnect logs session id out with text as the Logout's reason and
 // closes its connection if the client has not answered within the flood
 // grace period (2 s by default).
-func (g *Gateway) Disconnect(id config.SessionID, text string) error {
+func (g *Gateway) Disconnect(id refdata.SessionID, text string) error {
 	st := g.session(id)
 	if st == nil {
 		return ErrUnknownSession
@@ -136,14 +136,14 @@ func (g *Gateway) Disconnect(id config.SessionID, text string) error {
 }
 
 // Connected reports whether session id is logged on.
-func (g *Gateway) Connected(id config.SessionID) bool {
+func (g *Gateway) Connected(id refdata.SessionID) bool {
 	st := g.session(id)
 	return st != nil && st.fs.Load() != nil
 }
 
 // BlockFirm refuses (blocked) or again accepts the logons of firm's
 // sessions. Sessions already logged on stay (Disconnect them).
-func (g *Gateway) BlockFirm(firm config.FirmID, blocked bool) {
+func (g *Gateway) BlockFirm(firm refdata.FirmID, blocked bool) {
 	if firm == 0 || int(firm) > len(g.adm.blocked) {
 		return
 	}
@@ -151,7 +151,7 @@ func (g *Gateway) BlockFirm(firm config.FirmID, blocked bool) {
 }
 
 // FirmBlocked reports whether firm's logons are refused.
-func (g *Gateway) FirmBlocked(firm config.FirmID) bool {
+func (g *Gateway) FirmBlocked(firm refdata.FirmID) bool {
 	return firm != 0 && int(firm) <= len(g.adm.blocked) && g.adm.blocked[firm-1].Load()
 }
 
@@ -189,7 +189,7 @@ func (g *Gateway) logonBlocked(fs *fixsession.Session) string {
 // securityStatus fills a SecurityStatus (35=f) for rep: unsolicited, the
 // symbol's trading status (2 halted, 17 ready to trade) and, in FIX 4.4,
 // the halt's reason as Text.
-func (g *Gateway) securityStatus(b *fixBody, rep *ordermanager.Report, sym *config.Symbol, fix42 bool) {
+func (g *Gateway) securityStatus(b *fixBody, rep *ordermanager.Report, sym *refdata.Symbol, fix42 bool) {
 	if sym != nil {
 		b.SetString(tag.Symbol, sym.Name)
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/quickfixgo/quickfix"
 	"github.com/quickfixgo/tag"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // TestDeliverOrder: reports delivered in many batches, for two sessions
@@ -30,7 +30,7 @@ func TestDeliverOrder(t *testing.T) {
 	for i := 0; i < n; i += 20 {
 		batch := make([]ordermanager.Report, 0, 40)
 		for j := 0; j < 20; j++ {
-			for _, id := range []config.SessionID{a, b} {
+			for _, id := range []refdata.SessionID{a, b} {
 				batch = append(batch, ordermanager.Report{Kind: ordermanager.RepExec, Session: id, ExecID: uint64(i + j + 1), OrderID: 1, Symbol: 1})
 			}
 		}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -18,7 +18,7 @@ func TestExpireDateInVenueTime(t *testing.T) {
 	if err != nil {
 		t.Skip("no time zone database:", err)
 	}
-	sched := &config.Schedule{Location: tokyo, Steps: []config.Step{
+	sched := &refdata.Schedule{Location: tokyo, Steps: []refdata.Step{
 		{At: 9 * time.Hour, Phase: matching.PhaseContinuous},
 		{At: 15*time.Hour + 30*time.Minute, Phase: matching.PhasePostClose},
 	}}

@@ -16,6 +16,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // Submitter is the order manager's inbound queue. Submit must not block; false
@@ -71,7 +72,7 @@ type Gateway struct {
 	// status is each symbol's trading phase, for TradingSessionStatus.
 	status tradingStatus
 
-	// sessions is indexed by config.SessionID-1; byFS, the one map of
+	// sessions is indexed by refdata.SessionID-1; byFS, the one map of
 	// sessions, maps each configured FIX session (one per CompID and
 	// BeginString) to its state by the session layer's pointer, which every
 	// callback has (Logon included: no hashing of three strings per
@@ -102,7 +103,7 @@ type Gateway struct {
 // SenderCompID): the FIX session currently logged on, its rate limiter, its
 // flood counter. It holds no order state.
 type sessionState struct {
-	cfg     *config.Session
+	cfg     *refdata.Session
 	limiter *rate.Limiter
 	rateTxt string // "rate limit exceeded: N msgs/s"
 
@@ -254,7 +255,7 @@ func (g *Gateway) Addr() string {
 }
 
 // LiveSession returns the FIX session a configured session is logged on with.
-func (g *Gateway) LiveSession(id config.SessionID) (fixsession.SessionID, bool) {
+func (g *Gateway) LiveSession(id refdata.SessionID) (fixsession.SessionID, bool) {
 	st := g.session(id)
 	if st == nil {
 		return fixsession.SessionID{}, false
@@ -266,7 +267,7 @@ func (g *Gateway) LiveSession(id config.SessionID) (fixsession.SessionID, bool) 
 	return fs.ID(), true
 }
 
-func (g *Gateway) session(id config.SessionID) *sessionState {
+func (g *Gateway) session(id refdata.SessionID) *sessionState {
 	if id == 0 || int(id) > len(g.sessions) {
 		return nil
 	}

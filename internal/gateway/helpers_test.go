@@ -19,6 +19,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 var (
@@ -389,7 +390,7 @@ func rawLogon(t testing.TB, addr, begin, comp, target, user, pass string) string
 
 // waitLive waits until the gateway has seen the session's logon (the broker
 // may see the Logon answer a moment before the gateway's OnLogon has run).
-func waitLive(t testing.TB, g *Gateway, id config.SessionID) fixsession.SessionID {
+func waitLive(t testing.TB, g *Gateway, id refdata.SessionID) fixsession.SessionID {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if sid, ok := g.LiveSession(id); ok {

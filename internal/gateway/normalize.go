@@ -11,6 +11,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -137,7 +138,7 @@ func reject(why reason, format string, args ...any) *rejection {
 // incorrect data format).
 type normalizer struct {
 	cfg   *config.Config
-	sess  *config.Session
+	sess  *refdata.Session
 	units []symUnits // by SymbolID-1; nil means the decimal path only
 }
 
@@ -302,8 +303,8 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 // expiry reads a GTD order's expiry: ExpireTime (126, a UTC timestamp) or
 // else ExpireDate (432, YYYYMMDD, a LocalMktDate: a date of the venue's
 // calendar, in the schedule's time zone), which ends with that date's
-// trading day (config.Schedule.ExpireDateEnd).
-func expiry(b fields, sched *config.Schedule) (int64, *rejection) {
+// trading day (refdata.Schedule.ExpireDateEnd).
+func expiry(b fields, sched *refdata.Schedule) (int64, *rejection) {
 	if v, ok := optional(b, tag.ExpireTime); ok {
 		for _, layout := range []string{"20060102-15:04:05.000000000", "20060102-15:04:05.000000", "20060102-15:04:05.000", "20060102-15:04:05"} {
 			if len(v) == len(layout) {
@@ -464,7 +465,7 @@ func newClOrdID(v []byte) (ordermanager.ClOrdID, *rejection) {
 	return id, nil
 }
 
-func (n normalizer) symbol(b fields) (*config.Symbol, *rejection) {
+func (n normalizer) symbol(b fields) (*refdata.Symbol, *rejection) {
 	name, _ := b.Get(tag.Symbol)
 	sym, ok := n.cfg.Symbol(n.cfg.SymbolByName(string(name)))
 	if !ok {

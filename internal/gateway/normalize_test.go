@@ -9,6 +9,7 @@ import (
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -194,7 +195,7 @@ func TestAvgPx(t *testing.T) {
 	aapl, _ := cfg.Symbol(cfg.SymbolByName("AAPL"))
 	big, _ := cfg.Symbol(cfg.SymbolByName("BIG"))
 	for _, tc := range []struct {
-		sym          *config.Symbol
+		sym          *refdata.Symbol
 		cumTicksLots int64
 		cumQty       int64
 		want         string

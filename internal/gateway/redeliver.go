@@ -36,7 +36,7 @@ import (
 // order) or sends the order again; its ClOrdID is free.
 
 // ReportMarks are the sessions' marks (StoredKeyMax over the session's FIX
-// versions), indexed by config.SessionID-1, read before the gateway opens
+// versions), indexed by refdata.SessionID-1, read before the gateway opens
 // its sessions (recovery runs first). A session none of whose stores knows
 // its keys (never logged on with this version, its stores removed, or
 // written only by an earlier version) gets noMark: nothing is redelivered

@@ -6,10 +6,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/internal/units"
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -213,7 +213,7 @@ func (g *Gateway) reportMessage(rep *ordermanager.Report, begin string, scratch 
 	return mt
 }
 
-func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *config.Symbol, fix42 bool, scratch *[]byte) {
+func (g *Gateway) execReport(b *fixBody, rep *ordermanager.Report, sym *refdata.Symbol, fix42 bool, scratch *[]byte) {
 	w := numWriter{b: b, buf: (*scratch)[:0], sym: sym}
 	if sym != nil && int(sym.ID) <= len(g.units) {
 		w.su = g.units[sym.ID-1]
@@ -418,14 +418,14 @@ func (f *fixBody) SetTime(t int, ns int64) {
 	f.b = append(f.b, 0x01)
 }
 
-func priceText(sym *config.Symbol, ticks int64) string {
+func priceText(sym *refdata.Symbol, ticks int64) string {
 	if sym == nil {
 		return strconv.FormatInt(ticks, 10)
 	}
 	return sym.TicksToPrice(ticks).String()
 }
 
-func qtyText(sym *config.Symbol, lots int64) string {
+func qtyText(sym *refdata.Symbol, lots int64) string {
 	if sym == nil {
 		return strconv.FormatInt(lots, 10)
 	}
@@ -438,7 +438,7 @@ func qtyText(sym *config.Symbol, lots int64) string {
 type numWriter struct {
 	b   *fixBody
 	buf []byte
-	sym *config.Symbol
+	sym *refdata.Symbol
 	su  symUnits
 }
 
@@ -484,7 +484,7 @@ const avgPxExtraDigits = 8
 // terminates within the tick's digits plus avgPxExtraDigits (always so for
 // one fill, or for fills whose average is a whole number of ticks), rounded
 // half-up beyond that; trailing zeros trimmed; "0" before the first fill.
-func avgPx(sym *config.Symbol, cumTicksLots, cumQty int64) string {
+func avgPx(sym *refdata.Symbol, cumTicksLots, cumQty int64) string {
 	if cumQty <= 0 || cumTicksLots <= 0 {
 		return "0"
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // BeginStrings are the FIX versions every configured CompID may log on with.
@@ -18,7 +19,7 @@ var BeginStrings = []string{fixsession.BeginStringFIX44, fixsession.BeginStringF
 
 // sessionKey names a session in the generated settings.
 type sessionKey struct {
-	cfg   config.SessionID
+	cfg   refdata.SessionID
 	begin string
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // symUnits are the converters of one symbol (internal/units: the int64 fast
-// path, with config.Symbol's decimal path as the final word).
+// path, with refdata.Symbol's decimal path as the final word).
 type symUnits struct{ tick, lot units.Unit }
 
 // symbolUnits builds the converters of every symbol, indexed by SymbolID-1.
