@@ -72,11 +72,13 @@ func (b *book) initMarket() {
 }
 
 func buyStopLess(a, b *order) bool {
-	return a.stopPx < b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
+	x, y := a.x, b.x // a held stop always has one
+	return x.stopPx < y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 
 func sellStopLess(a, b *order) bool {
-	return a.stopPx > b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
+	x, y := a.x, b.x
+	return x.stopPx > y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 
 // sideOf returns the side that orders of side s rest on.

@@ -332,8 +332,12 @@ func (e *Engine) applyNew(c *Command, out []Event) []Event {
 	o := e.orders.get()
 	o.id, o.account, o.stpGroup, o.symbol = c.OrderID, c.Account, c.STPGroup, c.Symbol
 	o.side, o.tif, o.stp, o.postOnly = c.Side, c.TIF, c.STP, c.PostOnly
-	o.price, o.qty, o.leaves = c.Price, c.Qty, c.Qty
-	o.typ, o.stopPx, o.peak, o.expireNs = c.Type, c.StopPrice, c.Display, c.ExpireNs
+	o.price, o.qty, o.leaves, o.typ = c.Price, c.Qty, c.Qty, c.Type
+	if c.StopPrice|c.Display|c.ExpireNs != 0 {
+		x := e.orders.ext(o)
+		x.stopPx, x.peak, x.expireNs = c.StopPrice, c.Display, c.ExpireNs
+		o.ice = c.Display > 0
+	}
 	out = e.orderEvent(out, EvAccepted, o, ReasonNone, o.qty, o.leaves)
 	if o.typ == Stop || o.typ == StopLimit {
 		out = e.hold(b, o, out)
@@ -386,7 +390,10 @@ func (e *Engine) discard(o *order, indexed bool, out []Event) []Event {
 func (e *Engine) addedEvent(out []Event, o *order) []Event {
 	out, ev := e.slot(out)
 	ev.Kind, ev.Side, ev.Symbol, ev.Account = EvAdded, o.side, o.symbol, o.account
-	ev.OrderID, ev.Price, ev.Qty, ev.Leaves, ev.Display = o.id, o.price, o.qty, o.leaves, o.shown
+	ev.OrderID, ev.Price, ev.Qty, ev.Leaves = o.id, o.price, o.qty, o.leaves
+	if o.x != nil {
+		ev.Display = o.x.shown
+	}
 	return out
 }
 
@@ -414,8 +421,8 @@ func (e *Engine) afterSlow(b *book, out []Event) []Event {
 // rest puts o at the back of the queue at its price. O(1) when the level
 // exists (even empty), O(log levels) when it must be created.
 func (e *Engine) rest(b *book, o *order) {
-	if o.peak > 0 {
-		o.shown = min(o.peak, o.leaves)
+	if o.ice {
+		o.x.shown = min(o.x.peak, o.leaves)
 	}
 	e.place(b, o)
 }
@@ -558,7 +565,7 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 	if !call && b.phase != PhaseContinuous {
 		return e.reject(c, out, ReasonPhase)
 	}
-	leaves := c.Qty - o.filled
+	leaves := c.Qty - o.filled()
 	if leaves <= 0 {
 		out = e.orderEvent(out, EvCancelled, o, ReasonReplacedToFilled, o.leaves, 0)
 		e.drop(o)
@@ -568,24 +575,24 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 		// A stop keeps nothing: it goes behind the stops of its new price.
 		st := b.stops[o.side-1]
 		st.Delete(o)
-		o.price, o.qty, o.leaves, o.stopPx = c.Price, c.Qty, leaves, c.StopPrice
+		o.price, o.qty, o.leaves, o.x.stopPx = c.Price, c.Qty, leaves, c.StopPrice
 		e.arrival++
-		o.arrival = e.arrival
+		o.x.arrival = e.arrival
 		st.ReplaceOrInsert(o)
 		out = e.emit(out, Event{
 			Kind: EvReplaced, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
+			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
 		})
 		return e.after(b, out)
 	}
 	if c.Price == o.price && c.Qty <= o.qty {
 		// Same price, no more quantity: the order keeps its place.
-		o.lvl.set(o, leaves, min(o.shown, leaves))
+		o.lvl.set(o, leaves, min(o.shown(), leaves))
 		o.qty = c.Qty
 		out = e.emit(out, Event{
 			Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol,
 			Account: o.account, OrderID: o.id, Price: o.price, Qty: o.qty, Leaves: o.leaves,
-			Display: o.shown,
+			Display: o.shown(),
 		})
 		return e.after(b, out)
 	}
@@ -698,6 +705,6 @@ func (e *Engine) applyExpire(c *Command, out []Event) []Event {
 	}
 	day, now := c.Kind == CmdExpire, c.TimeNs
 	return e.cancelAll(c, out, func(o *order) bool {
-		return (day && o.tif == Day) || (o.tif == GTD && o.expireNs <= now)
+		return (day && o.tif == Day) || (o.tif == GTD && o.x.expireNs <= now)
 	}, ReasonExpired)
 }

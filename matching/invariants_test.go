@@ -64,13 +64,13 @@ func (e *Engine) checkInvariants() string {
 						bad = "order points at another level"
 					case o.price != l.price || o.side != bs.side || o.symbol != b.symbol:
 						bad = "order on the wrong level"
-					case o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves:
+					case o.leaves <= 0 || o.leaves > o.qty:
 						bad = "order quantities do not add up"
 					case o.tif != GTC && o.tif != Day && o.tif != GTD && o.tif != AtOpen && o.tif != AtClose:
 						bad = "non-resting time in force on the book"
 					case o.held || (o.typ != Limit && o.typ != Market) || (o.typ == Market && !b.phase.IsCall()):
 						bad = "stop or market order on the book outside a call"
-					case o.peak > 0 && (o.shown <= 0 || o.shown > min(o.peak, o.leaves)):
+					case o.peak() > 0 && (o.shown() <= 0 || o.shown() > min(o.peak(), o.leaves)):
 						bad = "iceberg shows nothing or more than its peak"
 					case e.index[o.id] != o:
 						bad = "index disagrees with level"

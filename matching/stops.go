@@ -6,13 +6,13 @@ import "github.com/google/btree"
 // stop price, and indexes it. O(log stops).
 func (e *Engine) hold(b *book, o *order, out []Event) []Event {
 	e.arrival++
-	o.arrival = e.arrival
+	o.x.arrival = e.arrival
 	e.stopTree(b, o.side).ReplaceOrInsert(o)
 	o.held = true
 	e.index[o.id] = o
 	return e.emit(out, Event{
 		Kind: EvStopAdded, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-		Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
+		Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
 	})
 }
 
@@ -46,7 +46,7 @@ func (e *Engine) runTriggers(b *book, out []Event) []Event {
 		}
 		out = e.emit(out, Event{
 			Kind: EvTriggered, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
+			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
 		})
 		out = e.enter(b, o, true, out)
 		if b.phase == PhaseContinuous {
@@ -69,7 +69,7 @@ func (e *Engine) queueTriggered(b *book) {
 	if st := b.stops[0]; st != nil {
 		for {
 			o, ok := st.Min()
-			if !ok || o.stopPx > last {
+			if !ok || o.x.stopPx > last {
 				break
 			}
 			st.DeleteMin()
@@ -80,7 +80,7 @@ func (e *Engine) queueTriggered(b *book) {
 	if st := b.stops[1]; st != nil {
 		for {
 			o, ok := st.Min()
-			if !ok || o.stopPx < last {
+			if !ok || o.x.stopPx < last {
 				break
 			}
 			st.DeleteMin()
