@@ -347,7 +347,7 @@ func (e *Engine) auctionDone(o *order) {
 	if o.auctionOnly() {
 		l.side.auctionOnly--
 	}
-	delete(e.index, o.id)
+	e.index.del(uint64(o.id))
 	e.orders.put(o)
 	if l.price != 0 && l.count == 0 {
 		e.dropLevel(l)

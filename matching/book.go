@@ -12,7 +12,7 @@ const btreeDegree = 16
 type bookSide struct {
 	side    Side
 	levels  *btree.BTreeG[*level]
-	byPrice map[int64]*level
+	byPrice table[level]
 	// auctionOnly counts the side's resting orders an uncross cancels the
 	// rest of (market, at-the-open, at-the-close), so that an uncross
 	// without any does not walk the book.
@@ -59,8 +59,8 @@ func askLess(a, b *level) bool { return a.price < b.price }
 func newBook(s SymbolID, fl *btree.FreeListG[*level], levelsHint int) book {
 	return book{
 		symbol: s,
-		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: make(map[int64]*level, levelsHint)},
-		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: make(map[int64]*level, levelsHint)},
+		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: newTable[level](levelsHint)},
+		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: newTable[level](levelsHint)},
 	}
 }
 

@@ -46,7 +46,7 @@ const BandBpsMax = 1_000_000
 // every open order. It is not safe for concurrent use; one goroutine owns it.
 type Engine struct {
 	books  []book
-	index  map[OrderID]*order
+	index  table[order] // by OrderID
 	orders orderPool
 	levels levelPool
 	nodes  *btree.FreeListG[*level]
@@ -87,7 +87,7 @@ func newEngine(cfg Config, prewarmMax int) *Engine {
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
 		books:    make([]book, n),
-		index:    make(map[OrderID]*order, hint),
+		index:    newTable[order](hint),
 		emptyMax: max(hint, 4096),
 	}
 	// Levels: about one per two orders, plus as many empty ones kept around.
@@ -283,7 +283,7 @@ func (e *Engine) validNew(c *Command) Reason {
 	if (c.TIF == GTD) != (c.ExpireNs != 0) || (c.TIF == GTD && c.ExpireNs <= c.TimeNs) {
 		return ReasonInvalidExpiry
 	}
-	if _, dup := e.index[c.OrderID]; dup {
+	if e.index.get(uint64(c.OrderID)) != nil {
 		return ReasonDuplicateOrderID
 	}
 	return ReasonNone
@@ -372,7 +372,7 @@ func (e *Engine) enter(b *book, o *order, indexed bool, out []Event) []Event {
 		return e.discard(o, indexed, out)
 	}
 	e.rest(b, o)
-	e.index[o.id] = o
+	e.index.put(uint64(o.id), o)
 	return e.addedEvent(out, o)
 }
 
@@ -380,7 +380,7 @@ func (e *Engine) enter(b *book, o *order, indexed bool, out []Event) []Event {
 // the index when it was there.
 func (e *Engine) discard(o *order, indexed bool, out []Event) []Event {
 	if indexed {
-		delete(e.index, o.id)
+		e.index.del(uint64(o.id))
 	}
 	e.orders.put(o)
 	return out
@@ -437,11 +437,11 @@ func (e *Engine) place(b *book, o *order) {
 		b.mkt[o.side-1].pushBack(o)
 		return
 	}
-	l := bs.byPrice[o.price]
+	l := bs.byPrice.get(uint64(o.price))
 	if l == nil {
 		l = e.levels.get(o.price, bs)
 		bs.levels.ReplaceOrInsert(l)
-		bs.byPrice[o.price] = l
+		bs.byPrice.put(uint64(o.price), l)
 	} else if l.count == 0 {
 		e.empty.remove(l)
 	}
@@ -471,7 +471,7 @@ func (e *Engine) unrest(o *order) {
 // tree and map and recycles it. O(log levels).
 func (e *Engine) dropLevel(l *level) {
 	l.side.levels.Delete(l)
-	delete(l.side.byPrice, l.price)
+	l.side.byPrice.del(uint64(l.price))
 	e.levels.put(l)
 }
 
@@ -504,7 +504,7 @@ func (e *Engine) drop(o *order) {
 	} else {
 		e.unrest(o)
 	}
-	delete(e.index, o.id)
+	e.index.del(uint64(o.id))
 	e.orders.put(o)
 }
 
@@ -515,7 +515,7 @@ func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
 	if b == nil {
 		return nil, nil, ReasonUnknownSymbol
 	}
-	o := e.index[c.OrderID]
+	o := e.index.get(uint64(c.OrderID))
 	if o == nil || o.symbol != c.Symbol {
 		return nil, nil, ReasonUnknownOrder
 	}
@@ -607,7 +607,7 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 		out = e.match(b, opp, o, out)
 	}
 	if o.leaves == 0 {
-		delete(e.index, o.id)
+		e.index.del(uint64(o.id))
 		e.orders.put(o)
 		return e.after(b, out)
 	}

@@ -112,7 +112,7 @@ func (e *Engine) unlinkMaker(m *order) {
 		m.lvl.side.auctionOnly--
 	}
 	m.lvl.remove(m)
-	delete(e.index, m.id)
+	e.index.del(uint64(m.id))
 	e.orders.put(m)
 }
 

@@ -191,7 +191,7 @@ func (e *Engine) restoreList(bk *book, list int, r []byte) ([]byte, error) {
 		if err := validRestored(&o, filled, stops, bk.phase.IsCall(), last); err != nil {
 			return nil, err
 		}
-		if _, dup := e.index[o.id]; dup {
+		if e.index.get(uint64(o.id)) != nil {
 			return nil, fmt.Errorf("order %d: duplicate id", o.id)
 		}
 		p := e.orders.get()
@@ -213,7 +213,7 @@ func (e *Engine) restoreList(bk *book, list int, r []byte) ([]byte, error) {
 			}
 			e.place(bk, p)
 		}
-		e.index[p.id] = p
+		e.index.put(uint64(p.id), p)
 		last = p
 	}
 	return r, nil

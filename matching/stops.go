@@ -9,7 +9,7 @@ func (e *Engine) hold(b *book, o *order, out []Event) []Event {
 	o.x.arrival = e.arrival
 	e.stopTree(b, o.side).ReplaceOrInsert(o)
 	o.held = true
-	e.index[o.id] = o
+	e.index.put(uint64(o.id), o)
 	return e.emit(out, Event{
 		Kind: EvStopAdded, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
 		Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
