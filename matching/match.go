@@ -99,10 +99,12 @@ func (e *Engine) refill(m *order, out []Event) []Event {
 	l.remove(m)
 	m.x.shown = min(m.x.peak, m.leaves)
 	l.pushBack(m)
-	return e.emit(out, Event{
+	ev := Event{
 		Kind: EvRefilled, Side: m.side, Symbol: m.symbol, Account: m.account, OrderID: m.id,
-		Price: m.price, Qty: m.qty, Leaves: m.leaves, Display: m.x.shown,
-	})
+		Price: m.price, Qty: m.qty, Leaves: m.leaves,
+	}
+	ev.SetDisplay(m.x.shown)
+	return e.emit(out, ev)
 }
 
 // unlinkMaker takes a maker with no leaves off its level (which match

@@ -10,10 +10,12 @@ func (e *Engine) hold(b *book, o *order, out []Event) []Event {
 	e.stopTree(b, o.side).ReplaceOrInsert(o)
 	o.held = true
 	e.index.put(uint64(o.id), o)
-	return e.emit(out, Event{
+	ev := Event{
 		Kind: EvStopAdded, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-		Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
-	})
+		Price: o.price, Qty: o.qty, Leaves: o.leaves,
+	}
+	ev.SetStopPrice(o.x.stopPx)
+	return e.emit(out, ev)
 }
 
 // stopTree returns b's tree of side's stops, made on first use.
@@ -44,10 +46,12 @@ func (e *Engine) runTriggers(b *book, out []Event) []Event {
 		} else {
 			o.typ = Limit
 		}
-		out = e.emit(out, Event{
+		ev := Event{
 			Kind: EvTriggered, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.x.stopPx,
-		})
+			Price: o.price, Qty: o.qty, Leaves: o.leaves,
+		}
+		ev.SetStopPrice(o.x.stopPx)
+		out = e.emit(out, ev)
 		out = e.enter(b, o, true, out)
 		if b.phase == PhaseContinuous {
 			e.queueTriggered(b)
