@@ -189,11 +189,12 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 	}
 	// Every event carries the engine's sequence number and the command's
 	// stamp, written here once for all of them rather than by each emit.
-	seq := e.outSeq
-	for i := n; i < len(out); i++ {
+	seq, in, ns, kind := e.outSeq, cmd.Seq, cmd.TimeNs, cmd.Kind
+	evs := out[n:]
+	for i := range evs {
 		seq++
-		ev := &out[i]
-		ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd = seq, cmd.Seq, cmd.TimeNs, cmd.Kind
+		ev := &evs[i]
+		ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd = seq, in, ns, kind
 	}
 	e.outSeq = seq
 	return out

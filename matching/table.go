@@ -1,5 +1,7 @@
 package matching
 
+import "math/bits"
+
 // table maps non-zero uint64 keys (order IDs, prices) to pointers. It
 // replaces Go maps on the engine's hot path: a Go map lookup of a 64-bit key
 // cost about 90 instructions here (hashing with the runtime's seeded hash,
@@ -29,9 +31,10 @@ type table[V any] struct {
 	shift uint8 // 64 - log2(len(slots))
 	n     int   // live entries in slots and old together
 	// old is the array being moved out of, nil when none; next is the
-	// first of its slots not yet moved.
-	old  []tslot[V]
-	next int
+	// first of its slots not yet moved; oldShift is old's shift.
+	old      []tslot[V]
+	next     int
+	oldShift uint8
 }
 
 type tslot[V any] struct {
@@ -61,51 +64,39 @@ func newTable[V any](hint int) table[V] {
 
 func (t *table[V]) alloc(n int) {
 	t.slots = make([]tslot[V], n)
-	shift := uint8(64)
-	for m := n; m > 1; m >>= 1 {
-		shift--
-	}
-	t.shift = shift
+	t.shift = uint8(64 - bits.Len(uint(n)-1))
 }
 
 // len returns the number of entries.
 func (t *table[V]) len() int { return t.n }
 
-// get returns the value of k, or nil. O(1) expected.
+// get returns the value of k, or nil. O(1) expected. The first probe is
+// inlined into the caller; it finds most keys.
 func (t *table[V]) get(k uint64) *V {
-	s := t.slots
-	mask := uint64(len(s) - 1)
-	for i := (k * fibMul) >> t.shift; ; i = (i + 1) & mask {
-		e := &s[i&mask]
-		if e.key == k {
-			return e.val // nil for k == 0: the first empty slot's
-		}
-		if e.key == 0 {
-			break
-		}
+	if e := &t.slots[(k*fibMul)>>t.shift]; e.key == k {
+		return e.val // nil for k == 0: an empty slot's
+	}
+	return t.getMore(k)
+}
+
+// getMore is get past the first probe, and in the array being moved out of
+// (where a moved or deleted entry has a nil value).
+func (t *table[V]) getMore(k uint64) *V {
+	if i, ok := find(t.slots, t.shift, k); ok {
+		return t.slots[i].val
 	}
 	if t.old != nil {
-		return t.getOld(k)
+		if i, ok := find(t.old, t.oldShift, k); ok {
+			return t.old[i].val
+		}
 	}
 	return nil
 }
 
-// getOld looks k up in the array being moved out of; a moved or deleted
-// entry has a nil value there.
-func (t *table[V]) getOld(k uint64) *V {
-	if i, ok := find(t.old, k); ok {
-		return t.old[i].val
-	}
-	return nil
-}
-
-// find returns the slot of k in s and whether it is there.
-func find[V any](s []tslot[V], k uint64) (uint64, bool) {
+// find returns the slot of k in s, whose shift is shift, and whether it is
+// there.
+func find[V any](s []tslot[V], shift uint8, k uint64) (uint64, bool) {
 	mask := uint64(len(s) - 1)
-	shift := uint8(64)
-	for m := len(s); m > 1; m >>= 1 {
-		shift--
-	}
 	for i := (k * fibMul) >> shift; ; i = (i + 1) & mask {
 		e := &s[i&mask]
 		if e.key == k {
@@ -126,7 +117,7 @@ func (t *table[V]) put(k uint64, v *V) {
 	if t.old != nil {
 		t.migrate()
 		if t.old != nil {
-			if i, ok := find(t.old, k); ok && t.old[i].val != nil {
+			if i, ok := find(t.old, t.oldShift, k); ok && t.old[i].val != nil {
 				t.old[i].val = nil // k lives in slots from now on
 				t.n--
 			}
@@ -160,7 +151,7 @@ func (t *table[V]) grow() {
 	for t.old != nil {
 		t.migrate()
 	}
-	t.old, t.next = t.slots, 0
+	t.old, t.next, t.oldShift = t.slots, 0, t.shift
 	t.alloc(2 * len(t.slots))
 }
 
@@ -184,13 +175,13 @@ func (t *table[V]) del(k uint64) {
 	if k == 0 {
 		return
 	}
-	if i, ok := find(t.slots, k); ok {
+	if i, ok := find(t.slots, t.shift, k); ok {
 		t.deleteAt(i)
 		t.n--
 		return
 	}
 	if t.old != nil {
-		if i, ok := find(t.old, k); ok && t.old[i].val != nil {
+		if i, ok := find(t.old, t.oldShift, k); ok && t.old[i].val != nil {
 			t.old[i].val = nil
 			t.n--
 		}
