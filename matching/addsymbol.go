@@ -5,8 +5,8 @@ package matching
 func (e *Engine) CanAddSymbol() bool { return len(e.books) < SymbolsMax }
 
 // applyAddSymbol lists symbol c.Symbol with an empty book. It allocates the
-// book's maps, and, when the books are at capacity, moves them (growBooks);
-// a listing is rare.
+// book's price tables, and, when the books are at capacity, moves them
+// (growBooks); a listing is rare.
 func (e *Engine) applyAddSymbol(c *Command, out []Event) []Event {
 	if c.Symbol != SymbolID(len(e.books)+1) || !e.CanAddSymbol() ||
 		c.Price < 0 || c.Price > BandBpsMax || c.StopPrice < 0 || c.StopPrice > BandBpsMax {

@@ -54,7 +54,7 @@ type indicative struct {
 func bidLess(a, b *level) bool { return a.price > b.price }
 func askLess(a, b *level) bool { return a.price < b.price }
 
-// newBook returns an empty book whose price maps have room for levelsHint
+// newBook returns an empty book whose price tables have room for levelsHint
 // levels per side.
 func newBook(s SymbolID, fl *btree.FreeListG[*level], levelsHint int) book {
 	return book{

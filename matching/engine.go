@@ -161,7 +161,7 @@ func (e *Engine) book(s SymbolID) *book {
 // extended slice. A command the engine cannot carry out yields exactly one
 // EvRejected and leaves the state unchanged. Apply never panics on a command
 // value and, once pools and out have grown to the working set, does not
-// allocate. Cost: O(1) map lookups for the order and its level, O(log levels)
+// allocate. Cost: O(1) table lookups for the order and its level, O(log levels)
 // when a level is created or leaves its tree, O(1) per order traded or
 // cancelled; mass cancel and expiry walk the books they cover, O(orders).
 func (e *Engine) Apply(cmd *Command, out []Event) []Event {
@@ -469,7 +469,7 @@ func (e *Engine) unrest(o *order) {
 }
 
 // dropLevel takes an empty level that is not on the empty list out of its
-// tree and map and recycles it. O(log levels).
+// tree and price table and recycles it. O(log levels).
 func (e *Engine) dropLevel(l *level) {
 	l.side.levels.Delete(l)
 	l.side.byPrice.del(uint64(l.price))
