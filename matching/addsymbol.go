@@ -5,8 +5,8 @@ package matching
 func (e *Engine) CanAddSymbol() bool { return len(e.books) < SymbolsMax }
 
 // applyAddSymbol lists symbol c.Symbol with an empty book. It allocates the
-// book's maps, and, when the books are at capacity, moves them (growBooks);
-// a listing is rare.
+// book's price tables, and, when the books are at capacity, moves them
+// (growBooks); a listing is rare.
 func (e *Engine) applyAddSymbol(c *Command, out []Event) []Event {
 	if c.Symbol != SymbolID(len(e.books)+1) || !e.CanAddSymbol() ||
 		c.Price < 0 || c.Price > BandBpsMax || c.StopPrice < 0 || c.StopPrice > BandBpsMax {
@@ -25,7 +25,7 @@ func (e *Engine) applyAddSymbol(c *Command, out []Event) []Event {
 
 // growBooks moves the books to a larger array and repoints what pointed
 // into the old one: every price level's side (each level is in its side's
-// byPrice map, the tree holds the same levels), the two market-order levels
+// byPrice table, the tree holds the same levels), the two market-order levels
 // each book holds, and the orders resting in them. Nothing else keeps a
 // pointer into a book between commands. O(levels + resting market orders).
 func (e *Engine) growBooks() {
@@ -36,9 +36,7 @@ func (e *Engine) growBooks() {
 		b := &e.books[i]
 		b.initMarket()
 		for _, bs := range [2]*bookSide{&b.bids, &b.asks} {
-			for _, l := range bs.byPrice {
-				l.side = bs
-			}
+			bs.byPrice.each(func(l *level) { l.side = bs })
 		}
 		for k := range b.mkt {
 			for o := b.mkt[k].head; o != nil; o = o.next {

@@ -315,7 +315,7 @@ func (e *Engine) execute(b *book, p int64, out []Event) []Event {
 		}
 	}
 	for _, o := range [2]*order{bo, so} {
-		if o != nil && o.peak > 0 && o.shown == 0 {
+		if o != nil && o.iceberg() != nil && o.x.shown == 0 {
 			out = e.refill(o, out)
 		}
 	}
@@ -336,8 +336,7 @@ func (e *Engine) nextInAuction(b *book, side Side, p int64) *order {
 
 // auctionFill takes q lots from o's peak first, then its reserve.
 func auctionFill(o *order, q int64) {
-	o.lvl.set(o, o.leaves-q, max(o.shown-q, 0))
-	o.filled += q
+	o.lvl.set(o, o.leaves-q, max(o.shown()-q, 0))
 }
 
 // auctionDone takes a filled order off its level (recycling a tree level
@@ -348,7 +347,7 @@ func (e *Engine) auctionDone(o *order) {
 	if o.auctionOnly() {
 		l.side.auctionOnly--
 	}
-	delete(e.index, o.id)
+	e.index.del(uint64(o.id))
 	e.orders.put(o)
 	if l.price != 0 && l.count == 0 {
 		e.dropLevel(l)

@@ -268,7 +268,7 @@ func TestStopCascade(t *testing.T) {
 	// triggers at once.
 	applyAll(t, e, []Command{nw(40, 4, S, 0, 2, withType(Stop), withStop(90))})
 	c = rpl(40, 4, 0, 3, withStop(95))
-	if out = e.Apply(&c, nil); len(out) != 1 || out[0].Kind != EvReplaced || out[0].StopPrice != 95 {
+	if out = e.Apply(&c, nil); len(out) != 1 || out[0].Kind != EvReplaced || out[0].StopPrice() != 95 {
 		t.Fatalf("replace:%s", fmtEvents(out))
 	}
 	applyAll(t, e, []Command{cxl(40, 4)})
@@ -298,7 +298,7 @@ func TestIcebergRefill(t *testing.T) {
 	want := []Event{
 		acc(3, B, 3, 100, 4),
 		trd(3, B, 3, 100, 3, 1, 1, 1, 7),
-		{Kind: EvRefilled, Side: S, Symbol: 1, Account: 1, OrderID: 1, Price: 100, Qty: 10, Leaves: 7, Display: 3},
+		evDisplay(Event{Kind: EvRefilled, Side: S, Symbol: 1, Account: 1, OrderID: 1, Price: 100, Qty: 10, Leaves: 7}, 3),
 		trd(3, B, 3, 100, 1, 0, 2, 2, 4),
 	}
 	var got []Event

@@ -12,7 +12,7 @@ const btreeDegree = 16
 type bookSide struct {
 	side    Side
 	levels  *btree.BTreeG[*level]
-	byPrice map[int64]*level
+	byPrice table[level]
 	// auctionOnly counts the side's resting orders an uncross cancels the
 	// rest of (market, at-the-open, at-the-close), so that an uncross
 	// without any does not walk the book.
@@ -54,13 +54,13 @@ type indicative struct {
 func bidLess(a, b *level) bool { return a.price > b.price }
 func askLess(a, b *level) bool { return a.price < b.price }
 
-// newBook returns an empty book whose price maps have room for levelsHint
+// newBook returns an empty book whose price tables have room for levelsHint
 // levels per side.
 func newBook(s SymbolID, fl *btree.FreeListG[*level], levelsHint int) book {
 	return book{
 		symbol: s,
-		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: make(map[int64]*level, levelsHint)},
-		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: make(map[int64]*level, levelsHint)},
+		bids:   bookSide{side: Buy, levels: btree.NewWithFreeListG(btreeDegree, bidLess, fl), byPrice: newTable[level](levelsHint)},
+		asks:   bookSide{side: Sell, levels: btree.NewWithFreeListG(btreeDegree, askLess, fl), byPrice: newTable[level](levelsHint)},
 	}
 }
 
@@ -72,11 +72,13 @@ func (b *book) initMarket() {
 }
 
 func buyStopLess(a, b *order) bool {
-	return a.stopPx < b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
+	x, y := a.x, b.x // a held stop always has one
+	return x.stopPx < y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 
 func sellStopLess(a, b *order) bool {
-	return a.stopPx > b.stopPx || (a.stopPx == b.stopPx && a.arrival < b.arrival)
+	x, y := a.x, b.x
+	return x.stopPx > y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 
 // sideOf returns the side that orders of side s rest on.

@@ -14,6 +14,11 @@ const EventSize = 5 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 2 + 8 
 // ErrShortBuffer is returned when a binary form is shorter than its fixed size.
 var ErrShortBuffer = errors.New("matching: buffer shorter than the fixed record size")
 
+// errUnusedEventWords refuses an event whose binary form has a trade's
+// maker leaves or match ID on another kind, or a stop price or display on a
+// trade: the engine makes no such event, and Event has no room for it.
+var errUnusedEventWords = errors.New("matching: event with fields its kind does not use")
+
 // AppendBinary appends the fixed-size little-endian form of c to b. It does not
 // allocate when b has CommandSize bytes of spare capacity.
 func (c *Command) AppendBinary(b []byte) []byte {
@@ -73,17 +78,30 @@ func (e *Event) AppendBinary(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Price))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Qty))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Leaves))
+	makerLeaves, matchID, stopPx, display := e.unshared()
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.MakerOrderID))
 	b = binary.LittleEndian.AppendUint32(b, uint32(e.MakerAccount))
-	b = binary.LittleEndian.AppendUint64(b, uint64(e.MakerLeaves))
-	b = binary.LittleEndian.AppendUint64(b, e.MatchID)
+	b = binary.LittleEndian.AppendUint64(b, uint64(makerLeaves))
+	b = binary.LittleEndian.AppendUint64(b, matchID)
 	b = append(b, e.Flags, byte(e.Phase))
-	b = binary.LittleEndian.AppendUint64(b, uint64(e.StopPrice))
-	b = binary.LittleEndian.AppendUint64(b, uint64(e.Display))
+	b = binary.LittleEndian.AppendUint64(b, uint64(stopPx))
+	b = binary.LittleEndian.AppendUint64(b, uint64(display))
 	return b
 }
 
-// UnmarshalBinary decodes the first EventSize bytes of b into e.
+// unshared returns the four values that share two words of an Event as
+// they were when each had its own field: the trade's on an EvTrade, the stop
+// price and display on any other kind.
+func (e *Event) unshared() (makerLeaves int64, matchID uint64, stopPx, display int64) {
+	if e.Kind == EvTrade {
+		return e.MakerLeaves, e.MatchID, 0, 0
+	}
+	return 0, 0, e.MakerLeaves, int64(e.MatchID)
+}
+
+// UnmarshalBinary decodes the first EventSize bytes of b into e. The binary
+// form keeps a word each for MakerLeaves, MatchID, StopPrice and Display;
+// the pair that e's kind does not use must be zero.
 func (e *Event) UnmarshalBinary(b []byte) error {
 	if len(b) < EventSize {
 		return ErrShortBuffer
@@ -105,12 +123,21 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 	e.Leaves = int64(binary.LittleEndian.Uint64(b[56:]))
 	e.MakerOrderID = OrderID(binary.LittleEndian.Uint64(b[64:]))
 	e.MakerAccount = AccountID(binary.LittleEndian.Uint32(b[72:]))
-	e.MakerLeaves = int64(binary.LittleEndian.Uint64(b[76:]))
-	e.MatchID = binary.LittleEndian.Uint64(b[84:])
+	makerLeaves := binary.LittleEndian.Uint64(b[76:])
+	matchID := binary.LittleEndian.Uint64(b[84:])
 	e.Flags = b[92]
 	e.Phase = Phase(b[93])
-	e.StopPrice = int64(binary.LittleEndian.Uint64(b[94:]))
-	e.Display = int64(binary.LittleEndian.Uint64(b[102:]))
+	stopPx := binary.LittleEndian.Uint64(b[94:])
+	display := binary.LittleEndian.Uint64(b[102:])
+	if e.Kind != EvTrade {
+		makerLeaves, stopPx = stopPx, makerLeaves
+		matchID, display = display, matchID
+	}
+	if stopPx|display != 0 {
+		return errUnusedEventWords
+	}
+	e.MakerLeaves = int64(makerLeaves)
+	e.MatchID = matchID
 	return nil
 }
 
@@ -159,16 +186,17 @@ func (h *Hasher) Add(e *Event) {
 	s = mixWord(s, uint64(e.Price))
 	s = mixWord(s, uint64(e.Qty))
 	s = mixWord(s, uint64(e.Leaves))
+	makerLeaves, matchID, stopPx, display := e.unshared()
 	s = mixWord(s, uint64(e.MakerOrderID))
 	s = mixWord(s, uint64(e.MakerAccount))
-	s = mixWord(s, uint64(e.MakerLeaves))
-	s = mixWord(s, e.MatchID)
-	if e.Flags|byte(e.Phase) != 0 || e.StopPrice|e.Display != 0 {
+	s = mixWord(s, uint64(makerLeaves))
+	s = mixWord(s, matchID)
+	if e.Flags|byte(e.Phase) != 0 || stopPx|display != 0 {
 		// Only the trading day's events carry these, so the hash of a
 		// stream without them is what it always was.
 		s = mixWord(s, uint64(e.Flags)|uint64(e.Phase)<<8)
-		s = mixWord(s, uint64(e.StopPrice))
-		s = mixWord(s, uint64(e.Display))
+		s = mixWord(s, uint64(stopPx))
+		s = mixWord(s, uint64(display))
 	}
 	// Avalanche so that nearby events do not cancel out.
 	s ^= s >> 33

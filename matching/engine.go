@@ -46,7 +46,7 @@ const BandBpsMax = 1_000_000
 // every open order. It is not safe for concurrent use; one goroutine owns it.
 type Engine struct {
 	books  []book
-	index  map[OrderID]*order
+	index  table[order] // by OrderID
 	orders orderPool
 	levels levelPool
 	nodes  *btree.FreeListG[*level]
@@ -87,7 +87,7 @@ func newEngine(cfg Config, prewarmMax int) *Engine {
 	hint := min(max(cfg.OrdersHint, 0), ordersHintMax)
 	e := &Engine{
 		books:    make([]book, n),
-		index:    make(map[OrderID]*order, hint),
+		index:    newTable[order](hint),
 		emptyMax: max(hint, 4096),
 	}
 	// Levels: about one per two orders, plus as many empty ones kept around.
@@ -161,7 +161,7 @@ func (e *Engine) book(s SymbolID) *book {
 // extended slice. A command the engine cannot carry out yields exactly one
 // EvRejected and leaves the state unchanged. Apply never panics on a command
 // value and, once pools and out have grown to the working set, does not
-// allocate. Cost: O(1) map lookups for the order and its level, O(log levels)
+// allocate. Cost: O(1) table lookups for the order and its level, O(log levels)
 // when a level is created or leaves its tree, O(1) per order traded or
 // cancelled; mass cancel and expiry walk the books they cover, O(orders).
 func (e *Engine) Apply(cmd *Command, out []Event) []Event {
@@ -189,11 +189,12 @@ func (e *Engine) Apply(cmd *Command, out []Event) []Event {
 	}
 	// Every event carries the engine's sequence number and the command's
 	// stamp, written here once for all of them rather than by each emit.
-	seq := e.outSeq
-	for i := n; i < len(out); i++ {
+	seq, in, ns, kind := e.outSeq, cmd.Seq, cmd.TimeNs, cmd.Kind
+	evs := out[n:]
+	for i := range evs {
 		seq++
-		ev := &out[i]
-		ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd = seq, cmd.Seq, cmd.TimeNs, cmd.Kind
+		ev := &evs[i]
+		ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd = seq, in, ns, kind
 	}
 	e.outSeq = seq
 	return out
@@ -207,7 +208,7 @@ func (e *Engine) emit(out []Event, ev Event) []Event {
 
 // slot appends a zero event, which Apply stamps as it stamps emit's, and
 // returns it for the caller to fill in place. The hot paths (orderEvent,
-// addedEvent, trade) use it: an Event is 120 bytes, and building one on the
+// addedEvent, trade) use it: an Event is 104 bytes, and building one on the
 // stack to copy it into out cost about a tenth of a replace.
 func (e *Engine) slot(out []Event) ([]Event, *Event) {
 	out = append(out, Event{})
@@ -283,7 +284,7 @@ func (e *Engine) validNew(c *Command) Reason {
 	if (c.TIF == GTD) != (c.ExpireNs != 0) || (c.TIF == GTD && c.ExpireNs <= c.TimeNs) {
 		return ReasonInvalidExpiry
 	}
-	if _, dup := e.index[c.OrderID]; dup {
+	if e.index.get(uint64(c.OrderID)) != nil {
 		return ReasonDuplicateOrderID
 	}
 	return ReasonNone
@@ -332,8 +333,12 @@ func (e *Engine) applyNew(c *Command, out []Event) []Event {
 	o := e.orders.get()
 	o.id, o.account, o.stpGroup, o.symbol = c.OrderID, c.Account, c.STPGroup, c.Symbol
 	o.side, o.tif, o.stp, o.postOnly = c.Side, c.TIF, c.STP, c.PostOnly
-	o.price, o.qty, o.leaves = c.Price, c.Qty, c.Qty
-	o.typ, o.stopPx, o.peak, o.expireNs = c.Type, c.StopPrice, c.Display, c.ExpireNs
+	o.price, o.qty, o.leaves, o.typ = c.Price, c.Qty, c.Qty, c.Type
+	if c.StopPrice|c.Display|c.ExpireNs != 0 {
+		x := e.orders.ext(o)
+		x.stopPx, x.peak, x.expireNs = c.StopPrice, c.Display, c.ExpireNs
+		o.ice = c.Display > 0
+	}
 	out = e.orderEvent(out, EvAccepted, o, ReasonNone, o.qty, o.leaves)
 	if o.typ == Stop || o.typ == StopLimit {
 		out = e.hold(b, o, out)
@@ -368,7 +373,7 @@ func (e *Engine) enter(b *book, o *order, indexed bool, out []Event) []Event {
 		return e.discard(o, indexed, out)
 	}
 	e.rest(b, o)
-	e.index[o.id] = o
+	e.index.put(uint64(o.id), o)
 	return e.addedEvent(out, o)
 }
 
@@ -376,7 +381,7 @@ func (e *Engine) enter(b *book, o *order, indexed bool, out []Event) []Event {
 // the index when it was there.
 func (e *Engine) discard(o *order, indexed bool, out []Event) []Event {
 	if indexed {
-		delete(e.index, o.id)
+		e.index.del(uint64(o.id))
 	}
 	e.orders.put(o)
 	return out
@@ -386,7 +391,10 @@ func (e *Engine) discard(o *order, indexed bool, out []Event) []Event {
 func (e *Engine) addedEvent(out []Event, o *order) []Event {
 	out, ev := e.slot(out)
 	ev.Kind, ev.Side, ev.Symbol, ev.Account = EvAdded, o.side, o.symbol, o.account
-	ev.OrderID, ev.Price, ev.Qty, ev.Leaves, ev.Display = o.id, o.price, o.qty, o.leaves, o.shown
+	ev.OrderID, ev.Price, ev.Qty, ev.Leaves = o.id, o.price, o.qty, o.leaves
+	if o.x != nil {
+		ev.SetDisplay(o.x.shown)
+	}
 	return out
 }
 
@@ -414,8 +422,8 @@ func (e *Engine) afterSlow(b *book, out []Event) []Event {
 // rest puts o at the back of the queue at its price. O(1) when the level
 // exists (even empty), O(log levels) when it must be created.
 func (e *Engine) rest(b *book, o *order) {
-	if o.peak > 0 {
-		o.shown = min(o.peak, o.leaves)
+	if o.ice {
+		o.x.shown = min(o.x.peak, o.leaves)
 	}
 	e.place(b, o)
 }
@@ -430,11 +438,11 @@ func (e *Engine) place(b *book, o *order) {
 		b.mkt[o.side-1].pushBack(o)
 		return
 	}
-	l := bs.byPrice[o.price]
+	l := bs.byPrice.get(uint64(o.price))
 	if l == nil {
 		l = e.levels.get(o.price, bs)
 		bs.levels.ReplaceOrInsert(l)
-		bs.byPrice[o.price] = l
+		bs.byPrice.put(uint64(o.price), l)
 	} else if l.count == 0 {
 		e.empty.remove(l)
 	}
@@ -461,10 +469,10 @@ func (e *Engine) unrest(o *order) {
 }
 
 // dropLevel takes an empty level that is not on the empty list out of its
-// tree and map and recycles it. O(log levels).
+// tree and price table and recycles it. O(log levels).
 func (e *Engine) dropLevel(l *level) {
 	l.side.levels.Delete(l)
-	delete(l.side.byPrice, l.price)
+	l.side.byPrice.del(uint64(l.price))
 	e.levels.put(l)
 }
 
@@ -497,7 +505,7 @@ func (e *Engine) drop(o *order) {
 	} else {
 		e.unrest(o)
 	}
-	delete(e.index, o.id)
+	e.index.del(uint64(o.id))
 	e.orders.put(o)
 }
 
@@ -508,7 +516,7 @@ func (e *Engine) lookup(c *Command) (*book, *order, Reason) {
 	if b == nil {
 		return nil, nil, ReasonUnknownSymbol
 	}
-	o := e.index[c.OrderID]
+	o := e.index.get(uint64(c.OrderID))
 	if o == nil || o.symbol != c.Symbol {
 		return nil, nil, ReasonUnknownOrder
 	}
@@ -558,7 +566,7 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 	if !call && b.phase != PhaseContinuous {
 		return e.reject(c, out, ReasonPhase)
 	}
-	leaves := c.Qty - o.filled
+	leaves := c.Qty - o.filled()
 	if leaves <= 0 {
 		out = e.orderEvent(out, EvCancelled, o, ReasonReplacedToFilled, o.leaves, 0)
 		e.drop(o)
@@ -568,25 +576,28 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 		// A stop keeps nothing: it goes behind the stops of its new price.
 		st := b.stops[o.side-1]
 		st.Delete(o)
-		o.price, o.qty, o.leaves, o.stopPx = c.Price, c.Qty, leaves, c.StopPrice
+		o.price, o.qty, o.leaves, o.x.stopPx = c.Price, c.Qty, leaves, c.StopPrice
 		e.arrival++
-		o.arrival = e.arrival
+		o.x.arrival = e.arrival
 		st.ReplaceOrInsert(o)
-		out = e.emit(out, Event{
+		ev := Event{
 			Kind: EvReplaced, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
-		})
+			Price: o.price, Qty: o.qty, Leaves: o.leaves,
+		}
+		ev.SetStopPrice(o.x.stopPx)
+		out = e.emit(out, ev)
 		return e.after(b, out)
 	}
 	if c.Price == o.price && c.Qty <= o.qty {
 		// Same price, no more quantity: the order keeps its place.
-		o.lvl.set(o, leaves, min(o.shown, leaves))
+		o.lvl.set(o, leaves, min(o.shown(), leaves))
 		o.qty = c.Qty
-		out = e.emit(out, Event{
+		ev := Event{
 			Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol,
 			Account: o.account, OrderID: o.id, Price: o.price, Qty: o.qty, Leaves: o.leaves,
-			Display: o.shown,
-		})
+		}
+		ev.SetDisplay(o.shown())
+		out = e.emit(out, ev)
 		return e.after(b, out)
 	}
 	opp := b.opposite(o.side)
@@ -600,7 +611,7 @@ func (e *Engine) applyReplace(c *Command, out []Event) []Event {
 		out = e.match(b, opp, o, out)
 	}
 	if o.leaves == 0 {
-		delete(e.index, o.id)
+		e.index.del(uint64(o.id))
 		e.orders.put(o)
 		return e.after(b, out)
 	}
@@ -698,6 +709,6 @@ func (e *Engine) applyExpire(c *Command, out []Event) []Event {
 	}
 	day, now := c.Kind == CmdExpire, c.TimeNs
 	return e.cancelAll(c, out, func(o *order) bool {
-		return (day && o.tif == Day) || (o.tif == GTD && o.expireNs <= now)
+		return (day && o.tif == Day) || (o.tif == GTD && o.x.expireNs <= now)
 	}, ReasonExpired)
 }

@@ -81,7 +81,10 @@ func unstamped(ev Event) Event {
 	if ev.Kind == EvRejected {
 		return Event{Kind: EvRejected, Reason: ev.Reason}
 	}
-	ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd, ev.MatchID = 0, 0, 0, 0, 0
+	ev.OutSeq, ev.InSeq, ev.TimeNs, ev.Cmd = 0, 0, 0, 0
+	if ev.Kind == EvTrade {
+		ev.MatchID = 0 // on other kinds the word is Display
+	}
 	return ev
 }
 
@@ -130,4 +133,17 @@ func applyAll(t *testing.T, e *Engine, cmds []Command) {
 		}
 		checkInvariants(t, e)
 	}
+}
+
+// evStop returns ev with its stop price set (Event keeps it in a word it
+// shares with EvTrade's fields, so a literal cannot name it).
+func evStop(ev Event, p int64) Event {
+	ev.SetStopPrice(p)
+	return ev
+}
+
+// evDisplay returns ev with its iceberg display set.
+func evDisplay(ev Event, d int64) Event {
+	ev.SetDisplay(d)
+	return ev
 }

@@ -20,7 +20,7 @@ func (e *Engine) checkInvariants() string {
 	listed := 0
 	for l := e.empty.head; l != nil; l = l.emptyNext {
 		listed++
-		if listed > e.empty.n || l.count != 0 || l.side.byPrice[l.price] != l {
+		if listed > e.empty.n || l.count != 0 || l.side.byPrice.get(uint64(l.price)) != l {
 			return "empty list too long, or holds a level with orders or not on the book"
 		}
 	}
@@ -33,7 +33,7 @@ func (e *Engine) checkInvariants() string {
 		for _, bs := range [2]*bookSide{&b.bids, &b.asks} {
 			var bad string
 			var prev *level
-			if bs.levels.Len() != len(bs.byPrice) {
+			if bs.levels.Len() != bs.byPrice.len() {
 				return "price map and tree disagree in size"
 			}
 			bs.levels.Ascend(func(l *level) bool {
@@ -41,7 +41,7 @@ func (e *Engine) checkInvariants() string {
 					bad = "levels out of order"
 					return false
 				}
-				if bs.byPrice[l.price] != l || l.side != bs {
+				if bs.byPrice.get(uint64(l.price)) != l || l.side != bs {
 					bad = "price map or side pointer disagrees with tree"
 					return false
 				}
@@ -64,15 +64,15 @@ func (e *Engine) checkInvariants() string {
 						bad = "order points at another level"
 					case o.price != l.price || o.side != bs.side || o.symbol != b.symbol:
 						bad = "order on the wrong level"
-					case o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves:
+					case o.leaves <= 0 || o.leaves > o.qty:
 						bad = "order quantities do not add up"
 					case o.tif != GTC && o.tif != Day && o.tif != GTD && o.tif != AtOpen && o.tif != AtClose:
 						bad = "non-resting time in force on the book"
 					case o.held || (o.typ != Limit && o.typ != Market) || (o.typ == Market && !b.phase.IsCall()):
 						bad = "stop or market order on the book outside a call"
-					case o.peak > 0 && (o.shown <= 0 || o.shown > min(o.peak, o.leaves)):
+					case o.peak() > 0 && (o.shown() <= 0 || o.shown() > min(o.peak(), o.leaves)):
 						bad = "iceberg shows nothing or more than its peak"
-					case e.index[o.id] != o:
+					case e.index.get(uint64(o.id)) != o:
 						bad = "index disagrees with level"
 					}
 					if bad != "" {
@@ -98,7 +98,7 @@ func (e *Engine) checkInvariants() string {
 		for i := range b.mkt {
 			n := 0
 			for o := b.mkt[i].head; o != nil; o = o.next {
-				if o.typ != Market || o.price != 0 || o.lvl != &b.mkt[i] || e.index[o.id] != o || !b.phase.IsCall() {
+				if o.typ != Market || o.price != 0 || o.lvl != &b.mkt[i] || e.index.get(uint64(o.id)) != o || !b.phase.IsCall() {
 					return "bad resting market order"
 				}
 				n++
@@ -114,7 +114,7 @@ func (e *Engine) checkInvariants() string {
 			}
 			var bad string
 			st.Ascend(func(o *order) bool {
-				if !o.held || o.lvl != nil || e.index[o.id] != o || (o.typ != Stop && o.typ != StopLimit) {
+				if !o.held || o.lvl != nil || e.index.get(uint64(o.id)) != o || (o.typ != Stop && o.typ != StopLimit) {
 					bad = "bad held stop"
 				}
 				resting++
@@ -149,7 +149,7 @@ func (e *Engine) checkInvariants() string {
 	if emptySeen != e.empty.n {
 		return "empty list holds levels that are not in any tree"
 	}
-	if resting != len(e.index) {
+	if resting != e.index.len() {
 		return "index holds orders not on the book"
 	}
 	return ""

@@ -63,13 +63,16 @@ func (l *level) remove(o *order) {
 	o.prev, o.next, o.lvl = nil, nil, nil
 }
 
-// set changes o's leaves (and an iceberg's shown peak) in place, keeping
-// the level's totals. O(1).
+// set changes o's leaves (and an iceberg's shown peak; shown is 0 for any
+// other order) in place, keeping the level's totals. O(1).
 func (l *level) set(o *order, leaves, shown int64) {
 	v := o.visible()
 	l.qty -= v
 	l.hidden -= o.leaves - v
-	o.leaves, o.shown = leaves, shown
+	o.leaves = leaves
+	if o.x != nil {
+		o.x.shown = shown // 0 for an order that is not an iceberg
+	}
 	v = o.visible()
 	l.qty += v
 	l.hidden += o.leaves - v

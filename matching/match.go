@@ -27,7 +27,7 @@ func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 			b.phase = PhaseVolatilityAuction
 			return e.emit(out, Event{Kind: EvPhase, Symbol: b.symbol, Phase: PhaseVolatilityAuction})
 		}
-		filled := t.filled
+		matched := e.matchID
 		for m := l.head; m != nil && t.leaves > 0; {
 			next := m.next
 			if t.stp != STPNone && t.isSelf(m) {
@@ -37,7 +37,7 @@ func (e *Engine) match(b *book, opp *bookSide, t *order, out []Event) []Event {
 			}
 			m = next
 		}
-		if t.filled != filled {
+		if e.matchID != matched { // a trade, not only self-trade prevention
 			b.lastPrice = l.price
 		}
 		if l.count == 0 {
@@ -73,13 +73,12 @@ func beyond(p, ref, bps int64) bool {
 // level.
 func (e *Engine) trade(t, m *order, out []Event) []Event {
 	q := min(t.leaves, m.visible())
-	t.filled += q
 	t.leaves -= q
-	m.filled += q
 	m.leaves -= q
 	m.lvl.qty -= q
-	if m.peak > 0 {
-		m.shown -= q
+	ice := m.iceberg()
+	if ice != nil {
+		ice.shown -= q
 	}
 	e.matchID++
 	out, ev := e.slot(out)
@@ -88,7 +87,7 @@ func (e *Engine) trade(t, m *order, out []Event) []Event {
 	ev.MakerOrderID, ev.MakerAccount, ev.MakerLeaves, ev.MatchID = m.id, m.account, m.leaves, e.matchID
 	if m.leaves == 0 {
 		e.unlinkMaker(m)
-	} else if m.peak > 0 && m.shown == 0 {
+	} else if ice != nil && ice.shown == 0 {
 		out = e.refill(m, out)
 	}
 	return out
@@ -98,12 +97,14 @@ func (e *Engine) trade(t, m *order, out []Event) []Event {
 func (e *Engine) refill(m *order, out []Event) []Event {
 	l := m.lvl
 	l.remove(m)
-	m.shown = min(m.peak, m.leaves)
+	m.x.shown = min(m.x.peak, m.leaves)
 	l.pushBack(m)
-	return e.emit(out, Event{
+	ev := Event{
 		Kind: EvRefilled, Side: m.side, Symbol: m.symbol, Account: m.account, OrderID: m.id,
-		Price: m.price, Qty: m.qty, Leaves: m.leaves, Display: m.shown,
-	})
+		Price: m.price, Qty: m.qty, Leaves: m.leaves,
+	}
+	ev.SetDisplay(m.x.shown)
+	return e.emit(out, ev)
 }
 
 // unlinkMaker takes a maker with no leaves off its level (which match
@@ -113,7 +114,7 @@ func (e *Engine) unlinkMaker(m *order) {
 		m.lvl.side.auctionOnly--
 	}
 	m.lvl.remove(m)
-	delete(e.index, m.id)
+	e.index.del(uint64(m.id))
 	e.orders.put(m)
 }
 

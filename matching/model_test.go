@@ -331,8 +331,8 @@ func (m *refModel) newOrder() {
 		m.stopArr++
 		t.held, t.stopArr = true, m.stopArr
 		m.open = append(m.open, t)
-		m.ev(Event{Kind: EvStopAdded, Side: t.side, Symbol: t.symbol, Account: t.account, OrderID: t.id, Price: t.price,
-			Qty: t.qty, Leaves: t.leaves, StopPrice: t.stopPx})
+		m.ev(evStop(Event{Kind: EvStopAdded, Side: t.side, Symbol: t.symbol, Account: t.account, OrderID: t.id, Price: t.price,
+			Qty: t.qty, Leaves: t.leaves}, t.stopPx))
 	} else {
 		m.enter(t)
 	}
@@ -380,8 +380,8 @@ func (m *refModel) rest(t *refOrder) {
 		t.shown = min(t.peak, t.leaves)
 	}
 	m.open = append(m.open, t)
-	m.ev(Event{Kind: EvAdded, Side: t.side, Symbol: t.symbol, Account: t.account, OrderID: t.id, Price: t.price,
-		Qty: t.qty, Leaves: t.leaves, Display: t.shown})
+	m.ev(evDisplay(Event{Kind: EvAdded, Side: t.side, Symbol: t.symbol, Account: t.account, OrderID: t.id, Price: t.price,
+		Qty: t.qty, Leaves: t.leaves}, t.shown))
 }
 
 func self(t, o *refOrder) bool {
@@ -422,8 +422,8 @@ func (m *refModel) refill(o *refOrder) {
 	m.arrival++
 	o.arrival = m.arrival
 	o.shown = min(o.peak, o.leaves)
-	m.ev(Event{Kind: EvRefilled, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id, Price: o.price,
-		Qty: o.qty, Leaves: o.leaves, Display: o.shown})
+	m.ev(evDisplay(Event{Kind: EvRefilled, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id, Price: o.price,
+		Qty: o.qty, Leaves: o.leaves}, o.shown))
 }
 
 func (m *refModel) match(t *refOrder) {
@@ -500,8 +500,8 @@ func (m *refModel) runTriggers(s SymbolID) {
 		} else {
 			o.typ = Limit
 		}
-		m.ev(Event{Kind: EvTriggered, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id, Price: o.price,
-			Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx})
+		m.ev(evStop(Event{Kind: EvTriggered, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id, Price: o.price,
+			Qty: o.qty, Leaves: o.leaves}, o.stopPx))
 		m.enter(o)
 		if m.phase[s] == PhaseContinuous {
 			queue = append(queue, m.triggered(s)...)
@@ -792,8 +792,8 @@ func (m *refModel) replace() {
 		o.price, o.qty, o.leaves, o.stopPx = c.Price, c.Qty, c.Qty-o.filled, c.StopPrice
 		m.stopArr++
 		o.stopArr = m.stopArr
-		m.ev(Event{Kind: EvReplaced, Side: o.side, Symbol: s, Account: o.account, OrderID: o.id, Price: o.price,
-			Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx})
+		m.ev(evStop(Event{Kind: EvReplaced, Side: o.side, Symbol: s, Account: o.account, OrderID: o.id, Price: o.price,
+			Qty: o.qty, Leaves: o.leaves}, o.stopPx))
 		m.after(s)
 		return
 	}
@@ -801,8 +801,8 @@ func (m *refModel) replace() {
 		o.qty = c.Qty
 		o.leaves = c.Qty - o.filled
 		o.shown = min(o.shown, o.leaves)
-		m.ev(Event{Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, Display: o.shown})
+		m.ev(evDisplay(Event{Kind: EvReplaced, Side: o.side, PriorityKept: true, Symbol: o.symbol, Account: o.account, OrderID: o.id,
+			Price: o.price, Qty: o.qty, Leaves: o.leaves}, o.shown))
 		m.after(s)
 		return
 	}

@@ -29,7 +29,7 @@ type OrderInfo struct {
 
 // Order returns the open order id. O(1).
 func (e *Engine) Order(id OrderID) (OrderInfo, bool) {
-	o := e.index[id]
+	o := e.index.get(uint64(id))
 	if o == nil {
 		return OrderInfo{}, false
 	}
@@ -37,7 +37,7 @@ func (e *Engine) Order(id OrderID) (OrderInfo, bool) {
 }
 
 // OpenOrders returns the number of open orders. O(1).
-func (e *Engine) OpenOrders() int { return len(e.index) }
+func (e *Engine) OpenOrders() int { return e.index.len() }
 
 // Levels calls fn for each price level of one side of symbol s, best first,
 // with its price, total leaves and number of orders, until fn returns false.

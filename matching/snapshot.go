@@ -49,14 +49,14 @@ func (e *Engine) AppendSnapshot(b []byte) []byte {
 		b = le.AppendUint32(b, o.stpGroup)
 		b = le.AppendUint64(b, uint64(o.price))
 		b = le.AppendUint64(b, uint64(o.qty))
-		b = le.AppendUint64(b, uint64(o.filled))
+		b = le.AppendUint64(b, uint64(o.filled()))
 		b = le.AppendUint64(b, uint64(o.leaves))
 		b = append(b, byte(o.tif), byte(o.stp), boolByte(o.postOnly), byte(o.typ))
-		b = le.AppendUint64(b, uint64(o.stopPx))
-		b = le.AppendUint64(b, uint64(o.peak))
-		b = le.AppendUint64(b, uint64(o.shown))
-		b = le.AppendUint64(b, uint64(o.expireNs))
-		b = le.AppendUint64(b, o.arrival)
+		b = le.AppendUint64(b, uint64(o.stopPx()))
+		b = le.AppendUint64(b, uint64(o.peak()))
+		b = le.AppendUint64(b, uint64(o.shown()))
+		b = le.AppendUint64(b, uint64(o.expireNs()))
+		b = le.AppendUint64(b, o.arrival())
 	}
 	for i := range e.books {
 		bk := &e.books[i]
@@ -161,38 +161,46 @@ func (e *Engine) restoreList(bk *book, list int, r []byte) ([]byte, error) {
 	bs := bk.sideOf(side)
 	var last *order
 	for k := uint64(0); k < n; k++ {
+		x := orderExt{
+			stopPx:   int64(le.Uint64(r[52:])),
+			peak:     int64(le.Uint64(r[60:])),
+			shown:    int64(le.Uint64(r[68:])),
+			expireNs: int64(le.Uint64(r[76:])),
+			arrival:  le.Uint64(r[84:]),
+		}
 		o := order{
 			id:       OrderID(le.Uint64(r[0:])),
 			account:  AccountID(le.Uint32(r[8:])),
 			stpGroup: le.Uint32(r[12:]),
 			price:    int64(le.Uint64(r[16:])),
 			qty:      int64(le.Uint64(r[24:])),
-			filled:   int64(le.Uint64(r[32:])),
 			leaves:   int64(le.Uint64(r[40:])),
 			tif:      TimeInForce(r[48]),
 			stp:      STPMode(r[49]),
 			typ:      OrderType(r[51]),
-			stopPx:   int64(le.Uint64(r[52:])),
-			peak:     int64(le.Uint64(r[60:])),
-			shown:    int64(le.Uint64(r[68:])),
-			expireNs: int64(le.Uint64(r[76:])),
-			arrival:  le.Uint64(r[84:]),
+			x:        &x,
 			symbol:   bk.symbol,
 			side:     side,
 		}
+		filled := int64(le.Uint64(r[32:]))
 		if r[50] > 1 {
 			return nil, fmt.Errorf("order %d: post-only flag", o.id)
 		}
 		o.postOnly = r[50] == 1
 		r = r[snapOrderSize:]
-		if err := validRestored(&o, stops, bk.phase.IsCall(), last); err != nil {
+		if err := validRestored(&o, filled, stops, bk.phase.IsCall(), last); err != nil {
 			return nil, err
 		}
-		if _, dup := e.index[o.id]; dup {
+		if e.index.get(uint64(o.id)) != nil {
 			return nil, fmt.Errorf("order %d: duplicate id", o.id)
 		}
 		p := e.orders.get()
 		*p = o
+		p.x = nil // x is on the stack; an order that needs one gets its own
+		if x != (orderExt{}) {
+			*e.orders.ext(p) = x
+			p.ice = x.peak > 0
+		}
 		if stops {
 			p.held = true
 			e.stopTree(bk, side).ReplaceOrInsert(p)
@@ -205,15 +213,17 @@ func (e *Engine) restoreList(bk *book, list int, r []byte) ([]byte, error) {
 			}
 			e.place(bk, p)
 		}
-		e.index[p.id] = p
+		e.index.put(uint64(p.id), p)
 		last = p
 	}
 	return r, nil
 }
 
-// validRestored checks one restored order's values; last is the order before
-// it in the same list.
-func validRestored(o *order, stops, call bool, last *order) error {
+// validRestored checks one restored order's values (filled as the snapshot
+// gives it, which must be o.qty-o.leaves); last is the order before it in the
+// same list. o.x must not be nil.
+func validRestored(o *order, filled int64, stops, call bool, last *order) error {
+	x := o.x
 	resting := o.tif == GTC || o.tif == Day || o.tif == GTD || o.tif == AtOpen || o.tif == AtClose
 	if stops {
 		resting = o.tif >= GTC && o.tif <= GTD
@@ -225,19 +235,19 @@ func validRestored(o *order, stops, call bool, last *order) error {
 		return errors.New("order id 0")
 	case o.price < 0 || o.price > PriceMax || (o.price == 0 && o.typ != Market && o.typ != Stop):
 		return fmt.Errorf("order %d: price %d", o.id, o.price)
-	case o.leaves <= 0 || o.leaves > QtyMax || o.filled < 0 || o.filled > QtyMax || o.qty > QtyMax || o.qty != o.filled+o.leaves:
+	case o.leaves <= 0 || o.leaves > QtyMax || filled < 0 || filled > QtyMax || o.qty > QtyMax || o.qty != filled+o.leaves:
 		return fmt.Errorf("order %d: quantities", o.id)
 	case !resting:
 		return fmt.Errorf("order %d: time in force %d", o.id, o.tif)
-	case (o.tif == GTD) != (o.expireNs != 0):
+	case (o.tif == GTD) != (x.expireNs != 0):
 		return fmt.Errorf("order %d: expiry", o.id)
 	case o.stp > STPDecrementCancel:
 		return fmt.Errorf("order %d: stp mode %d", o.id, o.stp)
-	case stops && ((o.typ != Stop && o.typ != StopLimit) || o.stopPx <= 0 || o.stopPx > PriceMax || o.peak != 0 || o.shown != 0):
+	case stops && ((o.typ != Stop && o.typ != StopLimit) || x.stopPx <= 0 || x.stopPx > PriceMax || x.peak != 0 || x.shown != 0):
 		return fmt.Errorf("order %d: stop", o.id)
-	case !stops && ((o.typ != Limit && o.typ != Market) || o.stopPx < 0 || o.stopPx > PriceMax || (o.typ == Limit && o.price == 0)):
+	case !stops && ((o.typ != Limit && o.typ != Market) || x.stopPx < 0 || x.stopPx > PriceMax || (o.typ == Limit && o.price == 0)):
 		return fmt.Errorf("order %d: type %d", o.id, o.typ)
-	case o.peak < 0 || o.peak > QtyMax || (o.peak == 0 && o.shown != 0) || (o.peak > 0 && (o.shown <= 0 || o.shown > min(o.peak, o.leaves))):
+	case x.peak < 0 || x.peak > QtyMax || (x.peak == 0 && x.shown != 0) || (x.peak > 0 && (x.shown <= 0 || x.shown > min(x.peak, o.leaves))):
 		return fmt.Errorf("order %d: display", o.id)
 	case !stops && last != nil && o.price == 0 && last.price != 0:
 		return fmt.Errorf("order %d: market order behind a limit order", o.id)

@@ -6,14 +6,16 @@ import "github.com/google/btree"
 // stop price, and indexes it. O(log stops).
 func (e *Engine) hold(b *book, o *order, out []Event) []Event {
 	e.arrival++
-	o.arrival = e.arrival
+	o.x.arrival = e.arrival
 	e.stopTree(b, o.side).ReplaceOrInsert(o)
 	o.held = true
-	e.index[o.id] = o
-	return e.emit(out, Event{
+	e.index.put(uint64(o.id), o)
+	ev := Event{
 		Kind: EvStopAdded, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-		Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
-	})
+		Price: o.price, Qty: o.qty, Leaves: o.leaves,
+	}
+	ev.SetStopPrice(o.x.stopPx)
+	return e.emit(out, ev)
 }
 
 // stopTree returns b's tree of side's stops, made on first use.
@@ -44,10 +46,12 @@ func (e *Engine) runTriggers(b *book, out []Event) []Event {
 		} else {
 			o.typ = Limit
 		}
-		out = e.emit(out, Event{
+		ev := Event{
 			Kind: EvTriggered, Side: o.side, Symbol: o.symbol, Account: o.account, OrderID: o.id,
-			Price: o.price, Qty: o.qty, Leaves: o.leaves, StopPrice: o.stopPx,
-		})
+			Price: o.price, Qty: o.qty, Leaves: o.leaves,
+		}
+		ev.SetStopPrice(o.x.stopPx)
+		out = e.emit(out, ev)
 		out = e.enter(b, o, true, out)
 		if b.phase == PhaseContinuous {
 			e.queueTriggered(b)
@@ -69,7 +73,7 @@ func (e *Engine) queueTriggered(b *book) {
 	if st := b.stops[0]; st != nil {
 		for {
 			o, ok := st.Min()
-			if !ok || o.stopPx > last {
+			if !ok || o.x.stopPx > last {
 				break
 			}
 			st.DeleteMin()
@@ -80,7 +84,7 @@ func (e *Engine) queueTriggered(b *book) {
 	if st := b.stops[1]; st != nil {
 		for {
 			o, ok := st.Min()
-			if !ok || o.stopPx < last {
+			if !ok || o.x.stopPx < last {
 				break
 			}
 			st.DeleteMin()

@@ -22,7 +22,7 @@ func (e *Engine) selfTrade(t, m *order, out []Event) []Event {
 		t.leaves = 0
 	case STPDecrementCancel:
 		d := min(t.leaves, m.leaves)
-		m.lvl.set(m, m.leaves-d, min(m.shown, m.leaves-d))
+		m.lvl.set(m, m.leaves-d, min(m.shown(), m.leaves-d))
 		m.qty -= d
 		out = e.orderEvent(out, EvCancelled, m, ReasonSelfTrade, d, m.leaves)
 		if m.leaves == 0 {

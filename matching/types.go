@@ -388,8 +388,15 @@ const (
 	ReasonAuctionRemainder Reason = 40
 )
 
-// Event is one output of the engine. Like Command it is a fixed-size value;
-// fields a kind does not use are zero.
+// Event is one output of the engine. Like Command it is a fixed-size value
+// (104 bytes); fields a kind does not use are zero.
+//
+// MakerLeaves and MatchID belong to EvTrade. Every other kind keeps its stop
+// price and iceberg display in the same two words (no event has both), read
+// with StopPrice and Display and written with SetStopPrice and SetDisplay; so
+// read MakerLeaves and MatchID only on an EvTrade. The binary form
+// (AppendBinary) and the Hasher see the four values as they were when each
+// had its own field, so journals and checkpoints written before still verify.
 type Event struct {
 	Kind   EventKind
 	Cmd    CommandKind // the kind of command that caused the event
@@ -416,14 +423,34 @@ type Event struct {
 	Leaves  int64
 
 	// Trade fields: the resting side of an EvTrade and the trade's own ID.
+	// On other kinds MakerLeaves and MatchID hold StopPrice and Display.
 	MakerOrderID OrderID
 	MakerAccount AccountID
 	MakerLeaves  int64
 	MatchID      uint64
-
-	// StopPrice is set on EvStopAdded and EvTriggered; Display is an
-	// iceberg's shown quantity on EvAdded, EvRefilled and EvReplaced (0: not
-	// an iceberg).
-	StopPrice int64
-	Display   int64
 }
+
+// StopPrice is the stop price on EvStopAdded, EvTriggered and a held stop's
+// EvReplaced; 0 on an EvTrade.
+func (e *Event) StopPrice() int64 {
+	if e.Kind == EvTrade {
+		return 0
+	}
+	return e.MakerLeaves
+}
+
+// Display is an iceberg's shown quantity on EvAdded, EvRefilled and
+// EvReplaced (0: not an iceberg); 0 on an EvTrade.
+func (e *Event) Display() int64 {
+	if e.Kind == EvTrade {
+		return 0
+	}
+	return int64(e.MatchID)
+}
+
+// SetStopPrice sets what StopPrice returns on an event that is not an
+// EvTrade.
+func (e *Event) SetStopPrice(p int64) { e.MakerLeaves = p }
+
+// SetDisplay sets what Display returns on an event that is not an EvTrade.
+func (e *Event) SetDisplay(q int64) { e.MatchID = uint64(q) }

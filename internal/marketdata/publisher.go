@@ -436,10 +436,10 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		if ev.Price == 0 {
 			return true // a market order resting in a call is on no level
 		}
-		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display()))
 	case matching.EvRefilled:
 		b.remove(ev.OrderID)
-		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display))
+		b.add(ev.OrderID, ev.Side, ev.Price, s.shown(ev.OrderID, ev.Leaves, ev.Display()))
 	case matching.EvTrade:
 		b.reduce(ev.MakerOrderID, s.visible(ev.MakerOrderID, ev.MakerLeaves))
 		// A taker that was already resting cannot trade, but keep the book honest
@@ -467,7 +467,7 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		b.reduce(ev.OrderID, s.visible(ev.OrderID, ev.Leaves))
 	case matching.EvReplaced:
 		if ev.PriorityKept {
-			b.reduce(ev.OrderID, s.shown(ev.OrderID, ev.Leaves, ev.Display))
+			b.reduce(ev.OrderID, s.shown(ev.OrderID, ev.Leaves, ev.Display()))
 		} else {
 			delete(s.ice, ev.OrderID)
 			b.remove(ev.OrderID)
