@@ -52,6 +52,9 @@ type Options struct {
 	// nor stored, as if the process had been killed between the journal
 	// write and the FIX store write (redeliver.go). Nil in production.
 	LoseReports func(rep *ordermanager.Report) bool
+	// Continuity, set on a cluster node, keeps FIX sessions going across a
+	// failover (continuity.go); nil on a single venue.
+	Continuity *Continuity
 }
 
 // Gateway is the FIX acceptor and the translation between FIX and the order
@@ -95,6 +98,8 @@ type Gateway struct {
 	serveDone chan struct{}
 
 	adm adminState // operator console (admin.go)
+
+	co *continuity // nil unless Options.Continuity (continuity.go)
 }
 
 // sessionState is what the gateway keeps about one configured session (one
@@ -198,6 +203,9 @@ func New(opts Options) (*Gateway, error) {
 		g.byFS[fs] = g.sessions[k.cfg-1]
 	}
 	g.chooseHomes()
+	if opts.Continuity != nil {
+		g.co = newContinuity(g, *opts.Continuity)
+	}
 	return g, nil
 }
 
@@ -290,7 +298,7 @@ func (g *Gateway) Send(msg *quickfix.Message, sid quickfix.SessionID) error {
 type fixApp struct{ g *Gateway }
 
 // Logon authenticates a Logon.
-func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsession.Message) string {
+func (a fixApp) Logon(sid quickfix.SessionID, s *fixsession.Session, m *fixsession.Message) string {
 	g := a.g
 	msg, err := m.Quickfix()
 	if err != nil {
@@ -311,6 +319,12 @@ func (a fixApp) Logon(sid quickfix.SessionID, _ *fixsession.Session, m *fixsessi
 		g.m.countLogon(result)
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
 		return reason
+	}
+	if g.co != nil {
+		if reason := g.co.logon(g.bySID[sid], s, m); reason != "" {
+			g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
+			return reason
+		}
 	}
 	return ""
 }
@@ -335,6 +349,9 @@ func (a fixApp) OnLogon(s *fixsession.Session) {
 	st.adm.sinceNs.Store(time.Now().UnixNano())
 	g.m.countLogon("ok")
 	g.log.Info().Str("session", sid.String()).Str("remote", s.RemoteAddr()).Msg("logged on")
+	if g.co != nil {
+		g.co.onLogon(st, s)
+	}
 }
 
 // OnLogout tells the order manager of the disconnect (it applies
