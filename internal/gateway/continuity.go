@@ -414,7 +414,8 @@ func (cs *coSession) surelyHas(ver uint8, lastSeq uint64) (key uint64, ok bool) 
 
 // refusals of a logon the node cannot continue.
 const (
-	refuseBehind = "after a failover this node cannot tell which execution reports you missed (you are further behind than it keeps): log on with ResetSeqNumFlag (141=Y) and send OrderStatusRequest for your open orders"
+	refuseNotLeading = "not the leader any more (an election is under way): retry shortly"
+	refuseBehind     = "after a failover this node cannot tell which execution reports you missed (you are further behind than it keeps): log on with ResetSeqNumFlag (141=Y) and send OrderStatusRequest for your open orders"
 )
 
 // logon decides, before a Logon is answered, how a session that has not
@@ -423,8 +424,14 @@ const (
 func (c *continuity) logon(st *sessionState, fs *fixsession.Session, m *fixsession.Message) string {
 	cs := c.of(st)
 	term := c.term()
-	if cs == nil || fs == nil || term == 0 {
+	if cs == nil || fs == nil {
 		return ""
+	}
+	if term == 0 {
+		// The node stopped leading since the logon gate let this Logon
+		// through (an election): its store would answer with stale
+		// numbers.
+		return refuseNotLeading
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
