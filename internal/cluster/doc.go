@@ -102,7 +102,7 @@
 //  2. Held reports. A standby's venue generates every report the leader's
 //     does (same log, deterministic engine); instead of dropping them, the
 //     node hands them to Config.StandbyReports and the gateway holds each
-//     session's journal reports above a floor (bounded: 65536 per session;
+//     session's journal reports above a floor (bounded: 16384 per session;
 //     pairs falling off the 1024 and a venue reopened from its journal
 //     raise the floor). Once the node leads, a session that has not logged
 //     on to it in this leadership (Node.LeaderTerm) still has its reports
@@ -154,6 +154,9 @@
 //     Text says to reset and ask for status.
 //   - A reconnect within the same leadership: the node's store is current;
 //     the session layer behaves as on a single venue.
+//   - A Logon that passed the logon gate just before the node stopped
+//     leading (an election) is refused: its store would answer with stale
+//     numbers.
 //
 // Not built (the larger design: every outbound message a function of the
 // log): inbound MsgSeqNums are not replicated, so a new leader takes the

@@ -76,9 +76,10 @@ const (
 	// pairsKept bounds the marks kept per session: at one pair per
 	// publication (100 ms) about 100 s of a continuously trading session.
 	pairsKept = 1024
-	// heldMax bounds the reports held per session; past it the oldest
-	// half is dropped (the floor rises).
-	heldMax = 1 << 16
+	// heldMax bounds the reports held per session (a Report is about 300
+	// bytes: 5 MB per session); past it the oldest half is dropped and
+	// the floor rises, so a client further behind is told to reset.
+	heldMax = 1 << 14
 	// marksEntryBytes is one pair in a marks record: session u32 | version
 	// u8 | MsgSeqNum u64 | key u64.
 	marksEntryBytes = 4 + 1 + 8 + 8
