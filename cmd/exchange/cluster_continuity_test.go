@@ -36,11 +36,13 @@ func TestClusterSessionContinuity(t *testing.T) {
 		t.Skip("kills child processes; runs in the full suite")
 	}
 	nodes := startClusterChildren(t)
-	leader := waitClusterLeader(t, nodes)
+	waitClusterLeader(t, nodes)
 	buyer := &foClient{comp: "ALPHA", user: "alpha", pass: "demo-alpha", target: "EXCHANGE"}
 	seller := &foClient{comp: "BRAVO", user: "bravo", pass: "demo-bravo", target: "EXCHANGE"}
 	for _, c := range []*foClient{buyer, seller} {
-		if err := c.logon(leader.fix, true); err != nil {
+		// With a reset, to whichever node leads (an election may still
+		// move the leadership on a loaded machine).
+		if err := c.logonLeader(nodes, true, 20*time.Second); err != nil {
 			t.Fatalf("%s: first logon: %v", c.comp, err)
 		}
 		defer c.close()
@@ -56,6 +58,7 @@ func TestClusterSessionContinuity(t *testing.T) {
 		return n
 	}
 	sent := trade("a", 500*time.Millisecond)
+	leader := waitClusterLeader(t, nodes)
 	_ = leader.cmd.Process.Signal(syscall.SIGKILL)
 	_ = leader.cmd.Wait()
 	ackedAtKill := map[string]map[string]bool{buyer.comp: buyer.acked(), seller.comp: seller.acked()}
@@ -70,7 +73,7 @@ func TestClusterSessionContinuity(t *testing.T) {
 	next := waitClusterLeader(t, rest)
 	for _, c := range []*foClient{buyer, seller} {
 		c.dropConn()
-		if err := c.logonLeader(rest, 20*time.Second); err != nil {
+		if err := c.logonLeader(rest, false, 20*time.Second); err != nil {
 			t.Fatalf("%s: logon to the new leader: %v", c.comp, err)
 		}
 	}
@@ -258,16 +261,16 @@ func (c *foClient) logon(addr string, reset bool) error {
 	return nil
 }
 
-// logonLeader logs on without reset to whichever of nodes leads, following
-// a standby's refusal, until d passes.
-func (c *foClient) logonLeader(nodes []*clusterChild, d time.Duration) error {
+// logonLeader logs on (reset or not) to whichever of nodes leads, until d
+// passes.
+func (c *foClient) logonLeader(nodes []*clusterChild, reset bool, d time.Duration) error {
 	var last error
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for _, n := range nodes {
 			if !n.running() {
 				continue
 			}
-			err := c.logon(n.fix, false)
+			err := c.logon(n.fix, reset)
 			if err == nil {
 				return nil
 			}
