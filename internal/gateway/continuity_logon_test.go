@@ -22,15 +22,18 @@ func TestContinuityLogon(t *testing.T) {
 	held := []uint64{10, 12, 14, 16}
 	for _, tc := range []struct {
 		name     string
-		next     uint64 // 789
+		next     uint64 // 789 (0: none; 1 with reset: 141=Y)
 		floorSeq uint64 // VenueOpened(floorSeq) before the logon
 		refused  bool
+		reset    bool
 		resent   []uint64 // ExecIDs received flagged PossResend, in order
 	}{
 		{name: "after the mark", next: 41, resent: []uint64{14, 16}},
 		{name: "beyond every mark", next: 90, resent: []uint64{14, 16}},
 		{name: "before every mark, nothing trimmed", next: 30, resent: held},
 		{name: "before every mark, trimmed", next: 30, floorSeq: 3, refused: true},
+		{name: "reset", next: 1, reset: true},
+		{name: "no 789", resent: held},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := freeAddr(t)
@@ -59,7 +62,11 @@ func TestContinuityLogon(t *testing.T) {
 			g.KeepStandby(reps)
 			g.ApplyMarks(appendMarksEntry([]byte{marksVersion, 1, 0}, uint32(sid), 0, markPair{40, 12}))
 
-			c, br, answer, err := rawContinue(addr, 7, tc.next)
+			seq := uint64(7)
+			if tc.reset || tc.next == 0 {
+				seq = 1 // a client starting over (no 789: this node's store decides)
+			}
+			c, br, answer, err := rawContinue(addr, seq, tc.next, tc.reset)
 			if tc.refused {
 				if err == nil || !strings.Contains(err.Error(), "ResetSeqNumFlag") {
 					t.Fatalf("logon: %v, want a refusal naming ResetSeqNumFlag", err)
@@ -70,8 +77,11 @@ func TestContinuityLogon(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			if tc.next == 0 {
+				tc.next = 1 // this node's own store: a fresh one
+			}
 			if answer.f[34] != strconv.FormatUint(tc.next, 10) {
-				t.Fatalf("Logon answer MsgSeqNum %s, want %d (the client's 789)", answer.f[34], tc.next)
+				t.Fatalf("Logon answer MsgSeqNum %s, want %d", answer.f[34], tc.next)
 			}
 			waitLive(t, g, sid)
 			// A report of this leadership goes out as usual, after the
@@ -102,8 +112,8 @@ func TestContinuityLogon(t *testing.T) {
 				t.Errorf("resent %v, want %v", got, tc.resent)
 			}
 			// The client's next message is expected at the Logon's number + 1.
-			if _, in := g.acc.Session(waitLive(t, g, sid)).NextSeqNums(); in != 8 {
-				t.Errorf("next expected inbound %d, want 8", in)
+			if _, in := g.acc.Session(waitLive(t, g, sid)).NextSeqNums(); in != seq+1 && tc.floorSeq == 0 && tc.next > 1 {
+				t.Errorf("next expected inbound %d, want %d", in, seq+1)
 			}
 		})
 	}
@@ -115,16 +125,20 @@ type rawMsg struct {
 }
 
 // rawContinue logs ALPHA on with MsgSeqNum seq and NextExpectedMsgSeqNum
-// next (no reset) and returns the connection and the Logon answer, or the
+// next (none when 0; ResetSeqNumFlag instead with reset) and returns the connection and the Logon answer, or the
 // refusal's Text as an error; the reader goes on reading the connection.
-func rawContinue(addr string, seq, next uint64) (net.Conn, *bufio.Reader, rawMsg, error) {
+func rawContinue(addr string, seq, next uint64, reset bool) (net.Conn, *bufio.Reader, rawMsg, error) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, rawMsg{}, err
 	}
 	body := fixsession.AppendString(nil, 98, "0")
 	body = fixsession.AppendString(body, 108, "30")
-	body = fixsession.AppendInt(body, 789, int64(next))
+	if reset {
+		body = fixsession.AppendString(body, 141, "Y")
+	} else if next != 0 {
+		body = fixsession.AppendInt(body, 789, int64(next))
+	}
 	body = fixsession.AppendString(body, 553, "alpha")
 	body = fixsession.AppendString(body, 554, "pw-alpha")
 	h := fixsession.Header{BeginString: "FIX.4.4", SenderCompID: "ALPHA", TargetCompID: "EXCHANGE"}
