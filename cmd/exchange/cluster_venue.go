@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -11,7 +12,9 @@ import (
 	"github.com/exchange-sim/exchange/internal/admin"
 	"github.com/exchange-sim/exchange/internal/cluster"
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/marketdata"
+	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
@@ -25,6 +28,7 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 	for i, p := range cc.Peers {
 		peers[i] = cluster.Peer{ID: p.ID, Raft: p.Raft, FIX: p.FIX, HTTP: p.HTTP}
 	}
+	v.co = &coRelay{}
 	if durability == "" {
 		durability = string(cfg.Durability)
 	}
@@ -34,7 +38,10 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold, Join: cc.Join,
 		OnVenue: func(x *pipeline.Exchange) {
 			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
+			v.co.venueOpened(x.State().Engine.OutSeq())
 		},
+		StandbyReports: v.co.standbyReports,
+		OnMarks:        v.co.marks,
 	}
 	o := pipelineOptions(cfg)
 	o.Log, o.Publisher, o.Reports = log, md, v.deliver
@@ -97,4 +104,69 @@ func (v *venue) mountCluster(mux *http.ServeMux) {
 	h := g.Wrap(v.node.AdminHandler())
 	mux.Handle("/cluster", h)
 	mux.Handle("/cluster/", h)
+}
+
+// continuity is the gateway's side of the FIX session continuity across a
+// failover (internal/gateway/continuity.go): the node's leadership term and
+// its log for the delivery marks.
+func (v *venue) continuity() *gateway.Continuity {
+	return &gateway.Continuity{Term: v.node.LeaderTerm, Publish: v.node.PublishMarks}
+}
+
+// coRelay hands the node's standby reports, delivery marks and venue
+// openings to the gateway, which is built after the node: until it is
+// attached, the relay keeps them (in order) and hands them over then.
+type coRelay struct {
+	mu     sync.Mutex
+	gw     *gateway.Gateway
+	reps   []ordermanager.Report
+	recs   [][]byte
+	outSeq uint64
+}
+
+func (r *coRelay) attach(gw *gateway.Gateway) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gw.VenueOpened(r.outSeq)
+	gw.KeepStandby(r.reps)
+	for _, b := range r.recs {
+		gw.ApplyMarks(b)
+	}
+	r.reps, r.recs, r.gw = nil, nil, gw
+}
+
+func (r *coRelay) venueOpened(outSeq uint64) {
+	r.mu.Lock()
+	gw := r.gw
+	if gw == nil {
+		r.outSeq = outSeq
+	}
+	r.mu.Unlock()
+	if gw != nil {
+		gw.VenueOpened(outSeq)
+	}
+}
+
+func (r *coRelay) standbyReports(reps []ordermanager.Report) {
+	r.mu.Lock()
+	gw := r.gw
+	if gw == nil {
+		r.reps = append(r.reps, reps...)
+	}
+	r.mu.Unlock()
+	if gw != nil {
+		gw.KeepStandby(reps)
+	}
+}
+
+func (r *coRelay) marks(b []byte) {
+	r.mu.Lock()
+	gw := r.gw
+	if gw == nil {
+		r.recs = append(r.recs, append([]byte(nil), b...))
+	}
+	r.mu.Unlock()
+	if gw != nil {
+		gw.ApplyMarks(b)
+	}
 }

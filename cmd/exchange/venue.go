@@ -47,6 +47,7 @@ type venue struct {
 	// node is set when the configuration has a cluster: section
 	// (cluster_venue.go); x is then the node's first venue.
 	node *cluster.Node
+	co   *coRelay // the node's FIX session continuity (cluster_venue.go)
 }
 
 type venueOptions struct {
@@ -163,7 +164,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		vo.gatewayHook(&gwo)
 	}
 	if v.node != nil {
-		gwo.Submitter, gwo.LogonGate = v.node, v.logonGate
+		gwo.Submitter, gwo.LogonGate, gwo.Continuity = v.node, v.logonGate, v.continuity()
 	}
 	gw, err := gateway.New(gwo)
 	if err != nil {
@@ -172,6 +173,9 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		return nil, err
 	}
 	v.gw = gw
+	if v.co != nil {
+		v.co.attach(gw)
+	}
 	if rd != nil {
 		gw.Redeliver(rd.reps)
 	}

@@ -19,11 +19,16 @@ import (
 //
 //  1. notes the session's requests in flight (sent, not answered): the
 //     commands the old leader had not acknowledged, committed or not;
-//  2. stops the session's initiator and logs on again (ResetSeqNumFlag, as
-//     the venue needs today: its FIX session state is not replicated), first
-//     to the address a standby's refusal names ("not the leader: connect to
-//     HOST:PORT"), else to the listed addresses in turn, until a node takes
-//     the logon or FailoverTimeout passes;
+//  2. stops the session's initiator and logs on again with the session's
+//     own sequence numbers and NextExpectedMsgSeqNum (789), so the new
+//     leader carries the session on and sends the reports it may have
+//     missed flagged PossResend (the venue's FIX session continuity; a
+//     report the session had already is dropped by its ExecID, resend.go),
+//     first to the address a standby's refusal names ("not the leader:
+//     connect to HOST:PORT"), else to the listed addresses in turn, until a
+//     node takes the logon or FailoverTimeout passes; a leader that cannot
+//     continue the numbers refuses naming ResetSeqNumFlag, and the session
+//     then logs on with a reset, as before continuity was built;
 //  3. asks the new leader for the firm's open orders (OrderMassStatusRequest,
 //     585=7) and, once its last report is in (or after resyncWait), for the
 //     status of each request in flight still unanswered (OrderStatusRequest).
@@ -73,11 +78,14 @@ type failover struct {
 	mu      sync.Mutex
 	current []string
 	reqs    int // mass status requests sent (their IDs)
+	// reset[i]: session i's next logon resets its sequence numbers (the
+	// leader refused to continue them).
+	reset []bool
 }
 
 func startFailover(n *nativeTransport, o *Options, addr string) *failover {
 	f := &failover{n: n, addrs: o.Failover, timeout: o.FailoverTimeout, prefix: n.tr.prefix, quit: make(chan struct{}),
-		current: make([]string, len(n.inis))}
+		current: make([]string, len(n.inis)), reset: make([]bool, len(n.inis))}
 	for i := range n.inis {
 		f.current[i] = addr
 		f.wg.Add(1)
@@ -121,7 +129,7 @@ func (f *failover) follow(i int) {
 			}
 			return
 		}
-		f.n.tr.failedOver()
+		f.n.tr.failedOver(len(inflight))
 		f.resync(i, inflight)
 	}
 }
@@ -154,7 +162,7 @@ func (f *failover) reconnect(i int) bool {
 		}
 		drainCh(app.loggedOn)
 		drainCh(app.refused)
-		ini, err := fixsession.NewInitiator(target, f.n.settings[i], app, f.n.slog)
+		ini, err := f.continued(i, target)
 		if err != nil {
 			f.n.log.Error().Err(err).Msg("failover: new session")
 			return false
@@ -181,6 +189,14 @@ func (f *failover) reconnect(i int) bool {
 			return true
 		}
 		ini.Stop()
+		if strings.Contains(refusal, "ResetSeqNumFlag") {
+			// The leader cannot place the session's numbers (it is
+			// further behind than the leader keeps): reset, as before.
+			f.mu.Lock()
+			f.reset[i] = true
+			f.mu.Unlock()
+			continue
+		}
 		if a, ok := LeaderFromLogout(refusal); ok && a != target {
 			target = a
 			continue
@@ -263,4 +279,33 @@ func pause(d time.Duration, quit chan struct{}) {
 	case <-t.C:
 	case <-quit:
 	}
+}
+
+// continued returns a new initiator of session i to target that carries on
+// the session's sequence numbers (no ResetSeqNumFlag; 789 in the Logon),
+// unless the leader asked for a reset. Not started.
+func (f *failover) continued(i int, target string) (*fixsession.Initiator, error) {
+	st := f.n.settings[i]
+	f.mu.Lock()
+	reset := f.reset[i]
+	f.reset[i] = false
+	f.mu.Unlock()
+	if reset {
+		st.ResetSeqNumFlag, st.ResetOnLogon = true, true
+		return fixsession.NewInitiator(target, st, f.n.apps[i], f.n.slog)
+	}
+	out, in := f.n.ini(i).Session.NextSeqNums()
+	st.ResetSeqNumFlag, st.ResetOnLogon = false, false
+	st.LogonFields = fixsession.AppendInt(append([]byte(nil), st.LogonFields...), 789, int64(in))
+	ini, err := fixsession.NewInitiator(target, st, f.n.apps[i], f.n.slog)
+	if err != nil {
+		return nil, err
+	}
+	if err := ini.Session.Adopt(out, in); err != nil {
+		ini.Session.Close()
+		return nil, err
+	}
+	f.n.log.Debug().Str("session", ini.Session.ID().String()).Uint64("next_out", out).Uint64("next_in", in).Str("addr", target).
+		Msg("failover: logging on with the session's own sequence numbers")
+	return ini, nil
 }

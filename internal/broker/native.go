@@ -71,6 +71,9 @@ func startNative(ctx context.Context, o *Options, tr *tracker, log zerolog.Logge
 		}
 		n.slog = log.With().Str("component", "fixsession").Logger().Level(level)
 		app := newNativeApp(i, tr, l)
+		if len(o.Failover) > 0 {
+			app.seen = newExecSeen()
+		}
 		ini, err := fixsession.NewInitiator(addr, st, app, n.slog)
 		if err != nil {
 			return nil, fmt.Errorf("broker: session %s: %w", s.SenderCompID, err)
@@ -142,6 +145,9 @@ type nativeApp struct {
 	// MassStatusReqID).
 	loggedOn, dropped chan struct{}
 	refused, massLast chan string
+	// seen drops the reports a new leader resends after a failover that
+	// the session already had (resend.go); nil without Options.Failover.
+	seen *execSeen
 }
 
 func newNativeApp(i int, tr *tracker, l *logons) *nativeApp {
@@ -175,6 +181,9 @@ func (a *nativeApp) OnLogout(*fixsession.Session) {
 // never rejects: a malformed or unexpected answer is counted, not fought
 // over.
 func (a *nativeApp) FromApp(_ *fixsession.Session, m *fixsession.Message) *fixsession.RejectError {
+	if a.seen != nil && string(m.MsgType) == "8" && a.seen.dup(m) {
+		return nil
+	}
 	if v, ok := m.Get(fieldLastRptRequested); ok && string(v) == "Y" {
 		id, _ := m.Get(fieldMassStatusReqID)
 		signal(a.massLast, string(id))

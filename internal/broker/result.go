@@ -37,8 +37,10 @@ type Result struct {
 	// OrderStatusRequest) told afterwards: each is in Acked or Rejected once,
 	// like any answered request. LostAtFailover counts those of them the
 	// new leader did not know (never committed, so never acknowledged):
-	// they are in Rejected.
-	Failovers, Resynced, LostAtFailover int64
+	// they are in Rejected. InFlightAtFailover counts the requests in
+	// flight at the drops: those not resynchronised were answered by the
+	// reports the new leader sent again (flagged PossResend) or before.
+	Failovers, Resynced, LostAtFailover, InFlightAtFailover int64
 
 	// RejectedByReason counts rejections by "<message> <tag>=<code>: <Text>",
 	// at most 64 distinct reasons (the rest under "other reasons").
@@ -62,7 +64,7 @@ func (t *tracker) result(o *Options, start, sendEnd time.Time) *Result {
 		Mode: o.Mode, Rate: o.Rate, Window: o.Window, Replay: o.Source != nil,
 		Sent: t.sent, Acked: t.acked, Filled: t.filled, Rejected: t.rejected,
 		Skipped: t.skipped, Unmatched: t.unmatchedN, NotSent: t.down,
-		Failovers: t.failovers, Resynced: t.resynced, LostAtFailover: t.lost,
+		Failovers: t.failovers, Resynced: t.resynced, LostAtFailover: t.lost, InFlightAtFailover: t.inflightAtFailover,
 		RejectedByReason: make(map[string]int64, len(t.reasons)),
 		Ack:              t.ack.Clone(), Fill: t.fill.Clone(),
 	}
@@ -143,8 +145,8 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "%-12s %d (answers naming no request of this run)\n", "unmatched", r.Unmatched)
 	}
 	if r.Failovers > 0 {
-		fmt.Fprintf(&b, "%-12s %d (sessions that logged on again to the leader); %d requests in flight resynchronised, %d of them unknown to the new leader\n",
-			"failovers", r.Failovers, r.Resynced, r.LostAtFailover)
+		fmt.Fprintf(&b, "%-12s %d (sessions that logged on again to the leader); %d requests in flight, %d resynchronised, %d of them unknown to the new leader\n",
+			"failovers", r.Failovers, r.InFlightAtFailover, r.Resynced, r.LostAtFailover)
 	}
 	fmt.Fprintf(&b, "%-12s %.0f answers/s (sent %.0f requests/s)\n", "throughput", r.Throughput, r.SendRate)
 	if r.SendLate != nil {

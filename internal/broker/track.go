@@ -61,7 +61,7 @@ type tracker struct {
 
 	sent, acked, filled, rejected, unmatchedN, skipped int64
 	down                                               int64 // not sent: the session was down
-	failovers, resynced, lost                          int64 // see Result
+	failovers, resynced, lost, inflightAtFailover      int64 // see Result
 	reasons                                            map[string]int64
 	ack, fill                                          *hdrhistogram.Histogram
 	lastAnswer                                         time.Time
@@ -372,9 +372,10 @@ func (t *tracker) unanswered(rs []*request) []*request {
 	return out
 }
 
-func (t *tracker) failedOver() {
+func (t *tracker) failedOver(inflight int) {
 	t.mu.Lock()
 	t.failovers++
+	t.inflightAtFailover += int64(inflight)
 	t.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
@@ -71,6 +72,15 @@ type Config struct {
 	// start, after stepping down, after installing a snapshot) before any
 	// command reaches it: the binary resets market data from its books.
 	OnVenue func(x *pipeline.Exchange)
+	// StandbyReports, when set, gets the execution reports this node's
+	// venue generates while it does not lead (a leader's go to the venue
+	// options' Reports): the binary's gateway keeps them for the FIX
+	// session continuity of a failover (marks.go).
+	StandbyReports func(reps []ordermanager.Report)
+	// OnMarks, when set, gets every delivery-marks record committed in the
+	// raft log (PublishMarks), on every node, the leader included, in log
+	// order. It runs on raft's apply goroutine: it must not block.
+	OnMarks func(b []byte)
 }
 
 func (c *Config) setDefaults() {

@@ -82,42 +82,90 @@
 //	DIR/snapshots/  the venue's snapshot files
 //	DIR/raft/       raft.db (raft-boltdb: log and stable store), snapshots/
 //
-// # FIX session continuity (designed, not built)
+// # FIX session continuity (built: delivery marks and held reports)
 //
-// Today a client reconnecting to a new leader keeps its orders and their state
-// (they are in the replicated log), but not its FIX session: the session
-// stores (sequence numbers and sent messages) are each node's own files and a
-// standby's venue drops the reports it generates. The design that gives every
-// report exactly once per ExecID across a failover derives each session's
-// outbound stream from the log:
+// A client that reconnects to a new leader keeps its orders and their state
+// (they are in the replicated log) and, if it logs on with its own sequence
+// numbers, its FIX session too. The session stores (sequence numbers, sent
+// messages) stay each node's own files; what is replicated is small:
 //
-//  1. Every application message must be a function of the log. Execution
-//     reports of sequenced commands already are (ExecIDs come from the
-//     engine's out seq). Missing: the order manager's and the gateway's
-//     rejects are not journaled and their ExecIDs are seeded from the clock;
-//     they must become journaled reject records (a command kind the engine
-//     ignores) so every node derives the same reject with the same ExecID.
-//  2. Outbound MsgSeqNums: application messages take the session's numbers in
-//     log order. Session-level messages (Logon answer, Heartbeat, TestRequest,
-//     Logout, session Reject) also consume numbers, on the leader only. The
-//     leader records "session S: next N numbers are admin" in the raft log
-//     (piggybacked on the next entry, or its own small entry) and sends those
-//     admin messages only once the record is committed; they are not latency
-//     sensitive. Then MsgSeqNum(S, message) is a function of the log on every
-//     node, and a standby's gateway can keep every session's outbound store
-//     (application messages at their numbers, admin numbers as GapFill) while
-//     disconnected.
-//  3. Inbound MsgSeqNums: the command's meta carries the MsgSeqNum of the
-//     message that caused it, so the new leader knows the last inbound number
-//     that was committed. A client that logs on with a higher number gets a
-//     ResendRequest for the rest and resends them PossDup; ClOrdID checks
-//     reject duplicates of anything that had been committed.
-//  4. On logon to the new leader the client's own numbers are honoured: a
-//     ResendRequest (or Logon's NextExpectedMsgSeqNum) is answered from the
-//     derived store with PossDup=Y, GapFill for admin numbers, so every
-//     ExecID reaches the client exactly once as new and at most again as a
-//     PossDup.
+//  1. Delivery marks. The leader's gateway notes, per session, the newest
+//     MsgSeqNum that carried an execution report of the journal and that
+//     report's ExecID (its store key, see internal/gateway/redeliver.go),
+//     and every 100 ms publishes the pairs of the sessions that advanced as
+//     one raft entry of its own kind (PublishMarks, magic "XRMK"; no venue
+//     and no journal sees it). Every node's state machine hands it to
+//     Config.OnMarks in log order, and every gateway keeps the newest 1024
+//     pairs per session (internal/gateway/continuity.go). A session's
+//     reports reach its store in ExecID order, so the pair (s, k) means: a
+//     client that has every message up to s has every report up to k.
+//  2. Held reports. A standby's venue generates every report the leader's
+//     does (same log, deterministic engine); instead of dropping them, the
+//     node hands them to Config.StandbyReports and the gateway holds each
+//     session's journal reports above a floor (bounded: 16384 per session;
+//     pairs falling off the 1024 and a venue reopened from its journal
+//     raise the floor). Once the node leads, a session that has not logged
+//     on to it in this leadership (Node.LeaderTerm) still has its reports
+//     held, not stored in its stale store. Before it accepts orders, a new
+//     leader waits until its venue has handed on the reports of every
+//     command it followed (settleReports), so a report of an earlier
+//     leader's command always goes through the held path.
+//  3. Adoption. A Logon without ResetSeqNumFlag and with
+//     NextExpectedMsgSeqNum (789) = E has its numbers adopted
+//     (fixsession.Session.Adopt): the Logon answer carries MsgSeqNum E and
+//     the Logon's own MsgSeqNum is the next expected, so there is no
+//     sequence error and no gap on either side. E-1 is mapped through the
+//     pairs to k, the last ExecID the client surely has (newest pair at or
+//     below E-1; none: every held report), and every held report above k
+//     is sent, in order and before any new report of the session, as a new
+//     message flagged PossResend (97=Y). The client dedupes by ExecID, so
+//     each ExecID reaches it once as new (the first time it sees it,
+//     flagged or not) and never twice unflagged.
 //
-// Until then a client reconnecting after a failover must reset its sequence
-// numbers (ResetSeqNumFlag) and ask OrderStatusRequest for its open orders.
+// Why PossResend and not PossDup (43), which the issue names: PossDup
+// means "this is message N again" and must carry the original MsgSeqNum
+// and OrigSendingTime, which the new leader does not know (the marks are a
+// 100 ms sample of the old leader's numbering, not a copy of it).
+// PossResend means "this may have been sent before under another MsgSeqNum:
+// check its business ID", which is exactly the case. The flag is set on
+// every held report above k, including those the old leader never sent (it
+// died first): no unflagged copy is ever sent twice, and nothing the
+// client lacks is withheld.
+//
+// What the client must do: dedupe execution reports by ExecID (a FIX
+// client must for PossResend anyway), send 789 in its Logon, and ask
+// OrderStatusRequest for orders it sent that got no answer: a command the
+// old leader never committed was never acknowledged and is unknown to the
+// new leader (status answer: unknown order; its ClOrdID is free).
+//
+// Other logons in a node's leadership:
+//
+//   - ResetSeqNumFlag (141=Y): the client gives up what it missed, as FIX
+//     defines a reset; the held reports are dropped and it learns its
+//     orders' state with OrderStatusRequest (or OrderMassStatusRequest), as
+//     before this was built.
+//   - No 789 and no reset: the node cannot tell what the client has. The
+//     logon goes on as on a single venue, with this node's own store (after
+//     a failover usually a stale one: expect a sequence error and a reset),
+//     and the held reports go out flagged after the logon.
+//   - 789 below what the marks and held reports reach (the client was
+//     further behind than the last 1024 marks, or this node started after
+//     the reports it would need): the logon is refused with a Logout whose
+//     Text says to reset and ask for status.
+//   - A reconnect within the same leadership: the node's store is current;
+//     the session layer behaves as on a single venue.
+//   - A Logon that passed the logon gate just before the node stopped
+//     leading (an election) is refused: its store would answer with stale
+//     numbers.
+//
+// Not built (the larger design: every outbound message a function of the
+// log): inbound MsgSeqNums are not replicated, so a new leader takes the
+// Logon's MsgSeqNum as the next expected without asking for messages the
+// old leader may have missed (those commands were not committed, so not
+// acknowledged: the client finds them with OrderStatusRequest); answers
+// that are not journal reports (the order manager's and the gateway's own
+// rejects, status answers, market data) are not held or resent; and the
+// marks are not in the node's raft snapshot, so a node that installed one
+// knows only the marks committed after it (its floor is at the snapshot's
+// point anyway).
 package cluster

@@ -30,6 +30,12 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 		return nil
 	}
 	defer n.appliedIndex.Store(l.Index)
+	if b, ok := marksRecord(l.Data); ok {
+		if n.cfg.OnMarks != nil {
+			n.cfg.OnMarks(b)
+		}
+		return nil
+	}
 	if d := n.applyDelayNs.Load(); d > 0 {
 		time.Sleep(time.Duration(d))
 	}

@@ -152,8 +152,12 @@ func (n *Node) openVenue() (*pipeline.Exchange, error) {
 }
 
 func (n *Node) reports(reps []ordermanager.Report) {
-	if n.leading.Load() && n.venue.Reports != nil {
-		n.venue.Reports(reps)
+	if n.leading.Load() {
+		if n.venue.Reports != nil {
+			n.venue.Reports(reps)
+		}
+	} else if n.cfg.StandbyReports != nil {
+		n.cfg.StandbyReports(reps)
 	}
 }
 
@@ -290,6 +294,7 @@ func (n *Node) becomeLeader() {
 		n.log.Error().Err(err).Msg("elected, but the venue cannot lead")
 		return
 	}
+	n.settleReports(x)
 	n.mode = modeLeader
 	n.stats.elections.Add(1)
 	n.leaderSince.Store(time.Now().UnixNano())

@@ -54,6 +54,9 @@ type Options struct {
 	// nor stored, as if the process had been killed between the journal
 	// write and the FIX store write (redeliver.go). Nil in production.
 	LoseReports func(rep *ordermanager.Report) bool
+	// Continuity, set on a cluster node, keeps FIX sessions going across a
+	// failover (continuity.go); nil on a single venue.
+	Continuity *Continuity
 }
 
 // Gateway is the FIX acceptor and the translation between FIX and the order
@@ -97,6 +100,8 @@ type Gateway struct {
 	serveDone chan struct{}
 
 	adm adminState // operator console (admin.go)
+
+	co *continuity // nil unless Options.Continuity (continuity.go)
 }
 
 // sessionState is what the gateway keeps about one configured session (one
@@ -196,6 +201,9 @@ func New(opts Options) (*Gateway, error) {
 		g.byFS[fs] = g.sessions[k.cfg-1]
 	}
 	g.chooseHomes()
+	if opts.Continuity != nil {
+		g.co = newContinuity(g, *opts.Continuity)
+	}
 	return g, nil
 }
 
@@ -307,6 +315,12 @@ func (a fixApp) Logon(sid fixsession.SessionID, fs *fixsession.Session, m *fixse
 		g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
 		return reason
 	}
+	if g.co != nil {
+		if reason := g.co.logon(g.byFS[fs], fs, m); reason != "" {
+			g.log.Warn().Str("session", sid.String()).Str("reason", reason).Msg("logon refused")
+			return reason
+		}
+	}
 	return ""
 }
 
@@ -330,6 +344,9 @@ func (a fixApp) OnLogon(s *fixsession.Session) {
 	st.adm.sinceNs.Store(time.Now().UnixNano())
 	g.m.countLogon("ok")
 	g.log.Info().Str("session", sid.String()).Str("remote", s.RemoteAddr()).Msg("logged on")
+	if g.co != nil {
+		g.co.onLogon(st, s)
+	}
 }
 
 // OnLogout tells the order manager of the disconnect (it applies

@@ -48,6 +48,9 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 		if g.lose != nil && rep.OutSeq != 0 && g.lose(rep) {
 			continue
 		}
+		if g.co != nil && g.co.hold(st, rep) {
+			continue
+		}
 		if rep.Reject != 0 {
 			st.adm.rejects.Add(1)
 		}
@@ -80,10 +83,13 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 			}
 		}
 		fs := d.msgs[i].fs
-		_, queued, err := fs.DeliverOut(len(d.idx), func(k int, o *fixsession.Out) {
+		first, queued, err := fs.DeliverOut(len(d.idx), func(k int, o *fixsession.Out) {
 			m := &d.msgs[d.idx[k]]
 			o.MsgType, o.Body, o.Key, o.Route = msgTypes[m.mt], d.body.b[m.start:m.end], m.key, m.route
 		})
+		if g.co != nil && (err == nil || err == fixsession.ErrTooMuch) {
+			g.co.delivered(st, fs, d.lastKeyed(first))
+		}
 		switch err {
 		case nil:
 			if queued {
