@@ -10,8 +10,13 @@ import (
 
 // startAdmin starts the operator console on cfg.ListenAdmin.
 func (v *venue) startAdmin() error {
-	s, err := admin.New(admin.Options{Ref: v.cfg.Registry, Tokens: v.cfg.AdminTokens, Durability: v.cfg.Durability,
-		Addr: v.cfg.ListenAdmin, Exchange: v.x, Gateway: v.gw, MarketData: v.md, Log: v.log})
+	o := admin.Options{Ref: v.cfg.Registry, Tokens: v.cfg.AdminTokens, Durability: v.cfg.Durability,
+		Addr: v.cfg.ListenAdmin, Exchange: v.x, Gateway: v.gw, MarketData: v.md, Log: v.log}
+	if v.node != nil {
+		// The node replaces its venue when it loses the leadership.
+		o.Current = v.node.Exchange
+	}
+	s, err := admin.New(o)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ func (v *venue) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		bw := bufio.NewWriter(w)
-		st := v.x.Stats()
+		x := v.exchange()
+		st := x.Stats()
 		counter := func(name, help string, val float64) {
 			fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s counter\n%s %g\n", name, help, name, name, val)
 		}
@@ -32,7 +33,7 @@ func (v *venue) metricsHandler() http.Handler {
 		counter("exchange_stage_engine_seconds_total", "Time the engine goroutine spent matching and hashing.", float64(st.EngineNs)/1e9)
 		counter("exchange_marketdata_resyncs_total", "Times market data fell behind the engine and was reset from the books.", float64(st.MarketDataResyncs))
 		gauge("exchange_inflight_commands", "Commands accepted by the order manager and not yet back from the engine.", float64(st.Commands-st.Processed))
-		gauge("exchange_inbound_queue_depth", "Requests waiting for the order manager.", float64(v.x.QueueDepth()))
+		gauge("exchange_inbound_queue_depth", "Requests waiting for the order manager.", float64(x.QueueDepth()))
 		sq := st.Sequencer
 		counter("exchange_journal_records_total", "Command records journaled.", float64(sq.Records))
 		counter("exchange_journal_checkpoints_total", "Checkpoint records journaled.", float64(sq.Checkpoints))

@@ -318,8 +318,9 @@ func (v *venue) deliver(reps []ordermanager.Report) {
 
 func (v *venue) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	st := v.x.Stats()
-	fmt.Fprintf(w, `{"status":"ok","durable_seq":%d,"queue_depth":%d}`+"\n", st.Sequencer.DurableSeq, v.x.QueueDepth())
+	x := v.exchange()
+	st := x.Stats()
+	fmt.Fprintf(w, `{"status":"ok","durable_seq":%d,"queue_depth":%d}`+"\n", st.Sequencer.DurableSeq, x.QueueDepth())
 }
 
 // stop shuts down in the order that loses nothing: stop serving HTTP, drain
@@ -359,4 +360,15 @@ func (v *venue) stop() error {
 	}
 	v.lock.release()
 	return err
+}
+
+// exchange is the venue's pipeline now: a cluster node replaces its own when
+// it loses the leadership or installs a snapshot.
+func (v *venue) exchange() *pipeline.Exchange {
+	if v.node != nil {
+		if x := v.node.Exchange(); x != nil {
+			return x
+		}
+	}
+	return v.x
 }

@@ -137,7 +137,7 @@ func (s *Server) scopedSymbol(reason, symbol string, all bool) (matching.SymbolI
 func (s *Server) operate(r *http.Request, op *ordermanager.Operation) (any, *apiError) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	res, err := s.x.Operate(ctx, op)
+	res, err := s.venue().Operate(ctx, op)
 	if err != nil {
 		return nil, venueErr(err)
 	}
@@ -310,7 +310,7 @@ func (s *Server) limits(r *http.Request, body []byte, who refdata.AdminToken) (a
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	var cur ordermanager.AccountView
-	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) { cur, _ = om.Account(acct) }); err != nil {
+	if err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) { cur, _ = om.Account(acct) }); err != nil {
 		return nil, venueErr(err)
 	}
 	l := cur.Limits
@@ -352,7 +352,7 @@ func (s *Server) status(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *
 	defer cancel()
 	st := Status{Started: s.started.UTC(), UptimeSeconds: time.Since(s.started).Seconds()}
 	var syms []SymbolStatus
-	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
+	err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) {
 		// Read inside: a listing changes the list on this goroutine.
 		all := s.ref.AllSymbols()
 		syms = make([]SymbolStatus, len(all))
@@ -372,10 +372,10 @@ func (s *Server) status(r *http.Request, _ []byte, _ refdata.AdminToken) (any, *
 		return nil, venueErr(err)
 	}
 	st.Symbols = syms
-	xs := s.x.Stats()
-	st.Journal = JournalStatus{Dir: s.x.Dir(), Durability: string(s.dur), DurableSeq: xs.Sequencer.DurableSeq,
+	xs := s.venue().Stats()
+	st.Journal = JournalStatus{Dir: s.venue().Dir(), Durability: string(s.dur), DurableSeq: xs.Sequencer.DurableSeq,
 		Records: xs.Sequencer.Records, Fsyncs: xs.Sequencer.Fsyncs}
-	st.Queues = QueueStatus{Inbound: s.x.QueueDepth(), InFlight: xs.Commands - min(xs.Processed, xs.Commands), Busy: xs.Busy}
+	st.Queues = QueueStatus{Inbound: s.venue().QueueDepth(), InFlight: xs.Commands - min(xs.Processed, xs.Commands), Busy: xs.Busy}
 	st.Sessions = len(s.ref.Sessions)
 	if s.gw != nil {
 		for _, si := range s.gw.Sessions() {
@@ -420,7 +420,7 @@ func (s *Server) accounts(r *http.Request, _ []byte, _ refdata.AdminToken) (any,
 	views := make([]ordermanager.AccountView, len(ids))
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
+	if err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) {
 		for i, id := range ids {
 			views[i], _ = om.Account(id)
 		}
@@ -472,7 +472,7 @@ func (s *Server) firmOrders(r *http.Request, _ []byte, _ refdata.AdminToken) (an
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	var views []ordermanager.OrderView
-	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
+	if err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) {
 		views = om.OpenOrdersOf(func(a matching.AccountID) bool {
 			acc, ok := s.ref.Account(a)
 			return ok && acc.Firm == firm
@@ -502,7 +502,7 @@ func (s *Server) actions(r *http.Request, _ []byte, _ refdata.AdminToken) (any, 
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	var notes []ordermanager.OperatorNote
-	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) { notes = om.OperatorNotes(n) }); err != nil {
+	if err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) { notes = om.OperatorNotes(n) }); err != nil {
 		return nil, venueErr(err)
 	}
 	out := make([]Action, 0, len(notes))

@@ -50,7 +50,7 @@ func (s *Server) phase(r *http.Request, body []byte, who refdata.AdminToken) (an
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	var now matching.Phase
-	if err := s.x.Inspect(ctx, func(om *ordermanager.Manager) { now = om.Phase(sym) }); err != nil {
+	if err := s.venue().Inspect(ctx, func(om *ordermanager.Manager) { now = om.Phase(sym) }); err != nil {
 		return nil, venueErr(err)
 	}
 	if now != ph {

@@ -33,7 +33,11 @@ type Options struct {
 	Tokens []refdata.AdminToken
 	// Durability is the journal's policy, as the status shows it.
 	Durability sequencer.Durability
-	Exchange   *pipeline.Exchange
+	// Exchange is the venue the actions go to; Current, when set, gives the
+	// one to use now instead (a cluster node replaces its venue when it
+	// loses the leadership).
+	Exchange *pipeline.Exchange
+	Current  func() *pipeline.Exchange
 	// Gateway may be nil (no FIX sessions to show or disconnect).
 	Gateway *gateway.Gateway
 	// MarketData may be nil; when set it is told the reasons of halts.
@@ -51,6 +55,7 @@ type Server struct {
 	dur     sequencer.Durability
 	tokens  int
 	x       *pipeline.Exchange
+	current func() *pipeline.Exchange
 	gw      *gateway.Gateway
 	md      *marketdata.Publisher
 	log     zerolog.Logger
@@ -76,7 +81,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{
-		ref: opts.Ref, dur: opts.Durability, tokens: len(opts.Tokens), x: opts.Exchange, gw: opts.Gateway, md: opts.MarketData, auth: a,
+		ref: opts.Ref, dur: opts.Durability, tokens: len(opts.Tokens), x: opts.Exchange, current: opts.Current, gw: opts.Gateway, md: opts.MarketData, auth: a,
 		log: opts.Log.With().Str("component", "admin").Logger(), addr: opts.Addr, timeout: opts.Timeout,
 		started: time.Now(), mux: http.NewServeMux(),
 	}
@@ -144,7 +149,9 @@ func (s *Server) restore() error {
 	defer cancel()
 	reasons := map[matching.SymbolID]string{}
 	var blocked []refdata.FirmID
-	err := s.x.Inspect(ctx, func(om *ordermanager.Manager) {
+	read := func(om *ordermanager.Manager) {
+		clear(reasons)
+		blocked = blocked[:0]
 		for _, cs := range s.ref.AllSymbols() {
 			id := cs.ID
 			if r := om.HaltReason(id); r != "" && om.Halted(id) {
@@ -156,7 +163,16 @@ func (s *Server) restore() error {
 				blocked = append(blocked, s.ref.Firms[i].ID)
 			}
 		}
-	})
+	}
+	// A cluster node may replace its venue while this runs (it lost the
+	// leadership just after it won it): read the one it has then.
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = s.venue().Inspect(ctx, read); !errors.Is(err, pipeline.ErrClosed) || s.current == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		return fmt.Errorf("admin: reading the replayed state: %w", err)
 	}
@@ -272,4 +288,14 @@ func queryInt(r *http.Request, name string, def, maxV int) (int, *apiError) {
 		return 0, errf(400, name, "%q is not a positive integer", v)
 	}
 	return min(n, maxV), nil
+}
+
+// venue is the venue to act on now.
+func (s *Server) venue() *pipeline.Exchange {
+	if s.current != nil {
+		if x := s.current(); x != nil {
+			return x
+		}
+	}
+	return s.x
 }
