@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/pipeline"
 )
 
@@ -19,5 +20,20 @@ func pipelineOptions(cfg *config.Config) pipeline.Options {
 		BatchRecordsMax: cfg.BatchRecordsMax,
 		BatchDelay:      cfg.BatchDelay,
 		QueueDepth:      cfg.QueueDepth,
+	}
+}
+
+// gatewaySettings maps the configuration onto the gateway's own settings.
+func gatewaySettings(cfg *config.Config) gateway.Settings {
+	return gateway.Settings{
+		ListenFIX:          cfg.ListenFIX,
+		DataDir:            cfg.DataDir,
+		TargetCompID:       cfg.TargetCompID,
+		HeartbeatSeconds:   cfg.HeartbeatSeconds,
+		FloodLogoutAfter:   cfg.FloodLogoutAfter,
+		QuickFIXSettings:   cfg.QuickFIXSettings,
+		SeqResetTime:       cfg.SeqResetTime,
+		StoreRetentionDays: cfg.StoreRetentionDays,
+		Schedule:           cfg.Schedule,
 	}
 }

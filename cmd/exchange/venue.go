@@ -159,7 +159,7 @@ func startVenue(cfg *config.Config, vo venueOptions, log zerolog.Logger) (*venue
 		_ = md.Run(ctx)
 	}()
 
-	gwo := gateway.Options{Config: cfg, Submitter: x, MarketData: md, Log: log}
+	gwo := gateway.Options{Ref: cfg.Registry, Settings: gatewaySettings(cfg), Submitter: x, MarketData: md, Log: log}
 	if vo.gatewayHook != nil {
 		vo.gatewayHook(&gwo)
 	}

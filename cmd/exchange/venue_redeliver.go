@@ -16,7 +16,7 @@ type redelivery struct {
 }
 
 func newRedelivery(cfg *config.Config) (*redelivery, error) {
-	m, err := gateway.ReadReportMarks(cfg)
+	m, err := gateway.ReadReportMarks(cfg.Registry, gatewaySettings(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,9 @@ func newTestVenue(t *testing.T) *testVenue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(gateway.Options{Config: cfg, Submitter: x, Log: zerolog.Nop()})
+	gw, err := gateway.New(gateway.Options{Ref: cfg.Registry, Settings: gateway.Settings{ListenFIX: cfg.ListenFIX, DataDir: cfg.DataDir,
+		TargetCompID: cfg.TargetCompID, HeartbeatSeconds: cfg.HeartbeatSeconds, FloodLogoutAfter: cfg.FloodLogoutAfter,
+		SeqResetTime: cfg.SeqResetTime, StoreRetentionDays: cfg.StoreRetentionDays}, Submitter: x, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestContinuityLogon(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := freeAddr(t)
 			cfg := testConfig(t, addr, t.TempDir())
-			g, err := New(Options{Config: cfg, Submitter: newFakeOM(), Log: testLog(),
+			g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), Log: testLog(),
 				Continuity: &Continuity{Term: func() uint64 { return 1 }}})
 			if err != nil {
 				t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 // the Text names it; valid fields are still echoed.
 func TestRejectEchoesOnlyValidValues(t *testing.T) {
 	n, cfg := alphaNormalizer(t)
-	g := &Gateway{cfg: cfg}
+	g := &Gateway{cfg: venueOf(cfg)}
 	for _, tc := range []struct {
 		fields []string
 		gone   quickfix.Tag

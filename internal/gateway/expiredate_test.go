@@ -25,7 +25,7 @@ func TestExpireDateInVenueTime(t *testing.T) {
 	for d := time.Monday; d <= time.Friday; d++ {
 		sched.TradingDays[d] = true
 	}
-	withSched := *cfg
+	withSched := *n.cfg
 	withSched.Schedule = sched
 	n.cfg = &withSched
 	fields := []string{"35=D", "11=g1", "55=AAPL", "54=1", "38=10", "40=2", "44=100", "59=6", "432=20261203"}

@@ -84,7 +84,7 @@ func checkRequest(t *testing.T, n normalizer, mt byte, r *ordermanager.Request) 
 
 func fuzzSetup(t testing.TB) (*Gateway, normalizer) {
 	n, cfg := alphaNormalizer(t)
-	return &Gateway{cfg: cfg, m: newMetrics(), units: n.units}, n
+	return &Gateway{cfg: venueOf(cfg), m: newMetrics(), units: n.units}, n
 }
 
 // FuzzParseMessage feeds arbitrary bytes through the session layer's framing, then

@@ -13,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/refdata"
@@ -36,7 +35,11 @@ type MarketData interface {
 
 // Options configure a Gateway.
 type Options struct {
-	Config    *config.Config
+	// Ref is the venue's reference data (required): sessions, firms,
+	// accounts and symbols.
+	Ref *refdata.Registry
+	// Settings are the listener's, the sessions' and the stores'.
+	Settings  Settings
 	Submitter Submitter
 	// MarketData may be nil: a MarketDataRequest then gets a
 	// BusinessMessageReject (unsupported message type).
@@ -62,7 +65,7 @@ type Options struct {
 // Gateway is the FIX acceptor and the translation between FIX and the order
 // manager's Requests and Reports.
 type Gateway struct {
-	cfg        *config.Config
+	cfg        *venueConfig
 	submit     Submitter
 	md         MarketData
 	log        zerolog.Logger
@@ -135,13 +138,13 @@ type sessionState struct {
 // New builds the gateway and its FIX sessions from the configuration;
 // nothing listens until Start.
 func New(opts Options) (*Gateway, error) {
-	if opts.Config == nil {
-		return nil, errors.New("gateway: Options.Config is required")
-	}
 	if opts.Submitter == nil {
 		return nil, errors.New("gateway: Options.Submitter is required")
 	}
-	cfg := opts.Config
+	if opts.Ref == nil {
+		return nil, errors.New("gateway: Options.Ref is required")
+	}
+	cfg := &venueConfig{Registry: opts.Ref, Settings: opts.Settings}
 	g := &Gateway{
 		cfg:        cfg,
 		submit:     opts.Submitter,

@@ -268,7 +268,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, addr, dir)
 	om := newFakeOM()
-	g1, err := New(Options{Config: cfg, Submitter: om})
+	g1, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: om})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestSequenceNumbersPersist(t *testing.T) {
 		t.Fatalf("dropped %d", n)
 	}
 
-	g2, err := New(Options{Config: cfg, Submitter: om})
+	g2, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: om})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestMarketDataRouting(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := testConfig(t, addr, t.TempDir())
 	md := &fakeMD{reqs: make(chan fixsession.SessionID, 4), logouts: make(chan fixsession.SessionID, 4)}
-	g, err := New(Options{Config: cfg, Submitter: newFakeOM(), MarketData: md, Log: testLog()})
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), MarketData: md, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

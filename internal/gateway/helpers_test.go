@@ -143,7 +143,7 @@ func testLog() zerolog.Logger {
 // the end of the test.
 func startGateway(t testing.TB, cfg *config.Config, om Submitter) *Gateway {
 	t.Helper()
-	g, err := New(Options{Config: cfg, Submitter: om, Log: testLog(), FloodLogoutGrace: 500 * time.Millisecond})
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: om, Log: testLog(), FloodLogoutGrace: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,4 +460,25 @@ func (g *Gateway) rejectMessage(in *quickfix.Message, begin string, mt byte, rej
 // configured session found as the acceptor finds it.
 func (g *Gateway) authenticateQF(msg *quickfix.Message, sid fixsession.SessionID) (reason, result string) {
 	return g.authenticate(qfFields{&msg.Body}, sid, g.acc.Session(sid))
+}
+
+// testSettings is the gateway's settings from a test's configuration (as
+// cmd/exchange's gatewaySettings maps them).
+func testSettings(cfg *config.Config) Settings {
+	return Settings{
+		ListenFIX:          cfg.ListenFIX,
+		DataDir:            cfg.DataDir,
+		TargetCompID:       cfg.TargetCompID,
+		HeartbeatSeconds:   cfg.HeartbeatSeconds,
+		FloodLogoutAfter:   cfg.FloodLogoutAfter,
+		QuickFIXSettings:   cfg.QuickFIXSettings,
+		SeqResetTime:       cfg.SeqResetTime,
+		StoreRetentionDays: cfg.StoreRetentionDays,
+		Schedule:           cfg.Schedule,
+	}
+}
+
+// venueOf is what the gateway reads of a test's configuration.
+func venueOf(cfg *config.Config) *venueConfig {
+	return &venueConfig{Registry: cfg.Registry, Settings: testSettings(cfg)}
 }

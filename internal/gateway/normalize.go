@@ -7,7 +7,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/fixsession/tag"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
@@ -137,7 +136,7 @@ func reject(why reason, format string, args ...any) *rejection {
 // fixsession.RejectError (session-level Reject: required tag missing,
 // incorrect data format).
 type normalizer struct {
-	cfg   *config.Config
+	cfg   *venueConfig
 	sess  *refdata.Session
 	units []symUnits // by SymbolID-1; nil means the decimal path only
 }

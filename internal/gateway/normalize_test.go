@@ -16,7 +16,7 @@ import (
 func alphaNormalizer(t testing.TB) (normalizer, *config.Config) {
 	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
 	s, _ := cfg.Session(cfg.SessionByCompID("ALPHA"))
-	return normalizer{cfg: cfg, sess: s, units: symbolUnits(cfg)}, cfg
+	return normalizer{cfg: venueOf(cfg), sess: s, units: symbolUnits(venueOf(cfg))}, cfg
 }
 
 func TestNormalizeNewOrder(t *testing.T) {
@@ -217,7 +217,7 @@ func TestAvgPx(t *testing.T) {
 
 func TestAuthenticate(t *testing.T) {
 	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
-	g, err := New(Options{Config: cfg, Submitter: newFakeOM()})
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM()})
 	if err != nil {
 		t.Fatal(err)
 	}

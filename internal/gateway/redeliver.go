@@ -3,9 +3,9 @@ package gateway
 import (
 	"fmt"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // Reports lost at a kill, and how recovery gives them back.
@@ -50,7 +50,8 @@ const noMark = ^uint64(0)
 // ReadReportMarks reads the marks of every configured session's FIX stores
 // without opening the sessions. Cost: one pass over the record headers of
 // every store.
-func ReadReportMarks(cfg *config.Config) (ReportMarks, error) {
+func ReadReportMarks(ref *refdata.Registry, st Settings) (ReportMarks, error) {
+	cfg := &venueConfig{Registry: ref, Settings: st}
 	settings, keys, err := buildSettings(cfg, cfg.ListenFIX)
 	if err != nil {
 		return nil, err

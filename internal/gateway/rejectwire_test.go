@@ -131,7 +131,7 @@ func maskVolatile(body string) string {
 // versions, with absent, empty and invalid fields to echo.
 func TestRejectBytesUnchanged(t *testing.T) {
 	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
-	g, err := New(Options{Config: cfg, Submitter: newFakeOM()})
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestRejectBytesUnchanged(t *testing.T) {
 // TestSessionStatusBytesUnchanged: TradingSessionStatus too.
 func TestSessionStatusBytesUnchanged(t *testing.T) {
 	cfg := testConfig(t, "127.0.0.1:1", t.TempDir())
-	g, err := New(Options{Config: cfg, Submitter: newFakeOM()})
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,12 @@ package gateway
 import (
 	"time"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 )
 
 // storeSchedule is the sessions' daily reset and store retention from the
 // configuration (gateway.seq_reset_time, gateway.store_retention_days).
-func storeSchedule(cfg *config.Config) (fixsession.StoreSchedule, error) {
+func storeSchedule(cfg *venueConfig) (fixsession.StoreSchedule, error) {
 	sc, err := fixsession.ParseResetTime(cfg.SeqResetTime)
 	if err != nil {
 		return sc, err

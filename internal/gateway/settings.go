@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/refdata"
 )
@@ -29,7 +28,7 @@ type sessionKey struct {
 // with the session's identity over them. The optional QuickFIX settings
 // file named by cfg.QuickFIXSettings is applied on top; each set's
 // Settings method then reads the keys the session layer honours.
-func buildSettings(cfg *config.Config, acceptorAddr string) (map[fixsession.SessionID]fixsession.KeyValues, map[fixsession.SessionID]sessionKey, error) {
+func buildSettings(cfg *venueConfig, acceptorAddr string) (map[fixsession.SessionID]fixsession.KeyValues, map[fixsession.SessionID]sessionKey, error) {
 	host, port, err := net.SplitHostPort(acceptorAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway: acceptor address %q: %w", acceptorAddr, err)
@@ -93,7 +92,7 @@ var listenKeys = map[string]bool{"SocketAcceptHost": true, "SocketAcceptPort": t
 // the generated global settings; a [SESSION] must name a configured firm
 // session by TargetCompID (the broker's CompID), optionally narrowed by
 // BeginString, and its keys override that session's settings.
-func applyOverrides(cfg *config.Config, path string, global fixsession.KeyValues, sessions map[fixsession.SessionID]fixsession.KeyValues) error {
+func applyOverrides(cfg *venueConfig, path string, global fixsession.KeyValues, sessions map[fixsession.SessionID]fixsession.KeyValues) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("gateway: quickfix settings: %w", err)

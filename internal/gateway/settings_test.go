@@ -13,7 +13,7 @@ import (
 func TestBuildSettings(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, "127.0.0.1:9999", dir)
-	s, keys, err := buildSettings(cfg, "127.0.0.1:4567")
+	s, keys, err := buildSettings(venueOf(cfg), "127.0.0.1:4567")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestBuildSettings(t *testing.T) {
 	}
 	cfg.QuickFIXSettings = file
 	write("# overrides\n[DEFAULT]\nMaxLatency=30\n[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.4\nResetOnLogon=Y\n")
-	if s, _, err = buildSettings(cfg, "127.0.0.1:4567"); err != nil {
+	if s, _, err = buildSettings(venueOf(cfg), "127.0.0.1:4567"); err != nil {
 		t.Fatal(err)
 	}
 	alpha44 := s[fixsession.SessionID{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}]
@@ -72,7 +72,7 @@ func TestBuildSettings(t *testing.T) {
 		"[SESSION]\nTargetCompID=ALPHA\nBeginString=FIX.4.3\n": "not one of",
 	} {
 		write(text)
-		if _, _, err := buildSettings(cfg, "127.0.0.1:4567"); err == nil || !strings.Contains(err.Error(), want) {
+		if _, _, err := buildSettings(venueOf(cfg), "127.0.0.1:4567"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", text, err, want)
 		}
 	}

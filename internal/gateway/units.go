@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"github.com/exchange-sim/exchange/internal/config"
 	"github.com/exchange-sim/exchange/internal/units"
 )
 
@@ -10,7 +9,7 @@ import (
 type symUnits struct{ tick, lot units.Unit }
 
 // symbolUnits builds the converters of every symbol, indexed by SymbolID-1.
-func symbolUnits(cfg *config.Config) []symUnits {
+func symbolUnits(cfg *venueConfig) []symUnits {
 	out := make([]symUnits, len(cfg.Symbols))
 	for i := range cfg.Symbols {
 		out[i] = symUnits{tick: units.New(cfg.Symbols[i].TickSize, "tick size"), lot: units.New(cfg.Symbols[i].LotSize, "lot size")}
