@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/exchange-sim/exchange/internal/config"
+	"github.com/exchange-sim/exchange/internal/gateway"
 	"github.com/exchange-sim/exchange/internal/pipeline"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 
@@ -28,5 +30,18 @@ func TestPipelineOptionsFromConfig(t *testing.T) {
 		o.SnapshotEvery != want.SnapshotEvery || o.BatchRecordsMax != want.BatchRecordsMax || o.BatchDelay != want.BatchDelay ||
 		o.QueueDepth != want.QueueDepth {
 		t.Fatalf("pipelineOptions = %+v\nwant %+v", o, want)
+	}
+}
+
+// Every gateway setting of the configuration reaches gateway.Settings.
+func TestGatewaySettingsFromConfig(t *testing.T) {
+	cfg := config.Default()
+	cfg.ListenFIX, cfg.DataDir, cfg.TargetCompID, cfg.QuickFIXSettings = "127.0.0.1:19878", "/elsewhere", "EXCH2", "x.cfg"
+	cfg.HeartbeatSeconds, cfg.FloodLogoutAfter, cfg.StoreRetentionDays, cfg.SeqResetTime = 7, 9, 3, "06:30"
+	cfg.Schedule = &refdata.Schedule{}
+	want := gateway.Settings{ListenFIX: "127.0.0.1:19878", DataDir: "/elsewhere", TargetCompID: "EXCH2", QuickFIXSettings: "x.cfg",
+		HeartbeatSeconds: 7, FloodLogoutAfter: 9, StoreRetentionDays: 3, SeqResetTime: "06:30", Schedule: cfg.Schedule}
+	if got := gatewaySettings(cfg); got != want {
+		t.Fatalf("gatewaySettings = %+v\nwant %+v", got, want)
 	}
 }
