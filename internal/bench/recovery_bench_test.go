@@ -2,8 +2,10 @@ package bench
 
 import (
 	"os"
+	"runtime/debug"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/internal/pipeline"
@@ -81,9 +83,16 @@ func BenchmarkRecovery(b *testing.B) {
 		b.Fatal(err)
 	}
 	fx := buildRecoveryFixture(b, b.TempDir(), n)
+	// Each iteration starts cold, as recovery in a new process does: the
+	// heap returned to the OS, so restoring faults its memory in again.
 	b.Run("snapshot", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		var cpu time.Duration
+		for range b.N {
+			b.StopTimer()
+			debug.FreeOSMemory()
+			b.StartTimer()
+			c0 := ProcessCPU()
 			snap, err := sequencer.ReadSnapshot(fx.snap)
 			if err != nil {
 				b.Fatal(err)
@@ -92,20 +101,43 @@ func BenchmarkRecovery(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			cpu += ProcessCPU() - c0
 			if st.Seq != uint64(n) {
 				b.Fatalf("restored seq %d, want %d", st.Seq, n)
 			}
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	})
+	b.Run("read", func(b *testing.B) {
+		var cpu time.Duration
+		for range b.N {
+			b.StopTimer()
+			debug.FreeOSMemory()
+			b.StartTimer()
+			c0 := ProcessCPU()
+			if _, err := sequencer.ReadSnapshot(fx.snap); err != nil {
+				b.Fatal(err)
+			}
+			cpu += ProcessCPU() - c0
+		}
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
 	b.Run("replay", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		var cpu time.Duration
+		for range b.N {
+			b.StopTimer()
+			debug.FreeOSMemory()
+			b.StartTimer()
+			c0 := ProcessCPU()
 			if _, _, err := pipeline.Rebuild(cfg, pipeline.RebuildOptions{Dir: fx.dir, IgnoreSnapshots: true}); err != nil {
 				b.Fatal(err)
 			}
+			cpu += ProcessCPU() - c0
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "cmds/s")
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
 }
 

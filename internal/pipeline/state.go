@@ -99,6 +99,7 @@ func RestoreState(cfg *config.Config, body []byte) (*State, error) {
 			return nil, err
 		}
 	}
+	defer holdGC()()
 	// The engine and the order manager restore from disjoint sections into
 	// state of their own, so they run on two goroutines: the wall time is
 	// the longer of the two instead of their sum.
