@@ -93,11 +93,12 @@ func BenchmarkRecovery(b *testing.B) {
 			debug.FreeOSMemory()
 			b.StartTimer()
 			c0 := ProcessCPU()
-			snap, err := sequencer.ReadSnapshot(fx.snap)
+			snap, err := sequencer.OpenSnapshot(fx.snap)
 			if err != nil {
 				b.Fatal(err)
 			}
 			st, err := pipeline.RestoreState(cfg, snap.Body)
+			snap.Close()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -116,9 +117,11 @@ func BenchmarkRecovery(b *testing.B) {
 			debug.FreeOSMemory()
 			b.StartTimer()
 			c0 := ProcessCPU()
-			if _, err := sequencer.ReadSnapshot(fx.snap); err != nil {
+			snap, err := sequencer.OpenSnapshot(fx.snap)
+			if err != nil {
 				b.Fatal(err)
 			}
+			snap.Close()
 			cpu += ProcessCPU() - c0
 		}
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
@@ -149,11 +152,12 @@ func TestRecoveryFixtureHashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fx := buildRecoveryFixture(t, t.TempDir(), 20_000)
-	snap, err := sequencer.ReadSnapshot(fx.snap)
+	snap, err := sequencer.OpenSnapshot(fx.snap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := pipeline.RestoreState(cfg, snap.Body)
+	snap.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
