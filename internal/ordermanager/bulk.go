@@ -11,11 +11,15 @@ import "math/bits"
 // The result is an ordinary table: linear probing does not care in which
 // order entries were inserted.
 
-// bulkRegionShift makes a region 2,048 slots: 48 KB of table slots, 16 KB of
-// the ClOrdID index, well inside a core's L2 cache.
+// A region is at least 2,048 slots (48 KB of table slots, 16 KB of the
+// ClOrdID index), and there are at most 1,024 regions: the grouping pass
+// writes to one place per region at a time, and more places than the TLB
+// holds pages for would cost a TLB miss per entry. At 8 M slots (5 M orders)
+// a region is 8,192 slots, 192 KB of table slots, still inside a core's L2
+// cache.
 const (
 	bulkRegionShift = 11
-	bulkRegionsMax  = 1 << 12
+	bulkRegionsMax  = 1 << 10
 )
 
 // bulkRegions returns the shift from a home slot to its region in a table of
@@ -23,7 +27,7 @@ const (
 func bulkRegions(size int) (shift uint, regions int) {
 	sizeBits := uint(bits.Len(uint(size)) - 1)
 	shift = min(sizeBits, bulkRegionShift)
-	for sizeBits-shift > 12 {
+	for 1<<(sizeBits-shift) > bulkRegionsMax {
 		shift++
 	}
 	return shift, 1 << (sizeBits - shift)
