@@ -22,7 +22,7 @@
 //
 // Wiring, as the exchange uses it (snap.Seq is 0 without a snapshot):
 //
-//	snap, _, err := sequencer.LatestSnapshot(dir, log)        // nil: start empty
+//	snap, _, err := sequencer.OpenLatestSnapshot(dir, log)    // nil: start empty; mapped, Close once restored
 //	s, info, err := sequencer.Open(sequencer.Config{Dir: dir, Create: true,
 //		VerifyFromSeq: snap.Seq + 1, ...})                   // recovers, truncates a torn tail
 //	sequencer.Replay(dir, sequencer.ReplayOptions{FromSeq: snap.Seq + 1}, apply)

@@ -4,15 +4,28 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 )
 
+// TestSnapshotLatestSkipsDamaged runs for the snapshots read onto the heap
+// (LatestSnapshot) and the mapped ones (OpenLatestSnapshot).
 func TestSnapshotLatestSkipsDamaged(t *testing.T) {
+	for name, latest := range map[string]func(string, zerolog.Logger) (*Snapshot, []error, error){
+		"read": LatestSnapshot, "mapped": OpenLatestSnapshot,
+	} {
+		t.Run(name, func(t *testing.T) {
+			testSnapshotLatestSkipsDamaged(t, latest, name == "mapped" && runtime.GOOS == "linux")
+		})
+	}
+}
+
+func testSnapshotLatestSkipsDamaged(t *testing.T, latest func(string, zerolog.Logger) (*Snapshot, []error, error), mapped bool) {
 	dir := t.TempDir()
-	if s, skipped, err := LatestSnapshot(dir, zerolog.Nop()); s != nil || skipped != nil || err != nil {
+	if s, skipped, err := latest(dir, zerolog.Nop()); s != nil || skipped != nil || err != nil {
 		t.Fatalf("empty folder: %v %v %v", s, skipped, err)
 	}
 	bodies := map[uint64][]byte{}
@@ -22,9 +35,15 @@ func TestSnapshotLatestSkipsDamaged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, skipped, err := LatestSnapshot(dir, zerolog.Nop())
+	s, skipped, err := latest(dir, zerolog.Nop())
 	if err != nil || s == nil || s.Seq != 3000 || !bytes.Equal(s.Body, bodies[3000]) || len(skipped) != 0 {
 		t.Fatalf("latest: %+v %v %v", s, skipped, err)
+	}
+	if (s.release != nil) != mapped {
+		t.Fatalf("body mapped %v, want %v", s.release != nil, mapped)
+	}
+	if err := s.Close(); err != nil || s.Close() != nil || (mapped && s.Body != nil) {
+		t.Fatalf("close: %v", err)
 	}
 	// Damage the newest body and the middle one's header: both are skipped.
 	p3000 := snapshotPath(snapshotDir(dir), 3000)
@@ -34,7 +53,7 @@ func TestSnapshotLatestSkipsDamaged(t *testing.T) {
 	// A leftover temporary file and a truncated one are ignored or skipped.
 	os.WriteFile(filepath.Join(snapshotDir(dir), "snap-00000000000000009999.bin.tmp"), []byte("x"), 0o644)
 	os.WriteFile(snapshotPath(snapshotDir(dir), 5000), []byte("short"), 0o644)
-	s, skipped, err = LatestSnapshot(dir, zerolog.Nop())
+	s, skipped, err = latest(dir, zerolog.Nop())
 	if err != nil || s == nil || s.Seq != 10 || !bytes.Equal(s.Body, bodies[10]) {
 		t.Fatalf("fallback: %+v %v", s, err)
 	}
@@ -46,7 +65,7 @@ func TestSnapshotLatestSkipsDamaged(t *testing.T) {
 	}
 	// A snapshot renamed to another seq is refused.
 	os.Rename(snapshotPath(snapshotDir(dir), 10), snapshotPath(snapshotDir(dir), 11))
-	if s, _, _ := LatestSnapshot(dir, zerolog.Nop()); s != nil {
+	if s, _, _ := latest(dir, zerolog.Nop()); s != nil {
 		t.Fatalf("renamed snapshot accepted: %+v", s)
 	}
 }

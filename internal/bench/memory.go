@@ -233,11 +233,12 @@ func RunMemory(dir string, n int) (*MemoryResult, error) {
 	settle()
 
 	t0, c0 := time.Now(), ProcessCPU()
-	snap, err := sequencer.ReadSnapshot(path)
+	snap, err := sequencer.OpenSnapshot(path)
 	if err != nil {
 		return nil, err
 	}
 	rst, err := pipeline.RestoreState(cfg.Registry, snap.Body)
+	snap.Close()
 	if err != nil {
 		return nil, err
 	}

@@ -335,27 +335,39 @@ func (m *Manager) restoreAccounts(r *reader) {
 	}
 }
 
-// restoreOrders reads the open orders, in rising ID order, into tables
-// sized once for them.
+// orderFixed is the size of an order record before its two ClOrdIDs.
+const orderFixed = 8 + 4 + 4 + 4 + 4 + 5*8 + 8
+
+// restoreOrders reads the open orders, in rising ID order, into the slab,
+// then indexes them in one bulk load (see bulk.go): the index is sized once
+// for them and filled region by region.
 func (m *Manager) restoreOrders(r *reader, retain int) {
-	n := r.count(63, "orders")
-	// Sized once for what the snapshot holds: a restore of millions of
-	// orders then never grows a table on the way.
-	m.index.reserve(n)
+	n := r.count(orderFixed+2, "orders")
 	m.cl.reserve(n + retain)
+	first := m.orders.len()
+	le := binary.LittleEndian
 	var last matching.OrderID
 	for range n {
-		id := matching.OrderID(r.u64("order ID"))
-		if r.err == nil && (id <= last || id >= m.nextOrderID) {
+		v := r.take(orderFixed, "order")
+		if v == nil {
+			return
+		}
+		id := matching.OrderID(le.Uint64(v))
+		if id <= last || id >= m.nextOrderID {
 			r.fail("order IDs out of order or beyond next ID")
+			return
 		}
 		last = id
-		o := orderRec{id: id, acct: matching.AccountID(r.u32("order account")), sym: matching.SymbolID(r.u32("order symbol")),
-			session: refdata.SessionID(r.u32("order session"))}
-		o.side, o.typ, o.tif = matching.Side(r.u8("side")), matching.OrderType(r.u8("type")), matching.TimeInForce(r.u8("tif"))
-		o.pending = r.bool("pending")
-		o.price, o.qty, o.filled, o.leaves, o.cumTL = r.i64("price"), r.i64("qty"), r.i64("filled"), r.i64("leaves"), r.i64("cumTL")
-		o.clRef = r.u64("order ref")
+		o := orderRec{id: id, acct: matching.AccountID(le.Uint32(v[8:])), sym: matching.SymbolID(le.Uint32(v[12:])),
+			session: refdata.SessionID(le.Uint32(v[16:])),
+			side:    matching.Side(v[20]), typ: matching.OrderType(v[21]), tif: matching.TimeInForce(v[22]),
+			price: int64(le.Uint64(v[24:])), qty: int64(le.Uint64(v[32:])), filled: int64(le.Uint64(v[40:])),
+			leaves: int64(le.Uint64(v[48:])), cumTL: int64(le.Uint64(v[56:])), clRef: le.Uint64(v[64:])}
+		if v[23] > 1 {
+			r.fail("pending: not a bool")
+			return
+		}
+		o.pending = v[23] == 1
 		o.cl, o.orig = r.cl("order ClOrdID"), r.cl("order OrigClOrdID")
 		if r.err != nil {
 			return
@@ -371,7 +383,14 @@ func (m *Manager) restoreOrders(r *reader, retain int) {
 			r.fail(fmt.Sprintf("order %d: notional overflow", id))
 			return
 		}
-		*m.newOrder(id) = o
+		*m.orders.at(m.orders.add()) = o
+	}
+	// IDs rise strictly, so none repeats and load cannot refuse them.
+	if !m.index.load(n, func(i int) (orderKey, int32) {
+		at := int32(first + i)
+		return orderKey(m.orders.at(at).id), at
+	}) {
+		r.fail("duplicate order ID")
 	}
 }
 
@@ -406,21 +425,27 @@ func (m *Manager) restoreOps(r *reader) {
 	}
 }
 
-// restoreClOrdIDs reads the ClOrdID index.
+// restoreClOrdIDs reads the ClOrdID index: the entries into the book's
+// slab, in registration order, then the index over them in one bulk load.
 func (m *Manager) restoreClOrdIDs(r *reader) {
 	n := r.count(22, "ClOrdIDs")
+	le := binary.LittleEndian
 	for range n {
-		k := clKey{session: refdata.SessionID(r.u32("ClOrdID session"))}
-		k.id = r.cl("ClOrdID")
-		e := clEntry{order: matching.OrderID(r.u64("ClOrdID order")), ref: r.u64("ClOrdID ref"), status: r.u8("ClOrdID status")}
-		if r.err != nil {
+		session := refdata.SessionID(r.u32("ClOrdID session"))
+		id := r.cl("ClOrdID")
+		v := r.take(17, "ClOrdID entry")
+		if v == nil {
 			return
 		}
-		if _, dup := m.cl.lookup(k.session, k.id); dup || k.id.IsZero() || e.ref >= m.cl.nextRef {
-			r.fail("ClOrdID duplicate, empty or beyond next ref")
+		e := clEnt{session: session, id: id, order: matching.OrderID(le.Uint64(v)), ref: le.Uint64(v[8:]), status: v[16], live: true}
+		if id.IsZero() || e.ref >= m.cl.nextRef {
+			r.fail("ClOrdID empty or beyond next ref")
 			return
 		}
-		m.cl.put(k, e)
+		*m.cl.ents.at(m.cl.ents.add()) = e
+	}
+	if r.err == nil && !m.cl.load() {
+		r.fail("ClOrdID duplicate")
 	}
 }
 

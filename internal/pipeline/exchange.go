@@ -248,10 +248,11 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		err        error
 	)
 	if _, statErr := os.Stat(dir); statErr == nil {
-		snap, skipped, err = sequencer.LatestSnapshot(dir, opts.Log)
+		snap, skipped, err = sequencer.OpenLatestSnapshot(dir, opts.Log)
 		if err != nil {
 			return nil, rec, err
 		}
+		defer snap.Close() // mapped: released once Rebuild restored it, or on an early return
 		if snap != nil {
 			verifyFrom = snap.Seq + 1
 		}
@@ -275,6 +276,7 @@ func Open(opts Options) (*Exchange, Recovery, error) {
 		return nil, rec, err
 	}
 	state, rst, err := Rebuild(opts.Ref, RebuildOptions{Dir: dir, Log: opts.Log, OnReports: opts.Recovered, snapshot: snap, snapshotLoaded: true})
+	snap.Close()
 	rst.SkippedSnaps = skipped
 	rec.Rebuild = rst
 	if err != nil {

@@ -74,17 +74,19 @@ func Rebuild(ref *refdata.Registry, opts RebuildOptions) (*State, RebuildStats, 
 	} else if !fi.IsDir() {
 		return nil, st, fmt.Errorf("data folder %s: not a directory", opts.Dir)
 	}
-	state := NewState(ref)
+	var state *State
 	if !opts.IgnoreSnapshots {
 		snap := opts.snapshot
 		if !opts.snapshotLoaded {
 			var skipped []error
 			var err error
-			snap, skipped, err = sequencer.LatestSnapshot(opts.Dir, opts.Log)
+			// Mapped, not read onto the heap; released once restored.
+			snap, skipped, err = sequencer.OpenLatestSnapshot(opts.Dir, opts.Log)
 			st.SkippedSnaps = skipped
 			if err != nil {
 				return nil, st, err
 			}
+			defer snap.Close()
 		}
 		if snap != nil && (opts.UntilSeq == 0 || snap.Seq <= opts.UntilSeq) {
 			s, err := RestoreState(ref, snap.Body)
@@ -97,6 +99,12 @@ func Rebuild(ref *refdata.Registry, opts RebuildOptions) (*State, RebuildStats, 
 			state = s
 			st.SnapshotSeq, st.SnapshotFile = snap.Seq, snap.File
 		}
+		if !opts.snapshotLoaded {
+			snap.Close() // before the replay, not after it
+		}
+	}
+	if state == nil {
+		state = NewState(ref)
 	}
 	ap := newApplier(state)
 	var (
