@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// CLIUsage is the help of `exchange admin`.
-const CLIUsage = `Usage: exchange admin [--addr HOST:PORT] [--token TOKEN] [--json] COMMAND [ARGS]
+// cliUsage is the help of `exchange admin`.
+const cliUsage = `Usage: exchange admin [--addr HOST:PORT] [--token TOKEN] [--json] COMMAND [ARGS]
 
 The address and token default to $EXCHANGE_ADMIN_ADDR (else 127.0.0.1:8081)
 and $EXCHANGE_ADMIN_TOKEN. --json prints the server's JSON answer as is.
@@ -84,7 +84,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, CLIUsage) }
+	fs.Usage = func() { fmt.Fprint(stderr, cliUsage) }
 	c.globals(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -94,7 +94,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fmt.Fprint(stderr, CLIUsage)
+		fmt.Fprint(stderr, cliUsage)
 		return 2
 	}
 	err := c.run(rest[0], rest[1:])
@@ -348,9 +348,9 @@ func (c *cli) run(cmd string, args []string) error {
 		}
 		return c.post("limits", LimitsRequest{Account: pos[0], Limits: l, Reason: reason})
 	case "help", "-h", "--help":
-		fmt.Fprint(c.stdout, CLIUsage)
+		fmt.Fprint(c.stdout, cliUsage)
 	default:
-		fmt.Fprintf(c.stderr, "exchange admin: unknown command %q\n\n%s", cmd, CLIUsage)
+		fmt.Fprintf(c.stderr, "exchange admin: unknown command %q\n\n%s", cmd, cliUsage)
 		return errUsage
 	}
 	return nil

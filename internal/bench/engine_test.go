@@ -35,8 +35,8 @@ var (
 	}}
 )
 
-// fresh returns an engine with s's warmup applied (see WarmEngine).
-func (s *stream) fresh() *matching.Engine { return WarmEngine(s.symbols, s.warmup) }
+// fresh returns an engine with s's warmup applied (see warmEngine).
+func (s *stream) fresh() *matching.Engine { return warmEngine(s.symbols, s.warmup) }
 
 // runThroughput applies the whole stream once per iteration on a fresh,
 // warmed engine and reports commands per second, ns and allocations per

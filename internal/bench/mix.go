@@ -30,16 +30,16 @@ type MixConfig struct {
 	StopPct, IcebergPct int
 }
 
-// MixExchangeCore is the exchange-core mix on one symbol: 9% new GTC, 3% IOC,
+// mixExchangeCore is the exchange-core mix on one symbol: 9% new GTC, 3% IOC,
 // 6% cancel, 82% move, about 1,000 resting orders over about 750 levels.
-var MixExchangeCore = MixConfig{Symbols: 1, Orders: 1000, PriceRange: 1000, Accounts: 1000,
+var mixExchangeCore = MixConfig{Symbols: 1, Orders: 1000, PriceRange: 1000, Accounts: 1000,
 	NewPct: 9, IOCPct: 3, CancelPct: 6, CrossPct: 3}
 
 // GenerateMix returns the exchange-core mix on one symbol: warmup builds the
 // book (about 1,000 orders over about 750 levels), cmds are n commands of the
 // mix. Both must be applied, in order, to a fresh engine with one symbol.
 func GenerateMix(seed int64, n int, accounts int) (warmup, cmds []matching.Command) {
-	cfg := MixExchangeCore
+	cfg := mixExchangeCore
 	cfg.Accounts = accounts
 	return Generate(seed, n, cfg)
 }
@@ -47,7 +47,7 @@ func GenerateMix(seed int64, n int, accounts int) (warmup, cmds []matching.Comma
 // generateDeep is the same mix on a deep book: 100,000 resting orders over
 // about 10,000 levels.
 func generateDeep(seed int64, n int, accounts int) (warmup, cmds []matching.Command) {
-	cfg := MixExchangeCore
+	cfg := mixExchangeCore
 	cfg.Accounts, cfg.Orders, cfg.PriceRange = accounts, 100_000, 5_000
 	return Generate(seed, n, cfg)
 }
@@ -56,7 +56,7 @@ func generateDeep(seed int64, n int, accounts int) (warmup, cmds []matching.Comm
 // orders over about 75 levels each (100,000 orders for 1,000 symbols),
 // commands picking a symbol uniformly.
 func generateWide(seed int64, n int, accounts int, symbols int) (warmup, cmds []matching.Command) {
-	cfg := MixExchangeCore
+	cfg := mixExchangeCore
 	cfg.Accounts, cfg.Symbols, cfg.Orders, cfg.PriceRange = accounts, symbols, 100, 100
 	return Generate(seed, n, cfg)
 }

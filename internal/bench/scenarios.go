@@ -12,10 +12,10 @@ import (
 	"github.com/exchange-sim/exchange/sequencer"
 )
 
-// WarmEngine returns an engine with symbols books and warm applied, its pools
+// warmEngine returns an engine with symbols books and warm applied, its pools
 // sized for four times the warm book so that a measured run that follows is
 // steady state.
-func WarmEngine(symbols int, warm []matching.Command) *matching.Engine {
+func warmEngine(symbols int, warm []matching.Command) *matching.Engine {
 	e := matching.New(matching.Config{Symbols: symbols, OrdersHint: 4 * len(warm)})
 	out := make([]matching.Event, 0, 64)
 	for i := range warm {
@@ -52,7 +52,7 @@ func RunEngine(kind string, n int, seed int64) (*EngineResult, error) {
 	default:
 		return nil, fmt.Errorf("bench: unknown engine scenario %q (mix, deep, wide)", kind)
 	}
-	fresh := func() *matching.Engine { return WarmEngine(symbols, warm) }
+	fresh := func() *matching.Engine { return warmEngine(symbols, warm) }
 	res := &EngineResult{Name: "engine " + kind, Commands: len(cmds), Latency: hdrhistogram.New(1, int64(time.Second), 3)}
 	out := make([]matching.Event, 0, 4096)
 

@@ -9,7 +9,7 @@ import (
 // stopsStream is the exchange-core mix with 10% of new GTC orders made stop
 // orders and 10% icebergs.
 var stopsStream = &stream{symbols: 1, generate: func() ([]matching.Command, []matching.Command) {
-	cfg := MixExchangeCore
+	cfg := mixExchangeCore
 	cfg.StopPct, cfg.IcebergPct = 10, 10
 	return Generate(1, 3_000_000, cfg)
 }}
@@ -21,10 +21,10 @@ func BenchmarkEngineMixStopsIcebergs(b *testing.B) { runThroughput(b, stopsStrea
 // TestStopsIcebergsMixExercises checks that the mix really holds, triggers
 // and refills (the benchmark would measure nothing new otherwise).
 func TestStopsIcebergsMixExercises(t *testing.T) {
-	cfg := MixExchangeCore
+	cfg := mixExchangeCore
 	cfg.StopPct, cfg.IcebergPct = 10, 10
 	warmup, cmds := Generate(1, 200_000, cfg)
-	e := WarmEngine(1, warmup)
+	e := warmEngine(1, warmup)
 	n := map[matching.EventKind]int{}
 	var out []matching.Event
 	for i := range cmds {

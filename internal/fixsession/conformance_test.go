@@ -79,7 +79,7 @@ func newConf(t *testing.T) *conf {
 }
 
 // ts formats t as a FIX 4.4 UTCTimestamp.
-func ts(t time.Time) string { return string(AppendTimestampMillis(nil, t)) }
+func ts(t time.Time) string { return string(appendTimestampMillis(nil, t)) }
 
 // frameRaw wraps fields (tag=value without SOH) in 8, 9 and 10.
 func frameRaw(begin string, fields ...string) []byte {

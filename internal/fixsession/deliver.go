@@ -42,7 +42,7 @@ func (s *Session) Deliver(n int, msg func(i int) (msgType string, body []byte)) 
 // gap, and the stored messages are resent with PossDupFlag=Y and their
 // original SendingTime as OrigSendingTime, in order. This is FIX's delivery
 // guarantee, and it holds across restarts of this process too, since the
-// store is read back by NewSession. queued reports which way the messages
+// store is read back by newSession. queued reports which way the messages
 // went. A counterparty that logs on with ResetSeqNumFlag=Y (or a session
 // configured to reset) gives up what was queued, as FIX defines.
 //

@@ -13,7 +13,7 @@ import (
 func TestDeliverOffline(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, StoreDir: dir}
-	s, err := NewSession(cfg, nil, zerolog.Nop())
+	s, err := newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestDeliverOffline(t *testing.T) {
 	if s.LastWritten().IsZero() {
 		t.Fatal("LastWritten is zero after a write")
 	}
-	s, err = NewSession(cfg, nil, zerolog.Nop())
+	s, err = newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func NewAcceptor(app App, log zerolog.Logger) *Acceptor {
 
 // AddSession configures a session (before Serve).
 func (a *Acceptor) AddSession(cfg Settings) (*Session, error) {
-	s, err := NewSession(cfg, a.app, a.log)
+	s, err := newSession(cfg, a.app, a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +388,7 @@ type Initiator struct {
 
 // NewInitiator opens the session and returns its initiator (not started).
 func NewInitiator(addr string, cfg Settings, app App, log zerolog.Logger) (*Initiator, error) {
-	s, err := NewSession(cfg, app, log)
+	s, err := newSession(cfg, app, log)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func TestRejectWire(t *testing.T) {
 // separated by |.
 func rejectBody(t *testing.T, begin string, rej *RejectError) (string, string) {
 	t.Helper()
-	s, err := NewSession(Settings{Header: SessionID{BeginString: begin, SenderCompID: "EXCH", TargetCompID: "ALPHA"}}, nil, zerolog.Nop())
+	s, err := newSession(Settings{Header: SessionID{BeginString: begin, SenderCompID: "EXCH", TargetCompID: "ALPHA"}}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

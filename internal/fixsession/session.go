@@ -162,8 +162,8 @@ type Session struct {
 	closed bool  // Close ran: the store's files are closed
 }
 
-// NewSession opens the session's store.
-func NewSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
+// newSession opens the session's store.
+func newSession(cfg Settings, app App, log zerolog.Logger) (*Session, error) {
 	st, err := openStoreAt(cfg.StoreDir, &cfg.Header, cfg.Schedule, time.Now())
 	if err != nil {
 		return nil, err
@@ -460,7 +460,7 @@ var errLogout = errors.New("logout")
 
 // readLoop reads and processes messages until the connection ends.
 func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) error, log zerolog.Logger) error {
-	buf := make([]byte, 0, MsgBytesMax+16<<10)
+	buf := make([]byte, 0, msgBytesMax+16<<10)
 	var fields []Field // the framed message's, reused
 	for {
 		if len(buf) == cap(buf) {
@@ -474,7 +474,7 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 		}
 		off := 0
 		for off < len(buf) {
-			m, fs, ferr := FrameFields(buf[off:], fields)
+			m, fs, ferr := frameFields(buf[off:], fields)
 			fields = fs
 			if ferr == ErrIncomplete {
 				break
@@ -515,7 +515,7 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 			}
 			raw := buf[off : off+m]
 			off += m
-			if !ChecksumOK(raw) {
+			if !checksumOK(raw) {
 				// Dropped as the standard says (a resend fills the gap).
 				if err := c.garbledMsg(m, errors.New("CheckSum mismatch"), log); err != nil {
 					return err
@@ -542,7 +542,7 @@ func (c *conn) readLoop(handle func(raw []byte, fields []Field, now time.Time) e
 // its connection ends (ErrMalformed) instead of being read forever.
 const (
 	garbledRunMax   = 64
-	garbledBytesMax = 4 * MsgBytesMax
+	garbledBytesMax = 4 * msgBytesMax
 )
 
 // garbledMsg counts n bytes of a garbled message (reader only). A garbled
@@ -576,7 +576,7 @@ func nextMessage(b []byte) int {
 }
 
 // process handles one framed message of a logged-on connection (sess set,
-// reader goroutine); fields are raw's, as FrameFields gave them.
+// reader goroutine); fields are raw's, as frameFields gave them.
 func (c *conn) process(raw []byte, fields []Field, now time.Time) error {
 	s := c.sess
 	m := &c.msg
@@ -1067,7 +1067,7 @@ func (c *conn) resend(m *Message) {
 		body := AppendString(nil, 123, "Y")
 		body = AppendInt(body, 36, int64(s.store.nextOut))
 		now := time.Now()
-		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, now, AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
+		c.out = AppendMessage(c.out, &s.cfg.Header, "4", begin, now, appendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
 		return
 	}
 	now := time.Now()
@@ -1078,7 +1078,7 @@ func (c *conn) resend(m *Message) {
 		}
 		body := AppendString(nil, 123, "Y")
 		body = AppendInt(body, 36, int64(upTo))
-		c.out = AppendMessage(c.out, &s.cfg.Header, "4", gapFrom, now, AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
+		c.out = AppendMessage(c.out, &s.cfg.Header, "4", gapFrom, now, appendSessionTimestamp(nil, s.cfg.Header.BeginString, now), body)
 		gapFrom = 0
 	}
 	for seq := begin; seq <= end; seq++ {
@@ -1092,7 +1092,7 @@ func (c *conn) resend(m *Message) {
 		flushGap(seq)
 		mt, orig, body := bodyOf(raw)
 		if orig == nil {
-			orig = AppendSessionTimestamp(nil, s.cfg.Header.BeginString, now)
+			orig = appendSessionTimestamp(nil, s.cfg.Header.BeginString, now)
 		}
 		// orig and body point into the store's buffers, never into c.out.
 		c.out = AppendMessage(c.out, &s.cfg.Header, string(mt), seq, now, orig, body)

@@ -25,7 +25,7 @@ func TestAppendMessageIsValidFIX(t *testing.T) {
 		if err != nil || n != len(raw) {
 			t.Fatalf("Frame = %d, %v; len %d: %q", n, err, len(raw), raw[:min(len(raw), 80)])
 		}
-		if !ChecksumOK(raw) {
+		if !checksumOK(raw) {
 			t.Fatalf("checksum wrong: %q", raw)
 		}
 		var m quickfix.Message
@@ -48,7 +48,7 @@ func TestAppendMessageIsValidFIX(t *testing.T) {
 	}
 	raw := AppendMessage(nil, &h, "8", 1, now, nil, []byte("11=A\x01"))
 	raw[len(raw)-2]++
-	if ChecksumOK(raw) {
+	if checksumOK(raw) {
 		t.Fatal("a changed CheckSum passed")
 	}
 }
@@ -92,9 +92,9 @@ func FuzzFrame(f *testing.F) {
 	f.Add([]byte("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n, err := Frame(b)
-		n2, fields, err2 := FrameFields(b, nil)
+		n2, fields, err2 := frameFields(b, nil)
 		if n2 != n || (err == nil) != (err2 == nil) {
-			t.Fatalf("Frame %d %v, FrameFields %d %v", n, err, n2, err2)
+			t.Fatalf("Frame %d %v, frameFields %d %v", n, err, n2, err2)
 		}
 		if err != nil {
 			return
@@ -107,14 +107,14 @@ func FuzzFrame(f *testing.F) {
 			t.Fatalf("framed message scans to %v", fs)
 		}
 		if len(fields) != len(fs) {
-			t.Fatalf("FrameFields gave %d fields, Scan %d", len(fields), len(fs))
+			t.Fatalf("frameFields gave %d fields, Scan %d", len(fields), len(fs))
 		}
 		for i := range fs {
 			if fields[i].Tag != fs[i].Tag || !bytes.Equal(fields[i].Val, fs[i].Val) {
-				t.Fatalf("field %d: FrameFields %d=%q, Scan %d=%q", i, fields[i].Tag, fields[i].Val, fs[i].Tag, fs[i].Val)
+				t.Fatalf("field %d: frameFields %d=%q, Scan %d=%q", i, fields[i].Tag, fields[i].Val, fs[i].Tag, fs[i].Val)
 			}
 		}
-		ChecksumOK(b[:n])
+		checksumOK(b[:n])
 		if d, _ := dictionaryFor("FIX.4.4"); d != nil {
 			d.validate(fields) // must not panic on any framed message
 		}

@@ -228,7 +228,7 @@ func scanRecords(f io.Reader, size int64, onMsg func(seq uint64, off, end int64)
 		keyed := n32&recKeyed != 0
 		n := int64(n32 &^ recKeyed)
 		seq := binary.LittleEndian.Uint64(h[4:])
-		if n > MsgBytesMax*2+recKeyBytes || off+recHeader+n > size ||
+		if n > msgBytesMax*2+recKeyBytes || off+recHeader+n > size ||
 			(seq == 0 && (keyed || n != seqRecBytes && n != seqRecKeyBytes)) || (keyed && n < recKeyBytes) {
 			break
 		}

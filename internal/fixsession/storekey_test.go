@@ -19,7 +19,7 @@ import (
 func TestStoreKeys(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}, StoreDir: dir}
-	s, err := NewSession(cfg, nil, zerolog.Nop())
+	s, err := newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestStoreKeys(t *testing.T) {
 	if k, known, err := ReadStoredKeyMax(cfg); err != nil || k != 12 || !known {
 		t.Fatalf("ReadStoredKeyMax after the tear: %d %v %v, want 12", k, known, err)
 	}
-	s, err = NewSession(cfg, nil, zerolog.Nop())
+	s, err = newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestStoreKeys(t *testing.T) {
 	if k, known, err := ReadStoredKeyMax(cfg); err != nil || k != 12 || !known {
 		t.Fatalf("ReadStoredKeyMax after a reset: %d %v %v, want 12", k, known, err)
 	}
-	s, err = NewSession(cfg, nil, zerolog.Nop())
+	s, err = newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStoreKeysUnknown(t *testing.T) {
 	if _, known, err := ReadStoredKeyMax(cfg); known || err != nil {
 		t.Fatalf("store of the earlier layout: known %v, %v", known, err)
 	}
-	s, err := NewSession(cfg, nil, zerolog.Nop())
+	s, err := newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestStoreKeysRollover(t *testing.T) {
 // after the standard header, on the wire and in the store.
 func TestDeliverOutRoute(t *testing.T) {
 	cfg := Settings{Header: Header{BeginString: "FIX.4.4", SenderCompID: "EXCHANGE", TargetCompID: "ALPHA"}}
-	s, err := NewSession(cfg, nil, zerolog.Nop())
+	s, err := newSession(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ func TestValidateFIX42(t *testing.T) {
 	d44, _ := dictionaryFor("FIX.4.4")
 	msg := func(begin string) []Field {
 		raw := frameRaw(begin, "35=8", "34=2", "49=A", "56=B", "52="+ts(time.Now()), "37=1", "17=1", "20=0", "150=0", "39=0", "55=X", "54=1", "38=1", "151=1", "14=0", "6=0", "528=A")
-		_, fs, err := FrameFields(raw, nil)
+		_, fs, err := frameFields(raw, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestSessionTimestampPrecision(t *testing.T) {
 		"FIX.4.4":  "20260102-03:04:05.678",
 		"FIXT.1.1": "20260102-03:04:05.678901",
 	} {
-		if got := string(AppendSessionTimestamp(nil, begin, at)); got != want {
+		if got := string(appendSessionTimestamp(nil, begin, at)); got != want {
 			t.Errorf("%s: %s, want %s", begin, got, want)
 		}
 	}
@@ -49,7 +49,7 @@ func TestSessionTimestampPrecision(t *testing.T) {
 func BenchmarkValidateNewOrder(b *testing.B) {
 	d, _ := dictionaryFor("FIX.4.4")
 	raw := frameRaw("FIX.4.4", "35=D", "34=2", "49=ALPHA", "56=EXCH", "52="+ts(time.Now()), "11=r1", "1=ACC", "55=AAPL", "54=1", "38=10", "40=2", "44=100.01", "59=0", "60="+ts(time.Now()), "7928=1")
-	_, fs, err := FrameFields(raw, nil)
+	_, fs, err := frameFields(raw, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-// MsgBytesMax bounds one inbound FIX message (header, body and trailer).
-const MsgBytesMax = 64 << 10
+// msgBytesMax bounds one inbound FIX message (header, body and trailer).
+const msgBytesMax = 64 << 10
 
 // ErrIncomplete is returned by Frame when more bytes are needed.
 var ErrIncomplete = errors.New("incomplete message")
 
 // ErrTooLarge is wrapped by Frame's error for a message whose BodyLength is
-// above MsgBytesMax: it may be well framed, but it is refused unread.
+// above msgBytesMax: it may be well framed, but it is refused unread.
 var ErrTooLarge = errors.New("message too large")
 
 // Frame checks that b starts with one whole, well-formed FIX message and
@@ -28,17 +28,17 @@ var ErrTooLarge = errors.New("message too large")
 // SOH. An empty value frames (the session answers that message with a
 // Reject, SessionRejectReason 4, see EmptyField). XmlData (212/213) and other length-prefixed binary fields are
 // refused: nothing this exchange accepts carries them. The checksum's value
-// is not checked here (see ChecksumOK): a garbled message is dropped, not a
+// is not checked here (see checksumOK): a garbled message is dropped, not a
 // reason to close the connection.
 func Frame(b []byte) (int, error) {
 	n, _, err := frame(b, nil, false)
 	return n, err
 }
 
-// FrameFields is Frame that also returns the message's fields, as Scan
+// frameFields is Frame that also returns the message's fields, as Scan
 // would, appended to dst[:0]: the framing check already walks every field,
 // so the reader does not walk them again. The values point into b.
-func FrameFields(b []byte, dst []Field) (int, []Field, error) {
+func frameFields(b []byte, dst []Field) (int, []Field, error) {
 	return frame(b, dst[:0], true)
 }
 
@@ -75,18 +75,18 @@ func frame(b []byte, dst []Field, scan bool) (int, []Field, error) {
 		if j > 10 {
 			// Ten digits and more: no FIX message, and past what an int
 			// counts safely; said as too large rather than as malformed.
-			return 0, dst, fmt.Errorf("%w: BodyLength of more than 9 digits, the limit is %d bytes", ErrTooLarge, MsgBytesMax)
+			return 0, dst, fmt.Errorf("%w: BodyLength of more than 9 digits, the limit is %d bytes", ErrTooLarge, msgBytesMax)
 		}
 		bodyLen = bodyLen*10 + int(c-'0')
 	}
 	if j == len(rest) {
 		return 0, dst, ErrIncomplete
 	}
-	if bodyLen > MsgBytesMax {
-		return 0, dst, fmt.Errorf("%w: BodyLength %d exceeds the limit of %d bytes", ErrTooLarge, bodyLen, MsgBytesMax)
+	if bodyLen > msgBytesMax {
+		return 0, dst, fmt.Errorf("%w: BodyLength %d exceeds the limit of %d bytes", ErrTooLarge, bodyLen, msgBytesMax)
 	}
 	if j == 2 || bodyLen == 0 {
-		return 0, dst, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, MsgBytesMax)
+		return 0, dst, fmt.Errorf("BodyLength %d outside 1..%d", bodyLen, msgBytesMax)
 	}
 	start := i + 1 + j + 1 // first body byte
 	total := start + bodyLen + len("10=000\x01")
@@ -169,9 +169,9 @@ func clipField(b []byte) []byte {
 	return b
 }
 
-// ChecksumOK reports whether the CheckSum (10) of a framed message matches
+// checksumOK reports whether the CheckSum (10) of a framed message matches
 // its bytes.
-func ChecksumOK(msg []byte) bool {
+func checksumOK(msg []byte) bool {
 	n := len(msg) - len("10=000\x01")
 	sum := byteSum(msg[:n])
 	t := msg[n+3:]
@@ -238,20 +238,18 @@ func ParseUint(v []byte) (uint64, bool) {
 	return n, true
 }
 
-// TimestampLayout is UTCTimestamp with microseconds, as SendingTime (52) and
-// TransactTime (60) are written.
-const TimestampLayout = "20060102-15:04:05.000000"
-
-// AppendTimestamp appends t in UTC as TimestampLayout without allocating.
+// AppendTimestamp appends t in UTC as a UTCTimestamp with microseconds
+// (20060102-15:04:05.000000), as SendingTime (52) and TransactTime (60) are
+// written, without allocating.
 func AppendTimestamp(dst []byte, t time.Time) []byte {
 	dst = appendSecond(dst, t)
 	dst = append(dst, '.')
 	return appendDigits(dst, t.Nanosecond()/1000, 6)
 }
 
-// AppendTimestampMillis appends t in UTC as YYYYMMDD-HH:MM:SS.sss, the
+// appendTimestampMillis appends t in UTC as YYYYMMDD-HH:MM:SS.sss, the
 // finest UTCTimestamp FIX 4.2 and 4.4 allow.
-func AppendTimestampMillis(dst []byte, t time.Time) []byte {
+func appendTimestampMillis(dst []byte, t time.Time) []byte {
 	dst = appendSecond(dst, t)
 	dst = append(dst, '.')
 	return appendDigits(dst, t.Nanosecond()/1e6, 3)
@@ -264,14 +262,14 @@ func microsAllowed(beginString string) bool {
 	return len(beginString) >= 4 && beginString[:4] == "FIXT" || len(beginString) >= 5 && beginString[:5] == "FIX.5"
 }
 
-// AppendSessionTimestamp appends t as the session's version writes
+// appendSessionTimestamp appends t as the session's version writes
 // SendingTime and OrigSendingTime: milliseconds on FIX 4.x, microseconds
 // where the version allows them.
-func AppendSessionTimestamp(dst []byte, beginString string, t time.Time) []byte {
+func appendSessionTimestamp(dst []byte, beginString string, t time.Time) []byte {
 	if microsAllowed(beginString) {
 		return AppendTimestamp(dst, t)
 	}
-	return AppendTimestampMillis(dst, t)
+	return appendTimestampMillis(dst, t)
 }
 
 func appendDigits(dst []byte, v, n int) []byte {
@@ -383,7 +381,7 @@ func appendMessageRouted(dst []byte, h *Header, msgType string, seq uint64, send
 	dst = AppendString(dst, 56, h.TargetCompID)
 	dst = strconv.AppendUint(append(dst, "34="...), seq, 10)
 	dst = append(dst, "\x0152="...)
-	dst = AppendSessionTimestamp(dst, h.BeginString, sendingTime)
+	dst = appendSessionTimestamp(dst, h.BeginString, sendingTime)
 	dst = append(dst, 0x01)
 	if origSendingTime != nil {
 		dst = append(dst, "43=Y\x01"...)

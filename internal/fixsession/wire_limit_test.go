@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// TestFrameTooLarge: a correctly framed message above MsgBytesMax is refused
+// TestFrameTooLarge: a correctly framed message above msgBytesMax is refused
 // as too large, naming the limit, not as a bad BodyLength.
 func TestFrameTooLarge(t *testing.T) {
-	for _, n := range []int{MsgBytesMax + 1, 1 << 20, 123456789} {
+	for _, n := range []int{msgBytesMax + 1, 1 << 20, 123456789} {
 		body := "35=D\x0158=" + strings.Repeat("x", max(0, n-len("35=D\x0158=\x01"))) + "\x01"
 		if n > 1<<21 {
 			body = body[:64] // the header alone must be enough to refuse it
@@ -20,7 +20,7 @@ func TestFrameTooLarge(t *testing.T) {
 		if !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("BodyLength %d: %v, want ErrTooLarge", n, err)
 		}
-		if !strings.Contains(err.Error(), strconv.Itoa(MsgBytesMax)) {
+		if !strings.Contains(err.Error(), strconv.Itoa(msgBytesMax)) {
 			t.Errorf("BodyLength %d: %q does not name the limit", n, err)
 		}
 	}

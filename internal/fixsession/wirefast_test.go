@@ -57,7 +57,7 @@ func TestAppendTimestampCached(t *testing.T) {
 		if got, want := string(AppendTimestamp(nil, tm)), tm.UTC().Format("20060102-15:04:05.000000"); got != want {
 			t.Fatalf("%v: %q, want %q", tm, got, want)
 		}
-		if got, want := string(AppendTimestampMillis(nil, tm)), tm.UTC().Format("20060102-15:04:05.000"); got != want {
+		if got, want := string(appendTimestampMillis(nil, tm)), tm.UTC().Format("20060102-15:04:05.000"); got != want {
 			t.Fatalf("%v: %q, want %q", tm, got, want)
 		}
 	}
@@ -73,8 +73,8 @@ func TestAppendMessageFrames(t *testing.T) {
 			for _, orig := range [][]byte{nil, []byte("20261203-10:00:00.000")} {
 				m := appendMessageRouted(nil, &h, "8", seq, time.Now(), orig, []byte("128=CLIENT\x01"), []byte("11=A\x0117=5\x01"))
 				n, err := Frame(m)
-				if err != nil || n != len(m) || !ChecksumOK(m) {
-					t.Fatalf("%s seq %d: %q: framed %d of %d, %v, checksum %v", begin, seq, m, n, len(m), err, ChecksumOK(m))
+				if err != nil || n != len(m) || !checksumOK(m) {
+					t.Fatalf("%s seq %d: %q: framed %d of %d, %v, checksum %v", begin, seq, m, n, len(m), err, checksumOK(m))
 				}
 			}
 		}

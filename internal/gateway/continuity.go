@@ -151,10 +151,10 @@ func (c *continuity) of(st *sessionState) *coSession {
 	return &c.sess[st.cfg.ID-1]
 }
 
-// versionOf is the index of fs's BeginString in BeginStrings.
+// versionOf is the index of fs's BeginString in beginStrings.
 func versionOf(fs *fixsession.Session) uint8 {
 	b := fs.ID().BeginString
-	for i, v := range BeginStrings {
+	for i, v := range beginStrings {
 		if v == b {
 			return uint8(i)
 		}
@@ -346,7 +346,7 @@ func decodeMarks(b []byte, fn func(sess uint32, ver uint8, p markPair)) error {
 		sess := binary.LittleEndian.Uint32(e)
 		ver := e[4]
 		p := markPair{binary.LittleEndian.Uint64(e[5:]), binary.LittleEndian.Uint64(e[13:])}
-		if sess == 0 || int(ver) >= len(BeginStrings) || p.seq == 0 || p.key == 0 {
+		if sess == 0 || int(ver) >= len(beginStrings) || p.seq == 0 || p.key == 0 {
 			return fmt.Errorf("%w: pair %d", errMarks, i)
 		}
 		fn(sess, ver, p)

@@ -14,7 +14,7 @@ func (g *Gateway) chooseHomes() {
 			st.home.Store(fs)
 		case fs.LastWritten().After(cur.LastWritten()):
 			st.home.Store(fs)
-		case fs.LastWritten().Equal(cur.LastWritten()) && fs.ID().BeginString == BeginStrings[0]:
+		case fs.LastWritten().Equal(cur.LastWritten()) && fs.ID().BeginString == beginStrings[0]:
 			st.home.Store(fs)
 		}
 	}

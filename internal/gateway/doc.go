@@ -17,7 +17,7 @@
 //   - ExecInst (18) containing the value 6 (participate, don't initiate) makes
 //     an order post-only.
 //   - Self-trade prevention is chosen per order with the user-defined tag
-//     7928 (TagSTPMode): 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
+//     7928 (tagSTPMode): 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
 //     both, 4 decrement and cancel (matching.STPMode).
 //   - A market order (40=1) may carry a protection price in 44.
 //   - OrderMassCancelRequest (q) supports 530=1 (by symbol) and 530=7 (all).

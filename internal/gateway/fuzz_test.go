@@ -171,7 +171,7 @@ func FuzzOrderFields(f *testing.F) {
 			tag quickfix.Tag
 			v   string
 		}{{tag.ClOrdID, clOrdID}, {tag.Symbol, symbol}, {tag.Side, side}, {tag.OrderQty, qty}, {tag.OrdType, ordType},
-			{tag.Price, price}, {tag.TimeInForce, tif}, {tag.ExecInst, execInst}, {TagSTPMode, stp}, {tag.Account, account},
+			{tag.Price, price}, {tag.TimeInForce, tif}, {tag.ExecInst, execInst}, {tagSTPMode, stp}, {tag.Account, account},
 			{tag.OrigClOrdID, orig}, {tag.OrderID, orderID}, {tag.MassCancelRequestType, tif}} {
 			if fv.v == "" {
 				continue

@@ -116,7 +116,7 @@ type sessionState struct {
 	rateTxt string // "rate limit exceeded: N msgs/s"
 
 	fs atomic.Pointer[fixsession.Session] // the logged-on FIX session, nil when none
-	// home is the FIX session (of the BeginStrings) reports are queued in
+	// home is the FIX session (of the beginStrings) reports are queued in
 	// while none is logged on: the one that logged on last, or after a
 	// restart the one whose store was written last (see deliver_offline.go).
 	home    atomic.Pointer[fixsession.Session]

@@ -290,7 +290,7 @@ func normalizedTagBit(t int) uint16 {
 		return 1 << 10
 	case tag.MassCancelRequestType:
 		return 1 << 11
-	case TagSTPMode:
+	case tagSTPMode:
 		return 1 << 12
 	}
 	return 0

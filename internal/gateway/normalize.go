@@ -18,10 +18,10 @@ import (
 // FIX tags come from internal/fixsession/tag; this one is the exchange's
 // own.
 const (
-	// TagSTPMode is the user-defined tag that carries an order's self-trade
+	// tagSTPMode is the user-defined tag that carries an order's self-trade
 	// prevention mode: 0 none, 1 cancel newest, 2 cancel oldest, 3 cancel
 	// both, 4 decrement and cancel (matching.STPMode values).
-	TagSTPMode = 7928
+	tagSTPMode = 7928
 )
 
 // reason is why the gateway itself refused a message. Each message type
@@ -260,7 +260,7 @@ func (n normalizer) order(b fields, req ordermanager.Request, isNew bool) (order
 	if inst, ok := optional(b, tag.ExecInst); ok {
 		req.PostOnly = hasToken(inst, '6')
 	}
-	if stp, ok := optional(b, TagSTPMode); ok {
+	if stp, ok := optional(b, tagSTPMode); ok {
 		if len(stp) != 1 || stp[0] < '0' || stp[0] > '4' {
 			return req, reject(rUnsupported, "SelfTradePrevention (7928) %q is not supported: use 0 (none), 1 (cancel newest), 2 (cancel oldest), 3 (cancel both) or 4 (decrement and cancel)", clip(stp)), nil
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
-// BeginStrings are the FIX versions every configured CompID may log on with.
-var BeginStrings = []string{fixsession.BeginStringFIX44, fixsession.BeginStringFIX42}
+// beginStrings are the FIX versions every configured CompID may log on with.
+var beginStrings = []string{fixsession.BeginStringFIX44, fixsession.BeginStringFIX42}
 
 // sessionKey names a session in the generated settings.
 type sessionKey struct {
@@ -57,7 +57,7 @@ func buildSettings(cfg *venueConfig, acceptorAddr string) (map[fixsession.Sessio
 	keys := map[fixsession.SessionID]sessionKey{}
 	for i := range cfg.Sessions {
 		cs := &cfg.Sessions[i]
-		for _, begin := range BeginStrings {
+		for _, begin := range beginStrings {
 			sid := fixsession.SessionID{BeginString: begin, SenderCompID: cfg.TargetCompID, TargetCompID: cs.SenderCompID}
 			sessions[sid] = fixsession.KeyValues{"BeginString": begin, "SenderCompID": cfg.TargetCompID, "TargetCompID": cs.SenderCompID}
 			keys[sid] = sessionKey{cfg: cs.ID, begin: begin}
@@ -128,7 +128,7 @@ func applyOverrides(cfg *venueConfig, path string, global fixsession.KeyValues, 
 			return fmt.Errorf("gateway: quickfix settings %s line %d: SenderCompID %q is not the exchange's CompID %q", path, sec.Line, sc, cfg.TargetCompID)
 		}
 		matched := false
-		for _, b := range BeginStrings {
+		for _, b := range beginStrings {
 			if begin != "" && begin != b {
 				continue
 			}
@@ -141,7 +141,7 @@ func applyOverrides(cfg *venueConfig, path string, global fixsession.KeyValues, 
 			matched = true
 		}
 		if !matched {
-			return fmt.Errorf("gateway: quickfix settings %s line %d: BeginString %q is not one of %s", path, sec.Line, begin, strings.Join(BeginStrings, ", "))
+			return fmt.Errorf("gateway: quickfix settings %s line %d: BeginString %q is not one of %s", path, sec.Line, begin, strings.Join(beginStrings, ", "))
 		}
 	}
 	return nil

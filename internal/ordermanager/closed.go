@@ -5,22 +5,22 @@ import (
 	"github.com/exchange-sim/exchange/matching"
 )
 
-// ClosedOrdersRetained is how many slots remember closed orders (filled,
+// closedOrdersRetained is how many slots remember closed orders (filled,
 // cancelled, expired, rejected by the engine) in full for
 // OrderStatusRequest and too-late cancel rejects. A closed order sits in
-// the slot of its OrderID modulo ClosedOrdersRetained, so what is
+// the slot of its OrderID modulo closedOrdersRetained, so what is
 // remembered is, roughly, the closed orders among the last
-// ClosedOrdersRetained OrderIDs given out (a later close in the same slot
+// closedOrdersRetained OrderIDs given out (a later close in the same slot
 // replaces an earlier one). The slots are rebuilt by replay from the
 // journal but not written in snapshots: after a restart the orders closed
 // before the newest snapshot are known by their ClOrdIDs only. Cost: one
 // store of about 110 bytes per close, no hashing; memory is taken in
 // chunks of closedChunk slots as they are first used (about 7 MB at most).
-const ClosedOrdersRetained = 1 << 16
+const closedOrdersRetained = 1 << 16
 
 const (
 	closedChunk  = 1 << 10
-	closedChunks = ClosedOrdersRetained / closedChunk
+	closedChunks = closedOrdersRetained / closedChunk
 )
 
 // closedRec is a closed order as it was when it closed; id 0 is an empty
@@ -47,7 +47,7 @@ type closedBook struct {
 // add remembers r, closed with status st. O(1); allocates only the first
 // time a chunk is used.
 func (b *closedBook) add(r *orderRec, st byte) {
-	i := uint64(r.id) % ClosedOrdersRetained
+	i := uint64(r.id) % closedOrdersRetained
 	c := b.chunks[i/closedChunk]
 	if c == nil {
 		c = new([closedChunk]closedRec)
@@ -66,7 +66,7 @@ func (b *closedBook) get(id matching.OrderID) (orderRec, byte, bool) {
 	if id == 0 {
 		return orderRec{}, 0, false
 	}
-	i := uint64(id) % ClosedOrdersRetained
+	i := uint64(id) % closedOrdersRetained
 	c := b.chunks[i/closedChunk]
 	if c == nil || c[i%closedChunk].id != id {
 		return orderRec{}, 0, false

@@ -127,7 +127,7 @@
 // ClOrdIDsRetained retired ones (closed orders, superseded ClOrdIDs,
 // resolved cancels and mass cancels). Older ones are forgotten and may be
 // reused; the book costs about 80 bytes per remembered ClOrdID. At most
-// MassCancelsPendingMax client mass cancels per account may be in flight.
+// massCancelsPendingMax client mass cancels per account may be in flight.
 //
 // A link of an amend chain that the engine rejects because its order has
 // closed reports the final OrdStatus remembered for its OrigClOrdID (the
@@ -137,7 +137,7 @@
 // canceled (4), whatever closed the order.
 //
 // Closed orders are remembered in full, for status requests and too-late
-// rejects, in ClosedOrdersRetained slots by OrderID (closed.go); they are
+// rejects, in closedOrdersRetained slots by OrderID (closed.go); they are
 // rebuilt by replay but not kept in snapshots. A mass status request lists
 // at most MassStatusReportsMax open orders (massstatus.go). The engine's own
 // cancels carry a CancelReason naming why (cancels.go).

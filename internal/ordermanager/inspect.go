@@ -12,20 +12,20 @@ import (
 
 // RepSecurityStatus tells a session that a symbol halted or resumed
 // (SecurityStatus, 35=f): ExecType carries SecurityTradingStatus (326),
-// SecurityHalted or SecurityTrading. Every configured session gets one.
+// SecurityHalted or securityTrading. Every configured session gets one.
 const RepSecurityStatus ReportKind = 16
 
 // FIX SecurityTradingStatus (326) values of RepSecurityStatus.
 const (
 	SecurityHalted  byte = 2
-	SecurityTrading byte = 17
+	securityTrading byte = 17
 )
 
 // appendSecurityStatus appends a RepSecurityStatus for every configured
 // session. The ExecID comes from the event's OutSeq, so it is the same live
 // and in replay. O(sessions).
 func (m *Manager) appendSecurityStatus(reps []Report, ev *matching.Event) []Report {
-	st := SecurityTrading
+	st := securityTrading
 	if ev.Kind == matching.EvHalted {
 		st = SecurityHalted
 	}

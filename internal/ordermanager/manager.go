@@ -28,9 +28,9 @@ const (
 	// always remembered; a ClOrdID retired more than ClOrdIDsRetained
 	// retirements ago is forgotten and may be used again.
 	ClOrdIDsRetained = 1 << 16
-	// MassCancelsPendingMax bounds the client mass cancels in flight per
+	// massCancelsPendingMax bounds the client mass cancels in flight per
 	// account.
-	MassCancelsPendingMax = 16
+	massCancelsPendingMax = 16
 	// AmendsInFlightMax bounds the cancels and replaces in flight per order
 	// (the links of its amend chain); one more is refused with RejPending
 	// (CxlRejReason 3).

@@ -54,7 +54,7 @@ func (a OperatorAction) String() string {
 // Limits of an operator note's text (the note travels in a command's meta
 // bytes, at most MetaMax).
 const (
-	OperatorWhoMax = refdata.OperatorNameMax
+	operatorWhoMax = refdata.OperatorNameMax
 	OperatorWhyMax = 72
 	// OperatorNotesKept is how many notes the manager remembers (newest).
 	OperatorNotesKept = 256
@@ -181,7 +181,7 @@ func DecodeOperatorNote(cmd *matching.Command, b []byte) (n OperatorNote, ok boo
 	n.Firm = refdata.FirmID(le.Uint16(b[11:]))
 	n.Session = refdata.SessionID(le.Uint32(b[13:]))
 	r := b[noteFixed:]
-	who, r, ok1 := lenPrefixed(r, OperatorWhoMax)
+	who, r, ok1 := lenPrefixed(r, operatorWhoMax)
 	why, r, ok2 := lenPrefixed(r, OperatorWhyMax)
 	if n.Action == ActPhase && len(r) == 1 && matching.Phase(r[0]) <= matching.PhaseVolatilityAuction {
 		n.Phase, r = matching.Phase(r[0]), r[1:]
@@ -429,8 +429,8 @@ func (m *Manager) Operate(op *Operation, cmds []Pending) ([]Pending, error) {
 }
 
 func (m *Manager) checkOperation(op *Operation) error {
-	if len(op.Who) == 0 || len(op.Who) > OperatorWhoMax {
-		return fmt.Errorf("%w: who must be 1 to %d bytes", ErrOperation, OperatorWhoMax)
+	if len(op.Who) == 0 || len(op.Who) > operatorWhoMax {
+		return fmt.Errorf("%w: who must be 1 to %d bytes", ErrOperation, operatorWhoMax)
 	}
 	if len(op.Why) > OperatorWhyMax {
 		return fmt.Errorf("%w: reason is %d bytes, at most %d", ErrOperation, len(op.Why), OperatorWhyMax)

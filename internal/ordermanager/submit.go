@@ -510,7 +510,7 @@ func holdFor(a *acctState, s *symState, side matching.Side, filled, prevQty, pre
 // with the order's complete state: an open order, or a closed one still
 // remembered (closed.go), found by any ClOrdID it has had that is still
 // remembered or by OrderID. An order known only by its ClOrdID (closed
-// before the newest snapshot, or longer ago than ClosedOrdersRetained) is
+// before the newest snapshot, or longer ago than closedOrdersRetained) is
 // answered as unknown order: a report without the order's Side, quantity
 // and prices would be refused by a validating client.
 func (m *Manager) answerStatus(req *Request, reps []Report) []Report {
@@ -564,7 +564,7 @@ func (m *Manager) submitMassCancel(req *Request, cmds []Pending, reps []Report) 
 	case code != RejNone:
 	case req.Symbol != 0 && m.sym(req.Symbol) == nil:
 		code = RejUnknownSymbol
-	case len(a.massWait) >= MassCancelsPendingMax:
+	case len(a.massWait) >= massCancelsPendingMax:
 		code = RejMassCancelPending
 	case !req.ClOrdID.IsZero():
 		if _, dup := m.cl.lookup(req.Session, req.ClOrdID); dup {

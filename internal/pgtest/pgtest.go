@@ -16,9 +16,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DSNEnv names the environment variable with a PostgreSQL DSN whose role
+// dsnEnv names the environment variable with a PostgreSQL DSN whose role
 // may create and drop databases.
-const DSNEnv = "EXCHANGE_TEST_PG_DSN"
+const dsnEnv = "EXCHANGE_TEST_PG_DSN"
 
 var seq atomic.Int64
 
@@ -26,15 +26,15 @@ var seq atomic.Int64
 // dropped when the test ends.
 func DSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(DSNEnv)
+	base := os.Getenv(dsnEnv)
 	skipOrFail := func(why string) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL tests under CI=true: %s", why)
 		}
-		t.Skipf("skipping the PostgreSQL variant: %s (set %s to a reachable server; .ci/run does)", why, DSNEnv)
+		t.Skipf("skipping the PostgreSQL variant: %s (set %s to a reachable server; .ci/run does)", why, dsnEnv)
 	}
 	if base == "" {
-		skipOrFail(DSNEnv + " is not set")
+		skipOrFail(dsnEnv + " is not set")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -18,8 +18,8 @@ type Candle struct {
 	Trades                                   int64
 }
 
-// CandlesMax caps the candles one request returns.
-const CandlesMax = 10_000
+// candlesMax caps the candles one request returns.
+const candlesMax = 10_000
 
 // Candles aggregates the trades of symbol in [fromNs, toNs) into candles of
 // interval iv, oldest first (at most max). Cost: one indexed range scan of
@@ -73,7 +73,7 @@ func (db *DB) lastTradeNs(ctx context.Context, symbolID int64) (int64, error) {
 //	GET /api/history/trades/{symbol}?from=&to=&limit=
 //
 // from and to are RFC 3339 times or Unix seconds; without them the answer
-// is the newest CandlesMax candles (or limit trades) up to the last trade.
+// is the newest candlesMax candles (or limit trades) up to the last trade.
 // Errors are JSON {"error": ..., "param": ...} with status 400 or 404.
 func (db *DB) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -110,8 +110,8 @@ func parseTimeParam(s string) (int64, error) {
 	return t.UnixNano(), nil
 }
 
-// ParseInterval reads a candle interval: 1s, 1m, 5m, 15m, 1h or 1d.
-func ParseInterval(s string) (time.Duration, bool) {
+// parseInterval reads a candle interval: 1s, 1m, 5m, 15m, 1h or 1d.
+func parseInterval(s string) (time.Duration, bool) {
 	switch s {
 	case "1s":
 		return time.Second, true
@@ -184,16 +184,16 @@ func (db *DB) parseQuery(w http.ResponseWriter, r *http.Request, span time.Durat
 }
 
 func (db *DB) serveCandles(w http.ResponseWriter, r *http.Request) {
-	iv, ok := ParseInterval(r.URL.Query().Get("interval"))
+	iv, ok := parseInterval(r.URL.Query().Get("interval"))
 	if !ok {
 		httpError(w, http.StatusBadRequest, "interval must be one of 1s, 1m, 5m, 15m, 1h, 1d", "interval")
 		return
 	}
-	q, ok := db.parseQuery(w, r, iv*CandlesMax)
+	q, ok := db.parseQuery(w, r, iv*candlesMax)
 	if !ok {
 		return
 	}
-	cs, err := db.Candles(r.Context(), q.sym, q.fromNs, q.toNs, iv, CandlesMax)
+	cs, err := db.Candles(r.Context(), q.sym, q.fromNs, q.toNs, iv, candlesMax)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error(), "")
 		return
