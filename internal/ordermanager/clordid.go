@@ -62,6 +62,7 @@ type clBook struct {
 	oldMask uint64
 	oldN    int
 	oldPos  uint64
+	spare   spareSlots[uint64] // the next growth's slots (spare.go)
 	free    []uint32
 
 	ring    []clRetired
@@ -199,6 +200,9 @@ func (b *clBook) put(k clKey, e clEntry) uint32 {
 	b.slots[i] = uint64(h)<<32 | uint64(idx)
 	b.n++
 	b.gen++
+	if needSpare(b.n+b.oldN, len(b.slots)) {
+		b.spare.prepare(2 * len(b.slots))
+	}
 	return idx
 }
 
@@ -226,7 +230,7 @@ func (b *clBook) grow() {
 		b.migrate()
 	}
 	b.old, b.oldMask, b.oldN, b.oldPos = b.slots, b.mask, b.n, 0
-	b.slots = make([]uint64, 2*len(b.old))
+	b.slots = b.spare.take(2 * len(b.old))
 	b.mask = uint64(len(b.slots) - 1)
 	b.n = 0
 	b.gen++

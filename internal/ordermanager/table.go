@@ -35,6 +35,7 @@ type table[K hashKey, V any] struct {
 	oldMask uint64
 	oldN    int
 	oldPos  uint64
+	spare   spareSlots[slot[K, V]] // the next growth's slots (spare.go)
 }
 
 type slot[K hashKey, V any] struct {
@@ -124,6 +125,9 @@ func (t *table[K, V]) put(k K, v V) {
 		}
 		t.slots[i].h, t.slots[i].k = h, k
 		t.n++
+		if needSpare(t.n+t.oldN, len(t.slots)) {
+			t.spare.prepare(2 * len(t.slots))
+		}
 	}
 	t.slots[i].v = v
 }
@@ -175,7 +179,7 @@ func (t *table[K, V]) grow() {
 		t.migrate()
 	}
 	t.old, t.oldMask, t.oldN, t.oldPos = t.slots, t.mask, t.n, 0
-	t.slots = make([]slot[K, V], 2*len(t.old))
+	t.slots = t.spare.take(2 * len(t.old))
 	t.mask = uint64(len(t.slots) - 1)
 	t.n = 0
 }
