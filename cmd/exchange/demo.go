@@ -270,6 +270,23 @@ func printDemoSummary(w io.Writer, cfg *config.Config, v *venue, results []*brok
 		fmt.Fprintf(w, "%s %d (last %s, volume %s)  ", s.Name, st.Trades, last, s.LotsToQty(st.Volume))
 	}
 	fmt.Fprintf(w, "\n            %d trades in all\n", trades)
+	if cfg.Schedule != nil || v.sched != nil {
+		// The trading day: what the auctions set, how often the bands
+		// stopped trading, where each symbol ended.
+		label := "the day"
+		for _, s := range cfg.Symbols {
+			st := v.md.Stats(s.ID)
+			price := func(t int64) string {
+				if t == 0 {
+					return "-"
+				}
+				return s.TicksToPrice(t).String()
+			}
+			fmt.Fprintf(w, "%-11s %-5s official open %-8s official close %-8s volatility interruptions %d, now %s\n",
+				label, s.Name, price(st.OfficialOpen), price(st.OfficialEnd), st.Interruptions, st.Phase)
+			label = ""
+		}
+	}
 	if len(reasons) > 0 {
 		fmt.Fprintf(w, "rejects by reason\n")
 		keys := make([]string, 0, len(reasons))

@@ -138,6 +138,8 @@ type Stats struct {
 	IndPrice, IndQty, ImbQty  int64
 	ImbSide                   matching.Side
 	OfficialOpen, OfficialEnd int64
+	// Interruptions counts the volatility auctions the symbol entered.
+	Interruptions int64
 }
 
 func (st *Stats) add(price, qty int64) {

@@ -61,3 +61,27 @@ func TestIcebergShowsOnlyItsPeak(t *testing.T) {
 		t.Fatalf("after the open: %+v %+v", st, tr)
 	}
 }
+
+// Stats count the volatility auctions a symbol enters: once per entry,
+// whatever the phase events in between.
+func TestStatsCountInterruptions(t *testing.T) {
+	p, err := New(Config{Symbols: testSymbols()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq uint64
+	phase := func(ph matching.Phase) {
+		seq++
+		p.Apply(&matching.Event{Kind: matching.EvPhase, OutSeq: seq, Symbol: 1, Phase: ph})
+	}
+	for _, ph := range []matching.Phase{matching.PhaseContinuous, matching.PhaseVolatilityAuction, matching.PhaseVolatilityAuction,
+		matching.PhaseContinuous, matching.PhaseVolatilityAuction, matching.PhaseContinuous} {
+		phase(ph)
+	}
+	p.mu.Lock()
+	st := p.sym(1).stats
+	p.mu.Unlock()
+	if st.Interruptions != 2 || st.Phase != matching.PhaseContinuous {
+		t.Fatalf("interruptions %d in phase %s, want 2 in continuous", st.Interruptions, st.Phase)
+	}
+}

@@ -482,6 +482,9 @@ func (p *Publisher) apply(ev *matching.Event) bool {
 		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ph})
 	case matching.EvPhase:
 		p.phaseNotes = append(p.phaseNotes, phaseNote{ev.Symbol, ev.Phase})
+		if ev.Phase == matching.PhaseVolatilityAuction && s.stats.Phase != ev.Phase {
+			s.stats.Interruptions++
+		}
 		s.stats.Phase = ev.Phase
 		if !ev.Phase.IsCall() {
 			s.stats.IndPrice, s.stats.IndQty, s.stats.ImbQty, s.stats.ImbSide = 0, 0, 0, 0
