@@ -143,6 +143,13 @@ func (s *Scheduler) run() {
 	// than skipped; a step more than stepLateMax late (the process was
 	// stopped) is skipped, as at start (CatchUp covers that).
 	next := s.o.Now()
+	if !s.o.CatchUp {
+		// A plan handed over whole (the demo's accelerated day) is made a
+		// moment before the scheduler starts: its steps up to stepLateMax
+		// old are issued at once, in order, not skipped (the day's pre-open
+		// was, and the symbols traded continuously until the "open").
+		next = next.Add(-stepLateMax)
+	}
 	for {
 		var fire <-chan time.Time
 		var timer *time.Timer

@@ -55,9 +55,15 @@ schedule: {steps: [{at: "10:00", phase: lunch}]}
 // TestSchedulerIssuesSteps runs an accelerated day of 200ms and checks the
 // requests the scheduler submits, in order.
 func TestSchedulerIssuesSteps(t *testing.T) {
+	t.Run("day ahead", func(t *testing.T) { testSchedulerIssuesSteps(t, time.Now().Add(20*time.Millisecond)) })
+	// The demo makes its day a moment before the scheduler starts: the
+	// pre-open is still issued, first.
+	t.Run("day begun", func(t *testing.T) { testSchedulerIssuesSteps(t, time.Now().Add(-15*time.Millisecond)) })
+}
+
+func testSchedulerIssuesSteps(t *testing.T, start time.Time) {
 	var mu sync.Mutex
 	var got []ordermanager.Request
-	start := time.Now().Add(20 * time.Millisecond)
 	s := StartScheduler(SchedulerOptions{
 		Plan:    AcceleratedDay(start, 200*time.Millisecond),
 		Symbols: []matching.SymbolID{2},
