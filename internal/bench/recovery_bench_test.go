@@ -83,16 +83,9 @@ func BenchmarkRecovery(b *testing.B) {
 		b.Fatal(err)
 	}
 	fx := buildRecoveryFixture(b, b.TempDir(), n)
-	// Each iteration starts cold, as recovery in a new process does: the
-	// heap returned to the OS, so restoring faults its memory in again.
 	b.Run("snapshot", func(b *testing.B) {
 		b.ReportAllocs()
-		var cpu time.Duration
-		for range b.N {
-			b.StopTimer()
-			debug.FreeOSMemory()
-			b.StartTimer()
-			c0 := ProcessCPU()
+		cpu := coldRuns(b, func() {
 			snap, err := sequencer.OpenSnapshot(fx.snap)
 			if err != nil {
 				b.Fatal(err)
@@ -102,46 +95,49 @@ func BenchmarkRecovery(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpu += ProcessCPU() - c0
 			if st.Seq != uint64(n) {
 				b.Fatalf("restored seq %d, want %d", st.Seq, n)
 			}
-		}
+		})
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
 	b.Run("read", func(b *testing.B) {
-		var cpu time.Duration
-		for range b.N {
-			b.StopTimer()
-			debug.FreeOSMemory()
-			b.StartTimer()
-			c0 := ProcessCPU()
+		cpu := coldRuns(b, func() {
 			snap, err := sequencer.OpenSnapshot(fx.snap)
 			if err != nil {
 				b.Fatal(err)
 			}
 			snap.Close()
-			cpu += ProcessCPU() - c0
-		}
+		})
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
 	b.Run("replay", func(b *testing.B) {
 		b.ReportAllocs()
-		var cpu time.Duration
-		for range b.N {
-			b.StopTimer()
-			debug.FreeOSMemory()
-			b.StartTimer()
-			c0 := ProcessCPU()
+		cpu := coldRuns(b, func() {
 			if _, _, err := pipeline.Rebuild(cfg.Registry, pipeline.RebuildOptions{Dir: fx.dir, IgnoreSnapshots: true}); err != nil {
 				b.Fatal(err)
 			}
-			cpu += ProcessCPU() - c0
-		}
+		})
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "cmds/s")
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
+}
+
+// coldRuns runs fn b.N times, each from a cold heap (returned to the OS, as
+// recovery in a new process starts: restoring faults its memory in again),
+// and returns the process CPU time the runs took.
+func coldRuns(b *testing.B, fn func()) time.Duration {
+	var cpu time.Duration
+	for range b.N {
+		b.StopTimer()
+		debug.FreeOSMemory()
+		b.StartTimer()
+		c0 := ProcessCPU()
+		fn()
+		cpu += ProcessCPU() - c0
+	}
+	return cpu
 }
 
 // TestRecoveryFixtureHashes checks that the snapshot and the journal of the
