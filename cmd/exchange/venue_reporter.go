@@ -86,8 +86,6 @@ func (v *venue) historyHandler() http.Handler {
 			rep, err = v.rep.current()
 		}
 		if rep == nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
 			msg := "the reporter is not running (reporter.enabled is false)"
 			if v.rep != nil {
 				msg = "the reporter is still opening its database"
@@ -95,7 +93,7 @@ func (v *venue) historyHandler() http.Handler {
 			if err != nil {
 				msg = "the reporter stopped: " + err.Error()
 			}
-			fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+			historyUnavailable(w, msg)
 			return
 		}
 		rep.DB().Handler().ServeHTTP(w, r)
@@ -112,30 +110,44 @@ func (v *venue) writeReporterMetrics(bw *bufio.Writer, durableSeq uint64) {
 		return
 	}
 	rep, err := v.rep.current()
-	gauge := func(name, help string, val float64) {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name, name, val)
-	}
-	up := 0.0
-	if rep != nil && err == nil {
-		up = 1
-	}
-	gauge("exchange_reporter_up", "1 while the reporter follows the journal into its database.", up)
+	writeReporterUp(bw, rep != nil && err == nil)
 	if rep == nil {
 		return
 	}
 	st := rep.Stats()
-	behind := float64(0)
-	if durableSeq > st.AppliedSeq {
-		behind = float64(durableSeq - st.AppliedSeq)
-	}
-	lag := 0.0
-	if behind > 0 && st.AppliedTimeNs > 0 {
-		lag = time.Since(time.Unix(0, st.AppliedTimeNs)).Seconds()
-	}
-	gauge("exchange_reporter_applied_seq", "Last journal command whose history is committed to the reporter's database.", float64(st.AppliedSeq))
-	gauge("exchange_reporter_lag_records", "Durable journal commands not yet in the reporter's database.", behind)
-	gauge("exchange_reporter_lag_seconds", "While behind: age of the newest command in the reporter's database (0 when caught up).", lag)
-	gauge("exchange_reporter_commit_lag_seconds", "At the last commit: how long after its sequencer stamp the newest command became visible.", st.CommitLag.Seconds())
+	writeReporterPosition(bw, durableSeq, st.AppliedSeq, st.AppliedTimeNs)
+	metricGauge(bw, "exchange_reporter_commit_lag_seconds", "At the last commit: how long after its sequencer stamp the newest command became visible.", st.CommitLag.Seconds())
 	fmt.Fprintf(bw, "# HELP exchange_reporter_records_total Journal commands ingested since start.\n# TYPE exchange_reporter_records_total counter\nexchange_reporter_records_total %d\n", st.Records)
 	fmt.Fprintf(bw, "# HELP exchange_reporter_commits_total Reporter database transactions.\n# TYPE exchange_reporter_commits_total counter\nexchange_reporter_commits_total %d\n", st.Commits)
+}
+
+// historyUnavailable answers /api/history/ with 503 and why.
+func historyUnavailable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+}
+
+// writeReporterUp and writeReporterPosition write the reporter's gauges
+// that both ways of running it have: whether it runs, and how far its
+// database is behind the durable journal.
+func writeReporterUp(bw *bufio.Writer, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	metricGauge(bw, "exchange_reporter_up", "1 while the reporter follows the journal into its database.", v)
+}
+
+func writeReporterPosition(bw *bufio.Writer, durableSeq, appliedSeq uint64, appliedTimeNs int64) {
+	behind, lag := 0.0, 0.0
+	if durableSeq > appliedSeq {
+		behind = float64(durableSeq - appliedSeq)
+		if appliedTimeNs > 0 {
+			lag = time.Since(time.Unix(0, appliedTimeNs)).Seconds()
+		}
+	}
+	metricGauge(bw, "exchange_reporter_applied_seq", "Last journal command whose history is committed to the reporter's database.", float64(appliedSeq))
+	metricGauge(bw, "exchange_reporter_lag_records", "Durable journal commands not yet in the reporter's database.", behind)
+	metricGauge(bw, "exchange_reporter_lag_seconds", "While behind: age of the newest command in the reporter's database (0 when caught up).", lag)
 }

@@ -182,9 +182,7 @@ func (rc *reporterChild) historyDB(ctx context.Context) (*reporter.DB, error) {
 func (rc *reporterChild) serveHistory(w http.ResponseWriter, r *http.Request) {
 	db, err := rc.historyDB(r.Context())
 	if err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "{\"error\":%q}\n", "history is not available yet: "+err.Error())
+		historyUnavailable(w, "history is not available yet: "+err.Error())
 		return
 	}
 	db.Handler().ServeHTTP(w, r)
@@ -193,11 +191,7 @@ func (rc *reporterChild) serveHistory(w http.ResponseWriter, r *http.Request) {
 // writeMetrics adds the child's state and the database's position to
 // /metrics.
 func (rc *reporterChild) writeMetrics(bw *bufio.Writer, durableSeq uint64) {
-	up := 0.0
-	if rc.running.Load() {
-		up = 1
-	}
-	metricGauge(bw, "exchange_reporter_up", "1 while the reporter follows the journal into its database.", up)
+	writeReporterUp(bw, rc.running.Load())
 	fmt.Fprintf(bw, "# HELP exchange_reporter_restarts_total Times serve started its reporter process again after it ended.\n# TYPE exchange_reporter_restarts_total counter\nexchange_reporter_restarts_total %d\n", rc.restarts.Load())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -209,16 +203,7 @@ func (rc *reporterChild) writeMetrics(bw *bufio.Writer, durableSeq uint64) {
 	if err != nil {
 		return
 	}
-	behind, lag := 0.0, 0.0
-	if durableSeq > pos.Seq {
-		behind = float64(durableSeq - pos.Seq)
-		if pos.LastTimeNs > 0 {
-			lag = time.Since(time.Unix(0, pos.LastTimeNs)).Seconds()
-		}
-	}
-	metricGauge(bw, "exchange_reporter_applied_seq", "Last journal command whose history is committed to the reporter's database.", float64(pos.Seq))
-	metricGauge(bw, "exchange_reporter_lag_records", "Durable journal commands not yet in the reporter's database.", behind)
-	metricGauge(bw, "exchange_reporter_lag_seconds", "While behind: age of the newest command in the reporter's database (0 when caught up).", lag)
+	writeReporterPosition(bw, durableSeq, pos.Seq, pos.LastTimeNs)
 }
 
 func metricGauge(bw *bufio.Writer, name, help string, val float64) {
