@@ -33,7 +33,7 @@ func parseFIXAddrs(s string) ([]string, error) {
 // runFollowingLeader runs the broker against the first address; when a
 // cluster standby refuses the logon naming the leader, it runs against the
 // leader instead, and when an address does not answer (or no leader is
-// elected yet) it tries the next in the list. With several addresses a
+// elected yet) it tries the next in the list, for up to FailoverTimeout. With several addresses a
 // session that drops during the run follows the leader too
 // (broker.Options.Failover).
 func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (*broker.Result, error) {
@@ -43,7 +43,17 @@ func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (
 	var lastErr error
 	next := 0
 	target := addrs[0]
-	for attempt := 0; attempt < 2*len(addrs)+2; attempt++ {
+	// Try for as long as a session's reconnection may take: an election
+	// on a busy machine can take a few rounds.
+	wait := o.FailoverTimeout
+	if wait <= 0 {
+		wait = 15 * time.Second
+	}
+	deadline := time.Now().Add(wait)
+	for attempt := 0; attempt < 2*len(addrs)+2 || time.Now().Before(deadline); attempt++ {
+		if attempt > 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		// A dead node refuses the connection at once, where a logon
 		// attempt would wait for LogonTimeout.
 		if len(addrs) > 1 {
@@ -71,6 +81,9 @@ func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (
 		}
 		next = (next + 1) % len(addrs)
 		target = addrs[next]
+		// Refused with no leader named (an election under way, or not
+		// answering): pause before the next node.
+		time.Sleep(200 * time.Millisecond)
 	}
 	if len(addrs) > 1 {
 		return nil, errors.Join(errors.New("no node of the cluster took the logon"), lastErr)

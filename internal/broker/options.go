@@ -171,6 +171,13 @@ type Options struct {
 	Failover        []string
 	FailoverTimeout time.Duration
 
+	// OnAck, when set, is called once with the ClOrdID of each request the
+	// exchange acknowledged (answered by anything but a rejection,
+	// including a status answer after a failover), under the tracker's
+	// lock: it must be quick. The cluster demo checks with it that every
+	// acknowledged request is in the survivors' journals.
+	OnAck func(clOrdID string)
+
 	StoreDir     string // session store for sequence numbers (each engine its own format); empty = in memory
 	ResetOnLogon bool   // send 141=Y on Logon and start both sides at 1
 

@@ -46,6 +46,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	prefix := clOrdIDPrefix()
 	tr := newTracker(len(opts.Sessions), window, prefix)
+	tr.onAck = opts.OnAck
 	var tp transport
 	var err error
 	if opts.Engine == EngineQuickFIX {

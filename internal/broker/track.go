@@ -53,11 +53,12 @@ type request struct {
 // once per message, briefly.
 type tracker struct {
 	mu       sync.Mutex
-	requests map[uint64]*request // by the number in the ClOrdID (see lookup)
-	prefix   string              // every ClOrdID of this run is prefix-<base 36 number>
-	orders   map[string]*order   // by Ref, live ones only
-	bySeq    []map[int]*request  // per session: MsgSeqNum -> unanswered request
-	tokens   chan struct{}       // closed loop: one per request in flight, nil in open loop
+	requests map[uint64]*request  // by the number in the ClOrdID (see lookup)
+	prefix   string               // every ClOrdID of this run is prefix-<base 36 number>
+	onAck    func(clOrdID string) // Options.OnAck
+	orders   map[string]*order    // by Ref, live ones only
+	bySeq    []map[int]*request   // per session: MsgSeqNum -> unanswered request
+	tokens   chan struct{}        // closed loop: one per request in flight, nil in open loop
 
 	sent, acked, filled, rejected, unmatchedN, skipped int64
 	down                                               int64 // not sent: the session was down
@@ -218,6 +219,15 @@ func (t *tracker) answerLocked(r *request, now time.Time) bool {
 	return true
 }
 
+// ackedLocked counts r as acknowledged (answered by anything but a
+// rejection) and tells Options.OnAck.
+func (t *tracker) ackedLocked(r *request) {
+	t.acked++
+	if t.onAck != nil {
+		t.onAck(r.clOrdID)
+	}
+}
+
 // rejectLocked counts a rejection under "<reason><code>: <text>"; the key
 // is built (allocated) only here, so answers that are not rejections cost
 // no string building.
@@ -254,7 +264,7 @@ func (t *tracker) execReport(now time.Time, clOrdID, execType, ordStatus, code, 
 		if string(execType) == "8" {
 			t.rejectLocked("exec-report 103=", code, text)
 		} else {
-			t.acked++
+			t.ackedLocked(r)
 		}
 	}
 	if string(execType) == "F" && !r.filled && r.kind != KindCancel {
@@ -318,7 +328,7 @@ func (t *tracker) statusReport(now time.Time, session int, clOrdID, ordStatus, t
 		}
 		for _, y := range x.order.requests {
 			if y.id <= x.id && t.answerLocked(y, now) {
-				t.acked++
+				t.ackedLocked(y)
 				t.resynced++
 			}
 		}
