@@ -33,9 +33,9 @@ func parseFIXAddrs(s string) ([]string, error) {
 // runFollowingLeader runs the broker against the first address; when a
 // cluster standby refuses the logon naming the leader, it runs against the
 // leader instead, and when an address does not answer (or no leader is
-// elected yet) it tries the next in the list, for up to FailoverTimeout. With several addresses a
-// session that drops during the run follows the leader too
-// (broker.Options.Failover).
+// elected yet) it tries the next in the list, for up to FailoverTimeout.
+// With several addresses a session that drops during the run follows the
+// leader too (broker.Options.Failover).
 func runFollowingLeader(ctx context.Context, o broker.Options, addrs []string) (*broker.Result, error) {
 	if len(addrs) > 1 {
 		o.Failover = addrs
