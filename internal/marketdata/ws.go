@@ -135,7 +135,7 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	// close frame the writer sends with its reason. The reader ends when the
 	// connection closes.
 	wc := &wsConn{p: p, c: c, ctx: ctx, readCtx: r.Context(), sub: newSubscriber(p.cfg.SubscriberQueueMax),
-		last: make(map[feedKey]uint64), replies: make(chan []byte, 4), opened: time.Now()}
+		last: make(map[feedKey]uint64), seen: make(map[levelKey]struct{}), replies: make(chan []byte, 4), opened: time.Now()}
 	wc.sub.cancel = cancel
 	p.addSubscriber(wc.sub)
 	if p.closing.Load() {
@@ -155,7 +155,7 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 		_ = c.CloseNow()
 	}
 	p.cfg.Log.Info().Str("remote", r.RemoteAddr).Str("reason", reason).Int64("frames", wc.frames).
-		Int64("resyncs", wc.resyncs).Dur("connected", time.Since(wc.opened)).Msg("websocket closed")
+		Int64("resyncs", wc.resyncs).Int64("merged", wc.merged).Dur("connected", time.Since(wc.opened)).Msg("websocket closed")
 }
 
 // feedKey names one stream a client follows: a channel of a symbol (and,
@@ -192,10 +192,17 @@ type wsConn struct {
 	// last is the sequence number last sent on each stream.
 	last map[feedKey]uint64
 	buf  []byte
+	// Scratch space for sendUpdates: the frame's updates, those merged
+	// already, one stream's group, the book levels met.
+	pend  []*update
+	done  []bool
+	group []*update
+	seen  map[levelKey]struct{}
 
 	opened          time.Time
 	lastWrite       time.Time
 	frames, resyncs int64
+	merged          int64                  // updates merged into another of their stream
 	reason          atomic.Pointer[string] // why the connection ends, first cause wins
 	status          websocket.StatusCode   // the close frame to send, 0: none
 }
@@ -341,25 +348,24 @@ func (wc *wsConn) stale(k feedKey, seq uint64, fresh bool) bool {
 }
 
 // sendUpdates sends first and whatever else is queued behind it, in one
-// frame (a JSON array when there are several), leaving out updates the client
-// already has from a snapshot. Each update's JSON is encoded once, by the
-// first client that sends it, and copied into the others' frames.
+// frame (a JSON array when there are several messages), leaving out updates
+// the client already has from a snapshot. Each update's JSON is encoded once,
+// by the first client that sends it, and copied into the others' frames;
+// several updates of one stream in a frame are merged into one message
+// (wsmerge.go).
 func (wc *wsConn) sendUpdates(first *update) error {
-	buf := append(wc.buf[:0], '[')
-	n := 0
+	us := wc.pend[:0]
+	size := 0
 	add := func(u *update) {
 		if wc.stale(feedKey{u.s, u.ch, u.interval}, u.seq, false) {
 			return
 		}
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, u.JSON()...)
-		n++
+		us = append(us, u)
+		size += len(u.JSON())
 	}
 	add(first)
 more:
-	for len(buf) < wsBatchBytes {
+	for size < wsBatchBytes {
 		select {
 		case u := <-wc.sub.q:
 			add(u)
@@ -367,7 +373,42 @@ more:
 			break more
 		}
 	}
-	wc.buf = buf
+	buf := append(wc.buf[:0], '[')
+	n := 0
+	// Each stream's message goes where its first update was; done marks the
+	// updates already in a merged message.
+	done := wc.done[:0]
+	for range us {
+		done = append(done, false)
+	}
+	for i, u := range us {
+		if done[i] {
+			continue
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		group := append(wc.group[:0], u)
+		if mergeable(u) {
+			for j := i + 1; j < len(us); j++ {
+				if v := us[j]; !done[j] && v.s == u.s && v.ch == u.ch {
+					group = append(group, v)
+					done[j] = true
+				}
+			}
+		}
+		if len(group) == 1 {
+			buf = append(buf, u.JSON()...)
+		} else {
+			buf = appendMerged(buf, group, wc.seen)
+			wc.merged += int64(len(group) - 1)
+		}
+		clear(group)
+		wc.group = group[:0]
+	}
+	clear(us)
+	wc.pend, wc.done, wc.buf = us[:0], done[:0], buf
 	switch n {
 	case 0:
 		return nil

@@ -1,0 +1,77 @@
+package marketdata
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/exchange-sim/exchange/matching"
+)
+
+// TestUpdateJSONSpans: an update's JSON with its parts recorded is the same
+// message appendUpdateJSON writes, and the spans point at its levels, trades
+// and stats.
+func TestUpdateJSONSpans(t *testing.T) {
+	p := newTestPublisher(t, Config{})
+	s := p.symNamed("AAPL")
+	for _, u := range []*update{
+		{s: s, seq: 7, ch: chBook, bids: []Level{{Price: 101, Qty: 3, Orders: 1}, {Price: 100, Qty: 0}}, asks: []Level{{Price: 105, Qty: 2, Orders: 2}}},
+		{s: s, seq: 7, ch: chBook},
+		{s: s, seq: 8, ch: chTrades, trades: []Trade{{MatchID: 1, TimeNs: 5, Price: 101, Qty: 1}, {MatchID: 2, TimeNs: 6, Price: 100, Qty: 2, Auction: true}},
+			stats: Stats{Trades: 2, Last: 100, Volume: 3}},
+		{s: s, seq: 9, ch: chTrades, stats: Stats{Halted: true}},
+		{s: s, seq: 9, ch: chCandles, interval: Interval1s, candles: []Candle{{StartNs: 1e9, Open: 1, High: 1, Low: 1, Close: 1, Volume: 1}}},
+	} {
+		got, want := u.JSON(), appendUpdateJSON(nil, u)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("JSON with spans:\n%s\nwant\n%s", got, want)
+		}
+		if !json.Valid(got) {
+			t.Fatalf("not JSON: %s", got)
+		}
+		for i, sp := range u.spans.levels {
+			l := append(u.bids[:len(u.bids):len(u.bids)], u.asks...)[i]
+			if w := appendLevelJSON(nil, s, l); !bytes.Equal(got[sp.a:sp.b], w) {
+				t.Fatalf("level span %d: %s, want %s", i, got[sp.a:sp.b], w)
+			}
+		}
+		if u.ch == chTrades {
+			if w := appendStatsJSON(nil, s, u.stats); !bytes.Equal(got[u.spans.stats.a:u.spans.stats.b], w) {
+				t.Fatalf("stats span: %s", got[u.spans.stats.a:u.spans.stats.b])
+			}
+		}
+	}
+}
+
+// TestMergeTrades: several trades updates of one symbol merge into one
+// message with every trade in order, the newest statistics and the newest
+// sequence number.
+func TestMergeTrades(t *testing.T) {
+	p := newTestPublisher(t, Config{})
+	s := p.symNamed("AAPL")
+	us := []*update{
+		{s: s, seq: 3, ch: chTrades, trades: []Trade{{MatchID: 1, TimeNs: 10, Price: 100, Qty: 1, TakerSide: matching.Buy}}, stats: Stats{Trades: 1, Last: 100, Volume: 1}},
+		{s: s, seq: 5, ch: chTrades, stats: Stats{Trades: 1, Last: 100, Volume: 1, Halted: true}},
+		{s: s, seq: 9, ch: chTrades, trades: []Trade{{MatchID: 2, TimeNs: 20, Price: 101, Qty: 1}, {MatchID: 3, TimeNs: 30, Price: 102, Qty: 4}},
+			stats: Stats{Trades: 3, Last: 102, Volume: 6, High: 102}},
+	}
+	b := appendMerged(nil, us, map[levelKey]struct{}{})
+	var m struct {
+		wsMsg
+		Stats json.RawMessage `json:"stats"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if m.Type != "trades" || m.Seq != 9 || m.Symbol != "AAPL" || len(m.Trades) != 3 {
+		t.Fatalf("merged: %s", b)
+	}
+	for i, tr := range m.Trades {
+		if tr.ID != uint64(i+1) {
+			t.Fatalf("trade %d is %d: %s", i, tr.ID, b)
+		}
+	}
+	if w := appendStatsJSON(nil, s, us[2].stats); !bytes.Equal(m.Stats, w) {
+		t.Fatalf("stats %s, want the newest %s", m.Stats, w)
+	}
+}
