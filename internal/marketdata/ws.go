@@ -1,11 +1,13 @@
 package marketdata
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -30,8 +32,30 @@ const (
 	wsReadMax      = 4096
 	wsSymbolsMax   = 256
 	wsWriteTimeout = 10 * time.Second
-	wsBatchBytes   = 64 << 10 // updates coalesced into one frame, at most
+	wsBatchBytes   = 64 << 10 // updates coalesced into one frame, at most (before merging)
+	// wsWriteBuffer is each connection's write buffer: a frame up to this
+	// size (header and payload) goes out in one write(2). With net/http's
+	// 4 KB buffer the library wrote a frame of several KB in two: the
+	// header and the buffer's first bytes, then the rest.
+	wsWriteBuffer = 32 << 10
 )
+
+// wsResponseWriter hands websocket.Accept the connection with a write
+// buffer of wsWriteBuffer bytes instead of net/http's 4 KB.
+type wsResponseWriter struct{ http.ResponseWriter }
+
+func (w wsResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return c, brw, err
+	}
+	if err := brw.Writer.Flush(); err != nil { // nothing is buffered yet; if it were, it goes first
+		c.Close()
+		return nil, nil, err
+	}
+	brw.Writer = bufio.NewWriterSize(c, wsWriteBuffer)
+	return c, brw, nil
+}
 
 // parseWSRequest validates a client message; the error names the field.
 func (p *Publisher) parseWSRequest(data []byte) (req wsRequest, chans channel, iv Interval, syms []*symState, perr *paramError) {
@@ -124,7 +148,7 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 // sequence numbers a client sees only go up (wsConn.stale). Every close is
 // logged with its reason.
 func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(wsResponseWriter{w}, r, nil)
 	if err != nil {
 		return // Accept has replied
 	}
@@ -254,7 +278,22 @@ func (wc *wsConn) writeLoop() string {
 		timer.Stop()
 		defer timer.Stop()
 	}
+	rest := false
 	for {
+		// After a frame of updates the writer rests until the gap has
+		// passed: what the publisher queues meanwhile waits in the queue
+		// (its sends find this goroutine asleep on the timer, not on the
+		// queue, so they wake nothing) and goes out in one frame. Under
+		// load that is one wake-up per frame, the timer's.
+		if rest {
+			rest = false
+			timer.Reset(gap)
+			select {
+			case <-wc.ctx.Done():
+				timer.Stop()
+			case <-timer.C:
+			}
+		}
 		select {
 		case <-wc.ctx.Done():
 			if wc.p.closing.Load() {
@@ -271,18 +310,6 @@ func (wc *wsConn) writeLoop() string {
 				return wc.writeFailed(err)
 			}
 		case u := <-wc.sub.q:
-			// Hold the frame back until the gap since the last one has
-			// passed, so that one frame carries what comes meanwhile and the
-			// publisher's sends do not wake this goroutine (it waits on the
-			// timer, not on the queue).
-			if wait := gap - time.Since(wc.lastWrite); gap > 0 && wait > 0 {
-				timer.Reset(wait)
-				select {
-				case <-wc.ctx.Done():
-					continue // the next turn says why
-				case <-timer.C:
-				}
-			}
 			select { // lagging meanwhile: the snapshot first, u is then stale
 			case <-wc.sub.kick:
 				if err := wc.sendSnapshots(); err != nil {
@@ -293,6 +320,7 @@ func (wc *wsConn) writeLoop() string {
 			if err := wc.sendUpdates(u); err != nil {
 				return wc.writeFailed(err)
 			}
+			rest = gap > 0
 		}
 	}
 }

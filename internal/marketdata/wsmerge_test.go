@@ -2,8 +2,13 @@ package marketdata
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/exchange-sim/exchange/matching"
 )
@@ -73,5 +78,64 @@ func TestMergeTrades(t *testing.T) {
 	}
 	if w := appendStatsJSON(nil, s, us[2].stats); !bytes.Equal(m.Stats, w) {
 		t.Fatalf("stats %s, want the newest %s", m.Stats, w)
+	}
+}
+
+// countingListener counts the writes to the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestWebSocketFrameOneWrite: a frame of some 12 KB reaches the socket in
+// one write (net/http's 4 KB buffer made the library write it in two).
+func TestWebSocketFrameOneWrite(t *testing.T) {
+	p := newTestPublisher(t, Config{})
+	srv := httptest.NewUnstartedServer(p.Handler())
+	var writes atomic.Int64
+	srv.Listener = countingListener{srv.Listener, &writes}
+	srv.Start()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, srv)
+	defer c.c.CloseNow()
+	c.send(ctx, t, `{"op":"subscribe","channels":["book"],"symbols":["AAPL"]}`)
+	if m, err := c.read(5 * time.Second); err != nil || !m.Snapshot {
+		t.Fatalf("want snapshot, got %+v %v", m, err)
+	}
+	before := writes.Load()
+	const levels = 300
+	p.mu.Lock()
+	for i := 1; i <= levels; i++ {
+		p.apply(&matching.Event{Kind: matching.EvAdded, OutSeq: uint64(i), Symbol: 1, Side: matching.Buy,
+			OrderID: matching.OrderID(i), Price: int64(10000 + i), Leaves: 100})
+	}
+	p.flush()
+	p.mu.Unlock()
+	m, err := c.read(5 * time.Second)
+	if err != nil || len(m.Bids) != levels {
+		t.Fatalf("update: %v, %d levels", err, len(m.Bids))
+	}
+	if n := writes.Load() - before; n != 1 {
+		t.Fatalf("a frame of %d levels took %d writes", levels, n)
 	}
 }
