@@ -138,8 +138,11 @@ var (
 	wsTypeKey   = []byte(`{"type":"`)
 	wsSymbolKey = []byte(`"symbol":"`)
 	wsSeqKey    = []byte(`"seq":`)
-	wsTimeKey   = []byte(`"time_ns":`)
+	wsTimeKey   = []byte(`time_ns":`) // 't' is rarer than '"' in a trade
 	wsSnapKey   = []byte(`"snapshot":true`)
+	wsAsksKey   = []byte(`,"asks":[`)
+	wsStatsKey  = []byte(`,"stats":`)
+	wsEndKey    = []byte(`}`)
 )
 
 func (w *WSClients) read(ctx context.Context, c *websocket.Conn, cl *wsClient, snapshots int, ready chan<- error) {
@@ -211,12 +214,25 @@ func (cl *wsClient) scan(data []byte, now int64, measuring bool) (snapshots int)
 			break
 		}
 		rest = rest[i+len(wsTypeKey):]
-		next := bytes.Index(rest, wsTypeKey)
+		typ, _, _ := bytes.Cut(rest, []byte(`"`))
+		// A message's levels, trades or candles hold no brackets: the next
+		// message is looked for past its arrays, not through them (a
+		// search for {"type":" stops at every level's '{').
+		body := 0
+		switch string(typ) {
+		case "book":
+			body = skipArrays(rest, wsAsksKey, wsEndKey)
+		case "trades":
+			body = skipArrays(rest, wsStatsKey)
+		case "candles":
+			body = skipArrays(rest, wsEndKey)
+		}
+		next := bytes.Index(rest[body:], wsTypeKey)
 		msg := rest
 		if next >= 0 {
+			next += body
 			msg = rest[:next]
 		}
-		typ, _, _ := bytes.Cut(msg, []byte(`"`))
 		sym := fieldAfter(msg, wsSymbolKey, '"')
 		seq := parseUint(fieldAfter(msg, wsSeqKey, ','))
 		cl.key = append(append(append(cl.key[:0], typ...), '/'), sym...)
@@ -237,7 +253,11 @@ func (cl *wsClient) scan(data []byte, now int64, measuring bool) (snapshots int)
 		if measuring && !snap {
 			cl.msgs++
 			if string(typ) == "trades" {
-				for m := msg; ; {
+				m := msg
+				if body > 0 {
+					m = msg[:body]
+				}
+				for {
 					i := bytes.Index(m, wsTimeKey)
 					if i < 0 {
 						break
@@ -255,6 +275,22 @@ func (cl *wsClient) scan(data []byte, now int64, measuring bool) (snapshots int)
 		rest = rest[next:]
 	}
 	return snapshots
+}
+
+// skipArrays returns the offset just past a message's arrays: each ']' in
+// turn must be followed by what follows[i] says comes after that array in
+// the server's format; 0 when it is not so (then the caller searches the
+// whole message).
+func skipArrays(b []byte, follows ...[]byte) int {
+	at := 0
+	for _, f := range follows {
+		i := bytes.IndexByte(b[at:], ']')
+		if i < 0 || !bytes.HasPrefix(b[at+i+1:], f) {
+			return 0
+		}
+		at += i + 1
+	}
+	return at
 }
 
 // parseUint reads a decimal number without allocating (0: none, or not a

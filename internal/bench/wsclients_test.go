@@ -86,6 +86,14 @@ func TestWSClientScan(t *testing.T) {
 	if cl.delay.TotalCount() != 3 || cl.delay.Max() < 900_000 || cl.delay.Min() > 110_000 {
 		t.Fatalf("delays: %d recorded, min %d max %d", cl.delay.TotalCount(), cl.delay.Min(), cl.delay.Max())
 	}
+	// The server's own format, where the scanner skips over the arrays.
+	frame = []byte(`[{"type":"book","symbol":"A","seq":9,"bids":[{"price":"1.00","qty":"3","orders":1}],"asks":[{"price":"1.01","qty":"2","orders":1}]},` +
+		`{"type":"trades","symbol":"A","seq":9,"trades":[{"id":1,"time_ns":1000000,"price":"1.00","qty":"1","side":"buy"},{"id":2,"time_ns":1200000,"price":"1.00","qty":"1","side":"buy"}],"stats":{"symbol":"A","open":"1.00","trades":2,"halted":false}},` +
+		`{"type":"book","symbol":"B","seq":4,"bids":[],"asks":[]},{"type":"trades","symbol":"B","seq":2,"trades":[],"stats":{"symbol":"B"}}]`)
+	cl.scan(frame, now, true)
+	if cl.msgs != 8 || cl.outOfOrder != 2 || cl.delay.TotalCount() != 5 {
+		t.Fatalf("server-format frame: msgs %d out-of-order %d delays %d, want 8, 2, 5", cl.msgs, cl.outOfOrder, cl.delay.TotalCount())
+	}
 	seq := 8
 	frame2 := []byte(`{"type":"book","symbol":"A","seq":00008,"bids":[]}`)
 	if a := testing.AllocsPerRun(100, func() {
