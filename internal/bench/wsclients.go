@@ -255,16 +255,24 @@ func (cl *wsClient) scan(data []byte, now int64, measuring bool) (snapshots int)
 			if string(typ) == "trades" {
 				m := msg
 				if body > 0 {
-					m = msg[:body]
+					m = msg[:body] // the trades array, not the stats after it
 				}
+				// Each trade is an object {"id":N,"time_ns":T,...} with no
+				// object inside: its time is looked for near its '{'.
 				for {
-					i := bytes.Index(m, wsTimeKey)
+					i := bytes.IndexByte(m, '{')
 					if i < 0 {
 						break
 					}
-					m = m[i+len(wsTimeKey):]
-					if t := parseUint(fieldAfter(m, nil, ',')); t > 0 {
+					m = m[i+1:]
+					j := bytes.Index(m[:min(len(m), 48)], wsTimeKey)
+					if j < 0 {
+						continue
+					}
+					m = m[j+len(wsTimeKey):]
+					if t, n := leadingUint(m); n > 0 {
 						_ = cl.delay.RecordValue(max(now-int64(t), 1))
+						m = m[n:]
 					}
 				}
 			}
@@ -291,6 +299,16 @@ func skipArrays(b []byte, follows ...[]byte) int {
 		at += i + 1
 	}
 	return at
+}
+
+// leadingUint reads the decimal number b starts with and how many digits
+// it had.
+func leadingUint(b []byte) (v uint64, n int) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		v = v*10 + uint64(b[n]-'0')
+		n++
+	}
+	return v, n
 }
 
 // parseUint reads a decimal number without allocating (0: none, or not a
