@@ -95,9 +95,10 @@ func benchWS(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 			cpu.Seconds()/dur.Seconds(), with.Unanswered, lateNote(with.SendLate))})
 	rows = append(rows, benchRow{name: fmt.Sprintf("WS %d clients: trade delay", clients), ops: strconv.FormatInt(wr.Messages, 10),
 		rate: rateStr(float64(wr.Messages)/dur.Seconds(), "msgs/s"), lat: wr.Delay,
-		note: fmt.Sprintf("trade timestamp -> client; worst client's p99 %s; %d out-of-order seq, %d closed early, %d resyncs; %.1f k frames/s of %.1f KB on average; clients' child process CPU %.2f cores",
-			durStr(wr.ClientP99Max), wr.OutOfOrder, wr.Closed, resyncs, float64(wr.Frames)/dur.Seconds()/1e3,
-			float64(wr.Bytes)/float64(max(wr.Frames, 1))/1e3, childCPU.Seconds()/dur.Seconds())})
+		note: fmt.Sprintf("trade timestamp -> client; worst client's p99 %s; %d out-of-order seq, %d closed early, %d resyncs; %.0f trades/s and %.0f KB/s per client, in %.1f k frames/s of %.1f KB on average; clients' child process CPU %.2f cores",
+			durStr(wr.ClientP99Max), wr.OutOfOrder, wr.Closed, resyncs,
+			float64(wr.Delay.TotalCount())/float64(max(wr.Clients, 1))/dur.Seconds(), float64(wr.Bytes)/float64(max(wr.Clients, 1))/dur.Seconds()/1e3,
+			float64(wr.Frames)/dur.Seconds()/1e3, float64(wr.Bytes)/float64(max(wr.Frames, 1))/1e3, childCPU.Seconds()/dur.Seconds())})
 	return rows, nil
 }
 
