@@ -224,7 +224,6 @@ type wsConn struct {
 	seen  map[levelKey]struct{}
 
 	opened          time.Time
-	lastWrite       time.Time
 	frames, resyncs int64
 	merged          int64                  // updates merged into another of their stream
 	reason          atomic.Pointer[string] // why the connection ends, first cause wins
@@ -317,10 +316,11 @@ func (wc *wsConn) writeLoop() string {
 				}
 			default:
 			}
-			if err := wc.sendUpdates(u); err != nil {
+			wrote, err := wc.sendUpdates(u)
+			if err != nil {
 				return wc.writeFailed(err)
 			}
-			rest = gap > 0
+			rest = wrote && gap > 0
 		}
 	}
 }
@@ -360,7 +360,6 @@ func (wc *wsConn) write(b []byte) error {
 		defer func() { <-slots }()
 	}
 	wc.frames++
-	wc.lastWrite = time.Now()
 	return wc.c.Write(wctx, websocket.MessageText, b)
 }
 
@@ -380,8 +379,8 @@ func (wc *wsConn) stale(k feedKey, seq uint64, fresh bool) bool {
 // the client already has from a snapshot. Each update's JSON is encoded once,
 // by the first client that sends it, and copied into the others' frames;
 // several updates of one stream in a frame are merged into one message
-// (wsmerge.go).
-func (wc *wsConn) sendUpdates(first *update) error {
+// (wsmerge.go). It reports whether it wrote a frame.
+func (wc *wsConn) sendUpdates(first *update) (bool, error) {
 	us := wc.pend[:0]
 	size := 0
 	add := func(u *update) {
@@ -439,11 +438,11 @@ more:
 	wc.pend, wc.done, wc.buf = us[:0], done[:0], buf
 	switch n {
 	case 0:
-		return nil
+		return false, nil
 	case 1:
-		return wc.write(buf[1:])
+		return true, wc.write(buf[1:])
 	}
-	return wc.write(append(buf, ']'))
+	return true, wc.write(append(buf, ']'))
 }
 
 // sendSnapshots answers a kick (a new subscription, or a queue that
