@@ -34,7 +34,7 @@ func BenchmarkWSFanoutCPU(b *testing.B) {
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 
-	var frames, bytesIn atomic.Int64
+	var frames, bytesIn, closed atomic.Int64
 	var wg sync.WaitGroup
 	ready := make(chan struct{}, clients)
 	sub := []byte(`{"op":"subscribe","channels":["book","trades"],"symbols":["AAPL","MSFT","BTC-USD","GOOG"]}`)
@@ -43,6 +43,7 @@ func BenchmarkWSFanoutCPU(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		conn.SetReadLimit(1 << 24)
 		if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
 			b.Fatal(err)
 		}
@@ -55,6 +56,9 @@ func BenchmarkWSFanoutCPU(b *testing.B) {
 			for {
 				_, r, err := conn.Reader(ctx)
 				if err != nil {
+					if ctx.Err() == nil {
+						closed.Add(1)
+					}
 					return
 				}
 				n, _ := io.CopyBuffer(io.Discard, r, buf)
@@ -111,6 +115,9 @@ func BenchmarkWSFanoutCPU(b *testing.B) {
 	b.ReportMetric(float64(frames.Load()-frames0)/elapsed.Seconds(), "frames/s")
 	b.ReportMetric(float64(bytesIn.Load()-bytes0)/elapsed.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(p.resyncs.Load()-resyncs0), "resyncs")
+	if n := closed.Load(); n > 0 {
+		b.Fatalf("%d clients' connections ended during the run", n)
+	}
 }
 
 // processCPU is the process's user+sys CPU time.
