@@ -159,7 +159,7 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	// close frame the writer sends with its reason. The reader ends when the
 	// connection closes.
 	wc := &wsConn{p: p, c: c, ctx: ctx, readCtx: r.Context(), sub: newSubscriber(p.cfg.SubscriberQueueMax),
-		last: make(map[feedKey]uint64), seen: make(map[levelKey]struct{}), replies: make(chan []byte, 4), opened: time.Now()}
+		last: make(map[feedKey]uint64), replies: make(chan []byte, 4), opened: time.Now()}
 	wc.sub.cancel = cancel
 	p.addSubscriber(wc.sub)
 	if p.closing.Load() {
@@ -221,7 +221,7 @@ type wsConn struct {
 	pend  []*update
 	done  []bool
 	group []*update
-	seen  map[levelKey]struct{}
+	seen  priceSet
 
 	opened          time.Time
 	frames, resyncs int64
@@ -278,21 +278,24 @@ func (wc *wsConn) writeLoop() string {
 		defer timer.Stop()
 	}
 	rest := false
+	var frameAt time.Time // when the last frame of updates was started
 	for {
-		// After a frame of updates the writer rests until the gap has
-		// passed: what the publisher queues meanwhile waits in the queue
-		// (its sends find this goroutine asleep on the timer, not on the
-		// queue, so they wake nothing) and goes out in one frame. Under
-		// load that is one wake-up per frame, the timer's.
-		if rest {
-			rest = false
-			timer.Reset(gap)
+		// After a frame of updates the writer rests until the gap since
+		// its start has passed: what the publisher queues meanwhile waits
+		// in the queue (its sends find this goroutine asleep on the timer,
+		// not on the queue, so they wake nothing) and goes out in one
+		// frame. Under load that is one wake-up per frame, the timer's. A
+		// writer behind (the write outlasted the gap, or the queue is half
+		// full) does not rest.
+		if wait := gap - time.Since(frameAt); rest && wait > 0 && len(wc.sub.q) < cap(wc.sub.q)/2 {
+			timer.Reset(wait)
 			select {
 			case <-wc.ctx.Done():
 				timer.Stop()
 			case <-timer.C:
 			}
 		}
+		rest = false
 		select {
 		case <-wc.ctx.Done():
 			if wc.p.closing.Load() {
@@ -316,6 +319,7 @@ func (wc *wsConn) writeLoop() string {
 				}
 			default:
 			}
+			frameAt = time.Now()
 			wrote, err := wc.sendUpdates(u)
 			if err != nil {
 				return wc.writeFailed(err)
@@ -428,7 +432,7 @@ more:
 		if len(group) == 1 {
 			buf = append(buf, u.JSON()...)
 		} else {
-			buf = appendMerged(buf, group, wc.seen)
+			buf = appendMerged(buf, group, &wc.seen)
 			wc.merged += int64(len(group) - 1)
 		}
 		clear(group)

@@ -1,6 +1,6 @@
 package marketdata
 
-import "github.com/exchange-sim/exchange/matching"
+import "math/bits"
 
 // A WebSocket client's frame often holds several updates of one stream: the
 // updates of the flushes that came during its write gap, or more when it has
@@ -72,7 +72,7 @@ func mergeable(u *update) bool { return u.ch == chBook || u.ch == chTrades }
 
 // appendMerged appends one message standing for us, updates of one stream
 // (book or trades) oldest first, at least two. seen is scratch space.
-func appendMerged(b []byte, us []*update, seen map[levelKey]struct{}) []byte {
+func appendMerged(b []byte, us []*update, seen *priceSet) []byte {
 	last := us[len(us)-1]
 	if last.ch == chTrades {
 		b = appendHeadJSON(b, "trades", last.s, last.seq, false)
@@ -95,28 +95,34 @@ func appendMerged(b []byte, us []*update, seen map[levelKey]struct{}) []byte {
 		return append(b, '}')
 	}
 	// book: newest first, each level the first time it is met.
-	clear(seen)
 	b = appendHeadJSON(b, "book", last.s, last.seq, false)
-	for side, sd := range [2]matching.Side{matching.Buy, matching.Sell} {
+	for side := range 2 {
 		if side == 0 {
 			b = append(b, `,"bids":[`...)
 		} else {
 			b = append(b, `],"asks":[`...)
 		}
+		total := 0
+		for _, u := range us {
+			if side == 0 {
+				total += len(u.bids)
+			} else {
+				total += len(u.asks)
+			}
+		}
+		seen.reset(total)
 		n := 0
 		for i := len(us) - 1; i >= 0; i-- {
 			u := us[i]
 			j := u.JSON()
 			ls, off := u.bids, 0
-			if sd == matching.Sell {
+			if side == 1 {
 				ls, off = u.asks, len(u.bids)
 			}
 			for k, l := range ls {
-				key := levelKey{side: sd, price: l.Price}
-				if _, dup := seen[key]; dup {
+				if !seen.add(l.Price) {
 					continue
 				}
-				seen[key] = struct{}{}
 				if n > 0 {
 					b = append(b, ',')
 				}
@@ -127,4 +133,39 @@ func appendMerged(b []byte, us []*update, seen map[levelKey]struct{}) []byte {
 		}
 	}
 	return append(b, "]}"...)
+}
+
+// priceSet is a set of prices that empties in O(1): an open-addressing
+// table whose slots count as used only when stamped with the current
+// generation. A client merging book updates uses one, every frame.
+type priceSet struct {
+	keys []int64
+	gens []uint32
+	gen  uint32
+}
+
+// reset empties the set and makes room for n prices.
+func (ps *priceSet) reset(n int) {
+	if size := 2 * max(n, 8); len(ps.keys) < size {
+		size = 1 << bits.Len(uint(size-1))
+		ps.keys, ps.gens, ps.gen = make([]int64, size), make([]uint32, size), 0
+	}
+	if ps.gen++; ps.gen == 0 { // wrapped: old stamps could look current
+		clear(ps.gens)
+		ps.gen = 1
+	}
+}
+
+// add adds price and reports whether it was not there yet.
+func (ps *priceSet) add(price int64) bool {
+	mask := uint64(len(ps.keys) - 1)
+	for i := (uint64(price) * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
+		if ps.gens[i] != ps.gen {
+			ps.keys[i], ps.gens[i] = price, ps.gen
+			return true
+		}
+		if ps.keys[i] == price {
+			return false
+		}
+	}
 }

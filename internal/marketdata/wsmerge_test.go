@@ -60,7 +60,7 @@ func TestMergeTrades(t *testing.T) {
 		{s: s, seq: 9, ch: chTrades, trades: []Trade{{MatchID: 2, TimeNs: 20, Price: 101, Qty: 1}, {MatchID: 3, TimeNs: 30, Price: 102, Qty: 4}},
 			stats: Stats{Trades: 3, Last: 102, Volume: 6, High: 102}},
 	}
-	b := appendMerged(nil, us, map[levelKey]struct{}{})
+	b := appendMerged(nil, us, &priceSet{})
 	var m struct {
 		wsMsg
 		Stats json.RawMessage `json:"stats"`
@@ -137,5 +137,65 @@ func TestWebSocketFrameOneWrite(t *testing.T) {
 	}
 	if n := writes.Load() - before; n != 1 {
 		t.Fatalf("a frame of %d levels took %d writes", levels, n)
+	}
+}
+
+// TestMergeBook: book updates of one symbol merge into one message holding
+// each level once per side, as the newest update left it.
+func TestMergeBook(t *testing.T) {
+	p := newTestPublisher(t, Config{})
+	s := p.symNamed("AAPL")
+	us := []*update{
+		{s: s, seq: 3, ch: chBook, bids: []Level{{Price: 100, Qty: 1, Orders: 1}, {Price: 99, Qty: 5, Orders: 1}}, asks: []Level{{Price: 100, Qty: 7, Orders: 1}}},
+		{s: s, seq: 4, ch: chBook, bids: []Level{{Price: 100, Qty: 2, Orders: 2}}},
+		{s: s, seq: 6, ch: chBook, bids: []Level{{Price: 99, Qty: 0}}, asks: []Level{{Price: 101, Qty: 3, Orders: 1}, {Price: 100, Qty: 0}}},
+	}
+	seen := &priceSet{}
+	for round := 0; round < 2; round++ { // the set is reused from frame to frame
+		b := appendMerged(nil, us, seen)
+		var m wsMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		side := func(ls []wsLevel) map[string]string {
+			out := map[string]string{}
+			for _, l := range ls {
+				if _, dup := out[l.Price]; dup {
+					t.Fatalf("level %s twice: %s", l.Price, b)
+				}
+				out[l.Price] = l.Qty
+			}
+			return out
+		}
+		bids, asks := side(m.Bids), side(m.Asks)
+		if m.Seq != 6 || len(bids) != 2 || bids["1.00"] != "2" || bids["0.99"] != "0" ||
+			len(asks) != 2 || asks["1.00"] != "0" || asks["1.01"] != "3" {
+			t.Fatalf("merged book: %s", b)
+		}
+	}
+}
+
+// TestPriceSet: prices are added once, a reset empties the set without
+// clearing it, and the table grows when asked for more room.
+func TestPriceSet(t *testing.T) {
+	var ps priceSet
+	for round := 0; round < 3; round++ {
+		n := 10 + 100*round
+		ps.reset(n)
+		for i := 0; i < n; i++ {
+			if !ps.add(int64(i * 7)) {
+				t.Fatalf("round %d: %d reported present before it was added", round, i*7)
+			}
+		}
+		for i := 0; i < n; i++ {
+			if ps.add(int64(i * 7)) {
+				t.Fatalf("round %d: %d added twice", round, i*7)
+			}
+		}
+	}
+	ps.gen = ^uint32(0) // the next reset wraps the generation
+	ps.reset(1)
+	if !ps.add(0) || ps.add(0) {
+		t.Fatal("after the generation wrapped, the set was not empty or lost a price")
 	}
 }
