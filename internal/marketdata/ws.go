@@ -144,9 +144,10 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 // a snapshot of each subscription first (messages with "snapshot":true), then
 // updates; when it falls behind its queue is dropped and it gets snapshots
 // again. Each frame holds one JSON message, or a JSON array of several
-// updates that were waiting together. On each channel of each symbol the
-// sequence numbers a client sees only go up (wsConn.stale). Every close is
-// logged with its reason.
+// that were waiting together, the updates of one stream merged into one
+// message (wsmerge.go). On each channel of each symbol the sequence numbers
+// a client sees only go up (wsConn.stale). Every close is logged with its
+// reason. Frames are not compressed (permessage-deflate is not offered).
 func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 	c, err := websocket.Accept(wsResponseWriter{w}, r, nil)
 	if err != nil {
