@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"strings"
@@ -103,4 +104,26 @@ func TestWSClientScan(t *testing.T) {
 	}); a != 0 {
 		t.Fatalf("scan allocates %.1f times per frame", a)
 	}
+}
+
+// FuzzWSClientScan: the clients' scanner takes any frame without panicking
+// and never counts more snapshots than messages it found.
+func FuzzWSClientScan(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"book","symbol":"A","seq":1,"snapshot":true,"bids":[],"asks":[]}`,
+		`[{"type":"trades","symbol":"A","seq":2,"trades":[{"id":1,"time_ns":5,"price":"1"}],"stats":{"symbol":"A"}},{"type":"book","symbol":"A","seq":2,"bids":[{"price":"1"}],"asks":[]}]`,
+		`{"type":"book","symbol":"A","seq":3,"bids":[`,
+		`{"type":"trades"]]]`,
+		`{"type":"candles","symbol":"A","seq":4,"interval":"1s","candles":[]}`,
+		``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cl := &wsClient{delay: hdrhistogram.New(1, int64(time.Minute), 2), last: map[string]*uint64{}}
+		snaps := cl.scan(data, time.Now().UnixNano(), true)
+		if found := bytes.Count(data, wsTypeKey); snaps > found || cl.msgs > int64(found) {
+			t.Fatalf("%d snapshots and %d messages from %d headers", snaps, cl.msgs, found)
+		}
+	})
 }
