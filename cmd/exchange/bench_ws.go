@@ -81,7 +81,7 @@ func benchWS(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 	ws.measure()
 	with, err := run(fmt.Sprintf("WS fan-out: orders with %d clients", clients))
 	time.Sleep(200 * time.Millisecond) // the last trades reach the clients
-	wr, werr := ws.stop()
+	wr, childCPU, werr := ws.stop()
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +95,10 @@ func benchWS(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 			cpu.Seconds()/dur.Seconds(), with.Unanswered, lateNote(with.SendLate))})
 	rows = append(rows, benchRow{name: fmt.Sprintf("WS %d clients: trade delay", clients), ops: strconv.FormatInt(wr.Messages, 10),
 		rate: rateStr(float64(wr.Messages)/dur.Seconds(), "msgs/s"), lat: wr.Delay,
-		note: fmt.Sprintf("trade timestamp -> client; worst client's p99 %s; %d out-of-order seq, %d closed early, %d resyncs",
-			durStr(wr.ClientP99Max), wr.OutOfOrder, wr.Closed, resyncs)})
+		note: fmt.Sprintf("trade timestamp -> client; worst client's p99 %s; %d out-of-order seq, %d closed early, %d resyncs; %.0f trades/s and %.0f KB/s per client, in %.1f k frames/s of %.1f KB on average; clients' child process CPU %.2f cores",
+			durStr(wr.ClientP99Max), wr.OutOfOrder, wr.Closed, resyncs,
+			float64(wr.Delay.TotalCount())/float64(max(wr.Clients, 1))/dur.Seconds(), float64(wr.Bytes)/float64(max(wr.Clients, 1))/dur.Seconds()/1e3,
+			float64(wr.Frames)/dur.Seconds()/1e3, float64(wr.Bytes)/float64(max(wr.Frames, 1))/1e3, childCPU.Seconds()/dur.Seconds())})
 	return rows, nil
 }
 
@@ -122,7 +124,14 @@ func init() {
 type wsChildResult struct {
 	Result bench.WSResult
 	Delay  *hdrhistogram.Snapshot
+	// CPU is the child's own CPU time (user+sys) from measure to stop: what
+	// the clients' reading and checking cost, apart from the venue's.
+	CPU time.Duration
 }
+
+// wsChildProfileEnv, when set in the bench's environment, names a file the
+// clients' child writes its CPU profile into (measure to stop).
+const wsChildProfileEnv = "EXCHANGE_BENCH_WS_CHILD_CPUPROFILE"
 
 func runWSChild(spec string, in io.Reader, out io.Writer) error {
 	f := strings.Fields(spec)
@@ -139,13 +148,23 @@ func runWSChild(spec string, in io.Reader, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "ready")
 	sc := bufio.NewScanner(in)
+	var cpu0 time.Duration
+	stopProfile := func() {}
 	for sc.Scan() {
 		switch sc.Text() {
 		case "measure":
+			if path := os.Getenv(wsChildProfileEnv); path != "" {
+				if stopProfile, err = startCPUProfile(path); err != nil {
+					return err
+				}
+			}
+			cpu0 = bench.ProcessCPU()
 			ws.Measure()
 		case "stop":
 			r := ws.Stop()
-			return json.NewEncoder(out).Encode(wsChildResult{Result: r, Delay: r.Delay.Export()})
+			cpu := bench.ProcessCPU() - cpu0
+			stopProfile()
+			return json.NewEncoder(out).Encode(wsChildResult{Result: r, Delay: r.Delay.Export(), CPU: cpu})
 		}
 	}
 	ws.Stop()
@@ -189,7 +208,7 @@ func startWSChild(addr string, n int, syms []string) (*wsChild, error) {
 
 func (c *wsChild) measure() { fmt.Fprintln(c.in, "measure") }
 
-func (c *wsChild) stop() (bench.WSResult, error) {
+func (c *wsChild) stop() (bench.WSResult, time.Duration, error) {
 	fmt.Fprintln(c.in, "stop")
 	var res wsChildResult
 	err := json.NewDecoder(c.out).Decode(&res)
@@ -198,8 +217,8 @@ func (c *wsChild) stop() (bench.WSResult, error) {
 		err = werr
 	}
 	if err != nil {
-		return bench.WSResult{}, fmt.Errorf("ws clients child: %w", err)
+		return bench.WSResult{}, 0, fmt.Errorf("ws clients child: %w", err)
 	}
 	res.Result.Delay = hdrhistogram.Import(res.Delay)
-	return res.Result, nil
+	return res.Result, res.CPU, nil
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,19 +32,27 @@ type wsClient struct {
 	mu         sync.Mutex
 	delay      *hdrhistogram.Histogram
 	msgs       int64
+	frames     int64
+	bytes      int64
 	outOfOrder int64
-	last       map[string]uint64
+	// last is the sequence number last seen on each channel/symbol; key is
+	// scratch space for its keys.
+	last map[string]*uint64
+	key  []byte
 }
 
 // WSResult is what the clients saw between Measure and Stop.
 type WSResult struct {
 	Clients int
 	// Delay is trade timestamp -> arrival at a client, in ns, over every
-	// trade message of every client (a message's oldest trade counts).
+	// trade of every client.
 	Delay *hdrhistogram.Histogram
 	// ClientP99Max is the worst of the clients' own p99 delays, in ns.
 	ClientP99Max int64
 	Messages     int64
+	// Frames and Bytes count the WebSocket messages (each one update or an
+	// array of several) and their payload bytes the clients read.
+	Frames, Bytes int64
 	// OutOfOrder counts messages whose sequence number was not above the
 	// previous one on the same channel and symbol (over the whole run).
 	OutOfOrder int64
@@ -75,7 +83,7 @@ func DialWSClients(addr string, n int, symbols []string) (*WSClients, error) {
 			w.Stop()
 			return nil, fmt.Errorf("websocket client %d: subscribe: %w", i, err)
 		}
-		cl := &wsClient{delay: hdrhistogram.New(1, int64(time.Minute), 2), last: map[string]uint64{}}
+		cl := &wsClient{delay: hdrhistogram.New(1, int64(time.Minute), 2), last: map[string]*uint64{}}
 		w.clients = append(w.clients, cl)
 		w.wg.Add(1)
 		go w.read(ctx, c, cl, 2*len(symbols), ready)
@@ -100,7 +108,7 @@ func (w *WSClients) Measure() {
 	for _, cl := range w.clients {
 		cl.mu.Lock()
 		cl.delay.Reset()
-		cl.msgs = 0
+		cl.msgs, cl.frames, cl.bytes = 0, 0, 0
 		cl.mu.Unlock()
 	}
 	w.measure.Store(true)
@@ -116,6 +124,8 @@ func (w *WSClients) Stop() WSResult {
 	for _, cl := range w.clients {
 		r.Delay.Merge(cl.delay)
 		r.Messages += cl.msgs
+		r.Frames += cl.frames
+		r.Bytes += cl.bytes
 		r.OutOfOrder += cl.outOfOrder
 		if cl.delay.TotalCount() > 0 {
 			r.ClientP99Max = max(r.ClientP99Max, cl.delay.ValueAtQuantile(99))
@@ -128,15 +138,20 @@ var (
 	wsTypeKey   = []byte(`{"type":"`)
 	wsSymbolKey = []byte(`"symbol":"`)
 	wsSeqKey    = []byte(`"seq":`)
-	wsTimeKey   = []byte(`"time_ns":`)
+	wsTimeKey   = []byte(`time_ns":`) // 't' is rarer than '"' in a trade
 	wsSnapKey   = []byte(`"snapshot":true`)
+	wsAsksKey   = []byte(`,"asks":[`)
+	wsStatsKey  = []byte(`,"stats":`)
+	wsEndKey    = []byte(`}`)
 )
 
 func (w *WSClients) read(ctx context.Context, c *websocket.Conn, cl *wsClient, snapshots int, ready chan<- error) {
 	defer w.wg.Done()
 	defer c.CloseNow()
+	var buf []byte // one frame, reused: reading allocates nothing per frame
 	for {
-		_, data, err := c.Read(ctx)
+		var err error
+		buf, err = readFrame(ctx, c, buf[:0])
 		if err != nil {
 			if ctx.Err() == nil {
 				w.closed.Add(1)
@@ -149,48 +164,164 @@ func (w *WSClients) read(ctx context.Context, c *websocket.Conn, cl *wsClient, s
 		now := time.Now().UnixNano()
 		measuring := w.measure.Load()
 		cl.mu.Lock()
-		// One frame holds one message or a JSON array of several; each
-		// starts with {"type":"..","symbol":"..","seq":N.
-		for rest := data; ; {
-			i := bytes.Index(rest, wsTypeKey)
-			if i < 0 {
-				break
+		if measuring {
+			cl.frames++
+			cl.bytes += int64(len(buf))
+		}
+		got := cl.scan(buf, now, measuring)
+		cl.mu.Unlock()
+		if snapshots > 0 && got > 0 {
+			if snapshots -= got; snapshots <= 0 {
+				ready <- nil
 			}
-			rest = rest[i+len(wsTypeKey):]
-			next := bytes.Index(rest, wsTypeKey)
-			msg := rest
-			if next >= 0 {
-				msg = rest[:next]
-			}
-			typ, _, _ := bytes.Cut(msg, []byte(`"`))
-			sym := fieldAfter(msg, wsSymbolKey, '"')
-			seq, _ := strconv.ParseUint(string(fieldAfter(msg, wsSeqKey, ',')), 10, 64)
-			k := string(typ) + "/" + string(sym)
-			if last, ok := cl.last[k]; ok && seq <= last {
+		}
+	}
+}
+
+// readFrame appends the next message's payload to buf (grown as needed and
+// kept by the caller for the next frame).
+func readFrame(ctx context.Context, c *websocket.Conn, buf []byte) ([]byte, error) {
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		return buf, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// scan checks and measures one frame: one message or a JSON array of
+// several, each starting {"type":"..","symbol":"..","seq":N. Every message's
+// sequence number must be above the last on its channel and symbol; while
+// measuring, every update counts and every trades message's delay (from its
+// time_ns to now) is recorded for each of its trades. It returns how many snapshots
+// the frame held. It allocates only for a stream seen for the first time.
+// cl.mu is held.
+func (cl *wsClient) scan(data []byte, now int64, measuring bool) (snapshots int) {
+	for rest := data; ; {
+		i := bytes.Index(rest, wsTypeKey)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(wsTypeKey):]
+		typ, _, _ := bytes.Cut(rest, []byte(`"`))
+		// A message's levels, trades or candles hold no brackets: the next
+		// message is looked for past its arrays, not through them (a
+		// search for {"type":" stops at every level's '{').
+		body := 0
+		switch string(typ) {
+		case "book":
+			body = skipArrays(rest, wsAsksKey, wsEndKey)
+		case "trades":
+			body = skipArrays(rest, wsStatsKey)
+		case "candles":
+			body = skipArrays(rest, wsEndKey)
+		}
+		next := bytes.Index(rest[body:], wsTypeKey)
+		msg := rest
+		if next >= 0 {
+			next += body
+			msg = rest[:next]
+		}
+		sym := fieldAfter(msg, wsSymbolKey, '"')
+		seq := parseUint(fieldAfter(msg, wsSeqKey, ','))
+		cl.key = append(append(append(cl.key[:0], typ...), '/'), sym...)
+		if last := cl.last[string(cl.key)]; last == nil {
+			v := new(uint64)
+			*v = seq
+			cl.last[string(cl.key)] = v
+		} else {
+			if seq <= *last {
 				cl.outOfOrder++
 			}
-			cl.last[k] = seq
-			snap := bytes.Contains(msg[:min(len(msg), 80)], wsSnapKey)
-			if snap && snapshots > 0 {
-				if snapshots--; snapshots == 0 {
-					ready <- nil
+			*last = seq
+		}
+		snap := bytes.Contains(msg[:min(len(msg), 80)], wsSnapKey)
+		if snap {
+			snapshots++
+		}
+		if measuring && !snap {
+			cl.msgs++
+			if string(typ) == "trades" {
+				m := msg
+				if body > 0 {
+					m = msg[:body] // the trades array, not the stats after it
 				}
-			}
-			if measuring && !snap {
-				cl.msgs++
-				if string(typ) == "trades" {
-					if t, err := strconv.ParseInt(string(fieldAfter(msg, wsTimeKey, ',')), 10, 64); err == nil && t > 0 {
-						_ = cl.delay.RecordValue(max(now-t, 1))
+				// Each trade is an object {"id":N,"time_ns":T,...} with no
+				// object inside: its time is looked for near its '{'.
+				for {
+					i := bytes.IndexByte(m, '{')
+					if i < 0 {
+						break
+					}
+					m = m[i+1:]
+					j := bytes.Index(m[:min(len(m), 48)], wsTimeKey)
+					if j < 0 {
+						continue
+					}
+					m = m[j+len(wsTimeKey):]
+					if t, n := leadingUint(m); n > 0 {
+						_ = cl.delay.RecordValue(max(now-int64(t), 1))
+						m = m[n:]
 					}
 				}
 			}
-			if next < 0 {
-				break
-			}
-			rest = rest[next:]
 		}
-		cl.mu.Unlock()
+		if next < 0 {
+			break
+		}
+		rest = rest[next:]
 	}
+	return snapshots
+}
+
+// skipArrays returns the offset just past a message's arrays: each ']' in
+// turn must be followed by what follows[i] says comes after that array in
+// the server's format; 0 when it is not so (then the caller searches the
+// whole message).
+func skipArrays(b []byte, follows ...[]byte) int {
+	at := 0
+	for _, f := range follows {
+		i := bytes.IndexByte(b[at:], ']')
+		if i < 0 || !bytes.HasPrefix(b[at+i+1:], f) {
+			return 0
+		}
+		at += i + 1
+	}
+	return at
+}
+
+// leadingUint reads the decimal number b starts with and how many digits
+// it had.
+func leadingUint(b []byte) (v uint64, n int) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		v = v*10 + uint64(b[n]-'0')
+		n++
+	}
+	return v, n
+}
+
+// parseUint reads a decimal number without allocating (0: none, or not a
+// number).
+func parseUint(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v
 }
 
 // fieldAfter returns the bytes after key up to end (or the message's end).

@@ -73,10 +73,11 @@ type update struct {
 	lastSub  *subscriber // the flush's de-duplication mark
 	jsonOnce sync.Once
 	json     []byte
+	spans    updateSpans // where json's parts are, for merging (wsmerge.go)
 }
 
 func (u *update) JSON() []byte {
-	u.jsonOnce.Do(func() { u.json = appendUpdateJSON(nil, u) })
+	u.jsonOnce.Do(func() { u.json = appendUpdateJSONSpans(nil, u, &u.spans) })
 	return u.json
 }
 

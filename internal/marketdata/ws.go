@@ -1,11 +1,13 @@
 package marketdata
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -30,8 +32,30 @@ const (
 	wsReadMax      = 4096
 	wsSymbolsMax   = 256
 	wsWriteTimeout = 10 * time.Second
-	wsBatchBytes   = 64 << 10 // updates coalesced into one frame, at most
+	wsBatchBytes   = 64 << 10 // updates coalesced into one frame, at most (before merging)
+	// wsWriteBuffer is each connection's write buffer: a frame up to this
+	// size (header and payload) goes out in one write(2). With net/http's
+	// 4 KB buffer the library wrote a frame of several KB in two: the
+	// header and the buffer's first bytes, then the rest.
+	wsWriteBuffer = 32 << 10
 )
+
+// wsResponseWriter hands websocket.Accept the connection with a write
+// buffer of wsWriteBuffer bytes instead of net/http's 4 KB.
+type wsResponseWriter struct{ http.ResponseWriter }
+
+func (w wsResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return c, brw, err
+	}
+	if err := brw.Writer.Flush(); err != nil { // nothing is buffered yet; if it were, it goes first
+		c.Close()
+		return nil, nil, err
+	}
+	brw.Writer = bufio.NewWriterSize(c, wsWriteBuffer)
+	return c, brw, nil
+}
 
 // parseWSRequest validates a client message; the error names the field.
 func (p *Publisher) parseWSRequest(data []byte) (req wsRequest, chans channel, iv Interval, syms []*symState, perr *paramError) {
@@ -120,11 +144,12 @@ func (p *Publisher) updateSubscriptions(sub *subscriber, subscribe bool, chans c
 // a snapshot of each subscription first (messages with "snapshot":true), then
 // updates; when it falls behind its queue is dropped and it gets snapshots
 // again. Each frame holds one JSON message, or a JSON array of several
-// updates that were waiting together. On each channel of each symbol the
-// sequence numbers a client sees only go up (wsConn.stale). Every close is
-// logged with its reason.
+// that were waiting together, the updates of one stream merged into one
+// message (wsmerge.go). On each channel of each symbol the sequence numbers
+// a client sees only go up (wsConn.stale). Every close is logged with its
+// reason. Frames are not compressed (permessage-deflate is not offered).
 func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(wsResponseWriter{w}, r, nil)
 	if err != nil {
 		return // Accept has replied
 	}
@@ -155,7 +180,7 @@ func (p *Publisher) serveWS(w http.ResponseWriter, r *http.Request) {
 		_ = c.CloseNow()
 	}
 	p.cfg.Log.Info().Str("remote", r.RemoteAddr).Str("reason", reason).Int64("frames", wc.frames).
-		Int64("resyncs", wc.resyncs).Dur("connected", time.Since(wc.opened)).Msg("websocket closed")
+		Int64("resyncs", wc.resyncs).Int64("merged", wc.merged).Dur("connected", time.Since(wc.opened)).Msg("websocket closed")
 }
 
 // feedKey names one stream a client follows: a channel of a symbol (and,
@@ -192,10 +217,16 @@ type wsConn struct {
 	// last is the sequence number last sent on each stream.
 	last map[feedKey]uint64
 	buf  []byte
+	// Scratch space for sendUpdates: the frame's updates, those merged
+	// already, one stream's group, the book levels met.
+	pend  []*update
+	done  []bool
+	group []*update
+	seen  priceSet
 
 	opened          time.Time
-	lastWrite       time.Time
 	frames, resyncs int64
+	merged          int64                  // updates merged into another of their stream
 	reason          atomic.Pointer[string] // why the connection ends, first cause wins
 	status          websocket.StatusCode   // the close frame to send, 0: none
 }
@@ -247,7 +278,25 @@ func (wc *wsConn) writeLoop() string {
 		timer.Stop()
 		defer timer.Stop()
 	}
+	rest := false
+	var frameAt time.Time // when the last frame of updates was started
 	for {
+		// After a frame of updates the writer rests until the gap since
+		// its start has passed: what the publisher queues meanwhile waits
+		// in the queue (its sends find this goroutine asleep on the timer,
+		// not on the queue, so they wake nothing) and goes out in one
+		// frame. Under load that is one wake-up per frame, the timer's. A
+		// writer behind (the write outlasted the gap, or the queue is half
+		// full) does not rest.
+		if wait := gap - time.Since(frameAt); rest && wait > 0 && len(wc.sub.q) < cap(wc.sub.q)/2 {
+			timer.Reset(wait)
+			select {
+			case <-wc.ctx.Done():
+				timer.Stop()
+			case <-timer.C:
+			}
+		}
+		rest = false
 		select {
 		case <-wc.ctx.Done():
 			if wc.p.closing.Load() {
@@ -264,18 +313,6 @@ func (wc *wsConn) writeLoop() string {
 				return wc.writeFailed(err)
 			}
 		case u := <-wc.sub.q:
-			// Hold the frame back until the gap since the last one has
-			// passed, so that one frame carries what comes meanwhile and the
-			// publisher's sends do not wake this goroutine (it waits on the
-			// timer, not on the queue).
-			if wait := gap - time.Since(wc.lastWrite); gap > 0 && wait > 0 {
-				timer.Reset(wait)
-				select {
-				case <-wc.ctx.Done():
-					continue // the next turn says why
-				case <-timer.C:
-				}
-			}
 			select { // lagging meanwhile: the snapshot first, u is then stale
 			case <-wc.sub.kick:
 				if err := wc.sendSnapshots(); err != nil {
@@ -283,9 +320,12 @@ func (wc *wsConn) writeLoop() string {
 				}
 			default:
 			}
-			if err := wc.sendUpdates(u); err != nil {
+			frameAt = time.Now()
+			wrote, err := wc.sendUpdates(u)
+			if err != nil {
 				return wc.writeFailed(err)
 			}
+			rest = wrote && gap > 0
 		}
 	}
 }
@@ -325,7 +365,6 @@ func (wc *wsConn) write(b []byte) error {
 		defer func() { <-slots }()
 	}
 	wc.frames++
-	wc.lastWrite = time.Now()
 	return wc.c.Write(wctx, websocket.MessageText, b)
 }
 
@@ -341,25 +380,24 @@ func (wc *wsConn) stale(k feedKey, seq uint64, fresh bool) bool {
 }
 
 // sendUpdates sends first and whatever else is queued behind it, in one
-// frame (a JSON array when there are several), leaving out updates the client
-// already has from a snapshot. Each update's JSON is encoded once, by the
-// first client that sends it, and copied into the others' frames.
-func (wc *wsConn) sendUpdates(first *update) error {
-	buf := append(wc.buf[:0], '[')
-	n := 0
+// frame (a JSON array when there are several messages), leaving out updates
+// the client already has from a snapshot. Each update's JSON is encoded once,
+// by the first client that sends it, and copied into the others' frames;
+// several updates of one stream in a frame are merged into one message
+// (wsmerge.go). It reports whether it wrote a frame.
+func (wc *wsConn) sendUpdates(first *update) (bool, error) {
+	us := wc.pend[:0]
+	size := 0
 	add := func(u *update) {
 		if wc.stale(feedKey{u.s, u.ch, u.interval}, u.seq, false) {
 			return
 		}
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, u.JSON()...)
-		n++
+		us = append(us, u)
+		size += len(u.JSON())
 	}
 	add(first)
 more:
-	for len(buf) < wsBatchBytes {
+	for size < wsBatchBytes {
 		select {
 		case u := <-wc.sub.q:
 			add(u)
@@ -367,14 +405,49 @@ more:
 			break more
 		}
 	}
-	wc.buf = buf
+	buf := append(wc.buf[:0], '[')
+	n := 0
+	// Each stream's message goes where its first update was; done marks the
+	// updates already in a merged message.
+	done := wc.done[:0]
+	for range us {
+		done = append(done, false)
+	}
+	for i, u := range us {
+		if done[i] {
+			continue
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		group := append(wc.group[:0], u)
+		if mergeable(u) {
+			for j := i + 1; j < len(us); j++ {
+				if v := us[j]; !done[j] && v.s == u.s && v.ch == u.ch {
+					group = append(group, v)
+					done[j] = true
+				}
+			}
+		}
+		if len(group) == 1 {
+			buf = append(buf, u.JSON()...)
+		} else {
+			buf = appendMerged(buf, group, &wc.seen)
+			wc.merged += int64(len(group) - 1)
+		}
+		clear(group)
+		wc.group = group[:0]
+	}
+	clear(us)
+	wc.pend, wc.done, wc.buf = us[:0], done[:0], buf
 	switch n {
 	case 0:
-		return nil
+		return false, nil
 	case 1:
-		return wc.write(buf[1:])
+		return true, wc.write(buf[1:])
 	}
-	return wc.write(append(buf, ']'))
+	return true, wc.write(append(buf, ']'))
 }
 
 // sendSnapshots answers a kick (a new subscription, or a queue that

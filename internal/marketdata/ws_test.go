@@ -340,7 +340,9 @@ func TestCounters(t *testing.T) {
 }
 
 // TestWebSocketCoalescing: updates queued while the writer is busy go out
-// together in one frame, as a JSON array, in order.
+// together in one frame, those of one stream merged into one message that
+// carries each level once, as the newest update left it, under the newest
+// sequence number.
 func TestWebSocketCoalescing(t *testing.T) {
 	var stall gate
 	writing := make(chan struct{}, 1) // the writer is about to write (and stall)
@@ -371,14 +373,28 @@ func TestWebSocketCoalescing(t *testing.T) {
 			<-writing // the writer took the first and stalls; the rest queue up behind it
 		}
 	}
+	// Order 3 leaves: its level changes a second time in the queue.
+	p.Apply(&matching.Event{Kind: matching.EvCancelled, OutSeq: 6, Symbol: 1, Side: matching.Buy, OrderID: 3, Price: 103})
 	stall.open()
-	for i := 1; i <= 5; i++ {
-		m, err := c.read(5 * time.Second)
-		if err != nil || m.Seq != uint64(i) || len(m.Bids) != 1 {
-			t.Fatalf("update %d: %+v %v", i, m, err)
-		}
+	if m, err := c.read(5 * time.Second); err != nil || m.Seq != 1 || len(m.Bids) != 1 {
+		t.Fatalf("update 1: %+v %v", m, err)
 	}
-	if c.arrays.Load() == 0 {
-		t.Fatal("queued updates were not coalesced")
+	m, err := c.read(5 * time.Second)
+	if err != nil || m.Seq != 6 || len(m.Bids) != 4 {
+		t.Fatalf("merged updates 2-6: %+v %v", m, err)
+	}
+	got := map[string]string{}
+	for _, l := range m.Bids {
+		if _, dup := got[l.Price]; dup {
+			t.Fatalf("level %s twice in %+v", l.Price, m.Bids)
+		}
+		got[l.Price] = l.Qty
+	}
+	want := map[string]string{"1.02": "1", "1.03": "0", "1.04": "1", "1.05": "1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("merged levels %v, want %v", got, want)
+	}
+	if c.arrays.Load() != 0 {
+		t.Fatal("one stream's queued updates came as an array, not merged")
 	}
 }
