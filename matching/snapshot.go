@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+
+	"github.com/exchange-sim/exchange/internal/prefault"
 )
 
 // Snapshot layout, little-endian, version 2:
@@ -107,6 +109,11 @@ func Restore(b []byte) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %d symbols", ErrSnapshot, symbols)
 	}
 	e := newEngine(Config{Symbols: int(symbols), OrdersHint: snapshotOrders(b[snapHeaderSize:], int(symbols))}, restoreHeadroomLevels)
+	// The pool and the index were sized for every order and are written
+	// through: make their pages resident in one call each instead of a
+	// page fault per 4 KiB (about half the time at millions of orders).
+	prefault.Slice(e.orders.fresh)
+	prefault.Slice(e.index.slots)
 	e.outSeq = le.Uint64(b[12:])
 	e.matchID = le.Uint64(b[20:])
 	e.arrival = le.Uint64(b[28:])

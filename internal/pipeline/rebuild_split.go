@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/exchange-sim/exchange/internal/ordermanager"
 	"github.com/exchange-sim/exchange/matching"
@@ -35,6 +36,9 @@ type replayBatch struct {
 	evs   []matching.Event
 }
 
+// touchSink keeps what the touches read, so the compiler cannot drop them.
+var touchSink atomic.Uint64
+
 // errReplayStopped ends the reader's replay when the order manager's side
 // has failed; it is never returned to the caller.
 var errReplayStopped = errors.New("replay stopped")
@@ -45,17 +49,25 @@ type engineSide struct {
 	state       *State
 	ver         *sequencer.Verifier
 	cur         *replayBatch
+	applied     int // cur.items[:applied] have been through the engine
 	free, full  chan *replayBatch
 	stop        chan struct{}
 	checkpoints uint64
+	sink        uint64 // what Touch read
 }
 
-// record handles one journal record: a checkpoint is checked against the
-// engine's output so far; a command is applied to the engine and queued
-// for the order manager.
+// touchAhead is how many commands each side touches the table slots of in
+// a row (Engine.Touch, Manager.Touch) before it applies them: about as many
+// cache misses as a core keeps in flight.
+const touchAhead = 8
+
+// record handles one journal record: a command is queued in the current
+// batch; a checkpoint is checked once the engine has applied the commands
+// before it.
 func (es *engineSide) record(rec *sequencer.Record) error {
 	if rec.Kind == sequencer.RecordCheckpoint {
 		es.checkpoints++
+		es.runEngine()
 		return es.ver.Check(rec.Checkpoint)
 	}
 	if es.cur == nil {
@@ -70,27 +82,47 @@ func (es *engineSide) record(rec *sequencer.Record) error {
 			return errReplayStopped
 		}
 		es.cur.items, es.cur.evEnd, es.cur.evs = es.cur.items[:0], es.cur.evEnd[:0], es.cur.evs[:0]
+		es.applied = 0
 	}
-	b := es.cur
-	b.items = append(b.items, rec.Item)
-	it := &b.items[len(b.items)-1]
-	s := es.state
-	start := len(b.evs)
-	b.evs = s.Engine.Apply(&it.Cmd, b.evs)
-	for i := start; i < len(b.evs); i++ {
-		s.Hasher.Add(&b.evs[i])
-	}
-	b.evEnd = append(b.evEnd, len(b.evs))
-	es.ver.Applied(it.Cmd.Seq, s.Engine.OutSeq(), s.Hasher.Sum())
-	if len(b.items) == replayBatchCmds {
+	es.cur.items = append(es.cur.items, rec.Item)
+	if len(es.cur.items) == replayBatchCmds {
 		es.flush()
 	}
 	return nil
 }
 
-// flush hands the current batch, if any, to the order manager's side.
+// runEngine applies the current batch's commands that the engine has not
+// seen yet, touching the index slots of each touchAhead of them in a row
+// first.
+func (es *engineSide) runEngine() {
+	b := es.cur
+	if b == nil {
+		return
+	}
+	s := es.state
+	for i := es.applied; i < len(b.items); i++ {
+		if (i-es.applied)%touchAhead == 0 {
+			for j := i; j < min(i+touchAhead, len(b.items)); j++ {
+				es.sink ^= s.Engine.Touch(&b.items[j].Cmd)
+			}
+		}
+		it := &b.items[i]
+		start := len(b.evs)
+		b.evs = s.Engine.Apply(&it.Cmd, b.evs)
+		for k := start; k < len(b.evs); k++ {
+			s.Hasher.Add(&b.evs[k])
+		}
+		b.evEnd = append(b.evEnd, len(b.evs))
+		es.ver.Applied(it.Cmd.Seq, s.Engine.OutSeq(), s.Hasher.Sum())
+	}
+	es.applied = len(b.items)
+}
+
+// flush runs the engine over the current batch, if any, and hands it to
+// the order manager's side.
 func (es *engineSide) flush() {
 	if es.cur != nil && len(es.cur.items) > 0 {
+		es.runEngine()
 		es.full <- es.cur // never blocks: the ring holds every batch
 		es.cur = nil
 	}
@@ -132,6 +164,7 @@ func replaySplit(state *State, ver *sequencer.Verifier, opts *RebuildOptions, st
 	var (
 		omErr error
 		reps  []ordermanager.Report
+		sink  uint64
 	)
 	m := state.Manager
 	for b := range es.full {
@@ -140,6 +173,11 @@ func replaySplit(state *State, ver *sequencer.Verifier, opts *RebuildOptions, st
 		}
 		from := 0
 		for i := range b.items {
+			if i%touchAhead == 0 {
+				for j := i; j < min(i+touchAhead, len(b.items)); j++ {
+					sink ^= m.Touch(&b.items[j].Cmd, b.items[j].MetaBytes())
+				}
+			}
 			it := &b.items[i]
 			if err := m.ApplySequenced(&it.Cmd, it.MetaBytes()); err != nil {
 				omErr = omError(it, err)
@@ -172,8 +210,10 @@ func replaySplit(state *State, ver *sequencer.Verifier, opts *RebuildOptions, st
 	}
 	// es.full is closed: the reader's goroutine has returned.
 	st.Checkpoints = es.checkpoints
+	touchSink.Store(sink ^ es.sink)
 	if omErr != nil {
 		return rs, omErr
 	}
 	return rs, rerr
 }
+
