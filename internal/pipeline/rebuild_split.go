@@ -216,4 +216,3 @@ func replaySplit(state *State, ver *sequencer.Verifier, opts *RebuildOptions, st
 	}
 	return rs, rerr
 }
-
