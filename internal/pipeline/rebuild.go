@@ -118,7 +118,18 @@ func Rebuild(ref *refdata.Registry, opts RebuildOptions) (*State, RebuildStats, 
 	if opts.Pace > 0 || forceSerialReplay {
 		rs, err = replaySerial(ap, &opts, &st)
 	} else {
-		rs, err = replaySplit(state, ap.ver, &opts, &st)
+		// A replay at full speed allocates almost nothing but the state it
+		// rebuilds, which stays live, so the collector's cycles while the
+		// heap grows only mark it again and take a core from the two
+		// replay goroutines (as in RestoreState). Not with OnEvents, whose
+		// consumers (market data, summaries) make garbage of their own.
+		if opts.OnEvents == nil {
+			release := holdGC()
+			rs, err = replaySplit(state, ap.ver, &opts, &st)
+			release()
+		} else {
+			rs, err = replaySplit(state, ap.ver, &opts, &st)
+		}
 	}
 	st.Torn = rs.Torn
 	st.LastSeq = state.Seq

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"hash/fnv"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,46 @@ func TestRebuildSplitStopsAtRefusedCommand(t *testing.T) {
 	}
 	if *tr1 != *tr2 || tr2.lastSeq != good {
 		t.Fatalf("callbacks differ or ran past seq %d: serial %+v, split %+v", good, *tr1, *tr2)
+	}
+}
+
+// A replay at full speed holds the collector off while it runs, unless
+// OnEvents is set (its consumers make garbage), and gives it back after.
+func TestRebuildHoldsGCWithoutOnEvents(t *testing.T) {
+	cfg := config.Default()
+	dir := t.TempDir()
+	x := open(t, dir, cfg, newCollector(), sequencer.DurabilityNone, 0)
+	reqs := randomRequests(cfg, 3, 500)
+	for i := range reqs {
+		for !x.Submit(&reqs[i]) {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	prev := debug.SetGCPercent(120)
+	defer debug.SetGCPercent(prev)
+	percent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	for _, withEvents := range []bool{false, true} {
+		seen := map[int]bool{}
+		opts := RebuildOptions{Dir: dir, IgnoreSnapshots: true, Log: zerolog.Nop(),
+			OnItem: func(*sequencer.Item) { seen[percent()] = true }}
+		if withEvents {
+			opts.OnEvents = func(*matching.Command, []matching.Event) {}
+		}
+		if _, _, err := Rebuild(cfg.Registry, opts); err != nil {
+			t.Fatal(err)
+		}
+		want := -1
+		if withEvents {
+			want = 120
+		}
+		if len(seen) != 1 || !seen[want] {
+			t.Fatalf("OnEvents set %v: GC percent during the replay %v, want only %d", withEvents, seen, want)
+		}
+		if p := percent(); p != 120 {
+			t.Fatalf("GC percent %d after the replay, want 120", p)
+		}
 	}
 }
