@@ -16,10 +16,11 @@ import (
 // journal alone: its commands are the journaled ones, whatever the order
 // manager decides. The order manager sees each command and then that
 // command's events in journal order, exactly as State.Apply gives them, so
-// the state both rebuild is the same (the determinism and golden tests
+// both ways rebuild the same state (the determinism and golden tests
 // replay through this path). On a book of millions of resting orders each
-// side is a few random table accesses per command, so this nearly halves
-// the wall time when two cores are free.
+// side costs a few random table accesses per command, about as much as the
+// other, so with two free cores the wall time is the longer side's instead
+// of their sum.
 //
 // Commands go over in batches (replayBatchCmds commands with their events),
 // through a ring of replayBatches of them: a hand-over costs one channel
