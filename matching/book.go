@@ -71,13 +71,14 @@ func (b *book) initMarket() {
 	b.mkt[1].side = &b.asks
 }
 
-func buyStopLess(a, b *order) bool {
-	x, y := a.x, b.x // a held stop always has one
+func buyStopLess(a, b *order) bool  { return buyStopLessX(a.x, b.x) } // a held stop always has x
+func sellStopLess(a, b *order) bool { return sellStopLessX(a.x, b.x) }
+
+func buyStopLessX(x, y *orderExt) bool {
 	return x.stopPx < y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 
-func sellStopLess(a, b *order) bool {
-	x, y := a.x, b.x
+func sellStopLessX(x, y *orderExt) bool {
 	return x.stopPx > y.stopPx || (x.stopPx == y.stopPx && x.arrival < y.arrival)
 }
 

@@ -68,6 +68,10 @@ type Engine struct {
 	trig      []*order
 	au        auctionScan
 	stopNodes *btree.FreeListG[*order]
+
+	// touched keeps what restoreList's touches read, so that they are
+	// not optimised away.
+	touched uint64
 }
 
 // New returns an engine with cfg.Symbols empty, trading books. Symbols is

@@ -1,6 +1,10 @@
 package ordermanager
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/exchange-sim/exchange/internal/prefault"
+)
 
 // Bulk loading of the hash tables, for Restore. Inserting millions of
 // entries one by one into a table far larger than the caches costs a cache
@@ -42,6 +46,7 @@ func (t *table[K, V]) load(n int, at func(i int) (K, V)) bool {
 		panic("ordermanager: bulk load into a table that is not empty")
 	}
 	t.reserve(n)
+	prefault.Slice(t.slots) // every page is written: in one call, not a fault each
 	shift, regions := bulkRegions(len(t.slots))
 	// Offsets of the regions in the scratch slice, from a first pass that
 	// counts them; the second pass hashes again rather than keep n hashes.
@@ -54,6 +59,7 @@ func (t *table[K, V]) load(n int, at func(i int) (K, V)) bool {
 		start[r] += start[r-1]
 	}
 	grouped := make([]slot[K, V], n)
+	prefault.Slice(grouped)
 	for i := range n {
 		k, v := at(i)
 		h := k.hash(t.seed) | 1
@@ -83,6 +89,7 @@ func (b *clBook) load() bool {
 	}
 	n := b.ents.len() - 1
 	b.reserve(n)
+	prefault.Slice(b.slots)
 	shift, regions := bulkRegions(len(b.slots))
 	start := make([]int, regions+1)
 	packed := make([]uint64, n)

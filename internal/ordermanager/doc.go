@@ -2,7 +2,10 @@
 // order lifecycle and the content of execution reports. It is the pipeline
 // stage between the gateway and the sequencer and the first consumer of the
 // engine's events. It is a pure state machine: one goroutine calls it, it
-// takes no locks, starts no goroutines, does no I/O and parses no FIX.
+// takes no locks, does no I/O and parses no FIX. The only goroutines it
+// starts touch no state it is using: one allocates a table's next growth
+// slots (spare.go), and a restore bulk-loads the order index on one before
+// it returns the manager (snapshot.go).
 //
 // # Flow
 //

@@ -20,7 +20,8 @@ func seededHarness(t testing.TB) *harness {
 
 // FuzzApplySequenced feeds arbitrary commands and meta bytes to
 // ApplySequenced (and, when accepted, through the engine and OnEvent): it
-// must never panic, and a refused command must change nothing.
+// must never panic, and a refused command must change nothing. Touch, which
+// replay calls on the same input first, must not panic or change anything.
 func FuzzApplySequenced(f *testing.F) {
 	h := seededHarness(f)
 	for _, p := range h.journal {
@@ -44,6 +45,11 @@ func FuzzApplySequenced(f *testing.F) {
 		}
 		h := seededHarness(t)
 		before := h.m.StateHash()
+		h.m.Touch(&cmd, meta)
+		h.e.Touch(&cmd)
+		if h.m.StateHash() != before {
+			t.Fatal("Touch changed state")
+		}
 		if err := h.m.ApplySequenced(&cmd, meta); err != nil {
 			if h.m.StateHash() != before {
 				t.Fatalf("refused command changed state: %v", err)

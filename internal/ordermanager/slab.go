@@ -1,5 +1,7 @@
 package ordermanager
 
+import "github.com/exchange-sim/exchange/internal/prefault"
+
 // slabChunk is the number of records in one chunk of a slab.
 const slabChunk = 1 << 12
 
@@ -23,7 +25,9 @@ func (s *slab[T]) at(i int32) *T { return &s.chunks[i/slabChunk][i%slabChunk] }
 // add appends a zero record and returns its index.
 func (s *slab[T]) add() int32 {
 	if s.n == len(s.chunks)*slabChunk {
-		s.chunks = append(s.chunks, make([]T, slabChunk))
+		c := make([]T, slabChunk)
+		prefault.Slice(c) // filled in turn: its pages in one call, not a fault per page
+		s.chunks = append(s.chunks, c)
 	}
 	s.n++
 	return int32(s.n - 1)

@@ -294,10 +294,11 @@ func RestoreListed(ref *refdata.Registry, cfg Config, b, listings []byte) (*Mana
 		}
 	}
 	m.restoreAccounts(r)
-	m.restoreOrders(r, cfg.retain())
-	m.restoreOps(r)
+	indexed := m.restoreOrders(r, cfg.retain())
+	m.restoreOps(r, indexed)
 	m.restoreClOrdIDs(r)
 	m.restoreRetired(r)
+	indexed()
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
 	}
@@ -340,22 +341,53 @@ const orderFixed = 8 + 4 + 4 + 4 + 4 + 5*8 + 8
 
 // restoreOrders reads the open orders, in rising ID order, into the slab,
 // then indexes them in one bulk load (see bulk.go): the index is sized once
-// for them and filled region by region.
-func (m *Manager) restoreOrders(r *reader, retain int) {
+// for them and filled region by region. The load runs on a goroutine of its
+// own while the ClOrdIDs are read (it writes the index only, and reads only
+// the orders just read): a third of the order manager's restore, beside the
+// engine's restore on the other core. Nothing may use the index, or change
+// the orders, before the returned indexed has been called; it waits for the
+// load (once) and fails r on a duplicate ID.
+func (m *Manager) restoreOrders(r *reader, retain int) (indexed func()) {
+	first := m.orders.len()
+	n := m.readOrders(r, retain)
+	loaded := make(chan bool, 1)
+	if r.err != nil {
+		loaded <- true
+	} else {
+		// IDs rise strictly, so none repeats and load cannot refuse them.
+		go func() {
+			loaded <- m.index.load(n, func(i int) (orderKey, int32) {
+				at := int32(first + i)
+				return orderKey(m.orders.at(at).id), at
+			})
+		}()
+	}
+	waited := false
+	return func() {
+		if !waited {
+			waited = true
+			if !<-loaded {
+				r.fail("duplicate order ID")
+			}
+		}
+	}
+}
+
+// readOrders reads the open orders into the slab and returns their count.
+func (m *Manager) readOrders(r *reader, retain int) int {
 	n := r.count(orderFixed+2, "orders")
 	m.cl.reserve(n + retain)
-	first := m.orders.len()
 	le := binary.LittleEndian
 	var last matching.OrderID
 	for range n {
 		v := r.take(orderFixed, "order")
 		if v == nil {
-			return
+			return 0
 		}
 		id := matching.OrderID(le.Uint64(v))
 		if id <= last || id >= m.nextOrderID {
 			r.fail("order IDs out of order or beyond next ID")
-			return
+			return 0
 		}
 		last = id
 		o := orderRec{id: id, acct: matching.AccountID(le.Uint32(v[8:])), sym: matching.SymbolID(le.Uint32(v[12:])),
@@ -365,39 +397,36 @@ func (m *Manager) restoreOrders(r *reader, retain int) {
 			leaves: int64(le.Uint64(v[48:])), cumTL: int64(le.Uint64(v[56:])), clRef: le.Uint64(v[64:])}
 		if v[23] > 1 {
 			r.fail("pending: not a bool")
-			return
+			return 0
 		}
 		o.pending = v[23] == 1
 		o.cl, o.orig = r.cl("order ClOrdID"), r.cl("order OrigClOrdID")
 		if r.err != nil {
-			return
+			return 0
 		}
 		s := m.sym(o.sym)
 		if m.acct(o.acct) == nil || s == nil || validOrderFields(o.side, o.typ, o.tif, 0, false) != RejNone ||
 			o.leaves <= 0 || o.filled < 0 || o.qty != o.filled+o.leaves || o.qty > matching.QtyMax ||
 			o.price < 0 || o.price > matching.PriceMax || o.cumTL < 0 {
 			r.fail(fmt.Sprintf("order %d: values out of range", id))
-			return
+			return 0
 		}
 		if _, ok := notional(o.price, o.qty, s.cpt); !ok {
 			r.fail(fmt.Sprintf("order %d: notional overflow", id))
-			return
+			return 0
 		}
 		*m.orders.at(m.orders.add()) = o
 	}
-	// IDs rise strictly, so none repeats and load cannot refuse them.
-	if !m.index.load(n, func(i int) (orderKey, int32) {
-		at := int32(first + i)
-		return orderKey(m.orders.at(at).id), at
-	}) {
-		r.fail("duplicate order ID")
-	}
+	return n
 }
 
 // restoreOps reads the cancels and replaces in flight, in the order of
 // their orders.
-func (m *Manager) restoreOps(r *reader) {
+func (m *Manager) restoreOps(r *reader, indexed func()) {
 	n := r.count(46, "ops")
+	if n > 0 {
+		indexed() // ops look their orders up
+	}
 	var last matching.OrderID
 	for range n {
 		id := matching.OrderID(r.u64("op order ID"))

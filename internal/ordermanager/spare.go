@@ -1,5 +1,7 @@
 package ordermanager
 
+import "github.com/exchange-sim/exchange/internal/prefault"
+
 // A table's growth allocates slots twice its size: tens of megabytes at
 // millions of orders. Allocated while the collector runs, that makes the
 // allocating goroutine assist it in proportion to the size, which held the
@@ -31,7 +33,11 @@ func (p *spareSlots[S]) prepare(size int) {
 		p.ch = make(chan []S, 1)
 	}
 	p.pending = true
-	go func(ch chan<- []S) { ch <- make([]S, size) }(p.ch)
+	go func(ch chan<- []S) {
+		s := make([]S, size)
+		prefault.Slice(s) // its page faults here, not on the order manager
+		ch <- s
+	}(p.ch)
 }
 
 // take returns size zeroed slots: the prepared ones when they have arrived

@@ -37,6 +37,10 @@ type RebuildOptions struct {
 	// (exchange replay lists operator actions from it) after it is applied.
 	OnItem func(it *sequencer.Item)
 	// Progress, when set, is called about every ProgressEvery commands.
+	//
+	// The callbacks are called on one goroutine, in journal order, but a
+	// replay at full speed runs the engine on another goroutine ahead of
+	// them (replaySplit): they must not read the State being rebuilt.
 	Progress      func(seq uint64)
 	ProgressEvery uint64
 	Log           zerolog.Logger
@@ -108,47 +112,25 @@ func Rebuild(ref *refdata.Registry, opts RebuildOptions) (*State, RebuildStats, 
 	}
 	ap := newApplier(state)
 	var (
-		firstNs int64
-		wall0   time.Time
+		rs  sequencer.ReplayStats
+		err error
 	)
-	every := opts.ProgressEvery
-	if every == 0 {
-		every = 100_000
+	if opts.Pace > 0 || forceSerialReplay {
+		rs, err = replaySerial(ap, &opts, &st)
+	} else {
+		// A replay at full speed allocates almost nothing but the state it
+		// rebuilds, which stays live, so the collector's cycles while the
+		// heap grows only mark it again and take a core from the two
+		// replay goroutines (as in RestoreState). Not with OnEvents, whose
+		// consumers (market data, summaries) make garbage of their own.
+		if opts.OnEvents == nil {
+			release := holdGC()
+			rs, err = replaySplit(state, ap.ver, &opts, &st)
+			release()
+		} else {
+			rs, err = replaySplit(state, ap.ver, &opts, &st)
+		}
 	}
-	rs, err := sequencer.Replay(opts.Dir, sequencer.ReplayOptions{FromSeq: state.Seq + 1, UntilSeq: opts.UntilSeq}, func(rec *sequencer.Record) error {
-		if rec.Kind == sequencer.RecordCheckpoint {
-			st.Checkpoints++
-			return ap.ver.Check(rec.Checkpoint)
-		}
-		it := &rec.Item
-		if opts.Pace > 0 {
-			if firstNs == 0 {
-				firstNs, wall0 = it.Cmd.TimeNs, time.Now()
-			}
-			due := wall0.Add(time.Duration(float64(it.Cmd.TimeNs-firstNs) / opts.Pace))
-			if d := time.Until(due); d > 0 {
-				time.Sleep(d)
-			}
-		}
-		if err := ap.apply(it); err != nil {
-			return err
-		}
-		st.EventsReplayed += uint64(len(ap.evs))
-		if opts.OnEvents != nil {
-			opts.OnEvents(&it.Cmd, ap.evs)
-		}
-		if opts.OnReports != nil && len(ap.reps) > 0 {
-			opts.OnReports(ap.reps)
-		}
-		if opts.OnItem != nil {
-			opts.OnItem(it)
-		}
-		st.Commands++
-		if opts.Progress != nil && st.Commands%every == 0 {
-			opts.Progress(it.Cmd.Seq)
-		}
-		return nil
-	})
 	st.Torn = rs.Torn
 	st.LastSeq = state.Seq
 	st.Verified, st.Unverifiable = ap.ver.Verified, ap.ver.Unverifiable
@@ -189,4 +171,55 @@ func (ap *applier) apply(it *sequencer.Item) error {
 	}
 	ap.ver.Applied(it.Cmd.Seq, ap.state.Engine.OutSeq(), ap.state.Hasher.Sum())
 	return nil
+}
+
+// forceSerialReplay makes Rebuild replay on one goroutine even at full
+// speed (tests compare the two ways).
+var forceSerialReplay = false
+
+// replaySerial is Rebuild's journal replay on the calling goroutine: the
+// way a paced replay runs (see replaySplit for the other).
+func replaySerial(ap *applier, opts *RebuildOptions, st *RebuildStats) (sequencer.ReplayStats, error) {
+	var (
+		firstNs int64
+		wall0   time.Time
+	)
+	every := opts.ProgressEvery
+	if every == 0 {
+		every = 100_000
+	}
+	return sequencer.Replay(opts.Dir, sequencer.ReplayOptions{FromSeq: ap.state.Seq + 1, UntilSeq: opts.UntilSeq}, func(rec *sequencer.Record) error {
+		if rec.Kind == sequencer.RecordCheckpoint {
+			st.Checkpoints++
+			return ap.ver.Check(rec.Checkpoint)
+		}
+		it := &rec.Item
+		if opts.Pace > 0 {
+			if firstNs == 0 {
+				firstNs, wall0 = it.Cmd.TimeNs, time.Now()
+			}
+			due := wall0.Add(time.Duration(float64(it.Cmd.TimeNs-firstNs) / opts.Pace))
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		if err := ap.apply(it); err != nil {
+			return err
+		}
+		st.EventsReplayed += uint64(len(ap.evs))
+		if opts.OnEvents != nil {
+			opts.OnEvents(&it.Cmd, ap.evs)
+		}
+		if opts.OnReports != nil && len(ap.reps) > 0 {
+			opts.OnReports(ap.reps)
+		}
+		if opts.OnItem != nil {
+			opts.OnItem(it)
+		}
+		st.Commands++
+		if opts.Progress != nil && st.Commands%every == 0 {
+			opts.Progress(it.Cmd.Seq)
+		}
+		return nil
+	})
 }

@@ -150,7 +150,7 @@ func section(b []byte, name string) (sec, rest []byte, err error) {
 // appended to evs and returned so callers (replay, market data) can see them.
 func (s *State) Apply(it *sequencer.Item, evs []matching.Event, reps []ordermanager.Report) ([]matching.Event, []ordermanager.Report, error) {
 	if err := s.Manager.ApplySequenced(&it.Cmd, it.MetaBytes()); err != nil {
-		return evs, reps, fmt.Errorf("seq %d: order manager: %w", it.Cmd.Seq, err)
+		return evs, reps, omError(it, err)
 	}
 	start := len(evs)
 	evs = s.Engine.Apply(&it.Cmd, evs)
@@ -160,4 +160,9 @@ func (s *State) Apply(it *sequencer.Item, evs []matching.Event, reps []ordermana
 	}
 	s.Seq = it.Cmd.Seq
 	return evs, reps, nil
+}
+
+// omError is the error of the order manager refusing a journaled command.
+func omError(it *sequencer.Item, err error) error {
+	return fmt.Errorf("seq %d: order manager: %w", it.Cmd.Seq, err)
 }
