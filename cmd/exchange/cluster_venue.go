@@ -36,6 +36,7 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 		ID: cc.NodeID, Peers: peers, Dir: dir, Durability: durability,
 		HeartbeatTimeout: cc.HeartbeatTimeout, ElectionTimeout: cc.ElectionTimeout,
 		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold, Join: cc.Join,
+		LogStore: cc.LogStore,
 		OnVenue: func(x *pipeline.Exchange) {
 			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
 			v.co.venueOpened(x.State().Engine.OutSeq())

@@ -70,7 +70,7 @@ func openReplicated(dir, durability string, size int, ref *refdata.Registry, rep
 	}
 	r := &replicated{}
 	for i := range size {
-		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability}
+		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability, LogStore: *logStoreFlag}
 		// Long timeouts: on a loaded machine the default 150 ms lets a
 		// starved follower call an election mid-run, and bench.RunPipeline
 		// waits for ever for the orders the old leader never committed.
@@ -120,10 +120,14 @@ func BenchmarkReplicatedPipeline(b *testing.B) {
 								return openReplicated(dir, dur, nodes, ref, reports)
 							}
 						}
+						cpu0 := bench.ProcessCPU()
 						res, err := bench.RunPipeline(o)
 						if err != nil {
 							b.Fatal(err)
 						}
+						// The whole process: every node, the load generator,
+						// setup and teardown (a run is one iteration).
+						b.ReportMetric(float64((bench.ProcessCPU()-cpu0).Microseconds())/float64(*benchOrders), "cpu-µs/order")
 						h := res.Latency
 						b.ReportMetric(res.Throughput, "orders/s")
 						b.ReportMetric(float64(h.ValueAtQuantile(50))/1e3, "p50-µs")

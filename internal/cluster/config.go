@@ -41,10 +41,16 @@ type Config struct {
 	Dir string
 	// Durability is the journal policy ("always", "batch", "none"): with
 	// always and batch, raft's log store fsyncs every appended entry on every
-	// node (raft-boltdb), so an entry is committed only once a majority has
+	// node, so an entry is committed only once a majority has
 	// it on disk; with none it does not. The node's own journal is written
 	// without fsync either way (see openJournal).
 	Durability string
+	// LogStore is where raft keeps its log and stable store: "segments"
+	// (SegmentStore, our own segment files, DIR/raft/segments/) or
+	// "boltdb" (raft-boltdb, DIR/raft/raft.db). Default segments (see
+	// BENCHMARKS.md, "Log store"). A node refuses to start with the other
+	// kind's files in its folder.
+	LogStore string
 
 	// HeartbeatTimeout and ElectionTimeout: a follower that hears nothing
 	// from the leader for between 1 and 2 HeartbeatTimeouts stands for
@@ -104,6 +110,9 @@ func (c *Config) setDefaults() {
 	if c.Durability == "" {
 		c.Durability = "batch"
 	}
+	if c.LogStore == "" {
+		c.LogStore = LogStoreSegments
+	}
 	if c.Bind == "" {
 		if p, ok := c.Peer(c.ID); ok {
 			c.Bind = p.Raft
@@ -137,6 +146,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Dir == "" {
 		return errors.New("cluster: no data folder")
+	}
+	if c.LogStore != LogStoreSegments && c.LogStore != LogStoreBoltDB {
+		return fmt.Errorf("cluster.log_store: %q (want %s or %s)", c.LogStore, LogStoreSegments, LogStoreBoltDB)
 	}
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout && c.HeartbeatTimeout > 0 {
 		return fmt.Errorf("cluster.leader_lease_timeout %v exceeds the heartbeat timeout %v", c.LeaderLeaseTimeout, c.HeartbeatTimeout)

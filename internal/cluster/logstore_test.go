@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -506,4 +507,37 @@ func FuzzScanSegment(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLogStoreKindGuard: a folder holding one kind's raft state refuses the
+// other kind (a node would vote twice in a term or bootstrap again).
+func TestLogStoreKindGuard(t *testing.T) {
+	for _, c := range []struct{ first, then string }{{LogStoreBoltDB, LogStoreSegments}, {LogStoreSegments, LogStoreBoltDB}} {
+		rdir := t.TempDir()
+		s, err := openLogStore(c.first, rdir, false, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetUint64([]byte("CurrentTerm"), 4); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s, err := openLogStore(c.then, rdir, false, zerolog.Nop()); err == nil {
+			s.Close()
+			t.Fatalf("%s opened over %s's state", c.then, c.first)
+		} else if !strings.Contains(err.Error(), "cluster.log_store") {
+			t.Fatalf("error %v does not name cluster.log_store", err)
+		}
+		s, err = openLogStore(c.first, rdir, false, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.GetUint64([]byte("CurrentTerm")); err != nil || v != 4 {
+			t.Fatalf("%s reopened: term %d, %v", c.first, v, err)
+		}
+		s.Close()
+	}
+	if _, err := openLogStore("sqlite", t.TempDir(), false, zerolog.Nop()); err == nil {
+		t.Fatal("opened an unknown kind")
+	}
 }
