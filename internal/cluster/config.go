@@ -87,6 +87,14 @@ type Config struct {
 	// raft log (PublishMarks), on every node, the leader included, in log
 	// order. It runs on raft's apply goroutine: it must not block.
 	OnMarks func(b []byte)
+	// MarksSnapshot, when set, returns the delivery-marks state that
+	// OnMarks has built, as marks payloads which, handed to OnMarks in
+	// order, rebuild it. raft calls it when it snapshots the node, on its
+	// apply goroutine, so the state is exactly that of the marks records up
+	// to the snapshot's index; the payloads travel in the raft snapshot, and
+	// a node that installs or restarts from it hands them to OnMarks before
+	// any later entry. It must not block; the node keeps no reference.
+	MarksSnapshot func() [][]byte
 }
 
 func (c *Config) setDefaults() {
