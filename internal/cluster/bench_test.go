@@ -25,6 +25,7 @@ type replicated struct {
 	nodes  []*Node
 	leader atomic.Pointer[Node]
 	stop   chan struct{}
+	done   chan struct{} // the watcher has returned
 }
 
 // failed counts the nodes that stopped loudly (Node.Err): a run with a
@@ -44,6 +45,7 @@ func (r *replicated) failed() (n int, errs []error) {
 // the leader took and could not commit are never answered, and
 // bench.RunPipeline would wait for them for ever.
 func (r *replicated) watch() {
+	defer close(r.done)
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -81,10 +83,13 @@ func (r *replicated) Submit(req *ordermanager.Request) bool {
 func (r *replicated) Stats() pipeline.Stats { return r.leader.Load().Exchange().Stats() }
 
 func (r *replicated) Close() error {
+	// The watcher stops first: a node closing may fail on the way
+	// (a venue closed under a late entry), which is no failure of the run.
 	select {
 	case <-r.stop:
 	default:
 		close(r.stop)
+		<-r.done
 	}
 	var err error
 	for _, n := range r.nodes {
@@ -106,7 +111,7 @@ func openReplicated(dir, durability string, size int, ref *refdata.Registry, rep
 		lns = append(lns, ln)
 		peers = append(peers, Peer{ID: fmt.Sprintf("n%d", i+1), Raft: ln.Addr().String()})
 	}
-	r := &replicated{stop: make(chan struct{})}
+	r := &replicated{stop: make(chan struct{}), done: make(chan struct{})}
 	for i := range size {
 		cc := Config{ID: peers[i].ID, Peers: peers, Dir: filepath.Join(dir, peers[i].ID), Durability: durability, LogStore: *logStoreFlag}
 		// Long timeouts: on a loaded machine the default 150 ms lets a
@@ -123,6 +128,7 @@ func openReplicated(dir, durability string, size int, ref *refdata.Registry, rep
 		}
 		n, err := Open(cc, pipeline.Options{Ref: ref, Log: log, Reports: reports, SnapshotEvery: 1 << 62})
 		if err != nil {
+			close(r.done) // no watcher yet
 			r.Close()
 			return nil, err
 		}
@@ -136,6 +142,7 @@ func openReplicated(dir, durability string, size int, ref *refdata.Registry, rep
 			}
 		}
 		if time.Now().After(deadline) {
+			close(r.done) // no watcher yet
 			r.Close()
 			return nil, errors.New("no leader within 30 s")
 		}
