@@ -56,6 +56,17 @@ func (r *replicated) watch() {
 			if n, errs := r.failed(); 2*n >= len(r.nodes) {
 				panic(fmt.Sprintf("replicated benchmark: %d of %d nodes failed, no majority left: %v", n, len(r.nodes), errors.Join(errs...)))
 			}
+			// A second election (or a leader stepping down and back)
+			// drops what the old leader had taken and not committed:
+			// never answered, so the run would never end.
+			var elections, demotions uint64
+			for _, n := range r.nodes {
+				st := n.Stats()
+				elections, demotions = elections+st.Elections, demotions+st.Demotions
+			}
+			if elections > 1 || demotions > 0 {
+				panic(fmt.Sprintf("replicated benchmark: leadership moved during the run (%d elections, %d step-downs: a starved node on a loaded machine); the commands the old leader had not committed are never answered", elections, demotions))
+			}
 		}
 	}
 }
