@@ -47,9 +47,11 @@ type Config struct {
 	Durability string
 	// LogStore is where raft keeps its log and stable store: "segments"
 	// (SegmentStore, our own segment files, DIR/raft/segments/) or
-	// "boltdb" (raft-boltdb, DIR/raft/raft.db). Default segments (see
-	// BENCHMARKS.md, "Log store"). A node refuses to start with the other
-	// kind's files in its folder.
+	// "boltdb" (raft-boltdb, DIR/raft/raft.db). Empty: segments (see
+	// BENCHMARKS.md, "Log store"), unless the folder already holds
+	// raft-boltdb's state (a node from before segments was the default),
+	// which it keeps. A node refuses to start with the other kind's files
+	// in its folder when the kind is named.
 	LogStore string
 
 	// HeartbeatTimeout and ElectionTimeout: a follower that hears nothing
@@ -118,9 +120,6 @@ func (c *Config) setDefaults() {
 	if c.Durability == "" {
 		c.Durability = "batch"
 	}
-	if c.LogStore == "" {
-		c.LogStore = LogStoreSegments
-	}
 	if c.Bind == "" {
 		if p, ok := c.Peer(c.ID); ok {
 			c.Bind = p.Raft
@@ -155,7 +154,7 @@ func (c *Config) Validate() error {
 	if c.Dir == "" {
 		return errors.New("cluster: no data folder")
 	}
-	if c.LogStore != LogStoreSegments && c.LogStore != LogStoreBoltDB {
+	if c.LogStore != "" && c.LogStore != LogStoreSegments && c.LogStore != LogStoreBoltDB {
 		return fmt.Errorf("cluster.log_store: %q (want %s or %s)", c.LogStore, LogStoreSegments, LogStoreBoltDB)
 	}
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout && c.HeartbeatTimeout > 0 {

@@ -102,8 +102,10 @@
 // follower's conflicting tail is cut by truncating the segment at the
 // record; opening the store cuts a torn or corrupt tail of the last segment
 // and refuses a damaged earlier one. raft's term and vote live in a small
-// file beside it, replaced by write-temp, fsync, rename. A node refuses to
-// start when its folder holds the other store's raft state.
+// file beside it, replaced by write-temp, fsync, rename. With
+// cluster.log_store unset, a folder that already holds raft-boltdb's state
+// (made before segments was the default) keeps it; a node told the other
+// kind than its folder holds refuses to start.
 //
 // # FIX session continuity (built: delivery marks and held reports)
 //

@@ -28,12 +28,22 @@ type logStore interface {
 	Close() error
 }
 
-// openLogStore opens the kind of store named in rdir (DIR/raft). A data
-// folder that holds the other kind's files is refused: raft's term, vote and
+// openLogStore opens the kind of store named in rdir (DIR/raft); kind ""
+// is the default (see Config.LogStore). A data folder that holds the other
+// kind's files is refused: raft's term, vote and
 // log are there, and starting over beside them would let the node vote twice
 // in a term or bootstrap a second cluster.
 func openLogStore(kind, rdir string, noSync bool, log zerolog.Logger) (logStore, error) {
 	bolt, segs := filepath.Join(rdir, "raft.db"), filepath.Join(rdir, "segments")
+	if kind == "" {
+		// The default: segments, but a folder made when raft-boltdb was
+		// the only store keeps it (its term, vote and log are there).
+		kind = LogStoreSegments
+		if _, err := os.Stat(bolt); err == nil {
+			kind = LogStoreBoltDB
+			log.Info().Str("path", bolt).Msg("raft log store: raft-boltdb, found in the data folder (cluster.log_store unset)")
+		}
+	}
 	mine, other := segs, bolt
 	if kind == LogStoreBoltDB {
 		mine, other = bolt, segs

@@ -540,6 +540,29 @@ func TestLogStoreKindGuard(t *testing.T) {
 	if _, err := openLogStore("sqlite", t.TempDir(), false, zerolog.Nop()); err == nil {
 		t.Fatal("opened an unknown kind")
 	}
+	// Unset: segments in a new folder, raft-boltdb where its state is.
+	for _, c := range []struct {
+		before string
+		want   string
+	}{{"", "segments"}, {LogStoreBoltDB, "raft.db"}, {LogStoreSegments, "segments"}} {
+		rdir := t.TempDir()
+		if c.before != "" {
+			s, err := openLogStore(c.before, rdir, false, zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}
+		s, err := openLogStore("", rdir, false, zerolog.Nop())
+		if err != nil {
+			t.Fatalf("default over %q: %v", c.before, err)
+		}
+		s.Close()
+		ents, _ := os.ReadDir(rdir)
+		if len(ents) != 1 || ents[0].Name() != c.want {
+			t.Errorf("default over %q: folder holds %v, want only %s", c.before, ents, c.want)
+		}
+	}
 }
 
 // FuzzDecodeStable: the stable store file read on open never panics, and

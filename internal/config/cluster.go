@@ -26,7 +26,8 @@ type ClusterFile struct {
 	LeaderLeaseTimeout time.Duration `yaml:"leader_lease_timeout"`
 	SnapshotThreshold  uint64        `yaml:"snapshot_threshold"`
 	// LogStore is where raft keeps its log and term/vote: "segments" (our
-	// own segment files, the default) or "boltdb" (raft-boltdb); see
+	// own segment files) or "boltdb" (raft-boltdb); unset, segments unless
+	// the folder already holds raft-boltdb's state. See
 	// cluster.Config.LogStore.
 	LogStore string `yaml:"log_store"`
 	// Join: this node is added to a running cluster (exchange cluster add)
