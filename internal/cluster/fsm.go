@@ -300,11 +300,19 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return nil
 	}
 	if n.app.LastSeq() >= lastSeq {
+		// The journal already reaches the snapshot. At start (raft
+		// restores the node's own snapshot before it applies anything)
+		// the marks are still wanted: the process knows none. Later (a
+		// leader sending a snapshot again) this node has applied them, and
+		// maybe newer ones since, which older marks must not replace.
+		fresh := n.appliedIndex.Load() == 0 && n.stats.restores.Load() == 0
 		if _, err := io.CopyN(io.Discard, br, int64(bodyLen)); err != nil {
 			return fmt.Errorf("cluster snapshot: body: %w", err)
 		}
-		if err := readMarks(); err != nil {
-			return err
+		if fresh {
+			if err := readMarks(); err != nil {
+				return err
+			}
 		}
 		_, err := io.Copy(io.Discard, br)
 		return err
