@@ -36,12 +36,14 @@ func (v *venue) openNode(cfg *config.Config, dir, durability string, md *marketd
 		ID: cc.NodeID, Peers: peers, Dir: dir, Durability: durability,
 		HeartbeatTimeout: cc.HeartbeatTimeout, ElectionTimeout: cc.ElectionTimeout,
 		LeaderLeaseTimeout: cc.LeaderLeaseTimeout, SnapshotThreshold: cc.SnapshotThreshold, Join: cc.Join,
+		LogStore: cc.LogStore,
 		OnVenue: func(x *pipeline.Exchange) {
 			md.Reset(x.State().Engine.OutSeq(), x.State().Orders())
 			v.co.venueOpened(x.State().Engine.OutSeq())
 		},
 		StandbyReports: v.co.standbyReports,
 		OnMarks:        v.co.marks,
+		MarksSnapshot:  v.co.marksState,
 	}
 	o := pipelineOptions(cfg)
 	o.Log, o.Publisher, o.Reports = log, md, v.deliver
@@ -157,6 +159,17 @@ func (r *coRelay) standbyReports(reps []ordermanager.Report) {
 	if gw != nil {
 		gw.KeepStandby(reps)
 	}
+}
+
+// marksState is the marks for the node's raft snapshot: the gateway's, or
+// the records kept for it until it is attached.
+func (r *coRelay) marksState() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gw == nil {
+		return r.recs // copied by the node before this returns to raft
+	}
+	return r.gw.MarksState()
 }
 
 func (r *coRelay) marks(b []byte) {

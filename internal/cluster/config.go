@@ -41,10 +41,18 @@ type Config struct {
 	Dir string
 	// Durability is the journal policy ("always", "batch", "none"): with
 	// always and batch, raft's log store fsyncs every appended entry on every
-	// node (raft-boltdb), so an entry is committed only once a majority has
+	// node, so an entry is committed only once a majority has
 	// it on disk; with none it does not. The node's own journal is written
 	// without fsync either way (see openJournal).
 	Durability string
+	// LogStore is where raft keeps its log and stable store: "segments"
+	// (SegmentStore, our own segment files, DIR/raft/segments/) or
+	// "boltdb" (raft-boltdb, DIR/raft/raft.db). Empty: segments (see
+	// BENCHMARKS.md, "Log store"), unless the folder already holds
+	// raft-boltdb's state (a node from before segments was the default),
+	// which it keeps. A node refuses to start with the other kind's files
+	// in its folder when the kind is named.
+	LogStore string
 
 	// HeartbeatTimeout and ElectionTimeout: a follower that hears nothing
 	// from the leader for between 1 and 2 HeartbeatTimeouts stands for
@@ -81,6 +89,14 @@ type Config struct {
 	// raft log (PublishMarks), on every node, the leader included, in log
 	// order. It runs on raft's apply goroutine: it must not block.
 	OnMarks func(b []byte)
+	// MarksSnapshot, when set, returns the delivery-marks state that
+	// OnMarks has built, as marks payloads which, handed to OnMarks in
+	// order, rebuild it. raft calls it when it snapshots the node, on its
+	// apply goroutine, so the state is exactly that of the marks records up
+	// to the snapshot's index; the payloads travel in the raft snapshot, and
+	// a node that installs or restarts from it hands them to OnMarks before
+	// any later entry. It must not block; the node keeps no reference.
+	MarksSnapshot func() [][]byte
 }
 
 func (c *Config) setDefaults() {
@@ -137,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Dir == "" {
 		return errors.New("cluster: no data folder")
+	}
+	if c.LogStore != "" && c.LogStore != LogStoreSegments && c.LogStore != LogStoreBoltDB {
+		return fmt.Errorf("cluster.log_store: %q (want %s or %s)", c.LogStore, LogStoreSegments, LogStoreBoltDB)
 	}
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout && c.HeartbeatTimeout > 0 {
 		return fmt.Errorf("cluster.leader_lease_timeout %v exceeds the heartbeat timeout %v", c.LeaderLeaseTimeout, c.HeartbeatTimeout)

@@ -1,6 +1,7 @@
 // Package cluster replicates the venue's sequenced log to standbys with raft
-// (github.com/hashicorp/raft over its TCP transport, raft-boltdb as the log
-// store), elects a leader, fails over, and changes membership. It owns
+// (github.com/hashicorp/raft over its TCP transport; its log and stable store
+// our own segment files, SegmentStore, or raft-boltdb: cluster.log_store),
+// elects a leader, fails over, and changes membership. It owns
 // replication and roles; it knows no matching rules and no FIX (the binary
 // asks Node.IsLeader and Node.Leader to gate FIX logons).
 //
@@ -13,8 +14,8 @@
 //
 //	magic | epoch | firstSeq | lastSeq | journal frames (commands, then checkpoints)
 //
-// raft appends it to every node's log store (raft-boltdb, fsynced per entry
-// unless the policy is none), commits it once a majority holds it, and then
+// raft appends it to every node's log store (fsynced per append unless the
+// policy is none; see "The log store" below), commits it once a majority holds it, and then
 // every node's state machine (fsm.Apply) appends the same frames to that
 // node's own journal (not fsynced: raft's log and snapshots are the durable
 // record; a node whose journal lost its tail in a machine crash gets it back
@@ -76,11 +77,35 @@
 // folder, a node back after its peers compacted); the node replaces its
 // journal and snapshot files with it and reopens its venue from them.
 //
+// The raft snapshot also carries the delivery marks (Config.MarksSnapshot,
+// below): a node that installs one, or restarts from its own, hands them to
+// Config.OnMarks before any later entry.
+//
 // Data folder of a node:
 //
-//	DIR/journal/    segments, as a single venue's (committed entries only)
-//	DIR/snapshots/  the venue's snapshot files
-//	DIR/raft/       raft.db (raft-boltdb: log and stable store), snapshots/
+//	DIR/journal/        segments, as a single venue's (committed entries only)
+//	DIR/snapshots/      the venue's snapshot files
+//	DIR/raft/segments/  raft's log and stable store (SegmentStore, the default), or
+//	DIR/raft/raft.db    the same in raft-boltdb (cluster.log_store: boltdb)
+//	DIR/raft/snapshots/ raft's snapshots
+//
+// # The log store
+//
+// raft's log store is what every commit waits on: each node appends the
+// entry and fsyncs it before it counts towards the majority. SegmentStore
+// (logstore.go) keeps it in append-only segment files framed like the
+// journal (length, payload, CRC32C), with an in-memory index from raft index
+// to file offset: one StoreLogs is one write and one fsync, where a
+// raft-boltdb commit writes B+tree pages and a meta page with two fsyncs
+// (BENCHMARKS.md, "Log store", for both measured). Compaction after a raft
+// snapshot persists the new first index and drops whole segments; a
+// follower's conflicting tail is cut by truncating the segment at the
+// record; opening the store cuts a torn or corrupt tail of the last segment
+// and refuses a damaged earlier one. raft's term and vote live in a small
+// file beside it, replaced by write-temp, fsync, rename. With
+// cluster.log_store unset, a folder that already holds raft-boltdb's state
+// (made before segments was the default) keeps it; a node told the other
+// kind than its folder holds refuses to start.
 //
 // # FIX session continuity (built: delivery marks and held reports)
 //
@@ -164,8 +189,8 @@
 // old leader may have missed (those commands were not committed, so not
 // acknowledged: the client finds them with OrderStatusRequest); answers
 // that are not journal reports (the order manager's and the gateway's own
-// rejects, status answers, market data) are not held or resent; and the
-// marks are not in the node's raft snapshot, so a node that installed one
-// knows only the marks committed after it (its floor is at the snapshot's
-// point anyway).
+// rejects, status answers, market data) are not held or resent. The raft
+// snapshot carries only each session's newest pair (gateway.MarksState):
+// a node that installed one has its floor at the snapshot's point, so older
+// pairs could only place a client below every report it holds.
 package cluster

@@ -112,17 +112,24 @@ func (f *fsm) follow(frames []byte) error {
 }
 
 // A raft snapshot of a node is the newest snapshot file of its venue plus the
-// journal after it up to the snapshot's point:
+// journal after it up to the snapshot's point, and the delivery marks
+// (Config.MarksSnapshot):
 //
-//	magic uint32 | snapSeq uint64 | lastSeq uint64 | body length uint64 | body CRC32C uint32 | body | frames
+//	magic uint32 "XRS2" | snapSeq uint64 | lastSeq uint64 | body length uint64 | body CRC32C uint32 |
+//	marks length uint32 | marks CRC32C uint32 | body | marks | frames
 //
-// where body is the venue's snapshot at snapSeq (none when snapSeq is 0) and
-// frames the journal records of commands snapSeq+1..lastSeq. The existing
-// snapshot files and journal serve as they are; raft needs no copy of the
-// venue's state in memory.
+// where body is the venue's snapshot at snapSeq (none when snapSeq is 0),
+// marks the marks payloads (count uint32 | count × (length uint32 | payload))
+// and frames the journal records of commands snapSeq+1..lastSeq. The
+// existing snapshot files and journal serve as they are; raft needs no copy
+// of the venue's state in memory. A snapshot written before the marks were
+// in it (magic "XRSN", no marks fields, no marks) is still read.
 const (
-	snapMagic      uint32 = 0x4e535258 // "XRSN"
-	snapHeaderSize        = 4 + 8 + 8 + 8 + 4
+	snapMagicV1      uint32 = 0x4e535258 // "XRSN"
+	snapMagic        uint32 = 0x32535258 // "XRS2"
+	snapHeaderSizeV1        = 4 + 8 + 8 + 8 + 4
+	snapHeaderSize          = snapHeaderSizeV1 + 4 + 4
+	snapMarksMax            = 64 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -133,12 +140,50 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	n := (*Node)(f)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return &fsmSnapshot{n: n, lastSeq: n.app.LastSeq()}, nil
+	var marks []byte
+	if n.cfg.MarksSnapshot != nil {
+		marks = encodeSnapMarks(n.cfg.MarksSnapshot())
+	}
+	return &fsmSnapshot{n: n, lastSeq: n.app.LastSeq(), marks: marks}, nil
 }
 
 type fsmSnapshot struct {
 	n       *Node
 	lastSeq uint64
+	marks   []byte // the marks section (encodeSnapMarks)
+}
+
+// encodeSnapMarks is the snapshot's marks section: count uint32, then each
+// payload as length uint32 | bytes (copied: the caller keeps its own).
+func encodeSnapMarks(recs [][]byte) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(recs)))
+	for _, r := range recs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+// decodeSnapMarks splits a marks section; it never panics.
+func decodeSnapMarks(b []byte) ([][]byte, error) {
+	if len(b) < 4 {
+		return nil, errors.New("cluster snapshot: marks section too short")
+	}
+	n := binary.LittleEndian.Uint32(b)
+	b = b[4:]
+	var recs [][]byte
+	for i := uint32(0); i < n; i++ {
+		if len(b) < 4 || uint64(len(b)-4) < uint64(binary.LittleEndian.Uint32(b)) {
+			return nil, fmt.Errorf("cluster snapshot: marks record %d truncated", i)
+		}
+		l := binary.LittleEndian.Uint32(b)
+		recs = append(recs, b[4:4+l])
+		b = b[4+l:]
+	}
+	if len(b) != 0 {
+		return nil, errors.New("cluster snapshot: bytes after the marks records")
+	}
+	return recs, nil
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
@@ -171,8 +216,15 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	binary.LittleEndian.PutUint64(hdr[12:], lastSeq)
 	binary.LittleEndian.PutUint64(hdr[20:], uint64(len(body)))
 	binary.LittleEndian.PutUint32(hdr[28:], crc32.Checksum(body, castagnoli))
+	marks := s.marks
+	if marks == nil {
+		marks = encodeSnapMarks(nil)
+	}
+	binary.LittleEndian.PutUint32(hdr[32:], uint32(len(marks)))
+	binary.LittleEndian.PutUint32(hdr[36:], crc32.Checksum(marks, castagnoli))
 	bw.Write(hdr[:])
 	bw.Write(body)
+	bw.Write(marks)
 	if lastSeq > snapSeq {
 		var frame []byte
 		_, err := sequencer.Replay(dir, sequencer.ReplayOptions{FromSeq: snapSeq + 1, UntilSeq: lastSeq}, func(rec *sequencer.Record) error {
@@ -201,21 +253,67 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 1<<20)
 	var hdr [snapHeaderSize]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+	if _, err := io.ReadFull(br, hdr[:snapHeaderSizeV1]); err != nil {
 		return fmt.Errorf("cluster snapshot: header: %w", err)
 	}
-	if m := binary.LittleEndian.Uint32(hdr[0:]); m != snapMagic {
+	m := binary.LittleEndian.Uint32(hdr[0:])
+	if m != snapMagic && m != snapMagicV1 {
 		return fmt.Errorf("cluster snapshot: magic %#x", m)
+	}
+	if m == snapMagic {
+		if _, err := io.ReadFull(br, hdr[snapHeaderSizeV1:]); err != nil {
+			return fmt.Errorf("cluster snapshot: header: %w", err)
+		}
 	}
 	snapSeq := binary.LittleEndian.Uint64(hdr[4:])
 	lastSeq := binary.LittleEndian.Uint64(hdr[12:])
 	bodyLen := binary.LittleEndian.Uint64(hdr[20:])
-	if bodyLen > 1<<34 || lastSeq < snapSeq {
-		return fmt.Errorf("cluster snapshot: body of %d bytes, seqs %d..%d", bodyLen, snapSeq, lastSeq)
+	marksLen := binary.LittleEndian.Uint32(hdr[32:])
+	if bodyLen > 1<<34 || lastSeq < snapSeq || marksLen > snapMarksMax {
+		return fmt.Errorf("cluster snapshot: body of %d bytes, marks of %d, seqs %d..%d", bodyLen, marksLen, snapSeq, lastSeq)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	// readMarks reads the marks section (after the body) and hands its
+	// records to OnMarks: a node restarting from its own snapshot, or
+	// installing a leader's, knows the marks committed before it.
+	readMarks := func() error {
+		if m != snapMagic {
+			return nil
+		}
+		b := make([]byte, marksLen)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return fmt.Errorf("cluster snapshot: marks: %w", err)
+		}
+		if crc32.Checksum(b, castagnoli) != binary.LittleEndian.Uint32(hdr[36:]) {
+			return errors.New("cluster snapshot: marks CRC mismatch")
+		}
+		recs, err := decodeSnapMarks(b)
+		if err != nil {
+			return err
+		}
+		if n.cfg.OnMarks != nil {
+			for _, r := range recs {
+				n.cfg.OnMarks(r)
+			}
+		}
+		return nil
+	}
 	if n.app.LastSeq() >= lastSeq {
+		// The journal already reaches the snapshot. At start (raft
+		// restores the node's own snapshot before it applies anything)
+		// the marks are still wanted: the process knows none. Later (a
+		// leader sending a snapshot again) this node has applied them, and
+		// maybe newer ones since, which older marks must not replace.
+		fresh := n.appliedIndex.Load() == 0 && n.stats.restores.Load() == 0
+		if _, err := io.CopyN(io.Discard, br, int64(bodyLen)); err != nil {
+			return fmt.Errorf("cluster snapshot: body: %w", err)
+		}
+		if fresh {
+			if err := readMarks(); err != nil {
+				return err
+			}
+		}
 		_, err := io.Copy(io.Discard, br)
 		return err
 	}
@@ -225,6 +323,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[28:]) {
 		return errors.New("cluster snapshot: body CRC mismatch")
+	}
+	if err := readMarks(); err != nil {
+		return err
 	}
 	frames, err := io.ReadAll(br)
 	if err != nil {

@@ -21,6 +21,10 @@ import (
 
 var heartbeat = flag.Duration("cluster.heartbeat", 0, "raft heartbeat and election timeout of the test clusters (default 300ms)")
 
+// logStoreFlag runs the test clusters and BenchmarkReplicatedPipeline on
+// the other log store (Config.LogStore; empty: the default).
+var logStoreFlag = flag.String("cluster.logstore", "", "raft log store of the test clusters and benchmarks: segments or boltdb (default: Config's)")
+
 // testCluster is n in-process nodes on loopback.
 type testCluster struct {
 	t     *testing.T
@@ -117,7 +121,7 @@ func newTestClusterWith(t *testing.T, c *testCluster, size int) *testCluster {
 }
 
 func (c *testCluster) nodeConfig(i int, ln net.Listener) Config {
-	cc := Config{ID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i], Durability: "batch", Join: i >= c.founders}
+	cc := Config{ID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i], Durability: "batch", Join: i >= c.founders, LogStore: *logStoreFlag}
 	cc.Transport.Listener = ln
 	if c.dial != nil {
 		cc.Transport.Dial = c.dial(i)

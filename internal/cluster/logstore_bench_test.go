@@ -23,15 +23,29 @@ func batchFrames(first uint64, cmds int) []byte {
 	return b
 }
 
-// BenchmarkLogStore compares the two candidates for raft's log store on the
+// BenchmarkLogStore compares the candidates for raft's log store on the
 // cost that bounds the replicated pipeline: appending one batch durably.
-// raft-boltdb (the store in use) against our journal's Appender given the
-// same bytes. -benchtime=200x; figures in BENCHMARKS.md.
+// raft-boltdb and our SegmentStore as raft calls them, and our journal's
+// Appender given the same bytes (the floor: one write, one fsync).
+// -benchtime=200x; figures in BENCHMARKS.md.
 func BenchmarkLogStore(b *testing.B) {
 	for _, cmds := range []int{10, 1000} {
 		frames := batchFrames(1, cmds)
 		b.Run("boltdb/cmds="+strconv.Itoa(cmds), func(b *testing.B) {
 			st, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(b.TempDir(), "raft.db")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			b.SetBytes(int64(len(frames)))
+			for i := range b.N {
+				if err := st.StoreLogs([]*raft.Log{{Index: uint64(i + 1), Term: 1, Type: raft.LogCommand, Data: frames}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("segments/cmds="+strconv.Itoa(cmds), func(b *testing.B) {
+			st, err := OpenSegmentStore(b.TempDir(), SegmentStoreOptions{Log: zerolog.Nop()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -21,9 +21,10 @@ import (
 //
 // Every node hands the payload to Config.OnMarks in log order. The marks
 // are small and only ever tell a new leader where a client stands; they are
-// not part of the venue's state, so they are neither journaled nor in the
-// node's raft snapshot (a node that installs a snapshot knows the marks
-// committed after it; see the doc for what that costs).
+// not part of the venue's state, so they are not journaled. They are in the
+// node's raft snapshot (Config.MarksSnapshot, see fsm.go): a node that
+// installs a snapshot, or restarts from its own, gets the marks committed
+// before it through OnMarks first, then the later ones from the log.
 const (
 	marksMagic uint32 = 0x4b4d5258 // "XRMK"
 	// MarksBytesMax bounds one marks record's payload.

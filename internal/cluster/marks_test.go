@@ -3,6 +3,8 @@ package cluster
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -128,4 +130,103 @@ func TestMarksReplicated(t *testing.T) {
 		t.Errorf("LeaderTerm: leader %d, standby %d", c.nodes[lead].LeaderTerm(), c.nodes[other].LeaderTerm())
 	}
 	t.Logf("%d reports on each standby", len(want))
+}
+
+// TestMarksInSnapshot: a node that catches up from a raft snapshot (an
+// empty data folder, its peers' logs compacted) learns the delivery marks
+// committed before the snapshot from the snapshot itself (MarksSnapshot on
+// the sender, OnMarks on the receiver), then the later ones from the log,
+// in order. Without the marks in the snapshot it would know only "after".
+func TestMarksInSnapshot(t *testing.T) {
+	r := &recorder{marks: map[string][][]byte{}, standby: map[string][]uint64{}}
+	c := &testCluster{t: t, snapEvery: 300, tune: func(cc *Config) {
+		r.tune(cc)
+		id := cc.ID
+		cc.MarksSnapshot = func() [][]byte {
+			m, _ := r.seen(id)
+			return m
+		}
+		cc.TrailingLogs = 1
+		cc.SnapshotThreshold = 1 << 20 // snapshots only when asked
+	}}
+	newTestClusterWith(t, c, 3)
+	follower := (c.leader() + 1) % 3
+	tr := c.trade()
+	c.waitAcks(100)
+	publish := func(b string) {
+		t.Helper()
+		deadline := time.Now().Add(testDeadline)
+		for {
+			err := c.nodes[c.leader(follower)].PublishMarks([]byte(b))
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("PublishMarks(%s): %v", b, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	publish("before-1")
+	c.kill(follower)
+	if err := os.RemoveAll(c.dirs[follower]); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	delete(r.marks, c.peers[follower].ID) // a new process: it knows nothing
+	r.mu.Unlock()
+	publish("before-2")
+	c.waitAcks(200)
+	for _, n := range c.liveNodes() {
+		if err := n.Raft().Snapshot().Error(); err != nil {
+			t.Fatalf("snapshot of %s: %v", n.ID(), err)
+		}
+	}
+	publish("after")
+	c.start(follower, nil)
+	c.waitAcks(100)
+	tr.halt()
+	c.converge()
+	if c.nodes[follower].Stats().Restores == 0 {
+		t.Fatal("the empty follower caught up without installing a snapshot")
+	}
+	want := []string{"before-1", "before-2", "after"}
+	deadline := time.Now().Add(testDeadline)
+	for {
+		m, _ := r.seen(c.peers[follower].ID)
+		var got []string
+		for _, b := range m {
+			got = append(got, string(b))
+		}
+		if len(got) > 0 && got[len(got)-1] == "after" {
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("the restored follower's marks %q, want %q", got, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored follower's marks %q, want %q", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.closeAndCheck()
+}
+
+// TestSnapshotMarksSection: the marks section round-trips and a damaged
+// one is an error, not a panic.
+func TestSnapshotMarksSection(t *testing.T) {
+	recs := [][]byte{[]byte("a"), {}, []byte("ccc")}
+	b := encodeSnapMarks(recs)
+	got, err := decodeSnapMarks(b)
+	if err != nil || len(got) != 3 || string(got[0]) != "a" || len(got[1]) != 0 || string(got[2]) != "ccc" {
+		t.Fatalf("round trip: %q, %v", got, err)
+	}
+	for i := range len(b) {
+		if _, err := decodeSnapMarks(b[:i]); err == nil {
+			t.Fatalf("a section cut at %d of %d bytes decoded", i, len(b))
+		}
+	}
+	if _, err := decodeSnapMarks(append(b, 0)); err == nil {
+		t.Fatal("trailing bytes accepted")
+	}
 }

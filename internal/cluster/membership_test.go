@@ -32,7 +32,7 @@ func TestMembershipAddTransferRemove(t *testing.T) {
 	ld := c.leader()
 	code, st := c.post(ld, "/cluster/add?id="+c.peers[added].ID+"&raft="+c.peers[added].Raft)
 	if code != http.StatusOK || len(st.Servers) != 4 {
-		t.Fatalf("add: status %d, %d servers %+v", code, len(st.Servers), st.Servers)
+		t.Fatalf("add: status %d (%s), %d servers %+v", code, st.Err, len(st.Servers), st.Servers)
 	}
 	c.waitAcks(100)
 	// The added node catches up with what the leader had journaled.

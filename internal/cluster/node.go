@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/rs/zerolog"
 
 	"github.com/exchange-sim/exchange/internal/ordermanager"
@@ -43,7 +42,7 @@ type Node struct {
 
 	raft      *raft.Raft
 	transport *raft.NetworkTransport
-	store     *raftboltdb.BoltStore
+	store     logStore
 	notifyCh  chan bool
 	rlog      *raftLog
 	addr      string
@@ -180,10 +179,10 @@ func (n *Node) startRaft() error {
 	}
 	logw := raftLogWriter{n.log}
 	n.transport = raft.NewNetworkTransport(&streamLayer{ln: ln, dial: dial}, 3, 2*time.Second, logw)
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(rdir, "raft.db"), NoSync: n.dur == sequencer.DurabilityNone})
+	store, err := openLogStore(n.cfg.LogStore, rdir, n.dur == sequencer.DurabilityNone, n.log)
 	if err != nil {
 		n.transport.Close()
-		return fmt.Errorf("cluster: raft log store: %w", err)
+		return err
 	}
 	n.store = store
 	snaps, err := raft.NewFileSnapshotStore(rdir, 2, logw)

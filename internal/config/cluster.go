@@ -17,6 +17,7 @@ import (
 //	  heartbeat_timeout: 150ms   # optional: raft timeouts (see package cluster)
 //	  election_timeout: 150ms
 //	  leader_lease_timeout: 100ms
+//	  log_store: segments        # optional: raft's log store, segments or boltdb
 type ClusterFile struct {
 	NodeID             string        `yaml:"node_id"`
 	Peers              []PeerFile    `yaml:"peers"`
@@ -24,6 +25,11 @@ type ClusterFile struct {
 	ElectionTimeout    time.Duration `yaml:"election_timeout"`
 	LeaderLeaseTimeout time.Duration `yaml:"leader_lease_timeout"`
 	SnapshotThreshold  uint64        `yaml:"snapshot_threshold"`
+	// LogStore is where raft keeps its log and term/vote: "segments" (our
+	// own segment files) or "boltdb" (raft-boltdb); unset, segments unless
+	// the folder already holds raft-boltdb's state. See
+	// cluster.Config.LogStore.
+	LogStore string `yaml:"log_store"`
 	// Join: this node is added to a running cluster (exchange cluster add)
 	// instead of bootstrapping one from peers.
 	Join bool `yaml:"join"`
@@ -44,6 +50,7 @@ type Cluster struct {
 	Peers                                                 []PeerFile
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
 	SnapshotThreshold                                     uint64
+	LogStore                                              string
 	Join                                                  bool
 }
 
@@ -77,11 +84,16 @@ func resolveCluster(f *ClusterFile, c *Config) error {
 	if self < 0 {
 		return fmt.Errorf("cluster.node_id: %q is not among cluster.peers", f.NodeID)
 	}
+	switch f.LogStore {
+	case "", "segments", "boltdb":
+	default:
+		return fmt.Errorf("cluster.log_store: %q (want segments or boltdb)", f.LogStore)
+	}
 	c.ListenFIX = f.Peers[self].FIX
 	if f.Peers[self].HTTP != "" {
 		c.ListenHTTP = f.Peers[self].HTTP
 	}
 	c.Cluster = &Cluster{NodeID: f.NodeID, Peers: f.Peers, HeartbeatTimeout: f.HeartbeatTimeout,
-		ElectionTimeout: f.ElectionTimeout, LeaderLeaseTimeout: f.LeaderLeaseTimeout, SnapshotThreshold: f.SnapshotThreshold, Join: f.Join}
+		ElectionTimeout: f.ElectionTimeout, LeaderLeaseTimeout: f.LeaderLeaseTimeout, SnapshotThreshold: f.SnapshotThreshold, LogStore: f.LogStore, Join: f.Join}
 	return nil
 }

@@ -50,6 +50,7 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"cluster.leader_lease_timeout":                    {"Cluster.LeaderLeaseTimeout", "cluster.Node: raft's leader lease"},
 	"cluster.snapshot_threshold":                      {"Cluster.SnapshotThreshold", "cluster.Node: entries between raft snapshots"},
 	"cluster.join":                                    {"Cluster.Join", "cluster.Node: a node added later waits to be added"},
+	"cluster.log_store":                               {"Cluster.LogStore", "cluster.Node: raft's log and stable store (segments or boltdb)"},
 	"listen.admin":                                    {"ListenAdmin", "cmd/exchange startAdmin: the operator console's listener"},
 	"admin.tokens.name":                               {"AdminTokens.Name", "admin: journaled as who took an action"},
 	"admin.tokens.role":                               {"AdminTokens.Role", "admin: viewer or operator"},
