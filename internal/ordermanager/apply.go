@@ -213,12 +213,10 @@ func (m *Manager) applyAmend(cmd *matching.Command, mt *meta, recvNs int64) erro
 		}
 		op.price, op.qty, op.hold = cmd.Price, cmd.Qty, mt.hold
 	}
-	// The link goes in first: a full chain is the last refusal, and pushOp's
-	// own bound check saves a second lookup of the chain.
-	l, n := m.pushOp(cmd.OrderID, op)
-	if l == nil {
-		return fmt.Errorf("%w: order %d already has %d cancels or replaces in flight", ErrMeta, cmd.OrderID, n)
-	}
+	// No bound on the chain here: the leader's Submit applied
+	// AmendsInFlightMax by its own engine's progress; this node's engine
+	// may be further behind (a standby), with more links in flight.
+	l := m.pushOp(cmd.OrderID, op)
 	if l.replace {
 		m.reserve(a, l.side, l.sym, l.hold)
 	}

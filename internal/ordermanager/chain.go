@@ -44,14 +44,14 @@ func (m *Manager) tailOp(id matching.OrderID) (*opRec, int) {
 }
 
 // pushOp appends op to the chain of order id and returns the new link (valid
-// until the next pushOp), or nil and the chain's length when it already has
-// AmendsInFlightMax links. The slab grows (allocates) only past its
+// until the next pushOp). It does not bound the
+// chain: Submit refuses an amend past AmendsInFlightMax by what this node's
+// engine has answered so far, and a standby whose engine lags applies the
+// same commands with longer chains in flight (ApplySequenced must take every
+// command the leader sequenced). The slab grows (allocates) only past its
 // high-water mark.
-func (m *Manager) pushOp(id matching.OrderID, op opRec) (*opRec, int) {
+func (m *Manager) pushOp(id matching.OrderID, op opRec) *opRec {
 	c := m.chainOf(id)
-	if c != nil && c.n >= AmendsInFlightMax {
-		return nil, int(c.n)
-	}
 	var i int32
 	if n := len(m.lfree); n > 0 {
 		i = m.lfree[n-1]
@@ -64,12 +64,12 @@ func (m *Manager) pushOp(id matching.OrderID, op opRec) (*opRec, int) {
 	m.links[i] = op
 	if c == nil {
 		m.ops.put(orderKey(id), opChain{head: i, tail: i, n: 1})
-		return &m.links[i], 1
+		return &m.links[i]
 	}
 	m.links[c.tail].next = i
 	c.tail = i
 	c.n++
-	return &m.links[i], int(c.n)
+	return &m.links[i]
 }
 
 // popOp removes the oldest link of order id's chain and returns it with the

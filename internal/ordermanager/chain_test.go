@@ -432,3 +432,66 @@ func TestSnapshotWithChains(t *testing.T) {
 		}
 	}
 }
+
+// TestStandbyPastTheAmendLimit: the leader refuses an amend beyond
+// AmendsInFlightMax by what ITS engine has answered, so a standby whose
+// engine lags applies the leader's commands with longer chains in flight.
+// ApplySequenced (and a snapshot taken then) must take them: a refusal
+// there stopped standbys as diverged under load.
+func TestStandbyPastTheAmendLimit(t *testing.T) {
+	h := newHarness(t)
+	c0, h0 := h.totals()
+	h.do(newReq(1, "a", matching.Buy, 10000, 10))
+	prev := "a"
+	for round := range 3 {
+		var reqs []Request
+		for i := range AmendsInFlightMax - 2 {
+			id := fmt.Sprintf("r%d-%d", round, i)
+			reqs = append(reqs, rplReq(1, id, prev, 10000-int64(i), 10+int64(i)))
+			prev = id
+		}
+		cmds, reps := h.submitAll(reqs...)
+		expect(t, "submit", reps)
+		h.runChecked(cmds, c0, h0)
+	}
+	h.quiet(t)
+	if len(h.journal) <= AmendsInFlightMax+1 {
+		t.Fatalf("journal of %d commands does not pass the limit", len(h.journal))
+	}
+	// The standby's order manager applies every command before its engine
+	// answers any.
+	m := New(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024})
+	for i := range h.journal {
+		j := &h.journal[i]
+		if err := m.ApplySequenced(&j.Cmd, j.MetaBytes()); err != nil {
+			t.Fatalf("command %d: %v", i+1, err)
+		}
+	}
+	if n := m.amendsInFlight(); n <= AmendsInFlightMax {
+		t.Fatalf("%d amends in flight on the standby, want more than %d", n, AmendsInFlightMax)
+	}
+	// A snapshot taken now restores.
+	m, err := Restore(testConfig(t).Registry, Config{ClOrdIDsRetained: 1024}, m.AppendSnapshot(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := matching.New(matching.Config{Symbols: 2, OrdersHint: 64})
+	var evs []matching.Event
+	var reps []Report
+	for i := range h.journal {
+		evs = e.Apply(&h.journal[i].Cmd, evs[:0])
+		for k := range evs {
+			reps = m.OnEvent(&evs[k], reps)
+		}
+	}
+	var live []Report
+	for _, r := range h.all {
+		if r.ExecID < 1<<63 {
+			live = append(live, r)
+		}
+	}
+	compareReports(t, "standby", live, dropStatus(reps))
+	if m.StateHash() != h.m.StateHash() {
+		t.Fatal("the standby's state differs from the leader's")
+	}
+}
