@@ -180,8 +180,8 @@ func soakRows(r *soakResult) []benchRow {
 	}
 	return []benchRow{
 		{name: name + ": orders", ops: strconv.FormatInt(br.Sent, 10), rate: rateStr(br.Throughput, "orders/s"), lat: br.Ack,
-			note: fmt.Sprintf("%d answered of %d sent (%d rejected%s), %d unanswered, %d not sent; %s; %d sessions, journal batch; process CPU %.2f cores%s",
-				answered, br.Sent, br.Rejected, listNote(reasons), br.Unanswered, br.Unsent+br.NotSent, errs, r.Sessions, r.CPU.Seconds()/r.Duration.Seconds(), lateNote(br.SendLate))},
+			note: fmt.Sprintf("%d answered of %d sent at %s/s (%d rejected%s), %d unanswered, %d not sent, %d cancels/replaces skipped (order already done); %s; %d sessions, journal batch; process CPU %.2f cores%s",
+				answered, br.Sent, rateShort(br.SendRate), br.Rejected, listNote(reasons), br.Unanswered, br.Unsent+br.NotSent, br.Skipped, errs, r.Sessions, r.CPU.Seconds()/r.Duration.Seconds(), lateNote(br.SendLate))},
 		{name: name + ": RSS", ops: strconv.Itoa(len(r.Samples)), rate: "-",
 			note: fmt.Sprintf("RSS first %.0f MB, at half %.0f MB, at end %.0f MB; last half %.0f..%.0f MB, spread %.1f%%: %s; live heap %.0f -> %.0f -> %.0f MB; goroutines %d -> %d; fds %d -> %d (venue and broker in one process)",
 				mbF(s.First.RSS), mbF(s.Half.RSS), mbF(s.Last.RSS), mbF(s.RSSMinLastHalf), mbF(s.RSSMaxLastHalf), 100*s.RSSSpreadLastHalf, verdict,

@@ -29,6 +29,7 @@ symbols:
 risk_defaults:
   max_order_lots: 1000000
   max_order_notional: "1000000000000.00"
+  price_band_bps: 1000
   max_open_orders: 10000000
   allow_short: true
   short_limit_lots: 1000000000000
