@@ -33,6 +33,10 @@ type soakOptions struct {
 	// HeapProfiles, when set, is a folder for heap profiles at the half and
 	// at the end (EXCHANGE_BENCH_SOAK_HEAP).
 	HeapProfiles string
+	// SnapshotEvery, when set, replaces journal.snapshot_every
+	// (EXCHANGE_BENCH_SOAK_SNAPSHOT_EVERY; a large one takes none, to tell
+	// the snapshots' share of the resident set from the rest).
+	SnapshotEvery uint64
 }
 
 // soakResult is a soak's broker result, samples and the venue's log lines
@@ -47,6 +51,8 @@ type soakResult struct {
 	Duration  time.Duration
 	RateOffer float64
 	Sessions  int
+	// SnapshotEvery is the venue's journal.snapshot_every.
+	SnapshotEvery uint64
 }
 
 // benchSoak is the long run of the venue as a day would run it: journal
@@ -70,8 +76,16 @@ func benchSoak(b *benchRun) ([]benchRow, error) {
 	if dur < time.Minute {
 		every = max(dur/10, time.Second)
 	}
-	r, err := runSoak(soakOptions{Dir: filepath.Join(b.tmp, "soak"), Duration: dur, Rate: 10_000, Sessions: 10, Every: every,
-		HeapProfiles: os.Getenv("EXCHANGE_BENCH_SOAK_HEAP")}, b.stderr)
+	o := soakOptions{Dir: filepath.Join(b.tmp, "soak"), Duration: dur, Rate: 10_000, Sessions: 10, Every: every,
+		HeapProfiles: os.Getenv("EXCHANGE_BENCH_SOAK_HEAP")}
+	if env := os.Getenv("EXCHANGE_BENCH_SOAK_SNAPSHOT_EVERY"); env != "" {
+		n, err := strconv.ParseUint(env, 10, 64)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("EXCHANGE_BENCH_SOAK_SNAPSHOT_EVERY: %q is not a positive count of records", env)
+		}
+		o.SnapshotEvery = n
+	}
+	r, err := runSoak(o, b.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +103,9 @@ func runSoak(o soakOptions, stderr io.Writer) (*soakResult, error) {
 	cfg.Durability = sequencer.DurabilityBatch
 	cfg.ListenFIX = freeAddr("127.0.0.1:0")
 	cfg.ListenHTTP = "127.0.0.1:0"
+	if o.SnapshotEvery > 0 {
+		cfg.SnapshotEvery = o.SnapshotEvery
+	}
 	logs := &warnCounter{}
 	var v *venue
 	pprof.Do(context.Background(), pprof.Labels("side", "venue"), func(context.Context) {
@@ -110,7 +127,7 @@ func runSoak(o soakOptions, stderr io.Writer) (*soakResult, error) {
 	bo.Port, bo.Symbols, bo.Seed, bo.Duration = port, brokerSymbols(cfg), 1, o.Duration
 	bo.Mode, bo.Rate, bo.Window = broker.ModeOpen, o.Rate, 256
 
-	res := &soakResult{RateOffer: o.Rate, Sessions: o.Sessions, Duration: o.Duration}
+	res := &soakResult{RateOffer: o.Rate, Sessions: o.Sessions, Duration: o.Duration, SnapshotEvery: cfg.SnapshotEvery}
 	sampler := bench.NewSoakSampler(cfg.DataDir)
 	fmt.Fprintf(stderr, "running soak: %d sessions, %s orders/s open loop for %s, journal batch, a sample every %s...\n",
 		o.Sessions, rateShort(o.Rate), o.Duration, o.Every)
@@ -187,8 +204,8 @@ func soakRows(r *soakResult) []benchRow {
 				mbF(s.First.RSS), mbF(s.Half.RSS), mbF(s.Last.RSS), mbF(s.RSSMinLastHalf), mbF(s.RSSMaxLastHalf), 100*s.RSSSpreadLastHalf, verdict,
 				mbF(s.First.HeapLive), mbF(s.Half.HeapLive), mbF(s.Last.HeapLive), s.First.Goroutines, s.Last.Goroutines, s.First.FDs, s.Last.FDs)},
 		{name: name + ": files", ops: "-", rate: "-",
-			note: fmt.Sprintf("journal %.0f MB, FIX session stores %.0f MB (%.2fx the journal), other %.0f MB (snapshots)",
-				float64(s.Last.JournalBytes)/1e6, float64(s.Last.SessionBytes)/1e6, s.SessionPerJournal, float64(s.Last.OtherBytes)/1e6)},
+			note: fmt.Sprintf("journal %.0f MB, FIX session stores %.0f MB (%.2fx the journal), other %.0f MB (snapshots, every %d records)",
+				float64(s.Last.JournalBytes)/1e6, float64(s.Last.SessionBytes)/1e6, s.SessionPerJournal, float64(s.Last.OtherBytes)/1e6, r.SnapshotEvery)},
 	}
 }
 
