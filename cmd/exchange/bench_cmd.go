@@ -36,6 +36,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	only := fs.String("only", "wake,engine,journal,pipeline,fix,fixcpu", "comma-separated scenarios: "+benchScenarioNames())
 	plots := fs.String("plots", "", "folder to write latency-by-percentile SVG plots and .hgrm files into")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (benchmark and venue) to this file")
+	soakDuration := fs.Duration("soak-duration", 0, "how long the soak scenario sends (default 10m; 30s with --quick)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	b := &benchRun{quick: *quick, plots: *plots, tmp: tmp, stderr: stderr}
+	b := &benchRun{quick: *quick, plots: *plots, tmp: tmp, stderr: stderr, soakDuration: *soakDuration}
 	fmt.Fprintf(stdout, "exchange bench: %s, %d cores (GOMAXPROCS %d), seeds fixed\n\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	var rows []benchRow
 	for _, sc := range benchScenarios {
@@ -88,6 +89,8 @@ type benchRun struct {
 	plots  string // folder for plots, or ""
 	tmp    string // scratch folder, removed at the end
 	stderr io.Writer
+	// soakDuration is --soak-duration (0: the scenario's default).
+	soakDuration time.Duration
 }
 
 // scale is full, or small under --quick.
@@ -115,6 +118,7 @@ var benchScenarios = []struct {
 	{"ws", func(b *benchRun) ([]benchRow, error) { return benchWS(b.tmp, b.quick, b.stderr) }},
 	{"logon", func(b *benchRun) ([]benchRow, error) { return benchLogon(b.tmp, b.quick, b.stderr) }},
 	{"memory", func(b *benchRun) ([]benchRow, error) { return benchMemory(b.tmp, b.quick, b.stderr) }},
+	{"soak", benchSoak},
 }
 
 func benchScenarioByName(name string) func(*benchRun) ([]benchRow, error) {

@@ -12,15 +12,18 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/exchange-sim/exchange/internal/bench"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/sequencer"
 )
 
 // benchLogon is a logon storm: n sessions (1,000; 200 with --quick), each
-// with its own firm, log on to a fresh venue all at once with passwords
-// hashed at bcrypt's default cost (10), every session giving up after 300 s;
-// then they all drop and log on again at once, as after a network blip. The
-// first storm pays one bcrypt per session, run a core's worth at a time; the
-// second finds every password already verified.
+// with its own firm, log on to a fresh venue all at once, every session
+// giving up after 300 s; then they all drop and log on again at once, as
+// after a network blip. It runs twice: with passwords hashed at bcrypt's
+// default cost (10), where the first storm pays one bcrypt per session, run a
+// core's worth at a time, and the second finds every password already
+// verified; and with API keys (password_hash "sha256:..."), where every logon
+// costs one SHA-256.
 func benchLogon(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 	n := 1000
 	if quick {
@@ -31,11 +34,28 @@ func benchLogon(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := bench.LogonConfig(n, string(hash))
+	// A fixed key is enough for a benchmark: what it measures is the check.
+	const key = "c3Rvcm0ta2V5LXRoaXJ0eS10d28tcmFuZG9tLWJ5dGVz"
+	var rows []benchRow
+	for _, cred := range []struct{ kind, hash, password string }{
+		{"bcrypt 10", string(hash), password},
+		{"API key", refdata.APIKeyHashOf(key), key},
+	} {
+		got, err := benchLogonOne(tmp, n, cred.kind, cred.hash, cred.password, stderr)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+	}
+	return rows, nil
+}
+
+func benchLogonOne(tmp string, n int, kind, hash, password string, stderr io.Writer) ([]benchRow, error) {
+	cfg, err := bench.LogonConfig(n, hash)
 	if err != nil {
 		return nil, err
 	}
-	cfg.DataDir = filepath.Join(tmp, "logon-venue")
+	cfg.DataDir = filepath.Join(tmp, "logon-venue-"+strings.ReplaceAll(kind, " ", "-"))
 	cfg.Durability = sequencer.DurabilityNone
 	cfg.ListenFIX = freeAddr("127.0.0.1:0")
 	cfg.ListenHTTP = "127.0.0.1:0"
@@ -46,10 +66,12 @@ func benchLogon(tmp string, quick bool, stderr io.Writer) ([]benchRow, error) {
 	defer v.stop()
 	var rows []benchRow
 	for _, round := range []string{"first logon", "reconnect"} {
-		name := fmt.Sprintf("logon storm %d, %s", n, round)
+		name := fmt.Sprintf("logon storm %d %s, %s", n, kind, round)
 		fmt.Fprintf(stderr, "running %s...\n", name)
+		c0 := bench.ProcessCPU()
 		r := bench.RunLogonStorm(cfg.ListenFIX, cfg.TargetCompID, n, password, 300*time.Second)
-		note := fmt.Sprintf("all %d logged on %s after the storm began; bcrypt cost 10, %d sessions", r.LoggedOn, durStr(int64(r.Elapsed)), n)
+		cpu := bench.ProcessCPU() - c0
+		note := fmt.Sprintf("all %d logged on %s after the storm began; %s, %d sessions; process CPU %s (venue and clients)", r.LoggedOn, durStr(int64(r.Elapsed)), kind, n, durStr(int64(cpu)))
 		if r.LoggedOn < n {
 			note = fmt.Sprintf("%d of %d logged on within 300 s: %s", r.LoggedOn, n, strings.Join(r.Errors, "; "))
 		}

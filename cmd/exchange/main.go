@@ -27,7 +27,7 @@ Usage:
   exchange reporter --data DIR [--dsn DSN]          follow a journal into the history database (SQLite or PostgreSQL)
   exchange report  trades|orders|executions|statement|bars|actions [filters]   print history as a table, CSV or JSON
   exchange config                                   print the default configuration file
-  exchange passwd                                   read a password on stdin, print its bcrypt hash
+  exchange passwd  [--api-key]                      read a password on stdin, print its bcrypt hash (or make an API key)
   exchange cluster status|add|remove|transfer --http ADDR   show or change a cluster's membership
 
 Run "exchange COMMAND -h" for the flags of one command.
@@ -122,7 +122,7 @@ var commandHelp = map[string]string{
 	"replay": "--data DIR [flags]\n\nRebuilds every book, wallet and order from a journal and verifies the regenerated\noutput against the checkpoints recorded live. Exit code 3 when none could be verified.",
 	"bench":  "[flags]\n\nRuns the benchmark scenarios and prints one table.",
 	"config": "\n\nPrints the embedded default configuration file on standard output: the starting\npoint for \"exchange serve --config FILE\".",
-	"passwd": "[flags]\n\nReads a password on standard input and prints its bcrypt hash, for a session's\npassword_hash in the configuration.",
+	"passwd": "[flags]\n\nReads a password on standard input and prints its bcrypt hash, for a session's\npassword_hash in the configuration. With --api-key, reads nothing: prints a new random\nkey for a machine session (its Password 554, shown once) and the password_hash line\nholding the key's SHA-256.",
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -477,8 +477,8 @@ func (rf *firmResolver) session(firm *refdata.Firm, fm *FirmFile, s *SessionFile
 		return fmt.Errorf("%s.username: %q is defined twice", sw, s.Username)
 	}
 	rf.usernames[s.Username] = true
-	if !strings.HasPrefix(s.PasswordHash, "$2a$") && !strings.HasPrefix(s.PasswordHash, "$2b$") && !strings.HasPrefix(s.PasswordHash, "$2y$") {
-		return fmt.Errorf("%s.password_hash: must be a bcrypt hash ($2a$/$2b$/$2y$...); make one with `exchange passwd`", sw)
+	if err := checkPasswordHash(s.PasswordHash); err != nil {
+		return fmt.Errorf("%s.password_hash: %w", sw, err)
 	}
 	sess := refdata.Session{
 		ID:                 refdata.SessionID(len(r.Sessions) + 1),

@@ -91,7 +91,7 @@ var keyConsumers = map[string]struct{ field, reader string }{
 	"firms.fees.taker_bps":                            {"Firms.TakerBps", "ordermanager's fees"},
 	"firms.sessions.sender_comp_id":                   {"Sessions.SenderCompID", "gateway's logon"},
 	"firms.sessions.username":                         {"Sessions.Username", "gateway's logon (553)"},
-	"firms.sessions.password_hash":                    {"Sessions.PasswordHash", "gateway's logon (554)"},
+	"firms.sessions.password_hash":                    {"Sessions.PasswordHash", "gateway's logon (554): bcrypt, or an API key's sha256:<hex>"},
 	"firms.sessions.account":                          {"Sessions.DefaultAccount", "gateway's normalization, ordermanager"},
 	"firms.sessions.cancel_on_disconnect":             {"Sessions.CancelOnDisconnect", "ordermanager on logout"},
 	"firms.sessions.rate_per_second":                  {"Sessions.RatePerSecond", "gateway's per-session token bucket"},
@@ -242,7 +242,7 @@ var keyAlternatives = map[string]string{
 	"market_data.depth_levels": "7", "market_data.trades_kept": "7",
 	"firms.name": "ALPHA2", "firms.fees.maker_bps": "5", "firms.fees.taker_bps": "5",
 	"firms.sessions.sender_comp_id": "ALPHA2", "firms.sessions.username": "alpha2",
-	"firms.sessions.password_hash": "$2a$10$other", "firms.sessions.cancel_on_disconnect": "true",
+	"firms.sessions.password_hash": `"sha256:` + strings.Repeat("ab", 32) + `"`, "firms.sessions.cancel_on_disconnect": "true",
 	"firms.sessions.rate_per_second": "7", "firms.sessions.burst": "7",
 	// firms.sessions.account: the first firm has one account, already the default.
 	"firms.accounts.name": "ALPHA-X", "firms.accounts.cash": `"5.00"`, "firms.accounts.holdings": `{AAPL: "5"}`,

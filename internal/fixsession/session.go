@@ -435,6 +435,7 @@ func (c *conn) writer() {
 		if err := c.fb.write(); err != nil {
 			sess.log.Error().Err(err).Msg("FIX store write failed")
 		}
+		c.fb.msgs = keepBuf(c.fb.msgs)
 		c.writeMu.Unlock()
 		if len(buf) > 0 {
 			var err error
@@ -448,6 +449,7 @@ func (c *conn) writer() {
 				return
 			}
 		}
+		buf = keepBuf(buf)
 		if closing {
 			c.close()
 			return

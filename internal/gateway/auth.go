@@ -13,6 +13,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/fixsession/tag"
+	"github.com/exchange-sim/exchange/internal/refdata"
 )
 
 // logonRetryMin is the least time between a failed password check and the
@@ -34,7 +35,9 @@ func randomKey(b []byte) error {
 // SenderCompID, our TargetCompID, a supported BeginString), not logged on
 // already under the other BeginString, and Username/Password must match. It
 // returns a reason for the Logout's Text and a metrics label, or "" when the
-// logon may proceed. A password that passed bcrypt is remembered as an HMAC
+// logon may proceed. A session configured with an API key's SHA-256
+// (refdata.APIKeyPrefix) is checked by checkAPIKey instead of bcrypt. A
+// password that passed bcrypt is remembered as an HMAC
 // under a per-process random key, so a reconnect storm with the right password
 // costs one bcrypt per session, while a wrong password always pays the full
 // bcrypt price. Passwords are never logged.
@@ -66,6 +69,9 @@ func (g *Gateway) authenticate(msg fields, sid fixsession.SessionID, fs *fixsess
 	}
 	if len(pw) > passwordMax {
 		return fmt.Sprintf("bad password for user %q", st.cfg.Username), "bad_password"
+	}
+	if key, isKey, err := refdata.ParseAPIKeyHash(st.cfg.PasswordHash); isKey {
+		return checkAPIKey(st, &key, err, pw)
 	}
 	mac := hmac.New(sha256.New, g.authKey[:])
 	mac.Write([]byte(st.cfg.PasswordHash))

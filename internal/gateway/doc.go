@@ -2,7 +2,8 @@
 // acceptor whose sessions are generated from the exchange configuration.
 //
 // It owns the FIX sessions, authentication at Logon (Username 553 / Password 554
-// against a bcrypt hash), the per-session token-bucket rate limit, validation
+// against a bcrypt hash, or for machine sessions against the SHA-256 of a
+// generated API key: password_hash "sha256:<hex>", auth_apikey.go), the per-session token-bucket rate limit, validation
 // and normalization of inbound orders (FIX text and decimals → an
 // ordermanager.Request with int64 ticks and lots), and the mapping of the order
 // manager's Reports back to FIX (ExecutionReport, OrderCancelReject,

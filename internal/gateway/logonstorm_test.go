@@ -24,6 +24,11 @@ func stormConfig(t testing.TB, addr string, n int) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stormConfigHash(t, addr, n, string(h))
+}
+
+// stormConfigHash is stormConfig with every session's password_hash h.
+func stormConfigHash(t testing.TB, addr string, n int, h string) *config.Config {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: {fix: %q}\ndata_dir: %q\ncurrency: {code: USD, minor_units: 2}\n", addr, t.TempDir())
 	b.WriteString("symbols:\n  - {name: AAPL, tick_size: \"0.01\", lot_size: \"1\"}\ngateway: {target_comp_id: EXCHANGE}\nfirms:\n")
@@ -81,8 +86,15 @@ func stormLogon(addr string, i int, pw string) (net.Conn, error) {
 	}
 }
 
-// storm logs sessions 1..n on at once and returns their connections.
+// storm logs sessions 1..n on at once with the password "pw-storm" and
+// returns their connections.
 func storm(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	return stormWith(t, addr, n, "pw-storm")
+}
+
+// stormWith is storm with password pw.
+func stormWith(t *testing.T, addr string, n int, pw string) []net.Conn {
 	t.Helper()
 	conns := make([]net.Conn, n)
 	errs := make(chan error, n)
@@ -91,7 +103,7 @@ func storm(t *testing.T, addr string, n int) []net.Conn {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := stormLogon(addr, i, "pw-storm")
+			c, err := stormLogon(addr, i, pw)
 			if err != nil {
 				errs <- err
 				return

@@ -30,6 +30,7 @@ func (g *Gateway) Deliver(reps []ordermanager.Report) {
 	d := &g.dl
 	d.body.reset()
 	d.msgs = d.msgs[:0]
+	defer d.trim()
 	for i := range reps {
 		rep := &reps[i]
 		st := g.session(rep.Session)
