@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/exchange-sim/exchange/matching"
 )
 
 // BenchmarkWSFanoutCPU is what a crowd of WebSocket clients costs the
@@ -79,31 +78,9 @@ func BenchmarkWSFanoutCPU(b *testing.B) {
 	time.Sleep(100 * time.Millisecond) // the rest of the snapshots
 	frames0, bytes0, resyncs0 := frames.Load(), bytesIn.Load(), p.resyncs.Load()
 	cpu0 := processCPU()
-	scratch := make([]matching.Event, 0, 64)
 	b.ResetTimer()
 	start := time.Now()
-	n := 0
-	for i := 0; n < b.N; i++ {
-		if i%len(batches) == 0 && i > 0 {
-			p.Reset(0, nil) // replaying the recorded session from the start
-		}
-		scratch = append(scratch[:0], batches[i%len(batches)]...)
-		now := time.Now().UnixNano()
-		for j := range scratch {
-			scratch[j].TimeNs = now
-		}
-		for p.head.Load()+uint64(len(scratch))-p.tail.Load() > uint64(len(p.ring)) {
-			time.Sleep(10 * time.Microsecond)
-		}
-		p.Publish(scratch)
-		n += len(scratch)
-		if ahead := time.Duration(n)*time.Second/eventsPerSec - time.Since(start); ahead > 0 {
-			time.Sleep(ahead)
-		}
-	}
-	for p.tail.Load() != p.head.Load() {
-		time.Sleep(time.Microsecond)
-	}
+	n := publishPaced(b, p, batches, eventsPerSec)
 	time.Sleep(100 * time.Millisecond) // the last frames
 	b.StopTimer()
 	cpu := processCPU() - cpu0
