@@ -505,7 +505,8 @@ func (s *SegmentStore) newSegment(base uint64) (*segment, error) {
 		return nil, fmt.Errorf("raft log %s: %w", path, err)
 	}
 	if s.sync {
-		if err := f.Sync(); err == nil {
+		err := f.Sync()
+		if err == nil {
 			err = syncDir(s.dir)
 		}
 		if err != nil {
