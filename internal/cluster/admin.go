@@ -93,9 +93,36 @@ func (n *Node) TransferLeadership(id string) (err error) {
 		n.drainVenue(transferDrain)
 	}
 	if id == "" {
-		return n.raft.LeadershipTransfer().Error()
+		err = n.raft.LeadershipTransfer().Error()
+	} else {
+		err = n.raft.LeadershipTransferToServer(raft.ServerID(id), addr).Error()
 	}
-	return n.raft.LeadershipTransferToServer(raft.ServerID(id), addr).Error()
+	if err != nil && id == "" && n.movedAway(transferSettle) {
+		// raft reports a transfer that an election overtook ("leadership
+		// lost") as failed; what the operator asked for, another node
+		// leading, happened all the same.
+		return nil
+	}
+	return err
+}
+
+// transferSettle bounds the wait for another leader after a transfer that
+// raft reported as failed.
+const transferSettle = 5 * time.Second
+
+// movedAway waits (at most d) until raft knows a leader other than this
+// node, and reports whether it does.
+func (n *Node) movedAway(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if _, lid := n.raft.LeaderWithID(); lid != "" && string(lid) != n.cfg.ID && n.raft.State() != raft.Leader {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // transferDrain bounds the wait for the commands in flight before a
