@@ -109,7 +109,7 @@ type coSession struct {
 	// plan is what the next OnLogon in term planTerm does with held.
 	planTerm    uint64
 	planAbove   uint64 // send the held reports with a key above it
-	planDiscard bool   // the client reset: drop them
+	planDiscard bool   // the client reset: drop those up to planAbove, send the later ones unflagged
 	// The leader's newest delivered pair (last) and whether it changed
 	// since it was published (Deliver's goroutine writes, the publisher
 	// reads).
@@ -124,6 +124,9 @@ type continuity struct {
 	sess []coSession
 	// buf is the publisher's record buffer.
 	buf []byte
+	// beforeOnLogon, set by tests only, runs as onLogon starts: a report
+	// delivered in it arrives between the Logon's answer and onLogon.
+	beforeOnLogon func()
 }
 
 func newContinuity(g *Gateway, o Continuity) *continuity {
@@ -441,7 +444,13 @@ func (c *continuity) logon(st *sessionState, fs *fixsession.Session, m *fixsessi
 	}
 	cs.planTerm, cs.planAbove, cs.planDiscard = term, 0, false
 	if v, _ := m.Get(141); string(v) == "Y" {
-		cs.planDiscard = true
+		// What is held now was generated before this logon and goes with
+		// the reset; reports held between now and onLogon are this
+		// session's new ones.
+		cs.planDiscard, cs.planAbove = true, cs.floor
+		if n := len(cs.held); n > 0 {
+			cs.planAbove = max(cs.floor, cs.held[n-1].ExecID)
+		}
 		return ""
 	}
 	e, ok := fixsession.NextExpected(m)
@@ -473,6 +482,9 @@ func (c *continuity) logon(st *sessionState, fs *fixsession.Session, m *fixsessi
 // before any new report (hold keeps those until the session is adopted,
 // under the same lock).
 func (c *continuity) onLogon(st *sessionState, fs *fixsession.Session) {
+	if c.beforeOnLogon != nil {
+		c.beforeOnLogon()
+	}
 	cs := c.of(st)
 	term := c.term()
 	if cs == nil || term == 0 {
@@ -489,16 +501,16 @@ func (c *continuity) onLogon(st *sessionState, fs *fixsession.Session) {
 	}
 	cs.planTerm = 0
 	var reps []ordermanager.Report
-	if !discard {
-		for i := range cs.held {
-			if cs.held[i].ExecID > above {
-				reps = cs.held[i:]
-				break
-			}
+	for i := range cs.held {
+		if cs.held[i].ExecID > above {
+			reps = cs.held[i:]
+			break
 		}
 	}
 	if len(reps) > 0 {
-		p, err := c.g.resendFlagged(st, fs, reps)
+		// After a reset only reports generated since the Logon are left:
+		// new to the client, so not flagged.
+		p, err := c.g.resendFlagged(st, fs, reps, !discard)
 		if err != nil {
 			c.g.log.Error().Err(err).Str("session", fs.ID().String()).Msg("failover: held reports not sent")
 		}
@@ -515,10 +527,10 @@ func (c *continuity) onLogon(st *sessionState, fs *fixsession.Session) {
 // before under another MsgSeqNum.
 var possResend = []byte("97=Y\x01")
 
-// resendFlagged sends reps to fs as new messages flagged PossResend, in
-// order, and returns the newest (MsgSeqNum, key) pair it sent. It has its
+// resendFlagged sends reps to fs as new messages, flagged PossResend when
+// flag is set, in order, and returns the newest (MsgSeqNum, key) pair it sent. It has its
 // own scratch: it runs on the session's goroutine, beside Deliver.
-func (g *Gateway) resendFlagged(st *sessionState, fs *fixsession.Session, reps []ordermanager.Report) (markPair, error) {
+func (g *Gateway) resendFlagged(st *sessionState, fs *fixsession.Session, reps []ordermanager.Report, flag bool) (markPair, error) {
 	const chunk = 256
 	var (
 		body fixBody
@@ -538,9 +550,12 @@ func (g *Gateway) resendFlagged(st *sessionState, fs *fixsession.Session, reps [
 		for k := range part {
 			start := len(body.b)
 			mt := g.reportMessage(&part[k], begin, &num, &body)
-			route := possResend
+			var route []byte
+			if flag {
+				route = possResend
+			}
 			if r := st.routes.of(&part[k]); len(r) > 0 {
-				route = append(append([]byte(nil), r...), possResend...)
+				route = append(append([]byte(nil), r...), route...)
 			}
 			ms[k] = msg{mt, start, len(body.b), route}
 		}

@@ -193,3 +193,44 @@ func readRaw(br *bufio.Reader) (rawMsg, error) {
 	}
 	return m, nil
 }
+
+// TestContinuityResetKeepsNewReports: a client that logs on with
+// ResetSeqNumFlag gives up the reports held from before its logon, but a
+// report generated between the Logon's answer and the end of the logon's
+// handling (held, since the session was not yet adopted) is new to it and
+// must go out, unflagged. It used to be dropped with the held ones.
+func TestContinuityResetKeepsNewReports(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), Log: testLog(),
+		Continuity: &Continuity{Term: func() uint64 { return 1 }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := cfg.SessionByCompID("ALPHA")
+	rep := func(id uint64) ordermanager.Report {
+		cl, _ := ordermanager.MakeClOrdID("c" + strconv.FormatUint(id, 10))
+		return ordermanager.Report{Kind: ordermanager.RepExec, Session: sid, ExecType: '0', OrdStatus: '0',
+			ExecID: id, OutSeq: id / 2, OrderID: matching.OrderID(id), ClOrdID: cl, Account: 1, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 10000, OrderQty: 1, Leaves: 1}
+	}
+	g.co.beforeOnLogon = func() { g.Deliver([]ordermanager.Report{rep(20)}) }
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Stop)
+	g.KeepStandby([]ordermanager.Report{rep(10), rep(12)})
+	c, br, _, err := rawContinue(addr, 1, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := readRaw(br)
+	if err != nil {
+		t.Fatalf("no report after the reset logon: %v", err)
+	}
+	if m.f[17] != "20" || m.f[97] != "" || m.f[34] != "2" {
+		t.Fatalf("got %s, want report 20 unflagged as MsgSeqNum 2 (the held 10 and 12 go with the reset)", m.raw)
+	}
+}
