@@ -166,7 +166,8 @@
 // Other logons in a node's leadership:
 //
 //   - ResetSeqNumFlag (141=Y): the client gives up what it missed, as FIX
-//     defines a reset; the held reports are dropped and it learns its
+//     defines a reset; the reports held from before its Logon are dropped
+//     (those generated after it still go out, unflagged) and it learns its
 //     orders' state with OrderStatusRequest (or OrderMassStatusRequest), as
 //     before this was built.
 //   - No 789 and no reset: the node cannot tell what the client has. The
