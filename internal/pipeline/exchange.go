@@ -418,6 +418,7 @@ type omStage struct {
 	submitted uint64    // commands handed to the sequencer
 	processed uint64    // commands whose events came back
 	lastSnap  uint64    // seq of the last snapshot taken
+	snapCap   int       // capacity for the next snapshot's body: the last one's size and an eighth
 	lastSeq   uint64    // last seq whose events came back
 	seq0      uint64    // seq the venue opened at
 }
@@ -641,7 +642,11 @@ func (s *omStage) maybeSnapshot() {
 	if x.dirty.Load() {
 		return
 	}
-	body := x.state.AppendSnapshot(nil)
+	// Sized from the last snapshot: grown by appending from nil, a body of
+	// tens of MB left about twice its size of garbage, and the soak's
+	// resident set rose in steps at each snapshot.
+	body := x.state.AppendSnapshot(make([]byte, 0, s.snapCap))
+	s.snapCap = len(body) + len(body)/8
 	s.lastSnap = s.lastSeq
 	x.snapWG.Add(1)
 	reported := x.repIn.Load()
