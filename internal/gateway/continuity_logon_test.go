@@ -12,6 +12,7 @@ import (
 
 	"github.com/exchange-sim/exchange/internal/fixsession"
 	"github.com/exchange-sim/exchange/internal/ordermanager"
+	"github.com/exchange-sim/exchange/internal/refdata"
 	"github.com/exchange-sim/exchange/matching"
 )
 
@@ -36,24 +37,11 @@ func TestContinuityLogon(t *testing.T) {
 		{name: "no 789", resent: held},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := freeAddr(t)
-			cfg := testConfig(t, addr, t.TempDir())
-			g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), Log: testLog(),
-				Continuity: &Continuity{Term: func() uint64 { return 1 }}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			addr, g, sid, rep := continuityGateway(t)
 			if err := g.Start(); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(g.Stop)
-			sid := cfg.SessionByCompID("ALPHA")
-			rep := func(id uint64) ordermanager.Report {
-				cl, _ := ordermanager.MakeClOrdID("c" + strconv.FormatUint(id, 10))
-				return ordermanager.Report{Kind: ordermanager.RepExec, Session: sid, ExecType: '0', OrdStatus: '0',
-					ExecID: id, OutSeq: id / 2, OrderID: matching.OrderID(id), ClOrdID: cl, Account: 1, Symbol: 1,
-					Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 10000, OrderQty: 1, Leaves: 1}
-			}
 			var reps []ordermanager.Report
 			for _, id := range held {
 				reps = append(reps, rep(id))
@@ -200,20 +188,7 @@ func readRaw(br *bufio.Reader) (rawMsg, error) {
 // handling (held, since the session was not yet adopted) is new to it and
 // must go out, unflagged. It used to be dropped with the held ones.
 func TestContinuityResetKeepsNewReports(t *testing.T) {
-	addr := freeAddr(t)
-	cfg := testConfig(t, addr, t.TempDir())
-	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), Log: testLog(),
-		Continuity: &Continuity{Term: func() uint64 { return 1 }}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sid := cfg.SessionByCompID("ALPHA")
-	rep := func(id uint64) ordermanager.Report {
-		cl, _ := ordermanager.MakeClOrdID("c" + strconv.FormatUint(id, 10))
-		return ordermanager.Report{Kind: ordermanager.RepExec, Session: sid, ExecType: '0', OrdStatus: '0',
-			ExecID: id, OutSeq: id / 2, OrderID: matching.OrderID(id), ClOrdID: cl, Account: 1, Symbol: 1,
-			Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 10000, OrderQty: 1, Leaves: 1}
-	}
+	addr, g, _, rep := continuityGateway(t)
 	g.co.beforeOnLogon = func() { g.Deliver([]ordermanager.Report{rep(20)}) }
 	if err := g.Start(); err != nil {
 		t.Fatal(err)
@@ -233,4 +208,26 @@ func TestContinuityResetKeepsNewReports(t *testing.T) {
 	if m.f[17] != "20" || m.f[97] != "" || m.f[34] != "2" {
 		t.Fatalf("got %s, want report 20 unflagged as MsgSeqNum 2 (the held 10 and 12 go with the reset)", m.raw)
 	}
+}
+
+// continuityGateway returns a gateway (not started) of a node leading in
+// term 1, its FIX address, ALPHA's session and a maker of ALPHA's journal
+// reports by ExecID.
+func continuityGateway(t *testing.T) (string, *Gateway, refdata.SessionID, func(uint64) ordermanager.Report) {
+	t.Helper()
+	addr := freeAddr(t)
+	cfg := testConfig(t, addr, t.TempDir())
+	g, err := New(Options{Ref: cfg.Registry, Settings: testSettings(cfg), Submitter: newFakeOM(), Log: testLog(),
+		Continuity: &Continuity{Term: func() uint64 { return 1 }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := cfg.SessionByCompID("ALPHA")
+	rep := func(id uint64) ordermanager.Report {
+		cl, _ := ordermanager.MakeClOrdID("c" + strconv.FormatUint(id, 10))
+		return ordermanager.Report{Kind: ordermanager.RepExec, Session: sid, ExecType: '0', OrdStatus: '0',
+			ExecID: id, OutSeq: id / 2, OrderID: matching.OrderID(id), ClOrdID: cl, Account: 1, Symbol: 1,
+			Side: matching.Buy, Type: matching.Limit, TIF: matching.Day, Price: 10000, OrderQty: 1, Leaves: 1}
+	}
+	return addr, g, sid, rep
 }
